@@ -1,0 +1,52 @@
+// What every actor is given instead of reaching for globals: the bus, the clock, a logger,
+// the metric registry. Tests and replays pass a simulated clock and a recording bus.
+
+import type { Bus, BusSubscription } from "../bus/bus.ts";
+import { decode, type Unversioned } from "../messages/codec.ts";
+import { encode } from "../messages/codec.ts";
+import { Rejections } from "../messages/rejections.ts";
+import type { Message, MessageType } from "../messages/schema.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { MetricRegistry } from "../observability/metrics.ts";
+import type { Clock } from "../runtime/clock.ts";
+
+export interface ActorDeps {
+  bus: Bus;
+  clock: Clock;
+  log: Logger;
+  metrics: MetricRegistry;
+}
+
+/** Publishes one message; the codec stamps the version. */
+export function send(deps: ActorDeps, subject: string, message: Unversioned<Message>): void {
+  deps.bus.publish(subject, encode(message));
+}
+
+/**
+ * Subscribes to `subject`, decodes and validates each message and hands the valid ones of the
+ * expected types to `onMessage`; everything else is rejected, counted and logged once.
+ */
+export function listen<T extends MessageType>(
+  deps: ActorDeps,
+  endpoint: string,
+  subject: string,
+  types: readonly T[],
+  onMessage: (message: Extract<Message, { type: T }>, reply: string | undefined) => void,
+  options: { queue?: string } = {},
+): BusSubscription {
+  const rejections = new Rejections(deps.metrics, deps.log, endpoint);
+  return deps.bus.subscribe(
+    subject,
+    (data, actual, reply) => {
+      const outcome = decode(data, types);
+      if (!outcome.ok) rejections.reject(outcome, { subject: actual, bytes: data.length });
+      else onMessage(outcome.message, reply);
+    },
+    options,
+  );
+}
+
+/** A key naming one subtask execution, for maps and actor ids. */
+export function taskKey(task: { vertexId: string; subtaskIndex: number; attempt: number }): string {
+  return `${task.vertexId}-${task.subtaskIndex}-${task.attempt}`;
+}

@@ -1,0 +1,114 @@
+// The subtask actor: the lifecycle of one execution of one subtask on a worker.
+// created → deploying → initializing → running → finished, or → canceling → canceled, or → failed.
+// Receives CANCEL from its worker; sends task-state messages to its job master on every change.
+// The data plane (StreamTask) runs beside it: no record or frame passes through this machine.
+
+import { assign, fromPromise, sendParent, setup } from "xstate";
+import { subjects } from "../bus/subjects.ts";
+import type { DeployTask, TaskState } from "../messages/schema.ts";
+import { Rejections } from "../messages/rejections.ts";
+import type { StreamGraph } from "../graph/stream-graph.ts";
+import { StreamTask, TaskCanceledError } from "../runtime/stream-task.ts";
+import { send, taskKey, type ActorDeps } from "./actor-deps.ts";
+
+/** Resolves a job's code into its stream graph, checking it matches the submitted job graph. */
+export type JobLoader = (deploy: DeployTask) => Promise<StreamGraph>;
+
+export interface SubtaskInput {
+  deps: ActorDeps;
+  workerId: string;
+  deploy: DeployTask;
+  loadJob: JobLoader;
+}
+
+interface SubtaskContext extends SubtaskInput {
+  streamGraph?: StreamGraph;
+  task?: StreamTask;
+  error?: string;
+}
+
+export type SubtaskEvent = { type: "CANCEL" };
+
+export const subtaskMachine = setup({
+  types: {
+    input: {} as SubtaskInput,
+    context: {} as SubtaskContext,
+    events: {} as SubtaskEvent,
+  },
+  actors: {
+    loadJob: fromPromise<StreamGraph, SubtaskInput>(({ input }) => input.loadJob(input.deploy)),
+    initializeTask: fromPromise<void, StreamTask>(({ input }) => input.initialize()),
+    runTask: fromPromise<void, StreamTask>(({ input }) => input.run()),
+    cancelTask: fromPromise<void, StreamTask | undefined>(async ({ input }) => input?.cancel()),
+  },
+  actions: {
+    report: ({ context }, state: TaskState) => {
+      const { deps, deploy, workerId, error } = context;
+      send(deps, subjects.taskState(deploy.task.jobId), { type: "task-state", task: deploy.task, workerId, state, error });
+      deps.log.debug({ state, error }, "subtask state");
+    },
+    createTask: assign({
+      task: ({ context }) =>
+        new StreamTask({
+          ...context.deps,
+          rejections: new Rejections(context.deps.metrics, context.deps.log, `subtask ${taskKey(context.deploy.task)}`),
+          task: context.deploy.task,
+          jobGraph: context.deploy.jobGraph,
+          streamGraph: context.streamGraph!,
+        }),
+    }),
+    recordError: assign({ error: (_, params: { error: unknown }) => describe(params.error) }),
+    notifyWorker: sendParent(({ context }) => ({ type: "TASK_ENDED" as const, key: taskKey(context.deploy.task) })),
+  },
+}).createMachine({
+  id: "subtask",
+  context: ({ input }) => ({ ...input }),
+  initial: "deploying",
+  states: {
+    deploying: {
+      entry: { type: "report", params: "deploying" },
+      invoke: {
+        src: "loadJob",
+        input: ({ context }) => context,
+        onDone: { target: "initializing", actions: assign({ streamGraph: ({ event }) => event.output }) },
+        onError: { target: "failed", actions: { type: "recordError", params: ({ event }) => ({ error: event.error }) } },
+      },
+      on: { CANCEL: "canceled" },
+    },
+    initializing: {
+      entry: [{ type: "report", params: "initializing" }, "createTask"],
+      invoke: {
+        src: "initializeTask",
+        input: ({ context }) => context.task!,
+        onDone: "running",
+        onError: { target: "failed", actions: { type: "recordError", params: ({ event }) => ({ error: event.error }) } },
+      },
+      on: { CANCEL: "canceling" },
+    },
+    running: {
+      entry: { type: "report", params: "running" },
+      invoke: {
+        src: "runTask",
+        input: ({ context }) => context.task!,
+        onDone: "finished",
+        onError: [
+          { guard: ({ event }) => event.error instanceof TaskCanceledError, target: "canceled" },
+          { target: "failed", actions: { type: "recordError", params: ({ event }) => ({ error: event.error }) } },
+        ],
+      },
+      on: { CANCEL: "canceling" },
+    },
+    canceling: {
+      entry: { type: "report", params: "canceling" },
+      invoke: { src: "cancelTask", input: ({ context }) => context.task, onDone: "canceled", onError: "canceled" },
+    },
+    finished: { type: "final", entry: [{ type: "report", params: "finished" }, "notifyWorker"] },
+    canceled: { type: "final", entry: [{ type: "report", params: "canceled" }, "notifyWorker"] },
+    failed: { type: "final", entry: [{ type: "report", params: "failed" }, "notifyWorker"] },
+  },
+});
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.stack?.split("\n").slice(0, 4).join("\n") ?? error.message;
+  return String(error);
+}

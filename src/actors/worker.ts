@@ -1,0 +1,133 @@
+// The worker actor (Flink's TaskManager): registers with the resource manager, offers its slots,
+// heartbeats, and deploys and cancels subtasks as their job masters ask.
+// Receives deploy-task and cancel-task on its control subject; sends register-worker and heartbeat.
+//
+//   registering ─registered─▶ registered (heartbeat every interval) ─STOP─▶ stopped
+//        └─no answer─▶ waiting ─1 s─▶ registering
+
+import { assign, fromCallback, fromPromise, setup, stopChild, type ActorRefFrom } from "xstate";
+import { hostname } from "node:os";
+import { subjects } from "../bus/subjects.ts";
+import { busFor } from "../bus/trace.ts";
+import { decode, encode } from "../messages/codec.ts";
+import type { DeployTask, SubtaskId } from "../messages/schema.ts";
+import { listen, send, taskKey, type ActorDeps } from "./actor-deps.ts";
+import { subtaskMachine, type JobLoader } from "./subtask.ts";
+
+export interface WorkerInput {
+  deps: ActorDeps;
+  workerId: string;
+  slots: number;
+  loadJob: JobLoader;
+  /** Fixed for replays; defaults to this process's. */
+  host?: string;
+  pid?: number;
+}
+
+interface WorkerContext extends WorkerInput {
+  heartbeatIntervalMs: number;
+  tasks: Record<string, { ref: ActorRefFrom<typeof subtaskMachine>; slotIndex: number }>;
+}
+
+export type WorkerEvent =
+  | { type: "DEPLOY"; message: DeployTask }
+  | { type: "CANCEL"; task: SubtaskId }
+  | { type: "TASK_ENDED"; key: string }
+  | { type: "STOP" };
+
+const inbox = fromCallback<WorkerEvent, { deps: ActorDeps; workerId: string }>(({ input: { deps, workerId }, sendBack }) => {
+  const sub = listen(deps, `worker ${workerId}`, subjects.workerControl(workerId), ["deploy-task", "cancel-task"], (message) => {
+    if (message.type === "deploy-task") sendBack({ type: "DEPLOY", message });
+    else sendBack({ type: "CANCEL", task: message.task });
+  });
+  return () => sub.unsubscribe();
+});
+
+const register = fromPromise<number, WorkerContext>(async ({ input }) => {
+  const { deps, workerId, slots } = input;
+  const request = encode({ type: "register-worker", workerId, slots, host: input.host ?? hostname(), pid: input.pid ?? process.pid });
+  const reply = decode(await deps.bus.request(subjects.registerWorker(), request, { timeoutMs: 2000 }), ["worker-registered"]);
+  if (!reply.ok) throw new Error(`bad registration reply: ${reply.detail}`);
+  return reply.message.heartbeatIntervalMs;
+});
+
+export const workerMachine = setup({
+  types: { input: {} as WorkerInput, context: {} as WorkerContext, events: {} as WorkerEvent },
+  actors: { inbox, register, subtask: subtaskMachine },
+  delays: { heartbeatInterval: ({ context }) => context.heartbeatIntervalMs },
+  actions: {
+    heartbeat: ({ context }) =>
+      send(context.deps, subjects.heartbeat(), {
+        type: "heartbeat",
+        workerId: context.workerId,
+        slots: context.slots,
+        usedSlots: new Set(Object.values(context.tasks).map((t) => t.slotIndex)).size,
+        timestamp: context.deps.clock.now(),
+      }),
+    deploy: assign({
+      tasks: ({ context, event, spawn }) => {
+        if (event.type !== "DEPLOY") return context.tasks;
+        const { task, slotIndex } = event.message;
+        const key = taskKey(task);
+        if (context.tasks[key]) return context.tasks;
+        if (slotIndex < 0 || slotIndex >= context.slots) {
+          context.deps.log.error({ task, slotIndex }, "deploy names a slot this worker does not have");
+          return context.tasks;
+        }
+        const log = context.deps.log.child({ jobId: task.jobId, vertex: task.vertexId, subtask: task.subtaskIndex, attempt: task.attempt });
+        const ref = spawn("subtask", {
+          id: key,
+          input: { deps: { ...context.deps, bus: busFor(context.deps.bus, `subtask/${key}`), log }, workerId: context.workerId, deploy: event.message, loadJob: context.loadJob },
+        });
+        return { ...context.tasks, [key]: { ref, slotIndex } };
+      },
+    }),
+    cancel: ({ context, event }) => {
+      if (event.type !== "CANCEL") return;
+      context.tasks[taskKey(event.task)]?.ref.send({ type: "CANCEL" });
+    },
+    cancelAll: ({ context }) => {
+      for (const { ref } of Object.values(context.tasks)) ref.send({ type: "CANCEL" });
+    },
+    forget: assign({
+      tasks: ({ context, event }) => {
+        if (event.type !== "TASK_ENDED") return context.tasks;
+        const { [event.key]: _ended, ...rest } = context.tasks;
+        return rest;
+      },
+    }),
+  },
+}).createMachine({
+  id: "worker",
+  context: ({ input }) => ({ ...input, heartbeatIntervalMs: 1000, tasks: {} }),
+  invoke: { src: "inbox", input: ({ context }) => ({ deps: context.deps, workerId: context.workerId }) },
+  on: {
+    DEPLOY: { actions: "deploy" },
+    CANCEL: { actions: "cancel" },
+    TASK_ENDED: { actions: [stopChild(({ event }) => event.key), "forget"] },
+    STOP: { target: ".stopped", actions: "cancelAll" },
+  },
+  initial: "registering",
+  states: {
+    registering: {
+      invoke: {
+        src: "register",
+        input: ({ context }) => context,
+        onDone: { target: "registered", actions: assign({ heartbeatIntervalMs: ({ event }) => event.output }) },
+        onError: {
+          target: "waiting",
+          actions: ({ context, event }) => context.deps.log.warn({ err: event.error }, "registration failed; retrying in 1 s"),
+        },
+      },
+    },
+    waiting: { after: { 1000: "registering" } },
+    registered: {
+      entry: ["heartbeat", ({ context }) => context.deps.log.info({ slots: context.slots }, "worker registered")],
+      initial: "beating",
+      states: {
+        beating: { after: { heartbeatInterval: { target: "beating", reenter: true, actions: "heartbeat" } } },
+      },
+    },
+    stopped: { type: "final" },
+  },
+});

@@ -1,0 +1,327 @@
+// The DataStream API: typed, fluent transformations that add nodes and edges to the
+// environment's StreamGraph. Nothing runs here; execute() hands the graph to an executor.
+
+import type { PartitionerSpec } from "../messages/schema.ts";
+import { FileSink, PrintSink, SinkOperator, CollectSink } from "../operators/sinks.ts";
+import { FilterOperator, FlatMapOperator, MapOperator } from "../operators/stateless.ts";
+import { KeyedProcessOperator, KeyedReduceOperator, aggregationReducer, type AggregationKind, type FieldRef } from "../operators/keyed.ts";
+import { CoFlatMapOperator, CoMapOperator, CoProcessOperator, ProcessOperator } from "../operators/process.ts";
+import type { StreamOperator } from "../operators/operator.ts";
+import type { StreamEnvironmentInternals } from "./environment-internals.ts";
+import type { CoFlatMapFunction, CoMapFunction, FilterFunction, FlatMapFunction, KeySelector, MapFunction, ReduceFunction, SinkFunction } from "./functions.ts";
+import type { OutputTag } from "./output-tag.ts";
+import type { CoProcessFunction, KeyedProcessFunction, ProcessFunction } from "./process-functions.ts";
+import type { CustomPartitioner } from "../runtime/partitioners.ts";
+import type { StreamNode } from "../graph/stream-graph.ts";
+import { isSubjectToken } from "../bus/subjects.ts";
+
+/** One upstream of a stream: a node's main or side output, and how records are partitioned to the next operator. */
+interface StreamRef {
+  nodeId: number;
+  sideOutput?: string;
+  partitioner?: PartitionerSpec;
+  keySelector?: KeySelector<unknown, unknown>;
+  customPartitioner?: CustomPartitioner;
+}
+
+export class DataStream<T> {
+  /** @internal */
+  constructor(protected readonly env: StreamEnvironmentInternals, protected readonly refs: readonly StreamRef[]) {}
+
+  map<O>(fn: MapFunction<T, O>): SingleOutputStreamOperator<O> {
+    return this.transform<O>("Map", () => new MapOperator(fn));
+  }
+
+  flatMap<O>(fn: FlatMapFunction<T, O>): SingleOutputStreamOperator<O> {
+    return this.transform<O>("FlatMap", () => new FlatMapOperator(fn));
+  }
+
+  filter(fn: FilterFunction<T>): SingleOutputStreamOperator<T> {
+    return this.transform<T>("Filter", () => new FilterOperator(fn));
+  }
+
+  /** A ProcessFunction: side outputs and processing time, no keyed state (use keyBy first for that). */
+  process<O>(fn: ProcessFunction<T, O>): SingleOutputStreamOperator<O> {
+    return this.transform<O>("Process", () => new ProcessOperator(fn));
+  }
+
+  /** Partitions by key: records with equal keys go to the same subtask (by key group). */
+  keyBy<K>(keySelector: KeySelector<T, K>): KeyedStream<T, K> {
+    return new KeyedStream<T, K>(this.env, this.withPartitioner({ kind: "hash" }, keySelector as KeySelector<unknown, unknown>), keySelector);
+  }
+
+  /** Merges streams of the same type; no records are copied or reordered within an input. */
+  union(...others: DataStream<T>[]): DataStream<T> {
+    return new DataStream<T>(this.env, [...this.refs, ...others.flatMap((o) => o.refs)]);
+  }
+
+  connect<U>(other: DataStream<U>): ConnectedStreams<T, U> {
+    return new ConnectedStreams<T, U>(this.env, this, other);
+  }
+
+  forward(): DataStream<T> {
+    return new DataStream<T>(this.env, this.withPartitioner({ kind: "forward" }));
+  }
+  rebalance(): DataStream<T> {
+    return new DataStream<T>(this.env, this.withPartitioner({ kind: "rebalance" }));
+  }
+  rescale(): DataStream<T> {
+    return new DataStream<T>(this.env, this.withPartitioner({ kind: "rescale" }));
+  }
+  shuffle(): DataStream<T> {
+    return new DataStream<T>(this.env, this.withPartitioner({ kind: "shuffle" }));
+  }
+  broadcast(): DataStream<T> {
+    return new DataStream<T>(this.env, this.withPartitioner({ kind: "broadcast" }));
+  }
+  global(): DataStream<T> {
+    return new DataStream<T>(this.env, this.withPartitioner({ kind: "global" }));
+  }
+  /** Routes each record to `partitioner(key, numPartitions)`. */
+  partitionCustom<K>(partitioner: CustomPartitioner<K>, keySelector: KeySelector<T, K>): DataStream<T> {
+    return new DataStream<T>(
+      this.env,
+      this.withPartitioner({ kind: "custom" }, keySelector as KeySelector<unknown, unknown>, partitioner as CustomPartitioner),
+    );
+  }
+
+  print(label?: string): DataStreamSink {
+    return this.addSinkOperator("Print", () => new PrintSink(label));
+  }
+
+  addSink(fn: SinkFunction<T>): DataStreamSink {
+    return this.addSinkOperator("Sink", () => new SinkOperator(fn));
+  }
+
+  /** One line per record: strings as they are, anything else as JSON. */
+  writeAsText(path: string): DataStreamSink {
+    const resolved = this.env.resolvePath(path);
+    return this.addSinkOperator("TextFileSink", () => new FileSink(resolved, "text"));
+  }
+
+  /** One JSON document per line. */
+  writeAsNdjson(path: string): DataStreamSink {
+    const resolved = this.env.resolvePath(path);
+    return this.addSinkOperator("NdjsonFileSink", () => new FileSink(resolved, "ndjson"));
+  }
+
+  /**
+   * Streams this stream's records back to the client; `values` fills while the job runs.
+   * @example
+   * const out = env.fromElements(1, 2, 3).map((x) => x * 2).collect();
+   * await env.execute();
+   * out.values; // [2, 4, 6]
+   */
+  collect(): CollectedStream<T> {
+    const collected = new CollectedStream<T>();
+    const sink = this.addSinkOperator("CollectSink", () => new CollectSink(String(sinkNodeId)));
+    const sinkNodeId = sink.nodeId;
+    this.env.registerCollector(String(sinkNodeId), collected as CollectedStream<unknown>);
+    return collected;
+  }
+
+  /** Runs the job and returns everything this stream produced. */
+  async executeAndCollect(jobName?: string): Promise<T[]> {
+    const collected = this.collect();
+    await this.env.execute(jobName);
+    return collected.values;
+  }
+
+  /** @internal Adds a one-input operator fed by this stream. */
+  protected transform<O>(name: string, createOperator: () => StreamOperator, keySelectors?: KeySelector<unknown, unknown>[]): SingleOutputStreamOperator<O> {
+    const node = this.env.graph.addNode({ name, kind: "operator", chaining: "always", createOperator, keySelectors });
+    this.connectInputs(node.id, 0);
+    return new SingleOutputStreamOperator<O>(this.env, node);
+  }
+
+  /** @internal */
+  connectInputs(target: number, inputIndex: number): void {
+    for (const ref of this.refs) {
+      this.env.graph.addEdge({
+        source: ref.nodeId,
+        target,
+        partitioner: ref.partitioner,
+        keySelector: ref.keySelector,
+        customPartitioner: ref.customPartitioner,
+        sideOutput: ref.sideOutput,
+        inputIndex,
+      });
+    }
+  }
+
+  private addSinkOperator(name: string, createOperator: () => StreamOperator): DataStreamSink {
+    const node = this.env.graph.addNode({ name, kind: "sink", chaining: "always", createOperator });
+    this.connectInputs(node.id, 0);
+    return new DataStreamSink(node);
+  }
+
+  private withPartitioner(partitioner: PartitionerSpec, keySelector?: KeySelector<unknown, unknown>, customPartitioner?: CustomPartitioner): StreamRef[] {
+    return this.refs.map((ref) => ({ ...ref, partitioner, keySelector, customPartitioner }));
+  }
+}
+
+function setName(node: StreamNode, name: string): void {
+  if (!name) throw new Error("name() needs a non-empty name");
+  node.name = name;
+}
+
+function setUid(node: StreamNode, uid: string): void {
+  if (!isSubjectToken(uid)) throw new Error(`uid ${JSON.stringify(uid)} must use only letters, digits, '-' and '_'`);
+  node.uid = uid;
+}
+
+function setParallelism(node: StreamNode, parallelism: number): void {
+  if (!Number.isInteger(parallelism) || parallelism < 1) throw new Error(`setParallelism(${parallelism}): parallelism must be a positive integer`);
+  if (node.maxAllowedParallelism !== undefined && parallelism > node.maxAllowedParallelism) {
+    throw new Error(`${node.name} is not parallel: setParallelism(${parallelism}) is not allowed; use a parallel source such as fromSequence or fromGenerator`);
+  }
+  node.parallelism = parallelism;
+}
+
+export class SingleOutputStreamOperator<T> extends DataStream<T> {
+  /** @internal */
+  constructor(env: StreamEnvironmentInternals, private readonly node: StreamNode) {
+    super(env, [{ nodeId: node.id }]);
+  }
+
+  /** The records an operator emitted with `ctx.output(tag, value)`. */
+  getSideOutput<X>(tag: OutputTag<X>): DataStream<X> {
+    return new DataStream<X>(this.env, [{ nodeId: this.node.id, sideOutput: tag.id }]);
+  }
+
+  name(name: string): this {
+    setName(this.node, name);
+    return this;
+  }
+  uid(uid: string): this {
+    setUid(this.node, uid);
+    return this;
+  }
+  setParallelism(parallelism: number): this {
+    setParallelism(this.node, parallelism);
+    return this;
+  }
+  setMaxParallelism(maxParallelism: number): this {
+    this.node.maxParallelism = maxParallelism;
+    return this;
+  }
+  /** Starts a new chain at this operator: it is not chained to its input. */
+  startNewChain(): this {
+    this.node.chaining = "head";
+    return this;
+  }
+  /** Chains this operator to nothing, upstream or downstream. */
+  disableChaining(): this {
+    this.node.chaining = "never";
+    return this;
+  }
+  /** How long (ms) output may wait in a partly filled frame; 0 flushes after every batch of input. */
+  setBufferTimeout(ms: number): this {
+    if (!(ms >= 0)) throw new Error(`setBufferTimeout(${ms}): expects a number of milliseconds >= 0`);
+    this.node.bufferTimeoutMs = ms;
+    return this;
+  }
+}
+
+export class DataStreamSink {
+  /** @internal */
+  constructor(private readonly node: StreamNode) {}
+
+  /** @internal */
+  get nodeId(): number {
+    return this.node.id;
+  }
+  name(name: string): this {
+    setName(this.node, name);
+    return this;
+  }
+  uid(uid: string): this {
+    setUid(this.node, uid);
+    return this;
+  }
+  setParallelism(parallelism: number): this {
+    setParallelism(this.node, parallelism);
+    return this;
+  }
+  disableChaining(): this {
+    this.node.chaining = "never";
+    return this;
+  }
+}
+
+export class KeyedStream<T, K> extends DataStream<T> {
+  /** @internal */
+  constructor(env: StreamEnvironmentInternals, refs: readonly StreamRef[], private readonly keySelector: KeySelector<T, K>) {
+    super(env, refs);
+  }
+
+  getKeySelector(): KeySelector<T, K> {
+    return this.keySelector;
+  }
+
+  /** A KeyedProcessFunction: keyed state and timers for the current key. */
+  override process<O>(fn: KeyedProcessFunction<K, T, O> | ProcessFunction<T, O>): SingleOutputStreamOperator<O> {
+    if (!("onTimer" in fn)) return super.process(fn);
+    const keyOf = this.keySelector as KeySelector<unknown, unknown>;
+    return this.transform<O>("KeyedProcess", () => new KeyedProcessOperator<K, T, O>(keyOf, fn as KeyedProcessFunction<K, T, O>), [keyOf]);
+  }
+
+  /** Rolling reduce: emits the running result for the record's key after every record. */
+  reduce(fn: ReduceFunction<T>): SingleOutputStreamOperator<T> {
+    const keyOf = this.keySelector as KeySelector<unknown, unknown>;
+    return this.transform<T>("Reduce", () => new KeyedReduceOperator<T>(keyOf, fn), [keyOf]);
+  }
+
+  sum(field: FieldRef): SingleOutputStreamOperator<T> {
+    return this.aggregate("sum", field);
+  }
+  /** Keeps the first record's other fields and the minimum of `field`. */
+  min(field: FieldRef): SingleOutputStreamOperator<T> {
+    return this.aggregate("min", field);
+  }
+  max(field: FieldRef): SingleOutputStreamOperator<T> {
+    return this.aggregate("max", field);
+  }
+  /** The whole record with the minimum `field` (the first one on ties). */
+  minBy(field: FieldRef): SingleOutputStreamOperator<T> {
+    return this.aggregate("minBy", field);
+  }
+  maxBy(field: FieldRef): SingleOutputStreamOperator<T> {
+    return this.aggregate("maxBy", field);
+  }
+
+  private aggregate(kind: AggregationKind, field: FieldRef): SingleOutputStreamOperator<T> {
+    const reducer = aggregationReducer<T>(kind, field);
+    const keyOf = this.keySelector as KeySelector<unknown, unknown>;
+    return this.transform<T>(`Aggregate(${kind})`, () => new KeyedReduceOperator<T>(keyOf, reducer), [keyOf]);
+  }
+}
+
+export class ConnectedStreams<A, B> {
+  /** @internal */
+  constructor(private readonly env: StreamEnvironmentInternals, private readonly first: DataStream<A>, private readonly second: DataStream<B>) {}
+
+  map<O>(fn: CoMapFunction<A, B, O>): SingleOutputStreamOperator<O> {
+    return this.transform<O>("CoMap", () => new CoMapOperator(fn));
+  }
+
+  flatMap<O>(fn: CoFlatMapFunction<A, B, O>): SingleOutputStreamOperator<O> {
+    return this.transform<O>("CoFlatMap", () => new CoFlatMapOperator(fn));
+  }
+
+  process<O>(fn: CoProcessFunction<A, B, O>): SingleOutputStreamOperator<O> {
+    return this.transform<O>("CoProcess", () => new CoProcessOperator(fn));
+  }
+
+  private transform<O>(name: string, createOperator: () => StreamOperator): SingleOutputStreamOperator<O> {
+    const node = this.env.graph.addNode({ name, kind: "operator", chaining: "always", createOperator });
+    this.first.connectInputs(node.id, 0);
+    this.second.connectInputs(node.id, 1);
+    return new SingleOutputStreamOperator<O>(this.env, node);
+  }
+}
+
+/** Results of `collect()`, filled as the job runs. */
+export class CollectedStream<T> {
+  readonly values: T[] = [];
+}

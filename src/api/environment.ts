@@ -1,0 +1,139 @@
+// StreamExecutionEnvironment: job-wide settings, sources, and execute(). By default a job runs
+// embedded (an in-process bus, a job manager and one worker, like Flink's MiniCluster); an
+// executor can be injected to submit it to a NATS cluster instead.
+
+import { isAbsolute, resolve } from "node:path";
+import { StreamGraph } from "../graph/stream-graph.ts";
+import { buildJobGraph } from "../graph/job-graph.ts";
+import type { JobArtifact, JobConfig } from "../messages/schema.ts";
+import { collectionSource, generatorSource, sequenceSource, type GeneratorOptions, type Source } from "../operators/source.ts";
+import { checkMaxParallelism } from "../runtime/key-groups.ts";
+import { CollectedStream, SingleOutputStreamOperator } from "./data-stream.ts";
+import type { StreamEnvironmentInternals } from "./environment-internals.ts";
+import type { JobExecutionResult, JobExecutor } from "./executor.ts";
+
+export interface EnvironmentOptions {
+  /** Runs the job; defaults to the embedded mini cluster. */
+  executor?: JobExecutor;
+  /** Directory that relative paths given to the job resolve against. Defaults to the process's cwd. */
+  cwd?: string;
+  /** Where workers load this job's code from (set by `weir run`). */
+  artifact?: JobArtifact;
+  parallelism?: number;
+}
+
+/** A job module's default export: builds the dataflow on the environment it is given. */
+export type JobDefinition = (env: StreamExecutionEnvironment, args: string[]) => void | Promise<void>;
+
+/**
+ * Declares a job module (a typed identity function).
+ * @example
+ * export default defineJob((env, args) => {
+ *   env.fromElements("a", "b").map((s) => s.toUpperCase()).print();
+ * });
+ */
+export function defineJob(definition: JobDefinition): JobDefinition {
+  return definition;
+}
+
+export class StreamExecutionEnvironment implements StreamEnvironmentInternals {
+  readonly graph = new StreamGraph();
+  private readonly collectors = new Map<string, CollectedStream<unknown>>();
+  private parallelism: number;
+  private maxParallelism = 128;
+  private bufferTimeoutMs = 100;
+
+  constructor(private readonly options: EnvironmentOptions = {}) {
+    this.parallelism = options.parallelism ?? 1;
+  }
+
+  /** Flink's entry point name; same as `new StreamExecutionEnvironment(options)`. */
+  static getExecutionEnvironment(options: EnvironmentOptions = {}): StreamExecutionEnvironment {
+    return new StreamExecutionEnvironment(options);
+  }
+
+  /** Default parallelism of every operator that does not set its own. */
+  setParallelism(parallelism: number): this {
+    if (!Number.isInteger(parallelism) || parallelism < 1) throw new Error(`setParallelism(${parallelism}): parallelism must be a positive integer`);
+    this.parallelism = parallelism;
+    return this;
+  }
+
+  getParallelism(): number {
+    return this.parallelism;
+  }
+
+  /** Number of key groups (the upper bound for rescaling keyed state). Default 128. */
+  setMaxParallelism(maxParallelism: number): this {
+    checkMaxParallelism(maxParallelism, 1);
+    this.maxParallelism = maxParallelism;
+    return this;
+  }
+
+  getMaxParallelism(): number {
+    return this.maxParallelism;
+  }
+
+  /** How long (ms) records may wait in a partly filled frame. Default 100; 0 flushes after every batch of input. */
+  setBufferTimeout(ms: number): this {
+    if (!(ms >= 0)) throw new Error(`setBufferTimeout(${ms}): expects a number of milliseconds >= 0`);
+    this.bufferTimeoutMs = ms;
+    return this;
+  }
+
+  getBufferTimeout(): number {
+    return this.bufferTimeoutMs;
+  }
+
+  /** A non-parallel source of the given values. */
+  fromElements<T>(...values: T[]): SingleOutputStreamOperator<T> {
+    return this.fromSource(collectionSource(values), "Elements");
+  }
+
+  fromCollection<T>(values: Iterable<T>): SingleOutputStreamOperator<T> {
+    return this.fromSource(collectionSource([...values]), "Collection");
+  }
+
+  /** A parallel source of the integers from..to, inclusive. */
+  fromSequence(from: number, to: number): SingleOutputStreamOperator<number> {
+    return this.fromSource(sequenceSource(from, to), "Sequence");
+  }
+
+  /** A parallel source calling `generate(index)`, optionally bounded (`count`) and rate-limited (`ratePerSecond`). */
+  fromGenerator<T>(generate: (index: number) => T, options: GeneratorOptions = {}): SingleOutputStreamOperator<T> {
+    return this.fromSource(generatorSource(generate, options), "Generator");
+  }
+
+  fromSource<T>(source: Source<T>, name: string): SingleOutputStreamOperator<T> {
+    const node = this.graph.addNode({
+      name,
+      kind: "source",
+      chaining: "always",
+      source: source as Source<unknown>,
+      maxAllowedParallelism: source.parallel ? undefined : 1,
+    });
+    return new SingleOutputStreamOperator<T>(this, node);
+  }
+
+  /** The job configuration as it will be submitted. */
+  jobConfig(jobName = "weir job"): JobConfig {
+    return { jobName, parallelism: this.parallelism, maxParallelism: this.maxParallelism, bufferTimeoutMs: this.bufferTimeoutMs };
+  }
+
+  /** @internal */
+  registerCollector(sinkId: string, collected: CollectedStream<unknown>): void {
+    this.collectors.set(sinkId, collected);
+  }
+
+  /** Resolves a path given to the job against the submitting client's working directory. */
+  resolvePath(path: string): string {
+    return isAbsolute(path) ? path : resolve(this.options.cwd ?? process.cwd(), path);
+  }
+
+  /** Runs the job to completion. Rejects with JobExecutionError if it fails or is canceled. */
+  async execute(jobName?: string): Promise<JobExecutionResult> {
+    const jobGraph = buildJobGraph(this.graph, this.jobConfig(jobName));
+    const executor = this.options.executor ?? new (await import("../cluster/mini-cluster.ts")).EmbeddedExecutor();
+    return executor.execute({ jobGraph, streamGraph: this.graph, collectors: this.collectors, artifact: this.options.artifact });
+  }
+}

@@ -1,0 +1,44 @@
+// The user-facing function types of the DataStream API. Each may be a plain function or an
+// object with the method (a "rich" function, with open/close and a runtime context).
+
+import type { Collector, RuntimeContext } from "../operators/operator.ts";
+
+/** Lifecycle hooks any function object may have (Flink's RichFunction). */
+export interface RichFunction {
+  open?(ctx: RuntimeContext): void | Promise<void>;
+  close?(): void | Promise<void>;
+}
+
+export type MapFunction<I, O> = ((value: I) => O) | (RichFunction & { map(value: I): O });
+export type FlatMapFunction<I, O> = ((value: I, out: Collector<O>) => void) | (RichFunction & { flatMap(value: I, out: Collector<O>): void });
+export type FilterFunction<I> = ((value: I) => boolean) | (RichFunction & { filter(value: I): boolean });
+export type ReduceFunction<T> = ((a: T, b: T) => T) | (RichFunction & { reduce(a: T, b: T): T });
+export type KeySelector<T, K> = (value: T) => K;
+export type SinkFunction<T> = ((value: T) => void) | (RichFunction & { invoke(value: T): void });
+
+export interface CoMapFunction<I1, I2, O> extends RichFunction {
+  map1(value: I1): O;
+  map2(value: I2): O;
+}
+
+export interface CoFlatMapFunction<I1, I2, O> extends RichFunction {
+  flatMap1(value: I1, out: Collector<O>): void;
+  flatMap2(value: I2, out: Collector<O>): void;
+}
+
+/** Calls `open` on a function object if it has one. */
+export async function openFunction(fn: unknown, ctx: RuntimeContext): Promise<void> {
+  if (typeof fn === "object" && fn !== null && typeof (fn as RichFunction).open === "function") await (fn as RichFunction).open!(ctx);
+}
+
+export async function closeFunction(fn: unknown): Promise<void> {
+  if (typeof fn === "object" && fn !== null && typeof (fn as RichFunction).close === "function") await (fn as RichFunction).close!();
+}
+
+/** Turns a function-or-object into a plain callable once, at open time (not per record). */
+export function callable<A extends unknown[], R>(fn: ((...args: A) => R) | object, method: string): (...args: A) => R {
+  if (typeof fn === "function") return fn as (...args: A) => R;
+  const m = (fn as Record<string, unknown>)[method];
+  if (typeof m !== "function") throw new Error(`function object has no ${method}() method`);
+  return (m as (...args: A) => R).bind(fn);
+}

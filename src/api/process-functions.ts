@@ -1,0 +1,58 @@
+// Process functions: the lowest-level user functions, with side outputs, timers and (keyed) state.
+// Subclass them as in Flink; `getRuntimeContext()` works from `open()` on.
+
+import type { Collector, RuntimeContext } from "../operators/operator.ts";
+import type { ValueState, ValueStateDescriptor } from "../state/keyed-state-backend.ts";
+import type { TimerService } from "../state/timer-service.ts";
+import type { OutputTag } from "./output-tag.ts";
+
+/** The runtime context of a function on a keyed stream: it can reach keyed state. */
+export interface KeyedRuntimeContext extends RuntimeContext {
+  getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T>;
+}
+
+export interface ProcessContext {
+  /** Emits to a side output. */
+  output<X>(tag: OutputTag<X>, value: X): void;
+  timerService(): TimerService;
+}
+
+export interface KeyedProcessContext<K> extends ProcessContext {
+  getCurrentKey(): K;
+}
+
+export interface OnTimerContext<K> extends KeyedProcessContext<K> {
+  timeDomain(): "processing-time" | "event-time";
+}
+
+/** Holds the runtime context a function sees; set by its operator before `open`. */
+abstract class WithRuntimeContext<C extends RuntimeContext> {
+  private runtimeContext?: C;
+
+  /** @internal */
+  setRuntimeContext(ctx: C): void {
+    this.runtimeContext = ctx;
+  }
+
+  getRuntimeContext(): C {
+    if (!this.runtimeContext) throw new Error("the runtime context is available from open() on, not in the constructor");
+    return this.runtimeContext;
+  }
+
+  open(_ctx: C): void | Promise<void> {}
+  close(): void | Promise<void> {}
+}
+
+export abstract class ProcessFunction<I, O> extends WithRuntimeContext<RuntimeContext> {
+  abstract processElement(value: I, ctx: ProcessContext, out: Collector<O>): void;
+}
+
+export abstract class KeyedProcessFunction<K, I, O> extends WithRuntimeContext<KeyedRuntimeContext> {
+  abstract processElement(value: I, ctx: KeyedProcessContext<K>, out: Collector<O>): void;
+  onTimer(_timestamp: number, _ctx: OnTimerContext<K>, _out: Collector<O>): void {}
+}
+
+export abstract class CoProcessFunction<I1, I2, O> extends WithRuntimeContext<RuntimeContext> {
+  abstract processElement1(value: I1, ctx: ProcessContext, out: Collector<O>): void;
+  abstract processElement2(value: I2, ctx: ProcessContext, out: Collector<O>): void;
+}

@@ -1,0 +1,53 @@
+// Every subject weir uses is built here, and nowhere else. Tokens are checked so that an id with a
+// dot or a wildcard can never change a subject's meaning.
+
+const TOKEN = /^[A-Za-z0-9_-]+$/;
+
+function token(value: string | number, what: string): string {
+  const text = String(value);
+  if (!TOKEN.test(text)) throw new Error(`${what} ${JSON.stringify(text)} cannot be used in a subject: use letters, digits, '-' and '_'`);
+  return text;
+}
+
+/** True when `value` can be used as one subject token (ids, names). */
+export function isSubjectToken(value: string): boolean {
+  return TOKEN.test(value);
+}
+
+export const subjects = {
+  /** Client → dispatcher: submit a job (request/reply). */
+  submitJob: () => "weir.dispatcher.submit",
+  /** Worker → resource manager: registration (request/reply). */
+  registerWorker: () => "weir.rm.register",
+  /** Worker → resource manager: heartbeats. */
+  heartbeat: () => "weir.rm.heartbeat",
+  /** Job master → resource manager: slot requests (request/reply) and releases. */
+  requestSlots: () => "weir.rm.slots.request",
+  releaseSlots: () => "weir.rm.slots.release",
+  /** Resource manager → job masters: a worker went silent. */
+  workerLost: () => "weir.rm.worker-lost",
+  /** → worker: deploy and cancel its subtasks. */
+  workerControl: (workerId: string) => `weir.worker.${token(workerId, "worker id")}.control`,
+  /** Job master → anyone: job status changes. */
+  jobStatus: (jobId: string) => `weir.job.${token(jobId, "job id")}.status`,
+  /** Client → job master: cancel. */
+  cancelJob: (jobId: string) => `weir.job.${token(jobId, "job id")}.cancel`,
+  /** Subtasks → job master: task state changes. */
+  taskState: (jobId: string) => `weir.job.${token(jobId, "job id")}.tasks`,
+  /** Collect sinks → client. */
+  collect: (jobId: string) => `weir.job.${token(jobId, "job id")}.collect`,
+  /** Frames on one channel: (edge, producer → consumer), within one attempt of the job. */
+  frames: (jobId: string, attempt: number, edgeId: string, consumer: number, producer: number) =>
+    `weir.data.${token(jobId, "job id")}.${attempt}.${token(edgeId, "edge id")}.${consumer}.${producer}`,
+  /** All frames for one consuming subtask on one edge. */
+  framesInto: (jobId: string, attempt: number, edgeId: string, consumer: number) =>
+    `weir.data.${token(jobId, "job id")}.${attempt}.${token(edgeId, "edge id")}.${consumer}.*`,
+  /** Credits from one consumer to one producer. */
+  credits: (jobId: string, attempt: number, edgeId: string, producer: number, consumer: number) =>
+    `weir.credit.${token(jobId, "job id")}.${attempt}.${token(edgeId, "edge id")}.${producer}.${consumer}`,
+  /** All credits for one producing subtask on one edge. */
+  creditsInto: (jobId: string, attempt: number, edgeId: string, producer: number) =>
+    `weir.credit.${token(jobId, "job id")}.${attempt}.${token(edgeId, "edge id")}.${producer}.*`,
+  /** Everything weir publishes (the trace recorder's tap). */
+  everything: () => "weir.>",
+};

@@ -1,0 +1,57 @@
+// `weir jobmanager`, `weir worker` and `weir cancel`: long-lived processes on a NATS server.
+// They reconnect forever and stop cleanly on SIGINT/SIGTERM.
+
+import { NatsBus } from "../bus/nats-bus.ts";
+import { cancelJob } from "../cluster/job-client.ts";
+import { createJobLoader } from "../cluster/job-loader.ts";
+import { startJobManager } from "../cluster/job-manager.ts";
+import { startWorker } from "../cluster/task-manager.ts";
+import { createRootLogger } from "../observability/logger.ts";
+import { MetricRegistry } from "../observability/metrics.ts";
+import { systemClock } from "../runtime/clock.ts";
+import { isSubjectToken } from "../bus/subjects.ts";
+
+function onShutdown(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = () => {
+    if (stopping) return;
+    stopping = true;
+    stop().finally(() => process.exit(0));
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+}
+
+export async function jobManagerCommand(options: { nats: string; heartbeatTimeout: number; slotTimeout: number; logLevel: string }): Promise<void> {
+  const log = createRootLogger({ name: "weir-jobmanager", level: options.logLevel });
+  const metrics = new MetricRegistry();
+  const bus = await NatsBus.connect({ servers: options.nats, name: "weir-jobmanager", log, metrics });
+  const jobManager = startJobManager({ bus, clock: systemClock, log, metrics }, { heartbeatTimeoutMs: options.heartbeatTimeout, slotRequestTimeoutMs: options.slotTimeout });
+  await bus.flush();
+  log.info({ nats: options.nats }, "job manager ready");
+  onShutdown(async () => {
+    jobManager.stop();
+    await bus.close();
+  });
+}
+
+export async function workerCommand(options: { nats: string; slots: number; id?: string; logLevel: string }): Promise<void> {
+  if (options.id !== undefined && !isSubjectToken(options.id)) throw new Error(`--id ${JSON.stringify(options.id)}: use only letters, digits, '-' and '_'`);
+  const log = createRootLogger({ name: "weir-worker", level: options.logLevel });
+  const metrics = new MetricRegistry();
+  const bus = await NatsBus.connect({ servers: options.nats, name: `weir-worker-${options.id ?? process.pid}`, log, metrics });
+  const worker = startWorker({ bus, clock: systemClock, log, metrics }, { slots: options.slots, workerId: options.id, loadJob: createJobLoader() });
+  log.info({ workerId: worker.workerId, slots: options.slots }, "worker started");
+  onShutdown(async () => {
+    worker.stop();
+    await bus.close();
+  });
+}
+
+export async function cancelCommand(jobId: string, options: { nats: string }): Promise<void> {
+  const log = createRootLogger({ name: "weir-cancel", level: "warn" });
+  const bus = await NatsBus.connect({ servers: options.nats, name: "weir-cancel", log, metrics: new MetricRegistry() });
+  cancelJob(bus, jobId);
+  await bus.close();
+  process.stderr.write(`asked job ${jobId} to cancel\n`);
+}

@@ -1,0 +1,54 @@
+// The `weir` command: run a job (embedded or on a NATS cluster), start a job manager or a worker.
+
+import { Command, InvalidArgumentError } from "commander";
+import { runCommand } from "./run.ts";
+import { jobManagerCommand, workerCommand, cancelCommand } from "./cluster-commands.ts";
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+const program = new Command("weir").description("a stateful stream processor: actors on NATS, msgpack frames").showHelpAfterError();
+
+program
+  .command("run")
+  .description("run a job module: embedded by default, or on a cluster with --nats")
+  .argument("<job>", "the job module (its default export builds the dataflow)")
+  .argument("[args...]", "arguments for the job, after --")
+  .option("-p, --parallelism <n>", "default parallelism of the job's operators", positiveInt)
+  .option("--nats <url>", "submit to the job manager on this NATS server instead of running embedded")
+  .option("--trace <file>", "record every message on the bus to this file (NDJSON)")
+  .option("--log-level <level>", "pino log level", "warn")
+  .action((job: string, args: string[], options) => runCommand(job, args, options));
+
+program
+  .command("jobmanager")
+  .description("run a job manager (dispatcher, resource manager, job masters) on a NATS server")
+  .requiredOption("--nats <url>", "the NATS server")
+  .option("--heartbeat-timeout <ms>", "declare a worker lost after this long without a heartbeat", positiveInt, 10_000)
+  .option("--slot-timeout <ms>", "fail a job that cannot get enough slots within this long", positiveInt, 30_000)
+  .option("--log-level <level>", "pino log level", "info")
+  .action((options) => jobManagerCommand(options));
+
+program
+  .command("worker")
+  .description("run a worker (TaskManager) offering slots on a NATS server")
+  .requiredOption("--nats <url>", "the NATS server")
+  .option("--slots <n>", "number of slots to offer", positiveInt, 1)
+  .option("--id <id>", "worker id (default: random)")
+  .option("--log-level <level>", "pino log level", "info")
+  .action((options) => workerCommand(options));
+
+program
+  .command("cancel")
+  .description("cancel a running job")
+  .argument("<jobId>")
+  .requiredOption("--nats <url>", "the NATS server")
+  .action((jobId: string, options) => cancelCommand(jobId, options));
+
+program.parseAsync(process.argv).catch((error: Error) => {
+  process.stderr.write(`weir: ${error.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,73 @@
+// The embedded cluster (Flink's MiniCluster): an in-process bus, a job manager and one worker
+// with enough slots, running the same actors and frames as a NATS cluster. execute() uses it
+// unless another executor is configured.
+
+import type { Bus } from "../bus/bus.ts";
+import { InProcessBus } from "../bus/in-process-bus.ts";
+import type { ActorDeps } from "../actors/actor-deps.ts";
+import type { JobExecutionResult, JobExecutor, PreparedJob } from "../api/executor.ts";
+import type { StreamGraph } from "../graph/stream-graph.ts";
+import { requiredSlots } from "../graph/job-graph.ts";
+import { silentLogger, type Logger } from "../observability/logger.ts";
+import { MetricRegistry } from "../observability/metrics.ts";
+import { systemClock, type Clock } from "../runtime/clock.ts";
+import { startJobManager, type RunningJobManager } from "./job-manager.ts";
+import { createJobLoader } from "./job-loader.ts";
+import { newJobId, runJob } from "./job-client.ts";
+import { startWorker, type RunningWorker } from "./task-manager.ts";
+
+export interface MiniClusterOptions {
+  slots: number;
+  log?: Logger;
+  metrics?: MetricRegistry;
+  clock?: Clock;
+  /** Wraps the in-process bus (e.g. with a trace recorder). */
+  wrapBus?: (bus: Bus, actor: string) => Bus;
+}
+
+export class MiniCluster {
+  readonly bus: InProcessBus;
+  readonly metrics: MetricRegistry;
+  private readonly graphs = new Map<string, StreamGraph>();
+  private readonly jobManager: RunningJobManager;
+  private readonly worker: RunningWorker;
+  private readonly clientDeps: ActorDeps;
+
+  constructor(options: MiniClusterOptions) {
+    this.bus = new InProcessBus();
+    this.metrics = options.metrics ?? new MetricRegistry();
+    const log = options.log ?? silentLogger();
+    const clock = options.clock ?? systemClock;
+    const wrap = options.wrapBus ?? ((bus: Bus) => bus);
+    const deps = (actor: string): ActorDeps => ({ bus: wrap(this.bus, actor), clock, log, metrics: this.metrics });
+    this.jobManager = startJobManager(deps("jobmanager"), { heartbeatTimeoutMs: 60_000 });
+    this.worker = startWorker(deps("worker"), { slots: options.slots, workerId: "embedded-worker", loadJob: createJobLoader(this.graphs) });
+    this.clientDeps = deps("client");
+  }
+
+  /** Runs one job on this cluster. */
+  execute(job: PreparedJob, jobId = newJobId()): Promise<JobExecutionResult> {
+    this.graphs.set(jobId, job.streamGraph);
+    return runJob(job, { deps: this.clientDeps, artifact: { kind: "in-process", key: jobId }, jobId }).finally(() => this.graphs.delete(jobId));
+  }
+
+  async close(): Promise<void> {
+    this.worker.stop();
+    this.jobManager.stop();
+    await this.bus.close();
+  }
+}
+
+/** The default executor: a mini cluster per job, sized to the job's slot needs. */
+export class EmbeddedExecutor implements JobExecutor {
+  constructor(private readonly options: Omit<MiniClusterOptions, "slots"> = {}) {}
+
+  async execute(job: PreparedJob): Promise<JobExecutionResult> {
+    const cluster = new MiniCluster({ ...this.options, slots: requiredSlots(job.jobGraph) });
+    try {
+      return await cluster.execute(job);
+    } finally {
+      await cluster.close();
+    }
+  }
+}

@@ -1,0 +1,37 @@
+// A worker (TaskManager): the worker actor on a bus, with a job loader. Used by `weir worker`
+// and by the embedded mini cluster.
+
+import { createActor } from "xstate";
+import { randomBytes } from "node:crypto";
+import type { ActorDeps } from "../actors/actor-deps.ts";
+import { busFor } from "../bus/trace.ts";
+import type { JobLoader } from "../actors/subtask.ts";
+import { workerMachine } from "../actors/worker.ts";
+
+export interface WorkerOptions {
+  slots: number;
+  workerId?: string;
+  loadJob: JobLoader;
+}
+
+export interface RunningWorker {
+  readonly workerId: string;
+  /** Cancels running subtasks and stops heartbeating. */
+  stop(): void;
+}
+
+export function startWorker(deps: ActorDeps, options: WorkerOptions): RunningWorker {
+  if (!Number.isInteger(options.slots) || options.slots < 1) throw new Error(`--slots must be a positive integer, got ${options.slots}`);
+  const workerId = options.workerId ?? `worker-${randomBytes(4).toString("hex")}`;
+  const actor = createActor(workerMachine, {
+    input: { deps: { ...deps, bus: busFor(deps.bus, `worker/${workerId}`), log: deps.log.child({ workerId }) }, workerId, slots: options.slots, loadJob: options.loadJob },
+    clock: deps.clock,
+  }).start();
+  return {
+    workerId,
+    stop() {
+      actor.send({ type: "STOP" });
+      actor.stop();
+    },
+  };
+}

@@ -1,0 +1,100 @@
+// StreamGraph → JobGraph: resolves parallelism and default partitioners, then chains operators
+// into vertices (forward edge, equal parallelism, a single input, chaining allowed on both
+// sides). Pure: the same stream graph always gives the same job graph and digest.
+
+import { createHash } from "node:crypto";
+import type { JobConfig, JobEdgeSpec, JobGraphSpec, JobVertexSpec, PartitionerSpec } from "../messages/schema.ts";
+import { checkMaxParallelism } from "../runtime/key-groups.ts";
+import type { StreamEdge, StreamGraph, StreamNode } from "./stream-graph.ts";
+
+/** The parallelism a node runs with. */
+export function resolvedParallelism(node: StreamNode, config: JobConfig): number {
+  const p = node.maxAllowedParallelism ?? node.parallelism ?? config.parallelism;
+  if (!Number.isInteger(p) || p < 1) throw new Error(`${node.name}: parallelism must be a positive integer, got ${p}`);
+  if (node.maxAllowedParallelism !== undefined && node.parallelism !== undefined && node.parallelism > node.maxAllowedParallelism) {
+    throw new Error(`${node.name} is not parallel: setParallelism(${node.parallelism}) is not allowed; use a parallel source (fromSequence, fromGenerator)`);
+  }
+  return p;
+}
+
+/** Flink's default partitioner: forward when parallelism matches, else rebalance. */
+export function resolvedPartitioner(edge: StreamEdge, graph: StreamGraph, config: JobConfig): PartitionerSpec {
+  if (edge.partitioner) return edge.partitioner;
+  const same = resolvedParallelism(graph.node(edge.source), config) === resolvedParallelism(graph.node(edge.target), config);
+  return same ? { kind: "forward" } : { kind: "rebalance" };
+}
+
+/** Whether `edge` can be a direct call inside one subtask instead of a network channel. */
+export function isChainable(edge: StreamEdge, graph: StreamGraph, config: JobConfig): boolean {
+  const source = graph.node(edge.source);
+  const target = graph.node(edge.target);
+  return (
+    graph.inputsOf(target.id).length === 1 &&
+    resolvedPartitioner(edge, graph, config).kind === "forward" &&
+    resolvedParallelism(source, config) === resolvedParallelism(target, config) &&
+    target.chaining === "always" &&
+    source.chaining !== "never"
+  );
+}
+
+export function buildJobGraph(graph: StreamGraph, config: JobConfig): JobGraphSpec {
+  if (graph.nodes.size === 0) throw new Error("the job defines no operators: add a source and a sink before execute()");
+  const vertexOfNode = new Map<number, JobVertexSpec>();
+  const vertices: JobVertexSpec[] = [];
+  for (const node of [...graph.nodes.values()].sort((a, b) => a.id - b.id)) {
+    const parallelism = resolvedParallelism(node, config);
+    const maxParallelism = node.maxParallelism ?? config.maxParallelism;
+    checkMaxParallelism(maxParallelism, parallelism);
+    const inputs = graph.inputsOf(node.id);
+    if (node.kind !== "source" && inputs.length === 0) throw new Error(`${node.name} has no input`);
+    const chainedInto = inputs.length === 1 && isChainable(inputs[0], graph, config) ? vertexOfNode.get(inputs[0].source) : undefined;
+    if (chainedInto) {
+      chainedInto.nodes.push(node.id);
+      chainedInto.name = `${chainedInto.name} -> ${node.name}`;
+      if (node.bufferTimeoutMs !== undefined) chainedInto.bufferTimeoutMs = Math.min(chainedInto.bufferTimeoutMs, node.bufferTimeoutMs);
+      vertexOfNode.set(node.id, chainedInto);
+      continue;
+    }
+    const vertex: JobVertexSpec = {
+      id: `v${node.id}`,
+      name: node.name,
+      parallelism,
+      maxParallelism,
+      nodes: [node.id],
+      isSource: node.kind === "source",
+      bufferTimeoutMs: node.bufferTimeoutMs ?? config.bufferTimeoutMs,
+    };
+    vertices.push(vertex);
+    vertexOfNode.set(node.id, vertex);
+  }
+  const edges: JobEdgeSpec[] = [];
+  for (const edge of graph.edges) {
+    const source = vertexOfNode.get(edge.source)!;
+    const target = vertexOfNode.get(edge.target)!;
+    if (source === target) continue;
+    edges.push({
+      id: `e${edges.length}`,
+      source: source.id,
+      target: target.id,
+      partitioner: resolvedPartitioner(edge, graph, config),
+      sourceNode: edge.source,
+      sideOutput: edge.sideOutput,
+      targetNode: edge.target,
+      inputIndex: edge.inputIndex,
+    });
+  }
+  for (const edge of edges) {
+    const [s, t] = [vertices.find((v) => v.id === edge.source)!, vertices.find((v) => v.id === edge.target)!];
+    if (edge.partitioner.kind === "forward" && s.parallelism !== t.parallelism) {
+      throw new Error(`forward() between ${s.name} (parallelism ${s.parallelism}) and ${t.name} (${t.parallelism}) needs equal parallelism: use rebalance() or rescale()`);
+    }
+  }
+  const shape = { vertices, edges, nodes: [...graph.nodes.values()].map((n) => [n.id, n.name, n.kind, n.uid ?? null]) };
+  const digest = createHash("sha256").update(JSON.stringify(shape)).digest("hex").slice(0, 16);
+  return { jobName: config.jobName, vertices, edges, digest, config };
+}
+
+/** The highest parallelism of any vertex: with slot sharing, the number of slots the job needs. */
+export function requiredSlots(jobGraph: JobGraphSpec): number {
+  return Math.max(...jobGraph.vertices.map((v) => v.parallelism));
+}

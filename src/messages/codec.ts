@@ -1,0 +1,69 @@
+// The one codec: msgpackr bytes <-> typed messages. Size is checked before decoding, then the
+// message's type and version, then its shape. Decoding never throws: it returns an outcome.
+
+import { Packr } from "msgpackr";
+import { MESSAGE_SHAPES } from "./shapes.ts";
+import { checkShape } from "./shape.ts";
+import { PROTOCOL_VERSION, type Message, type MessageType } from "./schema.ts";
+
+/** NATS's default max payload; frames aim far below it (32 KiB). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+
+export type RejectReason = "oversized" | "malformed" | "unknown-type" | "wrong-version" | "invalid" | "unexpected-type";
+
+export type DecodeOutcome<M extends Message = Message> =
+  | { ok: true; message: M }
+  | { ok: false; reason: RejectReason; detail: string };
+
+const packr = new Packr({ useRecords: false, moreTypes: false });
+
+/** Distributive helper: a message of the given type, without the `v` field (the codec sets it). */
+export type Unversioned<M> = M extends Message ? Omit<M, "v"> : never;
+
+/** Encodes one message. The version is stamped here so callers cannot forget it. */
+export function encode(message: Unversioned<Message> | Message): Uint8Array {
+  return packr.pack({ ...message, v: PROTOCOL_VERSION });
+}
+
+/** Encodes a message that already carries its version, without copying it (the data path). */
+export function encodeVersioned(message: Message): Uint8Array {
+  return packr.pack(message);
+}
+
+/**
+ * Decodes and validates one message.
+ * @example
+ * const out = decode(bytes, ["frame"]);
+ * if (!out.ok) rejections.reject(out, { subject });
+ */
+export function decode<T extends MessageType = MessageType>(
+  bytes: Uint8Array,
+  expected?: readonly T[],
+  maxBytes = DEFAULT_MAX_MESSAGE_BYTES,
+): DecodeOutcome<Extract<Message, { type: T }>> {
+  if (bytes.length > maxBytes) {
+    return { ok: false, reason: "oversized", detail: `${bytes.length} bytes exceeds the limit of ${maxBytes}` };
+  }
+  let value: unknown;
+  try {
+    value = packr.unpack(bytes);
+  } catch (error) {
+    return { ok: false, reason: "malformed", detail: `not msgpack: ${(error as Error).message}` };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ok: false, reason: "malformed", detail: "not a message object" };
+  }
+  const record = value as { type?: unknown; v?: unknown };
+  if (typeof record.type !== "string" || !Object.hasOwn(MESSAGE_SHAPES, record.type)) {
+    return { ok: false, reason: "unknown-type", detail: `unknown message type ${JSON.stringify(record.type)}` };
+  }
+  if (record.v !== PROTOCOL_VERSION) {
+    return { ok: false, reason: "wrong-version", detail: `version ${JSON.stringify(record.v)}, this process speaks ${PROTOCOL_VERSION}` };
+  }
+  if (expected && !expected.includes(record.type as T)) {
+    return { ok: false, reason: "unexpected-type", detail: `${record.type} where ${expected.join("|")} was expected` };
+  }
+  const problem = checkShape(value, MESSAGE_SHAPES[record.type as MessageType]);
+  if (problem) return { ok: false, reason: "invalid", detail: problem };
+  return { ok: true, message: value as Extract<Message, { type: T }> };
+}

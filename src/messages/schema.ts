@@ -1,0 +1,275 @@
+// Every message that crosses the bus, as discriminated unions on `type`, each with a version `v`.
+// Receives nothing and sends nothing: the codec (codec.ts) turns these into bytes and back.
+// Later protocols (checkpoints, splits) add members here under the same scheme.
+
+/** Wire version of every message defined here. A message with another `v` is rejected. */
+export const PROTOCOL_VERSION = 1;
+
+// ---------------------------------------------------------------- data plane
+
+export type StreamStatusValue = "idle" | "active";
+
+/** One element of a data channel's ordered stream. Records travel in batches, never one per message. */
+export type DataElement =
+  | { kind: "records"; records: unknown[] }
+  | { kind: "watermark"; timestamp: number }
+  | { kind: "stream-status"; status: StreamStatusValue }
+  | { kind: "barrier"; checkpointId: number; timestamp: number; mode: "exactly-once" | "at-least-once" }
+  | { kind: "latency-marker"; markedTime: number; sourceVertex: string; sourceSubtask: number }
+  | { kind: "end-of-partition" };
+
+/** A frame: what a producer publishes on one channel. `seq` starts at 1 and grows by one per frame. */
+export interface Frame {
+  type: "frame";
+  v: number;
+  seq: number;
+  producer: number;
+  elements: DataElement[];
+}
+
+/** Credits a consumer grants to one producer: the number of further frames it can buffer. */
+export interface CreditGrant {
+  type: "credit";
+  v: number;
+  consumer: number;
+  credits: number;
+}
+
+// ---------------------------------------------------------------- control plane
+
+/** Where a worker finds the code of a job. `module` paths must be readable by the worker. */
+export type JobArtifact =
+  | { kind: "module"; path: string; args: string[]; cwd: string; parallelism?: number }
+  | { kind: "in-process"; key: string };
+
+export interface JobConfig {
+  jobName: string;
+  parallelism: number;
+  maxParallelism: number;
+  bufferTimeoutMs: number;
+}
+
+export interface SubmitJob {
+  type: "submit-job";
+  v: number;
+  jobId: string;
+  artifact: JobArtifact;
+  /** The job graph as built by the client; workers rebuild it from the artifact and compare digests. */
+  jobGraph: JobGraphSpec;
+}
+
+export interface SubmitJobReply {
+  type: "submit-job-reply";
+  v: number;
+  jobId: string;
+  accepted: boolean;
+  error?: string;
+}
+
+export type JobStatus =
+  | "created"
+  | "scheduling"
+  | "deploying"
+  | "running"
+  | "finished"
+  | "canceling"
+  | "canceled"
+  | "failing"
+  | "failed";
+
+/** Published by a job master whenever its job changes state; clients wait on it. */
+export interface JobStatusChanged {
+  type: "job-status";
+  v: number;
+  jobId: string;
+  status: JobStatus;
+  error?: string;
+  timestamp: number;
+}
+
+export interface CancelJob {
+  type: "cancel-job";
+  v: number;
+  jobId: string;
+}
+
+export interface RegisterWorker {
+  type: "register-worker";
+  v: number;
+  workerId: string;
+  slots: number;
+  host: string;
+  pid: number;
+}
+
+export interface WorkerRegistered {
+  type: "worker-registered";
+  v: number;
+  workerId: string;
+  heartbeatIntervalMs: number;
+}
+
+export interface Heartbeat {
+  type: "heartbeat";
+  v: number;
+  workerId: string;
+  /** Total slots, so a resource manager that restarted can re-learn the worker from a heartbeat. */
+  slots: number;
+  /** Slots in use, so the resource manager can reconcile. */
+  usedSlots: number;
+  timestamp: number;
+}
+
+/** A request from a job master to the resource manager for slots. */
+export interface RequestSlots {
+  type: "request-slots";
+  v: number;
+  jobId: string;
+  count: number;
+}
+
+export interface SlotGrant {
+  workerId: string;
+  slotIndex: number;
+}
+
+export interface SlotsReply {
+  type: "slots-reply";
+  v: number;
+  jobId: string;
+  slots: SlotGrant[];
+  error?: string;
+}
+
+export interface ReleaseSlots {
+  type: "release-slots";
+  v: number;
+  jobId: string;
+}
+
+/** Published by the resource manager when a worker stops heartbeating; job masters with slots there fail over. */
+export interface WorkerLost {
+  type: "worker-lost";
+  v: number;
+  workerId: string;
+  jobIds: string[];
+}
+
+/** Identifies one execution of one subtask. */
+export interface SubtaskId {
+  jobId: string;
+  vertexId: string;
+  subtaskIndex: number;
+  attempt: number;
+}
+
+export interface DeployTask {
+  type: "deploy-task";
+  v: number;
+  task: SubtaskId;
+  slotIndex: number;
+  artifact: JobArtifact;
+  jobGraph: JobGraphSpec;
+}
+
+export interface CancelTask {
+  type: "cancel-task";
+  v: number;
+  task: SubtaskId;
+}
+
+export type TaskState =
+  | "created"
+  | "deploying"
+  | "initializing"
+  | "running"
+  | "finished"
+  | "canceling"
+  | "canceled"
+  | "failed";
+
+export interface TaskStateChanged {
+  type: "task-state";
+  v: number;
+  task: SubtaskId;
+  workerId: string;
+  state: TaskState;
+  error?: string;
+}
+
+/** Results of the collect sink, sent from sink subtasks to the client that submitted the job. */
+export interface CollectBatch {
+  type: "collect";
+  v: number;
+  jobId: string;
+  sinkId: string;
+  subtaskIndex: number;
+  seq: number;
+  records: unknown[];
+  last: boolean;
+}
+
+export type ControlMessage =
+  | SubmitJob
+  | SubmitJobReply
+  | JobStatusChanged
+  | CancelJob
+  | RegisterWorker
+  | WorkerRegistered
+  | Heartbeat
+  | RequestSlots
+  | SlotsReply
+  | ReleaseSlots
+  | WorkerLost
+  | DeployTask
+  | CancelTask
+  | TaskStateChanged
+  | CollectBatch;
+
+export type Message = ControlMessage | Frame | CreditGrant;
+export type MessageType = Message["type"];
+
+// ---------------------------------------------------------------- the job graph as it travels
+
+export type PartitionerSpec =
+  | { kind: "forward" }
+  | { kind: "rebalance" }
+  | { kind: "rescale" }
+  | { kind: "shuffle" }
+  | { kind: "broadcast" }
+  | { kind: "global" }
+  | { kind: "hash" }
+  | { kind: "custom" };
+
+/** An edge between two job vertices. `inputIndex` tells a two-input operator which side it feeds. */
+export interface JobEdgeSpec {
+  id: string;
+  source: string;
+  target: string;
+  partitioner: PartitionerSpec;
+  /** The stream node (in the source vertex) whose output feeds this edge, and the side-output tag if any. */
+  sourceNode: number;
+  sideOutput?: string;
+  targetNode: number;
+  inputIndex: number;
+}
+
+export interface JobVertexSpec {
+  id: string;
+  name: string;
+  parallelism: number;
+  maxParallelism: number;
+  /** Stream node ids chained into this vertex, head first. */
+  nodes: number[];
+  isSource: boolean;
+  bufferTimeoutMs: number;
+}
+
+export interface JobGraphSpec {
+  jobName: string;
+  vertices: JobVertexSpec[];
+  edges: JobEdgeSpec[];
+  /** A digest of the stream graph's shape, so a worker can tell it rebuilt the same job. */
+  digest: string;
+  config: JobConfig;
+}

@@ -1,0 +1,60 @@
+// Tiny structural validators for decoded control messages: decoded bytes are `unknown` until checked.
+// Receives plain values from msgpack; returns the first problem found as a path and a reason.
+
+export type Shape =
+  | "string"
+  | "int"
+  | "number"
+  | "boolean"
+  | "unknown"
+  | "array"
+  | { optional: Shape }
+  | { array: Shape }
+  | { object: Record<string, Shape> }
+  | { oneOf: readonly (string | number)[] };
+
+export const optional = (shape: Shape): Shape => ({ optional: shape });
+export const arrayOf = (shape: Shape): Shape => ({ array: shape });
+export const object = (fields: Record<string, Shape>): Shape => ({ object: fields });
+export const oneOf = (...values: (string | number)[]): Shape => ({ oneOf: values });
+
+/** Returns undefined when `value` fits `shape`, else a message naming the offending path. */
+export function checkShape(value: unknown, shape: Shape, path = "$"): string | undefined {
+  if (typeof shape === "string") return checkPrimitive(value, shape, path);
+  if ("optional" in shape) return value === undefined || value === null ? undefined : checkShape(value, shape.optional, path);
+  if ("oneOf" in shape) {
+    return shape.oneOf.includes(value as string | number) ? undefined : `${path}: expected one of ${shape.oneOf.join("|")}`;
+  }
+  if ("array" in shape) {
+    if (!Array.isArray(value)) return `${path}: expected an array`;
+    for (let i = 0; i < value.length; i++) {
+      const problem = checkShape(value[i], shape.array, `${path}[${i}]`);
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return `${path}: expected an object`;
+  const record = value as Record<string, unknown>;
+  for (const [key, fieldShape] of Object.entries(shape.object)) {
+    const problem = checkShape(record[key], fieldShape, `${path}.${key}`);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+function checkPrimitive(value: unknown, shape: "string" | "int" | "number" | "boolean" | "unknown" | "array", path: string) {
+  switch (shape) {
+    case "array":
+      return Array.isArray(value) ? undefined : `${path}: expected an array`;
+    case "unknown":
+      return undefined;
+    case "string":
+      return typeof value === "string" ? undefined : `${path}: expected a string`;
+    case "boolean":
+      return typeof value === "boolean" ? undefined : `${path}: expected a boolean`;
+    case "number":
+      return typeof value === "number" && !Number.isNaN(value) ? undefined : `${path}: expected a number`;
+    case "int":
+      return Number.isSafeInteger(value) ? undefined : `${path}: expected an integer`;
+  }
+}

@@ -1,0 +1,62 @@
+// The expected shape of every message type, used by the codec to validate what it decodes.
+// Data frames are checked down to their element kinds; user records inside them are opaque.
+
+import type { MessageType } from "./schema.ts";
+import { arrayOf, object, oneOf, optional, type Shape } from "./shape.ts";
+
+const subtaskId = object({ jobId: "string", vertexId: "string", subtaskIndex: "int", attempt: "int" });
+
+const artifact: Shape = object({ kind: oneOf("module", "in-process"), path: optional("string"), key: optional("string"), args: optional(arrayOf("string")), cwd: optional("string"), parallelism: optional("int") });
+
+const jobGraph = object({
+  jobName: "string",
+  digest: "string",
+  vertices: arrayOf(
+    object({ id: "string", name: "string", parallelism: "int", maxParallelism: "int", nodes: arrayOf("int"), isSource: "boolean", bufferTimeoutMs: "number" }),
+  ),
+  edges: arrayOf(
+    object({
+      id: "string",
+      source: "string",
+      target: "string",
+      partitioner: object({ kind: oneOf("forward", "rebalance", "rescale", "shuffle", "broadcast", "global", "hash", "custom") }),
+      sourceNode: "int",
+      sideOutput: optional("string"),
+      targetNode: "int",
+      inputIndex: "int",
+    }),
+  ),
+  config: object({ jobName: "string", parallelism: "int", maxParallelism: "int", bufferTimeoutMs: "number" }),
+});
+
+const element = object({
+  kind: oneOf("records", "watermark", "stream-status", "barrier", "latency-marker", "end-of-partition"),
+  records: optional("array"),
+  timestamp: optional("number"),
+  status: optional(oneOf("idle", "active")),
+  checkpointId: optional("int"),
+});
+
+const taskState = oneOf("created", "deploying", "initializing", "running", "finished", "canceling", "canceled", "failed");
+const jobStatus = oneOf("created", "scheduling", "deploying", "running", "finished", "canceling", "canceled", "failing", "failed");
+
+/** Fields beyond `type` and `v`, per message type. */
+export const MESSAGE_SHAPES: Record<MessageType, Shape> = {
+  frame: object({ seq: "int", producer: "int", elements: arrayOf(element) }),
+  credit: object({ consumer: "int", credits: "int" }),
+  "submit-job": object({ jobId: "string", artifact, jobGraph }),
+  "submit-job-reply": object({ jobId: "string", accepted: "boolean", error: optional("string") }),
+  "job-status": object({ jobId: "string", status: jobStatus, error: optional("string"), timestamp: "number" }),
+  "cancel-job": object({ jobId: "string" }),
+  "register-worker": object({ workerId: "string", slots: "int", host: "string", pid: "int" }),
+  "worker-registered": object({ workerId: "string", heartbeatIntervalMs: "int" }),
+  heartbeat: object({ workerId: "string", slots: "int", usedSlots: "int", timestamp: "number" }),
+  "request-slots": object({ jobId: "string", count: "int" }),
+  "slots-reply": object({ jobId: "string", slots: arrayOf(object({ workerId: "string", slotIndex: "int" })), error: optional("string") }),
+  "release-slots": object({ jobId: "string" }),
+  "worker-lost": object({ workerId: "string", jobIds: arrayOf("string") }),
+  "deploy-task": object({ task: subtaskId, slotIndex: "int", artifact, jobGraph }),
+  "cancel-task": object({ task: subtaskId }),
+  "task-state": object({ task: subtaskId, workerId: "string", state: taskState, error: optional("string") }),
+  collect: object({ jobId: "string", sinkId: "string", subtaskIndex: "int", seq: "int", records: "array", last: "boolean" }),
+};

@@ -1,0 +1,133 @@
+// Keyed one-input operators: KeyedProcessFunction and rolling aggregations (reduce, sum, min,
+// max, minBy, maxBy). The key is computed once per record and set on the state backend.
+
+import type { KeySelector, ReduceFunction } from "../api/functions.ts";
+import { callable, closeFunction, openFunction } from "../api/functions.ts";
+import type { OutputTag } from "../api/output-tag.ts";
+import type { KeyedProcessFunction, KeyedRuntimeContext, OnTimerContext } from "../api/process-functions.ts";
+import { ValueStateDescriptor, type KeyedStateBackend, type ValueState } from "../state/keyed-state-backend.ts";
+import { BaseOperator, type OperatorContext } from "./operator.ts";
+
+/** Base of operators on a keyed stream: sets the current key before each record. */
+export abstract class KeyedOperator extends BaseOperator {
+  protected state!: KeyedStateBackend;
+  constructor(protected readonly keySelector: KeySelector<unknown, unknown>) {
+    super();
+  }
+  override open(ctx: OperatorContext): void | Promise<void> {
+    super.open(ctx);
+    if (!ctx.keyedState) throw new Error("a keyed operator needs keyed state: it must follow keyBy()");
+    this.state = ctx.keyedState;
+  }
+  process(record: unknown): void {
+    this.state.setCurrentKey(this.keySelector(record));
+    this.processKeyed(record);
+  }
+  protected abstract processKeyed(record: unknown): void;
+  /** A processing-time timer fired for `key`. */
+  onTimer(_timestamp: number, _key: unknown): void {}
+
+  protected keyedRuntimeContext(): KeyedRuntimeContext {
+    const state = this.state;
+    return { ...runtimeFields(this.ctx), getState: <T>(d: ValueStateDescriptor<T>): ValueState<T> => state.getState(d) };
+  }
+}
+
+function runtimeFields(ctx: OperatorContext) {
+  const { jobId, taskName, subtaskIndex, parallelism, maxParallelism, attempt } = ctx;
+  return { jobId, taskName, subtaskIndex, parallelism, maxParallelism, attempt };
+}
+
+export class KeyedProcessOperator<K, I, O> extends KeyedOperator {
+  private context!: OnTimerContext<K>;
+  private domain: "processing-time" | "event-time" = "processing-time";
+  constructor(keySelector: KeySelector<unknown, unknown>, private readonly fn: KeyedProcessFunction<K, I, O>) {
+    super(keySelector);
+  }
+  override async open(ctx: OperatorContext): Promise<void> {
+    super.open(ctx);
+    const timers = ctx.timers;
+    if (!timers) throw new Error("keyed process operator opened without a timer service");
+    const state = this.state;
+    const output = ctx.output;
+    this.context = {
+      getCurrentKey: () => state.currentKey as K,
+      output: <X>(tag: OutputTag<X>, value: X) => output.collectSide(tag.id, value),
+      timerService: () => timers.forUser,
+      timeDomain: () => this.domain,
+    };
+    const runtime = this.keyedRuntimeContext();
+    this.fn.setRuntimeContext(runtime);
+    await this.fn.open(runtime);
+  }
+  protected processKeyed(record: unknown): void {
+    this.fn.processElement(record as I, this.context, this.output);
+  }
+  override onTimer(timestamp: number, key: unknown): void {
+    this.state.setCurrentKey(key);
+    this.domain = "processing-time";
+    this.fn.onTimer(timestamp, this.context, this.output);
+  }
+  override close(): void | Promise<void> {
+    return this.fn.close();
+  }
+}
+
+const ACCUMULATOR = new ValueStateDescriptor<unknown>("rolling-aggregate");
+
+/** Flink's rolling reduce: emits the running result for the key after every record. */
+export class KeyedReduceOperator<T> extends KeyedOperator {
+  private accumulator!: ValueState<unknown>;
+  private reduce!: (a: T, b: T) => T;
+  constructor(keySelector: KeySelector<unknown, unknown>, private readonly userFunction: ReduceFunction<T>) {
+    super(keySelector);
+  }
+  override async open(ctx: OperatorContext): Promise<void> {
+    super.open(ctx);
+    this.accumulator = this.state.getState(ACCUMULATOR);
+    this.reduce = callable(this.userFunction, "reduce");
+    await openFunction(this.userFunction, ctx);
+  }
+  protected processKeyed(record: unknown): void {
+    const current = this.accumulator.value();
+    const next = current === undefined ? record : this.reduce(current as T, record as T);
+    this.accumulator.update(next);
+    this.output.collect(next);
+  }
+  override close(): Promise<void> {
+    return closeFunction(this.userFunction);
+  }
+}
+
+export type AggregationKind = "sum" | "min" | "max" | "minBy" | "maxBy";
+/** A field of a record: a property name, or an index into an array record. */
+export type FieldRef = string | number;
+
+/** Builds the reduce function behind sum/min/max/minBy/maxBy over one numeric field. */
+export function aggregationReducer<T>(kind: AggregationKind, field: FieldRef): (a: T, b: T) => T {
+  const read = (r: T): number => {
+    const value = (r as Record<string | number, unknown>)[field];
+    if (typeof value !== "number") throw new Error(`${kind}(${JSON.stringify(field)}): field is ${typeof value}, not a number`);
+    return value;
+  };
+  const withField = (base: T, value: number): T => {
+    if (Array.isArray(base)) {
+      const copy = base.slice();
+      copy[field as number] = value;
+      return copy as T;
+    }
+    return { ...(base as object), [field]: value } as T;
+  };
+  switch (kind) {
+    case "sum":
+      return (a, b) => withField(a, read(a) + read(b));
+    case "min":
+      return (a, b) => (read(b) < read(a) ? withField(a, read(b)) : a);
+    case "max":
+      return (a, b) => (read(b) > read(a) ? withField(a, read(b)) : a);
+    case "minBy":
+      return (a, b) => (read(b) < read(a) ? b : a);
+    case "maxBy":
+      return (a, b) => (read(b) > read(a) ? b : a);
+  }
+}

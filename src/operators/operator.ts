@@ -1,0 +1,75 @@
+// The small interface every operator implements, and the context a running subtask hands it.
+// Chained operators call each other's `process` directly; nothing here is per-record I/O.
+
+import type { Bus } from "../bus/bus.ts";
+import type { Clock } from "../runtime/clock.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { KeyedStateBackend } from "../state/keyed-state-backend.ts";
+import type { ProcessingTimeService } from "../state/timer-service.ts";
+
+export interface Collector<T> {
+  collect(record: T): void;
+}
+
+/** Where an operator's results go: the main output, side outputs by tag, and watermarks. */
+export interface Output<T = unknown> extends Collector<T> {
+  collectSide(tag: string, record: unknown): void;
+  emitWatermark(timestamp: number): void;
+}
+
+/** What a user function may ask about where it runs (Flink's RuntimeContext). */
+export interface RuntimeContext {
+  readonly jobId: string;
+  readonly taskName: string;
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  readonly maxParallelism: number;
+  readonly attempt: number;
+}
+
+export interface OperatorContext extends RuntimeContext {
+  readonly output: Output;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** For operators that talk to the cluster themselves (the collect sink). */
+  readonly bus: Bus;
+  /** Present on keyed operators: the state of the key being processed. */
+  readonly keyedState?: KeyedStateBackend;
+  /** Present on keyed operators. */
+  readonly timers?: ProcessingTimeService;
+}
+
+/**
+ * One operator in a chain. Defaults: watermarks pass through, nothing to finish or close.
+ * `input` is 0 for one-input operators and 0 or 1 for two-input ones.
+ */
+export interface StreamOperator {
+  open(ctx: OperatorContext): void | Promise<void>;
+  process(record: unknown, input: number): void;
+  onWatermark(timestamp: number, input: number): void;
+  /** A processing-time timer fired for `key` (keyed operators only). */
+  onTimer?(timestamp: number, key: unknown): void;
+  /** All input has ended: emit what is still held. */
+  finish(): void | Promise<void>;
+  close(): void | Promise<void>;
+}
+
+export abstract class BaseOperator implements StreamOperator {
+  protected output!: Output;
+  protected ctx!: OperatorContext;
+
+  open(ctx: OperatorContext): void | Promise<void> {
+    this.ctx = ctx;
+    this.output = ctx.output;
+  }
+
+  abstract process(record: unknown, input: number): void;
+
+  onWatermark(timestamp: number, _input: number): void {
+    this.output.emitWatermark(timestamp);
+  }
+
+  finish(): void | Promise<void> {}
+
+  close(): void | Promise<void> {}
+}

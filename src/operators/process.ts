@@ -1,0 +1,112 @@
+// Non-keyed process operators: ProcessFunction, and the two-input CoMap, CoFlatMap and
+// CoProcess operators behind connect(). Two-input operators get input 0 or 1 with each record.
+
+import { closeFunction, openFunction, type CoFlatMapFunction, type CoMapFunction } from "../api/functions.ts";
+import type { OutputTag } from "../api/output-tag.ts";
+import type { CoProcessFunction, ProcessContext, ProcessFunction } from "../api/process-functions.ts";
+import type { TimerService } from "../state/timer-service.ts";
+import { BaseOperator, type Collector, type OperatorContext } from "./operator.ts";
+
+function processContext(ctx: OperatorContext): ProcessContext {
+  const output = ctx.output;
+  const clock = ctx.clock;
+  const timers: TimerService = {
+    currentProcessingTime: () => clock.now(),
+    registerProcessingTimeTimer: () => {
+      throw new Error("timers are only available on a keyed stream: call keyBy() before process()");
+    },
+    deleteProcessingTimeTimer: () => {
+      throw new Error("timers are only available on a keyed stream: call keyBy() before process()");
+    },
+  };
+  return {
+    output: <X>(tag: OutputTag<X>, value: X) => output.collectSide(tag.id, value),
+    timerService: () => timers,
+  };
+}
+
+export class ProcessOperator<I, O> extends BaseOperator {
+  private context!: ProcessContext;
+  constructor(private readonly fn: ProcessFunction<I, O>) {
+    super();
+  }
+  override async open(ctx: OperatorContext): Promise<void> {
+    super.open(ctx);
+    this.context = processContext(ctx);
+    this.fn.setRuntimeContext(ctx);
+    await this.fn.open(ctx);
+  }
+  process(record: unknown): void {
+    this.fn.processElement(record as I, this.context, this.output);
+  }
+  override close(): void | Promise<void> {
+    return this.fn.close();
+  }
+}
+
+/** Two-input operators forward the minimum watermark of both inputs. */
+abstract class TwoInputOperator extends BaseOperator {
+  private readonly watermarks = [-Infinity, -Infinity];
+  private emitted = -Infinity;
+  override onWatermark(timestamp: number, input: number): void {
+    this.watermarks[input] = Math.max(this.watermarks[input], timestamp);
+    const combined = Math.min(this.watermarks[0], this.watermarks[1]);
+    if (combined > this.emitted) {
+      this.emitted = combined;
+      this.output.emitWatermark(combined);
+    }
+  }
+}
+
+export class CoMapOperator<I1, I2, O> extends TwoInputOperator {
+  constructor(private readonly fn: CoMapFunction<I1, I2, O>) {
+    super();
+  }
+  override async open(ctx: OperatorContext): Promise<void> {
+    super.open(ctx);
+    await openFunction(this.fn, ctx);
+  }
+  process(record: unknown, input: number): void {
+    this.output.collect(input === 0 ? this.fn.map1(record as I1) : this.fn.map2(record as I2));
+  }
+  override close(): Promise<void> {
+    return closeFunction(this.fn);
+  }
+}
+
+export class CoFlatMapOperator<I1, I2, O> extends TwoInputOperator {
+  constructor(private readonly fn: CoFlatMapFunction<I1, I2, O>) {
+    super();
+  }
+  override async open(ctx: OperatorContext): Promise<void> {
+    super.open(ctx);
+    await openFunction(this.fn, ctx);
+  }
+  process(record: unknown, input: number): void {
+    if (input === 0) this.fn.flatMap1(record as I1, this.output as Collector<O>);
+    else this.fn.flatMap2(record as I2, this.output as Collector<O>);
+  }
+  override close(): Promise<void> {
+    return closeFunction(this.fn);
+  }
+}
+
+export class CoProcessOperator<I1, I2, O> extends TwoInputOperator {
+  private context!: ProcessContext;
+  constructor(private readonly fn: CoProcessFunction<I1, I2, O>) {
+    super();
+  }
+  override async open(ctx: OperatorContext): Promise<void> {
+    super.open(ctx);
+    this.context = processContext(ctx);
+    this.fn.setRuntimeContext(ctx);
+    await this.fn.open(ctx);
+  }
+  process(record: unknown, input: number): void {
+    if (input === 0) this.fn.processElement1(record as I1, this.context, this.output);
+    else this.fn.processElement2(record as I2, this.context, this.output);
+  }
+  override close(): void | Promise<void> {
+    return this.fn.close();
+  }
+}

@@ -1,0 +1,159 @@
+// Sinks: a user sink function, print (stdout), a line/NDJSON file sink and the collect sink that
+// streams results back to the client. Writes are batched per event-loop turn, never per record.
+
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { callable, closeFunction, openFunction, type SinkFunction } from "../api/functions.ts";
+import { subjects } from "../bus/subjects.ts";
+import { encode } from "../messages/codec.ts";
+import { BaseOperator, type OperatorContext } from "./operator.ts";
+
+export class SinkOperator<T> extends BaseOperator {
+  private fn!: (value: T) => void;
+  constructor(private readonly userFunction: SinkFunction<T>) {
+    super();
+  }
+  override async open(ctx: OperatorContext): Promise<void> {
+    super.open(ctx);
+    this.fn = callable(this.userFunction, "invoke");
+    await openFunction(this.userFunction, ctx);
+  }
+  process(record: unknown): void {
+    this.fn(record as T);
+  }
+  override onWatermark(): void {}
+  override close(): Promise<void> {
+    return closeFunction(this.userFunction);
+  }
+}
+
+/** Accumulates text and writes it once per event-loop turn (and when large). */
+abstract class BatchedTextSink extends BaseOperator {
+  private pending: string[] = [];
+  private pendingChars = 0;
+  private scheduled = false;
+
+  protected append(line: string): void {
+    this.pending.push(line);
+    this.pendingChars += line.length;
+    if (this.pendingChars > 64 * 1024) this.writePending();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.writePending());
+    }
+  }
+
+  protected writePending(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const text = this.pending.join("");
+    this.pending = [];
+    this.pendingChars = 0;
+    this.write(text);
+  }
+
+  protected abstract write(text: string): void;
+
+  override onWatermark(): void {}
+
+  override finish(): void {
+    this.writePending();
+  }
+}
+
+export type LineFormat = "ndjson" | "text";
+
+function formatLine(record: unknown, format: LineFormat): string {
+  if (format === "text") return `${typeof record === "string" ? record : JSON.stringify(record)}\n`;
+  return `${JSON.stringify(record)}\n`;
+}
+
+/** Prints records to stdout; with parallelism > 1 each line starts with "<subtask+1>> ", as in Flink. */
+export class PrintSink extends BatchedTextSink {
+  private prefix = "";
+  constructor(private readonly label?: string) {
+    super();
+  }
+  override open(ctx: OperatorContext): void {
+    super.open(ctx);
+    const parts = [this.label, ctx.parallelism > 1 ? String(ctx.subtaskIndex + 1) : undefined].filter(Boolean);
+    this.prefix = parts.length > 0 ? `${parts.join(":")}> ` : "";
+  }
+  process(record: unknown): void {
+    this.append(this.prefix + formatLine(record, "text"));
+  }
+  protected write(text: string): void {
+    process.stdout.write(text);
+  }
+}
+
+/**
+ * Writes one line per record. With parallelism 1 `path` is the file; with more, `path` is a
+ * directory holding one `part-<subtask>` file per subtask (like Flink's writeAsText).
+ */
+export class FileSink extends BatchedTextSink {
+  private fd = -1;
+  constructor(private readonly path: string, private readonly format: LineFormat) {
+    super();
+  }
+  override open(ctx: OperatorContext): void {
+    super.open(ctx);
+    let file = this.path;
+    if (ctx.parallelism > 1) {
+      mkdirSync(this.path, { recursive: true });
+      file = join(this.path, `part-${ctx.subtaskIndex}`);
+    }
+    this.fd = openSync(file, "w");
+  }
+  process(record: unknown): void {
+    this.append(formatLine(record, this.format));
+  }
+  protected write(text: string): void {
+    writeSync(this.fd, text);
+  }
+  override close(): void {
+    this.writePending();
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+const COLLECT_BATCH = 500;
+
+/** Sends records to the client that submitted the job, in numbered batches, ending with `last`. */
+export class CollectSink extends BaseOperator {
+  private batch: unknown[] = [];
+  private seq = 0;
+  private scheduled = false;
+  private subject = "";
+  constructor(private readonly sinkId: string) {
+    super();
+  }
+  override open(ctx: OperatorContext): void {
+    super.open(ctx);
+    this.subject = subjects.collect(ctx.jobId);
+  }
+  process(record: unknown): void {
+    this.batch.push(record);
+    if (this.batch.length >= COLLECT_BATCH) this.send(false);
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        if (this.batch.length > 0) this.send(false);
+      });
+    }
+  }
+  override onWatermark(): void {}
+  override finish(): void {
+    this.send(true);
+  }
+  private send(last: boolean): void {
+    const records = this.batch;
+    this.batch = [];
+    this.ctx.bus.publish(
+      this.subject,
+      encode({ type: "collect", jobId: this.ctx.jobId, sinkId: this.sinkId, subtaskIndex: this.ctx.subtaskIndex, seq: ++this.seq, records, last }),
+    );
+  }
+}

@@ -1,0 +1,171 @@
+// The consuming end of a subtask's input channels. Checks every frame's sequence number (a gap
+// or repeat fails the subtask: loss is never silent), buffers frames it granted credit for, and
+// grants credit back as frames are consumed. Credits are cumulative and re-announced while a
+// channel is quiet, so a grant lost in flight (or sent before the producer listened) is repaired.
+
+import type { Bus, BusSubscription } from "../bus/bus.ts";
+import { decode, encode } from "../messages/codec.ts";
+import type { Rejections } from "../messages/rejections.ts";
+import type { Frame } from "../messages/schema.ts";
+import { subjects } from "../bus/subjects.ts";
+import type { Clock } from "./clock.ts";
+
+/** Frames a consumer buffers per channel (Flink's exclusive buffers per channel is 2, plus floating ones). */
+export const DEFAULT_CREDITS_PER_CHANNEL = 8;
+const CREDIT_REFRESH_MS = 100;
+
+export interface InputEdge {
+  edgeId: string;
+  inputIndex: number;
+  producers: number[];
+}
+
+export class ChannelSequenceError extends Error {
+  constructor(channel: string, expected: number, got: number) {
+    super(`channel ${channel}: expected frame ${expected}, got ${got} (${got > expected ? "frames were lost" : "a frame was repeated"}); failing the subtask`);
+    this.name = "ChannelSequenceError";
+  }
+}
+
+export class InputChannel {
+  expectedSeq = 1;
+  readonly frames: Frame[] = [];
+  consumed = 0;
+  announced = 0;
+  receivedSinceRefresh = false;
+  ended = false;
+
+  constructor(
+    readonly name: string,
+    readonly edgeId: string,
+    readonly inputIndex: number,
+    readonly producer: number,
+    readonly creditSubject: string,
+  ) {}
+}
+
+export interface InputGateOptions {
+  bus: Bus;
+  clock: Clock;
+  jobId: string;
+  attempt: number;
+  consumer: number;
+  edges: InputEdge[];
+  rejections: Rejections;
+  creditsPerChannel?: number;
+  /** Called when frames are ready to be taken. */
+  onReadable: () => void;
+  /** Called when the stream on a channel is broken. */
+  onChannelError: (error: Error) => void;
+}
+
+export class InputGate {
+  readonly channels: InputChannel[] = [];
+  private readonly byKey = new Map<string, InputChannel>();
+  private readonly subscriptions: BusSubscription[] = [];
+  private readonly credits: number;
+  private refreshTimer: unknown;
+  private cursor = 0;
+  private closed = false;
+
+  constructor(private readonly options: InputGateOptions) {
+    this.credits = options.creditsPerChannel ?? DEFAULT_CREDITS_PER_CHANNEL;
+    const { jobId, attempt, consumer } = options;
+    for (const edge of options.edges) {
+      for (const producer of edge.producers) {
+        const channel = new InputChannel(
+          `${edge.edgeId}[${producer}→${consumer}]`,
+          edge.edgeId,
+          edge.inputIndex,
+          producer,
+          subjects.credits(jobId, attempt, edge.edgeId, producer, consumer),
+        );
+        this.channels.push(channel);
+        this.byKey.set(`${edge.edgeId}/${producer}`, channel);
+      }
+    }
+  }
+
+  /** Subscribes to every channel and announces initial credit. */
+  open(): void {
+    const { bus, jobId, attempt, consumer } = this.options;
+    for (const edge of new Set(this.options.edges)) {
+      const subject = subjects.framesInto(jobId, attempt, edge.edgeId, consumer);
+      this.subscriptions.push(bus.subscribe(subject, (data, actual) => this.onFrameBytes(edge.edgeId, data, actual)));
+    }
+    for (const channel of this.channels) this.announce(channel);
+    this.scheduleRefresh();
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    this.subscriptions.length = 0;
+    if (this.refreshTimer !== undefined) this.options.clock.clearTimeout(this.refreshTimer);
+  }
+
+  get allEnded(): boolean {
+    return this.channels.every((c) => c.ended);
+  }
+
+  /** Takes the next buffered frame, round robin over channels, or undefined if none is buffered. */
+  poll(): { channel: InputChannel; frame: Frame } | undefined {
+    const n = this.channels.length;
+    for (let i = 0; i < n; i++) {
+      const channel = this.channels[(this.cursor + i) % n];
+      if (channel.frames.length > 0) {
+        this.cursor = (this.cursor + i + 1) % n;
+        return { channel, frame: channel.frames.shift()! };
+      }
+    }
+    return undefined;
+  }
+
+  /** Called after a taken frame has been fully processed: frees its buffer and grants credit. */
+  release(channel: InputChannel): void {
+    channel.consumed += 1;
+    if (!channel.ended) this.announce(channel);
+  }
+
+  private onFrameBytes(edgeId: string, data: Uint8Array, subject: string): void {
+    if (this.closed) return;
+    const outcome = decode(data, ["frame"]);
+    if (!outcome.ok) {
+      this.options.rejections.reject(outcome, { subject, bytes: data.length });
+      return;
+    }
+    const frame = outcome.message;
+    const channel = this.byKey.get(`${edgeId}/${frame.producer}`);
+    if (!channel || !subject.endsWith(`.${frame.producer}`)) {
+      this.options.rejections.reject({ reason: "invalid", detail: `frame from producer ${frame.producer} matches no channel` }, { subject, bytes: data.length });
+      return;
+    }
+    if (frame.seq !== channel.expectedSeq) {
+      this.options.onChannelError(new ChannelSequenceError(channel.name, channel.expectedSeq, frame.seq));
+      return;
+    }
+    channel.expectedSeq += 1;
+    channel.receivedSinceRefresh = true;
+    const last = frame.elements[frame.elements.length - 1];
+    if (last?.kind === "end-of-partition") channel.ended = true;
+    channel.frames.push(frame);
+    this.options.onReadable();
+  }
+
+  private announce(channel: InputChannel): void {
+    channel.announced = channel.consumed + this.credits;
+    this.options.bus.publish(channel.creditSubject, encode({ type: "credit", consumer: this.options.consumer, credits: channel.announced }));
+  }
+
+  /** Re-announces credit on channels that stayed quiet, repairing grants lost before the producer listened. */
+  private scheduleRefresh(): void {
+    this.refreshTimer = this.options.clock.setTimeout(() => {
+      if (this.closed) return;
+      for (const channel of this.channels) {
+        if (!channel.ended && !channel.receivedSinceRefresh && channel.frames.length === 0) this.announce(channel);
+        channel.receivedSinceRefresh = false;
+      }
+      this.scheduleRefresh();
+    }, CREDIT_REFRESH_MS);
+  }
+}

@@ -1,0 +1,114 @@
+// Key groups: keys hash (murmur3 of the key's msgpack bytes) into `maxParallelism` groups, and a
+// group maps to subtask floor(kg * parallelism / maxParallelism) — Flink's formula, so state can
+// later be redistributed by key group.
+
+import { Packr } from "msgpackr";
+
+const packr = new Packr({ useRecords: false });
+const scratch = Buffer.allocUnsafe(64 * 1024);
+
+/** MurmurHash3 x86 32-bit of `bytes[0, length)` with seed 0. */
+export function murmur3(bytes: Uint8Array, length = bytes.length, seed = 0): number {
+  let h = seed >>> 0;
+  const blocks = length & ~3;
+  for (let i = 0; i < blocks; i += 4) {
+    let k = bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  let k = 0;
+  switch (length & 3) {
+    case 3:
+      k ^= bytes[blocks + 2] << 16;
+    // falls through
+    case 2:
+      k ^= bytes[blocks + 1] << 8;
+    // falls through
+    case 1:
+      k ^= bytes[blocks];
+      k = Math.imul(k, 0xcc9e2d51);
+      k = (k << 15) | (k >>> 17);
+      k = Math.imul(k, 0x1b873593);
+      h ^= k;
+  }
+  h ^= length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Writes a string's msgpack encoding (str header + UTF-8) into the scratch buffer; returns its length, or -1 if too long. */
+function packStringIntoScratch(key: string): number {
+  if (key.length * 3 + 5 > scratch.length) return -1;
+  const utf8Length = Buffer.byteLength(key, "utf8");
+  let offset: number;
+  if (utf8Length < 32) {
+    scratch[0] = 0xa0 | utf8Length;
+    offset = 1;
+  } else if (utf8Length < 0x100) {
+    scratch[0] = 0xd9;
+    scratch[1] = utf8Length;
+    offset = 2;
+  } else if (utf8Length < 0x10000) {
+    scratch[0] = 0xda;
+    scratch.writeUInt16BE(utf8Length, 1);
+    offset = 3;
+  } else {
+    scratch[0] = 0xdb;
+    scratch.writeUInt32BE(utf8Length, 1);
+    offset = 5;
+  }
+  scratch.write(key, offset, "utf8");
+  return offset + utf8Length;
+}
+
+/** The hash of a key: murmur3 over its msgpack bytes. Strings take a fast path with the same bytes. */
+export function hashKey(key: unknown): number {
+  if (typeof key === "string") {
+    const length = packStringIntoScratch(key);
+    if (length >= 0) return murmur3(scratch, length);
+  }
+  return murmur3(packr.pack(key));
+}
+
+export function keyGroupOf(key: unknown, maxParallelism: number): number {
+  return hashKey(key) % maxParallelism;
+}
+
+export function subtaskForKeyGroup(keyGroup: number, parallelism: number, maxParallelism: number): number {
+  return Math.floor((keyGroup * parallelism) / maxParallelism);
+}
+
+export function subtaskForKey(key: unknown, parallelism: number, maxParallelism: number): number {
+  return subtaskForKeyGroup(keyGroupOf(key, maxParallelism), parallelism, maxParallelism);
+}
+
+/** The inclusive range of key groups a subtask owns (Flink's KeyGroupRange). */
+export interface KeyGroupRange {
+  start: number;
+  end: number;
+}
+
+export function keyGroupRangeFor(subtask: number, parallelism: number, maxParallelism: number): KeyGroupRange {
+  return {
+    start: Math.floor((subtask * maxParallelism + parallelism - 1) / parallelism),
+    end: Math.floor(((subtask + 1) * maxParallelism - 1) / parallelism),
+  };
+}
+
+/** Checks a max parallelism setting, with a message that says what to change. */
+export function checkMaxParallelism(maxParallelism: number, parallelism: number): void {
+  if (!Number.isInteger(maxParallelism) || maxParallelism < 1 || maxParallelism > 32768) {
+    throw new Error(`maxParallelism must be an integer in [1, 32768], got ${maxParallelism}`);
+  }
+  if (parallelism > maxParallelism) {
+    throw new Error(`parallelism ${parallelism} exceeds maxParallelism ${maxParallelism}: raise setMaxParallelism() or lower the parallelism`);
+  }
+}

@@ -1,0 +1,317 @@
+// One running subtask: its operator chain, its input gate and its channel writers. Drives
+// records through the chain frame by frame (or, for a source, batch by batch), pauses while any
+// output lacks credit, and finishes when every input has ended. The subtask actor owns its
+// lifecycle; this class does the data plane and sends no per-record events anywhere.
+
+import type { Bus } from "../bus/bus.ts";
+import type { Rejections } from "../messages/rejections.ts";
+import type { Frame, JobGraphSpec, JobVertexSpec, SubtaskId } from "../messages/schema.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { MetricRegistry } from "../observability/metrics.ts";
+import type { StreamOperator } from "../operators/operator.ts";
+import type { InputStatus, SourceReader } from "../operators/source.ts";
+import type { StreamGraph } from "../graph/stream-graph.ts";
+import { KeyedStateBackend } from "../state/keyed-state-backend.ts";
+import { ProcessingTimeService } from "../state/timer-service.ts";
+import type { Clock } from "./clock.ts";
+import { subjects } from "../bus/subjects.ts";
+import { decode } from "../messages/codec.ts";
+import { buildChain, producersOf, type BuiltChain, type PartitionedOutput } from "./operator-chain.ts";
+import { InputGate, type InputChannel } from "./input-gate.ts";
+
+export interface StreamTaskOptions {
+  bus: Bus;
+  clock: Clock;
+  log: Logger;
+  metrics: MetricRegistry;
+  rejections: Rejections;
+  task: SubtaskId;
+  jobGraph: JobGraphSpec;
+  streamGraph: StreamGraph;
+}
+
+/** Frames processed per turn before yielding to the event loop (credits, control messages). */
+const FRAMES_PER_TURN = 16;
+/** Source polls per turn before yielding. */
+const POLLS_PER_TURN = 2048;
+
+export class TaskCanceledError extends Error {
+  constructor() {
+    super("the subtask was canceled");
+    this.name = "TaskCanceledError";
+  }
+}
+
+export class StreamTask {
+  readonly vertex: JobVertexSpec;
+  private chain!: BuiltChain;
+  private gate?: InputGate;
+  private timers: ProcessingTimeService[] = [];
+  private orderedOperators: StreamOperator[] = [];
+  private flushTimer: unknown;
+  private drainScheduled = false;
+  private finishing = false;
+  private stopped = false;
+  private creditWaiter?: () => void;
+  private settle!: { resolve: () => void; reject: (error: Error) => void };
+  private readonly done: Promise<void>;
+  recordsIn = 0;
+
+  constructor(private readonly options: StreamTaskOptions) {
+    const vertex = options.jobGraph.vertices.find((v) => v.id === options.task.vertexId);
+    if (!vertex) throw new Error(`job graph has no vertex ${options.task.vertexId}`);
+    this.vertex = vertex;
+    this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    this.done.catch(() => undefined);
+  }
+
+  /** Builds and opens the chain, subscribes to credits and inputs. */
+  async initialize(): Promise<void> {
+    const { bus, task, jobGraph, streamGraph, clock, log } = this.options;
+    this.chain = buildChain({ bus, task, vertex: this.vertex, jobGraph, streamGraph, onCredit: () => this.onCredit() });
+    for (const output of this.chain.partitioned) this.subscribeCredits(output);
+    for (const nodeId of this.vertex.nodes) {
+      const node = streamGraph.node(nodeId);
+      const operator = this.chain.operators.get(nodeId);
+      if (!operator) continue;
+      const keyed = node.keySelectors !== undefined;
+      const keyedState = keyed ? new KeyedStateBackend() : undefined;
+      const timers = keyed ? new ProcessingTimeService(clock, () => keyedState!.currentKey, (ts, key) => this.guard(() => operator.onTimer?.(ts, key))) : undefined;
+      if (timers) this.timers.push(timers);
+      this.orderedOperators.push(operator);
+      await operator.open({
+        jobId: task.jobId,
+        taskName: this.vertex.name,
+        subtaskIndex: task.subtaskIndex,
+        parallelism: this.vertex.parallelism,
+        maxParallelism: this.vertex.maxParallelism,
+        attempt: task.attempt,
+        output: this.chain.outputs.get(nodeId)!,
+        clock,
+        log,
+        bus,
+        keyedState,
+        timers,
+      });
+    }
+    const inputs = jobGraph.edges.filter((e) => e.target === this.vertex.id);
+    if (inputs.length > 0) {
+      this.gate = new InputGate({
+        bus,
+        clock,
+        jobId: task.jobId,
+        attempt: task.attempt,
+        consumer: task.subtaskIndex,
+        edges: inputs.map((e) => ({ edgeId: e.id, inputIndex: e.inputIndex, producers: producersOf(e, jobGraph, task.subtaskIndex) })),
+        rejections: this.options.rejections,
+        onReadable: () => this.scheduleDrain(),
+        onChannelError: (error) => this.fail(error),
+      });
+    }
+  }
+
+  /** Runs until every input has ended and all output has been delivered; rejects on failure or cancel. */
+  run(): Promise<void> {
+    this.startFlusher();
+    if (this.vertex.isSource) void this.runSource().catch((error: Error) => this.fail(error));
+    else {
+      this.gate!.open();
+      this.scheduleDrain();
+    }
+    return this.done;
+  }
+
+  /** Stops processing and releases resources; `run()` rejects with TaskCanceledError. */
+  async cancel(): Promise<void> {
+    if (this.stopped) return;
+    this.fail(new TaskCanceledError());
+  }
+
+  /** Routes the credit grants of one edge's consumers to their channel writers. */
+  private subscribeCredits(output: PartitionedOutput): void {
+    const { bus, task, rejections } = this.options;
+    const byConsumer = new Map(output.consumers.map((consumer, i) => [consumer, output.writers[i]]));
+    const subscription = bus.subscribe(subjects.creditsInto(task.jobId, task.attempt, output.edge.id, task.subtaskIndex), (data, subject) => {
+      const outcome = decode(data, ["credit"]);
+      const writer = outcome.ok ? byConsumer.get(outcome.message.consumer) : undefined;
+      if (!outcome.ok) rejections.reject(outcome, { subject, bytes: data.length });
+      else if (!writer) rejections.reject({ reason: "invalid", detail: `credit from unknown consumer ${outcome.message.consumer}` }, { subject, bytes: data.length });
+      else writer.grant(outcome.message.credits);
+    });
+    this.creditSubscriptions.push(() => subscription.unsubscribe());
+  }
+
+  // ------------------------------------------------------------------ sources
+
+  private async runSource(): Promise<void> {
+    const { streamGraph, clock } = this.options;
+    const head = streamGraph.node(this.vertex.nodes[0]);
+    const reader: SourceReader<unknown> = head.source!.createReader({ subtaskIndex: this.options.task.subtaskIndex, parallelism: this.vertex.parallelism, clock });
+    await reader.open?.();
+    const output = this.chain.outputs.get(head.id)!;
+    const immediate = this.vertex.bufferTimeoutMs === 0;
+    try {
+      for (;;) {
+        if (this.stopped) return;
+        if (this.isBackpressured()) {
+          await new Promise<void>((resolve) => (this.creditWaiter = resolve));
+          continue;
+        }
+        let status: InputStatus = "more";
+        for (let i = 0; i < POLLS_PER_TURN && status === "more" && !this.isBackpressured(); i++) status = reader.pollNext(output);
+        if (immediate) this.flushWriters();
+        if (status === "end") break;
+        if (status === "nothing") await reader.available?.();
+        else await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      await reader.close?.();
+    }
+    if (!this.stopped) await this.finish();
+  }
+
+  // ------------------------------------------------------------------ inputs
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled || this.stopped) return;
+    this.drainScheduled = true;
+    setImmediate(() => this.guard(() => this.drain()));
+  }
+
+  private drain(): void {
+    this.drainScheduled = false;
+    if (this.stopped || this.finishing) return;
+    const gate = this.gate!;
+    for (let i = 0; i < FRAMES_PER_TURN; i++) {
+      if (this.isBackpressured()) return; // resumed by onCredit
+      const next = gate.poll();
+      if (!next) break;
+      this.processFrame(next.channel, next.frame);
+      gate.release(next.channel);
+      if (this.stopped) return;
+    }
+    if (this.vertex.bufferTimeoutMs === 0) this.flushWriters();
+    if (gate.channels.some((c) => c.frames.length > 0)) this.scheduleDrain();
+    else if (gate.allEnded) void this.finish().catch((error: Error) => this.fail(error));
+  }
+
+  private processFrame(channel: InputChannel, frame: Frame): void {
+    const head = this.orderedOperators[0];
+    const input = channel.inputIndex;
+    for (const element of frame.elements) {
+      switch (element.kind) {
+        case "records": {
+          const records = element.records;
+          for (let i = 0; i < records.length; i++) head.process(records[i], input);
+          this.recordsIn += records.length;
+          break;
+        }
+        case "watermark":
+          this.onChannelWatermark(channel, element.timestamp);
+          break;
+        case "end-of-partition":
+          this.onChannelWatermark(channel, Infinity);
+          break;
+        default:
+          // Stream status, barriers and latency markers are handled by the event-time and
+          // checkpointing layers; until then they pass through unchanged.
+          for (const output of this.chain.partitioned) output.broadcastControl(element);
+      }
+    }
+  }
+
+  private readonly channelWatermarks = new Map<InputChannel, number>();
+  private readonly inputWatermarks: number[] = [-Infinity, -Infinity];
+
+  /** A subtask's watermark per input is the minimum over that input's channels; it never goes back. */
+  private onChannelWatermark(channel: InputChannel, timestamp: number): void {
+    const previous = this.channelWatermarks.get(channel) ?? -Infinity;
+    if (timestamp <= previous) return;
+    this.channelWatermarks.set(channel, timestamp);
+    const input = channel.inputIndex;
+    let min = Infinity;
+    for (const c of this.gate!.channels) if (c.inputIndex === input) min = Math.min(min, this.channelWatermarks.get(c) ?? -Infinity);
+    if (min > this.inputWatermarks[input] && min !== Infinity) {
+      this.inputWatermarks[input] = min;
+      this.orderedOperators[0].onWatermark(min, input);
+    }
+  }
+
+  // ------------------------------------------------------------------ outputs
+
+  private isBackpressured(): boolean {
+    const writers = this.chain.writers;
+    for (let i = 0; i < writers.length; i++) if (writers[i].isBackpressured) return true;
+    return false;
+  }
+
+  private onCredit(): void {
+    const waiter = this.creditWaiter;
+    this.creditWaiter = undefined;
+    waiter?.();
+    if (this.gate) this.scheduleDrain();
+    if (this.finishing) this.checkDrained();
+  }
+
+  private flushWriters(): void {
+    for (const writer of this.chain.writers) if (writer.hasBufferedRecords) writer.flush();
+  }
+
+  private startFlusher(): void {
+    const interval = this.vertex.bufferTimeoutMs;
+    if (interval <= 0 || this.chain.writers.length === 0) return;
+    const tick = () => {
+      if (this.stopped) return;
+      this.guard(() => this.flushWriters());
+      this.flushTimer = this.options.clock.setTimeout(tick, interval);
+    };
+    this.flushTimer = this.options.clock.setTimeout(tick, interval);
+  }
+
+  // ------------------------------------------------------------------ end
+
+  private drainedWaiter?: () => void;
+
+  private checkDrained(): void {
+    if (!this.isBackpressured()) this.drainedWaiter?.();
+  }
+
+  private async finish(): Promise<void> {
+    if (this.finishing || this.stopped) return;
+    this.finishing = true;
+    for (const operator of this.orderedOperators) await operator.finish();
+    for (const output of this.chain.partitioned) output.broadcastControl({ kind: "end-of-partition" });
+    if (this.isBackpressured()) await new Promise<void>((resolve) => (this.drainedWaiter = resolve));
+    await this.options.bus.flush();
+    await this.release();
+    this.settle.resolve();
+  }
+
+  private async release(): Promise<void> {
+    this.stopped = true;
+    if (this.flushTimer !== undefined) this.options.clock.clearTimeout(this.flushTimer);
+    for (const timers of this.timers) timers.stop();
+    this.gate?.close();
+    for (const unsubscribe of this.creditSubscriptions) unsubscribe();
+    for (const operator of this.orderedOperators) await operator.close();
+  }
+
+  private readonly creditSubscriptions: (() => void)[] = [];
+
+  /** Runs `fn`, failing the subtask if it throws. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.fail(error as Error);
+    }
+  }
+
+  private fail(error: Error): void {
+    if (this.stopped) return;
+    this.release()
+      .catch((closeError: Error) => this.options.log.warn({ err: closeError }, "closing operators after a failure failed too"))
+      .finally(() => this.settle.reject(error));
+    this.stopped = true;
+  }
+}

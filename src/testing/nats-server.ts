@@ -1,0 +1,80 @@
+// Starts a real nats-server (from PATH) on free ports for a test suite, with JetStream in a
+// temporary directory and the monitoring endpoint on, and stops it afterwards.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface NatsServerHandle {
+  url: string;
+  port: number;
+  monitorUrl: string;
+  /** The server's /varz counters (slow_consumers, in_msgs, …). */
+  varz(): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** Spawns `nats-server`; throws with install advice if it is not on PATH. */
+export async function startNatsServer(options: { jetstream?: boolean; args?: string[] } = {}): Promise<NatsServerHandle> {
+  const port = await freePort();
+  const monitorPort = await freePort();
+  const storeDir = mkdtempSync(join(tmpdir(), "weir-nats-"));
+  const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort), ...(options.jetstream === false ? [] : ["-js", "-sd", storeDir]), ...(options.args ?? [])];
+  const child: ChildProcess = spawn("nats-server", args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const spawnError = new Promise<never>((_, reject) =>
+    child.once("error", (error: NodeJS.ErrnoException) =>
+      reject(new Error(error.code === "ENOENT" ? "nats-server is not on PATH: install it (Debian: apt-get install nats-server)" : error.message)),
+    ),
+  );
+  const ready = (async () => {
+    for (let i = 0; i < 200; i++) {
+      if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode}: ${stderr}`);
+      if ((await canConnect(port)) && (await canConnect(monitorPort))) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`nats-server did not start on port ${port}: ${stderr}`);
+  })();
+  await Promise.race([ready, spawnError]);
+  const monitorUrl = `http://127.0.0.1:${monitorPort}`;
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    monitorUrl,
+    varz: async () => (await (await fetch(`${monitorUrl}/varz`)).json()) as Record<string, unknown>,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,72 @@
+// Starts `weir jobmanager` and `weir worker` as real processes for integration tests, waits until
+// they are ready (by their log lines) and stops them.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const WEIR_BIN = fileURLToPath(new URL("../../bin/weir.mjs", import.meta.url));
+
+export interface WeirProcess {
+  readonly child: ChildProcess;
+  /** Everything the process wrote to stderr (its logs) so far. */
+  logs(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Spawns `weir <args>` and resolves once a log line contains `readyText`. */
+export async function startWeirProcess(args: string[], readyText: string, timeoutMs = 30_000): Promise<WeirProcess> {
+  const child = spawn(process.execPath, [WEIR_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WEIR_LOG_LEVEL: "info" } });
+  let logs = "";
+  child.stdout!.on("data", (chunk: Buffer) => (logs += chunk.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`weir ${args.join(" ")} not ready within ${timeoutMs} ms:\n${logs}`)), timeoutMs);
+    child.stderr!.on("data", (chunk: Buffer) => {
+      logs += chunk.toString();
+      if (logs.includes(readyText)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`weir ${args.join(" ")} exited with ${code}:\n${logs}`));
+    });
+  });
+  return {
+    child,
+    logs: () => logs,
+    stop: async (signal = "SIGTERM") => {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export function startJobManagerProcess(natsUrl: string, extra: string[] = []): Promise<WeirProcess> {
+  return startWeirProcess(["jobmanager", "--nats", natsUrl, ...extra], "job manager ready");
+}
+
+export function startWorkerProcess(natsUrl: string, slots: number, id: string): Promise<WeirProcess> {
+  return startWeirProcess(["worker", "--nats", natsUrl, "--slots", String(slots), "--id", id], "worker registered");
+}
+
+/** Runs `weir <args>` to completion and returns its exit code and output. */
+export function runWeir(args: string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WEIR_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`weir ${args.join(" ")} did not finish within ${timeoutMs} ms:\n${stderr}`));
+    }, timeoutMs);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
