@@ -8,6 +8,7 @@ import { KeyedProcessOperator, KeyedReduceOperator, aggregationReducer, type Agg
 import { CoFlatMapOperator, CoMapOperator, CoProcessOperator, ProcessOperator } from "../operators/process.ts";
 import type { StreamOperator } from "../operators/operator.ts";
 import type { StreamEnvironmentInternals } from "./environment-internals.ts";
+import { copyForSubtask } from "./functions.ts";
 import type { CoFlatMapFunction, CoMapFunction, FilterFunction, FlatMapFunction, KeySelector, MapFunction, ReduceFunction, SinkFunction } from "./functions.ts";
 import type { OutputTag } from "./output-tag.ts";
 import type { CoProcessFunction, KeyedProcessFunction, ProcessFunction } from "./process-functions.ts";
@@ -29,20 +30,20 @@ export class DataStream<T> {
   constructor(protected readonly env: StreamEnvironmentInternals, protected readonly refs: readonly StreamRef[]) {}
 
   map<O>(fn: MapFunction<T, O>): SingleOutputStreamOperator<O> {
-    return this.transform<O>("Map", () => new MapOperator(fn));
+    return this.transform<O>("Map", () => new MapOperator(copyForSubtask(fn)));
   }
 
   flatMap<O>(fn: FlatMapFunction<T, O>): SingleOutputStreamOperator<O> {
-    return this.transform<O>("FlatMap", () => new FlatMapOperator(fn));
+    return this.transform<O>("FlatMap", () => new FlatMapOperator(copyForSubtask(fn)));
   }
 
   filter(fn: FilterFunction<T>): SingleOutputStreamOperator<T> {
-    return this.transform<T>("Filter", () => new FilterOperator(fn));
+    return this.transform<T>("Filter", () => new FilterOperator(copyForSubtask(fn)));
   }
 
   /** A ProcessFunction: side outputs and processing time, no keyed state (use keyBy first for that). */
   process<O>(fn: ProcessFunction<T, O>): SingleOutputStreamOperator<O> {
-    return this.transform<O>("Process", () => new ProcessOperator(fn));
+    return this.transform<O>("Process", () => new ProcessOperator(copyForSubtask(fn)));
   }
 
   /** Partitions by key: records with equal keys go to the same subtask (by key group). */
@@ -90,7 +91,7 @@ export class DataStream<T> {
   }
 
   addSink(fn: SinkFunction<T>): DataStreamSink {
-    return this.addSinkOperator("Sink", () => new SinkOperator(fn));
+    return this.addSinkOperator("Sink", () => new SinkOperator(copyForSubtask(fn)));
   }
 
   /** One line per record: strings as they are, anything else as JSON. */
@@ -263,13 +264,13 @@ export class KeyedStream<T, K> extends DataStream<T> {
   override process<O>(fn: KeyedProcessFunction<K, T, O> | ProcessFunction<T, O>): SingleOutputStreamOperator<O> {
     if (!("onTimer" in fn)) return super.process(fn);
     const keyOf = this.keySelector as KeySelector<unknown, unknown>;
-    return this.transform<O>("KeyedProcess", () => new KeyedProcessOperator<K, T, O>(keyOf, fn as KeyedProcessFunction<K, T, O>), [keyOf]);
+    return this.transform<O>("KeyedProcess", () => new KeyedProcessOperator<K, T, O>(keyOf, copyForSubtask(fn as KeyedProcessFunction<K, T, O>)), [keyOf]);
   }
 
   /** Rolling reduce: emits the running result for the record's key after every record. */
   reduce(fn: ReduceFunction<T>): SingleOutputStreamOperator<T> {
     const keyOf = this.keySelector as KeySelector<unknown, unknown>;
-    return this.transform<T>("Reduce", () => new KeyedReduceOperator<T>(keyOf, fn), [keyOf]);
+    return this.transform<T>("Reduce", () => new KeyedReduceOperator<T>(keyOf, copyForSubtask(fn)), [keyOf]);
   }
 
   sum(field: FieldRef): SingleOutputStreamOperator<T> {
@@ -302,15 +303,15 @@ export class ConnectedStreams<A, B> {
   constructor(private readonly env: StreamEnvironmentInternals, private readonly first: DataStream<A>, private readonly second: DataStream<B>) {}
 
   map<O>(fn: CoMapFunction<A, B, O>): SingleOutputStreamOperator<O> {
-    return this.transform<O>("CoMap", () => new CoMapOperator(fn));
+    return this.transform<O>("CoMap", () => new CoMapOperator(copyForSubtask(fn)));
   }
 
   flatMap<O>(fn: CoFlatMapFunction<A, B, O>): SingleOutputStreamOperator<O> {
-    return this.transform<O>("CoFlatMap", () => new CoFlatMapOperator(fn));
+    return this.transform<O>("CoFlatMap", () => new CoFlatMapOperator(copyForSubtask(fn)));
   }
 
   process<O>(fn: CoProcessFunction<A, B, O>): SingleOutputStreamOperator<O> {
-    return this.transform<O>("CoProcess", () => new CoProcessOperator(fn));
+    return this.transform<O>("CoProcess", () => new CoProcessOperator(copyForSubtask(fn)));
   }
 
   private transform<O>(name: string, createOperator: () => StreamOperator): SingleOutputStreamOperator<O> {

@@ -42,3 +42,13 @@ export function callable<A extends unknown[], R>(fn: ((...args: A) => R) | objec
   if (typeof m !== "function") throw new Error(`function object has no ${method}() method`);
   return (m as (...args: A) => R).bind(fn);
 }
+
+/**
+ * A copy of a function object for one subtask, so that fields set in `open` or per record are
+ * not shared between parallel subtasks in one process (Flink gets this from serialization).
+ * Plain functions are returned as they are; the copy is shallow and keeps the prototype.
+ */
+export function copyForSubtask<F>(fn: F): F {
+  if (typeof fn !== "object" || fn === null) return fn;
+  return Object.assign(Object.create(Object.getPrototypeOf(fn) as object | null) as object, fn) as F;
+}
