@@ -1,9 +1,10 @@
 // The subtask actor: the lifecycle of one execution of one subtask on a worker.
 // created → deploying → initializing → running → finished, or → canceling → canceled, or → failed.
-// Receives CANCEL from its worker; sends task-state messages to its job master on every change.
+// Receives CANCEL from its worker; sends task-state messages to its job master on every change;
+// its worker learns that it ended when the actor completes.
 // The data plane (StreamTask) runs beside it: no record or frame passes through this machine.
 
-import { assign, fromPromise, sendParent, setup } from "xstate";
+import { assign, fromPromise, setup } from "xstate";
 import { subjects } from "../bus/subjects.ts";
 import type { DeployTask, TaskState } from "../messages/schema.ts";
 import { Rejections } from "../messages/rejections.ts";
@@ -45,7 +46,8 @@ export const subtaskMachine = setup({
     report: ({ context }, state: TaskState) => {
       const { deps, deploy, workerId, error } = context;
       send(deps, subjects.taskState(deploy.task.jobId), { type: "task-state", task: deploy.task, workerId, state, error });
-      deps.log.debug({ state, error }, "subtask state");
+      if (error) deps.log.warn({ state, error }, `subtask ${state}`);
+      else deps.log.info({ state }, `subtask ${state}`);
     },
     createTask: assign({
       task: ({ context }) =>
@@ -58,7 +60,6 @@ export const subtaskMachine = setup({
         }),
     }),
     recordError: assign({ error: (_, params: { error: unknown }) => describe(params.error) }),
-    notifyWorker: sendParent(({ context }) => ({ type: "TASK_ENDED" as const, key: taskKey(context.deploy.task) })),
   },
 }).createMachine({
   id: "subtask",
@@ -102,9 +103,9 @@ export const subtaskMachine = setup({
       entry: { type: "report", params: "canceling" },
       invoke: { src: "cancelTask", input: ({ context }) => context.task, onDone: "canceled", onError: "canceled" },
     },
-    finished: { type: "final", entry: [{ type: "report", params: "finished" }, "notifyWorker"] },
-    canceled: { type: "final", entry: [{ type: "report", params: "canceled" }, "notifyWorker"] },
-    failed: { type: "final", entry: [{ type: "report", params: "failed" }, "notifyWorker"] },
+    finished: { type: "final", entry: { type: "report", params: "finished" } },
+    canceled: { type: "final", entry: { type: "report", params: "canceled" } },
+    failed: { type: "final", entry: { type: "report", params: "failed" } },
   },
 });
 

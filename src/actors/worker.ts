@@ -65,7 +65,7 @@ export const workerMachine = setup({
         timestamp: context.deps.clock.now(),
       }),
     deploy: assign({
-      tasks: ({ context, event, spawn }) => {
+      tasks: ({ context, event, spawn, self }) => {
         if (event.type !== "DEPLOY") return context.tasks;
         const { task, slotIndex } = event.message;
         const key = taskKey(task);
@@ -79,6 +79,7 @@ export const workerMachine = setup({
           id: key,
           input: { deps: { ...context.deps, bus: busFor(context.deps.bus, `subtask/${key}`), log }, workerId: context.workerId, deploy: event.message, loadJob: context.loadJob },
         });
+        ref.subscribe({ complete: () => self.send({ type: "TASK_ENDED", key }) });
         return { ...context.tasks, [key]: { ref, slotIndex } };
       },
     }),

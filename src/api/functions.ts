@@ -26,9 +26,48 @@ export interface CoFlatMapFunction<I1, I2, O> extends RichFunction {
   flatMap2(value: I2, out: Collector<O>): void;
 }
 
-/** Calls `open` on a function object if it has one. */
+/**
+ * Base of Flink-style rich functions: subclass one of the Rich*Function classes to keep fields
+ * per subtask and reach `getRuntimeContext()` from `open()` on.
+ */
+export abstract class AbstractRichFunction<C extends RuntimeContext = RuntimeContext> implements RichFunction {
+  private runtimeContext?: C;
+
+  /** @internal Set by the operator before `open`. */
+  setRuntimeContext(ctx: C): void {
+    this.runtimeContext = ctx;
+  }
+
+  getRuntimeContext(): C {
+    if (!this.runtimeContext) throw new Error("the runtime context is available from open() on, not in the constructor");
+    return this.runtimeContext;
+  }
+
+  open(_ctx: C): void | Promise<void> {}
+  close(): void | Promise<void> {}
+}
+
+export abstract class RichMapFunction<I, O> extends AbstractRichFunction {
+  abstract map(value: I): O;
+}
+export abstract class RichFlatMapFunction<I, O> extends AbstractRichFunction {
+  abstract flatMap(value: I, out: Collector<O>): void;
+}
+export abstract class RichFilterFunction<I> extends AbstractRichFunction {
+  abstract filter(value: I): boolean;
+}
+export abstract class RichReduceFunction<T> extends AbstractRichFunction {
+  abstract reduce(a: T, b: T): T;
+}
+export abstract class RichSinkFunction<T> extends AbstractRichFunction {
+  abstract invoke(value: T): void;
+}
+
+/** Hands a function object its runtime context (if it takes one) and calls its `open`. */
 export async function openFunction(fn: unknown, ctx: RuntimeContext): Promise<void> {
-  if (typeof fn === "object" && fn !== null && typeof (fn as RichFunction).open === "function") await (fn as RichFunction).open!(ctx);
+  if (typeof fn !== "object" || fn === null) return;
+  if (fn instanceof AbstractRichFunction) fn.setRuntimeContext(ctx);
+  if (typeof (fn as RichFunction).open === "function") await (fn as RichFunction).open!(ctx);
 }
 
 export async function closeFunction(fn: unknown): Promise<void> {

@@ -2,6 +2,7 @@
 // Subclass them as in Flink; `getRuntimeContext()` works from `open()` on.
 
 import type { Collector, RuntimeContext } from "../operators/operator.ts";
+import { AbstractRichFunction } from "./functions.ts";
 import type { ValueState, ValueStateDescriptor } from "../state/keyed-state-backend.ts";
 import type { TimerService } from "../state/timer-service.ts";
 import type { OutputTag } from "./output-tag.ts";
@@ -25,34 +26,16 @@ export interface OnTimerContext<K> extends KeyedProcessContext<K> {
   timeDomain(): "processing-time" | "event-time";
 }
 
-/** Holds the runtime context a function sees; set by its operator before `open`. */
-abstract class WithRuntimeContext<C extends RuntimeContext> {
-  private runtimeContext?: C;
-
-  /** @internal */
-  setRuntimeContext(ctx: C): void {
-    this.runtimeContext = ctx;
-  }
-
-  getRuntimeContext(): C {
-    if (!this.runtimeContext) throw new Error("the runtime context is available from open() on, not in the constructor");
-    return this.runtimeContext;
-  }
-
-  open(_ctx: C): void | Promise<void> {}
-  close(): void | Promise<void> {}
-}
-
-export abstract class ProcessFunction<I, O> extends WithRuntimeContext<RuntimeContext> {
+export abstract class ProcessFunction<I, O> extends AbstractRichFunction<RuntimeContext> {
   abstract processElement(value: I, ctx: ProcessContext, out: Collector<O>): void;
 }
 
-export abstract class KeyedProcessFunction<K, I, O> extends WithRuntimeContext<KeyedRuntimeContext> {
+export abstract class KeyedProcessFunction<K, I, O> extends AbstractRichFunction<KeyedRuntimeContext> {
   abstract processElement(value: I, ctx: KeyedProcessContext<K>, out: Collector<O>): void;
   onTimer(_timestamp: number, _ctx: OnTimerContext<K>, _out: Collector<O>): void {}
 }
 
-export abstract class CoProcessFunction<I1, I2, O> extends WithRuntimeContext<RuntimeContext> {
+export abstract class CoProcessFunction<I1, I2, O> extends AbstractRichFunction<RuntimeContext> {
   abstract processElement1(value: I1, ctx: ProcessContext, out: Collector<O>): void;
   abstract processElement2(value: I2, ctx: ProcessContext, out: Collector<O>): void;
 }

@@ -9,10 +9,13 @@ import type { Rejections } from "../messages/rejections.ts";
 import type { Frame } from "../messages/schema.ts";
 import { subjects } from "../bus/subjects.ts";
 import type { Clock } from "./clock.ts";
+import { MAX_FRAME_BYTES } from "./channel-writer.ts";
 
 /** Frames a consumer buffers per channel (Flink's exclusive buffers per channel is 2, plus floating ones). */
 export const DEFAULT_CREDITS_PER_CHANNEL = 8;
 const CREDIT_REFRESH_MS = 100;
+/** Frames are at most MAX_FRAME_BYTES; anything much larger is rejected before decoding. */
+export const MAX_FRAME_DECODE_BYTES = MAX_FRAME_BYTES + 64 * 1024;
 
 export interface InputEdge {
   edgeId: string;
@@ -65,7 +68,9 @@ export class InputGate {
   private readonly subscriptions: BusSubscription[] = [];
   private readonly credits: number;
   private refreshTimer: unknown;
-  private cursor = 0;
+  /** One entry per buffered frame, in arrival order: frames are taken in the order they came. */
+  private arrivals: InputChannel[] = [];
+  private head = 0;
   private closed = false;
 
   constructor(private readonly options: InputGateOptions) {
@@ -108,17 +113,23 @@ export class InputGate {
     return this.channels.every((c) => c.ended);
   }
 
-  /** Takes the next buffered frame, round robin over channels, or undefined if none is buffered. */
+  /**
+   * Takes the next buffered frame, in arrival order across channels, or undefined if none is
+   * buffered. Arrival order (not round robin) makes processing a function of what was delivered,
+   * so a replay of the same deliveries processes records in the same order.
+   */
   poll(): { channel: InputChannel; frame: Frame } | undefined {
-    const n = this.channels.length;
-    for (let i = 0; i < n; i++) {
-      const channel = this.channels[(this.cursor + i) % n];
-      if (channel.frames.length > 0) {
-        this.cursor = (this.cursor + i + 1) % n;
-        return { channel, frame: channel.frames.shift()! };
-      }
+    if (this.head >= this.arrivals.length) return undefined;
+    const channel = this.arrivals[this.head++];
+    if (this.head === this.arrivals.length) {
+      this.arrivals = [];
+      this.head = 0;
     }
-    return undefined;
+    return { channel, frame: channel.frames.shift()! };
+  }
+
+  get hasBufferedFrames(): boolean {
+    return this.head < this.arrivals.length;
   }
 
   /** Called after a taken frame has been fully processed: frees its buffer and grants credit. */
@@ -129,7 +140,7 @@ export class InputGate {
 
   private onFrameBytes(edgeId: string, data: Uint8Array, subject: string): void {
     if (this.closed) return;
-    const outcome = decode(data, ["frame"]);
+    const outcome = decode(data, ["frame"], MAX_FRAME_DECODE_BYTES);
     if (!outcome.ok) {
       this.options.rejections.reject(outcome, { subject, bytes: data.length });
       return;
@@ -149,6 +160,7 @@ export class InputGate {
     const last = frame.elements[frame.elements.length - 1];
     if (last?.kind === "end-of-partition") channel.ended = true;
     channel.frames.push(frame);
+    this.arrivals.push(channel);
     this.options.onReadable();
   }
 

@@ -69,11 +69,59 @@ function packStringIntoScratch(key: string): number {
   return offset + utf8Length;
 }
 
-/** The hash of a key: murmur3 over its msgpack bytes. Strings take a fast path with the same bytes. */
+/**
+ * Writes a 32-bit integer's msgpack encoding into the scratch buffer, byte for byte what msgpackr
+ * (with `useRecords: false`) writes for it; returns its length.
+ */
+function packInt32IntoScratch(value: number): number {
+  if (value >= 0) {
+    if (value < 0x80) {
+      scratch[0] = value;
+      return 1;
+    }
+    if (value < 0x100) {
+      scratch[0] = 0xcc;
+      scratch[1] = value;
+      return 2;
+    }
+    if (value < 0x10000) {
+      scratch[0] = 0xcd;
+      scratch.writeUInt16BE(value, 1);
+      return 3;
+    }
+    scratch[0] = 0xce;
+    scratch.writeUInt32BE(value, 1);
+    return 5;
+  }
+  if (value >= -0x20) {
+    scratch[0] = 0x100 + value;
+    return 1;
+  }
+  if (value >= -0x80) {
+    scratch[0] = 0xd0;
+    scratch[1] = value + 0x100;
+    return 2;
+  }
+  if (value >= -0x8000) {
+    scratch[0] = 0xd1;
+    scratch.writeInt16BE(value, 1);
+    return 3;
+  }
+  scratch[0] = 0xd2;
+  scratch.writeInt32BE(value, 1);
+  return 5;
+}
+
+/**
+ * The hash of a key: murmur3 over its msgpack bytes. Strings and 32-bit integers take fast paths
+ * with the same bytes, so the common keys cost no allocation per record.
+ */
 export function hashKey(key: unknown): number {
   if (typeof key === "string") {
     const length = packStringIntoScratch(key);
     if (length >= 0) return murmur3(scratch, length);
+  } else if (typeof key === "number" && (key >>> 0 === key || key >> 0 === key)) {
+    return murmur3(scratch, packInt32IntoScratch(key));
   }
   return murmur3(packr.pack(key));
 }

@@ -14,10 +14,23 @@ export class ChainOutput implements Output {
   readonly main: Collector<unknown>[] = [];
   readonly sides = new Map<string, Collector<unknown>[]>();
   readonly watermarkTargets: ((timestamp: number) => void)[] = [];
+  /** The only main target, when there is exactly one: saves the loop per record. */
+  private only: Collector<unknown> | undefined;
 
   collect(record: unknown): void {
+    const only = this.only;
+    if (only !== undefined) {
+      only.collect(record);
+      return;
+    }
     const main = this.main;
     for (let i = 0; i < main.length; i++) main[i].collect(record);
+  }
+
+  /** Adds a main target (called while the chain is built). */
+  addMain(collector: Collector<unknown>): void {
+    this.main.push(collector);
+    this.only = this.main.length === 1 ? collector : undefined;
   }
 
   collectSide(tag: string, record: unknown): void {
@@ -27,6 +40,14 @@ export class ChainOutput implements Output {
 
   emitWatermark(timestamp: number): void {
     for (const target of this.watermarkTargets) target(timestamp);
+  }
+}
+
+/** A chained edge: records go straight into the next operator's process(). */
+class ChainedInput implements Collector<unknown> {
+  constructor(private readonly operator: StreamOperator, private readonly input: number) {}
+  collect(record: unknown): void {
+    this.operator.process(record, this.input);
   }
 }
 
@@ -92,7 +113,7 @@ export function buildChain(options: {
     if (!inVertex.has(edge.source) || !inVertex.has(edge.target)) continue;
     const target = operators.get(edge.target)!;
     const input = edge.inputIndex;
-    const collector: Collector<unknown> = { collect: (record) => target.process(record, input) };
+    const collector = new ChainedInput(target, input);
     addTarget(outputs.get(edge.source)!, edge.sideOutput, collector);
     if (!edge.sideOutput) outputs.get(edge.source)!.watermarkTargets.push((ts) => target.onWatermark(ts, input));
   }
@@ -129,7 +150,7 @@ export function buildChain(options: {
 
 function addTarget(output: ChainOutput, sideOutput: string | undefined, collector: Collector<unknown>): void {
   if (!sideOutput) {
-    output.main.push(collector);
+    output.addMain(collector);
     return;
   }
   const list = output.sides.get(sideOutput) ?? [];

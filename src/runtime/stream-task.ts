@@ -191,7 +191,7 @@ export class StreamTask {
       if (this.stopped) return;
     }
     if (this.vertex.bufferTimeoutMs === 0) this.flushWriters();
-    if (gate.channels.some((c) => c.frames.length > 0)) this.scheduleDrain();
+    if (gate.hasBufferedFrames) this.scheduleDrain();
     else if (gate.allEnded) void this.finish().catch((error: Error) => this.fail(error));
   }
 

@@ -66,8 +66,9 @@ class HeapValueState<T> implements ValueState<T> {
   constructor(private readonly backend: KeyedStateBackend, private readonly table: Map<unknown, unknown>, private readonly defaultValue: T | undefined) {}
 
   value(): T | undefined {
-    const key = this.backend.currentNormalizedKey;
-    return this.table.has(key) ? (this.table.get(key) as T) : this.defaultValue;
+    // One lookup, not has() + get(): update() never stores undefined, so undefined means absent.
+    const value = this.table.get(this.backend.currentNormalizedKey) as T | undefined;
+    return value === undefined ? this.defaultValue : value;
   }
 
   update(value: T): void {

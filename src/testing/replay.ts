@@ -18,6 +18,11 @@ export interface ReplayOptions {
   trace: readonly TraceEntry[];
   /** The recorded actor's name, e.g. "worker/w1" or "job-master/<jobId>". */
   actor: string;
+  /**
+   * Other recorded actors replayed with it, e.g. the subtasks a worker spawns
+   * (`(name) => name.startsWith("subtask/")`): their inbound is fed and their outbound compared too.
+   */
+  including?: (actor: string) => boolean;
   /** Creates the fresh instance with the given bus and clock; returns a stop function if any. */
   start: (ctx: ReplayContext) => (() => void) | void;
   /** Which outbound subjects to compare (default: all). */
@@ -55,10 +60,11 @@ async function settle(turns = 8): Promise<void> {
  * expect(report.mismatches).toEqual([]);
  */
 export async function replayActor(options: ReplayOptions): Promise<ReplayReport> {
-  const own = options.trace.filter((e) => e.actor === options.actor);
-  if (own.length === 0) throw new Error(`the trace has nothing from or to actor ${options.actor}`);
+  const replayed = (actor: string) => actor === options.actor || (options.including?.(actor) ?? false);
+  const own = options.trace.filter((e) => replayed(e.actor));
+  if (!own.some((e) => e.actor === options.actor)) throw new Error(`the trace has nothing from or to actor ${options.actor}`);
   const clock = new SimulatedClock(own[0].t);
-  const bus = new ReplayBus(options.actor);
+  const bus = new ReplayBus();
   const stop = options.start({ bus: bus.forActor(options.actor), clock });
   await settle();
   let inbound = 0;
@@ -67,8 +73,8 @@ export async function replayActor(options: ReplayOptions): Promise<ReplayReport>
     clock.advanceTo(entry.t);
     await settle();
     inbound += 1;
-    if (entry.kind === "reply") bus.answerNextRequest(entry.data);
-    else bus.deliver(entry.subject, entry.data, entry.reply);
+    if (entry.kind === "reply") bus.answerNextRequest(entry.actor, entry.data);
+    else bus.deliver(entry.actor, entry.subject, entry.data, entry.reply);
     await settle();
   }
   clock.advanceTo(own[own.length - 1].t);
@@ -77,14 +83,26 @@ export async function replayActor(options: ReplayOptions): Promise<ReplayReport>
 
   const compare = options.compareSubject ?? (() => true);
   const expected = own.filter((e) => e.kind === "publish" && compare(e.subject));
-  const actual = bus.published.filter((p) => p.actor === options.actor && compare(p.subject));
+  const actual = bus.published.filter((p) => replayed(p.actor) && compare(p.subject));
   return { inbound, expectedOutbound: expected.length, actualOutbound: actual.length, mismatches: diffBySubject(expected, actual, options.ignoreFields ?? []) };
 }
 
-function diffBySubject(expected: readonly { subject: string; data: Uint8Array }[], actual: readonly { subject: string; data: Uint8Array }[], ignore: readonly string[]): ReplayMismatch[] {
-  const group = (list: readonly { subject: string; data: Uint8Array }[]) => {
+type Outbound = { actor: string; subject: string; data: Uint8Array };
+
+/**
+ * Compares per (actor, subject): the order across subjects may differ, the order on one may not.
+ * Data (frames, collect batches) compares as the stream of elements it carries, since where a
+ * batch ends depends on timing, not on the actor's logic.
+ */
+function diffBySubject(expected: readonly Outbound[], actual: readonly Outbound[], ignore: readonly string[]): ReplayMismatch[] {
+  const group = (list: readonly Outbound[]) => {
     const map = new Map<string, unknown[]>();
-    for (const item of list) map.set(normalSubject(item.subject), [...(map.get(normalSubject(item.subject)) ?? []), readable(item.data, ignore)]);
+    for (const item of list) {
+      const key = `${item.actor} ${normalSubject(item.subject)}`;
+      const items = map.get(key) ?? [];
+      items.push(...streamItems(item.data, ignore));
+      map.set(key, items);
+    }
     return map;
   };
   const e = group(expected);
@@ -105,9 +123,13 @@ function normalSubject(subject: string): string {
   return subject.startsWith("_INBOX.") ? "_INBOX" : subject;
 }
 
-function readable(data: Uint8Array, ignore: readonly string[]): unknown {
+function streamItems(data: Uint8Array, ignore: readonly string[]): unknown[] {
   const outcome = decode(data);
-  return outcome.ok ? strip(outcome.message, ignore) : { undecodable: Buffer.from(data).toString("base64") };
+  if (!outcome.ok) return [{ undecodable: Buffer.from(data).toString("base64") }];
+  const message = outcome.message;
+  if (message.type === "frame") return message.elements.flatMap((e) => (e.kind === "records" ? e.records.map((record) => ({ record })) : [strip(e, ignore)]));
+  if (message.type === "collect") return [...message.records.map((record) => ({ record })), ...(message.last ? [{ last: true }] : [])];
+  return [strip(message, ignore)];
 }
 
 function strip(value: unknown, ignore: readonly string[]): unknown {
@@ -123,28 +145,14 @@ interface Published {
 }
 
 /** A bus with no network: records what is published and delivers only what the harness feeds. */
-class ReplayBus implements ActorScopedBus {
+class ReplayBus {
   readonly published: Published[] = [];
   private readonly subscriptions: { actor: string; pattern: string; handler: BusHandler; active: boolean }[] = [];
   private readonly pendingRequests: { actor: string; resolve: (data: Uint8Array) => void }[] = [];
 
-  constructor(private readonly actor: string) {}
-
-  forActor(actor: string): Bus {
+  forActor(actor: string): ActorScopedBus {
     return new ReplayBusView(this, actor);
   }
-
-  publish(subject: string, data: Uint8Array): void {
-    this.publishAs(this.actor, subject, data);
-  }
-  subscribe(subject: string, handler: BusHandler): BusSubscription {
-    return this.subscribeAs(this.actor, subject, handler);
-  }
-  request(subject: string, data: Uint8Array): Promise<Uint8Array> {
-    return this.requestAs(this.actor, subject, data);
-  }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
 
   publishAs(actor: string, subject: string, data: Uint8Array): void {
     this.published.push({ actor, subject, data: data.slice() });
@@ -161,20 +169,23 @@ class ReplayBus implements ActorScopedBus {
     return new Promise((resolve) => this.pendingRequests.push({ actor, resolve }));
   }
 
-  /** Delivers a recorded message to the replayed actor's matching subscriptions. */
-  deliver(subject: string, data: Uint8Array, reply: string | undefined): void {
-    for (const s of this.subscriptions) if (s.active && s.actor === this.actor && subjectMatches(s.pattern, subject)) s.handler(data, subject, reply);
+  /** Delivers a recorded message to the matching subscriptions of the actor that received it. */
+  deliver(actor: string, subject: string, data: Uint8Array, reply: string | undefined): void {
+    for (const s of this.subscriptions) if (s.active && s.actor === actor && subjectMatches(s.pattern, subject)) s.handler(data, subject, reply);
   }
 
-  answerNextRequest(data: Uint8Array): void {
-    const index = this.pendingRequests.findIndex((p) => p.actor === this.actor);
-    if (index < 0) throw new Error(`the trace has a reply for ${this.actor}, but the replayed actor made no request`);
+  answerNextRequest(actor: string, data: Uint8Array): void {
+    const index = this.pendingRequests.findIndex((p) => p.actor === actor);
+    if (index < 0) throw new Error(`the trace has a reply for ${actor}, but the replayed actor made no request`);
     this.pendingRequests.splice(index, 1)[0].resolve(data);
   }
 }
 
-class ReplayBusView implements Bus {
+class ReplayBusView implements ActorScopedBus {
   constructor(private readonly root: ReplayBus, private readonly actor: string) {}
+  forActor(actor: string): ActorScopedBus {
+    return new ReplayBusView(this.root, actor);
+  }
   publish(subject: string, data: Uint8Array): void {
     this.root.publishAs(this.actor, subject, data);
   }
