@@ -36,7 +36,8 @@ export class InProcessBus implements Bus {
   private scheduled = false;
   private closed = false;
   private inboxCounter = 0;
-  private queueCursor = 0;
+  /** Round-robin position per queue group, so one group's deliveries do not move another's. */
+  private readonly queueCursors = new Map<string, number>();
   private idleWaiters: (() => void)[] = [];
 
   publish(subject: string, data: Uint8Array, reply?: string): void {
@@ -72,7 +73,8 @@ export class InProcessBus implements Bus {
 
   request(subject: string, data: Uint8Array, options: { timeoutMs?: number } = {}): Promise<Uint8Array> {
     const timeoutMs = options.timeoutMs ?? 5000;
-    if (this.match(subject).length === 0) return Promise.reject(new NoRespondersError(subject));
+    // Checked without picking queue members, so the check does not advance the groups' round robin.
+    if (!this.hasSubscribers(subject)) return Promise.reject(new NoRespondersError(subject));
     const inbox = `_INBOX.${++this.inboxCounter}`;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -102,6 +104,10 @@ export class InProcessBus implements Bus {
     for (const waiter of this.idleWaiters.splice(0)) waiter();
   }
 
+  private hasSubscribers(subject: string): boolean {
+    return this.exact.has(subject) || this.wildcard.some((s) => subjectMatches(s.pattern, subject));
+  }
+
   private match(subject: string): Subscriber[] {
     const direct = this.exact.get(subject);
     let targets: Subscriber[] = direct ? direct.slice() : [];
@@ -115,7 +121,11 @@ export class InProcessBus implements Bus {
     const plain = targets.filter((t) => t.queue === undefined);
     const groups = new Map<string, Subscriber[]>();
     for (const t of targets) if (t.queue !== undefined) groups.set(t.queue, [...(groups.get(t.queue) ?? []), t]);
-    for (const members of groups.values()) plain.push(members[this.queueCursor++ % members.length]);
+    for (const [queue, members] of groups) {
+      const cursor = this.queueCursors.get(queue) ?? 0;
+      this.queueCursors.set(queue, cursor + 1);
+      plain.push(members[cursor % members.length]);
+    }
     return plain;
   }
 

@@ -1,0 +1,6 @@
+// The bus seam, its two implementations, subjects and trace recording.
+export * from "./bus.ts";
+export { InProcessBus } from "./in-process-bus.ts";
+export { NatsBus, type NatsBusOptions } from "./nats-bus.ts";
+export { subjects, isSubjectToken } from "./subjects.ts";
+export * from "./trace.ts";

@@ -1,0 +1,3 @@
+// The `weir` command line; bin/weir.mjs loads main.ts.
+export { runCommand, type RunOptions } from "./run.ts";
+export { jobManagerCommand, workerCommand, cancelCommand } from "./cluster-commands.ts";

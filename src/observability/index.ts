@@ -1,0 +1,3 @@
+// Logs (pino) and metrics.
+export * from "./logger.ts";
+export * from "./metrics.ts";

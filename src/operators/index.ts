@@ -1,0 +1,7 @@
+// Operators: the small interface, and the built-in sources, transformations and sinks.
+export * from "./operator.ts";
+export * from "./source.ts";
+export * from "./stateless.ts";
+export * from "./keyed.ts";
+export * from "./process.ts";
+export * from "./sinks.ts";

@@ -1,0 +1,8 @@
+// The data plane of a subtask: frames, channels, credits, partitioners, key groups, the clock.
+export * from "./clock.ts";
+export * from "./key-groups.ts";
+export * from "./partitioners.ts";
+export * from "./channel-writer.ts";
+export * from "./input-gate.ts";
+export * from "./operator-chain.ts";
+export * from "./stream-task.ts";

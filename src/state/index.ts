@@ -1,0 +1,3 @@
+// Keyed state and timers.
+export * from "./keyed-state-backend.ts";
+export * from "./timer-service.ts";
