@@ -102,16 +102,24 @@ export const jobMasterMachine = setup({
       if (event.type !== "TASK_STATE") return {};
       const { tracker, outcome } = applyTaskReport(context.tracker, event.task, event.state);
       if (outcome !== "updated") context.deps.log.debug({ task: event.task, state: event.state, outcome }, "task report not applied");
-      const error = event.state === "failed" && !context.error ? `task ${event.task.vertexId}[${event.task.subtaskIndex}] failed: ${event.error ?? "unknown error"}` : context.error;
+      const name = `task ${event.task.vertexId}[${event.task.subtaskIndex}]`;
+      let error = context.error;
+      if (!error && event.state === "failed") error = `${name} failed: ${event.error ?? "unknown error"}`;
+      if (!error && event.state === "canceled" && outcome === "updated") error = `${name} was canceled by its worker (was the worker stopped?)`;
       return { tracker, error };
     }),
     applyWorkerLost: assign(({ context, event }) => {
       if (event.type !== "WORKER_LOST") return {};
+      // The worker may only be cut off from the resource manager: tell its subtasks to stop.
+      for (const deployment of nonTerminal(context.tracker)) {
+        if (deployment.workerId === event.workerId) send(context.deps, subjects.workerControl(deployment.workerId), { type: "cancel-task", task: deployment.task });
+      }
       return { tracker: failTasksOn(context.tracker, event.workerId), error: context.error ?? `worker ${event.workerId} was lost (no heartbeat)` };
     }),
   },
   guards: {
-    anyFailed: ({ context }) => anyInState(context.tracker, "failed"),
+    // A task canceled without the job master asking (its worker stopped) fails the job as well.
+    anyFailed: ({ context }) => anyInState(context.tracker, "failed") || anyInState(context.tracker, "canceled"),
     allRunning: ({ context }) => allInState(context.tracker, ["running", "finished"]),
     allFinished: ({ context }) => allInState(context.tracker, ["finished"]),
     allEnded: ({ context }) => allTerminal(context.tracker),

@@ -2,7 +2,7 @@
 // heartbeats, and deploys and cancels subtasks as their job masters ask.
 // Receives deploy-task and cancel-task on its control subject; sends register-worker and heartbeat.
 //
-//   registering ─registered─▶ registered (heartbeat every interval) ─STOP─▶ stopped
+//   registering ─registered─▶ registered (heartbeat every interval) ─STOP─▶ stopping ─no tasks─▶ stopped
 //        └─no answer─▶ waiting ─1 s─▶ registering
 
 import { assign, fromCallback, fromPromise, setup, stopChild, type ActorRefFrom } from "xstate";
@@ -106,7 +106,7 @@ export const workerMachine = setup({
     DEPLOY: { actions: "deploy" },
     CANCEL: { actions: "cancel" },
     TASK_ENDED: { actions: [stopChild(({ event }) => event.key), "forget"] },
-    STOP: { target: ".stopped", actions: "cancelAll" },
+    STOP: { target: ".stopping", actions: "cancelAll" },
   },
   initial: "registering",
   states: {
@@ -128,6 +128,11 @@ export const workerMachine = setup({
       states: {
         beating: { after: { heartbeatInterval: { target: "beating", reenter: true, actions: "heartbeat" } } },
       },
+    },
+    // Waits until every subtask has reported its end, so job masters learn of it at once.
+    stopping: {
+      always: { guard: ({ context }) => Object.keys(context.tasks).length === 0, target: "stopped" },
+      on: { DEPLOY: {}, STOP: {} },
     },
     stopped: { type: "final" },
   },

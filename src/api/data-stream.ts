@@ -15,6 +15,8 @@ import type { CoProcessFunction, KeyedProcessFunction, ProcessFunction } from ".
 import type { CustomPartitioner } from "../runtime/partitioners.ts";
 import type { StreamNode } from "../graph/stream-graph.ts";
 import { isSubjectToken } from "../bus/subjects.ts";
+import { checkMaxParallelism } from "../runtime/key-groups.ts";
+import { checkBufferTimeout } from "../runtime/channel-writer.ts";
 
 /** One upstream of a stream: a node's main or side output, and how records are partitioned to the next operator. */
 interface StreamRef {
@@ -53,10 +55,12 @@ export class DataStream<T> {
 
   /** Merges streams of the same type; no records are copied or reordered within an input. */
   union(...others: DataStream<T>[]): DataStream<T> {
+    for (const other of others) this.checkSameEnvironment(other, "union()");
     return new DataStream<T>(this.env, [...this.refs, ...others.flatMap((o) => o.refs)]);
   }
 
   connect<U>(other: DataStream<U>): ConnectedStreams<T, U> {
+    this.checkSameEnvironment(other, "connect()");
     return new ConnectedStreams<T, U>(this.env, this, other);
   }
 
@@ -156,6 +160,11 @@ export class DataStream<T> {
     return new DataStreamSink(node);
   }
 
+  /** Node ids are per environment: a stream of another one would silently name the wrong node. */
+  private checkSameEnvironment<U>(other: DataStream<U>, operation: string): void {
+    if (other.env !== this.env) throw new Error(`${operation} needs streams of the same StreamExecutionEnvironment`);
+  }
+
   private withPartitioner(partitioner: PartitionerSpec, keySelector?: KeySelector<unknown, unknown>, customPartitioner?: CustomPartitioner): StreamRef[] {
     return this.refs.map((ref) => ({ ...ref, partitioner, keySelector, customPartitioner }));
   }
@@ -203,6 +212,7 @@ export class SingleOutputStreamOperator<T> extends DataStream<T> {
     return this;
   }
   setMaxParallelism(maxParallelism: number): this {
+    checkMaxParallelism(maxParallelism, 1);
     this.node.maxParallelism = maxParallelism;
     return this;
   }
@@ -218,7 +228,7 @@ export class SingleOutputStreamOperator<T> extends DataStream<T> {
   }
   /** How long (ms) output may wait in a partly filled frame; 0 flushes after every batch of input. */
   setBufferTimeout(ms: number): this {
-    if (!(ms >= 0)) throw new Error(`setBufferTimeout(${ms}): expects a number of milliseconds >= 0`);
+    checkBufferTimeout(ms);
     this.node.bufferTimeoutMs = ms;
     return this;
   }

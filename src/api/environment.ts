@@ -8,6 +8,7 @@ import { buildJobGraph } from "../graph/job-graph.ts";
 import type { JobArtifact, JobConfig } from "../messages/schema.ts";
 import { collectionSource, generatorSource, sequenceSource, type GeneratorOptions, type Source } from "../operators/source.ts";
 import { checkMaxParallelism } from "../runtime/key-groups.ts";
+import { checkBufferTimeout } from "../runtime/channel-writer.ts";
 import { CollectedStream, SingleOutputStreamOperator } from "./data-stream.ts";
 import type { StreamEnvironmentInternals } from "./environment-internals.ts";
 import type { JobExecutionResult, JobExecutor } from "./executor.ts";
@@ -76,7 +77,7 @@ export class StreamExecutionEnvironment implements StreamEnvironmentInternals {
 
   /** How long (ms) records may wait in a partly filled frame. Default 100; 0 flushes after every batch of input. */
   setBufferTimeout(ms: number): this {
-    if (!(ms >= 0)) throw new Error(`setBufferTimeout(${ms}): expects a number of milliseconds >= 0`);
+    checkBufferTimeout(ms);
     this.bufferTimeoutMs = ms;
     return this;
   }

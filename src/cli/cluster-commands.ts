@@ -43,13 +43,13 @@ export async function workerCommand(options: { nats: string; slots: number; id?:
   const worker = startWorker({ bus, clock: systemClock, log, metrics }, { slots: options.slots, workerId: options.id, loadJob: createJobLoader() });
   log.info({ workerId: worker.workerId, slots: options.slots }, "worker started");
   onShutdown(async () => {
-    worker.stop();
+    await worker.stop();
     await bus.close();
   });
 }
 
 export async function cancelCommand(jobId: string, options: { nats: string }): Promise<void> {
-  const log = createRootLogger({ name: "weir-cancel", level: "warn" });
+  const log = createRootLogger({ name: "weir-cancel", level: process.env.WEIR_LOG_LEVEL ?? "warn" });
   const bus = await NatsBus.connect({ servers: options.nats, name: "weir-cancel", log, metrics: new MetricRegistry() });
   cancelJob(bus, jobId);
   await bus.close();

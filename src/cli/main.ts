@@ -20,7 +20,7 @@ program
   .option("-p, --parallelism <n>", "default parallelism of the job's operators", positiveInt)
   .option("--nats <url>", "submit to the job manager on this NATS server instead of running embedded")
   .option("--trace <file>", "record every message on the bus to this file (NDJSON)")
-  .option("--log-level <level>", "pino log level", "warn")
+  .option("--log-level <level>", "pino log level (default: $WEIR_LOG_LEVEL or warn)", process.env.WEIR_LOG_LEVEL ?? "warn")
   .action((job: string, args: string[], options) => runCommand(job, args, options));
 
 program
@@ -29,7 +29,7 @@ program
   .requiredOption("--nats <url>", "the NATS server")
   .option("--heartbeat-timeout <ms>", "declare a worker lost after this long without a heartbeat", positiveInt, 10_000)
   .option("--slot-timeout <ms>", "fail a job that cannot get enough slots within this long", positiveInt, 30_000)
-  .option("--log-level <level>", "pino log level", "info")
+  .option("--log-level <level>", "pino log level (default: $WEIR_LOG_LEVEL or info)", process.env.WEIR_LOG_LEVEL ?? "info")
   .action((options) => jobManagerCommand(options));
 
 program
@@ -38,7 +38,7 @@ program
   .requiredOption("--nats <url>", "the NATS server")
   .option("--slots <n>", "number of slots to offer", positiveInt, 1)
   .option("--id <id>", "worker id (default: random)")
-  .option("--log-level <level>", "pino log level", "info")
+  .option("--log-level <level>", "pino log level (default: $WEIR_LOG_LEVEL or info)", process.env.WEIR_LOG_LEVEL ?? "info")
   .action((options) => workerCommand(options));
 
 program

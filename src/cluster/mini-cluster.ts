@@ -52,7 +52,7 @@ export class MiniCluster {
   }
 
   async close(): Promise<void> {
-    this.worker.stop();
+    await this.worker.stop();
     this.jobManager.stop();
     await this.bus.close();
   }

@@ -1,7 +1,7 @@
 // A worker (TaskManager): the worker actor on a bus, with a job loader. Used by `weir worker`
 // and by the embedded mini cluster.
 
-import { createActor } from "xstate";
+import { createActor, waitFor } from "xstate";
 import { randomBytes } from "node:crypto";
 import type { ActorDeps } from "../actors/actor-deps.ts";
 import { busFor } from "../bus/trace.ts";
@@ -16,8 +16,8 @@ export interface WorkerOptions {
 
 export interface RunningWorker {
   readonly workerId: string;
-  /** Cancels running subtasks and stops heartbeating. */
-  stop(): void;
+  /** Cancels running subtasks, waits (up to 5 s) until they have reported it, and stops heartbeating. */
+  stop(): Promise<void>;
 }
 
 export function startWorker(deps: ActorDeps, options: WorkerOptions): RunningWorker {
@@ -29,8 +29,9 @@ export function startWorker(deps: ActorDeps, options: WorkerOptions): RunningWor
   }).start();
   return {
     workerId,
-    stop() {
+    async stop() {
       actor.send({ type: "STOP" });
+      await waitFor(actor, (snapshot) => snapshot.status === "done", { timeout: 5000 }).catch(() => undefined);
       actor.stop();
     },
   };

@@ -11,12 +11,15 @@ export type Shape =
   | { optional: Shape }
   | { array: Shape }
   | { object: Record<string, Shape> }
+  | { variants: string; cases: Record<string, Shape> }
   | { oneOf: readonly (string | number)[] };
 
 export const optional = (shape: Shape): Shape => ({ optional: shape });
 export const arrayOf = (shape: Shape): Shape => ({ array: shape });
 export const object = (fields: Record<string, Shape>): Shape => ({ object: fields });
 export const oneOf = (...values: (string | number)[]): Shape => ({ oneOf: values });
+/** A tagged union: the field `tag` picks which case's shape the value must have. */
+export const variants = (tag: string, cases: Record<string, Shape>): Shape => ({ variants: tag, cases });
 
 /** Returns undefined when `value` fits `shape`, else a message naming the offending path. */
 export function checkShape(value: unknown, shape: Shape, path = "$"): string | undefined {
@@ -24,6 +27,11 @@ export function checkShape(value: unknown, shape: Shape, path = "$"): string | u
   if ("optional" in shape) return value === undefined || value === null ? undefined : checkShape(value, shape.optional, path);
   if ("oneOf" in shape) {
     return shape.oneOf.includes(value as string | number) ? undefined : `${path}: expected one of ${shape.oneOf.join("|")}`;
+  }
+  if ("variants" in shape) {
+    const tag = (value as Record<string, unknown> | null)?.[shape.variants];
+    if (typeof tag !== "string" || !Object.hasOwn(shape.cases, tag)) return `${path}.${shape.variants}: expected one of ${Object.keys(shape.cases).join("|")}`;
+    return checkShape(value, shape.cases[tag], path);
   }
   if ("array" in shape) {
     if (!Array.isArray(value)) return `${path}: expected an array`;

@@ -2,7 +2,7 @@
 // Data frames are checked down to their element kinds; user records inside them are opaque.
 
 import type { MessageType } from "./schema.ts";
-import { arrayOf, object, oneOf, optional, type Shape } from "./shape.ts";
+import { arrayOf, object, oneOf, optional, variants, type Shape } from "./shape.ts";
 
 const subtaskId = object({ jobId: "string", vertexId: "string", subtaskIndex: "int", attempt: "int" });
 
@@ -29,12 +29,13 @@ const jobGraph = object({
   config: object({ jobName: "string", parallelism: "int", maxParallelism: "int", bufferTimeoutMs: "number" }),
 });
 
-const element = object({
-  kind: oneOf("records", "watermark", "stream-status", "barrier", "latency-marker", "end-of-partition"),
-  records: optional("array"),
-  timestamp: optional("number"),
-  status: optional(oneOf("idle", "active")),
-  checkpointId: optional("int"),
+const element = variants("kind", {
+  records: object({ records: "array" }),
+  watermark: object({ timestamp: "number" }),
+  "stream-status": object({ status: oneOf("idle", "active") }),
+  barrier: object({ checkpointId: "int", timestamp: "number", mode: oneOf("exactly-once", "at-least-once") }),
+  "latency-marker": object({ markedTime: "number", sourceVertex: "string", sourceSubtask: "int" }),
+  "end-of-partition": object({}),
 });
 
 const taskState = oneOf("created", "deploying", "initializing", "running", "finished", "canceling", "canceled", "failed");

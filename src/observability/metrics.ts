@@ -15,6 +15,14 @@ export class Counter {
 /** A registry of named counters with labels. One per process (or per embedded cluster). */
 export class MetricRegistry {
   private readonly counters = new Map<string, Counter>();
+  private readonly seen = new Set<string>();
+
+  /** True the first time `key` is passed on this registry: for "log once" decisions. */
+  firstTime(key: string): boolean {
+    if (this.seen.has(key)) return false;
+    this.seen.add(key);
+    return true;
+  }
 
   counter(name: string, labels: Record<string, string> = {}): Counter {
     const key = `${name}{${Object.entries(labels).sort().map(([k, v]) => `${k}=${v}`).join(",")}}`;

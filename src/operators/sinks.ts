@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { callable, closeFunction, openFunction, type SinkFunction } from "../api/functions.ts";
 import { subjects } from "../bus/subjects.ts";
 import { encode } from "../messages/codec.ts";
+import { MAX_FRAME_BYTES, RecordTooLargeError } from "../runtime/channel-writer.ts";
 import { BaseOperator, type OperatorContext } from "./operator.ts";
 
 export class SinkOperator<T> extends BaseOperator {
@@ -151,9 +152,19 @@ export class CollectSink extends BaseOperator {
   private send(last: boolean): void {
     const records = this.batch;
     this.batch = [];
-    this.ctx.bus.publish(
-      this.subject,
-      encode({ type: "collect", jobId: this.ctx.jobId, sinkId: this.sinkId, subtaskIndex: this.ctx.subtaskIndex, seq: ++this.seq, records, last }),
-    );
+    for (const bytes of this.encodeBatches(records, last)) this.ctx.bus.publish(this.subject, bytes);
+  }
+
+  /** Encodes records into numbered batches below the frame limit, splitting as needed. */
+  private encodeBatches(records: unknown[], last: boolean): Uint8Array[] {
+    const message = { type: "collect" as const, jobId: this.ctx.jobId, sinkId: this.sinkId, subtaskIndex: this.ctx.subtaskIndex, seq: this.seq + 1, records, last };
+    const bytes = encode(message);
+    if (bytes.length <= MAX_FRAME_BYTES) {
+      this.seq += 1;
+      return [bytes];
+    }
+    if (records.length <= 1) throw new RecordTooLargeError(bytes.length);
+    const middle = Math.ceil(records.length / 2);
+    return [...this.encodeBatches(records.slice(0, middle), false), ...this.encodeBatches(records.slice(middle), last)];
   }
 }

@@ -52,7 +52,13 @@ export class StreamTask {
   private drainScheduled = false;
   private finishing = false;
   private stopped = false;
+  /** Wakes the source loop when credit arrives. */
   private creditWaiter?: () => void;
+  /** Wakes finish() when the last frames have left. */
+  private drainedWaiter?: () => void;
+  private readonly creditSubscriptions: (() => void)[] = [];
+  private readonly channelWatermarks = new Map<InputChannel, number>();
+  private readonly inputWatermarks: number[] = [-Infinity, -Infinity];
   private settle!: { resolve: () => void; reject: (error: Error) => void };
   private readonly done: Promise<void>;
   recordsIn = 0;
@@ -62,11 +68,22 @@ export class StreamTask {
     if (!vertex) throw new Error(`job graph has no vertex ${options.task.vertexId}`);
     this.vertex = vertex;
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    // A failure before run() is called must not surface as an unhandled rejection.
     this.done.catch(() => undefined);
   }
 
-  /** Builds and opens the chain, subscribes to credits and inputs. */
+  /** Builds and opens the chain, subscribes to credits and inputs; if that fails, closes what was opened. */
   async initialize(): Promise<void> {
+    try {
+      await this.openChain();
+    } catch (error) {
+      // Functions opened so far release what they acquired, as after any other failure.
+      await this.release().catch((closeError: Error) => this.options.log.warn({ err: closeError }, "closing operators after a failed open failed too"));
+      throw error;
+    }
+  }
+
+  private async openChain(): Promise<void> {
     const { bus, task, jobGraph, streamGraph, clock, log } = this.options;
     this.chain = buildChain({ bus, task, vertex: this.vertex, jobGraph, streamGraph, onCredit: () => this.onCredit() });
     for (const output of this.chain.partitioned) this.subscribeCredits(output);
@@ -161,7 +178,7 @@ export class StreamTask {
         for (let i = 0; i < POLLS_PER_TURN && status === "more" && !this.isBackpressured(); i++) status = reader.pollNext(output);
         if (immediate) this.flushWriters();
         if (status === "end") break;
-        if (status === "nothing") await reader.available?.();
+        if (status === "nothing") await (reader.available?.() ?? new Promise((resolve) => clock.setTimeout(() => resolve(undefined), 1)));
         else await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
@@ -220,9 +237,6 @@ export class StreamTask {
     }
   }
 
-  private readonly channelWatermarks = new Map<InputChannel, number>();
-  private readonly inputWatermarks: number[] = [-Infinity, -Infinity];
-
   /** A subtask's watermark per input is the minimum over that input's channels; it never goes back. */
   private onChannelWatermark(channel: InputChannel, timestamp: number): void {
     const previous = this.channelWatermarks.get(channel) ?? -Infinity;
@@ -270,8 +284,6 @@ export class StreamTask {
 
   // ------------------------------------------------------------------ end
 
-  private drainedWaiter?: () => void;
-
   private checkDrained(): void {
     if (!this.isBackpressured()) this.drainedWaiter?.();
   }
@@ -283,6 +295,8 @@ export class StreamTask {
     for (const output of this.chain.partitioned) output.broadcastControl({ kind: "end-of-partition" });
     if (this.isBackpressured()) await new Promise<void>((resolve) => (this.drainedWaiter = resolve));
     await this.options.bus.flush();
+    // Canceled or failed while finishing: fail() has released the operators and settles the task.
+    if (this.stopped) return;
     await this.release();
     this.settle.resolve();
   }
@@ -295,8 +309,6 @@ export class StreamTask {
     for (const unsubscribe of this.creditSubscriptions) unsubscribe();
     for (const operator of this.orderedOperators) await operator.close();
   }
-
-  private readonly creditSubscriptions: (() => void)[] = [];
 
   /** Runs `fn`, failing the subtask if it throws. */
   private guard(fn: () => void): void {

@@ -16,6 +16,12 @@ interface Timer {
   id: string;
 }
 
+/** Identifies a (key, timestamp) pair; the type is part of it, so keys 1 and "1" stay apart as they do in keyed state. */
+function timerId(key: unknown, timestamp: number): string {
+  const normalized = normalizeKey(key);
+  return `${timestamp}|${typeof normalized}|${String(normalized)}`;
+}
+
 export class ProcessingTimeService {
   private readonly heap: Timer[] = [];
   private readonly registered = new Set<string>();
@@ -38,7 +44,7 @@ export class ProcessingTimeService {
   };
 
   register(key: unknown, timestamp: number): void {
-    const id = `${timestamp}|${String(normalizeKey(key))}`;
+    const id = timerId(key, timestamp);
     if (this.registered.has(id)) return;
     this.registered.add(id);
     this.push({ timestamp, key, id });
@@ -47,7 +53,7 @@ export class ProcessingTimeService {
 
   delete(key: unknown, timestamp: number): void {
     // Lazy deletion: the heap entry stays and is skipped when it comes up.
-    this.registered.delete(`${timestamp}|${String(normalizeKey(key))}`);
+    this.registered.delete(timerId(key, timestamp));
   }
 
   get size(): number {

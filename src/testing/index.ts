@@ -7,4 +7,11 @@ export { SimulatedClock, systemClock, type Clock } from "../runtime/clock.ts";
 export { startNatsServer, freePort, type NatsServerHandle } from "./nats-server.ts";
 export { startWeirProcess, startJobManagerProcess, startWorkerProcess, runWeir, type WeirProcess } from "./processes.ts";
 export { MetricRegistry } from "../observability/metrics.ts";
+// What a replay test starts and inspects: the actor machines, the codec, job graphs and loaders.
+export { jobMasterMachine, workerMachine, subtaskMachine, dispatcherMachine, resourceManagerMachine } from "../actors/index.ts";
+export { encode, decode } from "../messages/codec.ts";
+export type { Message, SubmitJob, DeployTask, RegisterWorker, TaskStateChanged } from "../messages/schema.ts";
+export { buildJobGraph } from "../graph/job-graph.ts";
+export { createJobLoader } from "../cluster/job-loader.ts";
+export { MiniCluster } from "../cluster/mini-cluster.ts";
 export { silentLogger } from "../observability/logger.ts";

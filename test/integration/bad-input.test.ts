@@ -101,7 +101,7 @@ describe("a running job receiving bad input on its subjects", () => {
       jobId,
     });
     await injected;
-    worker.stop();
+    await worker.stop();
     jobManager.stop();
 
     expect(result.status).toBe("finished");

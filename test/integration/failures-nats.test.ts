@@ -49,6 +49,18 @@ describe("failures on a cluster", () => {
     await a.stop();
   });
 
+  it("fails a job at once when one of its workers is stopped with SIGTERM", async () => {
+    const a = await startWorkerProcess(server.url, 1, "leaving-a");
+    const b = await startWorkerProcess(server.url, 1, "leaving-b");
+    workers.push(a, b);
+    const run = startRun(["test/fixtures/jobs/endless.ts", "--nats", server.url]);
+    await run.jobId;
+    expect(await b.stop("SIGTERM")).toBe(0);
+    expect(await run.exit).toBe(1);
+    expect(run.stderr()).toMatch(/failed: task v\d+\[\d\] was canceled by its worker/);
+    await a.stop();
+  });
+
   it("cancels a running job with `weir cancel`", async () => {
     workers.push(await startWorkerProcess(server.url, 2, "steady"));
     const run = startRun(["test/fixtures/jobs/endless.ts", "--nats", server.url]);
