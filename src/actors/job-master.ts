@@ -36,7 +36,7 @@ interface JobMasterContext {
 export type JobMasterEvent =
   | { type: "TASK_STATE"; task: SubtaskId; state: TaskState; error?: string }
   | { type: "CANCEL" }
-  | { type: "WORKER_LOST"; workerId: string };
+  | { type: "WORKER_LOST"; workerId: string; reason: "heartbeat-timeout" | "unregistered" };
 
 const inbox = fromCallback<JobMasterEvent, { deps: ActorDeps; jobId: string }>(({ input: { deps, jobId }, sendBack }) => {
   const endpoint = `job-master ${jobId}`;
@@ -44,7 +44,7 @@ const inbox = fromCallback<JobMasterEvent, { deps: ActorDeps; jobId: string }>((
     listen(deps, endpoint, subjects.taskState(jobId), ["task-state"], (m) => sendBack({ type: "TASK_STATE", task: m.task, state: m.state, error: m.error })),
     listen(deps, endpoint, subjects.cancelJob(jobId), ["cancel-job"], () => sendBack({ type: "CANCEL" })),
     listen(deps, endpoint, subjects.workerLost(), ["worker-lost"], (m) => {
-      if (m.jobIds.includes(jobId)) sendBack({ type: "WORKER_LOST", workerId: m.workerId });
+      if (m.jobIds.includes(jobId)) sendBack({ type: "WORKER_LOST", workerId: m.workerId, reason: m.reason });
     }),
   ];
   return () => subs.forEach((s) => s.unsubscribe());
@@ -114,7 +114,8 @@ export const jobMasterMachine = setup({
       for (const deployment of nonTerminal(context.tracker)) {
         if (deployment.workerId === event.workerId) send(context.deps, subjects.workerControl(deployment.workerId), { type: "cancel-task", task: deployment.task });
       }
-      return { tracker: failTasksOn(context.tracker, event.workerId), error: context.error ?? `worker ${event.workerId} was lost (no heartbeat)` };
+      const why = event.reason === "unregistered" ? "left the cluster" : "was lost (no heartbeat)";
+      return { tracker: failTasksOn(context.tracker, event.workerId), error: context.error ?? `worker ${event.workerId} ${why}` };
     }),
   },
   guards: {

@@ -5,8 +5,8 @@
 
 import { assign, fromCallback, setup } from "xstate";
 import { subjects } from "../bus/subjects.ts";
-import type { Heartbeat, RegisterWorker, ReleaseSlots, RequestSlots } from "../messages/schema.ts";
-import { allocateSlots, emptySlotPool, expireWorkers, heartbeat, registerWorker, releaseSlots, type SlotPool } from "../coordinator/slot-pool.ts";
+import type { Heartbeat, RegisterWorker, ReleaseSlots, RequestSlots, UnregisterWorker } from "../messages/schema.ts";
+import { allocateSlots, emptySlotPool, expireWorkers, heartbeat, registerWorker, releaseSlots, unregisterWorker, type SlotPool } from "../coordinator/slot-pool.ts";
 import { listen, send, type ActorDeps } from "./actor-deps.ts";
 
 export interface ResourceManagerInput {
@@ -25,6 +25,7 @@ interface ResourceManagerContext {
 
 export type ResourceManagerEvent =
   | { type: "REGISTER"; message: RegisterWorker; reply?: string }
+  | { type: "UNREGISTER"; message: UnregisterWorker }
   | { type: "HEARTBEAT"; message: Heartbeat }
   | { type: "REQUEST_SLOTS"; message: RequestSlots; reply?: string }
   | { type: "RELEASE_SLOTS"; message: ReleaseSlots };
@@ -33,6 +34,7 @@ const inbox = fromCallback<ResourceManagerEvent, ActorDeps>(({ input: deps, send
   const subs = [
     listen(deps, "resource-manager", subjects.registerWorker(), ["register-worker"], (message, reply) => sendBack({ type: "REGISTER", message, reply })),
     listen(deps, "resource-manager", subjects.heartbeat(), ["heartbeat"], (message) => sendBack({ type: "HEARTBEAT", message })),
+    listen(deps, "resource-manager", subjects.unregisterWorker(), ["unregister-worker"], (message) => sendBack({ type: "UNREGISTER", message })),
     listen(deps, "resource-manager", subjects.requestSlots(), ["request-slots"], (message, reply) => sendBack({ type: "REQUEST_SLOTS", message, reply })),
     listen(deps, "resource-manager", subjects.releaseSlots(), ["release-slots"], (message) => sendBack({ type: "RELEASE_SLOTS", message })),
   ];
@@ -63,7 +65,7 @@ export const resourceManagerMachine = setup({
             const { pool, lost } = expireWorkers(context.pool, context.deps.clock.now(), context.heartbeatTimeoutMs);
             for (const worker of lost) {
               context.deps.log.warn({ workerId: worker.workerId, jobIds: worker.jobIds }, "worker lost: no heartbeat");
-              send(context.deps, subjects.workerLost(), { type: "worker-lost", workerId: worker.workerId, jobIds: worker.jobIds });
+              send(context.deps, subjects.workerLost(), { type: "worker-lost", workerId: worker.workerId, jobIds: worker.jobIds, reason: "heartbeat-timeout" });
             }
             return { pool };
           }),
@@ -76,6 +78,16 @@ export const resourceManagerMachine = setup({
             context.deps.log.info({ workerId, slots, host: event.message.host, pid: event.message.pid }, "worker registered");
             if (event.reply) send(context.deps, event.reply, { type: "worker-registered", workerId, heartbeatIntervalMs: context.heartbeatIntervalMs });
             return { pool: registerWorker(context.pool, workerId, slots, context.deps.clock.now()) };
+          }),
+        },
+        UNREGISTER: {
+          actions: assign(({ context, event }) => {
+            const { pool, lost } = unregisterWorker(context.pool, event.message.workerId);
+            if (lost) {
+              context.deps.log.info({ workerId: lost.workerId, jobIds: lost.jobIds }, "worker unregistered");
+              send(context.deps, subjects.workerLost(), { type: "worker-lost", workerId: lost.workerId, jobIds: lost.jobIds, reason: "unregistered" });
+            }
+            return { pool };
           }),
         },
         HEARTBEAT: {

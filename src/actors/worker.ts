@@ -134,6 +134,9 @@ export const workerMachine = setup({
       always: { guard: ({ context }) => Object.keys(context.tasks).length === 0, target: "stopped" },
       on: { DEPLOY: {}, STOP: {} },
     },
-    stopped: { type: "final" },
+    stopped: {
+      type: "final",
+      entry: ({ context }) => send(context.deps, subjects.unregisterWorker(), { type: "unregister-worker", workerId: context.workerId }),
+    },
   },
 });

@@ -19,6 +19,8 @@ export const subjects = {
   submitJob: () => "weir.dispatcher.submit",
   /** Worker → resource manager: registration (request/reply). */
   registerWorker: () => "weir.rm.register",
+  /** Worker → resource manager: leaving. */
+  unregisterWorker: () => "weir.rm.unregister",
   /** Worker → resource manager: heartbeats. */
   heartbeat: () => "weir.rm.heartbeat",
   /** Job master → resource manager: slot requests (request/reply) and releases. */

@@ -35,6 +35,7 @@ export async function runJob(job: PreparedJob, options: RunJobOptions): Promise<
   let collectError: Error | undefined;
   const subs = [
     listen(deps, "job-client", subjects.jobStatus(jobId), ["job-status"], (m) => {
+      deps.log.info({ jobId, status: m.status }, "job status");
       if (TERMINAL.has(m.status)) settle({ status: m.status, error: m.error });
     }),
     listen(deps, "job-client", subjects.collect(jobId), ["collect"], (m) => {

@@ -28,6 +28,14 @@ export function heartbeat(pool: SlotPool, workerId: string, slots: number, now: 
   return registerWorker(pool, workerId, slots, now);
 }
 
+/** Removes a worker that is leaving, reporting the jobs that had slots on it. */
+export function unregisterWorker(pool: SlotPool, workerId: string): { pool: SlotPool; lost?: LostWorker } {
+  const entry = pool.workers[workerId];
+  if (!entry) return { pool };
+  const { [workerId]: _leaving, ...workers } = pool.workers;
+  return { pool: { workers }, lost: { workerId, jobIds: [...new Set(Object.values(entry.allocated))].sort() } };
+}
+
 export function freeSlots(pool: SlotPool): number {
   let free = 0;
   for (const w of Object.values(pool.workers)) free += w.slots - Object.keys(w.allocated).length;

@@ -147,12 +147,23 @@ export interface ReleaseSlots {
   jobId: string;
 }
 
-/** Published by the resource manager when a worker stops heartbeating; job masters with slots there fail over. */
+/** Sent by a worker that is shutting down, so its slots are not offered again. */
+export interface UnregisterWorker {
+  type: "unregister-worker";
+  v: number;
+  workerId: string;
+}
+
+/**
+ * Published by the resource manager when a worker stops heartbeating or unregisters; job masters
+ * with slots there fail over.
+ */
 export interface WorkerLost {
   type: "worker-lost";
   v: number;
   workerId: string;
   jobIds: string[];
+  reason: "heartbeat-timeout" | "unregistered";
 }
 
 /** Identifies one execution of one subtask. */
@@ -215,6 +226,7 @@ export type ControlMessage =
   | JobStatusChanged
   | CancelJob
   | RegisterWorker
+  | UnregisterWorker
   | WorkerRegistered
   | Heartbeat
   | RequestSlots

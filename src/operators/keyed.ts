@@ -6,7 +6,7 @@ import { callable, closeFunction, openFunction } from "../api/functions.ts";
 import type { OutputTag } from "../api/output-tag.ts";
 import type { KeyedProcessFunction, KeyedRuntimeContext, OnTimerContext } from "../api/process-functions.ts";
 import { ValueStateDescriptor, type KeyedStateBackend, type ValueState } from "../state/keyed-state-backend.ts";
-import { BaseOperator, type OperatorContext } from "./operator.ts";
+import { BaseOperator, runtimeContextOf, type OperatorContext } from "./operator.ts";
 
 /** Base of operators on a keyed stream: sets the current key before each record. */
 export abstract class KeyedOperator extends BaseOperator {
@@ -29,14 +29,10 @@ export abstract class KeyedOperator extends BaseOperator {
 
   protected keyedRuntimeContext(): KeyedRuntimeContext {
     const state = this.state;
-    return { ...runtimeFields(this.ctx), getState: <T>(d: ValueStateDescriptor<T>): ValueState<T> => state.getState(d) };
+    return { ...runtimeContextOf(this.ctx), getState: <T>(d: ValueStateDescriptor<T>): ValueState<T> => state.getState(d) };
   }
 }
 
-function runtimeFields(ctx: OperatorContext) {
-  const { jobId, taskName, subtaskIndex, parallelism, maxParallelism, attempt } = ctx;
-  return { jobId, taskName, subtaskIndex, parallelism, maxParallelism, attempt };
-}
 
 export class KeyedProcessOperator<K, I, O> extends KeyedOperator {
   private context!: OnTimerContext<K>;
@@ -86,7 +82,7 @@ export class KeyedReduceOperator<T> extends KeyedOperator {
     super.open(ctx);
     this.accumulator = this.state.getState(ACCUMULATOR);
     this.reduce = callable(this.userFunction, "reduce");
-    await openFunction(this.userFunction, ctx);
+    await openFunction(this.userFunction, runtimeContextOf(ctx));
   }
   protected processKeyed(record: unknown): void {
     const current = this.accumulator.value();

@@ -27,6 +27,12 @@ export interface RuntimeContext {
   readonly attempt: number;
 }
 
+/** The part of an operator's context a user function may see: where it runs, nothing internal. */
+export function runtimeContextOf(ctx: RuntimeContext): RuntimeContext {
+  const { jobId, taskName, subtaskIndex, parallelism, maxParallelism, attempt } = ctx;
+  return { jobId, taskName, subtaskIndex, parallelism, maxParallelism, attempt };
+}
+
 export interface OperatorContext extends RuntimeContext {
   readonly output: Output;
   readonly clock: Clock;

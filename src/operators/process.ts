@@ -5,7 +5,7 @@ import { closeFunction, openFunction, type CoFlatMapFunction, type CoMapFunction
 import type { OutputTag } from "../api/output-tag.ts";
 import type { CoProcessFunction, ProcessContext, ProcessFunction } from "../api/process-functions.ts";
 import type { TimerService } from "../state/timer-service.ts";
-import { BaseOperator, type Collector, type OperatorContext } from "./operator.ts";
+import { BaseOperator, runtimeContextOf, type Collector, type OperatorContext } from "./operator.ts";
 
 function processContext(ctx: OperatorContext): ProcessContext {
   const output = ctx.output;
@@ -33,8 +33,9 @@ export class ProcessOperator<I, O> extends BaseOperator {
   override async open(ctx: OperatorContext): Promise<void> {
     super.open(ctx);
     this.context = processContext(ctx);
-    this.fn.setRuntimeContext(ctx);
-    await this.fn.open(ctx);
+    const runtime = runtimeContextOf(ctx);
+    this.fn.setRuntimeContext(runtime);
+    await this.fn.open(runtime);
   }
   process(record: unknown): void {
     this.fn.processElement(record as I, this.context, this.output);
@@ -64,7 +65,7 @@ export class CoMapOperator<I1, I2, O> extends TwoInputOperator {
   }
   override async open(ctx: OperatorContext): Promise<void> {
     super.open(ctx);
-    await openFunction(this.fn, ctx);
+    await openFunction(this.fn, runtimeContextOf(ctx));
   }
   process(record: unknown, input: number): void {
     this.output.collect(input === 0 ? this.fn.map1(record as I1) : this.fn.map2(record as I2));
@@ -80,7 +81,7 @@ export class CoFlatMapOperator<I1, I2, O> extends TwoInputOperator {
   }
   override async open(ctx: OperatorContext): Promise<void> {
     super.open(ctx);
-    await openFunction(this.fn, ctx);
+    await openFunction(this.fn, runtimeContextOf(ctx));
   }
   process(record: unknown, input: number): void {
     if (input === 0) this.fn.flatMap1(record as I1, this.output as Collector<O>);
@@ -99,8 +100,9 @@ export class CoProcessOperator<I1, I2, O> extends TwoInputOperator {
   override async open(ctx: OperatorContext): Promise<void> {
     super.open(ctx);
     this.context = processContext(ctx);
-    this.fn.setRuntimeContext(ctx);
-    await this.fn.open(ctx);
+    const runtime = runtimeContextOf(ctx);
+    this.fn.setRuntimeContext(runtime);
+    await this.fn.open(runtime);
   }
   process(record: unknown, input: number): void {
     if (input === 0) this.fn.processElement1(record as I1, this.context, this.output);

@@ -7,7 +7,7 @@ import { callable, closeFunction, openFunction, type SinkFunction } from "../api
 import { subjects } from "../bus/subjects.ts";
 import { encode } from "../messages/codec.ts";
 import { MAX_FRAME_BYTES, RecordTooLargeError } from "../runtime/channel-writer.ts";
-import { BaseOperator, type OperatorContext } from "./operator.ts";
+import { BaseOperator, runtimeContextOf, type OperatorContext } from "./operator.ts";
 
 export class SinkOperator<T> extends BaseOperator {
   private fn!: (value: T) => void;
@@ -17,7 +17,7 @@ export class SinkOperator<T> extends BaseOperator {
   override async open(ctx: OperatorContext): Promise<void> {
     super.open(ctx);
     this.fn = callable(this.userFunction, "invoke");
-    await openFunction(this.userFunction, ctx);
+    await openFunction(this.userFunction, runtimeContextOf(ctx));
   }
   process(record: unknown): void {
     this.fn(record as T);

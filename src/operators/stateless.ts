@@ -2,7 +2,7 @@
 // Each resolves the user function to a plain callable once, at open, not per record.
 
 import { callable, closeFunction, openFunction, type FilterFunction, type FlatMapFunction, type MapFunction } from "../api/functions.ts";
-import { BaseOperator, type Collector, type OperatorContext } from "./operator.ts";
+import { BaseOperator, runtimeContextOf, type Collector, type OperatorContext } from "./operator.ts";
 
 export class MapOperator<I, O> extends BaseOperator {
   private fn!: (value: I) => O;
@@ -12,7 +12,7 @@ export class MapOperator<I, O> extends BaseOperator {
   override async open(ctx: OperatorContext): Promise<void> {
     super.open(ctx);
     this.fn = callable(this.userFunction, "map");
-    await openFunction(this.userFunction, ctx);
+    await openFunction(this.userFunction, runtimeContextOf(ctx));
   }
   process(record: unknown): void {
     this.output.collect(this.fn(record as I));
@@ -30,7 +30,7 @@ export class FlatMapOperator<I, O> extends BaseOperator {
   override async open(ctx: OperatorContext): Promise<void> {
     super.open(ctx);
     this.fn = callable(this.userFunction, "flatMap");
-    await openFunction(this.userFunction, ctx);
+    await openFunction(this.userFunction, runtimeContextOf(ctx));
   }
   process(record: unknown): void {
     this.fn(record as I, this.output as Collector<O>);
@@ -48,7 +48,7 @@ export class FilterOperator<I> extends BaseOperator {
   override async open(ctx: OperatorContext): Promise<void> {
     super.open(ctx);
     this.fn = callable(this.userFunction, "filter");
-    await openFunction(this.userFunction, ctx);
+    await openFunction(this.userFunction, runtimeContextOf(ctx));
   }
   process(record: unknown): void {
     if (this.fn(record as I)) this.output.collect(record);

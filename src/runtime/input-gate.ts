@@ -12,7 +12,7 @@ import type { Clock } from "./clock.ts";
 import { MAX_FRAME_BYTES } from "./channel-writer.ts";
 
 /** Frames a consumer buffers per channel (Flink's exclusive buffers per channel is 2, plus floating ones). */
-export const DEFAULT_CREDITS_PER_CHANNEL = 32;
+export const DEFAULT_CREDITS_PER_CHANNEL = 8;
 const CREDIT_REFRESH_MS = 100;
 /** Frames are at most MAX_FRAME_BYTES; anything much larger is rejected before decoding. */
 export const MAX_FRAME_DECODE_BYTES = MAX_FRAME_BYTES + 64 * 1024;

@@ -91,7 +91,11 @@ describe("replaying recorded actors", () => {
           },
           clock,
         }).start();
-        return () => actor.stop();
+        // The recorded worker was stopped when its cluster closed: do the same.
+        return () => {
+          actor.send({ type: "STOP" });
+          actor.stop();
+        };
       },
     });
     expect(report.expectedOutbound).toBeGreaterThan(20);

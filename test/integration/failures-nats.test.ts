@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runWeir, startJobManagerProcess, startNatsServer, startWorkerProcess, type NatsServerHandle, type WeirProcess } from "../../src/testing/index.ts";
 
-/** Starts `weir run` in the background and resolves its job id once the job is accepted. */
+/** Starts `weir run` in the background; resolves its job id once accepted, and `running` once all its subtasks run. */
 function startRun(args: string[]) {
   const child = spawn(process.execPath, ["bin/weir.mjs", "run", ...args, "--log-level", "info"], { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
@@ -17,8 +17,14 @@ function startRun(args: string[]) {
     });
     child.once("exit", () => reject(new Error(`weir run ended before the job was accepted:\n${stderr}`)));
   });
+  const running = new Promise<void>((resolve, reject) => {
+    child.stderr.on("data", () => {
+      if (/"status":"running","msg":"job status"/.test(stderr)) resolve();
+    });
+    child.once("exit", () => reject(new Error(`weir run ended before the job was running:\n${stderr}`)));
+  });
   const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { jobId, exit, stderr: () => stderr };
+  return { jobId, running, exit, stderr: () => stderr };
 }
 
 describe("failures on a cluster", () => {
@@ -41,8 +47,7 @@ describe("failures on a cluster", () => {
     const b = await startWorkerProcess(server.url, 1, "doomed-b");
     workers.push(a, b);
     const run = startRun(["test/fixtures/jobs/endless.ts", "--nats", server.url]);
-    await run.jobId;
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await run.running;
     await b.stop("SIGKILL");
     expect(await run.exit).toBe(1);
     expect(run.stderr()).toMatch(/failed: worker doomed-b was lost/);
@@ -54,7 +59,7 @@ describe("failures on a cluster", () => {
     const b = await startWorkerProcess(server.url, 1, "leaving-b");
     workers.push(a, b);
     const run = startRun(["test/fixtures/jobs/endless.ts", "--nats", server.url]);
-    await run.jobId;
+    await run.running;
     expect(await b.stop("SIGTERM")).toBe(0);
     expect(await run.exit).toBe(1);
     expect(run.stderr()).toMatch(/failed: task v\d+\[\d\] was canceled by its worker/);
@@ -65,6 +70,7 @@ describe("failures on a cluster", () => {
     workers.push(await startWorkerProcess(server.url, 2, "steady"));
     const run = startRun(["test/fixtures/jobs/endless.ts", "--nats", server.url]);
     const jobId = await run.jobId;
+    await run.running;
     const cancel = await runWeir(["cancel", jobId, "--nats", server.url]);
     expect(cancel.code).toBe(0);
     expect(await run.exit).toBe(1);

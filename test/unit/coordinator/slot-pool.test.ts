@@ -9,6 +9,7 @@ import {
   heartbeat,
   registerWorker,
   releaseSlots,
+  unregisterWorker,
   type AllocationOutcome,
   type SlotPool,
 } from "../../../src/coordinator/slot-pool.ts";
@@ -106,6 +107,22 @@ describe("registration and heartbeats", () => {
     let pool = allocated(allocateSlots(poolOf({ a: 2 }), "job-1", 2)).pool;
     pool = registerWorker(pool, "a", 2, 100);
     expect(freeSlots(pool)).toBe(0);
+  });
+});
+
+describe("unregisterWorker", () => {
+  it("removes a leaving worker at once and reports the jobs that had slots there", () => {
+    let pool = allocated(allocateSlots(poolOf({ a: 2, b: 2 }), "job-1", 2)).pool;
+    pool = allocated(allocateSlots(pool, "job-2", 1)).pool;
+    const { pool: after, lost } = unregisterWorker(pool, "a");
+    expect(lost).toEqual({ workerId: "a", jobIds: ["job-1", "job-2"] });
+    expect(Object.keys(after.workers)).toEqual(["b"]);
+    expect(allocateSlots(after, "job-3", 2).kind).toBe("insufficient");
+  });
+
+  it("ignores an unknown worker", () => {
+    const pool = poolOf({ a: 1 });
+    expect(unregisterWorker(pool, "zz")).toEqual({ pool });
   });
 });
 
