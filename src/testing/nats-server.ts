@@ -13,6 +13,8 @@ export interface NatsServerHandle {
   monitorUrl: string;
   /** The server's /varz counters (slow_consumers, in_msgs, …). */
   varz(): Promise<Record<string, unknown>>;
+  /** Stops the server and starts it again on the same ports with the same store. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -45,6 +47,31 @@ export async function startNatsServer(options: { jetstream?: boolean; args?: str
   const monitorPort = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), "weir-nats-"));
   const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort), ...(options.jetstream === false ? [] : ["-js", "-sd", storeDir]), ...(options.args ?? [])];
+  let child = await spawnServer(args, port, monitorPort);
+  const stopChild = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+  };
+  const monitorUrl = `http://127.0.0.1:${monitorPort}`;
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    monitorUrl,
+    varz: async () => (await (await fetch(`${monitorUrl}/varz`)).json()) as Record<string, unknown>,
+    restart: async () => {
+      await stopChild();
+      child = await spawnServer(args, port, monitorPort);
+    },
+    stop: async () => {
+      await stopChild();
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function spawnServer(args: string[], port: number, monitorPort: number): Promise<ChildProcess> {
   const child: ChildProcess = spawn("nats-server", args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
@@ -62,19 +89,5 @@ export async function startNatsServer(options: { jetstream?: boolean; args?: str
     throw new Error(`nats-server did not start on port ${port}: ${stderr}`);
   })();
   await Promise.race([ready, spawnError]);
-  const monitorUrl = `http://127.0.0.1:${monitorPort}`;
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    port,
-    monitorUrl,
-    varz: async () => (await (await fetch(`${monitorUrl}/varz`)).json()) as Record<string, unknown>,
-    stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once("exit", resolve));
-        child.kill("SIGTERM");
-        await exited;
-      }
-      rmSync(storeDir, { recursive: true, force: true });
-    },
-  };
+  return child;
 }

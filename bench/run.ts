@@ -1,0 +1,49 @@
+// `npm run bench`: runs every benchmark case in its own Node process (a fresh V8 each, so one
+// case's JIT state cannot slow another) and prints one JSON line per case on stdout. Progress
+// goes to stderr. Each case measures its own baseline in the same run; see docs/benchmarks.md.
+//
+//   npm run bench                 all cases
+//   npm run bench -- a c          only cases a and c
+//   BENCH_SCALE=0.1 npm run bench a quick check of the harness (numbers are not meaningful)
+
+import { join } from "node:path";
+import { BENCH_DIR, lastJsonLine, runTsScript, type CaseResult } from "./report.ts";
+
+interface BenchCase {
+  id: string;
+  title: string;
+  script: string;
+}
+
+const CASES: BenchCase[] = [
+  { id: "a", title: "chained stateless pipeline, embedded", script: "chained-embedded.ts" },
+  { id: "b", title: "keyBy shuffle over NATS, two worker processes", script: "shuffle-nats.ts" },
+  { id: "c", title: "keyBy shuffle, embedded, parallelism 2", script: "shuffle-embedded.ts" },
+];
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2).filter((arg) => arg !== "--");
+  const unknown = wanted.filter((id) => !CASES.some((c) => c.id === id));
+  if (unknown.length > 0) throw new Error(`unknown case(s) ${unknown.join(", ")}; the cases are ${CASES.map((c) => c.id).join(", ")}`);
+  const selected = wanted.length === 0 ? CASES : CASES.filter((c) => wanted.includes(c.id));
+  const started = performance.now();
+  let failures = 0;
+  for (const benchCase of selected) {
+    process.stderr.write(`bench (${benchCase.id}) ${benchCase.title}\n`);
+    const caseStarted = performance.now();
+    try {
+      const stdout = await runTsScript(join(BENCH_DIR, "cases", benchCase.script), [], { timeoutMs: 150_000, echoStderr: true });
+      const result = lastJsonLine<CaseResult>(stdout);
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      const verdict = result.ratio >= result.target ? "meets" : "misses";
+      process.stderr.write(`  ratio ${result.ratio} ${verdict} target ${result.target} (${((performance.now() - caseStarted) / 1000).toFixed(1)} s)\n`);
+    } catch (error) {
+      failures += 1;
+      process.stderr.write(`  failed: ${(error as Error).message.split("\n")[0]}\n`);
+    }
+  }
+  process.stderr.write(`bench done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  if (failures > 0) process.exitCode = 1;
+}
+
+await main();
