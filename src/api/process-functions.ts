@@ -16,6 +16,8 @@ export interface ProcessContext {
   /** Emits to a side output. */
   output<X>(tag: OutputTag<X>, value: X): void;
   timerService(): TimerService;
+  /** The event-time timestamp of the current record, or undefined if it has none. */
+  timestamp(): number | undefined;
 }
 
 export interface KeyedProcessContext<K> extends ProcessContext {

@@ -11,7 +11,8 @@ export type StreamStatusValue = "idle" | "active";
 
 /** One element of a data channel's ordered stream. Records travel in batches, never one per message. */
 export type DataElement =
-  | { kind: "records"; records: unknown[] }
+  /** `timestamps[i]` is the event time of `records[i]` (null: none); absent when no record has one. */
+  | { kind: "records"; records: unknown[]; timestamps?: (number | null)[] }
   | { kind: "watermark"; timestamp: number }
   | { kind: "stream-status"; status: StreamStatusValue }
   | { kind: "barrier"; checkpointId: number; timestamp: number; mode: "exactly-once" | "at-least-once" }

@@ -30,7 +30,7 @@ const jobGraph = object({
 });
 
 const element = variants("kind", {
-  records: object({ records: "array" }),
+  records: object({ records: "array", timestamps: optional("array") }),
   watermark: object({ timestamp: "number" }),
   "stream-status": object({ status: oneOf("idle", "active") }),
   barrier: object({ checkpointId: "int", timestamp: "number", mode: oneOf("exactly-once", "at-least-once") }),

@@ -7,6 +7,7 @@ import type { OutputTag } from "../api/output-tag.ts";
 import type { KeyedProcessFunction, KeyedRuntimeContext, OnTimerContext } from "../api/process-functions.ts";
 import { ValueStateDescriptor, type KeyedStateBackend, type ValueState } from "../state/keyed-state-backend.ts";
 import { BaseOperator, runtimeContextOf, type OperatorContext } from "./operator.ts";
+import type { TimeDomain } from "../state/timer-service.ts";
 
 /** Base of operators on a keyed stream: sets the current key before each record. */
 export abstract class KeyedOperator extends BaseOperator {
@@ -24,8 +25,14 @@ export abstract class KeyedOperator extends BaseOperator {
     this.processKeyed(record);
   }
   protected abstract processKeyed(record: unknown): void;
-  /** A processing-time timer fired for `key`. */
-  onTimer(_timestamp: number, _key: unknown): void {}
+  /** A timer fired for `key`. */
+  onTimer(_timestamp: number, _key: unknown, _domain: TimeDomain): void {}
+
+  /** Event time advances: due event-time timers fire (in order) before the watermark moves on. */
+  override onWatermark(timestamp: number, _input: number): void {
+    this.ctx.timers?.advanceWatermark(timestamp);
+    this.output.emitWatermark(timestamp);
+  }
 
   protected keyedRuntimeContext(): KeyedRuntimeContext {
     const state = this.state;
@@ -46,11 +53,13 @@ export class KeyedProcessOperator<K, I, O> extends KeyedOperator {
     if (!timers) throw new Error("keyed process operator opened without a timer service");
     const state = this.state;
     const output = ctx.output;
+    const current = ctx.timestamp;
     this.context = {
       getCurrentKey: () => state.currentKey as K,
       output: <X>(tag: OutputTag<X>, value: X) => output.collectSide(tag.id, value),
       timerService: () => timers.forUser,
       timeDomain: () => this.domain,
+      timestamp: () => current.value,
     };
     const runtime = this.keyedRuntimeContext();
     this.fn.setRuntimeContext(runtime);
@@ -59,9 +68,11 @@ export class KeyedProcessOperator<K, I, O> extends KeyedOperator {
   protected processKeyed(record: unknown): void {
     this.fn.processElement(record as I, this.context, this.output);
   }
-  override onTimer(timestamp: number, key: unknown): void {
+  override onTimer(timestamp: number, key: unknown, domain: TimeDomain): void {
     this.state.setCurrentKey(key);
-    this.domain = "processing-time";
+    this.domain = domain;
+    // Output of an event-time timer carries the timer's time; of a processing-time timer, none.
+    this.ctx.timestamp.value = domain === "event-time" ? timestamp : undefined;
     this.fn.onTimer(timestamp, this.context, this.output);
   }
   override close(): void | Promise<void> {

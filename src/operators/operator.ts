@@ -5,7 +5,7 @@ import type { Bus } from "../bus/bus.ts";
 import type { Clock } from "../runtime/clock.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { KeyedStateBackend } from "../state/keyed-state-backend.ts";
-import type { ProcessingTimeService } from "../state/timer-service.ts";
+import type { KeyedTimerService, TimeDomain } from "../state/timer-service.ts";
 
 export interface Collector<T> {
   collect(record: T): void;
@@ -33,8 +33,27 @@ export function runtimeContextOf(ctx: RuntimeContext): RuntimeContext {
   return { jobId, taskName, subtaskIndex, parallelism, maxParallelism, attempt };
 }
 
+/**
+ * The event-time timestamp of the record being processed, shared by every operator of a chain
+ * (Flink's StreamRecord timestamp). Set when a record enters the chain (from a frame, a source or
+ * a timestamp assigner); read when a record leaves it. `undefined` means the record has none.
+ */
+export class CurrentTimestamp {
+  value: number | undefined = undefined;
+}
+
+/** A subtask's stream status as its operators see it: sources and assigners may mark it idle. */
+export interface StreamStatusControl {
+  markIdle(): void;
+  markActive(): void;
+  isIdle(): boolean;
+}
+
 export interface OperatorContext extends RuntimeContext {
   readonly output: Output;
+  /** The timestamp of the record being processed (shared along the chain). */
+  readonly timestamp: CurrentTimestamp;
+  readonly streamStatus: StreamStatusControl;
   readonly clock: Clock;
   readonly log: Logger;
   /** For operators that talk to the cluster themselves (the collect sink). */
@@ -42,7 +61,7 @@ export interface OperatorContext extends RuntimeContext {
   /** Present on keyed operators: the state of the key being processed. */
   readonly keyedState?: KeyedStateBackend;
   /** Present on keyed operators. */
-  readonly timers?: ProcessingTimeService;
+  readonly timers?: KeyedTimerService;
 }
 
 /**
@@ -53,8 +72,8 @@ export interface StreamOperator {
   open(ctx: OperatorContext): void | Promise<void>;
   process(record: unknown, input: number): void;
   onWatermark(timestamp: number, input: number): void;
-  /** A processing-time timer fired for `key` (keyed operators only). */
-  onTimer?(timestamp: number, key: unknown): void;
+  /** A timer fired for `key` (keyed operators only). */
+  onTimer?(timestamp: number, key: unknown, domain: TimeDomain): void;
   /** All input has ended: emit what is still held. */
   finish(): void | Promise<void>;
   close(): void | Promise<void>;

@@ -7,38 +7,51 @@ import type { CoProcessFunction, ProcessContext, ProcessFunction } from "../api/
 import type { TimerService } from "../state/timer-service.ts";
 import { BaseOperator, runtimeContextOf, type Collector, type OperatorContext } from "./operator.ts";
 
-function processContext(ctx: OperatorContext): ProcessContext {
+const KEYED_TIMERS_ONLY = "timers are only available on a keyed stream: call keyBy() before process()";
+
+function refuse(): never {
+  throw new Error(KEYED_TIMERS_ONLY);
+}
+
+/** The context of a non-keyed process function: side outputs, the record's timestamp, time; no timers. */
+function processContext(ctx: OperatorContext, watermark: () => number): ProcessContext {
   const output = ctx.output;
   const clock = ctx.clock;
+  const current = ctx.timestamp;
   const timers: TimerService = {
     currentProcessingTime: () => clock.now(),
-    registerProcessingTimeTimer: () => {
-      throw new Error("timers are only available on a keyed stream: call keyBy() before process()");
-    },
-    deleteProcessingTimeTimer: () => {
-      throw new Error("timers are only available on a keyed stream: call keyBy() before process()");
-    },
+    currentWatermark: watermark,
+    registerProcessingTimeTimer: refuse,
+    deleteProcessingTimeTimer: refuse,
+    registerEventTimeTimer: refuse,
+    deleteEventTimeTimer: refuse,
   };
   return {
     output: <X>(tag: OutputTag<X>, value: X) => output.collectSide(tag.id, value),
     timerService: () => timers,
+    timestamp: () => current.value,
   };
 }
 
 export class ProcessOperator<I, O> extends BaseOperator {
   private context!: ProcessContext;
+  private watermark = -Infinity;
   constructor(private readonly fn: ProcessFunction<I, O>) {
     super();
   }
   override async open(ctx: OperatorContext): Promise<void> {
     super.open(ctx);
-    this.context = processContext(ctx);
+    this.context = processContext(ctx, () => this.watermark);
     const runtime = runtimeContextOf(ctx);
     this.fn.setRuntimeContext(runtime);
     await this.fn.open(runtime);
   }
   process(record: unknown): void {
     this.fn.processElement(record as I, this.context, this.output);
+  }
+  override onWatermark(timestamp: number): void {
+    this.watermark = timestamp;
+    this.output.emitWatermark(timestamp);
   }
   override close(): void | Promise<void> {
     return this.fn.close();
@@ -48,7 +61,7 @@ export class ProcessOperator<I, O> extends BaseOperator {
 /** Two-input operators forward the minimum watermark of both inputs. */
 abstract class TwoInputOperator extends BaseOperator {
   private readonly watermarks = [-Infinity, -Infinity];
-  private emitted = -Infinity;
+  protected emitted = -Infinity;
   override onWatermark(timestamp: number, input: number): void {
     this.watermarks[input] = Math.max(this.watermarks[input], timestamp);
     const combined = Math.min(this.watermarks[0], this.watermarks[1]);
@@ -99,7 +112,7 @@ export class CoProcessOperator<I1, I2, O> extends TwoInputOperator {
   }
   override async open(ctx: OperatorContext): Promise<void> {
     super.open(ctx);
-    this.context = processContext(ctx);
+    this.context = processContext(ctx, () => this.emitted);
     const runtime = runtimeContextOf(ctx);
     this.fn.setRuntimeContext(runtime);
     await this.fn.open(runtime);

@@ -29,6 +29,8 @@ export class RecordTooLargeError extends Error {
 
 export class ChannelWriter {
   private records: unknown[] = [];
+  /** Event times of `records`, created only once a record in the batch has one. */
+  private timestamps: (number | null)[] | undefined;
   private elements: DataElement[] = [];
   private seq = 0;
   private granted = 0;
@@ -47,10 +49,16 @@ export class ChannelWriter {
     private readonly targetBytes = DEFAULT_FRAME_BYTES,
   ) {}
 
-  /** Appends a record; flushes when the frame is full. */
-  emit(record: unknown): void {
+  /** Appends a record (with its event time, if it has one); flushes when the frame is full. */
+  emit(record: unknown, timestamp?: number): void {
+    if (timestamp !== undefined || this.timestamps !== undefined) this.pushTimestamp(timestamp);
     this.records.push(record);
     if (this.records.length >= this.recordLimit) this.flush();
+  }
+
+  private pushTimestamp(timestamp: number | undefined): void {
+    if (this.timestamps === undefined) this.timestamps = new Array<number | null>(this.records.length).fill(null);
+    this.timestamps.push(timestamp ?? null);
   }
 
   /** Appends a control element after everything emitted so far, and flushes. */
@@ -96,8 +104,9 @@ export class ChannelWriter {
 
   private closeRecordBatch(): void {
     if (this.records.length === 0) return;
-    this.elements.push({ kind: "records", records: this.records });
+    this.elements.push(this.timestamps ? { kind: "records", records: this.records, timestamps: this.timestamps } : { kind: "records", records: this.records });
     this.records = [];
+    this.timestamps = undefined;
   }
 
   private encodeFrames(elements: DataElement[]): Uint8Array[] {
@@ -143,5 +152,7 @@ function splitElements(elements: DataElement[]): [DataElement[], DataElement[]] 
   const only = elements[0];
   if (only.kind !== "records") throw new Error(`a ${only.kind} element alone exceeds the frame limit`);
   const middle = Math.ceil(only.records.length / 2);
-  return [[{ kind: "records", records: only.records.slice(0, middle) }], [{ kind: "records", records: only.records.slice(middle) }]];
+  const half = (from: number, to?: number): DataElement =>
+    only.timestamps ? { kind: "records", records: only.records.slice(from, to), timestamps: only.timestamps.slice(from, to) } : { kind: "records", records: only.records.slice(from, to) };
+  return [[half(0, middle)], [half(middle)]];
 }

@@ -94,7 +94,7 @@ export class InputGate {
   /** Subscribes to every channel and announces initial credit. */
   open(): void {
     const { bus, jobId, attempt, consumer } = this.options;
-    for (const edge of new Set(this.options.edges)) {
+    for (const edge of this.options.edges) {
       const subject = subjects.framesInto(jobId, attempt, edge.edgeId, consumer);
       this.subscriptions.push(bus.subscribe(subject, (data, actual) => this.onFrameBytes(edge.edgeId, data, actual)));
     }

@@ -4,7 +4,7 @@
 import type { Bus } from "../bus/bus.ts";
 import { subjects } from "../bus/subjects.ts";
 import type { DataElement, JobEdgeSpec, JobGraphSpec, JobVertexSpec, SubtaskId } from "../messages/schema.ts";
-import type { Collector, Output, StreamOperator } from "../operators/operator.ts";
+import type { Collector, CurrentTimestamp, Output, StreamOperator } from "../operators/operator.ts";
 import type { StreamGraph } from "../graph/stream-graph.ts";
 import { ChannelWriter } from "./channel-writer.ts";
 import { BROADCAST, createChannelSelector, type ChannelSelector } from "./partitioners.ts";
@@ -58,12 +58,14 @@ export class PartitionedOutput implements Collector<unknown> {
     readonly consumers: number[],
     readonly writers: ChannelWriter[],
     private readonly selector: ChannelSelector,
+    private readonly timestamp: CurrentTimestamp,
   ) {}
 
   collect(record: unknown): void {
     const channel = this.selector.select(record);
-    if (channel === BROADCAST) for (const writer of this.writers) writer.emit(record);
-    else this.writers[channel].emit(record);
+    const timestamp = this.timestamp.value;
+    if (channel === BROADCAST) for (const writer of this.writers) writer.emit(record, timestamp);
+    else this.writers[channel].emit(record, timestamp);
   }
 
   broadcastControl(element: DataElement): void {
@@ -98,6 +100,7 @@ export function buildChain(options: {
   jobGraph: JobGraphSpec;
   streamGraph: StreamGraph;
   onCredit: () => void;
+  timestamp: CurrentTimestamp;
 }): BuiltChain {
   const { bus, task, vertex, jobGraph, streamGraph } = options;
   const operators = new Map<number, StreamOperator>();
@@ -139,7 +142,7 @@ export function buildChain(options: {
             keySelector: streamEdge?.keySelector,
             customPartitioner: streamEdge?.customPartitioner,
           });
-    const output = new PartitionedOutput(edge, consumers, edgeWriters, selector);
+    const output = new PartitionedOutput(edge, consumers, edgeWriters, selector, options.timestamp);
     partitioned.push(output);
     writers.push(...edgeWriters);
     addTarget(outputs.get(edge.sourceNode)!, edge.sideOutput, output);

@@ -5,14 +5,15 @@
 
 import type { Bus } from "../bus/bus.ts";
 import type { Rejections } from "../messages/rejections.ts";
-import type { Frame, JobGraphSpec, JobVertexSpec, SubtaskId } from "../messages/schema.ts";
+import type { Frame, JobGraphSpec, JobVertexSpec, StreamStatusValue, SubtaskId } from "../messages/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
-import type { StreamOperator } from "../operators/operator.ts";
+import { CurrentTimestamp, type StreamOperator, type StreamStatusControl } from "../operators/operator.ts";
+import { StatusWatermarkValve, type ValveOutput } from "./watermark-valve.ts";
 import type { InputStatus, SourceReader } from "../operators/source.ts";
 import type { StreamGraph } from "../graph/stream-graph.ts";
 import { KeyedStateBackend } from "../state/keyed-state-backend.ts";
-import { ProcessingTimeService } from "../state/timer-service.ts";
+import { KeyedTimerService } from "../state/timer-service.ts";
 import type { Clock } from "./clock.ts";
 import { subjects } from "../bus/subjects.ts";
 import { decode } from "../messages/codec.ts";
@@ -46,7 +47,7 @@ export class StreamTask {
   readonly vertex: JobVertexSpec;
   private chain!: BuiltChain;
   private gate?: InputGate;
-  private timers: ProcessingTimeService[] = [];
+  private timers: KeyedTimerService[] = [];
   private orderedOperators: StreamOperator[] = [];
   private flushTimer: unknown;
   private drainScheduled = false;
@@ -57,8 +58,15 @@ export class StreamTask {
   /** Wakes finish() when the last frames have left. */
   private drainedWaiter?: () => void;
   private readonly creditSubscriptions: (() => void)[] = [];
-  private readonly channelWatermarks = new Map<InputChannel, number>();
-  private readonly inputWatermarks: number[] = [-Infinity, -Infinity];
+  /** The event time of the record in flight, shared by the chain. */
+  private readonly timestamp = new CurrentTimestamp();
+  /** Per input (0, 1): the valve combining its channels' watermarks and statuses. */
+  private readonly valves: StatusWatermarkValve[] = [];
+  private readonly valveSlot = new Map<InputChannel, { valve: StatusWatermarkValve; index: number }>();
+  /** Marked idle by an operator (a source's or assigner's idleness). */
+  private markedIdle = false;
+  /** The status last announced downstream. */
+  private announcedStatus: StreamStatusValue = "active";
   private settle!: { resolve: () => void; reject: (error: Error) => void };
   private readonly done: Promise<void>;
   recordsIn = 0;
@@ -85,7 +93,7 @@ export class StreamTask {
 
   private async openChain(): Promise<void> {
     const { bus, task, jobGraph, streamGraph, clock, log } = this.options;
-    this.chain = buildChain({ bus, task, vertex: this.vertex, jobGraph, streamGraph, onCredit: () => this.onCredit() });
+    this.chain = buildChain({ bus, task, vertex: this.vertex, jobGraph, streamGraph, onCredit: () => this.onCredit(), timestamp: this.timestamp });
     for (const output of this.chain.partitioned) this.subscribeCredits(output);
     for (const nodeId of this.vertex.nodes) {
       const node = streamGraph.node(nodeId);
@@ -93,7 +101,7 @@ export class StreamTask {
       if (!operator) continue;
       const keyed = node.keySelectors !== undefined;
       const keyedState = keyed ? new KeyedStateBackend() : undefined;
-      const timers = keyed ? new ProcessingTimeService(clock, () => keyedState!.currentKey, (ts, key) => this.guard(() => operator.onTimer?.(ts, key))) : undefined;
+      const timers = keyed ? new KeyedTimerService(clock, () => keyedState!.currentKey, (ts, key, domain) => this.guard(() => operator.onTimer?.(ts, key, domain))) : undefined;
       if (timers) this.timers.push(timers);
       this.orderedOperators.push(operator);
       await operator.open({
@@ -109,6 +117,8 @@ export class StreamTask {
         bus,
         keyedState,
         timers,
+        timestamp: this.timestamp,
+        streamStatus: this.statusControl,
       });
     }
     const inputs = jobGraph.edges.filter((e) => e.target === this.vertex.id);
@@ -124,8 +134,27 @@ export class StreamTask {
         onReadable: () => this.scheduleDrain(),
         onChannelError: (error) => this.fail(error),
       });
+      for (const input of new Set(this.gate.channels.map((c) => c.inputIndex))) {
+        const channels = this.gate.channels.filter((c) => c.inputIndex === input);
+        const valve = new StatusWatermarkValve(channels.length);
+        this.valves[input] = valve;
+        channels.forEach((channel, index) => this.valveSlot.set(channel, { valve, index }));
+      }
     }
   }
+
+  /** What operators use to mark this subtask idle or active (sources and assigners with idleness). */
+  private readonly statusControl: StreamStatusControl = {
+    markIdle: () => {
+      this.markedIdle = true;
+      this.announceStatus();
+    },
+    markActive: () => {
+      this.markedIdle = false;
+      this.announceStatus();
+    },
+    isIdle: () => this.announcedStatus === "idle",
+  };
 
   /** Runs until every input has ended and all output has been delivered; rejects on failure or cancel. */
   run(): Promise<void> {
@@ -184,7 +213,12 @@ export class StreamTask {
     } finally {
       await reader.close?.();
     }
-    if (!this.stopped) await this.finish();
+    if (this.stopped) return;
+    // A bounded source has no more event time to wait for (Flink's MAX_WATERMARK).
+    this.markedIdle = false;
+    this.announceStatus();
+    output.emitWatermark(Infinity);
+    await this.finish();
   }
 
   // ------------------------------------------------------------------ inputs
@@ -218,37 +252,54 @@ export class StreamTask {
     for (const element of frame.elements) {
       switch (element.kind) {
         case "records": {
-          const records = element.records;
-          for (let i = 0; i < records.length; i++) head.process(records[i], input);
+          const { records, timestamps } = element;
+          const current = this.timestamp;
+          if (timestamps === undefined) {
+            current.value = undefined;
+            for (let i = 0; i < records.length; i++) head.process(records[i], input);
+          } else {
+            for (let i = 0; i < records.length; i++) {
+              current.value = timestamps[i] ?? undefined;
+              head.process(records[i], input);
+            }
+          }
           this.recordsIn += records.length;
           break;
         }
         case "watermark":
-          this.onChannelWatermark(channel, element.timestamp);
+          this.applyValveOutput(input, this.slot(channel).valve.inputWatermark(this.slot(channel).index, element.timestamp));
+          break;
+        case "stream-status":
+          this.applyValveOutput(input, this.slot(channel).valve.inputStatus(this.slot(channel).index, element.status));
           break;
         case "end-of-partition":
-          this.onChannelWatermark(channel, Infinity);
+          this.applyValveOutput(input, this.slot(channel).valve.endOfInput(this.slot(channel).index));
           break;
         default:
-          // Stream status, barriers and latency markers are handled by the event-time and
-          // checkpointing layers; until then they pass through unchanged.
+          // Barriers and latency markers are handled by the checkpointing and latency layers;
+          // until then they pass through unchanged.
           for (const output of this.chain.partitioned) output.broadcastControl(element);
       }
     }
   }
 
-  /** A subtask's watermark per input is the minimum over that input's channels; it never goes back. */
-  private onChannelWatermark(channel: InputChannel, timestamp: number): void {
-    const previous = this.channelWatermarks.get(channel) ?? -Infinity;
-    if (timestamp <= previous) return;
-    this.channelWatermarks.set(channel, timestamp);
-    const input = channel.inputIndex;
-    let min = Infinity;
-    for (const c of this.gate!.channels) if (c.inputIndex === input) min = Math.min(min, this.channelWatermarks.get(c) ?? -Infinity);
-    if (min > this.inputWatermarks[input] && min !== Infinity) {
-      this.inputWatermarks[input] = min;
-      this.orderedOperators[0].onWatermark(min, input);
-    }
+  private slot(channel: InputChannel): { valve: StatusWatermarkValve; index: number } {
+    return this.valveSlot.get(channel)!;
+  }
+
+  /** Hands an input's new watermark to the head operator, and re-announces the subtask's status. */
+  private applyValveOutput(input: number, out: ValveOutput): void {
+    if (out.status !== undefined) this.announceStatus();
+    if (out.watermark !== undefined) this.orderedOperators[0].onWatermark(out.watermark, input);
+  }
+
+  /** Idle when an operator says so, or when every input is idle; announced downstream on change. */
+  private announceStatus(): void {
+    const inputsIdle = this.valves.length > 0 && this.valves.every((v) => v === undefined || v.currentStatus === "idle");
+    const status: StreamStatusValue = this.markedIdle || inputsIdle ? "idle" : "active";
+    if (status === this.announcedStatus) return;
+    this.announcedStatus = status;
+    for (const output of this.chain.partitioned) output.broadcastControl({ kind: "stream-status", status });
   }
 
   // ------------------------------------------------------------------ outputs

@@ -4,14 +4,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SimulatedClock } from "../../../src/runtime/clock.ts";
-import { ProcessingTimeService } from "../../../src/state/timer-service.ts";
+import { KeyedTimerService } from "../../../src/state/timer-service.ts";
 
 /** A service on a clock at 1000, recording "timestamp:key" as timers fire. */
 function setup() {
   const clock = new SimulatedClock(1000);
   const fired: string[] = [];
   let currentKey: unknown = undefined;
-  const service = new ProcessingTimeService(
+  const service = new KeyedTimerService(
     clock,
     () => currentKey,
     (timestamp, key) => fired.push(`${timestamp}:${JSON.stringify(key)}@${clock.now()}`),
@@ -19,7 +19,7 @@ function setup() {
   return { clock, fired, service, setKey: (key: unknown) => (currentKey = key) };
 }
 
-describe("ProcessingTimeService", () => {
+describe("KeyedTimerService", () => {
   it("fires timers in timestamp order, each when the clock reaches it, with its key", () => {
     const { clock, fired, service } = setup();
     service.register("c", 1300);
@@ -100,7 +100,7 @@ describe("ProcessingTimeService", () => {
   it("fires a timer that a firing timer registers, when its time comes", () => {
     const clock = new SimulatedClock(0);
     const fired: number[] = [];
-    const service: ProcessingTimeService = new ProcessingTimeService(
+    const service: KeyedTimerService = new KeyedTimerService(
       clock,
       () => "k",
       (timestamp) => {
@@ -153,7 +153,7 @@ describe("ProcessingTimeService", () => {
       fc.property(fc.array(op, { maxLength: 60 }), fc.array(fc.integer({ min: 1000, max: 1500 }), { maxLength: 5 }), (ops, advances) => {
         const clock = new SimulatedClock(1000);
         const fired: [number, string][] = [];
-        const service = new ProcessingTimeService(clock, () => undefined, (ts, key) => fired.push([ts, describeKey(key)]));
+        const service = new KeyedTimerService(clock, () => undefined, (ts, key) => fired.push([ts, describeKey(key)]));
         const live = new Set<string>();
         for (const { del, key, at } of ops) {
           const id = `${at}|${describeKey(key)}`;
