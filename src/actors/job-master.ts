@@ -6,7 +6,7 @@
 //   scheduling ─slots─▶ deploying ─all running─▶ running ─all finished─▶ finished
 //        │                  │ task failed / worker lost │
 //        └──────────────────┴──────────▶ failing ──all ended──▶ failed
-//   (any live state) ─cancel─▶ canceling ─all ended─▶ canceled
+//   deploying/running ─cancel─▶ canceling ─all ended─▶ canceled; scheduling ─cancel─▶ canceled
 
 import { assign, fromCallback, fromPromise, setup } from "xstate";
 import { NoRespondersError } from "../bus/bus.ts";
@@ -98,14 +98,15 @@ export const jobMasterMachine = setup({
       }
     },
     releaseSlots: ({ context }) => send(context.deps, subjects.releaseSlots(), { type: "release-slots", jobId: context.submission.jobId }),
-    applyReport: assign(({ context, event }) => {
+    /** `expectCancel`: the job master asked for cancellation, so a canceled task is no error. */
+    applyReport: assign(({ context, event }, params: { expectCancel: boolean }) => {
       if (event.type !== "TASK_STATE") return {};
       const { tracker, outcome } = applyTaskReport(context.tracker, event.task, event.state);
       if (outcome !== "updated") context.deps.log.debug({ task: event.task, state: event.state, outcome }, "task report not applied");
       const name = `task ${event.task.vertexId}[${event.task.subtaskIndex}]`;
       let error = context.error;
       if (!error && event.state === "failed") error = `${name} failed: ${event.error ?? "unknown error"}`;
-      if (!error && event.state === "canceled" && outcome === "updated") error = `${name} was canceled by its worker (was the worker stopped?)`;
+      if (!error && event.state === "canceled" && outcome === "updated" && !params.expectCancel) error = `${name} was canceled by its worker (was the worker stopped?)`;
       return { tracker, error };
     }),
     applyWorkerLost: assign(({ context, event }) => {
@@ -115,7 +116,8 @@ export const jobMasterMachine = setup({
         if (deployment.workerId === event.workerId) send(context.deps, subjects.workerControl(deployment.workerId), { type: "cancel-task", task: deployment.task });
       }
       const why = event.reason === "unregistered" ? "left the cluster" : "was lost (no heartbeat)";
-      return { tracker: failTasksOn(context.tracker, event.workerId), error: context.error ?? `worker ${event.workerId} ${why}` };
+      const hit = nonTerminal(context.tracker).some((d) => d.workerId === event.workerId);
+      return { tracker: failTasksOn(context.tracker, event.workerId), error: context.error ?? (hit ? `worker ${event.workerId} ${why}` : undefined) };
     }),
   },
   guards: {
@@ -163,7 +165,7 @@ export const jobMasterMachine = setup({
         { guard: "allFinished", target: "finished" },
         { guard: "allRunning", target: "running" },
       ],
-      on: { TASK_STATE: { actions: "applyReport" }, WORKER_LOST: { actions: "applyWorkerLost" }, CANCEL: "canceling" },
+      on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: false } } }, WORKER_LOST: { actions: "applyWorkerLost" }, CANCEL: "canceling" },
     },
     running: {
       entry: { type: "publishStatus", params: "running" },
@@ -171,17 +173,17 @@ export const jobMasterMachine = setup({
         { guard: "anyFailed", target: "failing" },
         { guard: "allFinished", target: "finished" },
       ],
-      on: { TASK_STATE: { actions: "applyReport" }, WORKER_LOST: { actions: "applyWorkerLost" }, CANCEL: "canceling" },
+      on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: false } } }, WORKER_LOST: { actions: "applyWorkerLost" }, CANCEL: "canceling" },
     },
     failing: {
       entry: [{ type: "publishStatus", params: "failing" }, "cancelLiveTasks"],
       always: { guard: "allEnded", target: "failed" },
-      on: { TASK_STATE: { actions: "applyReport" }, WORKER_LOST: { actions: "applyWorkerLost" } },
+      on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } }, WORKER_LOST: { actions: "applyWorkerLost" } },
     },
     canceling: {
       entry: [{ type: "publishStatus", params: "canceling" }, "cancelLiveTasks"],
       always: { guard: "allEnded", target: "canceled" },
-      on: { TASK_STATE: { actions: "applyReport" }, WORKER_LOST: { actions: "applyWorkerLost" } },
+      on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } }, WORKER_LOST: { actions: "applyWorkerLost" } },
     },
     finished: { type: "final", entry: ["releaseSlots", { type: "publishStatus", params: "finished" }] },
     failed: { type: "final", entry: ["releaseSlots", { type: "publishStatus", params: "failed" }] },

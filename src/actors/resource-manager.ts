@@ -1,7 +1,7 @@
 // The resource manager actor: knows the workers and their slots, answers slot requests, and
 // declares a worker lost when its heartbeats stop. Decisions live in coordinator/slot-pool.ts.
-// Receives register-worker, heartbeat, request-slots, release-slots; sends worker-registered,
-// slots-reply and worker-lost.
+// Receives register-worker, unregister-worker, heartbeat, request-slots, release-slots; sends
+// worker-registered, slots-reply and worker-lost.
 
 import { assign, fromCallback, setup } from "xstate";
 import { subjects } from "../bus/subjects.ts";

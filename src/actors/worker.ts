@@ -1,6 +1,7 @@
 // The worker actor (Flink's TaskManager): registers with the resource manager, offers its slots,
 // heartbeats, and deploys and cancels subtasks as their job masters ask.
-// Receives deploy-task and cancel-task on its control subject; sends register-worker and heartbeat.
+// Receives deploy-task and cancel-task on its control subject; sends register-worker, heartbeat,
+// and unregister-worker when it stops.
 //
 //   registering ─registered─▶ registered (heartbeat every interval) ─STOP─▶ stopping ─no tasks─▶ stopped
 //        └─no answer─▶ waiting ─1 s─▶ registering

@@ -5,7 +5,7 @@ import { pino, type Logger } from "pino";
 
 export type { Logger };
 
-/** Creates the one root logger of a process. `WEIR_LOG_LEVEL` overrides the level. */
+/** Creates the one root logger of a process. Without a level, `WEIR_LOG_LEVEL` (else info) applies. */
 export function createRootLogger(options: { name: string; level?: string; destination?: number | string } = { name: "weir" }): Logger {
   const level = options.level ?? process.env.WEIR_LOG_LEVEL ?? "info";
   const destination = pino.destination({ dest: options.destination ?? 2, sync: true });

@@ -54,6 +54,8 @@ export interface OperatorContext extends RuntimeContext {
   /** The timestamp of the record being processed (shared along the chain). */
   readonly timestamp: CurrentTimestamp;
   readonly streamStatus: StreamStatusControl;
+  /** Fails the subtask: for errors in an operator's own callbacks (timers, deferred flushes). */
+  readonly fail: (error: Error) => void;
   readonly clock: Clock;
   readonly log: Logger;
   /** For operators that talk to the cluster themselves (the collect sink). */
@@ -89,6 +91,15 @@ export abstract class BaseOperator implements StreamOperator {
   }
 
   abstract process(record: unknown, input: number): void;
+
+  /** Runs an operator's own deferred work; an error fails the subtask instead of the process. */
+  protected guarded(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.ctx.fail(error as Error);
+    }
+  }
 
   onWatermark(timestamp: number, _input: number): void {
     this.output.emitWatermark(timestamp);

@@ -40,7 +40,7 @@ abstract class BatchedTextSink extends BaseOperator {
     if (this.pendingChars > 64 * 1024) this.writePending();
     else if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.writePending());
+      setImmediate(() => this.guarded(() => this.writePending()));
     }
   }
 
@@ -139,10 +139,12 @@ export class CollectSink extends BaseOperator {
     if (this.batch.length >= COLLECT_BATCH) this.send(false);
     else if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        if (this.batch.length > 0) this.send(false);
-      });
+      setImmediate(() =>
+        this.guarded(() => {
+          this.scheduled = false;
+          if (this.batch.length > 0) this.send(false);
+        }),
+      );
     }
   }
   override onWatermark(): void {}

@@ -119,6 +119,7 @@ export class StreamTask {
         timers,
         timestamp: this.timestamp,
         streamStatus: this.statusControl,
+        fail: (error) => this.fail(error),
       });
     }
     const inputs = jobGraph.edges.filter((e) => e.target === this.vertex.id);

@@ -161,6 +161,14 @@ describe("user code that throws", () => {
     expect(sorted(await env.fromSequence(1, 50).map((n) => n + 1).executeAndCollect())).toEqual(range(2, 51));
   });
 
+  it("a record too large for a collect batch, in the middle of a stream, fails the job instead of the process", async () => {
+    const env = new StreamExecutionEnvironment({ parallelism: 1 });
+    const big = "x".repeat(600 * 1024);
+    // A slow source: batches are sent as the stream goes, so the big one leaves mid-stream.
+    const out = env.fromGenerator((i) => (i === 5 ? big : `small-${i}`), { count: 40, ratePerSecond: 400 }).executeAndCollect();
+    await expect(out).rejects.toThrow(/exceeds the frame limit|above the frame limit/);
+  });
+
   it("a failing job's collect() results are not returned as if complete", async () => {
     const env = new StreamExecutionEnvironment({ parallelism: 1 });
     const out = env

@@ -75,6 +75,8 @@ describe("failures on a cluster", () => {
     expect(cancel.code).toBe(0);
     expect(await run.exit).toBe(1);
     expect(run.stderr()).toContain(`job ${jobId} canceled`);
+    // Canceling was asked for: no task is blamed.
+    expect(run.stderr()).not.toContain("canceled by its worker");
   });
 
   it("fails a job that needs more slots than the cluster has, saying what to change", async () => {
