@@ -16,6 +16,16 @@ export type {
 export { AbstractRichFunction, RichMapFunction, RichFlatMapFunction, RichFilterFunction, RichReduceFunction, RichSinkFunction } from "./api/functions.ts";
 export { ProcessFunction, KeyedProcessFunction, CoProcessFunction, type ProcessContext, type KeyedProcessContext, type OnTimerContext, type KeyedRuntimeContext } from "./api/process-functions.ts";
 export { OutputTag } from "./api/output-tag.ts";
+export {
+  WatermarkStrategy,
+  BoundedOutOfOrdernessWatermarks,
+  WatermarksWithIdleness,
+  type WatermarkGenerator,
+  type WatermarkOutput,
+  type TimestampAssigner,
+  type WatermarkGeneratorContext,
+} from "./api/watermark-strategy.ts";
+export type { TimeDomain } from "./state/timer-service.ts";
 export { JobExecutionError, type JobExecutor, type JobExecutionResult, type PreparedJob } from "./api/executor.ts";
 export type { Collector, RuntimeContext } from "./operators/operator.ts";
 export type { Source, SourceReader, InputStatus, GeneratorOptions } from "./operators/source.ts";

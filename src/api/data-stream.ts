@@ -11,6 +11,8 @@ import type { StreamEnvironmentInternals } from "./environment-internals.ts";
 import { copyForSubtask } from "./functions.ts";
 import type { CoFlatMapFunction, CoMapFunction, FilterFunction, FlatMapFunction, KeySelector, MapFunction, ReduceFunction, SinkFunction } from "./functions.ts";
 import type { OutputTag } from "./output-tag.ts";
+import type { WatermarkStrategy } from "./watermark-strategy.ts";
+import { TimestampsAndWatermarksOperator } from "../operators/timestamps-and-watermarks.ts";
 import type { CoProcessFunction, KeyedProcessFunction, ProcessFunction } from "./process-functions.ts";
 import type { CustomPartitioner } from "../runtime/partitioners.ts";
 import type { StreamNode } from "../graph/stream-graph.ts";
@@ -46,6 +48,16 @@ export class DataStream<T> {
   /** A ProcessFunction: side outputs and processing time, no keyed state (use keyBy first for that). */
   process<O>(fn: ProcessFunction<T, O>): SingleOutputStreamOperator<O> {
     return this.transform<O>("Process", () => new ProcessOperator(copyForSubtask(fn)));
+  }
+
+  /**
+   * Gives records event-time timestamps and the stream watermarks (chained after this operator).
+   * @example
+   * stream.assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<E>(4000).withTimestampAssigner((e) => e.time));
+   */
+  assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): SingleOutputStreamOperator<T> {
+    const env = this.env;
+    return this.transform<T>("Timestamps/Watermarks", () => new TimestampsAndWatermarksOperator<T>(strategy, env.getAutoWatermarkInterval()));
   }
 
   /** Partitions by key: records with equal keys go to the same subtask (by key group). */

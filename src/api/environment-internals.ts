@@ -8,5 +8,6 @@ export interface StreamEnvironmentInternals {
   readonly graph: StreamGraph;
   registerCollector(sinkId: string, collected: CollectedStream<unknown>): void;
   resolvePath(path: string): string;
+  getAutoWatermarkInterval(): number;
   execute(jobName?: string): Promise<JobExecutionResult>;
 }

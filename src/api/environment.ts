@@ -12,6 +12,7 @@ import { checkBufferTimeout } from "../runtime/channel-writer.ts";
 import { CollectedStream, SingleOutputStreamOperator } from "./data-stream.ts";
 import type { StreamEnvironmentInternals } from "./environment-internals.ts";
 import type { JobExecutionResult, JobExecutor } from "./executor.ts";
+import type { WatermarkStrategy } from "./watermark-strategy.ts";
 
 export interface EnvironmentOptions {
   /** Runs the job; defaults to the embedded mini cluster. */
@@ -43,6 +44,7 @@ export class StreamExecutionEnvironment implements StreamEnvironmentInternals {
   private parallelism: number;
   private maxParallelism = 128;
   private bufferTimeoutMs = 100;
+  private autoWatermarkIntervalMs = 200;
 
   constructor(private readonly options: EnvironmentOptions = {}) {
     this.parallelism = options.parallelism ?? 1;
@@ -86,6 +88,17 @@ export class StreamExecutionEnvironment implements StreamEnvironmentInternals {
     return this.bufferTimeoutMs;
   }
 
+  /** How often (ms, processing time) periodic watermark generators emit. Default 200; 0 turns periodic emission off. */
+  setAutoWatermarkInterval(ms: number): this {
+    checkBufferTimeout(ms);
+    this.autoWatermarkIntervalMs = ms;
+    return this;
+  }
+
+  getAutoWatermarkInterval(): number {
+    return this.autoWatermarkIntervalMs;
+  }
+
   /** A non-parallel source of the given values. */
   fromElements<T>(...values: T[]): SingleOutputStreamOperator<T> {
     return this.fromSource(collectionSource(values), "Elements");
@@ -105,7 +118,8 @@ export class StreamExecutionEnvironment implements StreamEnvironmentInternals {
     return this.fromSource(generatorSource(generate, options), "Generator");
   }
 
-  fromSource<T>(source: Source<T>, name: string): SingleOutputStreamOperator<T> {
+  /** A source; with a watermark strategy, timestamps and watermarks are assigned right after it (chained). */
+  fromSource<T>(source: Source<T>, name: string, watermarks?: WatermarkStrategy<T>): SingleOutputStreamOperator<T> {
     const node = this.graph.addNode({
       name,
       kind: "source",
@@ -113,7 +127,8 @@ export class StreamExecutionEnvironment implements StreamEnvironmentInternals {
       source: source as Source<unknown>,
       maxAllowedParallelism: source.parallel ? undefined : 1,
     });
-    return new SingleOutputStreamOperator<T>(this, node);
+    const stream = new SingleOutputStreamOperator<T>(this, node);
+    return watermarks ? stream.assignTimestampsAndWatermarks(watermarks) : stream;
   }
 
   /** The job configuration as it will be submitted. */

@@ -5,3 +5,4 @@ export * from "./functions.ts";
 export * from "./process-functions.ts";
 export * from "./output-tag.ts";
 export * from "./executor.ts";
+export * from "./watermark-strategy.ts";

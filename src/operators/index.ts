@@ -5,3 +5,4 @@ export * from "./stateless.ts";
 export * from "./keyed.ts";
 export * from "./process.ts";
 export * from "./sinks.ts";
+export * from "./timestamps-and-watermarks.ts";

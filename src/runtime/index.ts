@@ -6,3 +6,4 @@ export * from "./channel-writer.ts";
 export * from "./input-gate.ts";
 export * from "./operator-chain.ts";
 export * from "./stream-task.ts";
+export * from "./watermark-valve.ts";
