@@ -46,8 +46,9 @@ export class TimestampsAndWatermarksOperator<T> extends BaseOperator {
       );
     }
     current.value = timestamp;
-    this.generator.onEvent(record as T, timestamp, this.watermarkOutput);
+    // The record goes first: a watermark it causes must not overtake it (Flink's order).
     this.output.collect(record);
+    this.generator.onEvent(record as T, timestamp, this.watermarkOutput);
   }
 
   /** Only the end of input passes: this operator owns the watermarks of its stream. */
