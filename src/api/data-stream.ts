@@ -19,6 +19,9 @@ import type { StreamNode } from "../graph/stream-graph.ts";
 import { isSubjectToken } from "../bus/subjects.ts";
 import { checkMaxParallelism } from "../runtime/key-groups.ts";
 import { checkBufferTimeout } from "../runtime/channel-writer.ts";
+import { IntervalJoin } from "../joins/interval-join.ts";
+import { KeyedCoProcessFunction } from "../joins/keyed-co-process-function.ts";
+import { KeyedCoProcessOperator } from "../joins/keyed-co-process-operator.ts";
 
 /** One upstream of a stream: a node's main or side output, and how records are partitioned to the next operator. */
 interface StreamRef {
@@ -289,6 +292,11 @@ export class KeyedStream<T, K> extends DataStream<T> {
     return this.transform<O>("KeyedProcess", () => new KeyedProcessOperator<K, T, O>(keyOf, copyForSubtask(fn as KeyedProcessFunction<K, T, O>)), [keyOf]);
   }
 
+  /** Joins with another keyed stream on an interval of event time: `.between(lowerMs, upperMs).process(fn)`. */
+  intervalJoin<U>(other: KeyedStream<U, K>): IntervalJoin<T, U, K> {
+    return new IntervalJoin<T, U, K>(this, other);
+  }
+
   /** Rolling reduce: emits the running result for the record's key after every record. */
   reduce(fn: ReduceFunction<T>): SingleOutputStreamOperator<T> {
     const keyOf = this.keySelector as KeySelector<unknown, unknown>;
@@ -324,6 +332,14 @@ export class ConnectedStreams<A, B> {
   /** @internal */
   constructor(private readonly env: StreamEnvironmentInternals, private readonly first: DataStream<A>, private readonly second: DataStream<B>) {}
 
+  /**
+   * Keys both inputs: each side is hash-partitioned by its own key selector, so records of both
+   * sides with equal keys meet in one subtask, and `process(keyedCoProcessFunction)` gets keyed state and timers.
+   */
+  keyBy<K>(keyA: KeySelector<A, K>, keyB: KeySelector<B, K>): ConnectedStreams<A, B> {
+    return new ConnectedStreams<A, B>(this.env, this.first.keyBy(keyA), this.second.keyBy(keyB));
+  }
+
   map<O>(fn: CoMapFunction<A, B, O>): SingleOutputStreamOperator<O> {
     return this.transform<O>("CoMap", () => new CoMapOperator(copyForSubtask(fn)));
   }
@@ -332,15 +348,26 @@ export class ConnectedStreams<A, B> {
     return this.transform<O>("CoFlatMap", () => new CoFlatMapOperator(copyForSubtask(fn)));
   }
 
-  process<O>(fn: CoProcessFunction<A, B, O>): SingleOutputStreamOperator<O> {
-    return this.transform<O>("CoProcess", () => new CoProcessOperator(copyForSubtask(fn)));
+  /** A CoProcessFunction; or, when both inputs are keyed, a KeyedCoProcessFunction with keyed state and timers. */
+  process<O>(fn: CoProcessFunction<A, B, O> | KeyedCoProcessFunction<unknown, A, B, O>): SingleOutputStreamOperator<O> {
+    if (!(fn instanceof KeyedCoProcessFunction)) return this.transform<O>("CoProcess", () => new CoProcessOperator(copyForSubtask(fn)));
+    const keys = this.keySelectors();
+    if (!keys) throw new Error("a KeyedCoProcessFunction needs keyed inputs: call keyBy(keyA, keyB) on the connected streams first");
+    return this.transform<O>("KeyedCoProcess", () => new KeyedCoProcessOperator(keys[0], keys[1], copyForSubtask(fn)), keys);
   }
 
-  private transform<O>(name: string, createOperator: () => StreamOperator): SingleOutputStreamOperator<O> {
-    const node = this.env.graph.addNode({ name, kind: "operator", chaining: "always", createOperator });
+  /** @internal Adds a two-input operator; with key selectors (one per input) it gets keyed state and timers. */
+  transform<O>(name: string, createOperator: () => StreamOperator, keySelectors?: [KeySelector<unknown, unknown>, KeySelector<unknown, unknown>]): SingleOutputStreamOperator<O> {
+    const node = this.env.graph.addNode({ name, kind: "operator", chaining: "always", createOperator, keySelectors });
     this.first.connectInputs(node.id, 0);
     this.second.connectInputs(node.id, 1);
     return new SingleOutputStreamOperator<O>(this.env, node);
+  }
+
+  /** Both inputs' key selectors, when both inputs are keyed. */
+  private keySelectors(): [KeySelector<unknown, unknown>, KeySelector<unknown, unknown>] | undefined {
+    if (!(this.first instanceof KeyedStream) || !(this.second instanceof KeyedStream)) return undefined;
+    return [this.first.getKeySelector() as KeySelector<unknown, unknown>, this.second.getKeySelector() as KeySelector<unknown, unknown>];
   }
 }
 

@@ -45,6 +45,7 @@ export class StreamExecutionEnvironment implements StreamEnvironmentInternals {
   private maxParallelism = 128;
   private bufferTimeoutMs = 100;
   private autoWatermarkIntervalMs = 200;
+  private latencyTrackingIntervalMs = 0;
 
   constructor(private readonly options: EnvironmentOptions = {}) {
     this.parallelism = options.parallelism ?? 1;
@@ -99,6 +100,16 @@ export class StreamExecutionEnvironment implements StreamEnvironmentInternals {
     return this.autoWatermarkIntervalMs;
   }
 
+  /**
+   * Sources emit latency markers every `ms` (0: off, the default); sinks record how long they took
+   * to arrive in the histogram `weir_latency_ms` (labels: sink vertex, source vertex and subtask).
+   */
+  setLatencyTrackingInterval(ms: number): this {
+    checkBufferTimeout(ms);
+    this.latencyTrackingIntervalMs = ms;
+    return this;
+  }
+
   /** A non-parallel source of the given values. */
   fromElements<T>(...values: T[]): SingleOutputStreamOperator<T> {
     return this.fromSource(collectionSource(values), "Elements");
@@ -133,7 +144,13 @@ export class StreamExecutionEnvironment implements StreamEnvironmentInternals {
 
   /** The job configuration as it will be submitted. */
   jobConfig(jobName = "weir job"): JobConfig {
-    return { jobName, parallelism: this.parallelism, maxParallelism: this.maxParallelism, bufferTimeoutMs: this.bufferTimeoutMs };
+    return {
+      jobName,
+      parallelism: this.parallelism,
+      maxParallelism: this.maxParallelism,
+      bufferTimeoutMs: this.bufferTimeoutMs,
+      ...(this.latencyTrackingIntervalMs > 0 ? { latencyTrackingIntervalMs: this.latencyTrackingIntervalMs } : {}),
+    };
   }
 
   /** @internal */

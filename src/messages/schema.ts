@@ -48,6 +48,8 @@ export interface JobConfig {
   parallelism: number;
   maxParallelism: number;
   bufferTimeoutMs: number;
+  /** Sources emit latency markers this often (ms); 0 or absent: off. */
+  latencyTrackingIntervalMs?: number;
 }
 
 export interface SubmitJob {

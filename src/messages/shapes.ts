@@ -26,7 +26,7 @@ const jobGraph = object({
       inputIndex: "int",
     }),
   ),
-  config: object({ jobName: "string", parallelism: "int", maxParallelism: "int", bufferTimeoutMs: "number" }),
+  config: object({ jobName: "string", parallelism: "int", maxParallelism: "int", bufferTimeoutMs: "number", latencyTrackingIntervalMs: optional("number") }),
 });
 
 const element = variants("kind", {

@@ -68,6 +68,11 @@ export class PartitionedOutput implements Collector<unknown> {
     else this.writers[channel].emit(record, timestamp);
   }
 
+  /** Sends a control element on one channel, chosen by `cursor` (round robin over calls). */
+  sendControlToOne(element: DataElement, cursor: number): void {
+    this.writers[cursor % this.writers.length].emitControl(element);
+  }
+
   broadcastControl(element: DataElement): void {
     for (const writer of this.writers) writer.emitControl(element);
   }

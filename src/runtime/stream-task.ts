@@ -5,7 +5,7 @@
 
 import type { Bus } from "../bus/bus.ts";
 import type { Rejections } from "../messages/rejections.ts";
-import type { Frame, JobGraphSpec, JobVertexSpec, StreamStatusValue, SubtaskId } from "../messages/schema.ts";
+import type { DataElement, Frame, JobGraphSpec, JobVertexSpec, StreamStatusValue, SubtaskId } from "../messages/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
 import { CurrentTimestamp, type StreamOperator, type StreamStatusControl } from "../operators/operator.ts";
@@ -63,6 +63,8 @@ export class StreamTask {
   /** Per input (0, 1): the valve combining its channels' watermarks and statuses. */
   private readonly valves: StatusWatermarkValve[] = [];
   private readonly valveSlot = new Map<InputChannel, { valve: StatusWatermarkValve; index: number }>();
+  private latencyTimer: unknown;
+  private latencyCursor = 0;
   /** Marked idle by an operator (a source's or assigner's idleness). */
   private markedIdle = false;
   /** The status last announced downstream. */
@@ -160,6 +162,7 @@ export class StreamTask {
   /** Runs until every input has ended and all output has been delivered; rejects on failure or cancel. */
   run(): Promise<void> {
     this.startFlusher();
+    this.startLatencyMarkers();
     if (this.vertex.isSource) void this.runSource().catch((error: Error) => this.fail(error));
     else {
       this.gate!.open();
@@ -276,12 +279,43 @@ export class StreamTask {
         case "end-of-partition":
           this.applyValveOutput(input, this.slot(channel).valve.endOfInput(this.slot(channel).index));
           break;
+        case "latency-marker":
+          this.onLatencyMarker(element);
+          break;
         default:
-          // Barriers and latency markers are handled by the checkpointing and latency layers;
-          // until then they pass through unchanged.
+          // Barriers are handled by the checkpointing layer; until then they pass through unchanged.
           for (const output of this.chain.partitioned) output.broadcastControl(element);
       }
     }
+  }
+
+  /** A sink records the marker's age; others pass it on along one channel per output (as Flink does). */
+  private onLatencyMarker(marker: Extract<DataElement, { kind: "latency-marker" }>): void {
+    const outputs = this.chain.partitioned;
+    if (outputs.length === 0) {
+      this.options.metrics
+        .histogram("weir_latency_ms", { sink: this.vertex.id, source: marker.sourceVertex, sourceSubtask: String(marker.sourceSubtask) })
+        .observe(Math.max(0, this.options.clock.now() - marker.markedTime));
+      return;
+    }
+    for (const output of outputs) output.sendControlToOne(marker, this.latencyCursor);
+    this.latencyCursor += 1;
+  }
+
+  /** Sources: a latency marker on every output channel each interval. */
+  private startLatencyMarkers(): void {
+    const interval = this.options.jobGraph.config.latencyTrackingIntervalMs ?? 0;
+    if (interval <= 0 || !this.vertex.isSource) return;
+    const { clock, task } = this.options;
+    const tick = () => {
+      if (this.stopped || this.finishing) return;
+      const marker: DataElement = { kind: "latency-marker", markedTime: clock.now(), sourceVertex: this.vertex.id, sourceSubtask: task.subtaskIndex };
+      this.guard(() => {
+        for (const output of this.chain.partitioned) output.broadcastControl(marker);
+      });
+      this.latencyTimer = clock.setTimeout(tick, interval);
+    };
+    this.latencyTimer = clock.setTimeout(tick, interval);
   }
 
   private slot(channel: InputChannel): { valve: StatusWatermarkValve; index: number } {
@@ -356,6 +390,7 @@ export class StreamTask {
   private async release(): Promise<void> {
     this.stopped = true;
     if (this.flushTimer !== undefined) this.options.clock.clearTimeout(this.flushTimer);
+    if (this.latencyTimer !== undefined) this.options.clock.clearTimeout(this.latencyTimer);
     for (const timers of this.timers) timers.stop();
     this.gate?.close();
     for (const unsubscribe of this.creditSubscriptions) unsubscribe();

@@ -1,0 +1,72 @@
+// Base of keyed two-input operators (keyed connect, interval join): receives records on input 0
+// or 1, sets the current key with that input's key selector, and combines the two inputs'
+// watermarks (the minimum) to drive event-time timers before forwarding the combined watermark.
+
+import type { KeySelector } from "../api/functions.ts";
+import type { KeyedRuntimeContext } from "../api/process-functions.ts";
+import type { KeyedStateBackend, ValueState, ValueStateDescriptor } from "../state/keyed-state-backend.ts";
+import type { KeyedTimerService, TimeDomain } from "../state/timer-service.ts";
+import { BaseOperator, runtimeContextOf, type OperatorContext } from "../operators/operator.ts";
+
+/**
+ * A sibling of KeyedOperator for two inputs: one key selector per input, so equal keys of both
+ * sides share state and timers. The one-input KeyedOperator stays as it is (one selector, no branch).
+ */
+export abstract class KeyedTwoInputOperator extends BaseOperator {
+  protected state!: KeyedStateBackend;
+  protected timers!: KeyedTimerService;
+  private watermark1 = -Infinity;
+  private watermark2 = -Infinity;
+  private combined = -Infinity;
+
+  constructor(
+    private readonly keySelector1: KeySelector<unknown, unknown>,
+    private readonly keySelector2: KeySelector<unknown, unknown>,
+  ) {
+    super();
+  }
+
+  override open(ctx: OperatorContext): void | Promise<void> {
+    super.open(ctx);
+    if (!ctx.keyedState || !ctx.timers) throw new Error("a keyed two-input operator needs keyed state and timers: both inputs must be keyed");
+    this.state = ctx.keyedState;
+    this.timers = ctx.timers;
+  }
+
+  process(record: unknown, input: number): void {
+    if (input === 0) {
+      this.state.setCurrentKey(this.keySelector1(record));
+      this.processElement1(record);
+    } else {
+      this.state.setCurrentKey(this.keySelector2(record));
+      this.processElement2(record);
+    }
+  }
+
+  protected abstract processElement1(record: unknown): void;
+  protected abstract processElement2(record: unknown): void;
+
+  /** A timer fired for `key`; the key is not set yet. */
+  onTimer(_timestamp: number, _key: unknown, _domain: TimeDomain): void {}
+
+  /** The minimum of both inputs moves event time: due timers fire (in order), then the watermark goes on. */
+  override onWatermark(timestamp: number, input: number): void {
+    if (input === 0) this.watermark1 = Math.max(this.watermark1, timestamp);
+    else this.watermark2 = Math.max(this.watermark2, timestamp);
+    const combined = Math.min(this.watermark1, this.watermark2);
+    if (combined <= this.combined) return;
+    this.combined = combined;
+    this.timers.advanceWatermark(combined);
+    this.output.emitWatermark(combined);
+  }
+
+  /** The operator's event time: the combined watermark of both inputs (−∞ before both have one). */
+  protected get currentWatermark(): number {
+    return this.combined;
+  }
+
+  protected keyedRuntimeContext(): KeyedRuntimeContext {
+    const state = this.state;
+    return { ...runtimeContextOf(this.ctx), getState: <T>(d: ValueStateDescriptor<T>): ValueState<T> => state.getState(d) };
+  }
+}
