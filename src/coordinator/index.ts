@@ -2,3 +2,6 @@
 export * from "./slot-pool.ts";
 export * from "./execution-plan.ts";
 export * from "./task-tracker.ts";
+export * from "./pending-checkpoint.ts";
+export * from "./checkpoint-planner.ts";
+export * from "./restart-strategy.ts";
