@@ -6,3 +6,4 @@ export * from "./keyed.ts";
 export * from "./process.ts";
 export * from "./sinks.ts";
 export * from "./timestamps-and-watermarks.ts";
+export * from "./combined-watermark.ts";

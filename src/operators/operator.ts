@@ -2,6 +2,7 @@
 // Chained operators call each other's `process` directly; nothing here is per-record I/O.
 
 import type { Bus } from "../bus/bus.ts";
+import type { StreamStatusValue } from "../messages/schema.ts";
 import type { Clock } from "../runtime/clock.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { KeyedStateBackend } from "../state/keyed-state-backend.ts";
@@ -74,6 +75,8 @@ export interface StreamOperator {
   open(ctx: OperatorContext): void | Promise<void>;
   process(record: unknown, input: number): void;
   onWatermark(timestamp: number, input: number): void;
+  /** One input as a whole became idle or active (two-input operators leave an idle input out of their watermark). */
+  onInputStatus?(status: StreamStatusValue, input: number): void;
   /** A timer fired for `key` (keyed operators only). */
   onTimer?(timestamp: number, key: unknown, domain: TimeDomain): void;
   /** All input has ended: emit what is still held. */

@@ -5,6 +5,8 @@ import { closeFunction, openFunction, type CoFlatMapFunction, type CoMapFunction
 import type { OutputTag } from "../api/output-tag.ts";
 import type { CoProcessFunction, ProcessContext, ProcessFunction } from "../api/process-functions.ts";
 import type { TimerService } from "../state/timer-service.ts";
+import type { StreamStatusValue } from "../messages/schema.ts";
+import { CombinedWatermark } from "./combined-watermark.ts";
 import { BaseOperator, runtimeContextOf, type Collector, type OperatorContext } from "./operator.ts";
 
 const KEYED_TIMERS_ONLY = "timers are only available on a keyed stream: call keyBy() before process()";
@@ -59,16 +61,19 @@ export class ProcessOperator<I, O> extends BaseOperator {
 }
 
 /** Two-input operators forward the minimum watermark of both inputs. */
+/** Two-input operators forward the minimum watermark of their inputs, leaving out an idle input. */
 abstract class TwoInputOperator extends BaseOperator {
-  private readonly watermarks = [-Infinity, -Infinity];
-  protected emitted = -Infinity;
+  private readonly combined = new CombinedWatermark();
+  protected get emitted(): number {
+    return this.combined.current;
+  }
   override onWatermark(timestamp: number, input: number): void {
-    this.watermarks[input] = Math.max(this.watermarks[input], timestamp);
-    const combined = Math.min(this.watermarks[0], this.watermarks[1]);
-    if (combined > this.emitted) {
-      this.emitted = combined;
-      this.output.emitWatermark(combined);
-    }
+    const advanced = this.combined.onWatermark(input, timestamp);
+    if (advanced !== undefined) this.output.emitWatermark(advanced);
+  }
+  onInputStatus(status: StreamStatusValue, input: number): void {
+    const advanced = this.combined.onStatus(input, status);
+    if (advanced !== undefined) this.output.emitWatermark(advanced);
   }
 }
 

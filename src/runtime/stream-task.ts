@@ -324,7 +324,10 @@ export class StreamTask {
 
   /** Hands an input's new watermark to the head operator, and re-announces the subtask's status. */
   private applyValveOutput(input: number, out: ValveOutput): void {
-    if (out.status !== undefined) this.announceStatus();
+    if (out.status !== undefined) {
+      this.orderedOperators[0].onInputStatus?.(out.status, input);
+      this.announceStatus();
+    }
     if (out.watermark !== undefined) this.orderedOperators[0].onWatermark(out.watermark, input);
   }
 

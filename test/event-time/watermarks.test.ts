@@ -81,6 +81,26 @@ describe("event time", () => {
     expect(fired.filter((s) => s.startsWith("b@")).length).toBe(10);
   });
 
+  it("a two-input operator leaves an idle input out of its watermark", async () => {
+    const env = new StreamExecutionEnvironment({ parallelism: 1 }).setAutoWatermarkInterval(20);
+    const quiet = quietSource({ key: "q", time: 0 });
+    const busy = env.fromCollection(Array.from({ length: 6 }, (_, i) => ({ key: "b", time: 1000 * (i + 1) }))).assignTimestampsAndWatermarks(byTime);
+    const fired: string[] = [];
+    env
+      .fromSource(quiet.source, "quiet", byTime.withIdleness(100))
+      .connect(busy)
+      .map({ map1: (e: Event) => e, map2: (e: Event) => e })
+      .keyBy((e) => e.key)
+      .process(new TimerAtEventTime())
+      .addSink((s: string) => {
+        fired.push(s);
+        if (s === "b@5000") quiet.end();
+      });
+    await env.execute();
+    expect(quiet.endedBySafetyTimeout()).toBe(false);
+    expect(fired.filter((s) => s.startsWith("b@"))).toHaveLength(6);
+  });
+
   it("ingestion time stamps records with the processing time at the assigner", async () => {
     const env = new StreamExecutionEnvironment({ parallelism: 1 });
     const before = Date.now();

@@ -91,3 +91,19 @@ describe("a channel that ends", () => {
     expect(run(1, [["wm", 0, 2], ["idle", 0], ["end", 0]])).toEqual([{ watermark: 2 }, { status: "idle" }, { status: "active", watermark: Infinity }]);
   });
 });
+
+describe("the watermark of a two-input operator", () => {
+  it("is the minimum of both inputs, leaving out an idle one, and never goes back", async () => {
+    const { CombinedWatermark } = await import("../../../src/operators/combined-watermark.ts");
+    const combined = new CombinedWatermark();
+    expect(combined.onWatermark(0, 10)).toBeUndefined(); // input 1 still at −∞
+    expect(combined.onWatermark(1, 5)).toBe(5);
+    expect(combined.onStatus(1, "idle")).toBe(10); // only input 0 counts
+    expect(combined.onWatermark(1, 7)).toBeUndefined(); // idle input's watermark noted, not counted
+    expect(combined.onStatus(1, "active")).toBeUndefined(); // back, but min(10, 7) would go back: stays
+    expect(combined.onWatermark(1, 20)).toBeUndefined(); // min(10, 20) = 10, no advance
+    expect(combined.onWatermark(0, 30)).toBe(20);
+    expect(combined.onStatus(0, "idle")).toBeUndefined();
+    expect(combined.onStatus(1, "idle")).toBeUndefined(); // both idle: nothing to say
+  });
+});
