@@ -10,7 +10,8 @@ import { MiniCluster } from "../../src/cluster/mini-cluster.ts";
 import { buildJobGraph } from "../../src/graph/job-graph.ts";
 import { decode } from "../../src/messages/codec.ts";
 import type { DeployTask, Frame } from "../../src/messages/schema.ts";
-import { KeyedProcessFunction, StreamExecutionEnvironment, WatermarkStrategy, type Collector, type KeyedProcessContext, type OnTimerContext, type Source } from "../../src/index.ts";
+import { KeyedProcessFunction, StreamExecutionEnvironment, WatermarkStrategy, type Collector, type KeyedProcessContext, type OnTimerContext } from "../../src/index.ts";
+import { quietSource } from "../fixtures/quiet-source.ts";
 import { MetricRegistry, replayActor, silentLogger, systemClock, TraceRecorder } from "../../src/testing/index.ts";
 
 interface Event {
@@ -25,34 +26,6 @@ class FireAtEventTime extends KeyedProcessFunction<string, Event, string> {
   override onTimer(timestamp: number, ctx: OnTimerContext<string>, out: Collector<string>): void {
     out.collect(`${ctx.getCurrentKey()}@${timestamp}`);
   }
-}
-
-/** Emits one record, then stays silent until `end()`. */
-function quietSource(record: Event): { source: Source<Event>; end(): void } {
-  let ended = false;
-  let wake: () => void = () => undefined;
-  return {
-    source: {
-      parallel: false,
-      createReader: () => {
-        let emitted = false;
-        return {
-          pollNext(output) {
-            if (!emitted) {
-              output.collect(record);
-              emitted = true;
-            }
-            return ended ? "end" : "nothing";
-          },
-          available: () => new Promise<void>((resolve) => (wake = resolve)),
-        };
-      },
-    },
-    end: () => {
-      ended = true;
-      wake();
-    },
-  };
 }
 
 describe("replaying watermark propagation", () => {

@@ -12,9 +12,9 @@ import {
   type Collector,
   type KeyedProcessContext,
   type OnTimerContext,
-  type Source,
   type WatermarkGenerator,
 } from "../../src/index.ts";
+import { quietSource } from "../fixtures/quiet-source.ts";
 
 interface Event {
   key: string;
@@ -148,41 +148,4 @@ function expectedOrder(events: Event[]): string[] {
   }
   advance(Infinity);
   return fired;
-}
-
-/** A source that emits one record, then stays silent until `end()` (or a 10 s safety timeout, which the test reports). */
-function quietSource(record: Event): { source: Source<Event>; end(): void; endedBySafetyTimeout(): boolean } {
-  let ended = false;
-  let bySafety = false;
-  let wake: () => void = () => undefined;
-  const safety = setTimeout(() => {
-    bySafety = true;
-    ended = true;
-    wake();
-  }, 10_000);
-  const source: Source<Event> = {
-    parallel: false,
-    createReader: () => {
-      let emitted = false;
-      return {
-        pollNext(output) {
-          if (!emitted) {
-            output.collect(record);
-            emitted = true;
-          }
-          return ended ? "end" : "nothing";
-        },
-        available: () => new Promise<void>((resolve) => (wake = resolve)),
-      };
-    },
-  };
-  return {
-    source,
-    end: () => {
-      ended = true;
-      clearTimeout(safety);
-      wake();
-    },
-    endedBySafetyTimeout: () => bySafety,
-  };
 }
