@@ -5,6 +5,9 @@ import type { PartitionerSpec } from "../messages/schema.ts";
 import { FileSink, PrintSink, SinkOperator, CollectSink } from "../operators/sinks.ts";
 import { FilterOperator, FlatMapOperator, MapOperator } from "../operators/stateless.ts";
 import { KeyedProcessOperator, KeyedReduceOperator, aggregationReducer, type AggregationKind, type FieldRef } from "../operators/keyed.ts";
+import { KeyedFilterOperator, KeyedFlatMapOperator, KeyedMapOperator } from "../operators/keyed-transformations.ts";
+import { BroadcastStream, type BroadcastConnectedStream } from "./broadcast-stream.ts";
+import type { MapStateDescriptor } from "../state/state-descriptors.ts";
 import { CoFlatMapOperator, CoMapOperator, CoProcessOperator, ProcessOperator } from "../operators/process.ts";
 import type { StreamOperator } from "../operators/operator.ts";
 import type { StreamEnvironmentInternals } from "./environment-internals.ts";
@@ -19,7 +22,12 @@ import type { StreamNode } from "../graph/stream-graph.ts";
 import { isSubjectToken } from "../bus/subjects.ts";
 import { checkMaxParallelism } from "../runtime/key-groups.ts";
 import { checkBufferTimeout } from "../runtime/channel-writer.ts";
+import { ALL_WINDOWS_KEY, allWindows, countWindowSettings, globalWindowsFor, keyedWindows, type AllWindowedStream, type WindowedStream } from "../windowing/windowed-stream.ts";
+import type { WindowAssigner } from "../windowing/assigners.ts";
+import type { GlobalWindow, Window } from "../windowing/windows.ts";
 import { IntervalJoin } from "../joins/interval-join.ts";
+import { JoinedStreams } from "../joins/window-join.ts";
+import { CoGroupedStreams } from "../joins/co-group.ts";
 import { KeyedCoProcessFunction } from "../joins/keyed-co-process-function.ts";
 import { KeyedCoProcessOperator } from "../joins/keyed-co-process-operator.ts";
 
@@ -68,15 +76,52 @@ export class DataStream<T> {
     return new KeyedStream<T, K>(this.env, this.withPartitioner({ kind: "hash" }, keySelector as KeySelector<unknown, unknown>), keySelector);
   }
 
+  /**
+   * Windows over the whole stream (not keyed): one window operator with parallelism 1.
+   * @example
+   * stream.windowAll(TumblingEventTimeWindows.of(60_000)).reduce((a, b) => a + b);
+   */
+  windowAll<W extends Window>(assigner: WindowAssigner<T, W>): AllWindowedStream<T, W> {
+    return allWindows<T, W>(assigner, (name, createOperator) =>
+      this.global().transform(name, createOperator, [ALL_WINDOWS_KEY], { maxAllowedParallelism: 1 }),
+    );
+  }
+
+  /** Count windows over the whole stream: every `size` elements, or every `slide` elements over the last `size`. */
+  countWindowAll(size: number, slide?: number): AllWindowedStream<T, GlobalWindow> {
+    return countWindowSettings(this.windowAll(globalWindowsFor<T>()), size, slide);
+  }
+
   /** Merges streams of the same type; no records are copied or reordered within an input. */
   union(...others: DataStream<T>[]): DataStream<T> {
     for (const other of others) this.checkSameEnvironment(other, "union()");
     return new DataStream<T>(this.env, [...this.refs, ...others.flatMap((o) => o.refs)]);
   }
 
-  connect<U>(other: DataStream<U>): ConnectedStreams<T, U> {
+  /** Connects with another stream (CoMap, CoFlatMap, CoProcess), or with a broadcast stream (broadcast state). */
+  connect<U>(other: DataStream<U>): ConnectedStreams<T, U>;
+  connect<U>(other: BroadcastStream<U>): BroadcastConnectedStream<T, U>;
+  connect<U>(other: DataStream<U> | BroadcastStream<U>): ConnectedStreams<T, U> | BroadcastConnectedStream<T, U> {
+    if (other instanceof BroadcastStream) return other.connectedTo(this.env, this, this.keySelectorIfKeyed());
     this.checkSameEnvironment(other, "connect()");
     return new ConnectedStreams<T, U>(this.env, this, other);
+  }
+
+  /** @internal The key selector of a keyed stream; none for others. */
+  protected keySelectorIfKeyed(): KeySelector<unknown, unknown> | undefined {
+    return undefined;
+  }
+
+  /** A window join with another stream: `.where(key).equalTo(otherKey).window(assigner).apply(joinFunction)`. */
+  join<U>(other: DataStream<U>): JoinedStreams<T, U> {
+    this.checkSameEnvironment(other, "join()");
+    return new JoinedStreams<T, U>(this, other);
+  }
+
+  /** Groups with another stream per key and window: `.where(key).equalTo(otherKey).window(assigner).apply(coGroupFunction)`. */
+  coGroup<U>(other: DataStream<U>): CoGroupedStreams<T, U> {
+    this.checkSameEnvironment(other, "coGroup()");
+    return new CoGroupedStreams<T, U>(this, other);
   }
 
   forward(): DataStream<T> {
@@ -91,8 +136,18 @@ export class DataStream<T> {
   shuffle(): DataStream<T> {
     return new DataStream<T>(this.env, this.withPartitioner({ kind: "shuffle" }));
   }
-  broadcast(): DataStream<T> {
-    return new DataStream<T>(this.env, this.withPartitioner({ kind: "broadcast" }));
+  /**
+   * Sends every record to every subtask of the next operator. Given MapStateDescriptors, returns a
+   * BroadcastStream declaring those broadcast states, for `connect(broadcastStream).process(fn)`.
+   * @example
+   * const rules = new MapStateDescriptor<string, Rule>("rules");
+   * events.keyBy((e) => e.user).connect(ruleStream.broadcast(rules)).process(new ApplyRules());
+   */
+  broadcast(): DataStream<T>;
+  broadcast(...descriptors: MapStateDescriptor<unknown, unknown>[]): BroadcastStream<T>;
+  broadcast(...descriptors: MapStateDescriptor<unknown, unknown>[]): DataStream<T> | BroadcastStream<T> {
+    const broadcasted = new DataStream<T>(this.env, this.withPartitioner({ kind: "broadcast" }));
+    return descriptors.length === 0 ? broadcasted : new BroadcastStream<T>(this.env, broadcasted, descriptors);
   }
   global(): DataStream<T> {
     return new DataStream<T>(this.env, this.withPartitioner({ kind: "global" }));
@@ -147,9 +202,14 @@ export class DataStream<T> {
     return collected.values;
   }
 
-  /** @internal Adds a one-input operator fed by this stream. */
-  protected transform<O>(name: string, createOperator: () => StreamOperator, keySelectors?: KeySelector<unknown, unknown>[]): SingleOutputStreamOperator<O> {
-    const node = this.env.graph.addNode({ name, kind: "operator", chaining: "always", createOperator, keySelectors });
+  /** @internal Adds a one-input operator fed by this stream; `maxAllowedParallelism: 1` makes it non-parallel. */
+  protected transform<O>(
+    name: string,
+    createOperator: () => StreamOperator,
+    keySelectors?: KeySelector<unknown, unknown>[],
+    nodeOptions: { maxAllowedParallelism?: number } = {},
+  ): SingleOutputStreamOperator<O> {
+    const node = this.env.graph.addNode({ name, kind: "operator", chaining: "always", createOperator, keySelectors, ...nodeOptions });
     this.connectInputs(node.id, 0);
     return new SingleOutputStreamOperator<O>(this.env, node);
   }
@@ -285,11 +345,53 @@ export class KeyedStream<T, K> extends DataStream<T> {
     return this.keySelector;
   }
 
+  protected override keySelectorIfKeyed(): KeySelector<unknown, unknown> {
+    return this.keySelector as KeySelector<unknown, unknown>;
+  }
+
+  // A function object (a RichMapFunction, or any object with open()) may use keyed state, so it
+  // runs as a keyed operator; a plain function cannot reach state and stays a plain, key-free map.
+  /** A map; a function object reaches the record's keyed state through getRuntimeContext(). */
+  override map<O>(fn: MapFunction<T, O>): SingleOutputStreamOperator<O> {
+    if (typeof fn === "function") return super.map(fn);
+    const keyOf = this.keySelector as KeySelector<unknown, unknown>;
+    return this.transform<O>("Map", () => new KeyedMapOperator(keyOf, copyForSubtask(fn)), [keyOf]);
+  }
+
+  /** A flatMap; a function object reaches the record's keyed state through getRuntimeContext(). */
+  override flatMap<O>(fn: FlatMapFunction<T, O>): SingleOutputStreamOperator<O> {
+    if (typeof fn === "function") return super.flatMap(fn);
+    const keyOf = this.keySelector as KeySelector<unknown, unknown>;
+    return this.transform<O>("FlatMap", () => new KeyedFlatMapOperator(keyOf, copyForSubtask(fn)), [keyOf]);
+  }
+
+  /** A filter; a function object reaches the record's keyed state through getRuntimeContext(). */
+  override filter(fn: FilterFunction<T>): SingleOutputStreamOperator<T> {
+    if (typeof fn === "function") return super.filter(fn);
+    const keyOf = this.keySelector as KeySelector<unknown, unknown>;
+    return this.transform<T>("Filter", () => new KeyedFilterOperator(keyOf, copyForSubtask(fn)), [keyOf]);
+  }
+
   /** A KeyedProcessFunction: keyed state and timers for the current key. */
   override process<O>(fn: KeyedProcessFunction<K, T, O> | ProcessFunction<T, O>): SingleOutputStreamOperator<O> {
     if (!("onTimer" in fn)) return super.process(fn);
     const keyOf = this.keySelector as KeySelector<unknown, unknown>;
     return this.transform<O>("KeyedProcess", () => new KeyedProcessOperator<K, T, O>(keyOf, copyForSubtask(fn as KeyedProcessFunction<K, T, O>)), [keyOf]);
+  }
+
+  /**
+   * Windows per key: assign, then trigger/evictor/allowedLateness/sideOutputLateData, then a function.
+   * @example
+   * stream.keyBy((e) => e.user).window(TumblingEventTimeWindows.of(5_000)).reduce((a, b) => ({ ...a, n: a.n + b.n }));
+   */
+  window<W extends Window>(assigner: WindowAssigner<T, W>): WindowedStream<T, K, W> {
+    const keyOf = this.keySelector as KeySelector<unknown, unknown>;
+    return keyedWindows<T, K, W>(assigner, this.keySelector, (name, createOperator) => this.transform(name, createOperator, [keyOf]));
+  }
+
+  /** Count windows per key: every `size` elements (tumbling), or every `slide` elements over the last `size` (sliding). */
+  countWindow(size: number, slide?: number): WindowedStream<T, K, GlobalWindow> {
+    return countWindowSettings(this.window(globalWindowsFor<T>()), size, slide);
   }
 
   /** Joins with another keyed stream on an interval of event time: `.between(lowerMs, upperMs).process(fn)`. */
@@ -349,7 +451,7 @@ export class ConnectedStreams<A, B> {
   }
 
   /** A CoProcessFunction; or, when both inputs are keyed, a KeyedCoProcessFunction with keyed state and timers. */
-  process<O>(fn: CoProcessFunction<A, B, O> | KeyedCoProcessFunction<unknown, A, B, O>): SingleOutputStreamOperator<O> {
+  process<O, K = unknown>(fn: CoProcessFunction<A, B, O> | KeyedCoProcessFunction<K, A, B, O>): SingleOutputStreamOperator<O> {
     if (!(fn instanceof KeyedCoProcessFunction)) return this.transform<O>("CoProcess", () => new CoProcessOperator(copyForSubtask(fn)));
     const keys = this.keySelectors();
     if (!keys) throw new Error("a KeyedCoProcessFunction needs keyed inputs: call keyBy(keyA, keyB) on the connected streams first");

@@ -2,6 +2,7 @@
 // object with the method (a "rich" function, with open/close and a runtime context).
 
 import type { Collector, RuntimeContext } from "../operators/operator.ts";
+import type { KeyedRuntimeContext } from "./process-functions.ts";
 
 /** Lifecycle hooks any function object may have (Flink's RichFunction). */
 export interface RichFunction {
@@ -47,13 +48,15 @@ export abstract class AbstractRichFunction<C extends RuntimeContext = RuntimeCon
   close(): void | Promise<void> {}
 }
 
-export abstract class RichMapFunction<I, O> extends AbstractRichFunction {
+// Map, flatMap and filter may run on a keyed stream, where their runtime context reaches keyed
+// state (as in Flink); on other streams its state getters throw.
+export abstract class RichMapFunction<I, O> extends AbstractRichFunction<KeyedRuntimeContext> {
   abstract map(value: I): O;
 }
-export abstract class RichFlatMapFunction<I, O> extends AbstractRichFunction {
+export abstract class RichFlatMapFunction<I, O> extends AbstractRichFunction<KeyedRuntimeContext> {
   abstract flatMap(value: I, out: Collector<O>): void;
 }
-export abstract class RichFilterFunction<I> extends AbstractRichFunction {
+export abstract class RichFilterFunction<I> extends AbstractRichFunction<KeyedRuntimeContext> {
   abstract filter(value: I): boolean;
 }
 export abstract class RichReduceFunction<T> extends AbstractRichFunction {

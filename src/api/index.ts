@@ -6,3 +6,5 @@ export * from "./process-functions.ts";
 export * from "./output-tag.ts";
 export * from "./executor.ts";
 export * from "./watermark-strategy.ts";
+export * from "./broadcast-stream.ts";
+export * from "./broadcast-process-functions.ts";

@@ -3,14 +3,15 @@
 
 import type { Collector, RuntimeContext } from "../operators/operator.ts";
 import { AbstractRichFunction } from "./functions.ts";
-import type { ValueState, ValueStateDescriptor } from "../state/keyed-state-backend.ts";
+import type { KeyedStateStore } from "../state/keyed-state.ts";
 import type { TimerService } from "../state/timer-service.ts";
 import type { OutputTag } from "./output-tag.ts";
 
-/** The runtime context of a function on a keyed stream: it can reach keyed state. */
-export interface KeyedRuntimeContext extends RuntimeContext {
-  getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T>;
-}
+/**
+ * The runtime context of a function on a keyed stream: it can reach keyed state (value, list,
+ * reducing, aggregating and map state) of the key being processed.
+ */
+export interface KeyedRuntimeContext extends RuntimeContext, KeyedStateStore {}
 
 export interface ProcessContext {
   /** Emits to a side output. */

@@ -11,9 +11,7 @@ import { runtimeContextOf } from "../operators/operator.ts";
 import { ValueStateDescriptor, type ValueState } from "../state/keyed-state-backend.ts";
 import type { ProcessJoinContext, ProcessJoinFunctionLike } from "./process-join-function.ts";
 import { KeyedTwoInputOperator } from "./keyed-two-input-operator.ts";
-
-/** One key's buffered records of one side: timestamp → records with that timestamp. */
-type Buffer = Map<number, unknown[]>;
+import { addRecord, forEachBetween, removeBucket, type IntervalBuffer } from "./interval-buffer.ts";
 
 export interface IntervalJoinSpec {
   /** Inclusive bounds, in ms, relative to the left record's timestamp (exclusive ones already shifted by 1). */
@@ -24,15 +22,15 @@ export interface IntervalJoinSpec {
   rightLateTag?: string;
 }
 
-const LEFT_BUFFER = new ValueStateDescriptor<Buffer>("interval-join-left");
-const RIGHT_BUFFER = new ValueStateDescriptor<Buffer>("interval-join-right");
+const LEFT_BUFFER = new ValueStateDescriptor<IntervalBuffer>("interval-join-left");
+const RIGHT_BUFFER = new ValueStateDescriptor<IntervalBuffer>("interval-join-right");
 
 export const MISSING_TIMESTAMP =
   "an interval join needs event-time timestamps on both inputs: assign them with assignTimestampsAndWatermarks() before intervalJoin()";
 
 export class IntervalJoinOperator<L, R, O> extends KeyedTwoInputOperator {
-  private left!: ValueState<Buffer>;
-  private right!: ValueState<Buffer>;
+  private left!: ValueState<IntervalBuffer>;
+  private right!: ValueState<IntervalBuffer>;
   private out!: Collector<O>;
   private leftTimestamp = 0;
   private rightTimestamp = 0;
@@ -76,8 +74,8 @@ export class IntervalJoinOperator<L, R, O> extends KeyedTwoInputOperator {
   /** Buffers the record, joins it with the other side's records in [ts + lower, ts + upper], and schedules its cleanup. */
   private processElement(
     record: unknown,
-    ours: ValueState<Buffer>,
-    theirs: ValueState<Buffer>,
+    ours: ValueState<IntervalBuffer>,
+    theirs: ValueState<IntervalBuffer>,
     relativeLower: number,
     relativeUpper: number,
     isLeft: boolean,
@@ -90,18 +88,16 @@ export class IntervalJoinOperator<L, R, O> extends KeyedTwoInputOperator {
       if (lateTag !== undefined) this.output.collectSide(lateTag, record);
       return;
     }
-    addToBuffer(ours, timestamp, record);
+    const buffer = ours.value() ?? [];
+    addRecord(buffer, timestamp, record);
+    // Written back even though the heap backend holds the same array: a serializing backend would not.
+    ours.update(buffer);
     const other = theirs.value();
     if (other !== undefined) {
-      const from = timestamp + relativeLower;
-      const to = timestamp + relativeUpper;
-      for (const [otherTimestamp, records] of other) {
-        if (otherTimestamp < from || otherTimestamp > to) continue;
-        for (const match of records) {
-          if (isLeft) this.emit(record, timestamp, match, otherTimestamp);
-          else this.emit(match, otherTimestamp, record, timestamp);
-        }
-      }
+      const visit = isLeft
+        ? (match: unknown, matchTimestamp: number) => this.emit(record, timestamp, match, matchTimestamp)
+        : (match: unknown, matchTimestamp: number) => this.emit(match, matchTimestamp, record, timestamp);
+      forEachBetween(other, timestamp + relativeLower, timestamp + relativeUpper, visit);
     }
     // After this watermark no record of the other side can match: relativeUpper > 0 reaches into the future.
     this.timers.registerEventTime(this.state.currentKey, relativeUpper > 0 ? timestamp + relativeUpper : timestamp);
@@ -130,19 +126,10 @@ export class IntervalJoinOperator<L, R, O> extends KeyedTwoInputOperator {
   }
 }
 
-function addToBuffer(state: ValueState<Buffer>, timestamp: number, record: unknown): void {
-  const buffer = state.value() ?? new Map<number, unknown[]>();
-  const bucket = buffer.get(timestamp);
-  if (bucket === undefined) buffer.set(timestamp, [record]);
-  else bucket.push(record);
-  // Written back even though the heap backend holds the same Map: a serializing backend would not.
-  state.update(buffer);
-}
-
-function removeFromBuffer(state: ValueState<Buffer>, timestamp: number): void {
+function removeFromBuffer(state: ValueState<IntervalBuffer>, timestamp: number): void {
   const buffer = state.value();
-  if (buffer === undefined || !buffer.delete(timestamp)) return;
+  if (buffer === undefined || !removeBucket(buffer, timestamp)) return;
   // An empty buffer is no state at all: keys that have gone quiet cost nothing.
-  if (buffer.size === 0) state.clear();
+  if (buffer.length === 0) state.clear();
   else state.update(buffer);
 }

@@ -1,11 +1,14 @@
 // Base of keyed two-input operators (keyed connect, interval join): receives records on input 0
 // or 1, sets the current key with that input's key selector, and combines the two inputs'
-// watermarks (the minimum) to drive event-time timers before forwarding the combined watermark.
+// watermarks (the minimum, leaving out an idle input) to drive event-time timers before
+// forwarding the combined watermark.
 
 import type { KeySelector } from "../api/functions.ts";
 import type { KeyedRuntimeContext } from "../api/process-functions.ts";
-import type { KeyedStateBackend, ValueState, ValueStateDescriptor } from "../state/keyed-state-backend.ts";
+import type { KeyedStateBackend } from "../state/keyed-state-backend.ts";
 import type { KeyedTimerService, TimeDomain } from "../state/timer-service.ts";
+import type { StreamStatusValue } from "../messages/schema.ts";
+import { CombinedWatermark } from "../operators/combined-watermark.ts";
 import { BaseOperator, runtimeContextOf, type OperatorContext } from "../operators/operator.ts";
 
 /**
@@ -15,9 +18,7 @@ import { BaseOperator, runtimeContextOf, type OperatorContext } from "../operato
 export abstract class KeyedTwoInputOperator extends BaseOperator {
   protected state!: KeyedStateBackend;
   protected timers!: KeyedTimerService;
-  private watermark1 = -Infinity;
-  private watermark2 = -Infinity;
-  private combined = -Infinity;
+  private readonly combined = new CombinedWatermark();
 
   constructor(
     private readonly keySelector1: KeySelector<unknown, unknown>,
@@ -51,22 +52,27 @@ export abstract class KeyedTwoInputOperator extends BaseOperator {
 
   /** The minimum of both inputs moves event time: due timers fire (in order), then the watermark goes on. */
   override onWatermark(timestamp: number, input: number): void {
-    if (input === 0) this.watermark1 = Math.max(this.watermark1, timestamp);
-    else this.watermark2 = Math.max(this.watermark2, timestamp);
-    const combined = Math.min(this.watermark1, this.watermark2);
-    if (combined <= this.combined) return;
-    this.combined = combined;
-    this.timers.advanceWatermark(combined);
-    this.output.emitWatermark(combined);
+    this.advanceTo(this.combined.onWatermark(input, timestamp));
+  }
+
+  /** An idle input leaves the minimum, which may let event time advance. */
+  onInputStatus(status: StreamStatusValue, input: number): void {
+    this.advanceTo(this.combined.onStatus(input, status));
   }
 
   /** The operator's event time: the combined watermark of both inputs (−∞ before both have one). */
   protected get currentWatermark(): number {
-    return this.combined;
+    return this.combined.current;
   }
 
+  private advanceTo(watermark: number | undefined): void {
+    if (watermark === undefined) return;
+    this.timers.advanceWatermark(watermark);
+    this.output.emitWatermark(watermark);
+  }
+
+  /** What a user function on this operator sees: where it runs, and the keyed state of the current key. */
   protected keyedRuntimeContext(): KeyedRuntimeContext {
-    const state = this.state;
-    return { ...runtimeContextOf(this.ctx), getState: <T>(d: ValueStateDescriptor<T>): ValueState<T> => state.getState(d) };
+    return runtimeContextOf(this.ctx);
   }
 }

@@ -7,3 +7,5 @@ export * from "./process.ts";
 export * from "./sinks.ts";
 export * from "./timestamps-and-watermarks.ts";
 export * from "./combined-watermark.ts";
+export * from "./keyed-transformations.ts";
+export * from "./broadcast-operators.ts";

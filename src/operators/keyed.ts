@@ -34,9 +34,9 @@ export abstract class KeyedOperator extends BaseOperator {
     this.output.emitWatermark(timestamp);
   }
 
+  /** What a user function on this operator sees: where it runs, and the keyed state of the current key. */
   protected keyedRuntimeContext(): KeyedRuntimeContext {
-    const state = this.state;
-    return { ...runtimeContextOf(this.ctx), getState: <T>(d: ValueStateDescriptor<T>): ValueState<T> => state.getState(d) };
+    return runtimeContextOf(this.ctx);
   }
 }
 

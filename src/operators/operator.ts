@@ -5,7 +5,11 @@ import type { Bus } from "../bus/bus.ts";
 import type { StreamStatusValue } from "../messages/schema.ts";
 import type { Clock } from "../runtime/clock.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { MetricRegistry } from "../observability/metrics.ts";
 import type { KeyedStateBackend } from "../state/keyed-state-backend.ts";
+import type { KeyedStateStore } from "../state/keyed-state.ts";
+import type { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, ValueStateDescriptor } from "../state/state-descriptors.ts";
+import type { KeyedRuntimeContext } from "../api/process-functions.ts";
 import type { KeyedTimerService, TimeDomain } from "../state/timer-service.ts";
 
 export interface Collector<T> {
@@ -28,11 +32,40 @@ export interface RuntimeContext {
   readonly attempt: number;
 }
 
-/** The part of an operator's context a user function may see: where it runs, nothing internal. */
-export function runtimeContextOf(ctx: RuntimeContext): RuntimeContext {
+/**
+ * The part of an operator's context a user function may see: where it runs, and — as in Flink's
+ * RuntimeContext — keyed state, which reaches the operator's keyed state backend on a keyed
+ * stream and throws a clear error elsewhere. Built once at open, never per record.
+ */
+export function runtimeContextOf(ctx: RuntimeContext & { readonly keyedState?: KeyedStateStore }): KeyedRuntimeContext {
   const { jobId, taskName, subtaskIndex, parallelism, maxParallelism, attempt } = ctx;
-  return { jobId, taskName, subtaskIndex, parallelism, maxParallelism, attempt };
+  const store = ctx.keyedState ?? NO_KEYED_STATE;
+  return {
+    jobId,
+    taskName,
+    subtaskIndex,
+    parallelism,
+    maxParallelism,
+    attempt,
+    getState: <T>(d: ValueStateDescriptor<T>) => store.getState(d),
+    getListState: <T>(d: ListStateDescriptor<T>) => store.getListState(d),
+    getReducingState: <T>(d: ReducingStateDescriptor<T>) => store.getReducingState(d),
+    getAggregatingState: <IN, ACC, OUT>(d: AggregatingStateDescriptor<IN, ACC, OUT>) => store.getAggregatingState(d),
+    getMapState: <K, V>(d: MapStateDescriptor<K, V>) => store.getMapState(d),
+  };
 }
+
+function keyedStateOnly(): never {
+  throw new Error("keyed state is only available on a keyed stream: call keyBy() before this operator");
+}
+
+const NO_KEYED_STATE: KeyedStateStore = {
+  getState: keyedStateOnly,
+  getListState: keyedStateOnly,
+  getReducingState: keyedStateOnly,
+  getAggregatingState: keyedStateOnly,
+  getMapState: keyedStateOnly,
+};
 
 /**
  * The event-time timestamp of the record being processed, shared by every operator of a chain
@@ -59,6 +92,8 @@ export interface OperatorContext extends RuntimeContext {
   readonly fail: (error: Error) => void;
   readonly clock: Clock;
   readonly log: Logger;
+  /** The process's counters (absent in contexts built without one, e.g. some tests). */
+  readonly metrics?: MetricRegistry;
   /** For operators that talk to the cluster themselves (the collect sink). */
   readonly bus: Bus;
   /** Present on keyed operators: the state of the key being processed. */

@@ -44,8 +44,32 @@ export function murmur3(bytes: Uint8Array, length = bytes.length, seed = 0): num
   return h >>> 0;
 }
 
+/**
+ * Writes a short ASCII string's msgpack encoding into the scratch buffer byte by byte: for the
+ * short keys that dominate, a JS loop costs a fraction of Buffer#write (a native call), and keyed
+ * state hashes every record's key. Returns the length, or -1 when the string is not short ASCII.
+ */
+function packShortAsciiIntoScratch(key: string): number {
+  const length = key.length;
+  if (length >= 0x100) return -1;
+  const offset = length < 32 ? 1 : 2;
+  for (let i = 0; i < length; i++) {
+    const code = key.charCodeAt(i);
+    if (code >= 0x80) return -1;
+    scratch[offset + i] = code;
+  }
+  if (offset === 1) scratch[0] = 0xa0 | length;
+  else {
+    scratch[0] = 0xd9;
+    scratch[1] = length;
+  }
+  return offset + length;
+}
+
 /** Writes a string's msgpack encoding (str header + UTF-8) into the scratch buffer; returns its length, or -1 if too long. */
 function packStringIntoScratch(key: string): number {
+  const ascii = packShortAsciiIntoScratch(key);
+  if (ascii >= 0) return ascii;
   if (key.length * 3 + 5 > scratch.length) return -1;
   const utf8Length = Buffer.byteLength(key, "utf8");
   let offset: number;

@@ -13,6 +13,7 @@ import { StatusWatermarkValve, type ValveOutput } from "./watermark-valve.ts";
 import type { InputStatus, SourceReader } from "../operators/source.ts";
 import type { StreamGraph } from "../graph/stream-graph.ts";
 import { KeyedStateBackend } from "../state/keyed-state-backend.ts";
+import { keyGroupRangeFor } from "./key-groups.ts";
 import { KeyedTimerService } from "../state/timer-service.ts";
 import type { Clock } from "./clock.ts";
 import { subjects } from "../bus/subjects.ts";
@@ -102,7 +103,9 @@ export class StreamTask {
       const operator = this.chain.operators.get(nodeId);
       if (!operator) continue;
       const keyed = node.keySelectors !== undefined;
-      const keyedState = keyed ? new KeyedStateBackend() : undefined;
+      const { subtaskIndex } = task;
+      const { parallelism, maxParallelism } = this.vertex;
+      const keyedState = keyed ? new KeyedStateBackend({ maxParallelism, keyGroupRange: keyGroupRangeFor(subtaskIndex, parallelism, maxParallelism), clock }) : undefined;
       const timers = keyed ? new KeyedTimerService(clock, () => keyedState!.currentKey, (ts, key, domain) => this.guard(() => operator.onTimer?.(ts, key, domain))) : undefined;
       if (timers) this.timers.push(timers);
       this.orderedOperators.push(operator);
@@ -116,6 +119,7 @@ export class StreamTask {
         output: this.chain.outputs.get(nodeId)!,
         clock,
         log,
+        metrics: this.options.metrics,
         bus,
         keyedState,
         timers,

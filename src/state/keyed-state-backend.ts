@@ -1,42 +1,80 @@
-// Heap keyed state: per state name, a map from key to value, scoped to the key the operator is
-// processing (set once per record by the keyed operator). The full state API, key-group
-// snapshots and other backends build on this.
+// Heap keyed state, organised by key group: per state name, one map per key group of the subtask's
+// range, from the normalized key to the value. The keyed operator sets the current key once per
+// record; that computes the key's group once, so state accesses are an array index and a lookup.
+// Snapshots are per key group and restore keeps only this subtask's groups (rescaling).
 
-/** Describes a keyed value state: its name (unique per operator) and an optional default. */
-export class ValueStateDescriptor<T> {
-  constructor(readonly name: string, readonly defaultValue?: T) {
-    if (!name) throw new Error("a state descriptor needs a non-empty name");
+import { systemClock, type Clock } from "../runtime/clock.ts";
+import { keyGroupOf, type KeyGroupRange } from "../runtime/key-groups.ts";
+import { keyGroupsInRange, type KeyGroupStateSnapshot, type StateTableSnapshot } from "./key-group-snapshots.ts";
+import type { AggregatingState, KeyedStateStore, ListState, MapState, ReducingState, StateFor, ValueState } from "./keyed-state.ts";
+import { HeapAggregatingState, HeapListState, HeapMapState, HeapReducingState, HeapValueState, type CurrentKeyScope } from "./heap-keyed-states.ts";
+import type { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, StateDescriptor, StateKind } from "./state-descriptors.ts";
+import { ValueStateDescriptor } from "./state-descriptors.ts";
+import { denormalizeKey, normalizeKey, StateTable } from "./state-table.ts";
+import { TtlPolicy } from "./state-ttl.ts";
+import { TtlAggregatingState, TtlListState, TtlMapState, TtlReducingState, TtlValueState } from "./ttl-keyed-states.ts";
+
+// Kept importable from here, where they were first defined.
+export { ValueStateDescriptor };
+export type { ValueState };
+export { normalizeKey };
+
+export interface KeyedStateBackendOptions {
+  /** The operator's number of key groups (default 128, the environment's default). */
+  maxParallelism?: number;
+  /** The key groups of this subtask (default: all of them). */
+  keyGroupRange?: KeyGroupRange;
+  /** The clock state TTL reads (default: the system clock). */
+  clock?: Clock;
+}
+
+const STATE_KINDS: readonly StateKind[] = ["value", "list", "reducing", "aggregating", "map"];
+
+/**
+ * One keyed operator's state on the heap, for one subtask's key groups.
+ * @example
+ * const backend = new KeyedStateBackend({ maxParallelism: 128, keyGroupRange: keyGroupRangeFor(0, 2, 128), clock });
+ * const count = backend.getState(new ValueStateDescriptor("count", 0));
+ * backend.setCurrentKey("alice");
+ * count.update(count.value()! + 1);
+ * const snapshot = backend.snapshot(); // per key group, plain data
+ */
+export class KeyedStateBackend implements KeyedStateStore, CurrentKeyScope {
+  readonly maxParallelism: number;
+  readonly keyGroupRange: KeyGroupRange;
+  private readonly clock: Clock;
+  private readonly groupCount: number;
+  private key: unknown = undefined;
+  private normalized: unknown = undefined;
+  private groupIndex = 0;
+  private hasKey = false;
+  private readonly tables = new Map<string, StateTable>();
+
+  constructor(options: KeyedStateBackendOptions = {}) {
+    this.maxParallelism = options.maxParallelism ?? 128;
+    this.keyGroupRange = options.keyGroupRange ?? { start: 0, end: this.maxParallelism - 1 };
+    this.clock = options.clock ?? systemClock;
+    const { start, end } = this.keyGroupRange;
+    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end < this.maxParallelism)) {
+      throw new Error(`key group range ${start}..${end} does not fit in maxParallelism ${this.maxParallelism}`);
+    }
+    this.groupCount = end - start + 1;
   }
-}
 
-export interface ValueState<T> {
-  /** The value for the current key, or the descriptor's default when there is none. */
-  value(): T | undefined;
-  update(value: T): void;
-  clear(): void;
-}
-
-/** Map keys that compare by value: primitives as they are, anything else by its JSON text. */
-export function normalizeKey(key: unknown): unknown {
-  switch (typeof key) {
-    case "string":
-    case "number":
-    case "boolean":
-    case "bigint":
-      return key;
-    default:
-      return key === undefined || key === null ? key : `\u0000${JSON.stringify(key)}`;
-  }
-}
-
-export class KeyedStateBackend {
-  private key: unknown;
-  private normalized: unknown;
-  private readonly tables = new Map<string, Map<unknown, unknown>>();
-
+  /** Makes `key` current: every state handle reads and writes its state until the next call. */
   setCurrentKey(key: unknown): void {
+    // Consecutive records often share a key: the same primitive key again changes nothing.
+    if (key === this.key && this.hasKey && typeof key !== "object") return;
+    const keyGroup = keyGroupOf(key, this.maxParallelism);
+    const index = keyGroup - this.keyGroupRange.start;
+    if (index < 0 || index >= this.groupCount) {
+      const { start, end } = this.keyGroupRange;
+      throw new Error(`key ${String(key)} is in key group ${keyGroup}, outside this subtask's key groups ${start}..${end}`);
+    }
     this.key = key;
     this.normalized = normalizeKey(key);
+    this.groupIndex = index;
+    this.hasKey = true;
   }
 
   get currentKey(): unknown {
@@ -47,36 +85,154 @@ export class KeyedStateBackend {
     return this.normalized;
   }
 
+  /** The current key's key group. */
+  get currentKeyGroup(): number {
+    return this.keyGroupRange.start + this.groupIndex;
+  }
+
+  /** @internal The current key group minus the range start: where state handles look. */
+  get currentGroupIndex(): number {
+    return this.groupIndex;
+  }
+
   getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T> {
-    let table = this.tables.get(descriptor.name);
-    if (!table) {
-      table = new Map();
-      this.tables.set(descriptor.name, table);
+    const table = this.table(descriptor);
+    const ttl = this.ttlPolicy(descriptor);
+    return ttl ? new TtlValueState<T>(this, table, ttl, descriptor.defaultValue) : new HeapValueState<T>(this, table, descriptor.defaultValue);
+  }
+
+  getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T> {
+    const table = this.table(descriptor);
+    const ttl = this.ttlPolicy(descriptor);
+    return ttl ? new TtlListState<T>(this, table, ttl) : new HeapListState<T>(this, table);
+  }
+
+  getReducingState<T>(descriptor: ReducingStateDescriptor<T>): ReducingState<T> {
+    const table = this.table(descriptor);
+    const ttl = this.ttlPolicy(descriptor);
+    return ttl ? new TtlReducingState<T>(this, table, ttl, descriptor.reduce) : new HeapReducingState<T>(this, table, descriptor.reduce);
+  }
+
+  getAggregatingState<IN, ACC, OUT>(descriptor: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT> {
+    const table = this.table(descriptor);
+    const ttl = this.ttlPolicy(descriptor);
+    const fn = descriptor.aggregateFunction;
+    return ttl ? new TtlAggregatingState<IN, ACC, OUT>(this, table, ttl, fn) : new HeapAggregatingState<IN, ACC, OUT>(this, table, fn);
+  }
+
+  getMapState<K, V>(descriptor: MapStateDescriptor<K, V>): MapState<K, V> {
+    const table = this.table(descriptor);
+    const ttl = this.ttlPolicy(descriptor);
+    return ttl ? new TtlMapState<K, V>(this, table, ttl) : new HeapMapState<K, V>(this, table);
+  }
+
+  /** The handle any descriptor yields (for code that is generic over the state kind). */
+  getStateFor<D extends StateDescriptor>(descriptor: D): StateFor<D> {
+    const d: StateDescriptor = descriptor;
+    switch (d.kind) {
+      case "value":
+        return this.getState(d as ValueStateDescriptor<unknown>) as StateFor<D>;
+      case "list":
+        return this.getListState(d as ListStateDescriptor<unknown>) as StateFor<D>;
+      case "reducing":
+        return this.getReducingState(d as ReducingStateDescriptor<unknown>) as StateFor<D>;
+      case "aggregating":
+        return this.getAggregatingState(d as AggregatingStateDescriptor<unknown, unknown, unknown>) as StateFor<D>;
+      case "map":
+        return this.getMapState(d as MapStateDescriptor<unknown, unknown>) as StateFor<D>;
     }
-    return new HeapValueState<T>(this, table, descriptor.defaultValue);
   }
 
-  /** Number of keys with a value in the named state (for tests and metrics). */
+  /**
+   * Runs `fn` for every key that has state under `descriptor`, with that key current (Flink's
+   * applyToAllKeys, behind KeyedBroadcastProcessFunction's applyToKeyedState). `fn` may change or
+   * clear the state; the key that was current before is current again afterwards.
+   */
+  applyToAllKeys<D extends StateDescriptor>(descriptor: D, fn: (key: unknown, state: StateFor<D>) => void): void {
+    const state = this.getStateFor(descriptor);
+    const table = this.tables.get(descriptor.name)!;
+    const keys: [number, unknown][] = [];
+    table.groups.forEach((group, index) => group?.forEach((_, normalized) => keys.push([index, normalized])));
+    const { key, normalized, groupIndex, hasKey } = this;
+    try {
+      for (const [index, normalizedKey] of keys) {
+        if (!table.groups[index]?.has(normalizedKey)) continue; // removed by an earlier call
+        this.key = denormalizeKey(normalizedKey);
+        this.normalized = normalizedKey;
+        this.groupIndex = index;
+        this.hasKey = true;
+        fn(this.key, state);
+      }
+    } finally {
+      this.key = key;
+      this.normalized = normalized;
+      this.groupIndex = groupIndex;
+      this.hasKey = hasKey;
+    }
+  }
+
+  /** Number of keys with state under the name (for tests and metrics). */
   size(name: string): number {
-    return this.tables.get(name)?.size ?? 0;
-  }
-}
-
-class HeapValueState<T> implements ValueState<T> {
-  constructor(private readonly backend: KeyedStateBackend, private readonly table: Map<unknown, unknown>, private readonly defaultValue: T | undefined) {}
-
-  value(): T | undefined {
-    // One lookup, not has() + get(): update() never stores undefined, so undefined means absent.
-    const value = this.table.get(this.backend.currentNormalizedKey) as T | undefined;
-    return value === undefined ? this.defaultValue : value;
+    return this.tables.get(name)?.size() ?? 0;
   }
 
-  update(value: T): void {
-    if (value === undefined) this.table.delete(this.backend.currentNormalizedKey);
-    else this.table.set(this.backend.currentNormalizedKey, value);
+  /** Names of the states created or restored so far. */
+  stateNames(): string[] {
+    return [...this.tables.keys()];
   }
 
-  clear(): void {
-    this.table.delete(this.backend.currentNormalizedKey);
+  /** Every key group of this subtask that holds state, as plain data (TTL snapshot cleanup applied). */
+  snapshot(): KeyGroupStateSnapshot[] {
+    const now = this.clock.now();
+    const snapshots: KeyGroupStateSnapshot[] = [];
+    for (let index = 0; index < this.groupCount; index++) {
+      const tables: StateTableSnapshot[] = [];
+      for (const table of this.tables.values()) {
+        const entries = table.snapshotGroup(index, now);
+        if (entries.length > 0) tables.push({ name: table.name, kind: table.kind, ttl: table.hasTtl, entries });
+      }
+      if (tables.length > 0) snapshots.push({ keyGroup: this.keyGroupRange.start + index, tables });
+    }
+    return snapshots;
+  }
+
+  /**
+   * Loads the key groups of this subtask's range from snapshots taken at any parallelism (pass
+   * every old subtask's snapshots, concatenated); key groups outside the range are ignored.
+   */
+  restore(snapshots: readonly KeyGroupStateSnapshot[]): void {
+    for (const group of keyGroupsInRange(snapshots, this.keyGroupRange)) {
+      for (const snapshot of group.tables) {
+        if (!STATE_KINDS.includes(snapshot.kind)) throw new Error(`keyed state snapshot of ${snapshot.name}: unknown state kind ${String(snapshot.kind)}`);
+        this.tableFor(snapshot.name, snapshot.kind, snapshot.ttl).restoreGroup(group.keyGroup - this.keyGroupRange.start, snapshot.entries);
+      }
+    }
+  }
+
+  private table(descriptor: StateDescriptor): StateTable {
+    const table = this.tableFor(descriptor.name, descriptor.kind, descriptor.ttlConfig !== undefined);
+    if (descriptor.ttlConfig) table.ttlConfig = descriptor.ttlConfig;
+    return table;
+  }
+
+  /** The named table, created on first use; a later use must agree on its kind and on TTL. */
+  private tableFor(name: string, kind: StateKind, hasTtl: boolean): StateTable {
+    let table = this.tables.get(name);
+    if (!table) {
+      table = new StateTable(name, kind, hasTtl, this.groupCount);
+      this.tables.set(name, table);
+    } else if (table.kind !== kind) {
+      throw new Error(`state ${JSON.stringify(name)} is ${table.kind} state; it cannot be used as ${kind} state`);
+    } else if (table.hasTtl !== hasTtl) {
+      throw new Error(`state ${JSON.stringify(name)} was created ${table.hasTtl ? "with" : "without"} a TTL; turning TTL ${hasTtl ? "on" : "off"} for existing state is not supported`);
+    }
+    return table;
+  }
+
+  private ttlPolicy(descriptor: StateDescriptor): TtlPolicy | undefined {
+    const config = descriptor.ttlConfig;
+    if (!config) return undefined;
+    const clock = this.clock;
+    return new TtlPolicy(config, () => clock.now());
   }
 }

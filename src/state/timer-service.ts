@@ -3,7 +3,9 @@
 // order from a binary heap. Timers are part of an operator's snapshot.
 
 import type { Clock } from "../runtime/clock.ts";
-import { normalizeKey } from "./keyed-state-backend.ts";
+import type { KeyGroupRange } from "../runtime/key-groups.ts";
+import { normalizeKey } from "./state-table.ts";
+import { timersByKeyGroup, timersInRange, type KeyGroupTimersSnapshot } from "./key-group-snapshots.ts";
 
 export type TimeDomain = "processing-time" | "event-time";
 
@@ -189,6 +191,16 @@ export class KeyedTimerService {
   restore(snapshot: TimersSnapshot): void {
     for (const { key, timestamp } of snapshot.processing) this.register(key, timestamp);
     for (const { key, timestamp } of snapshot.event) this.registerEventTime(key, timestamp);
+  }
+
+  /** The timers split by the key group of their key, for a snapshot that can be rescaled. */
+  snapshotKeyGroups(maxParallelism: number): KeyGroupTimersSnapshot[] {
+    return timersByKeyGroup(this.snapshot(), maxParallelism);
+  }
+
+  /** Registers the timers of the key groups in `range`, from key-group snapshots taken at any parallelism. */
+  restoreKeyGroups(snapshots: readonly KeyGroupTimersSnapshot[], range: KeyGroupRange): void {
+    this.restore(timersInRange(snapshots, range));
   }
 
   stop(): void {

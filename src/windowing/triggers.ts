@@ -151,7 +151,7 @@ export class ContinuousEventTimeTrigger extends Trigger<unknown, Window> {
 
 const PROCESSING_FIRE_TIME = new ValueStateDescriptor<number>("continuous-processing-time-trigger.fire-time");
 
-/** Fires every `interval` ms of processing time, aligned to multiples of the interval. */
+/** Fires every `interval` ms of processing time, aligned to multiples of the interval, and at the window's end. */
 export class ContinuousProcessingTimeTrigger extends Trigger<unknown, Window> {
   private constructor(private readonly interval: number) {
     super();
@@ -166,8 +166,12 @@ export class ContinuousProcessingTimeTrigger extends Trigger<unknown, Window> {
     return TriggerResult.CONTINUE;
   }
   override onProcessingTime(time: number, window: Window, ctx: TriggerContext): TriggerResult {
-    if (ctx.getPartitionedState(PROCESSING_FIRE_TIME).value() !== time) return TriggerResult.CONTINUE;
-    this.registerNext(time, window, ctx);
+    const fireTime = ctx.getPartitionedState(PROCESSING_FIRE_TIME);
+    if (fireTime.value() !== time) return TriggerResult.CONTINUE;
+    // At the window's end there is no next firing. (Flink re-registers the end itself, which loops
+    // forever when processing time is already past the end of an event-time window.)
+    if (time >= window.maxTimestamp()) fireTime.clear();
+    else this.registerNext(time, window, ctx);
     return TriggerResult.FIRE;
   }
   override canMerge(): boolean {

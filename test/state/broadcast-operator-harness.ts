@@ -1,0 +1,73 @@
+// Opens a KeyedBroadcastProcessOperator with keyed state, timers on a simulated clock and an
+// output that records what it emits, and feeds it steps (records on input 0 or 1, watermarks) in order.
+
+import type { KeyedBroadcastProcessFunction } from "../../src/api/broadcast-process-functions.ts";
+import type { Bus } from "../../src/bus/bus.ts";
+import type { Logger } from "../../src/observability/logger.ts";
+import { KeyedBroadcastProcessOperator } from "../../src/operators/broadcast-operators.ts";
+import { CurrentTimestamp, type OperatorContext } from "../../src/operators/operator.ts";
+import { SimulatedClock } from "../../src/runtime/clock.ts";
+import { KeyedStateBackend, KeyedTimerService, type MapStateDescriptor } from "../../src/state/index.ts";
+
+export type Step = { kind: "record"; input: 0 | 1; value: unknown } | { kind: "watermark"; input: 0 | 1; timestamp: number };
+
+export type Emitted = { kind: "record"; value: unknown; timestamp: number | undefined } | { kind: "watermark"; timestamp: number };
+
+export class KeyedBroadcastOperatorForTest {
+  private readonly emitted: Emitted[] = [];
+  private readonly timestamp = new CurrentTimestamp();
+
+  private constructor(private readonly operator: KeyedBroadcastProcessOperator<string, unknown, unknown, unknown>) {}
+
+  static async open<IN1, IN2, OUT>(
+    fn: KeyedBroadcastProcessFunction<string, IN1, IN2, OUT>,
+    keyOf: (record: unknown) => unknown,
+    descriptors: MapStateDescriptor<unknown, unknown>[],
+    deps: { bus: Bus; log: Logger },
+  ): Promise<KeyedBroadcastOperatorForTest> {
+    const operator = new KeyedBroadcastProcessOperator(keyOf, fn as KeyedBroadcastProcessFunction<string, unknown, unknown, unknown>, descriptors);
+    const harness = new KeyedBroadcastOperatorForTest(operator);
+    const clock = new SimulatedClock(0);
+    const state = new KeyedStateBackend({ clock });
+    const timers = new KeyedTimerService(clock, () => state.currentKey, (ts, key, domain) => operator.onTimer(ts, key, domain));
+    const { emitted, timestamp } = harness;
+    const ctx: OperatorContext = {
+      jobId: "job",
+      taskName: "task",
+      subtaskIndex: 0,
+      parallelism: 1,
+      maxParallelism: 128,
+      attempt: 0,
+      output: {
+        collect: (value) => emitted.push({ kind: "record", value, timestamp: timestamp.value }),
+        collectSide: () => undefined,
+        emitWatermark: (ts) => emitted.push({ kind: "watermark", timestamp: ts }),
+      },
+      timestamp,
+      streamStatus: { markIdle: () => undefined, markActive: () => undefined, isIdle: () => false },
+      fail: (error) => {
+        throw error;
+      },
+      clock,
+      log: deps.log,
+      bus: deps.bus,
+      keyedState: state,
+      timers,
+    };
+    await operator.open(ctx);
+    return harness;
+  }
+
+  /** Feeds the steps in order; returns what they made the operator emit. */
+  run(steps: readonly Step[]): Emitted[] {
+    const from = this.emitted.length;
+    for (const step of steps) {
+      if (step.kind === "watermark") this.operator.onWatermark(step.timestamp, step.input);
+      else {
+        this.timestamp.value = undefined;
+        this.operator.process(step.value, step.input);
+      }
+    }
+    return this.emitted.slice(from);
+  }
+}
