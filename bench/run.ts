@@ -19,6 +19,7 @@ const CASES: BenchCase[] = [
   { id: "a", title: "chained stateless pipeline, embedded", script: "chained-embedded.ts" },
   { id: "b", title: "keyBy shuffle over NATS, two worker processes", script: "shuffle-nats.ts" },
   { id: "c", title: "keyBy shuffle, embedded, parallelism 2", script: "shuffle-embedded.ts" },
+  { id: "d", title: "sliding event-time window count over 10,000 keys, embedded", script: "sliding-window-embedded.ts" },
 ];
 
 async function main(): Promise<void> {

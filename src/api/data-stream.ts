@@ -258,7 +258,9 @@ function setUid(node: StreamNode, uid: string): void {
 function setParallelism(node: StreamNode, parallelism: number): void {
   if (!Number.isInteger(parallelism) || parallelism < 1) throw new Error(`setParallelism(${parallelism}): parallelism must be a positive integer`);
   if (node.maxAllowedParallelism !== undefined && parallelism > node.maxAllowedParallelism) {
-    throw new Error(`${node.name} is not parallel: setParallelism(${parallelism}) is not allowed; use a parallel source such as fromSequence or fromGenerator`);
+    // Non-parallel sources, and windowAll (all records in one window operator).
+    const hint = node.kind === "source" ? "use a parallel source such as fromSequence or fromGenerator" : "it runs with parallelism 1 (use keyBy(...).window(...) to window in parallel)";
+    throw new Error(`${node.name} is not parallel: setParallelism(${parallelism}) is not allowed; ${hint}`);
   }
   node.parallelism = parallelism;
 }

@@ -9,32 +9,30 @@ import type { KeyedStateBackend, ValueState, ValueStateDescriptor } from "../sta
 import type { KeyedTimerService } from "../state/timer-service.ts";
 import type { EvictorContext } from "./evictors.ts";
 import type { OnMergeContext } from "./trigger.ts";
-import type { KeyedStateStore, ProcessWindowContext } from "./window-functions.ts";
-import { ScopedValueState, addWindowTimer, emptyKeyWindows, removeWindowTimer, type KeyWindows, type ScopedValues } from "./window-state.ts";
+import type { KeyedStateStore } from "../state/keyed-state.ts";
+import type { ProcessWindowContext } from "./window-functions.ts";
+import { SlotStateStore } from "./window-state-store.ts";
+import { addWindowTimer, emptyKeyWindows, removeWindowTimer, slotFor, type KeyWindows, type WindowSlot } from "./window-state.ts";
 import type { Window } from "./windows.ts";
 
-/** Value states over one scope map of the current key's windows, one object per descriptor name. */
-class ScopedStates {
-  private readonly states = new Map<string, ScopedValueState<unknown>>();
-  constructor(private readonly scopes: () => Map<string, ScopedValues>, private readonly id: () => string) {}
-  get<T>(descriptor: ValueStateDescriptor<T>): ValueState<T> {
-    let state = this.states.get(descriptor.name);
-    if (state === undefined) {
-      state = new ScopedValueState<unknown>(descriptor as ValueStateDescriptor<unknown>, this.scopes, this.id);
-      this.states.set(descriptor.name, state);
-    }
-    return state as ValueState<T>;
-  }
-}
-
-/** Where the operator's contexts point: the current key's windows and the window being processed. */
+/** Where the operator's contexts point: the current key's windows, the window being processed and its slot. */
 abstract class WindowScope {
   kw: KeyWindows = emptyKeyWindows();
   current!: Window;
-  at(kw: KeyWindows, window: Window): this {
+  private slot: WindowSlot | undefined;
+
+  /** Points the context at `window` of `kw`; `slot` is the window's slot if the caller has it. */
+  at(kw: KeyWindows, window: Window, slot?: WindowSlot): this {
     this.kw = kw;
     this.current = window;
+    this.slot = slot;
     return this;
+  }
+
+  /** The current window's slot; created if `create`, else undefined when it has none. */
+  slotOf(create: boolean): WindowSlot | undefined {
+    if (this.slot === undefined) this.slot = create ? slotFor(this.kw, this.current) : this.kw.slots.get(this.current.id);
+    return this.slot;
   }
 }
 
@@ -42,10 +40,7 @@ abstract class WindowScope {
 export class WindowTriggerContext extends WindowScope implements OnMergeContext {
   /** Set for onMerge: the windows being merged into `current`. */
   mergedWindows: readonly Window[] = [];
-  private readonly states = new ScopedStates(
-    () => this.kw.triggerState,
-    () => this.current.id,
-  );
+  private readonly states = new SlotStateStore("triggerState", (create) => this.slotOf(create));
 
   constructor(private readonly timers: KeyedTimerService, private readonly clock: Clock, private readonly currentKey: () => unknown) {
     super();
@@ -58,25 +53,27 @@ export class WindowTriggerContext extends WindowScope implements OnMergeContext 
     return this.timers.currentWatermark;
   }
   registerEventTimeTimer(time: number): void {
-    if (addWindowTimer(this.kw.timers["event-time"], time, this.current)) this.timers.registerEventTime(this.currentKey(), time);
+    if (addWindowTimer(this.kw, this.slotOf(true)!, "event-time", time)) this.timers.registerEventTime(this.currentKey(), time);
   }
   deleteEventTimeTimer(time: number): void {
-    if (removeWindowTimer(this.kw.timers["event-time"], time, this.current)) this.timers.deleteEventTime(this.currentKey(), time);
+    const slot = this.slotOf(false);
+    if (slot !== undefined && removeWindowTimer(this.kw, slot, "event-time", time)) this.timers.deleteEventTime(this.currentKey(), time);
   }
   registerProcessingTimeTimer(time: number): void {
-    if (addWindowTimer(this.kw.timers["processing-time"], time, this.current)) this.timers.register(this.currentKey(), time);
+    if (addWindowTimer(this.kw, this.slotOf(true)!, "processing-time", time)) this.timers.register(this.currentKey(), time);
   }
   deleteProcessingTimeTimer(time: number): void {
-    if (removeWindowTimer(this.kw.timers["processing-time"], time, this.current)) this.timers.delete(this.currentKey(), time);
+    const slot = this.slotOf(false);
+    if (slot !== undefined && removeWindowTimer(this.kw, slot, "processing-time", time)) this.timers.delete(this.currentKey(), time);
   }
   getPartitionedState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T> {
-    return this.states.get(descriptor);
+    return this.states.getState(descriptor);
   }
   mergePartitionedState<T>(descriptor: ValueStateDescriptor<T>, merge: (a: T, b: T) => T): void {
-    const target = this.states.get(descriptor);
+    const target = this.states.getState(descriptor);
     let merged = target.value();
     for (const window of this.mergedWindows) {
-      const value = this.kw.triggerState.get(window.id)?.get(descriptor.name) as T | undefined;
+      const value = this.kw.slots.get(window.id)?.triggerState?.get(descriptor.name) as T | undefined;
       if (value !== undefined) merged = merged === undefined ? value : merge(merged, value);
     }
     if (merged !== undefined) target.update(merged);
@@ -91,17 +88,13 @@ export class WindowProcessContext extends WindowScope implements ProcessWindowCo
   constructor(
     private readonly timers: KeyedTimerService,
     private readonly clock: Clock,
-    private readonly output_: Output,
+    private readonly sideOutputs: Output,
     keyedState: KeyedStateBackend,
     private readonly merging: boolean,
   ) {
     super();
-    const states = new ScopedStates(
-      () => this.kw.windowState,
-      () => this.current.id,
-    );
-    this.perWindow = { getState: (descriptor) => states.get(descriptor) };
-    this.perKey = { getState: (descriptor) => keyedState.getState(descriptor) };
+    this.perWindow = new SlotStateStore("windowState", (create) => this.slotOf(create));
+    this.perKey = keyedState;
   }
 
   window(): Window {
@@ -122,7 +115,7 @@ export class WindowProcessContext extends WindowScope implements ProcessWindowCo
     return this.perKey;
   }
   output<X>(tag: OutputTag<X>, value: X): void {
-    this.output_.collectSide(tag.id, value);
+    this.sideOutputs.collectSide(tag.id, value);
   }
 }
 

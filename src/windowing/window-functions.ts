@@ -6,31 +6,13 @@ import { AbstractRichFunction, type RichFunction } from "../api/functions.ts";
 import type { OutputTag } from "../api/output-tag.ts";
 import type { KeyedRuntimeContext } from "../api/process-functions.ts";
 import type { Collector, RuntimeContext } from "../operators/operator.ts";
-import type { ValueState, ValueStateDescriptor } from "../state/keyed-state-backend.ts";
+import type { KeyedStateStore } from "../state/keyed-state.ts";
 import type { Window } from "./windows.ts";
 
-/**
- * An incremental aggregation with an accumulator (Flink's AggregateFunction): `add` folds each
- * element in as it arrives, `merge` combines accumulators of merging (session) windows.
- * @example
- * const average: AggregateFunction<number, { sum: number; n: number }, number> = {
- *   createAccumulator: () => ({ sum: 0, n: 0 }),
- *   add: (value, acc) => ({ sum: acc.sum + value, n: acc.n + 1 }),
- *   getResult: (acc) => acc.sum / acc.n,
- *   merge: (a, b) => ({ sum: a.sum + b.sum, n: a.n + b.n }),
- * };
- */
-export interface AggregateFunction<IN, ACC, OUT> {
-  createAccumulator(): ACC;
-  add(value: IN, accumulator: ACC): ACC;
-  getResult(accumulator: ACC): OUT;
-  merge(a: ACC, b: ACC): ACC;
-}
-
-/** Named value states in one scope: a window of the current key, or the key across windows. */
-export interface KeyedStateStore {
-  getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T>;
-}
+// One definition of each, shared with the state API: an aggregate function (also used by
+// AggregatingState) and the store of keyed state handles.
+export type { AggregateFunction } from "../state/state-descriptors.ts";
+export type { KeyedStateStore } from "../state/keyed-state.ts";
 
 /** What a ProcessAllWindowFunction sees while a window fires. */
 export interface ProcessAllWindowContext<W extends Window> {
@@ -41,7 +23,7 @@ export interface ProcessAllWindowContext<W extends Window> {
   currentWatermark(): number;
   /** State of this window only (kept across late firings, dropped when the window is cleaned up). Not for merging windows. */
   windowState(): KeyedStateStore;
-  /** State of the key across all its windows. */
+  /** State of the key across all its windows (the keyed state of the operator). */
   globalState(): KeyedStateStore;
   /** Emits to a side output. */
   output<X>(tag: OutputTag<X>, value: X): void;

@@ -15,7 +15,7 @@ import type { InternalWindowFunction, PaneAggregation } from "./internal-window-
 import { MergingWindowSet } from "./merging-window-set.ts";
 import { isFire, isPurge, type Trigger, type TriggerResult } from "./trigger.ts";
 import { WindowProcessContext, WindowTriggerContext, evictorContext } from "./window-contexts.ts";
-import { emptyKeyWindows, isEmptyKeyWindows, takeWindowTimers, type KeyWindows } from "./window-state.ts";
+import { emptyKeyWindows, isEmptyKeyWindows, pruneSlot, slotFor, takeWindowTimers, type KeyWindows, type WindowSlot } from "./window-state.ts";
 import type { Window } from "./windows.ts";
 
 /** Everything a window operator is built from (one per subtask: the functions are per-subtask copies). */
@@ -79,7 +79,8 @@ export class WindowOperator extends KeyedOperator {
   protected processKeyed(record: unknown): void {
     const timestamp = this.ctx.timestamp.value;
     const assigned = this.spec.assigner.assignWindows(record, timestamp, this.assignerCtx);
-    const kw = this.windows.value() ?? emptyKeyWindows();
+    const stored = this.windows.value();
+    const kw = stored ?? emptyKeyWindows();
     const mergingSet = this.merging ? this.mergingSet(kw) : undefined;
     let skipped = true;
     for (const assignedWindow of assigned) {
@@ -89,16 +90,18 @@ export class WindowOperator extends KeyedOperator {
         continue;
       }
       skipped = false;
-      const stateWindow = mergingSet ? this.requireStateWindow(mergingSet, window) : window;
-      this.addElement(kw, stateWindow, record, timestamp);
-      const result = this.spec.trigger.onElement(record, timestamp, window, this.triggerCtx.at(kw, window));
-      this.applyTriggerResult(kw, window, stateWindow, result);
-      this.registerCleanupTimer(kw, window);
+      const stateSlot = slotFor(kw, mergingSet ? this.requireStateWindow(mergingSet, window) : window);
+      this.addElement(stateSlot, record, timestamp);
+      const slot = stateSlot.window === window ? stateSlot : slotFor(kw, window);
+      const result = this.spec.trigger.onElement(record, timestamp, window, this.triggerCtx.at(kw, window, slot));
+      this.applyTriggerResult(kw, window, stateSlot, result);
+      this.registerCleanupTimer(kw, window, slot);
+      pruneSlot(kw, stateSlot);
       // A firing stamps its output with the window's time; the next window sees the record's own.
       this.ctx.timestamp.value = timestamp;
     }
     if (skipped && this.isElementLate(timestamp)) this.onLateElement(record);
-    this.store(kw);
+    this.store(kw, stored === undefined);
   }
 
   /** A timer of the timer service fired for `key`: run it for every window waiting on it. */
@@ -106,8 +109,8 @@ export class WindowOperator extends KeyedOperator {
     this.state.setCurrentKey(key);
     const kw = this.windows.value();
     if (kw === undefined) return;
-    for (const window of takeWindowTimers(kw.timers[domain], timestamp)) this.onWindowTimer(kw, window, timestamp, domain);
-    this.store(kw);
+    for (const window of takeWindowTimers(kw, domain, timestamp)) this.onWindowTimer(kw, window, timestamp, domain);
+    this.store(kw, false);
   }
 
   override async close(): Promise<void> {
@@ -122,24 +125,30 @@ export class WindowOperator extends KeyedOperator {
       // Merged away or retired: its trigger was cleared already, so a leftover timer has nothing to do.
       if (stateWindow === undefined) return;
     }
-    if (kw.panes.has(stateWindow.id)) {
+    const stateSlot = kw.slots.get(stateWindow.id);
+    if (stateSlot !== undefined && stateSlot.contents !== undefined) {
       const ctx = this.triggerCtx.at(kw, window);
       const trigger = this.spec.trigger;
       const result = domain === "event-time" ? trigger.onEventTime(time, window, ctx) : trigger.onProcessingTime(time, window, ctx);
-      this.applyTriggerResult(kw, window, stateWindow, result);
+      this.applyTriggerResult(kw, window, stateSlot, result);
     }
     const cleanupDomain: TimeDomain = this.eventTime ? "event-time" : "processing-time";
     if (domain === cleanupDomain && time === this.cleanupTime(window)) this.clearAllState(kw, window, stateWindow);
+    else {
+      if (stateSlot !== undefined) pruneSlot(kw, stateSlot);
+      const slot = kw.slots.get(window.id);
+      if (slot !== undefined) pruneSlot(kw, slot);
+    }
   }
 
-  private applyTriggerResult(kw: KeyWindows, window: Window, stateWindow: Window, result: TriggerResult): void {
-    if (isFire(result)) this.emitWindowContents(kw, window, stateWindow);
-    if (isPurge(result)) kw.panes.delete(stateWindow.id);
+  private applyTriggerResult(kw: KeyWindows, window: Window, stateSlot: WindowSlot, result: TriggerResult): void {
+    if (isFire(result)) this.emitWindowContents(kw, window, stateSlot);
+    if (isPurge(result)) stateSlot.contents = undefined;
   }
 
   /** Runs the window function on the window's contents (after evictBefore, and then evictAfter). */
-  private emitWindowContents(kw: KeyWindows, window: Window, stateWindow: Window): void {
-    const contents = kw.panes.get(stateWindow.id);
+  private emitWindowContents(kw: KeyWindows, window: Window, stateSlot: WindowSlot): void {
+    const contents = stateSlot.contents;
     if (contents === undefined) return;
     const { aggregation, windowFunction, evictor } = this.spec;
     const key = this.state.currentKey;
@@ -153,8 +162,7 @@ export class WindowOperator extends KeyedOperator {
     const result = this.fold(kept);
     if (result !== undefined) windowFunction.process(key, ctx, result.value, this.output);
     const remaining = evictor.evictAfter(kept, window, this.evictorCtx);
-    if (remaining.length === 0) kw.panes.delete(stateWindow.id);
-    else kw.panes.set(stateWindow.id, remaining);
+    stateSlot.contents = remaining.length === 0 ? undefined : remaining;
   }
 
   /** With an evictor: aggregates the kept elements when the window fires. */
@@ -166,15 +174,13 @@ export class WindowOperator extends KeyedOperator {
     return { value: aggregation.result(acc) };
   }
 
-  private addElement(kw: KeyWindows, stateWindow: Window, record: unknown, timestamp: number | undefined): void {
-    const panes = kw.panes;
-    const id = stateWindow.id;
+  private addElement(slot: WindowSlot, record: unknown, timestamp: number | undefined): void {
     if (this.spec.evictor === undefined) {
-      panes.set(id, this.spec.aggregation.add(panes.get(id), record));
+      slot.contents = this.spec.aggregation.add(slot.contents, record);
       return;
     }
-    const elements = panes.get(id) as TimestampedValue<unknown>[] | undefined;
-    if (elements === undefined) panes.set(id, [{ value: record, timestamp }]);
+    const elements = slot.contents as TimestampedValue<unknown>[] | undefined;
+    if (elements === undefined) slot.contents = [{ value: record, timestamp }];
     else elements.push({ value: record, timestamp });
   }
 
@@ -192,18 +198,23 @@ export class WindowOperator extends KeyedOperator {
       mergeCtx.mergedWindows = [];
     }
     for (const window of merged) {
-      trigger.clear(window, this.triggerCtx.at(kw, window));
-      kw.triggerState.delete(window.id);
+      const slot = kw.slots.get(window.id);
+      trigger.clear(window, this.triggerCtx.at(kw, window, slot));
       this.deleteCleanupTimer(kw, window);
+      if (slot !== undefined) {
+        slot.triggerState = undefined;
+        pruneSlot(kw, slot);
+      }
     }
-    let contents = kw.panes.get(stateWindowResult.id);
+    const target = slotFor(kw, stateWindowResult);
     for (const stateWindow of mergedStateWindows) {
-      const moving = kw.panes.get(stateWindow.id);
-      if (moving === undefined) continue;
-      kw.panes.delete(stateWindow.id);
-      contents = contents === undefined ? moving : this.mergeContents(contents, moving);
+      const source = kw.slots.get(stateWindow.id);
+      if (source === undefined || source.contents === undefined) continue;
+      target.contents = target.contents === undefined ? source.contents : this.mergeContents(target.contents, source.contents);
+      source.contents = undefined;
+      pruneSlot(kw, source);
     }
-    if (contents !== undefined) kw.panes.set(stateWindowResult.id, contents);
+    pruneSlot(kw, target);
   }
 
   private mergeContents(a: unknown, b: unknown): unknown {
@@ -213,11 +224,17 @@ export class WindowOperator extends KeyedOperator {
 
   /** The window's end (+ lateness in event time) is reached: drop its contents, trigger state, per-window state and timers. */
   private clearAllState(kw: KeyWindows, window: Window, stateWindow: Window): void {
-    kw.panes.delete(stateWindow.id);
+    const stateSlot = kw.slots.get(stateWindow.id);
+    if (stateSlot !== undefined) stateSlot.contents = undefined;
     this.spec.trigger.clear(window, this.triggerCtx.at(kw, window));
-    kw.triggerState.delete(window.id);
     this.spec.windowFunction.clear(this.processCtx.at(kw, window));
-    kw.windowState.delete(window.id);
+    const slot = kw.slots.get(window.id);
+    if (slot !== undefined) {
+      slot.triggerState = undefined;
+      slot.windowState = undefined;
+      pruneSlot(kw, slot);
+    }
+    if (stateSlot !== undefined && stateSlot !== slot) pruneSlot(kw, stateSlot);
     if (this.merging) this.mergingSet(kw).retireWindow(window);
   }
 
@@ -226,10 +243,10 @@ export class WindowOperator extends KeyedOperator {
     return this.eventTime ? window.maxTimestamp() + this.spec.allowedLateness : window.maxTimestamp();
   }
 
-  private registerCleanupTimer(kw: KeyWindows, window: Window): void {
+  private registerCleanupTimer(kw: KeyWindows, window: Window, slot: WindowSlot): void {
     const time = this.cleanupTime(window);
     if (time === Infinity) return;
-    const ctx = this.triggerCtx.at(kw, window);
+    const ctx = this.triggerCtx.at(kw, window, slot);
     if (this.eventTime) ctx.registerEventTimeTimer(time);
     else ctx.registerProcessingTimeTimer(time);
   }
@@ -269,8 +286,9 @@ export class WindowOperator extends KeyedOperator {
     return stateWindow;
   }
 
-  private store(kw: KeyWindows): void {
+  /** Heap state holds the object itself: it needs writing only when new, and clearing once empty. */
+  private store(kw: KeyWindows, created: boolean): void {
     if (isEmptyKeyWindows(kw)) this.windows.clear();
-    else this.windows.update(kw);
+    else if (created) this.windows.update(kw);
   }
 }

@@ -7,6 +7,8 @@ import {
   ContinuousProcessingTimeTrigger,
   CountEvictor,
   EventTimeSessionWindows,
+  ListStateDescriptor,
+  MapStateDescriptor,
   OutputTag,
   ProcessWindowFunction,
   ProcessingTimeSessionWindows,
@@ -121,6 +123,45 @@ describe("event-time windows in the operator", () => {
     // The late element at the end came after cleanup (9 + 100 <= 200): dropped, and window state was dropped with the window.
     expect(h.metrics.sum(DROPPED)).toBe(1);
   });
+
+  it("give per-window list and map state, and refuse one name used as two kinds", async () => {
+    const SIZES = new ListStateDescriptor<number>("sizes");
+    const BY_N = new MapStateDescriptor<number, number>("by-n");
+    const h = await windowHarness(
+      operatorOf((s) =>
+        s
+          .keyBy((x) => x.key)
+          .window(TumblingEventTimeWindows.of(10))
+          .allowedLateness(100)
+          .process<string>((key, ctx, events, out) => {
+            const sizes = ctx.windowState().getListState(SIZES);
+            sizes.add(events.length);
+            const byN = ctx.windowState().getMapState(BY_N);
+            for (const x of events) byN.put(x.n, (byN.get(x.n) ?? 0) + 1);
+            out.collect(`${key}@${ctx.window().start} sizes=${sizes.get().join(",")} n7=${byN.get(7) ?? 0}`);
+          }),
+      ),
+    );
+    // Each late firing sees the per-window state its earlier firings left; the next window starts empty.
+    expect(h.values([record(e("a", 7), 1), watermark(9), record(e("a", 7), 2), record(e("a", 1), 12), watermark(19)])).toEqual([
+      "a@0 sizes=1 n7=1",
+      "a@0 sizes=1,2 n7=3",
+      "a@10 sizes=1 n7=0",
+    ]);
+    const mixed = await windowHarness(
+      operatorOf((s) =>
+        s
+          .keyBy((x) => x.key)
+          .window(TumblingEventTimeWindows.of(10))
+          .process<string>((_key, ctx, _events, out) => {
+            ctx.windowState().getListState(new ListStateDescriptor<number>("same"));
+            ctx.windowState().getState(new ValueStateDescriptor<number>("same"));
+            out.collect("unreachable");
+          }),
+      ),
+    );
+    expect(() => mixed.run([record(e("a"), 1), watermark(9)])).toThrow(/same is list state, not value state/);
+  });
 });
 
 describe("processing-time windows in the operator", () => {
@@ -169,6 +210,13 @@ describe("the windowed-stream builder", () => {
     const windowed = env.fromElements<Event>().keyBy((x) => x.key).window(EventTimeSessionWindows.withGap(10));
     expect(() => windowed.trigger(new NoMerge())).toThrow(/does not support merging/);
     expect(() => windowed.allowedLateness(-1)).toThrow(/>= 0/);
+  });
+
+  it("windowAll runs with parallelism 1 and refuses another", () => {
+    const env = new StreamExecutionEnvironment({ parallelism: 4 });
+    const all = env.fromElements<Event>().windowAll(TumblingEventTimeWindows.of(10)).reduce(sumN);
+    expect(() => all.setParallelism(2)).toThrow(/is not parallel: setParallelism\(2\) is not allowed; it runs with parallelism 1/);
+    expect(() => all.setParallelism(1)).not.toThrow();
   });
 });
 
