@@ -8,18 +8,19 @@ import { KeyedProcessOperator, KeyedReduceOperator, aggregationReducer, type Agg
 import { KeyedFilterOperator, KeyedFlatMapOperator, KeyedMapOperator } from "../operators/keyed-transformations.ts";
 import { BroadcastStream, type BroadcastConnectedStream } from "./broadcast-stream.ts";
 import type { MapStateDescriptor } from "../state/state-descriptors.ts";
-import { CoFlatMapOperator, CoMapOperator, CoProcessOperator, ProcessOperator } from "../operators/process.ts";
+import { ProcessOperator } from "../operators/process.ts";
 import type { StreamOperator } from "../operators/operator.ts";
 import type { StreamEnvironmentInternals } from "./environment-internals.ts";
 import { copyForSubtask } from "./functions.ts";
-import type { CoFlatMapFunction, CoMapFunction, FilterFunction, FlatMapFunction, KeySelector, MapFunction, ReduceFunction, SinkFunction } from "./functions.ts";
+import type { FilterFunction, FlatMapFunction, KeySelector, MapFunction, ReduceFunction, SinkFunction } from "./functions.ts";
 import type { OutputTag } from "./output-tag.ts";
 import type { WatermarkStrategy } from "./watermark-strategy.ts";
 import { TimestampsAndWatermarksOperator } from "../operators/timestamps-and-watermarks.ts";
-import type { CoProcessFunction, KeyedProcessFunction, ProcessFunction } from "./process-functions.ts";
+import type { KeyedProcessFunction, ProcessFunction } from "./process-functions.ts";
 import type { CustomPartitioner } from "../runtime/partitioners.ts";
 import type { StreamNode } from "../graph/stream-graph.ts";
-import { isSubjectToken } from "../bus/subjects.ts";
+import { CollectedStream, DataStreamSink, setName, setParallelism, setUid } from "./stream-settings.ts";
+import { ConnectedStreams } from "./connected-streams.ts";
 import { checkMaxParallelism } from "../runtime/key-groups.ts";
 import { checkBufferTimeout } from "../runtime/channel-writer.ts";
 import { ALL_WINDOWS_KEY, allWindows, countWindowSettings, globalWindowsFor, keyedWindows, type AllWindowedStream, type WindowedStream } from "../windowing/windowed-stream.ts";
@@ -28,8 +29,9 @@ import type { GlobalWindow, Window } from "../windowing/windows.ts";
 import { IntervalJoin } from "../joins/interval-join.ts";
 import { JoinedStreams } from "../joins/window-join.ts";
 import { CoGroupedStreams } from "../joins/co-group.ts";
-import { KeyedCoProcessFunction } from "../joins/keyed-co-process-function.ts";
-import { KeyedCoProcessOperator } from "../joins/keyed-co-process-operator.ts";
+
+export { CollectedStream, DataStreamSink } from "./stream-settings.ts";
+export { ConnectedStreams } from "./connected-streams.ts";
 
 /** One upstream of a stream: a node's main or side output, and how records are partitioned to the next operator. */
 interface StreamRef {
@@ -245,26 +247,6 @@ export class DataStream<T> {
   }
 }
 
-function setName(node: StreamNode, name: string): void {
-  if (!name) throw new Error("name() needs a non-empty name");
-  node.name = name;
-}
-
-function setUid(node: StreamNode, uid: string): void {
-  if (!isSubjectToken(uid)) throw new Error(`uid ${JSON.stringify(uid)} must use only letters, digits, '-' and '_'`);
-  node.uid = uid;
-}
-
-function setParallelism(node: StreamNode, parallelism: number): void {
-  if (!Number.isInteger(parallelism) || parallelism < 1) throw new Error(`setParallelism(${parallelism}): parallelism must be a positive integer`);
-  if (node.maxAllowedParallelism !== undefined && parallelism > node.maxAllowedParallelism) {
-    // Non-parallel sources, and windowAll (all records in one window operator).
-    const hint = node.kind === "source" ? "use a parallel source such as fromSequence or fromGenerator" : "it runs with parallelism 1 (use keyBy(...).window(...) to window in parallel)";
-    throw new Error(`${node.name} is not parallel: setParallelism(${parallelism}) is not allowed; ${hint}`);
-  }
-  node.parallelism = parallelism;
-}
-
 export class SingleOutputStreamOperator<T> extends DataStream<T> {
   /** @internal */
   constructor(env: StreamEnvironmentInternals, private readonly node: StreamNode) {
@@ -307,32 +289,6 @@ export class SingleOutputStreamOperator<T> extends DataStream<T> {
   setBufferTimeout(ms: number): this {
     checkBufferTimeout(ms);
     this.node.bufferTimeoutMs = ms;
-    return this;
-  }
-}
-
-export class DataStreamSink {
-  /** @internal */
-  constructor(private readonly node: StreamNode) {}
-
-  /** @internal */
-  get nodeId(): number {
-    return this.node.id;
-  }
-  name(name: string): this {
-    setName(this.node, name);
-    return this;
-  }
-  uid(uid: string): this {
-    setUid(this.node, uid);
-    return this;
-  }
-  setParallelism(parallelism: number): this {
-    setParallelism(this.node, parallelism);
-    return this;
-  }
-  disableChaining(): this {
-    this.node.chaining = "never";
     return this;
   }
 }
@@ -430,52 +386,4 @@ export class KeyedStream<T, K> extends DataStream<T> {
     const keyOf = this.keySelector as KeySelector<unknown, unknown>;
     return this.transform<T>(`Aggregate(${kind})`, () => new KeyedReduceOperator<T>(keyOf, reducer), [keyOf]);
   }
-}
-
-export class ConnectedStreams<A, B> {
-  /** @internal */
-  constructor(private readonly env: StreamEnvironmentInternals, private readonly first: DataStream<A>, private readonly second: DataStream<B>) {}
-
-  /**
-   * Keys both inputs: each side is hash-partitioned by its own key selector, so records of both
-   * sides with equal keys meet in one subtask, and `process(keyedCoProcessFunction)` gets keyed state and timers.
-   */
-  keyBy<K>(keyA: KeySelector<A, K>, keyB: KeySelector<B, K>): ConnectedStreams<A, B> {
-    return new ConnectedStreams<A, B>(this.env, this.first.keyBy(keyA), this.second.keyBy(keyB));
-  }
-
-  map<O>(fn: CoMapFunction<A, B, O>): SingleOutputStreamOperator<O> {
-    return this.transform<O>("CoMap", () => new CoMapOperator(copyForSubtask(fn)));
-  }
-
-  flatMap<O>(fn: CoFlatMapFunction<A, B, O>): SingleOutputStreamOperator<O> {
-    return this.transform<O>("CoFlatMap", () => new CoFlatMapOperator(copyForSubtask(fn)));
-  }
-
-  /** A CoProcessFunction; or, when both inputs are keyed, a KeyedCoProcessFunction with keyed state and timers. */
-  process<O, K = unknown>(fn: CoProcessFunction<A, B, O> | KeyedCoProcessFunction<K, A, B, O>): SingleOutputStreamOperator<O> {
-    if (!(fn instanceof KeyedCoProcessFunction)) return this.transform<O>("CoProcess", () => new CoProcessOperator(copyForSubtask(fn)));
-    const keys = this.keySelectors();
-    if (!keys) throw new Error("a KeyedCoProcessFunction needs keyed inputs: call keyBy(keyA, keyB) on the connected streams first");
-    return this.transform<O>("KeyedCoProcess", () => new KeyedCoProcessOperator(keys[0], keys[1], copyForSubtask(fn)), keys);
-  }
-
-  /** @internal Adds a two-input operator; with key selectors (one per input) it gets keyed state and timers. */
-  transform<O>(name: string, createOperator: () => StreamOperator, keySelectors?: [KeySelector<unknown, unknown>, KeySelector<unknown, unknown>]): SingleOutputStreamOperator<O> {
-    const node = this.env.graph.addNode({ name, kind: "operator", chaining: "always", createOperator, keySelectors });
-    this.first.connectInputs(node.id, 0);
-    this.second.connectInputs(node.id, 1);
-    return new SingleOutputStreamOperator<O>(this.env, node);
-  }
-
-  /** Both inputs' key selectors, when both inputs are keyed. */
-  private keySelectors(): [KeySelector<unknown, unknown>, KeySelector<unknown, unknown>] | undefined {
-    if (!(this.first instanceof KeyedStream) || !(this.second instanceof KeyedStream)) return undefined;
-    return [this.first.getKeySelector() as KeySelector<unknown, unknown>, this.second.getKeySelector() as KeySelector<unknown, unknown>];
-  }
-}
-
-/** Results of `collect()`, filled as the job runs. */
-export class CollectedStream<T> {
-  readonly values: T[] = [];
 }
