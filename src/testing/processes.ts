@@ -53,7 +53,7 @@ export function startWorkerProcess(natsUrl: string, slots: number, id: string): 
 }
 
 /** Runs `weir <args>` to completion and returns its exit code and output. */
-export function runWeir(args: string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runWeir(args: string[], timeoutMs = 50_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [WEIR_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

@@ -34,7 +34,7 @@ describe("failures on a cluster", () => {
 
   beforeAll(async () => {
     server = await startNatsServer();
-    jobManager = await startJobManagerProcess(server.url, ["--heartbeat-timeout", "1500", "--slot-timeout", "1500"]);
+    jobManager = await startJobManagerProcess(server.url, ["--heartbeat-timeout", "4000", "--slot-timeout", "1500"]);
   });
 
   afterAll(async () => {
