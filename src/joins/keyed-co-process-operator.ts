@@ -3,12 +3,12 @@
 // what the function emits (timer output carries the timer's timestamp in event time).
 
 import type { KeySelector } from "../api/functions.ts";
-import type { OutputTag } from "../api/output-tag.ts";
 import type { OnTimerContext } from "../api/process-functions.ts";
 import type { Collector, OperatorContext } from "../operators/operator.ts";
 import type { TimeDomain } from "../state/timer-service.ts";
 import type { KeyedCoProcessFunction } from "./keyed-co-process-function.ts";
 import { KeyedTwoInputOperator } from "./keyed-two-input-operator.ts";
+import { keyedProcessContext } from "../operators/keyed.ts";
 
 export class KeyedCoProcessOperator<K, I1, I2, O> extends KeyedTwoInputOperator {
   private context!: OnTimerContext<K>;
@@ -21,18 +21,8 @@ export class KeyedCoProcessOperator<K, I1, I2, O> extends KeyedTwoInputOperator 
 
   override async open(ctx: OperatorContext): Promise<void> {
     super.open(ctx);
-    const state = this.state;
-    const timers = this.timers;
-    const output = ctx.output;
-    const current = ctx.timestamp;
-    this.out = output;
-    this.context = {
-      getCurrentKey: () => state.currentKey as K,
-      output: <X>(tag: OutputTag<X>, value: X) => output.collectSide(tag.id, value),
-      timerService: () => timers.forUser,
-      timeDomain: () => this.domain,
-      timestamp: () => current.value,
-    };
+    this.out = ctx.output;
+    this.context = keyedProcessContext<K>(ctx, this.state, this.timers, () => this.domain);
     const runtime = this.keyedRuntimeContext();
     this.fn.setRuntimeContext(runtime);
     await this.fn.open(runtime);

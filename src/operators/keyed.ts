@@ -7,7 +7,7 @@ import type { OutputTag } from "../api/output-tag.ts";
 import type { KeyedProcessFunction, KeyedRuntimeContext, OnTimerContext } from "../api/process-functions.ts";
 import { ValueStateDescriptor, type KeyedStateBackend, type ValueState } from "../state/keyed-state-backend.ts";
 import { BaseOperator, runtimeContextOf, type OperatorContext } from "./operator.ts";
-import type { TimeDomain } from "../state/timer-service.ts";
+import type { KeyedTimerService, TimeDomain } from "../state/timer-service.ts";
 
 /** Base of operators on a keyed stream: sets the current key before each record. */
 export abstract class KeyedOperator extends BaseOperator {
@@ -41,6 +41,22 @@ export abstract class KeyedOperator extends BaseOperator {
 }
 
 
+/**
+ * The context a keyed process function sees: the current key, side outputs, timers, the record's
+ * timestamp and the domain of the timer firing (shared by the one- and two-input keyed operators).
+ */
+export function keyedProcessContext<K>(ctx: OperatorContext, state: KeyedStateBackend, timers: KeyedTimerService, domain: () => TimeDomain): OnTimerContext<K> {
+  const output = ctx.output;
+  const current = ctx.timestamp;
+  return {
+    getCurrentKey: () => state.currentKey as K,
+    output: <X>(tag: OutputTag<X>, value: X) => output.collectSide(tag.id, value),
+    timerService: () => timers.forUser,
+    timeDomain: domain,
+    timestamp: () => current.value,
+  };
+}
+
 export class KeyedProcessOperator<K, I, O> extends KeyedOperator {
   private context!: OnTimerContext<K>;
   private domain: "processing-time" | "event-time" = "processing-time";
@@ -51,16 +67,7 @@ export class KeyedProcessOperator<K, I, O> extends KeyedOperator {
     super.open(ctx);
     const timers = ctx.timers;
     if (!timers) throw new Error("keyed process operator opened without a timer service");
-    const state = this.state;
-    const output = ctx.output;
-    const current = ctx.timestamp;
-    this.context = {
-      getCurrentKey: () => state.currentKey as K,
-      output: <X>(tag: OutputTag<X>, value: X) => output.collectSide(tag.id, value),
-      timerService: () => timers.forUser,
-      timeDomain: () => this.domain,
-      timestamp: () => current.value,
-    };
+    this.context = keyedProcessContext<K>(ctx, this.state, timers, () => this.domain);
     const runtime = this.keyedRuntimeContext();
     this.fn.setRuntimeContext(runtime);
     await this.fn.open(runtime);
