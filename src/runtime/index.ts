@@ -8,3 +8,4 @@ export * from "./operator-chain.ts";
 export * from "./stream-task.ts";
 export * from "./watermark-valve.ts";
 export * from "./barrier-aligner.ts";
+export * from "./subtask-time.ts";

@@ -5,11 +5,11 @@
 
 import type { Bus } from "../bus/bus.ts";
 import type { Rejections } from "../messages/rejections.ts";
-import type { DataElement, Frame, JobGraphSpec, JobVertexSpec, StreamStatusValue, SubtaskId } from "../messages/schema.ts";
+import type { DataElement, Frame, JobGraphSpec, JobVertexSpec, SubtaskId } from "../messages/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
-import { CurrentTimestamp, type StreamOperator, type StreamStatusControl } from "../operators/operator.ts";
-import { StatusWatermarkValve, type ValveOutput } from "./watermark-valve.ts";
+import { CurrentTimestamp, type StreamOperator } from "../operators/operator.ts";
+import { SubtaskTime, type SubtaskTimeTargets } from "./subtask-time.ts";
 import type { InputStatus, SourceReader } from "../operators/source.ts";
 import type { StreamGraph } from "../graph/stream-graph.ts";
 import { KeyedStateBackend } from "../state/keyed-state-backend.ts";
@@ -61,15 +61,10 @@ export class StreamTask {
   private readonly creditSubscriptions: (() => void)[] = [];
   /** The event time of the record in flight, shared by the chain. */
   private readonly timestamp = new CurrentTimestamp();
-  /** Per input (0, 1): the valve combining its channels' watermarks and statuses. */
-  private readonly valves: StatusWatermarkValve[] = [];
-  private readonly valveSlot = new Map<InputChannel, { valve: StatusWatermarkValve; index: number }>();
+  /** Event time and stream status on the input side (created with the input gate; sources have no inputs). */
+  private time!: SubtaskTime;
   private latencyTimer: unknown;
   private latencyCursor = 0;
-  /** Marked idle by an operator (a source's or assigner's idleness). */
-  private markedIdle = false;
-  /** The status last announced downstream. */
-  private announcedStatus: StreamStatusValue = "active";
   private settle!: { resolve: () => void; reject: (error: Error) => void };
   private readonly done: Promise<void>;
   recordsIn = 0;
@@ -98,6 +93,21 @@ export class StreamTask {
     const { bus, task, jobGraph, streamGraph, clock, log } = this.options;
     this.chain = buildChain({ bus, task, vertex: this.vertex, jobGraph, streamGraph, onCredit: () => this.onCredit(), timestamp: this.timestamp });
     for (const output of this.chain.partitioned) this.subscribeCredits(output);
+    const inputs = jobGraph.edges.filter((e) => e.target === this.vertex.id);
+    if (inputs.length > 0) {
+      this.gate = new InputGate({
+        bus,
+        clock,
+        jobId: task.jobId,
+        attempt: task.attempt,
+        consumer: task.subtaskIndex,
+        edges: inputs.map((e) => ({ edgeId: e.id, inputIndex: e.inputIndex, producers: producersOf(e, jobGraph, task.subtaskIndex) })),
+        rejections: this.options.rejections,
+        onReadable: () => this.scheduleDrain(),
+        onChannelError: (error) => this.fail(error),
+      });
+    }
+    this.time = new SubtaskTime(this.gate?.channels ?? [], this.timeTargets());
     for (const nodeId of this.vertex.nodes) {
       const node = streamGraph.node(nodeId);
       const operator = this.chain.operators.get(nodeId);
@@ -124,44 +134,21 @@ export class StreamTask {
         keyedState,
         timers,
         timestamp: this.timestamp,
-        streamStatus: this.statusControl,
+        streamStatus: this.time.control,
         fail: (error) => this.fail(error),
       });
     }
-    const inputs = jobGraph.edges.filter((e) => e.target === this.vertex.id);
-    if (inputs.length > 0) {
-      this.gate = new InputGate({
-        bus,
-        clock,
-        jobId: task.jobId,
-        attempt: task.attempt,
-        consumer: task.subtaskIndex,
-        edges: inputs.map((e) => ({ edgeId: e.id, inputIndex: e.inputIndex, producers: producersOf(e, jobGraph, task.subtaskIndex) })),
-        rejections: this.options.rejections,
-        onReadable: () => this.scheduleDrain(),
-        onChannelError: (error) => this.fail(error),
-      });
-      for (const input of new Set(this.gate.channels.map((c) => c.inputIndex))) {
-        const channels = this.gate.channels.filter((c) => c.inputIndex === input);
-        const valve = new StatusWatermarkValve(channels.length);
-        this.valves[input] = valve;
-        channels.forEach((channel, index) => this.valveSlot.set(channel, { valve, index }));
-      }
-    }
   }
 
-  /** What operators use to mark this subtask idle or active (sources and assigners with idleness). */
-  private readonly statusControl: StreamStatusControl = {
-    markIdle: () => {
-      this.markedIdle = true;
-      this.announceStatus();
-    },
-    markActive: () => {
-      this.markedIdle = false;
-      this.announceStatus();
-    },
-    isIdle: () => this.announcedStatus === "idle",
-  };
+  private timeTargets(): SubtaskTimeTargets {
+    return {
+      watermark: (timestamp, input) => this.orderedOperators[0].onWatermark(timestamp, input),
+      inputStatus: (status, input) => this.orderedOperators[0].onInputStatus?.(status, input),
+      announce: (status) => {
+        for (const output of this.chain.partitioned) output.broadcastControl({ kind: "stream-status", status });
+      },
+    };
+  }
 
   /** Runs until every input has ended and all output has been delivered; rejects on failure or cancel. */
   run(): Promise<void> {
@@ -223,8 +210,7 @@ export class StreamTask {
     }
     if (this.stopped) return;
     // A bounded source has no more event time to wait for (Flink's MAX_WATERMARK).
-    this.markedIdle = false;
-    this.announceStatus();
+    this.time.control.markActive();
     output.emitWatermark(Infinity);
     await this.finish();
   }
@@ -275,13 +261,13 @@ export class StreamTask {
           break;
         }
         case "watermark":
-          this.applyValveOutput(input, this.slot(channel).valve.inputWatermark(this.slot(channel).index, element.timestamp));
+          this.time.onWatermark(channel, element.timestamp);
           break;
         case "stream-status":
-          this.applyValveOutput(input, this.slot(channel).valve.inputStatus(this.slot(channel).index, element.status));
+          this.time.onStatus(channel, element.status);
           break;
         case "end-of-partition":
-          this.applyValveOutput(input, this.slot(channel).valve.endOfInput(this.slot(channel).index));
+          this.time.onEndOfInput(channel);
           break;
         case "latency-marker":
           this.onLatencyMarker(element);
@@ -320,28 +306,6 @@ export class StreamTask {
       this.latencyTimer = clock.setTimeout(tick, interval);
     };
     this.latencyTimer = clock.setTimeout(tick, interval);
-  }
-
-  private slot(channel: InputChannel): { valve: StatusWatermarkValve; index: number } {
-    return this.valveSlot.get(channel)!;
-  }
-
-  /** Hands an input's new watermark to the head operator, and re-announces the subtask's status. */
-  private applyValveOutput(input: number, out: ValveOutput): void {
-    if (out.status !== undefined) {
-      this.orderedOperators[0].onInputStatus?.(out.status, input);
-      this.announceStatus();
-    }
-    if (out.watermark !== undefined) this.orderedOperators[0].onWatermark(out.watermark, input);
-  }
-
-  /** Idle when an operator says so, or when every input is idle; announced downstream on change. */
-  private announceStatus(): void {
-    const inputsIdle = this.valves.length > 0 && this.valves.every((v) => v === undefined || v.currentStatus === "idle");
-    const status: StreamStatusValue = this.markedIdle || inputsIdle ? "idle" : "active";
-    if (status === this.announcedStatus) return;
-    this.announcedStatus = status;
-    for (const output of this.chain.partitioned) output.broadcastControl({ kind: "stream-status", status });
   }
 
   // ------------------------------------------------------------------ outputs
