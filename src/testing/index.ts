@@ -15,3 +15,4 @@ export { buildJobGraph } from "../graph/job-graph.ts";
 export { createJobLoader } from "../cluster/job-loader.ts";
 export { MiniCluster } from "../cluster/mini-cluster.ts";
 export { silentLogger } from "../observability/logger.ts";
+export { operatorTestContext, type OperatorTestContext, type OperatorTestOptions, type EmittedElement } from "./operator-context.ts";

@@ -118,6 +118,25 @@ abstract class WindowedStreamBuilder<T, W extends Window> {
   }
 
   /** sum/min/max/minBy/maxBy over one numeric field, as a window reduce. */
+  /** Per window, the sum of a numeric field (by name, or index of an array record). */
+  sum(field: FieldRef): SingleOutputStreamOperator<T> {
+    return this.fieldAggregate("sum", field);
+  }
+  /** Keeps the first record's other fields and the minimum of `field`. */
+  min(field: FieldRef): SingleOutputStreamOperator<T> {
+    return this.fieldAggregate("min", field);
+  }
+  max(field: FieldRef): SingleOutputStreamOperator<T> {
+    return this.fieldAggregate("max", field);
+  }
+  /** The whole record with the minimum `field` (the first one on ties). */
+  minBy(field: FieldRef): SingleOutputStreamOperator<T> {
+    return this.fieldAggregate("minBy", field);
+  }
+  maxBy(field: FieldRef): SingleOutputStreamOperator<T> {
+    return this.fieldAggregate("maxBy", field);
+  }
+
   protected fieldAggregate(kind: AggregationKind, field: FieldRef): SingleOutputStreamOperator<T> {
     return this.build<T>(this.reduceFunctions(aggregationReducer<T>(kind, field), `${kind}(${String(field)})`));
   }
@@ -158,21 +177,6 @@ export class WindowedStream<T, K, W extends Window> extends WindowedStreamBuilde
     return this.build<O>(this.collectingFunctions("apply", () => keyedApply(copyForSubtask(fn), false)));
   }
 
-  sum(field: FieldRef): SingleOutputStreamOperator<T> {
-    return this.fieldAggregate("sum", field);
-  }
-  min(field: FieldRef): SingleOutputStreamOperator<T> {
-    return this.fieldAggregate("min", field);
-  }
-  max(field: FieldRef): SingleOutputStreamOperator<T> {
-    return this.fieldAggregate("max", field);
-  }
-  minBy(field: FieldRef): SingleOutputStreamOperator<T> {
-    return this.fieldAggregate("minBy", field);
-  }
-  maxBy(field: FieldRef): SingleOutputStreamOperator<T> {
-    return this.fieldAggregate("maxBy", field);
-  }
 }
 
 /**
@@ -203,21 +207,6 @@ export class AllWindowedStream<T, W extends Window> extends WindowedStreamBuilde
     return this.build<O>(this.collectingFunctions("apply", () => allApply(copyForSubtask(fn), false)));
   }
 
-  sum(field: FieldRef): SingleOutputStreamOperator<T> {
-    return this.fieldAggregate("sum", field);
-  }
-  min(field: FieldRef): SingleOutputStreamOperator<T> {
-    return this.fieldAggregate("min", field);
-  }
-  max(field: FieldRef): SingleOutputStreamOperator<T> {
-    return this.fieldAggregate("max", field);
-  }
-  minBy(field: FieldRef): SingleOutputStreamOperator<T> {
-    return this.fieldAggregate("minBy", field);
-  }
-  maxBy(field: FieldRef): SingleOutputStreamOperator<T> {
-    return this.fieldAggregate("maxBy", field);
-  }
 }
 
 /** A windowed stream over global windows, as count windows configure it. */

@@ -2,12 +2,10 @@
 // on input 0 or 1, in a fixed order, with everything it emits recorded in order. No cluster, no
 // timing: the same trace always gives the same output.
 
-import { InProcessBus } from "../../src/bus/in-process-bus.ts";
-import { silentLogger } from "../../src/observability/logger.ts";
-import { CurrentTimestamp, type OperatorContext, type StreamOperator } from "../../src/operators/operator.ts";
-import { SimulatedClock } from "../../src/runtime/clock.ts";
-import { KeyedStateBackend } from "../../src/state/keyed-state-backend.ts";
-import { KeyedTimerService } from "../../src/state/timer-service.ts";
+import type { StreamOperator } from "../../src/operators/operator.ts";
+import type { KeyedStateBackend } from "../../src/state/keyed-state-backend.ts";
+import type { KeyedTimerService } from "../../src/state/timer-service.ts";
+import { operatorTestContext, type EmittedElement } from "../../src/testing/operator-context.ts";
 
 export type Step =
   | { kind: "record"; input: 0 | 1; value: unknown; timestamp: number | undefined }
@@ -15,10 +13,7 @@ export type Step =
   | { kind: "status"; input: 0 | 1; status: "idle" | "active" };
 
 /** What the operator emitted: records (main or side, with their timestamp) and watermarks, in order. */
-export type Emitted =
-  | { kind: "record"; value: unknown; timestamp: number | undefined }
-  | { kind: "side"; tag: string; value: unknown; timestamp: number | undefined }
-  | { kind: "watermark"; timestamp: number };
+export type Emitted = EmittedElement;
 
 export const left = (value: unknown, timestamp: number | undefined): Step => ({ kind: "record", input: 0, value, timestamp });
 export const right = (value: unknown, timestamp: number | undefined): Step => ({ kind: "record", input: 1, value, timestamp });
@@ -35,34 +30,7 @@ export interface Harness {
 
 /** Opens `operator` with keyed state, timers on a simulated clock, and an output that records. */
 export async function harness(operator: StreamOperator): Promise<Harness> {
-  const emitted: Emitted[] = [];
-  const timestamp = new CurrentTimestamp();
-  const state = new KeyedStateBackend();
-  const clock = new SimulatedClock(0);
-  const timers = new KeyedTimerService(clock, () => state.currentKey, (ts, key, domain) => operator.onTimer?.(ts, key, domain));
-  const ctx: OperatorContext = {
-    jobId: "job",
-    taskName: "task",
-    subtaskIndex: 0,
-    parallelism: 1,
-    maxParallelism: 128,
-    attempt: 0,
-    output: {
-      collect: (value) => emitted.push({ kind: "record", value, timestamp: timestamp.value }),
-      collectSide: (tag, value) => emitted.push({ kind: "side", tag, value, timestamp: timestamp.value }),
-      emitWatermark: (ts) => emitted.push({ kind: "watermark", timestamp: ts }),
-    },
-    timestamp,
-    streamStatus: { markIdle: () => undefined, markActive: () => undefined, isIdle: () => false },
-    fail: (error) => {
-      throw error;
-    },
-    clock,
-    log: silentLogger(),
-    bus: new InProcessBus(),
-    keyedState: state,
-    timers,
-  };
+  const { ctx, emitted, timestamp, state, timers } = operatorTestContext(operator);
   await operator.open(ctx);
   return {
     emitted,

@@ -5,17 +5,17 @@ import type { KeyedBroadcastProcessFunction } from "../../src/api/broadcast-proc
 import type { Bus } from "../../src/bus/bus.ts";
 import type { Logger } from "../../src/observability/logger.ts";
 import { KeyedBroadcastProcessOperator } from "../../src/operators/broadcast-operators.ts";
-import { CurrentTimestamp, type OperatorContext } from "../../src/operators/operator.ts";
-import { SimulatedClock } from "../../src/runtime/clock.ts";
-import { KeyedStateBackend, KeyedTimerService, type MapStateDescriptor } from "../../src/state/index.ts";
+import { CurrentTimestamp } from "../../src/operators/operator.ts";
+import type { MapStateDescriptor } from "../../src/state/index.ts";
+import { operatorTestContext, type EmittedElement } from "../../src/testing/operator-context.ts";
 
 export type Step = { kind: "record"; input: 0 | 1; value: unknown } | { kind: "watermark"; input: 0 | 1; timestamp: number };
 
-export type Emitted = { kind: "record"; value: unknown; timestamp: number | undefined } | { kind: "watermark"; timestamp: number };
+export type Emitted = EmittedElement;
 
 export class KeyedBroadcastOperatorForTest {
-  private readonly emitted: Emitted[] = [];
-  private readonly timestamp = new CurrentTimestamp();
+  readonly emitted: Emitted[] = [];
+  readonly timestamp = new CurrentTimestamp();
 
   private constructor(private readonly operator: KeyedBroadcastProcessOperator<string, unknown, unknown, unknown>) {}
 
@@ -27,33 +27,7 @@ export class KeyedBroadcastOperatorForTest {
   ): Promise<KeyedBroadcastOperatorForTest> {
     const operator = new KeyedBroadcastProcessOperator(keyOf, fn as KeyedBroadcastProcessFunction<string, unknown, unknown, unknown>, descriptors);
     const harness = new KeyedBroadcastOperatorForTest(operator);
-    const clock = new SimulatedClock(0);
-    const state = new KeyedStateBackend({ clock });
-    const timers = new KeyedTimerService(clock, () => state.currentKey, (ts, key, domain) => operator.onTimer(ts, key, domain));
-    const { emitted, timestamp } = harness;
-    const ctx: OperatorContext = {
-      jobId: "job",
-      taskName: "task",
-      subtaskIndex: 0,
-      parallelism: 1,
-      maxParallelism: 128,
-      attempt: 0,
-      output: {
-        collect: (value) => emitted.push({ kind: "record", value, timestamp: timestamp.value }),
-        collectSide: () => undefined,
-        emitWatermark: (ts) => emitted.push({ kind: "watermark", timestamp: ts }),
-      },
-      timestamp,
-      streamStatus: { markIdle: () => undefined, markActive: () => undefined, isIdle: () => false },
-      fail: (error) => {
-        throw error;
-      },
-      clock,
-      log: deps.log,
-      bus: deps.bus,
-      keyedState: state,
-      timers,
-    };
+    const { ctx } = operatorTestContext(operator, { emitted: harness.emitted, timestamp: harness.timestamp, recordSideOutputs: false, bus: deps.bus, log: deps.log });
     await operator.open(ctx);
     return harness;
   }

@@ -2,13 +2,10 @@
 // processing time on a simulated clock, with everything it emits recorded in order. No cluster,
 // no real time: the same trace always gives the same output, processing-time windows included.
 
-import { InProcessBus } from "../../src/bus/in-process-bus.ts";
-import { MetricRegistry } from "../../src/observability/metrics.ts";
-import { silentLogger } from "../../src/observability/logger.ts";
-import { CurrentTimestamp, type OperatorContext } from "../../src/operators/operator.ts";
-import { SimulatedClock } from "../../src/runtime/clock.ts";
-import { KeyedStateBackend } from "../../src/state/keyed-state-backend.ts";
-import { KeyedTimerService } from "../../src/state/timer-service.ts";
+import type { MetricRegistry } from "../../src/observability/metrics.ts";
+import type { KeyedStateBackend } from "../../src/state/keyed-state-backend.ts";
+import type { KeyedTimerService } from "../../src/state/timer-service.ts";
+import { operatorTestContext, type EmittedElement } from "../../src/testing/operator-context.ts";
 import type { WindowOperator } from "../../src/windowing/index.ts";
 
 export type Step =
@@ -17,10 +14,7 @@ export type Step =
   | { kind: "time"; now: number };
 
 /** What the operator emitted, in order: records (main or side, with their timestamps) and watermarks. */
-export type Emitted =
-  | { kind: "record"; value: unknown; timestamp: number | undefined }
-  | { kind: "side"; tag: string; value: unknown; timestamp: number | undefined }
-  | { kind: "watermark"; timestamp: number };
+export type Emitted = EmittedElement;
 
 export const record = (value: unknown, timestamp?: number): Step => ({ kind: "record", value, timestamp });
 export const watermark = (timestamp: number): Step => ({ kind: "watermark", timestamp });
@@ -40,36 +34,7 @@ export interface WindowHarness {
 
 /** Opens `operator` with keyed state, timers on a simulated clock starting at `start`, and an output that records. */
 export async function windowHarness(operator: WindowOperator, start = 0): Promise<WindowHarness> {
-  const emitted: Emitted[] = [];
-  const timestamp = new CurrentTimestamp();
-  const state = new KeyedStateBackend();
-  const clock = new SimulatedClock(start);
-  const metrics = new MetricRegistry();
-  const timers = new KeyedTimerService(clock, () => state.currentKey, (ts, key, domain) => operator.onTimer(ts, key, domain));
-  const ctx: OperatorContext = {
-    jobId: "job",
-    taskName: "window",
-    subtaskIndex: 0,
-    parallelism: 1,
-    maxParallelism: 128,
-    attempt: 0,
-    output: {
-      collect: (value) => emitted.push({ kind: "record", value, timestamp: timestamp.value }),
-      collectSide: (tag, value) => emitted.push({ kind: "side", tag, value, timestamp: timestamp.value }),
-      emitWatermark: (ts) => emitted.push({ kind: "watermark", timestamp: ts }),
-    },
-    timestamp,
-    streamStatus: { markIdle: () => undefined, markActive: () => undefined, isIdle: () => false },
-    fail: (error) => {
-      throw error;
-    },
-    clock,
-    log: silentLogger(),
-    metrics,
-    bus: new InProcessBus(),
-    keyedState: state,
-    timers,
-  };
+  const { ctx, emitted, timestamp, clock, state, timers, metrics } = operatorTestContext(operator, { start, taskName: "window" });
   await operator.open(ctx);
   const run = (steps: readonly Step[]): Emitted[] => {
     const from = emitted.length;
