@@ -1,6 +1,7 @@
 // What every actor is given instead of reaching for globals: the bus, the clock, a logger,
 // the metric registry. Tests and replays pass a simulated clock and a recording bus.
 
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { Bus, BusSubscription } from "../bus/bus.ts";
 import { decode, type Unversioned } from "../messages/codec.ts";
 import { encode } from "../messages/codec.ts";
@@ -15,6 +16,8 @@ export interface ActorDeps {
   clock: Clock;
   log: Logger;
   metrics: MetricRegistry;
+  /** The NATS connection behind the bus, when there is one: JetStream (checkpoint object stores) needs it. */
+  nats?: NatsConnection;
 }
 
 /** Publishes one message; the codec stamps the version. */

@@ -1,22 +1,32 @@
-// The job master actor: one per job. Gets slots from the resource manager, deploys every
-// subtask, follows their states and ends the job. A failed task fails the job (restart
-// strategies come with checkpointing). Receives task-state, cancel-job and worker-lost;
-// sends request-slots, deploy-task, cancel-task, release-slots and job-status.
+// The job master actor: one per job. Opens the job's checkpoint storage (and the savepoint it
+// starts from), gets slots from the resource manager, deploys every subtask (each with its share
+// of the latest checkpoint, if any), runs a CheckpointCoordinator while the job runs, and on a
+// failure cancels, waits, and redeploys from the latest completed checkpoint as the restart
+// strategy allows. Receives task-state, cancel-job and worker-lost; sends request-slots,
+// deploy-task, cancel-task, release-slots and job-status.
 //
-//   scheduling ─slots─▶ deploying ─all running─▶ running ─all finished─▶ finished
-//        │                  │ task failed / worker lost │
-//        └──────────────────┴──────────▶ failing ──all ended──▶ failed
+//   initializing ─▶ scheduling ─slots─▶ deploying ─all running─▶ running ─all finished─▶ finished
+//                      ▲                    │ task failed / worker lost │
+//                      │                    └──────────▶ failing ◀──────┘
+//                      └──after delay── restarting ◀─restart allowed─┘ └─not allowed─▶ failed
 //   deploying/running ─cancel─▶ canceling ─all ended─▶ canceled; scheduling ─cancel─▶ canceled
 
-import { assign, fromCallback, fromPromise, setup } from "xstate";
+import { assign, fromCallback, fromPromise, sendTo, setup } from "xstate";
 import { NoRespondersError } from "../bus/bus.ts";
 import { subjects } from "../bus/subjects.ts";
 import { decode, encode } from "../messages/codec.ts";
 import type { JobStatus, SlotGrant, SubmitJob, SubtaskId, TaskState } from "../messages/schema.ts";
 import { requiredSlots } from "../graph/job-graph.ts";
 import { planDeployments } from "../coordinator/execution-plan.ts";
-import { allInState, allTerminal, anyInState, applyTaskReport, createTracker, failTasksOn, nonTerminal, type TaskTracker } from "../coordinator/task-tracker.ts";
+import { decideRestart, type RestartDecision, type RestartStrategyConfig } from "../coordinator/restart-strategy.ts";
+import { allInState, allTerminal, anyInState, applyTaskReport, createTracker, failTasksOn, nonTerminal, trackerKey, type TaskTracker } from "../coordinator/task-tracker.ts";
+import type { CheckpointMetadata } from "../checkpoint/checkpoint-metadata.ts";
+import { openCheckpointStorage, loadMetadata, type CheckpointStorage } from "../checkpoint/checkpoint-storage.ts";
+import { DEFAULT_CHECKPOINT_STORAGE } from "../checkpoint/storage-spec.ts";
+import { inlineRestoreBytes, planRestore, type RestorePlan } from "../checkpoint/restore-plan.ts";
+import { MAX_INLINE_STATE_BYTES } from "../checkpoint/storage-spec.ts";
 import { listen, send, type ActorDeps } from "./actor-deps.ts";
+import { checkpointCoordinatorMachine, type CoordinatorReport } from "./checkpoint-coordinator.ts";
 
 export interface JobMasterInput {
   deps: ActorDeps;
@@ -31,12 +41,29 @@ interface JobMasterContext {
   slotRequestTimeoutMs: number;
   tracker: TaskTracker;
   error?: string;
+  /** Executions so far minus one: the attempt number of the subtasks deployed next. */
+  attempt: number;
+  failureTimes: number[];
+  restart?: RestartDecision;
+  storage?: CheckpointStorage;
+  /** What the next deployment restores: the latest completed checkpoint, else the savepoint the job started from. */
+  restoreFrom?: CheckpointMetadata;
+  nextCheckpointId: number;
+  kept: number[];
+  savepointsInFlight: number;
 }
 
 export type JobMasterEvent =
   | { type: "TASK_STATE"; task: SubtaskId; state: TaskState; error?: string }
   | { type: "CANCEL" }
-  | { type: "WORKER_LOST"; workerId: string; reason: "heartbeat-timeout" | "unregistered" };
+  | { type: "WORKER_LOST"; workerId: string; reason: "heartbeat-timeout" | "unregistered" }
+  | { type: "RESTORE_FAILED"; reason: string }
+  | CoordinatorReport;
+
+/** Flink's default: with checkpointing, restart (practically) forever after 1 s; without, never. */
+export function defaultRestartStrategy(checkpointing: boolean): RestartStrategyConfig {
+  return checkpointing ? { kind: "fixed-delay", attempts: Number.MAX_SAFE_INTEGER, delayMs: 1000 } : { kind: "none" };
+}
 
 const inbox = fromCallback<JobMasterEvent, { deps: ActorDeps; jobId: string }>(({ input: { deps, jobId }, sendBack }) => {
   const endpoint = `job-master ${jobId}`;
@@ -48,6 +75,18 @@ const inbox = fromCallback<JobMasterEvent, { deps: ActorDeps; jobId: string }>((
     }),
   ];
   return () => subs.forEach((s) => s.unsubscribe());
+});
+
+/** Opens checkpoint storage and loads (and checks against the job) the savepoint the job starts from. */
+const prepare = fromPromise<{ storage: CheckpointStorage; restoreFrom?: CheckpointMetadata }, { deps: ActorDeps; submission: SubmitJob }>(async ({ input }) => {
+  const { deps, submission } = input;
+  const storage = await openCheckpointStorage(submission.jobGraph.config.checkpointing?.storage ?? DEFAULT_CHECKPOINT_STORAGE, { nats: deps.nats });
+  const settings = submission.restoreFrom;
+  if (!settings) return { storage };
+  const restoreFrom = await loadMetadata(settings.location, { nats: deps.nats });
+  planRestore(restoreFrom, submission.jobGraph, { allowNonRestoredState: settings.allowNonRestoredState });
+  deps.log.info({ location: settings.location, checkpointId: restoreFrom.checkpointId, kind: restoreFrom.kind }, "restoring from a snapshot");
+  return { storage, restoreFrom };
 });
 
 /** Asks the resource manager for slots, retrying while there are too few, until the timeout. */
@@ -71,24 +110,44 @@ const requestSlots = fromPromise<SlotGrant[], { deps: ActorDeps; jobId: string; 
   throw new Error(`could not get ${count} slots within ${timeoutMs} ms: ${lastError}`);
 });
 
+const onTaskEvents = {
+  TASK_STATE: { actions: [{ type: "applyReport", params: { expectCancel: false } }, "forwardFinished"] },
+  WORKER_LOST: { actions: "applyWorkerLost" },
+  CANCEL: "canceling",
+} as const;
+
 export const jobMasterMachine = setup({
   types: { input: {} as JobMasterInput, context: {} as JobMasterContext, events: {} as JobMasterEvent },
-  actors: { inbox, requestSlots },
+  actors: { inbox, prepare, requestSlots, coordinator: checkpointCoordinatorMachine },
+  delays: { restartDelay: ({ context }) => (context.restart?.restart ? context.restart.delayMs : 0) },
   actions: {
     publishStatus: ({ context }, status: JobStatus) => {
       const { deps, submission, error } = context;
-      deps.log.info({ status, error }, `job ${status}`);
+      deps.log.info({ status, error, attempt: context.attempt }, `job ${status}`);
       send(deps, subjects.jobStatus(submission.jobId), { type: "job-status", jobId: submission.jobId, status, error, timestamp: deps.clock.now() });
     },
-    deployAll: ({ context }) => {
+    deployAll: ({ context, self }) => {
       const { deps, submission } = context;
+      let plan: RestorePlan | undefined;
+      try {
+        plan = context.restoreFrom ? planRestore(context.restoreFrom, submission.jobGraph, { allowNonRestoredState: submission.restoreFrom?.allowNonRestoredState ?? false }) : undefined;
+      } catch (error) {
+        self.send({ type: "RESTORE_FAILED", reason: (error as Error).message });
+        return;
+      }
       for (const { deployment } of Object.values(context.tracker)) {
+        const restore = plan?.get(trackerKey(deployment.task));
+        if (restore && inlineRestoreBytes(restore) > MAX_INLINE_STATE_BYTES) {
+          self.send({ type: "RESTORE_FAILED", reason: `the state to restore into ${deployment.task.vertexId}[${deployment.task.subtaskIndex}] is too large to travel inline: configure setCheckpointStorage('file:///…') or 'object-store://…'` });
+          return;
+        }
         send(deps, subjects.workerControl(deployment.workerId), {
           type: "deploy-task",
           task: deployment.task,
           slotIndex: deployment.slotIndex,
           artifact: submission.artifact,
           jobGraph: submission.jobGraph,
+          restore,
         });
       }
     },
@@ -105,10 +164,12 @@ export const jobMasterMachine = setup({
       if (outcome !== "updated") context.deps.log.debug({ task: event.task, state: event.state, outcome }, "task report not applied");
       const name = `task ${event.task.vertexId}[${event.task.subtaskIndex}]`;
       let error = context.error;
-      if (!error && event.state === "failed") error = `${name} failed: ${event.error ?? "unknown error"}`;
+      if (!error && event.state === "failed" && outcome === "updated") error = `${name} failed: ${event.error ?? "unknown error"}`;
       if (!error && event.state === "canceled" && outcome === "updated" && !params.expectCancel) error = `${name} was canceled by its worker (was the worker stopped?)`;
       return { tracker, error };
     }),
+    /** A finished subtask takes no part in later checkpoints. */
+    forwardFinished: sendTo("coordinator", ({ event }) => ({ type: "TASK_FINISHED" as const, task: event.type === "TASK_STATE" ? event.task : ({} as SubtaskId) }), {}),
     applyWorkerLost: assign(({ context, event }) => {
       if (event.type !== "WORKER_LOST") return {};
       // The worker may only be cut off from the resource manager: tell its subtasks to stop.
@@ -119,13 +180,50 @@ export const jobMasterMachine = setup({
       const hit = nonTerminal(context.tracker).some((d) => d.workerId === event.workerId);
       return { tracker: failTasksOn(context.tracker, event.workerId), error: context.error ?? (hit ? `worker ${event.workerId} ${why}` : undefined) };
     }),
+    /** Decides, once per failure, whether the restart strategy allows another execution. */
+    decideRestart: assign(({ context }) => {
+      const now = context.deps.clock.now();
+      const { config } = context.submission.jobGraph;
+      const strategy = config.restartStrategy ?? defaultRestartStrategy(config.checkpointing !== undefined);
+      const failureTimes = [...context.failureTimes, now];
+      const restart = decideRestart(strategy, { failures: failureTimes }, now);
+      if (!restart.restart) context.deps.log.warn({ reason: restart.reason }, "not restarting the job");
+      return { failureTimes, restart, error: restart.restart ? context.error : `${context.error ?? "the job failed"} (not restarted: ${restart.reason})` };
+    }),
+    nextAttempt: assign(({ context }) => {
+      context.deps.log.warn({ cause: context.error, attempt: context.attempt + 1, checkpointId: context.restoreFrom?.checkpointId }, "restarting the job");
+      return { attempt: context.attempt + 1, tracker: {}, error: undefined, restart: undefined };
+    }),
+    onCoordinatorReport: assign(({ context, event }) => {
+      switch (event.type) {
+        case "CHECKPOINT_TRIGGERED":
+          return { nextCheckpointId: Math.max(context.nextCheckpointId, event.checkpointId + 1) };
+        case "CHECKPOINT_COMPLETED":
+          // Failover restores checkpoints only; a savepoint is the user's.
+          return event.kind === "checkpoint" ? { restoreFrom: event.metadata, kept: event.kept } : {};
+        case "SAVEPOINTS_IN_FLIGHT":
+          return { savepointsInFlight: event.count };
+        case "CHECKPOINT_FAILURES_EXCEEDED":
+          return { error: context.error ?? event.reason };
+        default:
+          return {};
+      }
+    }),
+    disposeCheckpoints: ({ context }, params: { keep: boolean }) => {
+      const { storage } = context;
+      if (!storage) return;
+      const jobId = context.submission.jobId;
+      const work = params.keep ? Promise.resolve() : Promise.all(context.kept.map((id) => storage.discard(jobId, id)));
+      void work.then(() => storage.close()).catch((error: Error) => context.deps.log.warn({ err: error }, "cleaning up checkpoints failed"));
+    },
   },
   guards: {
     // A task canceled without the job master asking (its worker stopped) fails the job as well.
-    anyFailed: ({ context }) => anyInState(context.tracker, "failed") || anyInState(context.tracker, "canceled"),
+    anyFailed: ({ context }) => anyInState(context.tracker, "failed") || anyInState(context.tracker, "canceled") || context.error !== undefined,
     allRunning: ({ context }) => allInState(context.tracker, ["running", "finished"]),
-    allFinished: ({ context }) => allInState(context.tracker, ["finished"]),
+    allFinished: ({ context }) => allInState(context.tracker, ["finished"]) && context.savepointsInFlight === 0,
     allEnded: ({ context }) => allTerminal(context.tracker),
+    mayRestart: ({ context }) => context.restart?.restart === true,
   },
 }).createMachine({
   id: "job-master",
@@ -134,10 +232,24 @@ export const jobMasterMachine = setup({
     submission: input.submission,
     slotRequestTimeoutMs: input.slotRequestTimeoutMs ?? 30_000,
     tracker: {},
+    attempt: 0,
+    failureTimes: [],
+    nextCheckpointId: 1,
+    kept: [],
+    savepointsInFlight: 0,
   }),
   invoke: { src: "inbox", input: ({ context }) => ({ deps: context.deps, jobId: context.submission.jobId }) },
-  initial: "scheduling",
+  initial: "initializing",
   states: {
+    initializing: {
+      invoke: {
+        src: "prepare",
+        input: ({ context }) => ({ deps: context.deps, submission: context.submission }),
+        onDone: { target: "scheduling", actions: assign({ storage: ({ event }) => event.output.storage, restoreFrom: ({ event }) => event.output.restoreFrom }) },
+        onError: { target: "failed", actions: assign({ error: ({ event }) => (event.error as Error).message }) },
+      },
+      on: { CANCEL: "canceled" },
+    },
     scheduling: {
       entry: { type: "publishStatus", params: "scheduling" },
       invoke: {
@@ -151,7 +263,7 @@ export const jobMasterMachine = setup({
         onDone: {
           target: "deploying",
           actions: assign({
-            tracker: ({ context, event }) => createTracker(planDeployments(context.submission.jobId, context.submission.jobGraph, event.output)),
+            tracker: ({ context, event }) => createTracker(planDeployments(context.submission.jobId, context.submission.jobGraph, event.output, context.attempt)),
           }),
         },
         onError: { target: "failed", actions: assign({ error: ({ event }) => (event.error as Error).message }) },
@@ -165,29 +277,65 @@ export const jobMasterMachine = setup({
         { guard: "allFinished", target: "finished" },
         { guard: "allRunning", target: "running" },
       ],
-      on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: false } } }, WORKER_LOST: { actions: "applyWorkerLost" }, CANCEL: "canceling" },
+      on: { ...onTaskEvents, TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: false } } }, RESTORE_FAILED: { target: "failing", actions: assign({ error: ({ event }) => event.reason, restart: { restart: false, reason: "the restore cannot succeed" } }) } },
     },
     running: {
       entry: { type: "publishStatus", params: "running" },
+      invoke: {
+        id: "coordinator",
+        src: "coordinator",
+        input: ({ context }) => ({
+          deps: { ...context.deps, log: context.deps.log.child({ actor: "checkpoint-coordinator" }) },
+          jobId: context.submission.jobId,
+          jobGraph: context.submission.jobGraph,
+          config: context.submission.jobGraph.config.checkpointing,
+          storage: context.storage!,
+          epoch: context.attempt + 1,
+          tasks: Object.values(context.tracker).map((e) => ({ task: e.deployment.task, finished: e.state === "finished" })),
+          firstCheckpointId: context.nextCheckpointId,
+          kept: context.kept,
+        }),
+      },
       always: [
         { guard: "anyFailed", target: "failing" },
         { guard: "allFinished", target: "finished" },
       ],
-      on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: false } } }, WORKER_LOST: { actions: "applyWorkerLost" }, CANCEL: "canceling" },
+      on: {
+        ...onTaskEvents,
+        CHECKPOINT_TRIGGERED: { actions: "onCoordinatorReport" },
+        CHECKPOINT_COMPLETED: { actions: "onCoordinatorReport" },
+        SAVEPOINTS_IN_FLIGHT: { actions: "onCoordinatorReport" },
+        CHECKPOINT_FAILURES_EXCEEDED: { actions: "onCoordinatorReport" },
+      },
     },
     failing: {
-      entry: [{ type: "publishStatus", params: "failing" }, "cancelLiveTasks"],
-      always: { guard: "allEnded", target: "failed" },
-      on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } }, WORKER_LOST: { actions: "applyWorkerLost" } },
+      entry: [{ type: "publishStatus", params: "failing" }, "cancelLiveTasks", "decideRestart"],
+      always: [
+        { guard: ({ context }) => allTerminal(context.tracker) && context.restart?.restart === true, target: "restarting" },
+        { guard: "allEnded", target: "failed" },
+      ],
+      on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } }, WORKER_LOST: { actions: "applyWorkerLost" }, CANCEL: "canceling" },
+    },
+    restarting: {
+      entry: [{ type: "publishStatus", params: "restarting" }, "releaseSlots"],
+      after: { restartDelay: { target: "scheduling", actions: "nextAttempt" } },
+      on: { CANCEL: "canceled" },
     },
     canceling: {
       entry: [{ type: "publishStatus", params: "canceling" }, "cancelLiveTasks"],
       always: { guard: "allEnded", target: "canceled" },
       on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } }, WORKER_LOST: { actions: "applyWorkerLost" } },
     },
-    finished: { type: "final", entry: ["releaseSlots", { type: "publishStatus", params: "finished" }] },
-    failed: { type: "final", entry: ["releaseSlots", { type: "publishStatus", params: "failed" }] },
-    canceled: { type: "final", entry: ["releaseSlots", { type: "publishStatus", params: "canceled" }] },
+    finished: { type: "final", entry: ["releaseSlots", { type: "disposeCheckpoints", params: { keep: false } }, { type: "publishStatus", params: "finished" }] },
+    failed: { type: "final", entry: ["releaseSlots", { type: "disposeCheckpoints", params: { keep: true } }, { type: "publishStatus", params: "failed" }] },
+    canceled: {
+      type: "final",
+      entry: [
+        "releaseSlots",
+        { type: "disposeCheckpoints", params: ({ context }) => ({ keep: context.submission.jobGraph.config.checkpointing?.retainOnCancel ?? false }) },
+        { type: "publishStatus", params: "canceled" },
+      ],
+    },
   },
   output: ({ context }) => ({ jobId: context.submission.jobId, error: context.error }),
 });

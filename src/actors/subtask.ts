@@ -11,6 +11,7 @@ import { Rejections } from "../messages/rejections.ts";
 import type { StreamGraph } from "../graph/stream-graph.ts";
 import { StreamTask, TaskCanceledError } from "../runtime/stream-task.ts";
 import { send, taskKey, type ActorDeps } from "./actor-deps.ts";
+import { openCheckpointIo, type CheckpointIo } from "../runtime/checkpoint-io.ts";
 
 /** Resolves a job's code into its stream graph, checking it matches the submitted job graph. */
 export type JobLoader = (deploy: DeployTask) => Promise<StreamGraph>;
@@ -24,6 +25,7 @@ export interface SubtaskInput {
 
 interface SubtaskContext extends SubtaskInput {
   streamGraph?: StreamGraph;
+  checkpointIo?: CheckpointIo;
   task?: StreamTask;
   error?: string;
 }
@@ -37,7 +39,12 @@ export const subtaskMachine = setup({
     events: {} as SubtaskEvent,
   },
   actors: {
-    loadJob: fromPromise<StreamGraph, SubtaskInput>(({ input }) => input.loadJob(input.deploy)),
+    loadJob: fromPromise<{ streamGraph: StreamGraph; checkpointIo?: CheckpointIo }, SubtaskInput>(async ({ input }) => {
+      const streamGraph = await input.loadJob(input.deploy);
+      const { config } = input.deploy.jobGraph;
+      const checkpointIo = await openCheckpointIo(config.checkpointing, input.deps.nats);
+      return { streamGraph, checkpointIo };
+    }),
     initializeTask: fromPromise<void, StreamTask>(({ input }) => input.initialize()),
     runTask: fromPromise<void, StreamTask>(({ input }) => input.run()),
     cancelTask: fromPromise<void, StreamTask | undefined>(async ({ input }) => input?.cancel()),
@@ -57,6 +64,8 @@ export const subtaskMachine = setup({
           task: context.deploy.task,
           jobGraph: context.deploy.jobGraph,
           streamGraph: context.streamGraph!,
+          restore: context.deploy.restore,
+          checkpointIo: context.checkpointIo,
         }),
     }),
     recordError: assign({ error: (_, params: { error: unknown }) => describe(params.error) }),
@@ -71,7 +80,7 @@ export const subtaskMachine = setup({
       invoke: {
         src: "loadJob",
         input: ({ context }) => context,
-        onDone: { target: "initializing", actions: assign({ streamGraph: ({ event }) => event.output }) },
+        onDone: { target: "initializing", actions: assign({ streamGraph: ({ event }) => event.output.streamGraph, checkpointIo: ({ event }) => event.output.checkpointIo }) },
         onError: { target: "failed", actions: { type: "recordError", params: ({ event }) => ({ error: event.error }) } },
       },
       on: { CANCEL: "canceled" },

@@ -36,6 +36,12 @@ export const subjects = {
   cancelJob: (jobId: string) => `weir.job.${token(jobId, "job id")}.cancel`,
   /** Subtasks → job master: task state changes. */
   taskState: (jobId: string) => `weir.job.${token(jobId, "job id")}.tasks`,
+  /** Job master → subtasks: checkpoint triggers (sources) and completion/abort notices (all). */
+  checkpointControl: (jobId: string) => `weir.job.${token(jobId, "job id")}.checkpoint.control`,
+  /** Subtasks → job master: checkpoint acknowledgements and declines. */
+  checkpointAcks: (jobId: string) => `weir.job.${token(jobId, "job id")}.checkpoint.acks`,
+  /** Client → job master: savepoint requests (request/reply). */
+  savepoint: (jobId: string) => `weir.job.${token(jobId, "job id")}.savepoint`,
   /** Collect sinks → client. */
   collect: (jobId: string) => `weir.job.${token(jobId, "job id")}.collect`,
   /** Frames on one channel: (edge, producer → consumer), within one attempt of the job. */

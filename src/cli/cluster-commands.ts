@@ -26,7 +26,7 @@ export async function jobManagerCommand(options: { nats: string; heartbeatTimeou
   const log = createRootLogger({ name: "weir-jobmanager", level: options.logLevel });
   const metrics = new MetricRegistry();
   const bus = await NatsBus.connect({ servers: options.nats, name: "weir-jobmanager", log, metrics });
-  const jobManager = startJobManager({ bus, clock: systemClock, log, metrics }, { heartbeatTimeoutMs: options.heartbeatTimeout, slotRequestTimeoutMs: options.slotTimeout });
+  const jobManager = startJobManager({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { heartbeatTimeoutMs: options.heartbeatTimeout, slotRequestTimeoutMs: options.slotTimeout });
   await bus.flush();
   log.info({ nats: options.nats }, "job manager ready");
   onShutdown(async () => {
@@ -40,7 +40,7 @@ export async function workerCommand(options: { nats: string; slots: number; id?:
   const log = createRootLogger({ name: "weir-worker", level: options.logLevel });
   const metrics = new MetricRegistry();
   const bus = await NatsBus.connect({ servers: options.nats, name: `weir-worker-${options.id ?? process.pid}`, log, metrics });
-  const worker = startWorker({ bus, clock: systemClock, log, metrics }, { slots: options.slots, workerId: options.id, loadJob: createJobLoader() });
+  const worker = startWorker({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { slots: options.slots, workerId: options.id, loadJob: createJobLoader() });
   log.info({ workerId: worker.workerId, slots: options.slots }, "worker started");
   onShutdown(async () => {
     await worker.stop();

@@ -50,6 +50,7 @@ export function buildJobGraph(graph: StreamGraph, config: JobConfig): JobGraphSp
     const chainedInto = inputs.length === 1 && isChainable(inputs[0], graph, config) ? vertexOfNode.get(inputs[0].source) : undefined;
     if (chainedInto) {
       chainedInto.nodes.push(node.id);
+      chainedInto.operatorUids.push(operatorUid(node));
       chainedInto.name = `${chainedInto.name} -> ${node.name}`;
       if (node.bufferTimeoutMs !== undefined) chainedInto.bufferTimeoutMs = Math.min(chainedInto.bufferTimeoutMs, node.bufferTimeoutMs);
       vertexOfNode.set(node.id, chainedInto);
@@ -61,12 +62,14 @@ export function buildJobGraph(graph: StreamGraph, config: JobConfig): JobGraphSp
       parallelism,
       maxParallelism,
       nodes: [node.id],
+      operatorUids: [operatorUid(node)],
       isSource: node.kind === "source",
       bufferTimeoutMs: node.bufferTimeoutMs ?? config.bufferTimeoutMs,
     };
     vertices.push(vertex);
     vertexOfNode.set(node.id, vertex);
   }
+  checkUniqueUids(vertices);
   const edges: JobEdgeSpec[] = [];
   for (const edge of graph.edges) {
     const source = vertexOfNode.get(edge.source)!;
@@ -92,6 +95,22 @@ export function buildJobGraph(graph: StreamGraph, config: JobConfig): JobGraphSp
   const shape = { vertices, edges, nodes: [...graph.nodes.values()].map((n) => [n.id, n.name, n.kind, n.uid ?? null]) };
   const digest = createHash("sha256").update(JSON.stringify(shape)).digest("hex").slice(0, 16);
   return { jobName: config.jobName, vertices, edges, digest, config };
+}
+
+/**
+ * The uid that matches an operator's state in a checkpoint or savepoint: the one set with uid(),
+ * else one derived from its position in the graph (stable while the job's code keeps its shape).
+ */
+export function operatorUid(node: StreamNode): string {
+  return node.uid ?? `auto-${node.id}`;
+}
+
+function checkUniqueUids(vertices: readonly JobVertexSpec[]): void {
+  const seen = new Set<string>();
+  for (const uid of vertices.flatMap((v) => v.operatorUids)) {
+    if (seen.has(uid)) throw new Error(`uid ${JSON.stringify(uid)} is used by more than one operator: every uid() must be unique in a job`);
+    seen.add(uid);
+  }
 }
 
 /** The highest parallelism of any vertex: with slot sharing, the number of slots the job needs. */

@@ -1,6 +1,9 @@
 // Every message that crosses the bus, as discriminated unions on `type`, each with a version `v`.
 // Receives nothing and sends nothing: the codec (codec.ts) turns these into bytes and back.
-// Later protocols (checkpoints, splits) add members here under the same scheme.
+// Later protocols (splits) add members here under the same scheme.
+
+import type { StateHandle, SubtaskStateMetadata, OperatorMetadata } from "../checkpoint/checkpoint-metadata.ts";
+import type { RestartStrategyConfig } from "../coordinator/restart-strategy.ts";
 
 /** Wire version of every message defined here. A message with another `v` is rejected. */
 export const PROTOCOL_VERSION = 1;
@@ -15,7 +18,8 @@ export type DataElement =
   | { kind: "records"; records: unknown[]; timestamps?: (number | null)[] }
   | { kind: "watermark"; timestamp: number }
   | { kind: "stream-status"; status: StreamStatusValue }
-  | { kind: "barrier"; checkpointId: number; timestamp: number; mode: "exactly-once" | "at-least-once" }
+  /** A checkpoint barrier; a savepoint's names the directory its state goes to. */
+  | { kind: "barrier"; checkpointId: number; timestamp: number; mode: CheckpointingMode; savepointDir?: string }
   | { kind: "latency-marker"; markedTime: number; sourceVertex: string; sourceSubtask: number }
   | { kind: "end-of-partition" };
 
@@ -43,6 +47,27 @@ export type JobArtifact =
   | { kind: "module"; path: string; args: string[]; cwd: string; parallelism?: number }
   | { kind: "in-process"; key: string };
 
+export type CheckpointingMode = "exactly-once" | "at-least-once";
+
+/** Checkpointing as a job configures it (enableCheckpointing and the checkpoint config). */
+export interface CheckpointingConfig {
+  intervalMs: number;
+  mode: CheckpointingMode;
+  timeoutMs: number;
+  minPauseMs: number;
+  maxConcurrent: number;
+  /** Consecutive failed checkpoints tolerated; one more fails the job. */
+  tolerableFailures: number;
+  /** Completed checkpoints kept (Flink's state.checkpoints.num-retained). */
+  retained: number;
+  /** Keep the retained checkpoints when the job is canceled (else they are deleted). */
+  retainOnCancel: boolean;
+  /** "jobmanager", "file:///dir" or "object-store://bucket" (see src/checkpoint/storage-spec.ts). */
+  storage: string;
+}
+
+export type StateBackendKind = "heap" | "lmdb";
+
 export interface JobConfig {
   jobName: string;
   parallelism: number;
@@ -50,6 +75,21 @@ export interface JobConfig {
   bufferTimeoutMs: number;
   /** Sources emit latency markers this often (ms); 0 or absent: off. */
   latencyTrackingIntervalMs?: number;
+  /** Absent: checkpointing is off. */
+  checkpointing?: CheckpointingConfig;
+  /** Absent: fixed-delay with effectively unlimited attempts when checkpointing is on, none otherwise (Flink's default). */
+  restartStrategy?: RestartStrategyConfig;
+  /** Keyed state backend (default heap); lmdb keeps state on disk under `stateDir`. */
+  stateBackend?: StateBackendKind;
+  stateDir?: string;
+}
+
+/** Where a new run's state comes from: a savepoint or retained checkpoint. */
+export interface RestoreSettings {
+  /** A savepoint directory, its _metadata file, or a checkpoint location. */
+  location: string;
+  /** Skip state that belongs to no operator of the new job instead of failing. */
+  allowNonRestoredState: boolean;
 }
 
 export interface SubmitJob {
@@ -59,6 +99,7 @@ export interface SubmitJob {
   artifact: JobArtifact;
   /** The job graph as built by the client; workers rebuild it from the artifact and compare digests. */
   jobGraph: JobGraphSpec;
+  restoreFrom?: RestoreSettings;
 }
 
 export interface SubmitJobReply {
@@ -78,6 +119,7 @@ export type JobStatus =
   | "canceling"
   | "canceled"
   | "failing"
+  | "restarting"
   | "failed";
 
 /** Published by a job master whenever its job changes state; clients wait on it. */
@@ -177,6 +219,15 @@ export interface SubtaskId {
   attempt: number;
 }
 
+/** What a deployed subtask restores: the old subtasks' handles that hold state of its operators. */
+export interface TaskRestore {
+  checkpointId: number;
+  /** The subtask had finished when the checkpoint was taken: it ends at once (Flink's FINISHED_ON_RESTORE). */
+  finished: boolean;
+  operators: OperatorMetadata[];
+  subtasks: SubtaskStateMetadata[];
+}
+
 export interface DeployTask {
   type: "deploy-task";
   v: number;
@@ -184,6 +235,7 @@ export interface DeployTask {
   slotIndex: number;
   artifact: JobArtifact;
   jobGraph: JobGraphSpec;
+  restore?: TaskRestore;
 }
 
 export interface CancelTask {
@@ -223,6 +275,80 @@ export interface CollectBatch {
   last: boolean;
 }
 
+// ---------------------------------------------------------------- checkpoints
+
+/** Job master → source subtasks: inject barrier `checkpointId` now. */
+export interface TriggerCheckpoint {
+  type: "trigger-checkpoint";
+  v: number;
+  jobId: string;
+  checkpointId: number;
+  timestamp: number;
+  mode: CheckpointingMode;
+  savepointDir?: string;
+  /** Stop-with-savepoint: after the barrier, sources end (drain: with a final +∞ watermark) or wait to be stopped. */
+  stop?: "drain" | "terminate";
+}
+
+export interface CheckpointStats {
+  /** The synchronous part: capturing the state while input waits. */
+  syncMs: number;
+  /** Writing it while processing goes on. */
+  asyncMs: number;
+  /** From the first to the last barrier of the checkpoint at this subtask's inputs. */
+  alignmentMs: number;
+  bytes: number;
+}
+
+/** Subtask → job master: its snapshot of checkpoint `checkpointId` is stored. */
+export interface CheckpointAck {
+  type: "checkpoint-ack";
+  v: number;
+  jobId: string;
+  checkpointId: number;
+  task: SubtaskId;
+  /** Absent when none of its operators has state. */
+  handle?: StateHandle;
+  operatorUids: string[];
+  stats: CheckpointStats;
+}
+
+/** Subtask → job master: it could not take its part of checkpoint `checkpointId`. */
+export interface CheckpointDecline {
+  type: "checkpoint-decline";
+  v: number;
+  jobId: string;
+  checkpointId: number;
+  task: SubtaskId;
+  reason: string;
+}
+
+/** Job master → subtasks: checkpoint `checkpointId` completed or was aborted. */
+export interface CheckpointNotify {
+  type: "checkpoint-notify";
+  v: number;
+  jobId: string;
+  checkpointId: number;
+  outcome: "complete" | "aborted";
+}
+
+/** Client → job master (request/reply): take a savepoint into `dir`, optionally stopping the job. */
+export interface TriggerSavepoint {
+  type: "trigger-savepoint";
+  v: number;
+  jobId: string;
+  dir: string;
+  stop?: "drain" | "terminate";
+}
+
+export interface SavepointReply {
+  type: "savepoint-reply";
+  v: number;
+  jobId: string;
+  location?: string;
+  error?: string;
+}
+
 export type ControlMessage =
   | SubmitJob
   | SubmitJobReply
@@ -239,7 +365,13 @@ export type ControlMessage =
   | DeployTask
   | CancelTask
   | TaskStateChanged
-  | CollectBatch;
+  | CollectBatch
+  | TriggerCheckpoint
+  | CheckpointAck
+  | CheckpointDecline
+  | CheckpointNotify
+  | TriggerSavepoint
+  | SavepointReply;
 
 export type Message = ControlMessage | Frame | CreditGrant;
 export type MessageType = Message["type"];
@@ -276,6 +408,8 @@ export interface JobVertexSpec {
   maxParallelism: number;
   /** Stream node ids chained into this vertex, head first. */
   nodes: number[];
+  /** The operators' uids, in the order of `nodes`: state is matched to operators by uid. */
+  operatorUids: string[];
   isSource: boolean;
   bufferTimeoutMs: number;
 }

@@ -12,7 +12,7 @@ const jobGraph = object({
   jobName: "string",
   digest: "string",
   vertices: arrayOf(
-    object({ id: "string", name: "string", parallelism: "int", maxParallelism: "int", nodes: arrayOf("int"), isSource: "boolean", bufferTimeoutMs: "number" }),
+    object({ id: "string", name: "string", parallelism: "int", maxParallelism: "int", nodes: arrayOf("int"), operatorUids: arrayOf("string"), isSource: "boolean", bufferTimeoutMs: "number" }),
   ),
   edges: arrayOf(
     object({
@@ -26,26 +26,62 @@ const jobGraph = object({
       inputIndex: "int",
     }),
   ),
-  config: object({ jobName: "string", parallelism: "int", maxParallelism: "int", bufferTimeoutMs: "number", latencyTrackingIntervalMs: optional("number") }),
+  config: object({
+    jobName: "string",
+    parallelism: "int",
+    maxParallelism: "int",
+    bufferTimeoutMs: "number",
+    latencyTrackingIntervalMs: optional("number"),
+    checkpointing: optional(
+      object({
+        intervalMs: "number",
+        mode: oneOf("exactly-once", "at-least-once"),
+        timeoutMs: "number",
+        minPauseMs: "number",
+        maxConcurrent: "int",
+        tolerableFailures: "int",
+        retained: "int",
+        retainOnCancel: "boolean",
+        storage: "string",
+      }),
+    ),
+    restartStrategy: optional(object({ kind: oneOf("none", "fixed-delay", "failure-rate", "exponential-delay") })),
+    stateBackend: optional(oneOf("heap", "lmdb")),
+    stateDir: optional("string"),
+  }),
 });
+
+const checkpointMode = oneOf("exactly-once", "at-least-once");
+const stateHandle = variants("kind", {
+  inline: object({ bytes: "unknown", digest: "string" }),
+  blob: object({ uri: "string", bytes: "int", digest: "string" }),
+});
+const subtaskState = object({ vertexId: "string", subtaskIndex: "int", operatorUids: arrayOf("string"), handle: optional(stateHandle), finished: optional("boolean") });
+const taskRestore = object({
+  checkpointId: "int",
+  finished: "boolean",
+  operators: arrayOf(object({ uid: "string", name: "string", parallelism: "int", maxParallelism: "int" })),
+  subtasks: arrayOf(subtaskState),
+});
+const stopMode = optional(oneOf("drain", "terminate"));
 
 const element = variants("kind", {
   records: object({ records: "array", timestamps: optional("array") }),
   watermark: object({ timestamp: "number" }),
   "stream-status": object({ status: oneOf("idle", "active") }),
-  barrier: object({ checkpointId: "int", timestamp: "number", mode: oneOf("exactly-once", "at-least-once") }),
+  barrier: object({ checkpointId: "int", timestamp: "number", mode: oneOf("exactly-once", "at-least-once"), savepointDir: optional("string") }),
   "latency-marker": object({ markedTime: "number", sourceVertex: "string", sourceSubtask: "int" }),
   "end-of-partition": object({}),
 });
 
 const taskState = oneOf("created", "deploying", "initializing", "running", "finished", "canceling", "canceled", "failed");
-const jobStatus = oneOf("created", "scheduling", "deploying", "running", "finished", "canceling", "canceled", "failing", "failed");
+const jobStatus = oneOf("created", "scheduling", "deploying", "running", "finished", "canceling", "canceled", "failing", "restarting", "failed");
 
 /** Fields beyond `type` and `v`, per message type. */
 export const MESSAGE_SHAPES: Record<MessageType, Shape> = {
   frame: object({ seq: "int", producer: "int", elements: arrayOf(element) }),
   credit: object({ consumer: "int", credits: "int" }),
-  "submit-job": object({ jobId: "string", artifact, jobGraph }),
+  "submit-job": object({ jobId: "string", artifact, jobGraph, restoreFrom: optional(object({ location: "string", allowNonRestoredState: "boolean" })) }),
   "submit-job-reply": object({ jobId: "string", accepted: "boolean", error: optional("string") }),
   "job-status": object({ jobId: "string", status: jobStatus, error: optional("string"), timestamp: "number" }),
   "cancel-job": object({ jobId: "string" }),
@@ -57,8 +93,21 @@ export const MESSAGE_SHAPES: Record<MessageType, Shape> = {
   "release-slots": object({ jobId: "string" }),
   "worker-lost": object({ workerId: "string", jobIds: arrayOf("string"), reason: oneOf("heartbeat-timeout", "unregistered") }),
   "unregister-worker": object({ workerId: "string" }),
-  "deploy-task": object({ task: subtaskId, slotIndex: "int", artifact, jobGraph }),
+  "deploy-task": object({ task: subtaskId, slotIndex: "int", artifact, jobGraph, restore: optional(taskRestore) }),
   "cancel-task": object({ task: subtaskId }),
   "task-state": object({ task: subtaskId, workerId: "string", state: taskState, error: optional("string") }),
   collect: object({ jobId: "string", sinkId: "string", subtaskIndex: "int", seq: "int", records: "array", last: "boolean" }),
+  "trigger-checkpoint": object({ jobId: "string", checkpointId: "int", timestamp: "number", mode: checkpointMode, savepointDir: optional("string"), stop: stopMode }),
+  "checkpoint-ack": object({
+    jobId: "string",
+    checkpointId: "int",
+    task: subtaskId,
+    handle: optional(stateHandle),
+    operatorUids: arrayOf("string"),
+    stats: object({ syncMs: "number", asyncMs: "number", alignmentMs: "number", bytes: "int" }),
+  }),
+  "checkpoint-decline": object({ jobId: "string", checkpointId: "int", task: subtaskId, reason: "string" }),
+  "checkpoint-notify": object({ jobId: "string", checkpointId: "int", outcome: oneOf("complete", "aborted") }),
+  "trigger-savepoint": object({ jobId: "string", dir: "string", stop: stopMode }),
+  "savepoint-reply": object({ jobId: "string", location: optional("string"), error: optional("string") }),
 };

@@ -16,7 +16,7 @@ import type { KeySelector } from "../api/functions.ts";
 import type { StreamStatusValue } from "../messages/schema.ts";
 import type { HeapBroadcastState } from "../state/broadcast-state.ts";
 import type { KeyedStateBackend } from "../state/keyed-state-backend.ts";
-import { HeapOperatorStateStore } from "../state/operator-state.ts";
+import type { HeapOperatorStateStore } from "../state/operator-state.ts";
 import type { MapStateDescriptor } from "../state/state-descriptors.ts";
 import type { KeyedTimerService, TimeDomain } from "../state/timer-service.ts";
 import { CombinedWatermark } from "./combined-watermark.ts";
@@ -24,14 +24,19 @@ import { BaseOperator, runtimeContextOf, type OperatorContext } from "./operator
 
 /** Two inputs, the minimum watermark of both, and the broadcast states declared with `broadcast(...)`. */
 abstract class BroadcastOperator extends BaseOperator {
-  /** Holds the broadcast states; checkpointing snapshots it as this operator's operator state. */
-  readonly operatorState = new HeapOperatorStateStore();
+  /** Holds the broadcast states: the operator state store of its context, which checkpoints snapshot. */
+  private operatorState!: HeapOperatorStateStore;
   private readonly watermark = new CombinedWatermark();
   private readonly declared: ReadonlySet<string>;
 
   constructor(descriptors: readonly MapStateDescriptor<unknown, unknown>[]) {
     super();
     this.declared = new Set(descriptors.map((d) => d.name));
+  }
+
+  override open(ctx: OperatorContext): void | Promise<void> {
+    super.open(ctx);
+    this.operatorState = ctx.operatorState;
   }
 
   protected broadcastState<K, V>(descriptor: MapStateDescriptor<K, V>): HeapBroadcastState<K, V> {
@@ -72,7 +77,7 @@ export class BroadcastProcessOperator<IN1, IN2, OUT> extends BroadcastOperator {
   private readOnlyContext!: BroadcastReadOnlyContext;
   private context!: BroadcastContext;
 
-  constructor(private readonly fn: BroadcastProcessFunction<IN1, IN2, OUT>, descriptors: readonly MapStateDescriptor<unknown, unknown>[]) {
+  constructor(readonly userFunction: BroadcastProcessFunction<IN1, IN2, OUT>, descriptors: readonly MapStateDescriptor<unknown, unknown>[]) {
     super(descriptors);
   }
 
@@ -82,17 +87,17 @@ export class BroadcastProcessOperator<IN1, IN2, OUT> extends BroadcastOperator {
     this.readOnlyContext = { ...base, getBroadcastState: (d) => this.broadcastState(d).readOnly };
     this.context = { ...base, getBroadcastState: (d) => this.broadcastState(d) };
     const runtime = runtimeContextOf(ctx);
-    this.fn.setRuntimeContext(runtime);
-    await this.fn.open(runtime);
+    this.userFunction.setRuntimeContext(runtime);
+    await this.userFunction.open(runtime);
   }
 
   process(record: unknown, input: number): void {
-    if (input === 0) this.fn.processElement(record as IN1, this.readOnlyContext, this.output);
-    else this.fn.processBroadcastElement(record as IN2, this.context, this.output);
+    if (input === 0) this.userFunction.processElement(record as IN1, this.readOnlyContext, this.output);
+    else this.userFunction.processBroadcastElement(record as IN2, this.context, this.output);
   }
 
   override close(): void | Promise<void> {
-    return this.fn.close();
+    return this.userFunction.close();
   }
 }
 
@@ -105,7 +110,7 @@ export class KeyedBroadcastProcessOperator<K, IN1, IN2, OUT> extends BroadcastOp
 
   constructor(
     private readonly keySelector: KeySelector<unknown, unknown>,
-    private readonly fn: KeyedBroadcastProcessFunction<K, IN1, IN2, OUT>,
+    readonly userFunction: KeyedBroadcastProcessFunction<K, IN1, IN2, OUT>,
     descriptors: readonly MapStateDescriptor<unknown, unknown>[],
   ) {
     super(descriptors);
@@ -131,16 +136,16 @@ export class KeyedBroadcastProcessOperator<K, IN1, IN2, OUT> extends BroadcastOp
       applyToKeyedState: (descriptor, fn) => state.applyToAllKeys(descriptor, (key, keyedState) => fn(key as K, keyedState)),
     };
     const runtime = runtimeContextOf(ctx);
-    this.fn.setRuntimeContext(runtime);
-    await this.fn.open(runtime);
+    this.userFunction.setRuntimeContext(runtime);
+    await this.userFunction.open(runtime);
   }
 
   process(record: unknown, input: number): void {
     if (input === 0) {
       this.state.setCurrentKey(this.keySelector(record));
-      this.fn.processElement(record as IN1, this.readOnlyContext, this.output);
+      this.userFunction.processElement(record as IN1, this.readOnlyContext, this.output);
     } else {
-      this.fn.processBroadcastElement(record as IN2, this.context, this.output);
+      this.userFunction.processBroadcastElement(record as IN2, this.context, this.output);
     }
   }
 
@@ -149,7 +154,7 @@ export class KeyedBroadcastProcessOperator<K, IN1, IN2, OUT> extends BroadcastOp
     this.domain = domain;
     // Output of an event-time timer carries the timer's time; of a processing-time timer, none.
     this.ctx.timestamp.value = domain === "event-time" ? timestamp : undefined;
-    this.fn.onTimer(timestamp, this.readOnlyContext, this.output);
+    this.userFunction.onTimer(timestamp, this.readOnlyContext, this.output);
   }
 
   /** Due event-time timers fire before the watermark moves on. */
@@ -159,6 +164,6 @@ export class KeyedBroadcastProcessOperator<K, IN1, IN2, OUT> extends BroadcastOp
   }
 
   override close(): void | Promise<void> {
-    return this.fn.close();
+    return this.userFunction.close();
   }
 }

@@ -8,7 +8,7 @@ import type { Collector, OperatorContext } from "./operator.ts";
 
 export class KeyedMapOperator<I, O> extends KeyedOperator {
   private fn!: (value: I) => O;
-  constructor(keySelector: KeySelector<unknown, unknown>, private readonly userFunction: MapFunction<I, O>) {
+  constructor(keySelector: KeySelector<unknown, unknown>, readonly userFunction: MapFunction<I, O>) {
     super(keySelector);
   }
   override async open(ctx: OperatorContext): Promise<void> {
@@ -26,7 +26,7 @@ export class KeyedMapOperator<I, O> extends KeyedOperator {
 
 export class KeyedFlatMapOperator<I, O> extends KeyedOperator {
   private fn!: (value: I, out: Collector<O>) => void;
-  constructor(keySelector: KeySelector<unknown, unknown>, private readonly userFunction: FlatMapFunction<I, O>) {
+  constructor(keySelector: KeySelector<unknown, unknown>, readonly userFunction: FlatMapFunction<I, O>) {
     super(keySelector);
   }
   override async open(ctx: OperatorContext): Promise<void> {
@@ -44,7 +44,7 @@ export class KeyedFlatMapOperator<I, O> extends KeyedOperator {
 
 export class KeyedFilterOperator<I> extends KeyedOperator {
   private fn!: (value: I) => boolean;
-  constructor(keySelector: KeySelector<unknown, unknown>, private readonly userFunction: FilterFunction<I>) {
+  constructor(keySelector: KeySelector<unknown, unknown>, readonly userFunction: FilterFunction<I>) {
     super(keySelector);
   }
   override async open(ctx: OperatorContext): Promise<void> {

@@ -60,7 +60,7 @@ export function keyedProcessContext<K>(ctx: OperatorContext, state: KeyedStateBa
 export class KeyedProcessOperator<K, I, O> extends KeyedOperator {
   private context!: OnTimerContext<K>;
   private domain: "processing-time" | "event-time" = "processing-time";
-  constructor(keySelector: KeySelector<unknown, unknown>, private readonly fn: KeyedProcessFunction<K, I, O>) {
+  constructor(keySelector: KeySelector<unknown, unknown>, readonly userFunction: KeyedProcessFunction<K, I, O>) {
     super(keySelector);
   }
   override async open(ctx: OperatorContext): Promise<void> {
@@ -69,21 +69,21 @@ export class KeyedProcessOperator<K, I, O> extends KeyedOperator {
     if (!timers) throw new Error("keyed process operator opened without a timer service");
     this.context = keyedProcessContext<K>(ctx, this.state, timers, () => this.domain);
     const runtime = this.keyedRuntimeContext();
-    this.fn.setRuntimeContext(runtime);
-    await this.fn.open(runtime);
+    this.userFunction.setRuntimeContext(runtime);
+    await this.userFunction.open(runtime);
   }
   protected processKeyed(record: unknown): void {
-    this.fn.processElement(record as I, this.context, this.output);
+    this.userFunction.processElement(record as I, this.context, this.output);
   }
   override onTimer(timestamp: number, key: unknown, domain: TimeDomain): void {
     this.state.setCurrentKey(key);
     this.domain = domain;
     // Output of an event-time timer carries the timer's time; of a processing-time timer, none.
     this.ctx.timestamp.value = domain === "event-time" ? timestamp : undefined;
-    this.fn.onTimer(timestamp, this.context, this.output);
+    this.userFunction.onTimer(timestamp, this.context, this.output);
   }
   override close(): void | Promise<void> {
-    return this.fn.close();
+    return this.userFunction.close();
   }
 }
 
@@ -93,7 +93,7 @@ const ACCUMULATOR = new ValueStateDescriptor<unknown>("rolling-aggregate");
 export class KeyedReduceOperator<T> extends KeyedOperator {
   private accumulator!: ValueState<unknown>;
   private reduce!: (a: T, b: T) => T;
-  constructor(keySelector: KeySelector<unknown, unknown>, private readonly userFunction: ReduceFunction<T>) {
+  constructor(keySelector: KeySelector<unknown, unknown>, readonly userFunction: ReduceFunction<T>) {
     super(keySelector);
   }
   override async open(ctx: OperatorContext): Promise<void> {

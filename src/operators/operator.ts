@@ -11,6 +11,8 @@ import type { KeyedStateStore } from "../state/keyed-state.ts";
 import type { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, ValueStateDescriptor } from "../state/state-descriptors.ts";
 import type { KeyedRuntimeContext } from "../api/process-functions.ts";
 import type { KeyedTimerService, TimeDomain } from "../state/timer-service.ts";
+import type { HeapOperatorStateStore } from "../state/operator-state.ts";
+import type { FunctionSnapshotContext } from "../state/checkpointed-function.ts";
 
 export interface Collector<T> {
   collect(record: T): void;
@@ -100,6 +102,8 @@ export interface OperatorContext extends RuntimeContext {
   readonly keyedState?: KeyedStateBackend;
   /** Present on keyed operators. */
   readonly timers?: KeyedTimerService;
+  /** This operator's operator state (list, union list and broadcast state), restored or fresh. */
+  readonly operatorState: HeapOperatorStateStore;
 }
 
 /**
@@ -117,6 +121,13 @@ export interface StreamOperator {
   /** All input has ended: emit what is still held. */
   finish(): void | Promise<void>;
   close(): void | Promise<void>;
+  /** The user function it wraps, if any: checkpointing calls its CheckpointedFunction and CheckpointListener hooks. */
+  readonly userFunction?: unknown;
+  /** At a barrier, before the state stores are captured: bring operator state up to date (synchronous). */
+  snapshotState?(ctx: FunctionSnapshotContext): void;
+  /** Checkpoint `checkpointId` completed everywhere (Flink's CheckpointListener). */
+  notifyCheckpointComplete?(checkpointId: number): void;
+  notifyCheckpointAborted?(checkpointId: number): void;
 }
 
 export abstract class BaseOperator implements StreamOperator {

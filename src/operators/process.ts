@@ -38,25 +38,25 @@ function processContext(ctx: OperatorContext, watermark: () => number): ProcessC
 export class ProcessOperator<I, O> extends BaseOperator {
   private context!: ProcessContext;
   private watermark = -Infinity;
-  constructor(private readonly fn: ProcessFunction<I, O>) {
+  constructor(readonly userFunction: ProcessFunction<I, O>) {
     super();
   }
   override async open(ctx: OperatorContext): Promise<void> {
     super.open(ctx);
     this.context = processContext(ctx, () => this.watermark);
     const runtime = runtimeContextOf(ctx);
-    this.fn.setRuntimeContext(runtime);
-    await this.fn.open(runtime);
+    this.userFunction.setRuntimeContext(runtime);
+    await this.userFunction.open(runtime);
   }
   process(record: unknown): void {
-    this.fn.processElement(record as I, this.context, this.output);
+    this.userFunction.processElement(record as I, this.context, this.output);
   }
   override onWatermark(timestamp: number): void {
     this.watermark = timestamp;
     this.output.emitWatermark(timestamp);
   }
   override close(): void | Promise<void> {
-    return this.fn.close();
+    return this.userFunction.close();
   }
 }
 
@@ -78,55 +78,55 @@ abstract class TwoInputOperator extends BaseOperator {
 }
 
 export class CoMapOperator<I1, I2, O> extends TwoInputOperator {
-  constructor(private readonly fn: CoMapFunction<I1, I2, O>) {
+  constructor(readonly userFunction: CoMapFunction<I1, I2, O>) {
     super();
   }
   override async open(ctx: OperatorContext): Promise<void> {
     super.open(ctx);
-    await openFunction(this.fn, runtimeContextOf(ctx));
+    await openFunction(this.userFunction, runtimeContextOf(ctx));
   }
   process(record: unknown, input: number): void {
-    this.output.collect(input === 0 ? this.fn.map1(record as I1) : this.fn.map2(record as I2));
+    this.output.collect(input === 0 ? this.userFunction.map1(record as I1) : this.userFunction.map2(record as I2));
   }
   override close(): Promise<void> {
-    return closeFunction(this.fn);
+    return closeFunction(this.userFunction);
   }
 }
 
 export class CoFlatMapOperator<I1, I2, O> extends TwoInputOperator {
-  constructor(private readonly fn: CoFlatMapFunction<I1, I2, O>) {
+  constructor(readonly userFunction: CoFlatMapFunction<I1, I2, O>) {
     super();
   }
   override async open(ctx: OperatorContext): Promise<void> {
     super.open(ctx);
-    await openFunction(this.fn, runtimeContextOf(ctx));
+    await openFunction(this.userFunction, runtimeContextOf(ctx));
   }
   process(record: unknown, input: number): void {
-    if (input === 0) this.fn.flatMap1(record as I1, this.output as Collector<O>);
-    else this.fn.flatMap2(record as I2, this.output as Collector<O>);
+    if (input === 0) this.userFunction.flatMap1(record as I1, this.output as Collector<O>);
+    else this.userFunction.flatMap2(record as I2, this.output as Collector<O>);
   }
   override close(): Promise<void> {
-    return closeFunction(this.fn);
+    return closeFunction(this.userFunction);
   }
 }
 
 export class CoProcessOperator<I1, I2, O> extends TwoInputOperator {
   private context!: ProcessContext;
-  constructor(private readonly fn: CoProcessFunction<I1, I2, O>) {
+  constructor(readonly userFunction: CoProcessFunction<I1, I2, O>) {
     super();
   }
   override async open(ctx: OperatorContext): Promise<void> {
     super.open(ctx);
     this.context = processContext(ctx, () => this.emitted);
     const runtime = runtimeContextOf(ctx);
-    this.fn.setRuntimeContext(runtime);
-    await this.fn.open(runtime);
+    this.userFunction.setRuntimeContext(runtime);
+    await this.userFunction.open(runtime);
   }
   process(record: unknown, input: number): void {
-    if (input === 0) this.fn.processElement1(record as I1, this.context, this.output);
-    else this.fn.processElement2(record as I2, this.context, this.output);
+    if (input === 0) this.userFunction.processElement1(record as I1, this.context, this.output);
+    else this.userFunction.processElement2(record as I2, this.context, this.output);
   }
   override close(): void | Promise<void> {
-    return this.fn.close();
+    return this.userFunction.close();
   }
 }

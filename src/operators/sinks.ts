@@ -11,7 +11,7 @@ import { BaseOperator, runtimeContextOf, type OperatorContext } from "./operator
 
 export class SinkOperator<T> extends BaseOperator {
   private fn!: (value: T) => void;
-  constructor(private readonly userFunction: SinkFunction<T>) {
+  constructor(readonly userFunction: SinkFunction<T>) {
     super();
   }
   override async open(ctx: OperatorContext): Promise<void> {

@@ -1,5 +1,6 @@
 // Sources as pull-based readers (the shape FLIP-27 sources will take): the source task calls
-// pollNext in a tight loop, so records never wait on a promise one by one.
+// pollNext in a tight loop, so records never wait on a promise one by one. A reader's position is
+// a list of splits (plain data): checkpoints store it, and a restore hands each new reader its share.
 
 import type { Clock } from "../runtime/clock.ts";
 import type { Collector } from "./operator.ts";
@@ -11,6 +12,8 @@ export interface SourceReaderContext {
   subtaskIndex: number;
   parallelism: number;
   clock: Clock;
+  /** The splits to resume from (a checkpoint's, redistributed among the new readers); absent on a fresh start. */
+  restoredSplits?: unknown[];
 }
 
 export interface SourceReader<T> {
@@ -19,6 +22,11 @@ export interface SourceReader<T> {
   pollNext(output: Collector<T>): InputStatus;
   /** After "nothing": resolves when pollNext may have more. */
   available?(): Promise<void>;
+  /**
+   * The reader's position as plain data, one element per split it still has, taken at a barrier
+   * (between two pollNext calls). Without it, a restored job replays this source from its start.
+   */
+  snapshotState?(checkpointId: number): unknown[];
   close?(): void | Promise<void>;
 }
 
@@ -32,14 +40,17 @@ export interface Source<T> {
 export function collectionSource<T>(values: readonly T[]): Source<T> {
   return {
     parallel: false,
-    createReader: () => {
-      let next = 0;
+    createReader: ({ restoredSplits }) => {
+      // One split, the next index; restored with none when the reader had finished.
+      const split = restoredSplits === undefined ? { next: 0 } : (restoredSplits[0] as { next: number } | undefined);
+      let next = split?.next ?? values.length;
       return {
         pollNext(output) {
           if (next >= values.length) return "end";
           output.collect(values[next++]);
           return next < values.length ? "more" : "end";
         },
+        snapshotState: () => (next < values.length ? [{ next }] : []),
       };
     },
   };
@@ -52,19 +63,30 @@ export function sequenceSource(from: number, to: number): Source<number> {
   }
   return {
     parallel: true,
-    createReader: ({ subtaskIndex, parallelism }) => {
+    createReader: ({ subtaskIndex, parallelism, restoredSplits }) => {
       const total = to - from + 1;
-      let next = from + Math.floor((total * subtaskIndex) / parallelism);
-      const end = from + Math.floor((total * (subtaskIndex + 1)) / parallelism);
+      // Splits are [next, end) ranges: a fresh reader has its contiguous share, a restored one what it was given.
+      const splits = (restoredSplits as RangeSplit[] | undefined)?.map((s) => ({ ...s })) ?? [
+        { next: from + Math.floor((total * subtaskIndex) / parallelism), end: from + Math.floor((total * (subtaskIndex + 1)) / parallelism) },
+      ];
+      let current = 0;
       return {
         pollNext(output) {
-          if (next >= end) return "end";
-          output.collect(next++);
-          return next < end ? "more" : "end";
+          while (current < splits.length && splits[current].next >= splits[current].end) current += 1;
+          if (current >= splits.length) return "end";
+          const split = splits[current];
+          output.collect(split.next++);
+          return split.next < split.end || current + 1 < splits.length ? "more" : "end";
         },
+        snapshotState: () => splits.filter((s) => s.next < s.end).map((s) => ({ ...s })),
       };
     },
   };
+}
+
+interface RangeSplit {
+  next: number;
+  end: number;
 }
 
 export interface GeneratorOptions {
@@ -74,31 +96,45 @@ export interface GeneratorOptions {
   ratePerSecond?: number;
 }
 
+interface StrideSplit {
+  next: number;
+  step: number;
+}
+
 /** Calls `generate(index)` for indices 0, 1, 2, …; subtask i takes i, i+p, i+2p, …, optionally rate-limited. */
 export function generatorSource<T>(generate: (index: number) => T, options: GeneratorOptions = {}): Source<T> {
   const { count = Infinity, ratePerSecond } = options;
   if (ratePerSecond !== undefined && !(ratePerSecond > 0)) throw new Error(`generator ratePerSecond must be > 0, got ${ratePerSecond}`);
   return {
     parallel: true,
-    createReader: ({ subtaskIndex, parallelism, clock }) => {
-      let index = subtaskIndex;
+    createReader: ({ subtaskIndex, parallelism, clock, restoredSplits }) => {
+      // Splits are arithmetic sequences {next, step}: a fresh reader takes subtaskIndex, +parallelism, …
+      const splits = (restoredSplits as StrideSplit[] | undefined)?.map((s) => ({ ...s })) ?? [{ next: subtaskIndex, step: parallelism }];
+      const live = () => splits.filter((s) => s.next < count);
       let emitted = 0;
       let startedAt = -1;
       const perSubtask = ratePerSecond === undefined ? Infinity : ratePerSecond / parallelism;
       const allowedAt = (now: number) => Math.floor(((now - startedAt) * perSubtask) / 1000) + 1;
       return {
         pollNext(output) {
-          if (index >= count) return "end";
+          // Round robin over the splits still open.
+          let split: StrideSplit | undefined;
+          for (let i = 0; i < splits.length && split === undefined; i++) {
+            const candidate = splits[(emitted + i) % splits.length];
+            if (candidate.next < count) split = candidate;
+          }
+          if (split === undefined) return "end";
           if (perSubtask !== Infinity) {
             const now = clock.now();
             if (startedAt < 0) startedAt = now;
             if (emitted >= allowedAt(now)) return "nothing";
           }
-          output.collect(generate(index));
-          index += parallelism;
+          output.collect(generate(split.next));
+          split.next += split.step;
           emitted += 1;
-          return index < count ? "more" : "end";
+          return split.next < count || (splits.length > 1 && splits.some((s) => s.next < count)) ? "more" : "end";
         },
+        snapshotState: () => live().map((s) => ({ ...s })),
         available() {
           const waitMs = Math.max(1, Math.ceil(((emitted + 1 - 1) * 1000) / perSubtask - (clock.now() - startedAt)));
           return new Promise((resolve) => clock.setTimeout(resolve, waitMs));

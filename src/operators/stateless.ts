@@ -6,7 +6,7 @@ import { BaseOperator, runtimeContextOf, type Collector, type OperatorContext } 
 
 export class MapOperator<I, O> extends BaseOperator {
   private fn!: (value: I) => O;
-  constructor(private readonly userFunction: MapFunction<I, O>) {
+  constructor(readonly userFunction: MapFunction<I, O>) {
     super();
   }
   override async open(ctx: OperatorContext): Promise<void> {
@@ -24,7 +24,7 @@ export class MapOperator<I, O> extends BaseOperator {
 
 export class FlatMapOperator<I, O> extends BaseOperator {
   private fn!: (value: I, out: Collector<O>) => void;
-  constructor(private readonly userFunction: FlatMapFunction<I, O>) {
+  constructor(readonly userFunction: FlatMapFunction<I, O>) {
     super();
   }
   override async open(ctx: OperatorContext): Promise<void> {
@@ -42,7 +42,7 @@ export class FlatMapOperator<I, O> extends BaseOperator {
 
 export class FilterOperator<I> extends BaseOperator {
   private fn!: (value: I) => boolean;
-  constructor(private readonly userFunction: FilterFunction<I>) {
+  constructor(readonly userFunction: FilterFunction<I>) {
     super();
   }
   override async open(ctx: OperatorContext): Promise<void> {

@@ -37,6 +37,8 @@ export class InputChannel {
   announced = 0;
   receivedSinceRefresh = false;
   ended = false;
+  /** Barrier alignment: a blocked channel's frames wait until the checkpoint's barriers have all arrived. */
+  blocked = false;
 
   constructor(
     readonly name: string,
@@ -71,6 +73,8 @@ export class InputGate {
   /** One entry per buffered frame, in arrival order: frames are taken in the order they came. */
   private arrivals: InputChannel[] = [];
   private head = 0;
+  /** Arrivals of blocked channels, in order, set aside until unblockAll(). */
+  private deferred: InputChannel[] = [];
   private closed = false;
 
   constructor(private readonly options: InputGateOptions) {
@@ -119,17 +123,50 @@ export class InputGate {
    * so a replay of the same deliveries processes records in the same order.
    */
   poll(): { channel: InputChannel; frame: Frame } | undefined {
-    if (this.head >= this.arrivals.length) return undefined;
-    const channel = this.arrivals[this.head++];
+    let channel: InputChannel | undefined;
+    while (channel === undefined && this.head < this.arrivals.length) {
+      const next = this.arrivals[this.head++];
+      if (next.blocked) this.deferred.push(next);
+      else channel = next;
+    }
     if (this.head === this.arrivals.length) {
       this.arrivals = [];
       this.head = 0;
     }
-    return { channel, frame: channel.frames.shift()! };
+    return channel === undefined ? undefined : { channel, frame: channel.frames.shift()! };
   }
 
+  /** True when a frame of an unblocked channel may be waiting (poll to find out). */
   get hasBufferedFrames(): boolean {
     return this.head < this.arrivals.length;
+  }
+
+  /** True when frames of blocked channels wait for the end of an alignment. */
+  get hasDeferredFrames(): boolean {
+    return this.deferred.length > 0;
+  }
+
+  /** Stops taking frames from `channel` (it delivered a barrier the others have not yet). */
+  block(channel: InputChannel): void {
+    channel.blocked = true;
+  }
+
+  /** Alignment ended: every channel is read again, set-aside frames first, in their arrival order. */
+  unblockAll(): void {
+    for (const channel of this.channels) channel.blocked = false;
+    if (this.deferred.length === 0) return;
+    this.arrivals = [...this.deferred, ...this.arrivals.slice(this.head)];
+    this.head = 0;
+    this.deferred = [];
+  }
+
+  /** Puts the unprocessed rest of a taken frame back at the front of its channel (its channel was just blocked). */
+  unread(channel: InputChannel, rest: Frame): void {
+    channel.frames.unshift(rest);
+    if (channel.blocked) this.deferred.unshift(channel);
+    else {
+      this.arrivals.splice(this.head, 0, channel);
+    }
   }
 
   /** Called after a taken frame has been fully processed: frees its buffer and grants credit. */

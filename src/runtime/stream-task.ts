@@ -1,25 +1,33 @@
 // One running subtask: its operator chain, its input gate and its channel writers. Drives
 // records through the chain frame by frame (or, for a source, batch by batch), pauses while any
-// output lacks credit, and finishes when every input has ended. The subtask actor owns its
-// lifecycle; this class does the data plane and sends no per-record events anywhere.
+// output lacks credit, and finishes when every input has ended. With checkpointing on, sources
+// inject barriers when the job master triggers, other subtasks align them (a pure BarrierAligner
+// decides; the gate blocks channels) and every subtask snapshots at the barrier. The subtask actor
+// owns the lifecycle; this class does the data plane and sends no per-record events anywhere.
 
 import type { Bus } from "../bus/bus.ts";
 import type { Rejections } from "../messages/rejections.ts";
-import type { DataElement, Frame, JobGraphSpec, JobVertexSpec, SubtaskId } from "../messages/schema.ts";
+import type { CheckpointingConfig, DataElement, Frame, JobGraphSpec, JobVertexSpec, SubtaskId, TaskRestore, TriggerCheckpoint } from "../messages/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
 import { CurrentTimestamp, type StreamOperator } from "../operators/operator.ts";
 import { SubtaskTime, type SubtaskTimeTargets } from "./subtask-time.ts";
 import type { InputStatus, SourceReader } from "../operators/source.ts";
 import type { StreamGraph } from "../graph/stream-graph.ts";
-import { KeyedStateBackend } from "../state/keyed-state-backend.ts";
-import { keyGroupRangeFor } from "./key-groups.ts";
-import { KeyedTimerService } from "../state/timer-service.ts";
+import type { KeyedTimerService } from "../state/timer-service.ts";
 import type { Clock } from "./clock.ts";
 import { subjects } from "../bus/subjects.ts";
 import { decode } from "../messages/codec.ts";
+import type { BusSubscription } from "../bus/bus.ts";
+import type { CheckpointIo } from "./checkpoint-io.ts";
 import { buildChain, producersOf, type BuiltChain, type PartitionedOutput } from "./operator-chain.ts";
 import { InputGate, type InputChannel } from "./input-gate.ts";
+import { BarrierAligner, initialAlignerState, type AlignerActions, type AlignerState } from "./barrier-aligner.ts";
+import { SubtaskCheckpointer, type Barrier, type OperatorSlot } from "./subtask-checkpointer.ts";
+import { openSlot, readRestoredSnapshots, restoredShare } from "./operator-slots.ts";
+import { HeapOperatorStateStore } from "../state/operator-state.ts";
+
+
 
 export interface StreamTaskOptions {
   bus: Bus;
@@ -30,6 +38,9 @@ export interface StreamTaskOptions {
   task: SubtaskId;
   jobGraph: JobGraphSpec;
   streamGraph: StreamGraph;
+  /** This subtask's share of a checkpoint or savepoint to start from. */
+  restore?: TaskRestore;
+  checkpointIo?: CheckpointIo;
 }
 
 /** Frames processed per turn before yielding to the event loop (credits, control messages). */
@@ -50,6 +61,18 @@ export class StreamTask {
   private gate?: InputGate;
   private timers: KeyedTimerService[] = [];
   private orderedOperators: StreamOperator[] = [];
+  private slots: OperatorSlot[] = [];
+  private reader?: SourceReader<unknown>;
+  /** Restored as finished (it had finished when the checkpoint was taken): it only passes on the end of input. */
+  private finishedOnRestore = false;
+  private readonly checkpointing?: CheckpointingConfig;
+  private checkpointer?: SubtaskCheckpointer;
+  private aligner?: BarrierAligner;
+  private alignment: AlignerState = initialAlignerState;
+  private alignmentStartedAt = 0;
+  private controlSubscription?: BusSubscription;
+  /** Stop-with-savepoint: after its barrier a source ends, with (drain) or without a final watermark. */
+  private stopAfterBarrier?: "drain" | "terminate";
   private flushTimer: unknown;
   private drainScheduled = false;
   private finishing = false;
@@ -73,6 +96,7 @@ export class StreamTask {
     const vertex = options.jobGraph.vertices.find((v) => v.id === options.task.vertexId);
     if (!vertex) throw new Error(`job graph has no vertex ${options.task.vertexId}`);
     this.vertex = vertex;
+    this.checkpointing = options.jobGraph.config.checkpointing;
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     // A failure before run() is called must not surface as an unhandled rejection.
     this.done.catch(() => undefined);
@@ -90,7 +114,7 @@ export class StreamTask {
   }
 
   private async openChain(): Promise<void> {
-    const { bus, task, jobGraph, streamGraph, clock, log } = this.options;
+    const { bus, task, jobGraph, streamGraph, clock, log, restore, checkpointIo } = this.options;
     this.chain = buildChain({ bus, task, vertex: this.vertex, jobGraph, streamGraph, onCredit: () => this.onCredit(), timestamp: this.timestamp });
     for (const output of this.chain.partitioned) this.subscribeCredits(output);
     const inputs = jobGraph.edges.filter((e) => e.target === this.vertex.id);
@@ -108,42 +132,71 @@ export class StreamTask {
       });
     }
     this.time = new SubtaskTime(this.gate?.channels ?? [], this.timeTargets());
+    if (restore?.finished) {
+      this.finishedOnRestore = true;
+      return;
+    }
+    if (restore && !checkpointIo) throw new Error("a restore needs checkpoint storage, and none was configured");
+    const old = restore && checkpointIo ? await readRestoredSnapshots(restore, checkpointIo.readState) : [];
+    this.vertex.nodes.forEach((nodeId, index) => this.chainUid.set(nodeId, this.vertex.operatorUids[index]));
     for (const nodeId of this.vertex.nodes) {
-      const node = streamGraph.node(nodeId);
       const operator = this.chain.operators.get(nodeId);
       if (!operator) continue;
-      const keyed = node.keySelectors !== undefined;
-      const { subtaskIndex } = task;
-      const { parallelism, maxParallelism } = this.vertex;
-      const keyedState = keyed ? new KeyedStateBackend({ maxParallelism, keyGroupRange: keyGroupRangeFor(subtaskIndex, parallelism, maxParallelism), clock }) : undefined;
-      const timers = keyed ? new KeyedTimerService(clock, () => keyedState!.currentKey, (ts, key, domain) => this.guard(() => operator.onTimer?.(ts, key, domain))) : undefined;
-      if (timers) this.timers.push(timers);
-      this.orderedOperators.push(operator);
-      await operator.open({
-        jobId: task.jobId,
-        taskName: this.vertex.name,
-        subtaskIndex: task.subtaskIndex,
-        parallelism: this.vertex.parallelism,
-        maxParallelism: this.vertex.maxParallelism,
-        attempt: task.attempt,
-        output: this.chain.outputs.get(nodeId)!,
+      const uid = this.chainUid.get(nodeId)!;
+      const restored = restoredShare(uid, restore, old, task.subtaskIndex, this.vertex.parallelism);
+      const slot = await openSlot({
+        task,
+        vertex: this.vertex,
+        streamGraph,
         clock,
-        log,
-        metrics: this.options.metrics,
-        bus,
-        keyedState,
-        timers,
-        timestamp: this.timestamp,
-        streamStatus: this.time.control,
-        fail: (error) => this.fail(error),
+        nodeId,
+        uid,
+        operator,
+        restored,
+        guard: (fn) => this.guard(fn),
+        context: (state) => ({
+          jobId: task.jobId,
+          taskName: this.vertex.name,
+          subtaskIndex: task.subtaskIndex,
+          parallelism: this.vertex.parallelism,
+          maxParallelism: this.vertex.maxParallelism,
+          attempt: task.attempt,
+          output: this.chain.outputs.get(nodeId)!,
+          clock,
+          log,
+          metrics: this.options.metrics,
+          bus,
+          timestamp: this.timestamp,
+          streamStatus: this.time.control,
+          fail: (error) => this.fail(error),
+          ...state,
+        }),
       });
+      if (slot.timers) this.timers.push(slot.timers);
+      this.slots.push(slot);
+      this.orderedOperators.push(operator);
     }
+    if (this.vertex.isSource) this.createReader(old);
+    this.startCheckpointing();
+  }
+
+  private readonly chainUid = new Map<number, string>();
+
+  /** The source reader, resuming from its share of the restored splits. */
+  private createReader(old: Parameters<typeof restoredShare>[2]): void {
+    const { streamGraph, task, clock, restore } = this.options;
+    const head = streamGraph.node(this.vertex.nodes[0]);
+    const uid = this.vertex.operatorUids[0];
+    const restoredSplits = restoredShare(uid, restore, old, task.subtaskIndex, this.vertex.parallelism)?.splits;
+    this.reader = head.source!.createReader({ subtaskIndex: task.subtaskIndex, parallelism: this.vertex.parallelism, clock, restoredSplits });
+    // The source node has no operator of its own: its slot holds only the reader's position.
+    this.slots.unshift({ uid, operatorState: new HeapOperatorStateStore(), reader: this.reader });
   }
 
   private timeTargets(): SubtaskTimeTargets {
     return {
-      watermark: (timestamp, input) => this.orderedOperators[0].onWatermark(timestamp, input),
-      inputStatus: (status, input) => this.orderedOperators[0].onInputStatus?.(status, input),
+      watermark: (timestamp, input) => this.orderedOperators[0]?.onWatermark(timestamp, input),
+      inputStatus: (status, input) => this.orderedOperators[0]?.onInputStatus?.(status, input),
       announce: (status) => {
         for (const output of this.chain.partitioned) output.broadcastControl({ kind: "stream-status", status });
       },
@@ -154,7 +207,8 @@ export class StreamTask {
   run(): Promise<void> {
     this.startFlusher();
     this.startLatencyMarkers();
-    if (this.vertex.isSource) void this.runSource().catch((error: Error) => this.fail(error));
+    if (this.finishedOnRestore && this.vertex.isSource) void this.finish().catch((error: Error) => this.fail(error));
+    else if (this.vertex.isSource) void this.runSource().catch((error: Error) => this.fail(error));
     else {
       this.gate!.open();
       this.scheduleDrain();
@@ -187,13 +241,13 @@ export class StreamTask {
   private async runSource(): Promise<void> {
     const { streamGraph, clock } = this.options;
     const head = streamGraph.node(this.vertex.nodes[0]);
-    const reader: SourceReader<unknown> = head.source!.createReader({ subtaskIndex: this.options.task.subtaskIndex, parallelism: this.vertex.parallelism, clock });
+    const reader = this.reader!;
     await reader.open?.();
     const output = this.chain.outputs.get(head.id)!;
     const immediate = this.vertex.bufferTimeoutMs === 0;
     try {
       for (;;) {
-        if (this.stopped) return;
+        if (this.stopped || this.stopAfterBarrier !== undefined) break;
         if (this.isBackpressured()) {
           await new Promise<void>((resolve) => (this.creditWaiter = resolve));
           continue;
@@ -209,10 +263,85 @@ export class StreamTask {
       await reader.close?.();
     }
     if (this.stopped) return;
-    // A bounded source has no more event time to wait for (Flink's MAX_WATERMARK).
-    this.time.control.markActive();
-    output.emitWatermark(Infinity);
+    // A bounded source has no more event time to wait for (Flink's MAX_WATERMARK); a source
+    // stopped by a savepoint without drain ends without it, so no further windows fire.
+    if (this.stopAfterBarrier !== "terminate") {
+      this.time.control.markActive();
+      output.emitWatermark(Infinity);
+    }
     await this.finish();
+  }
+
+  // ------------------------------------------------------------------ checkpoints
+
+  /** Subscribes to triggers (sources) and completion notices, and sets up barrier alignment. */
+  private startCheckpointing(): void {
+    // Even without periodic checkpoints a job takes savepoints, so barriers are always handled.
+    const io = this.options.checkpointIo;
+    if (!io) return;
+    const mode = this.checkpointing?.mode ?? "exactly-once";
+    const { bus, task, clock, log } = this.options;
+    this.checkpointer = new SubtaskCheckpointer({ bus, clock, log, task, vertex: this.vertex, slots: this.slots, storage: io.storage, openSavepointStorage: io.savepointStorage });
+    if (this.gate) this.aligner = new BarrierAligner(mode, new Set(this.gate.channels.map((_, i) => i)));
+    this.controlSubscription = bus.subscribe(subjects.checkpointControl(task.jobId), (data, subject) => {
+      const outcome = decode(data, ["trigger-checkpoint", "checkpoint-notify"]);
+      if (!outcome.ok) this.options.rejections.reject(outcome, { subject, bytes: data.length });
+      else if (outcome.message.type === "trigger-checkpoint") this.guard(() => this.onTrigger(outcome.message as TriggerCheckpoint));
+      else {
+        const { checkpointId, outcome: result } = outcome.message;
+        this.guard(() => this.onNotify(checkpointId, result));
+      }
+    });
+  }
+
+  /** A source subtask injects the barrier between two polls (this handler never runs inside one). */
+  private onTrigger(trigger: TriggerCheckpoint): void {
+    if (!this.vertex.isSource || this.stopped || this.finishing || this.stopAfterBarrier !== undefined) return;
+    const barrier: Barrier = { kind: "barrier", checkpointId: trigger.checkpointId, timestamp: trigger.timestamp, mode: trigger.mode, savepointDir: trigger.savepointDir };
+    this.takeSnapshotAndForward(barrier, 0);
+    if (trigger.stop) {
+      this.stopAfterBarrier = trigger.stop;
+      this.creditWaiter?.();
+    }
+  }
+
+  private onNotify(checkpointId: number, outcome: "complete" | "aborted"): void {
+    if (this.stopped) return;
+    if (outcome === "aborted" && this.aligner) this.applyAlignment(this.aligner.onCancel(this.alignment, checkpointId), undefined);
+    this.checkpointer?.notify(checkpointId, outcome);
+  }
+
+  private takeSnapshotAndForward(barrier: Barrier, alignmentMs: number): void {
+    this.checkpointer?.snapshot(barrier, alignmentMs);
+    for (const output of this.chain.partitioned) output.broadcastControl(barrier);
+  }
+
+  /** A barrier arrived on `channel`. Returns true when the channel is now blocked. */
+  private onBarrier(channel: InputChannel, barrier: Barrier): boolean {
+    if (!this.aligner) {
+      // Checkpointing is off here (a stale barrier, or a restore-only run): pass it on.
+      for (const output of this.chain.partitioned) output.broadcastControl(barrier);
+      return false;
+    }
+    if (this.alignment.kind === "idle") this.alignmentStartedAt = this.options.clock.now();
+    const index = this.gate!.channels.indexOf(channel);
+    this.applyAlignment(this.aligner.onBarrier(this.alignment, barrier.checkpointId, index), barrier);
+    return channel.blocked;
+  }
+
+  private applyAlignment(step: { state: AlignerState; actions: AlignerActions }, barrier: Barrier | undefined): void {
+    const gate = this.gate!;
+    this.alignment = step.state;
+    const { trigger, block, releaseAll } = step.actions;
+    for (const index of block) gate.block(gate.channels[index]);
+    for (const checkpointId of trigger) {
+      if (barrier?.checkpointId !== checkpointId) continue;
+      this.takeSnapshotAndForward(barrier, this.options.clock.now() - this.alignmentStartedAt);
+    }
+    if (releaseAll) {
+      gate.unblockAll();
+      this.scheduleDrain();
+    }
   }
 
   // ------------------------------------------------------------------ inputs
@@ -231,21 +360,25 @@ export class StreamTask {
       if (this.isBackpressured()) return; // resumed by onCredit
       const next = gate.poll();
       if (!next) break;
-      this.processFrame(next.channel, next.frame);
-      gate.release(next.channel);
+      const consumed = this.processFrame(next.channel, next.frame);
+      if (consumed) gate.release(next.channel);
       if (this.stopped) return;
     }
     if (this.vertex.bufferTimeoutMs === 0) this.flushWriters();
     if (gate.hasBufferedFrames) this.scheduleDrain();
-    else if (gate.allEnded) void this.finish().catch((error: Error) => this.fail(error));
+    else if (gate.allEnded && !gate.hasDeferredFrames) void this.finish().catch((error: Error) => this.fail(error));
   }
 
-  private processFrame(channel: InputChannel, frame: Frame): void {
+  /** Processes a frame's elements in order; false when a barrier blocked the channel and the rest went back to the gate. */
+  private processFrame(channel: InputChannel, frame: Frame): boolean {
     const head = this.orderedOperators[0];
     const input = channel.inputIndex;
-    for (const element of frame.elements) {
+    const elements = frame.elements;
+    for (let e = 0; e < elements.length; e++) {
+      const element = elements[e];
       switch (element.kind) {
         case "records": {
+          if (head === undefined) break; // finished on restore: nothing runs here
           const { records, timestamps } = element;
           const current = this.timestamp;
           if (timestamps === undefined) {
@@ -268,15 +401,20 @@ export class StreamTask {
           break;
         case "end-of-partition":
           this.time.onEndOfInput(channel);
+          if (this.aligner) this.applyAlignment(this.aligner.onEndOfPartition(this.alignment, this.gate!.channels.indexOf(channel)), undefined);
           break;
         case "latency-marker":
           this.onLatencyMarker(element);
           break;
-        default:
-          // Barriers are handled by the checkpointing layer; until then they pass through unchanged.
-          for (const output of this.chain.partitioned) output.broadcastControl(element);
+        case "barrier":
+          if (this.onBarrier(channel, element) && e + 1 < elements.length) {
+            this.gate!.unread(channel, { ...frame, elements: elements.slice(e + 1) });
+            return false;
+          }
+          break;
       }
     }
+    return true;
   }
 
   /** A sink records the marker's age; others pass it on along one channel per output (as Flink does). */
@@ -351,6 +489,8 @@ export class StreamTask {
     for (const operator of this.orderedOperators) await operator.finish();
     for (const output of this.chain.partitioned) output.broadcastControl({ kind: "end-of-partition" });
     if (this.isBackpressured()) await new Promise<void>((resolve) => (this.drainedWaiter = resolve));
+    // Acknowledge every snapshot taken before the end: a stop-with-savepoint waits for them.
+    await this.checkpointer?.settle();
     await this.options.bus.flush();
     // Canceled or failed while finishing: fail() has released the operators and settles the task.
     if (this.stopped) return;
@@ -363,6 +503,8 @@ export class StreamTask {
     if (this.flushTimer !== undefined) this.options.clock.clearTimeout(this.flushTimer);
     if (this.latencyTimer !== undefined) this.options.clock.clearTimeout(this.latencyTimer);
     for (const timers of this.timers) timers.stop();
+    this.controlSubscription?.unsubscribe();
+    this.checkpointer?.close();
     this.gate?.close();
     for (const unsubscribe of this.creditSubscriptions) unsubscribe();
     for (const operator of this.orderedOperators) await operator.close();

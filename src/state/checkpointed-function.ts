@@ -36,7 +36,8 @@ export interface FunctionInitializationContext {
  * }
  */
 export interface CheckpointedFunction {
-  snapshotState(ctx: FunctionSnapshotContext): void | Promise<void>;
+  /** Runs at the barrier, while input waits: it must finish synchronously. */
+  snapshotState(ctx: FunctionSnapshotContext): void;
   initializeState(ctx: FunctionInitializationContext): void | Promise<void>;
 }
 
@@ -56,4 +57,14 @@ export function functionInitializationContext(
     getOperatorStateStore: () => operatorState,
     getKeyedStateStore: () => keyedState,
   };
+}
+
+/** A function or operator told when checkpoints complete or are aborted (Flink's CheckpointListener). */
+export interface CheckpointListener {
+  notifyCheckpointComplete(checkpointId: number): void | Promise<void>;
+  notifyCheckpointAborted?(checkpointId: number): void | Promise<void>;
+}
+
+export function isCheckpointListener(fn: unknown): fn is CheckpointListener {
+  return typeof fn === "object" && fn !== null && typeof (fn as Partial<CheckpointListener>).notifyCheckpointComplete === "function";
 }

@@ -1,7 +1,8 @@
 // Heap keyed state, organised by key group: per state name, one map per key group of the subtask's
 // range, from the normalized key to the value. The keyed operator sets the current key once per
 // record; that computes the key's group once, so state accesses are an array index and a lookup.
-// Snapshots are per key group and restore keeps only this subtask's groups (rescaling).
+// Snapshots are per key group and restore keeps only this subtask's groups (rescaling); values
+// that are not plain data go through their descriptor's serializer (see StateSerializer).
 
 import { systemClock, type Clock } from "../runtime/clock.ts";
 import { keyGroupOf, type KeyGroupRange } from "../runtime/key-groups.ts";
@@ -212,6 +213,8 @@ export class KeyedStateBackend implements KeyedStateStore, CurrentKeyScope {
   private table(descriptor: StateDescriptor): StateTable {
     const table = this.tableFor(descriptor.name, descriptor.kind, descriptor.ttlConfig !== undefined);
     if (descriptor.ttlConfig) table.ttlConfig = descriptor.ttlConfig;
+    // Converts restored values through the descriptor's serializer the first time (see StateTable.register).
+    table.register(descriptor.serializer);
     return table;
   }
 

@@ -1,9 +1,10 @@
 // One keyed state's storage: per key group of the subtask's range, a map from the normalized key to
 // the stored value (the value itself; a list; a map of user keys; TTL states wrap each in a TtlValue).
-// Also how one key group of a table becomes plain, msgpack-friendly snapshot entries and back.
+// Also how one key group of a table becomes plain, msgpack-friendly snapshot entries and back,
+// through the registering descriptor's serializer (restored values wait for it: see register).
 
 import { isExpired, type StateTtlConfig, type TtlValue } from "./state-ttl.ts";
-import type { StateKind } from "./state-descriptors.ts";
+import type { StateKind, StateSerializer } from "./state-descriptors.ts";
 
 /** Map keys that compare by value: primitives as they are, anything else by its JSON text. */
 export function normalizeKey(key: unknown): unknown {
@@ -31,6 +32,11 @@ export class StateTable {
   readonly groups: (Map<unknown, unknown> | undefined)[];
   /** The TTL of the descriptor that registered the table (restored tables have none until then). */
   ttlConfig: StateTtlConfig | undefined;
+  /** The serializer of the first descriptor that registered the table. */
+  private serializer: StateSerializer<unknown> | undefined;
+  private registered = false;
+  /** Restored before any descriptor registered the table: values are still in their snapshot form. */
+  private holdsSnapshotData = false;
 
   constructor(readonly name: string, readonly kind: StateKind, readonly hasTtl: boolean, groupCount: number) {
     this.groups = new Array<Map<unknown, unknown> | undefined>(groupCount).fill(undefined);
@@ -52,6 +58,27 @@ export class StateTable {
     return size;
   }
 
+  /**
+   * A descriptor asks for this table. The first one decides the serializer, and values restored
+   * before it came (restore runs before an operator's open() registers its states) are converted
+   * now, once, so that state accesses never convert. Later descriptors must agree on having one.
+   */
+  register(serializer: StateSerializer<unknown> | undefined): void {
+    if (this.registered) {
+      if ((serializer === undefined) !== (this.serializer === undefined)) {
+        throw new Error(`state ${JSON.stringify(this.name)} was registered ${this.serializer ? "with" : "without"} a serializer; a descriptor ${serializer ? "with" : "without"} one cannot use it`);
+      }
+      return;
+    }
+    this.registered = true;
+    this.serializer = serializer;
+    if (!this.holdsSnapshotData) return;
+    this.holdsSnapshotData = false;
+    if (serializer === undefined) return;
+    const fromSnapshot = (data: unknown): unknown => serializer.fromSnapshot(data);
+    for (const group of this.groups) group?.forEach((stored, key) => group.set(key, this.convertStored(stored, fromSnapshot)));
+  }
+
   /** One key group's entries; with a snapshot cleanup TTL, expired values are left out. */
   snapshotGroup(index: number, now: number): StateEntry[] {
     const group = this.groups[index];
@@ -70,27 +97,58 @@ export class StateTable {
   restoreGroup(index: number, entries: readonly StateEntry[]): void {
     if (!Array.isArray(entries)) throw new Error(`keyed state snapshot of ${this.name}: entries must be an array`);
     const group = this.groupForWrite(index);
+    // Registered already (restore after open): convert now; else when the first descriptor comes.
+    const serializer = this.serializer;
+    if (!this.registered) this.holdsSnapshotData ||= entries.length > 0;
     for (const entry of entries) {
       if (!Array.isArray(entry) || entry.length !== 2) throw new Error(`keyed state snapshot of ${this.name}: an entry must be a [key, value] pair`);
-      group.set(normalizeKey(entry[0]), this.restoreValue(entry[1]));
+      const stored = this.restoreValue(entry[1]);
+      group.set(normalizeKey(entry[0]), serializer === undefined ? stored : this.convertStored(stored, (data) => serializer.fromSnapshot(data)));
     }
   }
 
   /** A stored value as plain data (lists and maps copied), or undefined when nothing of it is live. */
   private snapshotValue(stored: unknown, live: (entry: unknown) => boolean): unknown {
+    const serializer = this.serializer;
+    const plain = serializer === undefined ? (entry: unknown) => entry : (entry: unknown) => this.convertEntry(entry, (value) => serializer.toSnapshot(value));
     switch (this.kind) {
       case "list": {
-        const elements = (stored as unknown[]).filter(live);
+        const elements = (stored as unknown[]).filter(live).map(plain);
         return elements.length > 0 ? elements : undefined;
       }
       case "map": {
         const pairs: StateEntry[] = [];
-        for (const [userKey, value] of stored as Map<unknown, unknown>) if (live(value)) pairs.push([denormalizeKey(userKey), value]);
+        for (const [userKey, value] of stored as Map<unknown, unknown>) if (live(value)) pairs.push([denormalizeKey(userKey), plain(value)]);
         return pairs.length > 0 ? pairs : undefined;
       }
       default:
-        return live(stored) ? stored : undefined;
+        return live(stored) ? plain(stored) : undefined;
     }
+  }
+
+  /** A stored value with `convert` applied to each value in it (each list element, each map value). */
+  private convertStored(stored: unknown, convert: (value: unknown) => unknown): unknown {
+    switch (this.kind) {
+      case "list":
+        return (stored as unknown[]).map((element) => this.convertEntry(element, convert));
+      case "map": {
+        const map = stored as Map<unknown, unknown>;
+        map.forEach((value, userKey) => map.set(userKey, this.convertEntry(value, convert)));
+        return map;
+      }
+      default:
+        return this.convertEntry(stored, convert);
+    }
+  }
+
+  /** One value, inside its TtlValue wrapper for TTL states (the wrapper is copied, not changed). */
+  private convertEntry(entry: unknown, convert: (value: unknown) => unknown): unknown {
+    if (!this.hasTtl) return convert(entry);
+    const wrapped = entry as TtlValue<unknown> | null;
+    if (typeof wrapped !== "object" || wrapped === null || typeof wrapped.timestamp !== "number") {
+      throw new Error(`keyed state ${this.name}: a TTL state's value must be a { value, timestamp } object`);
+    }
+    return { value: convert(wrapped.value), timestamp: wrapped.timestamp };
   }
 
   private restoreValue(value: unknown): unknown {

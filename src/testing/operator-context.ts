@@ -10,6 +10,7 @@ import { CurrentTimestamp, type OperatorContext, type StreamOperator } from "../
 import { SimulatedClock } from "../runtime/clock.ts";
 import { KeyedStateBackend } from "../state/keyed-state-backend.ts";
 import { KeyedTimerService } from "../state/timer-service.ts";
+import { HeapOperatorStateStore } from "../state/operator-state.ts";
 
 /** What an operator emitted, in order. */
 export type EmittedElement =
@@ -81,6 +82,7 @@ export function operatorTestContext(operator: StreamOperator, options: OperatorT
     bus: options.bus ?? new InProcessBus(),
     keyedState: state,
     timers,
+    operatorState: new HeapOperatorStateStore(),
   };
   return { ctx, emitted, timestamp, clock, state, timers, metrics };
 }

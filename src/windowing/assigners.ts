@@ -4,7 +4,8 @@
 
 import type { Trigger } from "./trigger.ts";
 import { EventTimeTrigger, NeverTrigger, ProcessingTimeTrigger } from "./triggers.ts";
-import { GlobalWindow, TimeWindow, getWindowStartWithOffset, type MergeCallback, type Window } from "./windows.ts";
+import type { StateSerializer } from "../state/state-descriptors.ts";
+import { GlobalWindow, TimeWindow, builtInWindowSerializer, getWindowStartWithOffset, type MergeCallback, type Window } from "./windows.ts";
 
 /** What an assigner may ask while assigning an element. */
 export interface WindowAssignerContext {
@@ -22,6 +23,11 @@ export abstract class WindowAssigner<T, W extends Window> {
   abstract getDefaultTrigger(): Trigger<T, W>;
   /** Event-time windows are late once the watermark passes their end (+ allowed lateness). */
   abstract isEventTime(): boolean;
+  /** How this assigner's windows travel in snapshots; override it for a window type of your own. */
+  getWindowSerializer(): StateSerializer<W> {
+    // The built-in one restores TimeWindows and the GlobalWindow, the only windows the built-in assigners make.
+    return builtInWindowSerializer as StateSerializer<W>;
+  }
   toString(): string {
     return this.constructor.name;
   }

@@ -11,7 +11,7 @@ import type { KeyedTimerService } from "../state/timer-service.ts";
 import type { EvictorContext } from "./evictors.ts";
 import type { OnMergeContext } from "./trigger.ts";
 import type { ProcessWindowContext } from "./window-functions.ts";
-import { SlotStateStore } from "./window-state-store.ts";
+import { SlotStateStore, type ScopedStateRegistry } from "./window-state-store.ts";
 import { addWindowTimer, emptyKeyWindows, removeWindowTimer, slotFor, type KeyWindows, type WindowSlot } from "./window-state.ts";
 import type { Window } from "./windows.ts";
 
@@ -40,10 +40,12 @@ abstract class WindowScope {
 export class WindowTriggerContext extends WindowScope implements OnMergeContext {
   /** Set for onMerge: the windows being merged into `current`. */
   mergedWindows: readonly Window[] = [];
-  private readonly states = new SlotStateStore("triggerState", (create) => this.slotOf(create));
+  private readonly states: SlotStateStore;
 
-  constructor(private readonly timers: KeyedTimerService, private readonly clock: Clock, private readonly currentKey: () => unknown) {
+  /** `registry` learns the trigger's per-window states (for snapshots). */
+  constructor(private readonly timers: KeyedTimerService, private readonly clock: Clock, private readonly currentKey: () => unknown, registry?: ScopedStateRegistry) {
     super();
+    this.states = new SlotStateStore("triggerState", (create) => this.slotOf(create), registry);
   }
 
   getCurrentProcessingTime(): number {
@@ -73,7 +75,7 @@ export class WindowTriggerContext extends WindowScope implements OnMergeContext 
     const target = this.states.getState(descriptor);
     let merged = target.value();
     for (const window of this.mergedWindows) {
-      const value = this.kw.slots.get(window.id)?.triggerState?.get(descriptor.name) as T | undefined;
+      const value = this.states.valueIn(this.kw.slots.get(window.id), descriptor);
       if (value !== undefined) merged = merged === undefined ? value : merge(merged, value);
     }
     if (merged !== undefined) target.update(merged);
@@ -91,9 +93,10 @@ export class WindowProcessContext extends WindowScope implements ProcessWindowCo
     private readonly sideOutputs: Output,
     keyedState: KeyedStateBackend,
     private readonly merging: boolean,
+    registry?: ScopedStateRegistry,
   ) {
     super();
-    this.perWindow = new SlotStateStore("windowState", (create) => this.slotOf(create));
+    this.perWindow = new SlotStateStore("windowState", (create) => this.slotOf(create), registry);
     this.perKey = keyedState;
   }
 

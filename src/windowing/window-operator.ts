@@ -16,7 +16,8 @@ import { MergingWindowSet } from "./merging-window-set.ts";
 import { isFire, isPurge, type Trigger, type TriggerResult } from "./trigger.ts";
 import { WindowProcessContext, WindowTriggerContext, evictorContext } from "./window-contexts.ts";
 import { emptyKeyWindows, isEmptyKeyWindows, pruneSlot, slotFor, takeWindowTimers, type KeyWindows, type WindowSlot } from "./window-state.ts";
-import type { Window } from "./windows.ts";
+import { builtInWindowSerializer, type Window } from "./windows.ts";
+import { keyWindowsSerializer, type ScopedStateRegistries } from "./key-windows-snapshot.ts";
 
 /** Everything a window operator is built from (one per subtask: the functions are per-subtask copies). */
 export interface WindowOperatorSpec {
@@ -32,7 +33,8 @@ export interface WindowOperatorSpec {
   windowFunction: InternalWindowFunction<unknown>;
 }
 
-const KEY_WINDOWS = new ValueStateDescriptor<KeyWindows>("weir.window-operator.windows");
+/** The keyed state holding each key's windows (a KeyWindows). */
+export const KEY_WINDOWS_STATE = "weir.window-operator.windows";
 
 export class WindowOperator extends KeyedOperator {
   /** Records dropped because they were late for every window they belong to (and there is no late side output). */
@@ -48,9 +50,14 @@ export class WindowOperator extends KeyedOperator {
   private readonly mergingAssigner?: MergingWindowAssigner<unknown, Window>;
   private readonly merging: boolean;
   private readonly eventTime: boolean;
+  /** Per-window state names, learnt as triggers and functions ask for them: snapshots need their kinds. */
+  private readonly scopedStates: ScopedStateRegistries = { triggerState: new Map(), windowState: new Map() };
+  private readonly keyWindows: ValueStateDescriptor<KeyWindows>;
 
   constructor(keySelector: KeySelector<unknown, unknown>, private readonly spec: WindowOperatorSpec) {
     super(keySelector);
+    const windowSerializer = typeof spec.assigner.getWindowSerializer === "function" ? spec.assigner.getWindowSerializer() : builtInWindowSerializer;
+    this.keyWindows = new ValueStateDescriptor<KeyWindows>(KEY_WINDOWS_STATE, undefined, { serializer: keyWindowsSerializer(windowSerializer, this.scopedStates) });
     if (!(spec.allowedLateness >= 0)) throw new Error(`the allowed lateness must be >= 0 ms, got ${spec.allowedLateness}`);
     this.mergingAssigner = isMergingWindowAssigner(spec.assigner) ? spec.assigner : undefined;
     this.merging = this.mergingAssigner !== undefined;
@@ -65,9 +72,10 @@ export class WindowOperator extends KeyedOperator {
     const clock = ctx.clock;
     const state = this.state;
     this.timers = timers;
-    this.windows = state.getState(KEY_WINDOWS);
-    this.triggerCtx = new WindowTriggerContext(timers, clock, () => state.currentKey);
-    this.processCtx = new WindowProcessContext(timers, clock, ctx.output, state, this.merging);
+    // Restored windows (restore runs before open) are rebuilt here, through the descriptor's serializer.
+    this.windows = state.getState(this.keyWindows);
+    this.triggerCtx = new WindowTriggerContext(timers, clock, () => state.currentKey, this.scopedStates.triggerState);
+    this.processCtx = new WindowProcessContext(timers, clock, ctx.output, state, this.merging, this.scopedStates.windowState);
     this.evictorCtx = evictorContext(timers, clock);
     this.assignerCtx = { getCurrentProcessingTime: () => clock.now() };
     this.lateDropped = ctx.metrics?.counter("weir_window_late_records_dropped_total", { job: ctx.jobId, task: ctx.taskName, subtask: String(ctx.subtaskIndex) });

@@ -1,6 +1,7 @@
 // Per-window state handles (Flink's window-scoped KeyedStateStore): value, list, reducing,
 // aggregating and map state of the window being processed, kept in that window's slot. Used for
-// trigger state and a process window function's windowState(); dropped with the window.
+// trigger state and a process window function's windowState(); dropped with the window. Also how
+// one such value becomes snapshot data and back: by the kind and serializer of its descriptor.
 
 import type { AggregatingState, KeyedStateStore, ListState, MapState, ReducingState, ValueState } from "../state/keyed-state.ts";
 import { normalizeKey } from "../state/keyed-state-backend.ts";
@@ -10,6 +11,8 @@ import type {
   MapStateDescriptor,
   ReducingStateDescriptor,
   StateDescriptor,
+  StateKind,
+  StateSerializer,
   ValueStateDescriptor,
 } from "../state/state-descriptors.ts";
 import type { WindowSlot } from "./window-state.ts";
@@ -17,16 +20,77 @@ import type { WindowSlot } from "./window-state.ts";
 /** Which per-window values of a slot a store reads. */
 export type SlotValuesField = "triggerState" | "windowState";
 
+/** What a per-window state name holds, learnt from its descriptor when a handle for it is first made. */
+export interface ScopedStateInfo {
+  readonly kind: StateKind;
+  readonly serializer: StateSerializer<unknown> | undefined;
+}
+
+/** Per-window state names of one field (trigger state or window state) and what they hold. */
+export type ScopedStateRegistry = Map<string, ScopedStateInfo>;
+
+/**
+ * A per-window value restored from a snapshot. Which kind of state it is only its descriptor says,
+ * and descriptors come when a trigger or function first asks for them: until then it stays as data.
+ */
+export class RestoredScopedValue {
+  constructor(readonly data: unknown) {}
+}
+
+/** One stored per-window value as plain data: map state as [key, value] pairs, values through the serializer. */
+export function scopedValueToSnapshot(value: unknown, info: ScopedStateInfo | undefined): unknown {
+  if (value instanceof RestoredScopedValue) return value.data;
+  if (info === undefined) return value; // not written through a handle of this operator: plain data
+  const serializer = info.serializer;
+  const plain = serializer === undefined ? (v: unknown) => v : (v: unknown) => serializer.toSnapshot(v);
+  switch (info.kind) {
+    case "map":
+      return Array.from((value as Map<unknown, [unknown, unknown]>).values(), ([key, v]) => [key, plain(v)]);
+    case "list":
+      return (value as unknown[]).map(plain);
+    default:
+      return plain(value);
+  }
+}
+
+/** The inverse of scopedValueToSnapshot, for the state named `name`. */
+export function scopedValueFromSnapshot(data: unknown, info: ScopedStateInfo, name: string): unknown {
+  const serializer = info.serializer;
+  const restore = serializer === undefined ? (v: unknown) => v : (v: unknown) => serializer.fromSnapshot(v);
+  switch (info.kind) {
+    case "map": {
+      if (!Array.isArray(data)) throw new Error(`per-window map state ${name}: a snapshot value must be an array of [key, value] pairs`);
+      return new Map((data as [unknown, unknown][]).map(([key, v]) => [normalizeKey(key), [key, restore(v)]]));
+    }
+    case "list":
+      if (!Array.isArray(data)) throw new Error(`per-window list state ${name}: a snapshot value must be an array`);
+      return data.map(restore);
+    default:
+      return restore(data);
+  }
+}
+
 /** Reads and writes one named value in the current window's slot; emptied value maps are dropped. */
 class SlotValue {
   constructor(
     private readonly name: string,
     private readonly field: SlotValuesField,
+    private readonly info: ScopedStateInfo,
     private readonly slot: (create: boolean) => WindowSlot | undefined,
   ) {}
 
   read(): unknown {
-    return this.slot(false)?.[this.field]?.get(this.name);
+    return this.readFrom(this.slot(false));
+  }
+
+  /** The value in `slot`; a restored one is converted on this first read and stored converted. */
+  readFrom(slot: WindowSlot | undefined): unknown {
+    const values = slot?.[this.field];
+    const value = values?.get(this.name);
+    if (!(value instanceof RestoredScopedValue)) return value;
+    const restored = scopedValueFromSnapshot(value.data, this.info, this.name);
+    values!.set(this.name, restored);
+    return restored;
   }
 
   write(value: unknown): void {
@@ -159,9 +223,14 @@ class SlotMapState<K, V> implements MapState<K, V> {
  * slot (created for writes). One handle per state name, reused for every window.
  */
 export class SlotStateStore implements KeyedStateStore {
-  private readonly handles = new Map<string, { kind: string; handle: unknown }>();
+  private readonly handles = new Map<string, { kind: string; handle: unknown; cell: SlotValue }>();
 
-  constructor(private readonly field: SlotValuesField, private readonly slot: (create: boolean) => WindowSlot | undefined) {}
+  /** `registry` learns each state name's kind and serializer, for the operator's snapshots. */
+  constructor(
+    private readonly field: SlotValuesField,
+    private readonly slot: (create: boolean) => WindowSlot | undefined,
+    private readonly registry: ScopedStateRegistry = new Map(),
+  ) {}
 
   getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T> {
     return this.handle(descriptor, (cell) => new SlotValueState<T>(cell, descriptor.defaultValue));
@@ -179,14 +248,23 @@ export class SlotStateStore implements KeyedStateStore {
     return this.handle(descriptor, (cell) => new SlotMapState<K, V>(cell));
   }
 
+  /** The value of the state `descriptor` names in another window's slot (a merge reads the merged windows'). */
+  valueIn<T>(slot: WindowSlot | undefined, descriptor: ValueStateDescriptor<T>): T | undefined {
+    this.getState(descriptor);
+    return this.handles.get(descriptor.name)!.cell.readFrom(slot) as T | undefined;
+  }
+
   private handle<H>(descriptor: StateDescriptor, create: (cell: SlotValue) => H): H {
     const known = this.handles.get(descriptor.name);
     if (known !== undefined) {
       if (known.kind !== descriptor.kind) throw new Error(`per-window state ${descriptor.name} is ${known.kind} state, not ${descriptor.kind} state`);
       return known.handle as H;
     }
-    const handle = create(new SlotValue(descriptor.name, this.field, this.slot));
-    this.handles.set(descriptor.name, { kind: descriptor.kind, handle });
+    const info: ScopedStateInfo = { kind: descriptor.kind, serializer: descriptor.serializer };
+    const cell = new SlotValue(descriptor.name, this.field, info, this.slot);
+    const handle = create(cell);
+    this.handles.set(descriptor.name, { kind: descriptor.kind, handle, cell });
+    this.registry.set(descriptor.name, info);
     return handle;
   }
 }

@@ -1,6 +1,8 @@
 // Window types (Flink's TimeWindow and GlobalWindow) and the pure arithmetic behind them: where a
-// window starts for a timestamp, and how overlapping time windows merge (session windows).
-// Owns no state; the assigners and the window operator build on it.
+// window starts for a timestamp, how overlapping time windows merge (session windows), and how
+// windows travel in snapshots. Owns no state; the assigners and the window operator build on it.
+
+import type { StateSerializer } from "../state/state-descriptors.ts";
 
 /**
  * A finite or infinite bucket of elements. Windows are map keys in window state and timers, so
@@ -87,6 +89,24 @@ export class GlobalWindow implements Window {
     return "GlobalWindow";
   }
 }
+
+/**
+ * Windows in snapshots (Flink's TimeWindow.Serializer and GlobalWindow.Serializer): a TimeWindow as
+ * `[start, end]`, the GlobalWindow as `"global"`. An assigner with its own window type overrides
+ * `getWindowSerializer()`.
+ */
+export const builtInWindowSerializer: StateSerializer<Window> = {
+  toSnapshot(window: Window): unknown {
+    if (window instanceof TimeWindow) return [window.start, window.end];
+    if (window instanceof GlobalWindow) return "global";
+    throw new Error(`cannot snapshot window ${String(window)}: only TimeWindow and GlobalWindow are built in; give its assigner a getWindowSerializer()`);
+  },
+  fromSnapshot(data: unknown): Window {
+    if (data === "global") return GlobalWindow.get();
+    if (Array.isArray(data) && data.length === 2 && typeof data[0] === "number" && typeof data[1] === "number") return new TimeWindow(data[0], data[1]);
+    throw new Error(`a window snapshot must be [start, end] or "global", got ${JSON.stringify(data)}`);
+  },
+};
 
 /** Reports one merge: `toBeMerged` (two or more windows) become `mergeResult`. */
 export type MergeCallback<W> = (toBeMerged: W[], mergeResult: W) => void;

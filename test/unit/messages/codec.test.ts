@@ -15,8 +15,8 @@ const jobGraph: JobGraphSpec = {
   jobName: "word count",
   digest: "0123456789abcdef",
   vertices: [
-    { id: "v1", name: "Elements -> Map", parallelism: 1, maxParallelism: 128, nodes: [1, 2], isSource: true, bufferTimeoutMs: 100 },
-    { id: "v3", name: "Reduce", parallelism: 2, maxParallelism: 128, nodes: [3], isSource: false, bufferTimeoutMs: 0.5 },
+    { id: "v1", name: "Elements -> Map", parallelism: 1, maxParallelism: 128, nodes: [1, 2], operatorUids: ["auto-1", "counter"], isSource: true, bufferTimeoutMs: 100 },
+    { id: "v3", name: "Reduce", parallelism: 2, maxParallelism: 128, nodes: [3], operatorUids: ["auto-3"], isSource: false, bufferTimeoutMs: 0.5 },
   ],
   edges: [{ id: "e0", source: "v1", target: "v3", partitioner: { kind: "hash" }, sourceNode: 2, sideOutput: "late", targetNode: 3, inputIndex: 0 }],
   config: { jobName: "word count", parallelism: 2, maxParallelism: 128, bufferTimeoutMs: 100 },
@@ -51,6 +51,20 @@ const examples: { [T in MessageType]: Unversioned<Extract<Message, { type: T }>>
   "cancel-task": { type: "cancel-task", task },
   "task-state": { type: "task-state", task, workerId: "worker-a", state: "failed", error: "boom" },
   collect: { type: "collect", jobId: "job-1", sinkId: "4", subtaskIndex: 0, seq: 3, records: [{ word: "a", count: 1 }], last: true },
+  "trigger-checkpoint": { type: "trigger-checkpoint", jobId: "job-1", checkpointId: 4, timestamp: 17, mode: "exactly-once", savepointDir: "/sp", stop: "drain" },
+  "checkpoint-ack": {
+    type: "checkpoint-ack",
+    jobId: "job-1",
+    checkpointId: 4,
+    task,
+    handle: { kind: "blob", uri: "file:///chk/job-1/chk-4/v1-2.state", bytes: 120, digest: "ab" },
+    operatorUids: ["counter"],
+    stats: { syncMs: 1, asyncMs: 2, alignmentMs: 0, bytes: 120 },
+  },
+  "checkpoint-decline": { type: "checkpoint-decline", jobId: "job-1", checkpointId: 4, task, reason: "snapshot failed" },
+  "checkpoint-notify": { type: "checkpoint-notify", jobId: "job-1", checkpointId: 4, outcome: "aborted" },
+  "trigger-savepoint": { type: "trigger-savepoint", jobId: "job-1", dir: "/savepoints/a", stop: "terminate" },
+  "savepoint-reply": { type: "savepoint-reply", jobId: "job-1", location: "/savepoints/a" },
 };
 
 function rejection(bytes: Uint8Array, expected?: readonly MessageType[], maxBytes?: number): { reason: RejectReason; detail: string } {

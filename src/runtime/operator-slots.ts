@@ -1,0 +1,71 @@
+// Opens the operators of one subtask with their state: per chained operator a keyed state backend
+// and timer service (keyed operators), an operator state store, each restored from this subtask's
+// share of a checkpoint when there is one; CheckpointedFunctions get initializeState before open.
+
+import type { JobVertexSpec, SubtaskId, TaskRestore } from "../messages/schema.ts";
+import type { OperatorContext, StreamOperator } from "../operators/operator.ts";
+import type { StreamGraph } from "../graph/stream-graph.ts";
+import { functionInitializationContext, isCheckpointedFunction } from "../state/checkpointed-function.ts";
+import { KeyedStateBackend } from "../state/keyed-state-backend.ts";
+import { HeapOperatorStateStore } from "../state/operator-state.ts";
+import { decodeSubtaskSnapshot, restoredStateFor, type OldSubtaskSnapshot, type RestoredOperatorState } from "../state/operator-snapshot.ts";
+import { KeyedTimerService, type TimeDomain } from "../state/timer-service.ts";
+import type { StateHandle } from "../checkpoint/checkpoint-metadata.ts";
+import type { Clock } from "./clock.ts";
+import { keyGroupRangeFor } from "./key-groups.ts";
+import type { OperatorSlot } from "./subtask-checkpointer.ts";
+
+/** Reads the old subtasks' snapshots a restore names (all of them, in parallel). */
+export async function readRestoredSnapshots(restore: TaskRestore, readState: (handle: StateHandle) => Promise<Uint8Array>): Promise<OldSubtaskSnapshot[]> {
+  return Promise.all(
+    restore.subtasks
+      .filter((s) => s.handle !== undefined)
+      .map(async (s) => ({
+        vertexId: s.vertexId,
+        subtaskIndex: s.subtaskIndex,
+        snapshot: decodeSubtaskSnapshot(await readState(s.handle!), `state of ${s.vertexId}[${s.subtaskIndex}] in checkpoint ${restore.checkpointId}`),
+      })),
+  );
+}
+
+/** What a restored operator's share is, or undefined on a fresh start. */
+export function restoredShare(uid: string, restore: TaskRestore | undefined, old: readonly OldSubtaskSnapshot[], subtaskIndex: number, parallelism: number): RestoredOperatorState | undefined {
+  if (!restore) return undefined;
+  const oldParallelism = restore.operators.find((o) => o.uid === uid)?.parallelism ?? 0;
+  if (oldParallelism === 0) return undefined; // the operator is new in this job
+  return restoredStateFor(uid, old, oldParallelism, subtaskIndex, parallelism);
+}
+
+export interface OpenSlotOptions {
+  task: SubtaskId;
+  vertex: JobVertexSpec;
+  streamGraph: StreamGraph;
+  clock: Clock;
+  nodeId: number;
+  uid: string;
+  operator: StreamOperator;
+  restored: RestoredOperatorState | undefined;
+  /** Builds the operator's context from the state it was given. */
+  context: (state: Pick<OperatorContext, "keyedState" | "timers" | "operatorState">) => OperatorContext;
+  /** Runs a timer callback, failing the subtask if it throws. */
+  guard: (fn: () => void) => void;
+}
+
+/** Creates the operator's state (restored or fresh), initializes a CheckpointedFunction, opens the operator. */
+export async function openSlot(options: OpenSlotOptions): Promise<OperatorSlot> {
+  const { task, vertex, streamGraph, clock, nodeId, uid, operator, restored } = options;
+  const keyed = streamGraph.node(nodeId).keySelectors !== undefined;
+  const range = keyGroupRangeFor(task.subtaskIndex, vertex.parallelism, vertex.maxParallelism);
+  const keyedState = keyed ? new KeyedStateBackend({ maxParallelism: vertex.maxParallelism, keyGroupRange: range, clock }) : undefined;
+  const timers = keyed
+    ? new KeyedTimerService(clock, () => keyedState!.currentKey, (ts: number, key: unknown, domain: TimeDomain) => options.guard(() => operator.onTimer?.(ts, key, domain)))
+    : undefined;
+  if (keyedState && restored) keyedState.restore(restored.keyed);
+  const operatorState = new HeapOperatorStateStore(restored?.operatorState);
+  const fn = operator.userFunction;
+  if (isCheckpointedFunction(fn)) await fn.initializeState(functionInitializationContext(operatorState, keyedState));
+  await operator.open(options.context({ keyedState, timers, operatorState }));
+  // Timers come back after open, so none fires into an operator that is not ready.
+  if (timers && restored) timers.restoreKeyGroups(restored.timers, range);
+  return { uid, operator, keyedState, timers, operatorState };
+}

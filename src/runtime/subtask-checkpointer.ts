@@ -1,0 +1,144 @@
+// A subtask's part of checkpoints: at a barrier it captures every chained operator's state
+// (synchronously, while input waits: user snapshot hooks, keyed state and timers by key group,
+// operator state, a source's splits) and encodes it; then, while processing goes on, writes it to
+// checkpoint storage and acknowledges to the job master. It also relays completion and abort
+// notices to operators and user functions. Sends checkpoint-ack and checkpoint-decline.
+
+import type { Bus } from "../bus/bus.ts";
+import { subjects } from "../bus/subjects.ts";
+import { encode } from "../messages/codec.ts";
+import type { DataElement, JobVertexSpec, SubtaskId } from "../messages/schema.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { StreamOperator } from "../operators/operator.ts";
+import type { SourceReader } from "../operators/source.ts";
+import type { StateWriter } from "../checkpoint/checkpoint-storage.ts";
+import { isCheckpointedFunction, isCheckpointListener, type FunctionSnapshotContext } from "../state/checkpointed-function.ts";
+import type { KeyedStateBackend } from "../state/keyed-state-backend.ts";
+import type { HeapOperatorStateStore } from "../state/operator-state.ts";
+import { encodeSubtaskSnapshot, SUBTASK_SNAPSHOT_FORMAT, type OperatorSnapshot } from "../state/operator-snapshot.ts";
+import type { KeyedTimerService } from "../state/timer-service.ts";
+import type { Clock } from "./clock.ts";
+
+export type Barrier = Extract<DataElement, { kind: "barrier" }>;
+
+/** One chained operator and the state it owns. */
+export interface OperatorSlot {
+  uid: string;
+  /** Absent for a source node, whose only state is its reader's position. */
+  operator?: StreamOperator;
+  keyedState?: KeyedStateBackend;
+  timers?: KeyedTimerService;
+  operatorState: HeapOperatorStateStore;
+  /** The source reader, on the head of a source subtask. */
+  reader?: SourceReader<unknown>;
+}
+
+export interface SubtaskCheckpointerOptions {
+  bus: Bus;
+  clock: Clock;
+  log: Logger;
+  task: SubtaskId;
+  vertex: JobVertexSpec;
+  slots: readonly OperatorSlot[];
+  /** Where checkpoints go; savepoints go to the directory their barrier names. */
+  storage: StateWriter;
+  openSavepointStorage: (dir: string) => StateWriter;
+}
+
+export class SubtaskCheckpointer {
+  private readonly writes = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(private readonly options: SubtaskCheckpointerOptions) {}
+
+  /**
+   * Takes this subtask's part of the checkpoint the barrier starts: captures and encodes the state
+   * now (the caller forwards the barrier afterwards), then stores and acknowledges it in the background.
+   */
+  snapshot(barrier: Barrier, alignmentMs: number): void {
+    const { clock } = this.options;
+    const started = clock.now();
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = this.capture(barrier);
+    } catch (error) {
+      this.decline(barrier.checkpointId, `capturing the state failed: ${(error as Error).message}`);
+      return;
+    }
+    const syncMs = clock.now() - started;
+    const write = this.persistAndAck(barrier, bytes, { syncMs, alignmentMs }).finally(() => this.writes.delete(write));
+    this.writes.add(write);
+  }
+
+  /** A checkpoint completed or was aborted everywhere: tell operators and user functions. */
+  notify(checkpointId: number, outcome: "complete" | "aborted"): void {
+    for (const { operator } of this.options.slots) {
+      if (!operator) continue;
+      if (outcome === "complete") operator.notifyCheckpointComplete?.(checkpointId);
+      else operator.notifyCheckpointAborted?.(checkpointId);
+      const fn = operator.userFunction;
+      if (!isCheckpointListener(fn)) continue;
+      const result = outcome === "complete" ? fn.notifyCheckpointComplete(checkpointId) : fn.notifyCheckpointAborted?.(checkpointId);
+      if (result instanceof Promise) result.catch((error: Error) => this.options.log.warn({ err: error, checkpointId }, "a checkpoint listener failed"));
+    }
+  }
+
+  /** Resolves when every snapshot started so far has been stored and acknowledged (or declined). */
+  async settle(): Promise<void> {
+    while (this.writes.size > 0) await Promise.all([...this.writes]);
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private capture(barrier: Barrier): Uint8Array | undefined {
+    const context: FunctionSnapshotContext = { checkpointId: barrier.checkpointId, checkpointTimestamp: barrier.timestamp };
+    const operators: OperatorSnapshot[] = [];
+    let hasState = false;
+    for (const slot of this.options.slots) {
+      slot.operator?.snapshotState?.(context);
+      const fn = slot.operator?.userFunction;
+      if (isCheckpointedFunction(fn)) {
+        const result: unknown = fn.snapshotState(context);
+        if (result instanceof Promise) throw new Error(`${slot.uid}: snapshotState must finish synchronously (it runs while input waits at the barrier)`);
+      }
+      const snapshot: OperatorSnapshot = { uid: slot.uid };
+      const keyed = slot.keyedState?.snapshot();
+      if (keyed && keyed.length > 0) snapshot.keyed = keyed;
+      const timers = slot.timers?.snapshotKeyGroups(this.options.vertex.maxParallelism);
+      if (timers && timers.length > 0) snapshot.timers = timers;
+      const operatorState = slot.operatorState.snapshot();
+      if (operatorState.length > 0) snapshot.operatorState = operatorState;
+      const splits = slot.reader?.snapshotState?.(barrier.checkpointId);
+      if (splits !== undefined) snapshot.splits = splits;
+      if (Object.keys(snapshot).length > 1) {
+        operators.push(snapshot);
+        hasState = true;
+      }
+    }
+    // Encoding is the copy: user values may change as soon as input resumes.
+    return hasState ? encodeSubtaskSnapshot({ format: SUBTASK_SNAPSHOT_FORMAT, operators }) : undefined;
+  }
+
+  private async persistAndAck(barrier: Barrier, bytes: Uint8Array | undefined, timing: { syncMs: number; alignmentMs: number }): Promise<void> {
+    const { task, vertex, clock, bus } = this.options;
+    const started = clock.now();
+    try {
+      const storage = barrier.savepointDir === undefined ? this.options.storage : this.options.openSavepointStorage(barrier.savepointDir);
+      const handle = bytes === undefined ? undefined : await storage.writeState(task.jobId, barrier.checkpointId, `${vertex.id}-${task.subtaskIndex}`, bytes);
+      if (this.closed) return;
+      const stats = { ...timing, asyncMs: clock.now() - started, bytes: bytes?.length ?? 0 };
+      bus.publish(subjects.checkpointAcks(task.jobId), encode({ type: "checkpoint-ack", jobId: task.jobId, checkpointId: barrier.checkpointId, task, handle, operatorUids: vertex.operatorUids, stats }));
+    } catch (error) {
+      this.decline(barrier.checkpointId, `storing the state failed: ${(error as Error).message}`);
+    }
+  }
+
+  private decline(checkpointId: number, reason: string): void {
+    const { task, bus, log } = this.options;
+    if (this.closed) return;
+    log.warn({ checkpointId, reason }, "declining checkpoint");
+    bus.publish(subjects.checkpointAcks(task.jobId), encode({ type: "checkpoint-decline", jobId: task.jobId, checkpointId, task, reason }));
+  }
+}

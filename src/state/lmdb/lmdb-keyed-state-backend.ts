@@ -1,0 +1,304 @@
+// Keyed state on disk, in an embedded LMDB environment (one per subtask and operator), for state
+// larger than memory. Same surface as the heap KeyedStateBackend — handles, applyToAllKeys,
+// per-key-group snapshots in the same format, restore of any key groups — plus incremental
+// snapshots: only the keys changed since the last confirmed checkpoint.
+
+import { systemClock, type Clock } from "../../runtime/clock.ts";
+import { keyGroupOf, type KeyGroupRange } from "../../runtime/key-groups.ts";
+import type { KeyGroupStateSnapshot } from "../key-group-snapshots.ts";
+import type { KeyedStateBackendOptions } from "../keyed-state-backend.ts";
+import type { AggregatingState, KeyedStateStore, ListState, MapState, ReducingState, StateFor, ValueState } from "../keyed-state.ts";
+import type { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, StateDescriptor, StateKind, ValueStateDescriptor } from "../state-descriptors.ts";
+import { normalizeKey } from "../state-table.ts";
+import { TtlPolicy } from "../state-ttl.ts";
+import { CheckpointChangeLog, type Confirmation } from "./checkpoint-change-log.ts";
+import { applyIncrementalChain, type IncrementalSnapshot } from "./incremental-snapshots.ts";
+import { LmdbAggregatingState, LmdbListState, LmdbMapState, LmdbReducingState, LmdbValueState, type LmdbKeyScope } from "./lmdb-keyed-states.ts";
+import { keyOfPart, keyPartOf, prefixEnd, unpackString } from "./lmdb-state-keys.ts";
+import { LmdbStateStore } from "./lmdb-state-store.ts";
+import { LmdbStateTable } from "./lmdb-state-table.ts";
+import { readDelta, readFullDelta, readFullSnapshot, restoreSnapshots, type StateTables } from "./lmdb-snapshots.ts";
+import { LmdbTtlAggregatingState, LmdbTtlListState, LmdbTtlMapState, LmdbTtlReducingState, LmdbTtlValueState } from "./lmdb-ttl-keyed-states.ts";
+
+export interface LmdbKeyedStateBackendOptions extends KeyedStateBackendOptions {
+  /** This subtask's own directory for its LMDB environment; created if missing, cleared when opened. */
+  directory: string;
+  /** Writes kept in memory before one LMDB transaction commits them (default 16,384). */
+  writeBufferSize?: number;
+}
+
+/**
+ * One keyed operator's state in LMDB, for one subtask's key groups. Interchangeable with the heap
+ * KeyedStateBackend; values must be msgpack-friendly, and a value read is a copy (write it back to
+ * change it). Map state lists its entries in the byte order of their encoded user keys.
+ * @example
+ * const backend = new LmdbKeyedStateBackend({ directory: join(stateDir, `${operatorId}-${subtask}`), keyGroupRange, clock });
+ * const count = backend.getState(new ValueStateDescriptor("count", 0));
+ * backend.setCurrentKey("alice");
+ * count.update(count.value()! + 1);
+ * const delta = backend.snapshotIncremental(7); // only what changed since the last confirmed checkpoint
+ * backend.notifyCheckpointComplete(7);
+ * await backend.dispose();
+ */
+export class LmdbKeyedStateBackend implements KeyedStateStore, LmdbKeyScope, StateTables {
+  readonly maxParallelism: number;
+  readonly keyGroupRange: KeyGroupRange;
+  private readonly clock: Clock;
+  private readonly groupCount: number;
+  private key: unknown = undefined;
+  private normalized: unknown = undefined;
+  private keyPart = "";
+  private groupIndex = 0;
+  private hasKey = false;
+  private readonly registered = new Map<string, LmdbStateTable>();
+  private readonly changes = new CheckpointChangeLog();
+  private readonly store: LmdbStateStore;
+
+  constructor(options: LmdbKeyedStateBackendOptions) {
+    this.maxParallelism = options.maxParallelism ?? 128;
+    this.keyGroupRange = options.keyGroupRange ?? { start: 0, end: this.maxParallelism - 1 };
+    this.clock = options.clock ?? systemClock;
+    const { start, end } = this.keyGroupRange;
+    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end < this.maxParallelism)) {
+      throw new Error(`key group range ${start}..${end} does not fit in maxParallelism ${this.maxParallelism}`);
+    }
+    if (this.maxParallelism > 32768) throw new Error(`maxParallelism ${this.maxParallelism} is above 32768`);
+    this.groupCount = end - start + 1;
+    this.store = new LmdbStateStore({ directory: options.directory, writeBufferSize: options.writeBufferSize }, this.changes);
+  }
+
+  /** Makes `key` current: every state handle reads and writes its state until the next call. */
+  setCurrentKey(key: unknown): void {
+    // Consecutive records often share a key: the same primitive key again changes nothing.
+    if (key === this.key && this.hasKey && typeof key !== "object") return;
+    const keyGroup = keyGroupOf(key, this.maxParallelism);
+    const index = keyGroup - this.keyGroupRange.start;
+    if (index < 0 || index >= this.groupCount) {
+      const { start, end } = this.keyGroupRange;
+      throw new Error(`key ${String(key)} is in key group ${keyGroup}, outside this subtask's key groups ${start}..${end}`);
+    }
+    this.key = key;
+    this.normalized = normalizeKey(key);
+    this.keyPart = keyPartOf(this.normalized);
+    this.groupIndex = index;
+    this.hasKey = true;
+  }
+
+  get currentKey(): unknown {
+    return this.key;
+  }
+
+  get currentNormalizedKey(): unknown {
+    return this.normalized;
+  }
+
+  /** The current key's key group. */
+  get currentKeyGroup(): number {
+    return this.keyGroupRange.start + this.groupIndex;
+  }
+
+  /** @internal The current key group minus the range start. */
+  get currentGroupIndex(): number {
+    return this.groupIndex;
+  }
+
+  /** @internal The current key's part of an LMDB key. */
+  get currentKeyPart(): string {
+    return this.keyPart;
+  }
+
+  /** @internal The registered states (for snapshots). */
+  get tables(): ReadonlyMap<string, LmdbStateTable> {
+    return this.registered;
+  }
+
+  getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T> {
+    const table = this.table(descriptor);
+    const ttl = this.ttlPolicy(descriptor);
+    return ttl ? new LmdbTtlValueState<T>(this, table, this.store, ttl, descriptor.defaultValue) : new LmdbValueState<T>(this, table, this.store, descriptor.defaultValue);
+  }
+
+  getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T> {
+    const table = this.table(descriptor);
+    const ttl = this.ttlPolicy(descriptor);
+    return ttl ? new LmdbTtlListState<T>(this, table, this.store, ttl) : new LmdbListState<T>(this, table, this.store);
+  }
+
+  getReducingState<T>(descriptor: ReducingStateDescriptor<T>): ReducingState<T> {
+    const table = this.table(descriptor);
+    const ttl = this.ttlPolicy(descriptor);
+    return ttl ? new LmdbTtlReducingState<T>(this, table, this.store, ttl, descriptor.reduce) : new LmdbReducingState<T>(this, table, this.store, descriptor.reduce);
+  }
+
+  getAggregatingState<IN, ACC, OUT>(descriptor: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT> {
+    const table = this.table(descriptor);
+    const ttl = this.ttlPolicy(descriptor);
+    const fn = descriptor.aggregateFunction;
+    return ttl ? new LmdbTtlAggregatingState<IN, ACC, OUT>(this, table, this.store, ttl, fn) : new LmdbAggregatingState<IN, ACC, OUT>(this, table, this.store, fn);
+  }
+
+  getMapState<K, V>(descriptor: MapStateDescriptor<K, V>): MapState<K, V> {
+    const table = this.table(descriptor);
+    const ttl = this.ttlPolicy(descriptor);
+    return ttl ? new LmdbTtlMapState<K, V>(this, table, this.store, ttl) : new LmdbMapState<K, V>(this, table, this.store);
+  }
+
+  /** The handle any descriptor yields (for code that is generic over the state kind). */
+  getStateFor<D extends StateDescriptor>(descriptor: D): StateFor<D> {
+    const d: StateDescriptor = descriptor;
+    switch (d.kind) {
+      case "value":
+        return this.getState(d as ValueStateDescriptor<unknown>) as StateFor<D>;
+      case "list":
+        return this.getListState(d as ListStateDescriptor<unknown>) as StateFor<D>;
+      case "reducing":
+        return this.getReducingState(d as ReducingStateDescriptor<unknown>) as StateFor<D>;
+      case "aggregating":
+        return this.getAggregatingState(d as AggregatingStateDescriptor<unknown, unknown, unknown>) as StateFor<D>;
+      case "map":
+        return this.getMapState(d as MapStateDescriptor<unknown, unknown>) as StateFor<D>;
+    }
+  }
+
+  /**
+   * Runs `fn` for every key that has state under `descriptor`, with that key current. `fn` may
+   * change or clear the state; the key that was current before is current again afterwards.
+   */
+  applyToAllKeys<D extends StateDescriptor>(descriptor: D, fn: (key: unknown, state: StateFor<D>) => void): void {
+    const state = this.getStateFor(descriptor);
+    const table = this.registered.get(descriptor.name)!;
+    const keys: [number, string][] = [];
+    for (let index = 0; index < this.groupCount; index++) for (const keyPart of this.keyPartsOf(table, index)) keys.push([index, keyPart]);
+    const { key, normalized, keyPart, groupIndex, hasKey } = this;
+    try {
+      for (const [index, part] of keys) {
+        if (!this.hasState(table, index, part)) continue; // removed by an earlier call
+        this.normalized = unpackString(part.slice(2));
+        this.key = keyOfPart(part);
+        this.keyPart = part;
+        this.groupIndex = index;
+        this.hasKey = true;
+        fn(this.key, state);
+      }
+    } finally {
+      this.key = key;
+      this.normalized = normalized;
+      this.keyPart = keyPart;
+      this.groupIndex = groupIndex;
+      this.hasKey = hasKey;
+    }
+  }
+
+  /** Number of keys with state under the name (for tests and metrics; scans the state). */
+  size(name: string): number {
+    const table = this.registered.get(name);
+    if (!table) return 0;
+    let size = 0;
+    for (let index = 0; index < this.groupCount; index++) {
+      size += table.kind === "map" ? this.keyPartsOf(table, index).length : this.store.count(table.prefix(index), table.prefixEnd(index));
+    }
+    return size;
+  }
+
+  /** Names of the states created or restored so far. */
+  stateNames(): string[] {
+    return [...this.registered.keys()];
+  }
+
+  /** Every key group of this subtask that holds state, as plain data (TTL snapshot cleanup applied). */
+  snapshot(): KeyGroupStateSnapshot[] {
+    return readFullSnapshot(this.store, this, this.keyGroupRange, this.clock.now());
+  }
+
+  /**
+   * Loads the key groups of this subtask's range from snapshots taken at any parallelism, by either
+   * backend (pass every old subtask's snapshots, concatenated). The next incremental snapshot is full.
+   */
+  restore(snapshots: readonly KeyGroupStateSnapshot[]): void {
+    restoreSnapshots(this.store, this, this.keyGroupRange, snapshots);
+    this.changes.reset();
+  }
+
+  /**
+   * What changed since the last confirmed checkpoint (every key, when none is confirmed yet or
+   * `full` is set), as plain data. Changes of snapshots never confirmed are included again.
+   * @example
+   * const delta = backend.snapshotIncremental(checkpointId);
+   * await storage.put(`chk-${checkpointId}/${operatorId}-${subtask}`, pack(delta));
+   */
+  snapshotIncremental(checkpointId: number, options: { full?: boolean } = {}): IncrementalSnapshot {
+    const scope = this.changes.seal(checkpointId, options.full);
+    const now = this.clock.now();
+    if (scope.kind === "full") return readFullDelta(this.store, this, this.keyGroupRange, now, checkpointId);
+    return readDelta(this.store, this, this.keyGroupRange, now, checkpointId, scope.baseCheckpointId, scope.changed);
+  }
+
+  /** The checkpoint is complete: the next incremental snapshot builds on it. */
+  notifyCheckpointComplete(checkpointId: number): Confirmation {
+    return this.changes.confirm(checkpointId);
+  }
+
+  /**
+   * Restores from a chain (a full base, then deltas — of any subtasks, for rescaling); the next
+   * incremental snapshot builds on the chain's last checkpoint.
+   */
+  restoreFromChain(base: readonly KeyGroupStateSnapshot[] | undefined, deltas: readonly IncrementalSnapshot[]): void {
+    restoreSnapshots(this.store, this, this.keyGroupRange, applyIncrementalChain(base, deltas, this.keyGroupRange));
+    if (deltas.length === 0) this.changes.reset();
+    else this.changes.resetTo(Math.max(...deltas.map((d) => d.checkpointId)));
+  }
+
+  /** Releases the LMDB environment (its files stay). The backend cannot be used afterwards. */
+  close(): Promise<void> {
+    return this.store.close();
+  }
+
+  /** Closes and deletes the environment's directory. */
+  dispose(): Promise<void> {
+    return this.store.dispose();
+  }
+
+  /** @internal The registered state, created on first use; a later use must agree on its kind and on TTL. */
+  tableFor(name: string, kind: StateKind, hasTtl: boolean): LmdbStateTable {
+    let table = this.registered.get(name);
+    if (!table) {
+      table = new LmdbStateTable(name, kind, hasTtl, this.keyGroupRange);
+      this.registered.set(name, table);
+    } else if (table.kind !== kind) {
+      throw new Error(`state ${JSON.stringify(name)} is ${table.kind} state; it cannot be used as ${kind} state`);
+    } else if (table.hasTtl !== hasTtl) {
+      throw new Error(`state ${JSON.stringify(name)} was created ${table.hasTtl ? "with" : "without"} a TTL; turning TTL ${hasTtl ? "on" : "off"} for existing state is not supported`);
+    }
+    return table;
+  }
+
+  private table(descriptor: StateDescriptor): LmdbStateTable {
+    const table = this.tableFor(descriptor.name, descriptor.kind, descriptor.ttlConfig !== undefined);
+    if (descriptor.ttlConfig) table.ttlConfig = descriptor.ttlConfig;
+    return table;
+  }
+
+  private ttlPolicy(descriptor: StateDescriptor): TtlPolicy | undefined {
+    const config = descriptor.ttlConfig;
+    if (!config) return undefined;
+    const clock = this.clock;
+    return new TtlPolicy(config, () => clock.now());
+  }
+
+  /** The distinct key parts with state in one key group (a map's entries share theirs). */
+  private keyPartsOf(table: LmdbStateTable, index: number): string[] {
+    const prefix = table.prefix(index);
+    const parts: string[] = [];
+    for (const key of this.store.keys(prefix, table.prefixEnd(index))) {
+      const length = (key.charCodeAt(prefix.length) << 8) | key.charCodeAt(prefix.length + 1);
+      const part = key.slice(prefix.length, prefix.length + 2 + length);
+      if (parts.length === 0 || parts[parts.length - 1] !== part) parts.push(part);
+    }
+    return parts;
+  }
+
+  private hasState(table: LmdbStateTable, index: number, keyPart: string): boolean {
+    const key = table.prefix(index) + keyPart;
+    return table.kind === "map" ? this.store.keys(key, prefixEnd(key), 1).length > 0 : this.store.get(key) !== undefined;
+  }
+}

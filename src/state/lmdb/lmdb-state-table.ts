@@ -1,0 +1,52 @@
+// One keyed state registered in the LMDB backend: its name, kind and TTL, the key prefix of each
+// key group of the subtask's range, and how a stored value appears in a snapshot (with full-
+// snapshot TTL cleanup, expired values and elements are left out). Holds no values itself.
+
+import type { KeyGroupRange } from "../../runtime/key-groups.ts";
+import type { StateKind } from "../state-descriptors.ts";
+import { isExpired, type StateTtlConfig, type TtlValue } from "../state-ttl.ts";
+import { prefixEnd, tablePrefix } from "./lmdb-state-keys.ts";
+
+export class LmdbStateTable {
+  /** The TTL of the descriptor that registered the table (restored tables have none until then). */
+  ttlConfig: StateTtlConfig | undefined;
+  /** Indexed by key group − range start. */
+  private readonly prefixes: string[];
+
+  constructor(readonly name: string, readonly kind: StateKind, readonly hasTtl: boolean, readonly keyGroupRange: KeyGroupRange) {
+    const { start, end } = keyGroupRange;
+    this.prefixes = Array.from({ length: end - start + 1 }, (_, index) => tablePrefix(start + index, name));
+  }
+
+  /** The key prefix of this state's entries in one key group (by index in the range). */
+  prefix(groupIndex: number): string {
+    return this.prefixes[groupIndex];
+  }
+
+  /** The exclusive end of the key group's range of this state's entries. */
+  prefixEnd(groupIndex: number): string {
+    return prefixEnd(this.prefixes[groupIndex]);
+  }
+
+  /** Whether snapshots leave expired values out. */
+  private snapshotTtlMs(): number | undefined {
+    return this.hasTtl && this.ttlConfig?.cleanupInFullSnapshot ? this.ttlConfig.ttlMs : undefined;
+  }
+
+  /** A stored value (not a map entry) as a snapshot holds it, or undefined when nothing of it is live. */
+  snapshotValue(stored: unknown, now: number): unknown {
+    const ttl = this.snapshotTtlMs();
+    if (ttl === undefined) return stored;
+    if (this.kind === "list") {
+      const elements = (stored as TtlValue<unknown>[]).filter((element) => !isExpired(element, ttl, now));
+      return elements.length > 0 ? elements : undefined;
+    }
+    return isExpired(stored as TtlValue<unknown>, ttl, now) ? undefined : stored;
+  }
+
+  /** Whether a map entry's stored value belongs in a snapshot. */
+  liveMapValue(stored: unknown, now: number): boolean {
+    const ttl = this.snapshotTtlMs();
+    return ttl === undefined || !isExpired(stored as TtlValue<unknown>, ttl, now);
+  }
+}

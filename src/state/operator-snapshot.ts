@@ -1,0 +1,86 @@
+// One subtask's snapshot: per chained operator (by uid) its keyed state and timers by key group,
+// its operator state, and a source's splits; how it becomes bytes; and, pure, which share of every
+// old subtask's snapshot a new subtask restores (the same or another parallelism).
+
+import { Packr } from "msgpackr";
+import type { KeyGroupStateSnapshot, KeyGroupTimersSnapshot } from "./key-group-snapshots.ts";
+import { redistributeEvenSplit, redistributeOperatorState, type OperatorStateSnapshot } from "./operator-state.ts";
+
+export interface OperatorSnapshot {
+  uid: string;
+  keyed?: KeyGroupStateSnapshot[];
+  timers?: KeyGroupTimersSnapshot[];
+  operatorState?: OperatorStateSnapshot[];
+  /** A source reader's splits; absent when the reader keeps no position. */
+  splits?: unknown[];
+}
+
+export const SUBTASK_SNAPSHOT_FORMAT = 1;
+
+export interface SubtaskSnapshot {
+  format: typeof SUBTASK_SNAPSHOT_FORMAT;
+  operators: OperatorSnapshot[];
+}
+
+// Structured clone keeps Maps, Sets, Dates, bigints and undefined in user state as they were.
+const packr = new Packr({ structuredClone: true, mapsAsObjects: false });
+
+export function encodeSubtaskSnapshot(snapshot: SubtaskSnapshot): Uint8Array {
+  return packr.pack(snapshot);
+}
+
+export function decodeSubtaskSnapshot(bytes: Uint8Array, what: string): SubtaskSnapshot {
+  let value: unknown;
+  try {
+    value = new Packr({ structuredClone: true, mapsAsObjects: false }).unpack(bytes);
+  } catch (error) {
+    throw new Error(`${what}: the state is not readable (${(error as Error).message})`);
+  }
+  const snapshot = value as Partial<SubtaskSnapshot> | null;
+  if (snapshot?.format !== SUBTASK_SNAPSHOT_FORMAT || !Array.isArray(snapshot.operators)) {
+    throw new Error(`${what}: unknown state format ${JSON.stringify(snapshot?.format)} (this weir reads format ${SUBTASK_SNAPSHOT_FORMAT})`);
+  }
+  return snapshot as SubtaskSnapshot;
+}
+
+/** One operator's state as a new subtask restores it. */
+export interface RestoredOperatorState {
+  /** Every old subtask's key groups: the backend keeps those of its own range. */
+  keyed: KeyGroupStateSnapshot[];
+  timers: KeyGroupTimersSnapshot[];
+  /** This subtask's share of list, union and broadcast state. */
+  operatorState: OperatorStateSnapshot[];
+  /** This reader's share of the splits; undefined when the old readers kept none (replay from the start). */
+  splits: unknown[] | undefined;
+}
+
+export interface OldSubtaskSnapshot {
+  subtaskIndex: number;
+  snapshot: SubtaskSnapshot;
+}
+
+/**
+ * The share of operator `uid`'s state for new subtask `newIndex` of `newParallelism`, from the
+ * snapshots of the old subtasks (which ran at `oldParallelism`; a subtask without state of the
+ * operator counts as empty). Keyed state moves by key group, list state is split evenly, union
+ * state goes to all, broadcast state is copied, splits are split evenly.
+ * @example
+ * const mine = restoredStateFor("counter", old, 2, 0, 3);
+ * backend.restore(mine.keyed);
+ */
+export function restoredStateFor(uid: string, old: readonly OldSubtaskSnapshot[], oldParallelism: number, newIndex: number, newParallelism: number): RestoredOperatorState {
+  const perOld: (OperatorSnapshot | undefined)[] = Array.from({ length: oldParallelism }, () => undefined);
+  for (const { subtaskIndex, snapshot } of old) {
+    const mine = snapshot.operators.find((o) => o.uid === uid);
+    if (mine && subtaskIndex < oldParallelism) perOld[subtaskIndex] = mine;
+  }
+  const present = perOld.filter((o): o is OperatorSnapshot => o !== undefined);
+  const operatorLists = perOld.map((o) => o?.operatorState ?? []);
+  const keepsSplits = present.some((o) => o.splits !== undefined);
+  return {
+    keyed: present.flatMap((o) => o.keyed ?? []),
+    timers: present.flatMap((o) => o.timers ?? []),
+    operatorState: redistributeOperatorState(operatorLists, newParallelism)[newIndex],
+    splits: keepsSplits ? redistributeEvenSplit(perOld.map((o) => o?.splits ?? []), newParallelism)[newIndex] : undefined,
+  };
+}
