@@ -5,7 +5,9 @@
 import { isAbsolute, resolve } from "node:path";
 import { StreamGraph } from "../graph/stream-graph.ts";
 import { buildJobGraph } from "../graph/job-graph.ts";
-import type { JobArtifact, JobConfig } from "../messages/schema.ts";
+import type { CheckpointingMode, JobArtifact, JobConfig, StateBackendKind } from "../messages/schema.ts";
+import { checkRestartStrategy, type RestartStrategyConfig } from "../coordinator/restart-strategy.ts";
+import { CheckpointConfig } from "./checkpoint-config.ts";
 import { collectionSource, generatorSource, sequenceSource, type GeneratorOptions, type Source } from "../operators/source.ts";
 import { checkMaxParallelism } from "../runtime/key-groups.ts";
 import { checkBufferTimeout } from "../runtime/channel-writer.ts";
@@ -46,6 +48,9 @@ export class StreamExecutionEnvironment implements StreamEnvironmentInternals {
   private bufferTimeoutMs = 100;
   private autoWatermarkIntervalMs = 200;
   private latencyTrackingIntervalMs = 0;
+  private readonly checkpointConfig = new CheckpointConfig();
+  private restartStrategy?: RestartStrategyConfig;
+  private stateBackend: { kind: StateBackendKind; dir?: string } = { kind: "heap" };
 
   constructor(private readonly options: EnvironmentOptions = {}) {
     this.parallelism = options.parallelism ?? 1;
@@ -110,6 +115,46 @@ export class StreamExecutionEnvironment implements StreamEnvironmentInternals {
     return this;
   }
 
+  /**
+   * Takes a checkpoint every `intervalMs` (exactly-once by default): on a failure the job restarts
+   * from the latest one, as the restart strategy allows. Fine-tune with getCheckpointConfig().
+   * @example
+   * env.enableCheckpointing(1000).getCheckpointConfig().setCheckpointStorage("file:///var/weir/checkpoints");
+   */
+  enableCheckpointing(intervalMs: number, mode: CheckpointingMode = "exactly-once"): this {
+    this.checkpointConfig.setCheckpointingMode(mode);
+    this.checkpointConfig.setCheckpointInterval(intervalMs);
+    return this;
+  }
+
+  getCheckpointConfig(): CheckpointConfig {
+    return this.checkpointConfig;
+  }
+
+  /**
+   * What happens after a failure (Flink's restart-strategy.*): none, fixed-delay, failure-rate or
+   * exponential-delay. Default: fixed-delay every second, without limit, when checkpointing is
+   * on; none otherwise.
+   * @example
+   * env.setRestartStrategy({ kind: "fixed-delay", attempts: 3, delayMs: 500 });
+   */
+  setRestartStrategy(strategy: RestartStrategyConfig): this {
+    checkRestartStrategy(strategy);
+    this.restartStrategy = strategy;
+    return this;
+  }
+
+  /**
+   * Where keyed state lives: "heap" (the default) or "lmdb", an embedded on-disk store for state
+   * larger than memory, under `dir` on each worker (default: the system's temp directory).
+   */
+  setStateBackend(kind: StateBackendKind, dir?: string): this {
+    if (kind !== "heap" && kind !== "lmdb") throw new Error(`setStateBackend(${JSON.stringify(kind)}): use "heap" or "lmdb"`);
+    if (dir !== undefined && !isAbsolute(dir)) throw new Error(`setStateBackend("${kind}", ${JSON.stringify(dir)}): give an absolute directory`);
+    this.stateBackend = { kind, dir };
+    return this;
+  }
+
   /** A non-parallel source of the given values. */
   fromElements<T>(...values: T[]): SingleOutputStreamOperator<T> {
     return this.fromSource(collectionSource(values), "Elements");
@@ -150,6 +195,9 @@ export class StreamExecutionEnvironment implements StreamEnvironmentInternals {
       maxParallelism: this.maxParallelism,
       bufferTimeoutMs: this.bufferTimeoutMs,
       ...(this.latencyTrackingIntervalMs > 0 ? { latencyTrackingIntervalMs: this.latencyTrackingIntervalMs } : {}),
+      ...(this.checkpointConfig.isCheckpointingEnabled() ? { checkpointing: this.checkpointConfig.toConfig() } : {}),
+      ...(this.restartStrategy ? { restartStrategy: this.restartStrategy } : {}),
+      ...(this.stateBackend.kind !== "heap" ? { stateBackend: this.stateBackend.kind, stateDir: this.stateBackend.dir } : {}),
     };
   }
 

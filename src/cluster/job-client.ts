@@ -82,6 +82,8 @@ class CollectTracker {
     if (!collected) return;
     const key = `${sinkId}/${subtask}`;
     const expected = this.nextSeq.get(key) ?? 1;
+    // After a failover a restored sink sends again what it had sent since its checkpoint: drop repeats.
+    if (seq < expected || !this.open.has(key)) return;
     if (seq !== expected) throw new Error(`collect sink ${key}: expected batch ${expected}, got ${seq}; results were lost`);
     this.nextSeq.set(key, seq + 1);
     for (const record of records) collected.values.push(record);

@@ -104,6 +104,8 @@ export interface OperatorContext extends RuntimeContext {
   readonly timers?: KeyedTimerService;
   /** This operator's operator state (list, union list and broadcast state), restored or fresh. */
   readonly operatorState: HeapOperatorStateStore;
+  /** True when the job takes periodic checkpoints (sinks may then commit output per checkpoint). */
+  readonly checkpointing: boolean;
 }
 
 /**

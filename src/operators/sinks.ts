@@ -8,6 +8,9 @@ import { subjects } from "../bus/subjects.ts";
 import { encode } from "../messages/codec.ts";
 import { MAX_FRAME_BYTES, RecordTooLargeError } from "../runtime/channel-writer.ts";
 import { BaseOperator, runtimeContextOf, type OperatorContext } from "./operator.ts";
+import type { FunctionSnapshotContext } from "../state/checkpointed-function.ts";
+import type { ListState } from "../state/keyed-state.ts";
+import { ListStateDescriptor } from "../state/state-descriptors.ts";
 
 export class SinkOperator<T> extends BaseOperator {
   private fn!: (value: T) => void;
@@ -121,21 +124,48 @@ export class FileSink extends BatchedTextSink {
 
 const COLLECT_BATCH = 500;
 
-/** Sends records to the client that submitted the job, in numbered batches, ending with `last`. */
+/** What a checkpointing collect sink keeps: batches staged at barriers until their checkpoint completes. */
+interface CollectSinkState {
+  jobId: string;
+  /** Batches sent so far (the next batch is seq + 1). */
+  seq: number;
+  staged: { checkpointId: number; records: unknown[] }[];
+}
+
+const COLLECT_STATE = new ListStateDescriptor<CollectSinkState>("weir.collect-sink");
+
+/**
+ * Sends records to the client that submitted the job, in numbered batches, ending with `last`.
+ * With checkpointing, records are staged at each barrier and sent only once that checkpoint has
+ * completed (the staged batches are part of the checkpoint, and the client drops a batch number
+ * it has seen): after a failover the client sees every record exactly once.
+ */
 export class CollectSink extends BaseOperator {
   private batch: unknown[] = [];
   private seq = 0;
   private scheduled = false;
   private subject = "";
+  private transactional = false;
+  private staged: CollectSinkState["staged"] = [];
+  private state?: ListState<CollectSinkState>;
   constructor(private readonly sinkId: string) {
     super();
   }
   override open(ctx: OperatorContext): void {
     super.open(ctx);
     this.subject = subjects.collect(ctx.jobId);
+    this.transactional = ctx.checkpointing;
+    if (!this.transactional) return;
+    this.state = ctx.operatorState.getListState(COLLECT_STATE);
+    const restored = this.state.get().find((s) => s.jobId === ctx.jobId);
+    if (!restored) return;
+    // Restored from a completed checkpoint: what it staged is committed; the client drops repeats.
+    this.seq = restored.seq;
+    for (const { records } of restored.staged) this.sendRecords(records, false);
   }
   process(record: unknown): void {
     this.batch.push(record);
+    if (this.transactional) return;
     if (this.batch.length >= COLLECT_BATCH) this.send(false);
     else if (!this.scheduled) {
       this.scheduled = true;
@@ -147,16 +177,29 @@ export class CollectSink extends BaseOperator {
       );
     }
   }
+  snapshotState(ctx: FunctionSnapshotContext): void {
+    if (!this.state) return;
+    if (this.batch.length > 0) this.staged.push({ checkpointId: ctx.checkpointId, records: this.batch });
+    this.batch = [];
+    this.state.update([{ jobId: this.ctx.jobId, seq: this.seq, staged: this.staged }]);
+  }
+  notifyCheckpointComplete(checkpointId: number): void {
+    while (this.staged.length > 0 && this.staged[0].checkpointId <= checkpointId) this.sendRecords(this.staged.shift()!.records, false);
+  }
   override onWatermark(): void {}
   override finish(): void {
+    for (const { records } of this.staged) this.sendRecords(records, false);
+    this.staged = [];
     this.send(true);
   }
   private send(last: boolean): void {
     const records = this.batch;
     this.batch = [];
+    this.sendRecords(records, last);
+  }
+  private sendRecords(records: unknown[], last: boolean): void {
     for (const bytes of this.encodeBatches(records, last)) this.ctx.bus.publish(this.subject, bytes);
   }
-
   /** Encodes records into numbered batches below the frame limit, splitting as needed. */
   private encodeBatches(records: unknown[], last: boolean): Uint8Array[] {
     const message = { type: "collect" as const, jobId: this.ctx.jobId, sinkId: this.sinkId, subtaskIndex: this.ctx.subtaskIndex, seq: this.seq + 1, records, last };

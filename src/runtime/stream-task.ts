@@ -169,6 +169,7 @@ export class StreamTask {
           timestamp: this.timestamp,
           streamStatus: this.time.control,
           fail: (error) => this.fail(error),
+          checkpointing: this.checkpointing !== undefined,
           ...state,
         }),
       });

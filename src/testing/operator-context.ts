@@ -83,6 +83,7 @@ export function operatorTestContext(operator: StreamOperator, options: OperatorT
     keyedState: state,
     timers,
     operatorState: new HeapOperatorStateStore(),
+    checkpointing: false,
   };
   return { ctx, emitted, timestamp, clock, state, timers, metrics };
 }
