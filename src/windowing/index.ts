@@ -1,7 +1,7 @@
 // Windowing: window types, assigners, triggers, evictors, window functions, the window operator
 // and the windowed-stream API (keyBy(...).window(...), windowAll(...)).
 
-export { TimeWindow, GlobalWindow, getWindowStartWithOffset, mergeTimeWindows, type Window, type MergeCallback } from "./windows.ts";
+export { TimeWindow, GlobalWindow, getWindowStartWithOffset, mergeTimeWindows, builtInWindowSerializer, type Window, type MergeCallback } from "./windows.ts";
 export {
   WindowAssigner,
   MergingWindowAssigner,
