@@ -5,7 +5,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { StreamGraph } from "../graph/stream-graph.ts";
 import { buildJobGraph } from "../graph/job-graph.ts";
-import type { CheckpointingMode, JobArtifact, JobConfig, StateBackendKind } from "../messages/schema.ts";
+import type { CheckpointingMode, JobArtifact, JobConfig, RestoreSettings, StateBackendKind } from "../messages/schema.ts";
 import { checkRestartStrategy, type RestartStrategyConfig } from "../coordinator/restart-strategy.ts";
 import { CheckpointConfig } from "./checkpoint-config.ts";
 import { collectionSource, generatorSource, sequenceSource, type GeneratorOptions, type Source } from "../operators/source.ts";
@@ -13,7 +13,7 @@ import { checkMaxParallelism } from "../runtime/key-groups.ts";
 import { checkBufferTimeout } from "../runtime/channel-writer.ts";
 import { CollectedStream, SingleOutputStreamOperator } from "./data-stream.ts";
 import type { StreamEnvironmentInternals } from "./environment-internals.ts";
-import type { JobExecutionResult, JobExecutor } from "./executor.ts";
+import type { JobClient, JobExecutionResult, JobExecutor } from "./executor.ts";
 import type { WatermarkStrategy } from "./watermark-strategy.ts";
 
 export interface EnvironmentOptions {
@@ -24,6 +24,8 @@ export interface EnvironmentOptions {
   /** Where workers load this job's code from (set by `weir run`). */
   artifact?: JobArtifact;
   parallelism?: number;
+  /** Start from this savepoint or retained checkpoint (set by `weir run --from-savepoint`). */
+  restoreFrom?: RestoreSettings;
 }
 
 /** A job module's default export: builds the dataflow on the environment it is given. */
@@ -213,8 +215,18 @@ export class StreamExecutionEnvironment implements StreamEnvironmentInternals {
 
   /** Runs the job to completion. Rejects with JobExecutionError if it fails or is canceled. */
   async execute(jobName?: string): Promise<JobExecutionResult> {
+    return (await this.executeAsync(jobName)).result;
+  }
+
+  /**
+   * Submits the job and returns at once with its client: take savepoints, stop or cancel it.
+   * @example
+   * const client = await env.executeAsync("counts");
+   * const location = await client.stopWithSavepoint("/var/weir/savepoints");
+   */
+  async executeAsync(jobName?: string): Promise<JobClient> {
     const jobGraph = buildJobGraph(this.graph, this.jobConfig(jobName));
     const executor = this.options.executor ?? new (await import("../cluster/mini-cluster.ts")).EmbeddedExecutor();
-    return executor.execute({ jobGraph, streamGraph: this.graph, collectors: this.collectors, artifact: this.options.artifact });
+    return executor.executeAsync({ jobGraph, streamGraph: this.graph, collectors: this.collectors, artifact: this.options.artifact, restoreFrom: this.options.restoreFrom });
   }
 }

@@ -1,7 +1,7 @@
 // How a built job runs: an executor takes the prepared job (graphs, collectors, artifact) and
 // returns when it has finished. The embedded mini cluster and the NATS client implement it.
 
-import type { JobArtifact, JobGraphSpec, JobStatus } from "../messages/schema.ts";
+import type { JobArtifact, JobGraphSpec, JobStatus, RestoreSettings } from "../messages/schema.ts";
 import type { StreamGraph } from "../graph/stream-graph.ts";
 import type { CollectedStream } from "./data-stream.ts";
 
@@ -11,6 +11,26 @@ export interface PreparedJob {
   collectors: ReadonlyMap<string, CollectedStream<unknown>>;
   /** Where workers find the code; absent when the job only exists in this process. */
   artifact?: JobArtifact;
+  /** The savepoint or retained checkpoint the job starts from. */
+  restoreFrom?: RestoreSettings;
+}
+
+/**
+ * A submitted job (Flink's JobClient): follow it, take savepoints, stop or cancel it.
+ * @example
+ * const client = await env.executeAsync();
+ * const savepoint = await client.stopWithSavepoint("/var/weir/savepoints");
+ * await client.result;
+ */
+export interface JobClient {
+  readonly jobId: string;
+  /** Resolves when the job has finished; rejects with JobExecutionError if it failed or was canceled. */
+  readonly result: Promise<JobExecutionResult>;
+  /** Takes a savepoint into a new folder under `dir` (absolute, reachable by every worker); resolves with its location. */
+  triggerSavepoint(dir: string): Promise<string>;
+  /** Takes a savepoint and stops the job: sources end after the barrier, with a final watermark when `drain`. */
+  stopWithSavepoint(dir: string, options?: { drain?: boolean }): Promise<string>;
+  cancel(): void;
 }
 
 export interface JobExecutionResult {
@@ -22,6 +42,8 @@ export interface JobExecutionResult {
 
 export interface JobExecutor {
   execute(job: PreparedJob): Promise<JobExecutionResult>;
+  /** Submits the job and returns at once with a client for it. */
+  executeAsync(job: PreparedJob): Promise<JobClient>;
 }
 
 /** Thrown by execute() when the job failed or was canceled. */

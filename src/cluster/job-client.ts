@@ -2,12 +2,13 @@
 // is done, collect messages fill the job's collected streams (checked for gaps per sink subtask).
 
 import { randomBytes } from "node:crypto";
-import type { Bus } from "../bus/bus.ts";
+import { isAbsolute, join } from "node:path";
+import { NoRespondersError, type Bus } from "../bus/bus.ts";
 import { subjects } from "../bus/subjects.ts";
 import { listen, type ActorDeps } from "../actors/actor-deps.ts";
 import { decode, encode } from "../messages/codec.ts";
 import type { JobArtifact, JobStatus } from "../messages/schema.ts";
-import { JobExecutionError, type JobExecutionResult, type PreparedJob } from "../api/executor.ts";
+import { JobExecutionError, type JobClient, type JobExecutionResult, type PreparedJob } from "../api/executor.ts";
 
 const TERMINAL: ReadonlySet<JobStatus> = new Set(["finished", "failed", "canceled"]);
 
@@ -25,6 +26,11 @@ export interface RunJobOptions {
 
 /** Submits `job` and resolves when it has finished; rejects with JobExecutionError otherwise. */
 export async function runJob(job: PreparedJob, options: RunJobOptions): Promise<JobExecutionResult> {
+  return (await submitJob(job, options)).result;
+}
+
+/** Submits `job` and resolves, once the dispatcher accepted it, with a client that follows it. */
+export async function submitJob(job: PreparedJob, options: RunJobOptions): Promise<JobClient> {
   const { deps, artifact } = options;
   const jobId = options.jobId ?? newJobId();
   const startedAt = deps.clock.now();
@@ -46,22 +52,62 @@ export async function runJob(job: PreparedJob, options: RunJobOptions): Promise<
       }
     }),
   ];
+  const unsubscribe = () => subs.forEach((sub) => sub.unsubscribe());
   try {
     await deps.bus.flush();
-    const reply = decode(await deps.bus.request(subjects.submitJob(), encode({ type: "submit-job", jobId, artifact, jobGraph: job.jobGraph }), { timeoutMs: 10_000 }), [
-      "submit-job-reply",
-    ]);
+    const submission = { type: "submit-job" as const, jobId, artifact, jobGraph: job.jobGraph, restoreFrom: job.restoreFrom };
+    const reply = decode(await deps.bus.request(subjects.submitJob(), encode(submission), { timeoutMs: 10_000 }), ["submit-job-reply"]);
     if (!reply.ok) throw new Error(`bad reply from the dispatcher: ${reply.detail}`);
     if (!reply.message.accepted) throw new JobExecutionError(jobId, "failed", reply.message.error);
-    options.onAccepted?.(jobId);
-    const outcome = await ended;
-    if (outcome.status !== "finished") throw new JobExecutionError(jobId, outcome.status, outcome.error);
-    await collect.complete(deps);
-    if (collectError) throw collectError;
-    return { jobId, jobName: job.jobGraph.jobName, status: "finished", durationMs: deps.clock.now() - startedAt };
-  } finally {
-    for (const sub of subs) sub.unsubscribe();
+  } catch (error) {
+    unsubscribe();
+    throw error;
   }
+  options.onAccepted?.(jobId);
+  const result = (async (): Promise<JobExecutionResult> => {
+    try {
+      const outcome = await ended;
+      if (outcome.status !== "finished") throw new JobExecutionError(jobId, outcome.status, outcome.error);
+      await collect.complete(deps);
+      if (collectError) throw collectError;
+      return { jobId, jobName: job.jobGraph.jobName, status: "finished", durationMs: deps.clock.now() - startedAt };
+    } finally {
+      unsubscribe();
+    }
+  })();
+  result.catch(() => undefined);
+  return {
+    jobId,
+    result,
+    triggerSavepoint: (dir) => requestSavepoint(deps.bus, jobId, dir),
+    stopWithSavepoint: (dir, stopOptions = {}) => requestSavepoint(deps.bus, jobId, dir, stopOptions.drain ? "drain" : "terminate"),
+    cancel: () => cancelJob(deps.bus, jobId),
+  };
+}
+
+/** A new folder for one savepoint under `dir` (Flink's savepoint-<job>-<random>). */
+export function savepointFolder(dir: string, jobId: string): string {
+  if (!isAbsolute(dir)) throw new Error(`savepoint directory ${JSON.stringify(dir)} must be absolute (every worker writes into it)`);
+  return join(dir, `savepoint-${jobId.slice(0, 6)}-${randomBytes(6).toString("hex")}`);
+}
+
+/**
+ * Asks a running job's checkpoint coordinator for a savepoint under `dir` (optionally stopping the
+ * job) and resolves with its location.
+ */
+export async function requestSavepoint(bus: Bus, jobId: string, dir: string, stop?: "drain" | "terminate", timeoutMs = 10 * 60_000): Promise<string> {
+  const target = savepointFolder(dir, jobId);
+  let bytes: Uint8Array;
+  try {
+    bytes = await bus.request(subjects.savepoint(jobId), encode({ type: "trigger-savepoint", jobId, dir: target, stop }), { timeoutMs });
+  } catch (error) {
+    if (error instanceof NoRespondersError) throw new Error(`job ${jobId} is not running (no checkpoint coordinator answered): a savepoint needs a running job`);
+    throw error;
+  }
+  const reply = decode(bytes, ["savepoint-reply"]);
+  if (!reply.ok) throw new Error(`bad savepoint reply: ${reply.detail}`);
+  if (reply.message.error || !reply.message.location) throw new Error(reply.message.error ?? "the savepoint failed");
+  return reply.message.location;
 }
 
 /** Follows the collect batches of every collect sink subtask; a gap is an error, never a silent loss. */

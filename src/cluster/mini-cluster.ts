@@ -5,7 +5,7 @@
 import type { Bus } from "../bus/bus.ts";
 import { InProcessBus } from "../bus/in-process-bus.ts";
 import type { ActorDeps } from "../actors/actor-deps.ts";
-import type { JobExecutionResult, JobExecutor, PreparedJob } from "../api/executor.ts";
+import type { JobClient, JobExecutionResult, JobExecutor, PreparedJob } from "../api/executor.ts";
 import type { StreamGraph } from "../graph/stream-graph.ts";
 import { requiredSlots } from "../graph/job-graph.ts";
 import { silentLogger, type Logger } from "../observability/logger.ts";
@@ -13,7 +13,7 @@ import { MetricRegistry } from "../observability/metrics.ts";
 import { systemClock, type Clock } from "../runtime/clock.ts";
 import { startJobManager, type RunningJobManager } from "./job-manager.ts";
 import { createJobLoader } from "./job-loader.ts";
-import { newJobId, runJob } from "./job-client.ts";
+import { newJobId, submitJob } from "./job-client.ts";
 import { startWorker, type RunningWorker } from "./task-manager.ts";
 
 export interface MiniClusterOptions {
@@ -46,9 +46,21 @@ export class MiniCluster {
   }
 
   /** Runs one job on this cluster. */
-  execute(job: PreparedJob, jobId = newJobId()): Promise<JobExecutionResult> {
+  async execute(job: PreparedJob, jobId = newJobId()): Promise<JobExecutionResult> {
+    return (await this.submit(job, jobId)).result;
+  }
+
+  /** Submits one job to this cluster and returns its client. */
+  async submit(job: PreparedJob, jobId = newJobId()): Promise<JobClient> {
     this.graphs.set(jobId, job.streamGraph);
-    return runJob(job, { deps: this.clientDeps, artifact: { kind: "in-process", key: jobId }, jobId }).finally(() => this.graphs.delete(jobId));
+    try {
+      const client = await submitJob(job, { deps: this.clientDeps, artifact: { kind: "in-process", key: jobId }, jobId });
+      void client.result.finally(() => this.graphs.delete(jobId)).catch(() => undefined);
+      return client;
+    } catch (error) {
+      this.graphs.delete(jobId);
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
@@ -63,11 +75,20 @@ export class EmbeddedExecutor implements JobExecutor {
   constructor(private readonly options: Omit<MiniClusterOptions, "slots"> = {}) {}
 
   async execute(job: PreparedJob): Promise<JobExecutionResult> {
+    return (await this.executeAsync(job)).result;
+  }
+
+  /** Starts a mini cluster for the job; it closes when the job has ended. */
+  async executeAsync(job: PreparedJob): Promise<JobClient> {
     const cluster = new MiniCluster({ ...this.options, slots: requiredSlots(job.jobGraph) });
     try {
-      return await cluster.execute(job);
-    } finally {
+      const client = await cluster.submit(job);
+      const result = client.result.finally(() => cluster.close());
+      result.catch(() => undefined);
+      return { ...client, result };
+    } catch (error) {
       await cluster.close();
+      throw error;
     }
   }
 }

@@ -21,10 +21,22 @@ export interface LmdbKeyScope {
 
 /** Shared by the handles: the current key's LMDB key, and reads and writes of it. */
 export abstract class LmdbState {
+  // The last key built: a record usually reads and then writes the same key's state.
+  private lastPart = "";
+  private lastIndex = -1;
+  private lastKey = "";
+
   constructor(protected readonly scope: LmdbKeyScope, protected readonly table: LmdbStateTable, protected readonly store: LmdbStateStore) {}
 
   protected key(): string {
-    return this.table.prefix(this.scope.currentGroupIndex) + this.scope.currentKeyPart;
+    const part = this.scope.currentKeyPart;
+    const index = this.scope.currentGroupIndex;
+    if (part !== this.lastPart || index !== this.lastIndex) {
+      this.lastKey = this.table.prefix(index) + part;
+      this.lastPart = part;
+      this.lastIndex = index;
+    }
+    return this.lastKey;
   }
 
   protected read(): unknown {
@@ -46,14 +58,13 @@ export class LmdbValueState<T> extends LmdbState implements ValueState<T> {
   }
 
   value(): T | undefined {
-    const value = this.store.get(this.table.prefix(this.scope.currentGroupIndex) + this.scope.currentKeyPart) as T | undefined;
+    const value = this.store.get(this.key()) as T | undefined;
     return value === undefined ? this.defaultValue : value;
   }
 
   update(value: T): void {
-    const key = this.table.prefix(this.scope.currentGroupIndex) + this.scope.currentKeyPart;
-    if (value === undefined) this.store.remove(key);
-    else this.store.put(key, value);
+    if (value === undefined) this.store.remove(this.key());
+    else this.store.put(this.key(), value);
   }
 }
 

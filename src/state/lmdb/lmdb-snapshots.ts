@@ -8,7 +8,7 @@ import { keyGroupsInRange, type KeyGroupStateSnapshot, type StateTableSnapshot }
 import type { StateKind } from "../state-descriptors.ts";
 import { normalizeKey, type StateEntry } from "../state-table.ts";
 import type { IncrementalSnapshot, KeyGroupStateDelta, StateTableDelta } from "./incremental-snapshots.ts";
-import { groupPrefix, keyOfPart, keyPartOf, parseStateKey, prefixEnd, userKeyOfPart, userKeyPartOf } from "./lmdb-state-keys.ts";
+import { groupPrefix, keyOfPart, keyPartOf, latin1Name, parseStateKey, prefixEnd, userKeyOfPart, userKeyPartOf } from "./lmdb-state-keys.ts";
 import type { LmdbStateStore, StoredEntry } from "./lmdb-state-store.ts";
 import type { LmdbStateTable } from "./lmdb-state-table.ts";
 
@@ -27,14 +27,14 @@ export function readFullSnapshot(store: LmdbStateStore, states: StateTables, ran
     const start = groupPrefix(keyGroup);
     const entries = store.range(start, prefixEnd(start));
     if (entries.length === 0) continue;
-    const tables = groupTables(entries, states, now);
+    const tables = groupTables(entries, states, tableLookup(states), now);
     if (tables.length > 0) snapshots.push({ keyGroup, tables });
   }
   return snapshots;
 }
 
 /** One key group's entries (in key order) as per-state snapshots, in the order the states were registered. */
-function groupTables(entries: readonly StoredEntry[], states: StateTables, now: number): StateTableSnapshot[] {
+function groupTables(entries: readonly StoredEntry[], states: StateTables, tableOf: (latin1: string) => LmdbStateTable, now: number): StateTableSnapshot[] {
   const byName = new Map<string, StateEntry[]>();
   let mapKeyPart: string | undefined;
   let mapPairs: StateEntry[] = [];
@@ -46,18 +46,19 @@ function groupTables(entries: readonly StoredEntry[], states: StateTables, now: 
   };
   for (const { key, value } of entries) {
     const parsed = parseStateKey(key);
-    const table = tableOf(states, parsed.name);
-    if (!byName.has(parsed.name)) byName.set(parsed.name, []);
+    const table = tableOf(parsed.latin1Name);
+    let tableEntries = byName.get(table.name);
+    if (!tableEntries) byName.set(table.name, (tableEntries = []));
     if (table.kind !== "map") {
       const stored = table.snapshotValue(value, now);
-      if (stored !== undefined) byName.get(parsed.name)!.push([keyOfPart(parsed.keyPart), stored]);
+      if (stored !== undefined) tableEntries.push([keyOfPart(parsed.keyPart), stored]);
       continue;
     }
     // A map's entries are contiguous: gather them into the key's [userKey, value] pairs.
-    if (parsed.keyPart !== mapKeyPart || parsed.name !== mapName) {
+    if (parsed.keyPart !== mapKeyPart || table.name !== mapName) {
       endMap();
       mapKeyPart = parsed.keyPart;
-      mapName = parsed.name;
+      mapName = table.name;
     }
     if (table.liveMapValue(value, now)) mapPairs.push([userKeyOfPart(parsed.userKeyPart), value]);
   }
@@ -70,10 +71,14 @@ function groupTables(entries: readonly StoredEntry[], states: StateTables, now: 
   return tables;
 }
 
-function tableOf(states: StateTables, name: string): LmdbStateTable {
-  const table = states.tables.get(name);
-  if (!table) throw new Error(`the LMDB state backend holds entries of state ${JSON.stringify(name)}, which is not registered`);
-  return table;
+/** Finds the registered table of a key's state name (names as they appear in keys). */
+function tableLookup(states: StateTables): (latin1: string) => LmdbStateTable {
+  const byName = new Map([...states.tables.values()].map((table) => [latin1Name(table.name), table]));
+  return (latin1) => {
+    const table = byName.get(latin1);
+    if (!table) throw new Error(`the LMDB state backend holds entries of state ${JSON.stringify(Buffer.from(latin1, "latin1").toString("utf8"))}, which is not registered`);
+    return table;
+  };
 }
 
 /** A delta holding every key of the range: it replaces those key groups when a chain is applied. */
@@ -104,9 +109,10 @@ export function readDelta(
     if (!delta) group.set(table.name, (delta = { name: table.name, kind: table.kind, ttl: table.hasTtl, puts: [], deletes: [], mapPuts: [], mapDeletes: [] }));
     return delta;
   };
+  const tableOf = tableLookup(states);
   for (const key of [...changed].sort()) {
     const parsed = parseStateKey(key);
-    const table = tableOf(states, parsed.name);
+    const table = tableOf(parsed.latin1Name);
     const delta = deltaFor(parsed.keyGroup, table);
     const stateKey = keyOfPart(parsed.keyPart);
     const value = store.get(key);

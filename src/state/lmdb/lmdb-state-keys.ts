@@ -45,9 +45,9 @@ export function userKeyPartOf(userKey: unknown): string {
 
 /** The first bytes of every entry of one state in one key group. */
 export function tablePrefix(keyGroup: number, name: string): string {
-  const nameBytes = Buffer.from(name, "utf8");
-  if (nameBytes.length > 0xff) throw new Error(`state name ${JSON.stringify(name)} is longer than 255 bytes: the LMDB state backend cannot store it`);
-  return groupPrefix(keyGroup) + String.fromCharCode(nameBytes.length) + nameBytes.toString("latin1");
+  const bytes = latin1Name(name);
+  if (bytes.length > 0xff) throw new Error(`state name ${JSON.stringify(name)} is longer than 255 bytes: the LMDB state backend cannot store it`);
+  return groupPrefix(keyGroup) + String.fromCharCode(bytes.length) + bytes;
 }
 
 /** The first two bytes of every entry of one key group. */
@@ -63,14 +63,13 @@ export function prefixEnd(prefix: string): string {
   return prefix.slice(0, end - 1) + String.fromCharCode(prefix.charCodeAt(end - 1) + 1);
 }
 
-/** An LMDB key taken apart. */
+/** An LMDB key taken apart (the state key still encoded: keyOfPart decodes it). */
 export interface ParsedStateKey {
   keyGroup: number;
-  name: string;
+  /** The state name's UTF-8 bytes as a latin1 string (see latin1Name). */
+  latin1Name: string;
   /** The state key's part (length and bytes), as keyPartOf returns it. */
   keyPart: string;
-  /** The normalized state key. */
-  normalizedKey: unknown;
   /** The map state's user key part, or "" for the other kinds. */
   userKeyPart: string;
 }
@@ -79,11 +78,14 @@ export interface ParsedStateKey {
 export function parseStateKey(key: string): ParsedStateKey {
   const keyGroup = (key.charCodeAt(0) << 8) | key.charCodeAt(1);
   const nameLength = key.charCodeAt(2);
-  const name = Buffer.from(key.slice(3, 3 + nameLength), "latin1").toString("utf8");
   const at = 3 + nameLength;
   const keyLength = (key.charCodeAt(at) << 8) | key.charCodeAt(at + 1);
-  const keyPart = key.slice(at, at + 2 + keyLength);
-  return { keyGroup, name, keyPart, normalizedKey: unpackString(keyPart.slice(2)), userKeyPart: key.slice(at + 2 + keyLength) };
+  return { keyGroup, latin1Name: key.slice(3, at), keyPart: key.slice(at, at + 2 + keyLength), userKeyPart: key.slice(at + 2 + keyLength) };
+}
+
+/** A state name as it appears in keys: its UTF-8 bytes, one char per byte. */
+export function latin1Name(name: string): string {
+  return Buffer.from(name, "utf8").toString("latin1");
 }
 
 /** The value whose msgpack bytes the latin1 string holds. */
