@@ -49,7 +49,7 @@ export function planRestore(metadata: CheckpointMetadata, jobGraph: JobGraphSpec
     for (let i = 0; i < vertex.parallelism; i++) {
       plan.set(`${vertex.id}#${i}`, {
         checkpointId: metadata.checkpointId,
-        finished: finishedOnRestore(relevant, vertex.parallelism, i, vertex.name),
+        finished: finishedOnRestore(relevant, vertex.parallelism, i),
         operators,
         subtasks: relevant.filter((s) => s.handle !== undefined),
       });
@@ -58,14 +58,17 @@ export function planRestore(metadata: CheckpointMetadata, jobGraph: JobGraphSpec
   return plan;
 }
 
-/** Whether new subtask `index` had finished: only decidable per subtask when the parallelism is unchanged. */
-function finishedOnRestore(relevant: readonly SubtaskStateMetadata[], parallelism: number, index: number, name: string): boolean {
+/**
+ * Whether new subtask `index` had finished. At an unchanged parallelism that is per subtask; at
+ * another, only when every old subtask had finished — otherwise the operator runs again with the
+ * state it had (a source subtask that had finished simply has no splits left to hand out).
+ */
+function finishedOnRestore(relevant: readonly SubtaskStateMetadata[], parallelism: number, index: number): boolean {
   const finished = relevant.filter((s) => s.finished);
   if (finished.length === 0) return false;
   const oldParallelism = new Set(relevant.map((s) => s.subtaskIndex)).size;
   if (oldParallelism === parallelism) return finished.some((s) => s.subtaskIndex === index);
-  if (finished.length === relevant.length) return true;
-  throw new RestoreError(`${name}: some of its subtasks had finished when the snapshot was taken; it can only be restored at its old parallelism ${oldParallelism}`);
+  return finished.length === relevant.length;
 }
 
 /** Total inline bytes a restore carries (inline handles travel in the deploy message). */

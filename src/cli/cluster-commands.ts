@@ -2,7 +2,8 @@
 // They reconnect forever and stop cleanly on SIGINT/SIGTERM.
 
 import { NatsBus } from "../bus/nats-bus.ts";
-import { cancelJob } from "../cluster/job-client.ts";
+import { cancelJob, requestSavepoint } from "../cluster/job-client.ts";
+import { resolve } from "node:path";
 import { createJobLoader } from "../cluster/job-loader.ts";
 import { startJobManager } from "../cluster/job-manager.ts";
 import { startWorker } from "../cluster/task-manager.ts";
@@ -54,4 +55,25 @@ export async function cancelCommand(jobId: string, options: { nats: string }): P
   cancelJob(bus, jobId);
   await bus.close();
   process.stderr.write(`asked job ${jobId} to cancel\n`);
+}
+
+async function withClientBus<T>(nats: string, name: string, fn: (bus: NatsBus) => Promise<T>): Promise<T> {
+  const log = createRootLogger({ name, level: process.env.WEIR_LOG_LEVEL ?? "warn" });
+  const bus = await NatsBus.connect({ servers: nats, name, log, metrics: new MetricRegistry() });
+  try {
+    return await fn(bus);
+  } finally {
+    await bus.close();
+  }
+}
+
+export async function savepointCommand(jobId: string, dir: string, options: { nats: string }): Promise<void> {
+  const location = await withClientBus(options.nats, "weir-savepoint", (bus) => requestSavepoint(bus, jobId, resolve(dir)));
+  process.stdout.write(`${location}\n`);
+}
+
+export async function stopCommand(jobId: string, options: { nats: string; savepoint: string; drain?: boolean }): Promise<void> {
+  const location = await withClientBus(options.nats, "weir-stop", (bus) => requestSavepoint(bus, jobId, resolve(options.savepoint), options.drain ? "drain" : "terminate"));
+  process.stdout.write(`${location}\n`);
+  process.stderr.write(`job ${jobId} is stopping after its savepoint\n`);
 }

@@ -2,7 +2,7 @@
 
 import { Command, InvalidArgumentError } from "commander";
 import { runCommand } from "./run.ts";
-import { jobManagerCommand, workerCommand, cancelCommand } from "./cluster-commands.ts";
+import { jobManagerCommand, workerCommand, cancelCommand, savepointCommand, stopCommand } from "./cluster-commands.ts";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -20,6 +20,8 @@ program
   .option("-p, --parallelism <n>", "default parallelism of the job's operators", positiveInt)
   .option("--nats <url>", "submit to the job manager on this NATS server instead of running embedded")
   .option("--trace <file>", "record every message on the bus to this file (NDJSON)")
+  .option("-s, --from-savepoint <path>", "start from this savepoint (or retained checkpoint) directory")
+  .option("--allow-non-restored-state", "with --from-savepoint: drop state that belongs to no operator of the job instead of failing")
   .option("--log-level <level>", "pino log level (default: $WEIR_LOG_LEVEL or warn)", process.env.WEIR_LOG_LEVEL ?? "warn")
   .action((job: string, args: string[], options) => runCommand(job, args, options));
 
@@ -47,6 +49,23 @@ program
   .argument("<jobId>")
   .requiredOption("--nats <url>", "the NATS server")
   .action((jobId: string, options) => cancelCommand(jobId, options));
+
+program
+  .command("savepoint")
+  .description("take a savepoint of a running job into a new folder under <dir>; prints its location")
+  .argument("<jobId>")
+  .argument("<dir>", "an absolute directory every worker and the job manager can reach")
+  .requiredOption("--nats <url>", "the NATS server")
+  .action((jobId: string, dir: string, options) => savepointCommand(jobId, dir, options));
+
+program
+  .command("stop")
+  .description("stop a running job with a savepoint; prints its location")
+  .argument("<jobId>")
+  .requiredOption("--savepoint <dir>", "an absolute directory every worker and the job manager can reach")
+  .option("--drain", "end event time first (a final watermark fires every timer and window) before stopping")
+  .requiredOption("--nats <url>", "the NATS server")
+  .action((jobId: string, options) => stopCommand(jobId, options));
 
 program.parseAsync(process.argv).catch((error: Error) => {
   process.stderr.write(`weir: ${error.message}\n`);

@@ -16,6 +16,8 @@ export interface RunOptions {
   parallelism?: number;
   nats?: string;
   trace?: string;
+  fromSavepoint?: string;
+  allowNonRestoredState?: boolean;
   logLevel: string;
 }
 
@@ -31,7 +33,7 @@ export async function runCommand(job: string, args: string[], options: RunOption
     executor = new RemoteExecutor({
       servers: options.nats,
       log,
-      onAccepted: (jobId) => log.info({ jobId }, "job accepted"),
+      onAccepted: (jobId) => process.stderr.write(`job ${jobId} submitted\n`),
       wrapBus: recorder
         ? (bus) => {
             // Record the whole bus, not only this client's part of it.
@@ -45,7 +47,9 @@ export async function runCommand(job: string, args: string[], options: RunOption
   }
 
   const definition = await importJobDefinition(path);
-  const env = new StreamExecutionEnvironment({ executor, cwd: process.cwd(), parallelism: options.parallelism, artifact });
+  if (options.allowNonRestoredState && !options.fromSavepoint) throw new Error("--allow-non-restored-state goes with --from-savepoint <path>");
+  const restoreFrom = options.fromSavepoint ? { location: /^[a-z-]+:\/\//.test(options.fromSavepoint) ? options.fromSavepoint : resolve(options.fromSavepoint), allowNonRestoredState: options.allowNonRestoredState ?? false } : undefined;
+  const env = new StreamExecutionEnvironment({ executor, cwd: process.cwd(), parallelism: options.parallelism, artifact, restoreFrom });
   await definition(env, args);
   try {
     const result = await env.execute(basename(path).replace(/\.[cm]?[jt]s$/, ""));
