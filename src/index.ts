@@ -98,7 +98,14 @@ export {
   type TriggerContext,
   type OnMergeContext,
 } from "./windowing/index.ts";
-export { JobExecutionError, type JobExecutor, type JobExecutionResult, type PreparedJob } from "./api/executor.ts";
+export { JobExecutionError, type JobExecutor, type JobExecutionResult, type PreparedJob, type JobClient } from "./api/executor.ts";
+// Checkpoints, savepoints and recovery.
+export { CheckpointConfig } from "./api/checkpoint-config.ts";
+export type { CheckpointingMode, CheckpointingConfig, RestoreSettings, StateBackendKind } from "./messages/schema.ts";
+export type { RestartStrategyConfig } from "./coordinator/restart-strategy.ts";
+export { isCheckpointListener, type CheckpointListener } from "./state/checkpointed-function.ts";
+export { loadMetadata, readState, openCheckpointStorage, type CheckpointStorage } from "./checkpoint/checkpoint-storage.ts";
+export type { CheckpointMetadata, StateHandle } from "./checkpoint/checkpoint-metadata.ts";
 export type { Collector, RuntimeContext } from "./operators/operator.ts";
 export type { Source, SourceReader, InputStatus, GeneratorOptions } from "./operators/source.ts";
 // State (AggregateFunction and the window KeyedStateStore come from the windowing export above).
@@ -130,6 +137,8 @@ export {
   type CheckpointedFunction,
   type FunctionSnapshotContext,
   type FunctionInitializationContext,
+  type StateSerializer,
+  type StateDescriptorOptions,
   type KeyGroupStateSnapshot,
   type KeyGroupTimersSnapshot,
   type StateTableSnapshot,

@@ -33,7 +33,10 @@ export async function runCommand(job: string, args: string[], options: RunOption
     executor = new RemoteExecutor({
       servers: options.nats,
       log,
-      onAccepted: (jobId) => process.stderr.write(`job ${jobId} submitted\n`),
+      onAccepted: (jobId) => {
+        log.info({ jobId }, "job accepted");
+        process.stderr.write(`job ${jobId} submitted\n`);
+      },
       wrapBus: recorder
         ? (bus) => {
             // Record the whole bus, not only this client's part of it.
