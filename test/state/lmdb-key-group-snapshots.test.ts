@@ -17,6 +17,7 @@ import {
   ValueStateDescriptor,
   type KeyedStateBackendOptions,
   type KeyGroupStateSnapshot,
+  type StateSerializer,
 } from "../../src/state/index.ts";
 import { LmdbKeyedStateBackend } from "../../src/state/lmdb/index.ts";
 
@@ -209,5 +210,27 @@ describe("LMDB keyed state snapshots per key group", () => {
     expect(() => backend.restore(group([{ name: "x", kind: "bogus", ttl: false, entries: [] }]))).toThrow("unknown state kind bogus");
     expect(() => backend.restore(group([{ name: "l", kind: "list", ttl: false, entries: [["k", 1]] }]))).toThrow("list state l: a value must be an array");
     expect(() => backend.restore(group([{ name: "v", kind: "value", ttl: false, entries: [["k"]] }]))).toThrow("an entry must be a [key, value] pair");
+  });
+
+  it.each([
+    ["heap", "lmdb", heap, lmdb],
+    ["lmdb", "heap", lmdb, heap],
+  ] as const)("values with a serializer go from %s to %s in their snapshot form and come back whole", (_, __, from, to) => {
+    const sets: StateSerializer<Set<number>> = { toSnapshot: (set) => [...set], fromSnapshot: (data) => new Set(data as number[]) };
+    const descriptor = () => new MapStateDescriptor<string, Set<number>>("sets").withSerializer(sets);
+    const source = from({ maxParallelism: MAX_PARALLELISM });
+    KEYS.forEach((key, i) => {
+      source.setCurrentKey(key);
+      source.getMapState(descriptor()).put("s", new Set([i, i + 1]));
+    });
+    const snapshot = unpack(pack(source.snapshot())) as KeyGroupStateSnapshot[];
+    const target = to({ maxParallelism: MAX_PARALLELISM });
+    target.restore(snapshot);
+    const restored = target.getMapState(descriptor());
+    KEYS.forEach((key, i) => {
+      target.setCurrentKey(key);
+      expect(restored.get("s")).toEqual(new Set([i, i + 1]));
+    });
+    expect(canonical(target.snapshot())).toEqual(canonical(snapshot));
   });
 });

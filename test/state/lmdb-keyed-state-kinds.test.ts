@@ -18,6 +18,7 @@ import {
   ValueStateDescriptor,
   type AggregateFunction,
   type KeyedStateBackendOptions,
+  type StateSerializer,
 } from "../../src/state/index.ts";
 import { LmdbKeyedStateBackend } from "../../src/state/lmdb/index.ts";
 
@@ -50,7 +51,43 @@ const average: AggregateFunction<number, { sum: number; n: number }, number> = {
   merge: (a, b) => ({ sum: a.sum + b.sum, n: a.n + b.n }),
 };
 
+const setSerializer: StateSerializer<Set<string>> = { toSnapshot: (set) => [...set], fromSnapshot: (data) => new Set(data as string[]) };
+
 describe.each(BACKENDS)("%s backend", (_, make) => {
+  describe("descriptors with a serializer", () => {
+    it("every kind gives back the values it was given, and snapshots hold their snapshot form", () => {
+      const backend = make();
+      const ttl = StateTtlConfig.newBuilder(60_000).build();
+      const tags = backend.getState(new ValueStateDescriptor<Set<string>>("tags", undefined, { serializer: setSerializer }));
+      const history = backend.getListState(new ListStateDescriptor<Set<string>>("history").withSerializer(setSerializer));
+      const byDay = backend.getMapState(new MapStateDescriptor<number, Set<string>>("by-day").withSerializer(setSerializer));
+      const union = backend.getReducingState(new ReducingStateDescriptor<Set<string>>("union", (a, b) => new Set([...a, ...b]), { serializer: setSerializer }));
+      const recent = backend.getState(new ValueStateDescriptor<Set<string>>("recent", undefined, { serializer: setSerializer }).enableTimeToLive(ttl));
+      backend.setCurrentKey("k");
+      tags.update(new Set(["a", "b"]));
+      history.add(new Set(["x"]));
+      history.addAll([new Set(["y"])]);
+      byDay.put(1, new Set(["mon"]));
+      union.add(new Set(["p"]));
+      union.add(new Set(["q"]));
+      recent.update(new Set(["r"]));
+      expect(tags.value()).toEqual(new Set(["a", "b"]));
+      expect(history.get()).toEqual([new Set(["x"]), new Set(["y"])]);
+      expect(byDay.get(1)).toEqual(new Set(["mon"]));
+      expect(byDay.values()).toEqual([new Set(["mon"])]);
+      expect(union.get()).toEqual(new Set(["p", "q"]));
+      expect(recent.value()).toEqual(new Set(["r"]));
+      const entries = Object.fromEntries(backend.snapshot().flatMap((g) => g.tables.map((t) => [t.name, t.entries[0][1]])));
+      expect(entries).toMatchObject({ tags: ["a", "b"], history: [["x"], ["y"]], "by-day": [[1, ["mon"]]], union: ["p", "q"], recent: { value: ["r"] } });
+    });
+
+    it("a state registered with a serializer refuses a descriptor without one", () => {
+      const backend = make();
+      backend.getState(new ValueStateDescriptor<Set<string>>("tags", undefined, { serializer: setSerializer }));
+      expect(() => backend.getState(new ValueStateDescriptor<Set<string>>("tags"))).toThrow('state "tags" was registered with a serializer; a descriptor without one cannot use it');
+    });
+  });
+
   describe("ListState", () => {
     it("keeps one list per key, in the order elements were added", () => {
       const backend = make();

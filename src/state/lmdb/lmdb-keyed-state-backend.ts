@@ -6,7 +6,7 @@
 import { systemClock, type Clock } from "../../runtime/clock.ts";
 import { keyGroupOf, type KeyGroupRange } from "../../runtime/key-groups.ts";
 import type { KeyGroupStateSnapshot } from "../key-group-snapshots.ts";
-import type { KeyedStateBackendOptions } from "../keyed-state-backend.ts";
+import type { KeyedStateBackend, KeyedStateBackendOptions } from "../keyed-state-backend.ts";
 import type { AggregatingState, KeyedStateStore, ListState, MapState, ReducingState, StateFor, ValueState } from "../keyed-state.ts";
 import type { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, StateDescriptor, StateKind, ValueStateDescriptor } from "../state-descriptors.ts";
 import { normalizeKey } from "../state-table.ts";
@@ -20,6 +20,9 @@ import { LmdbStateTable } from "./lmdb-state-table.ts";
 import { readDelta, readFullDelta, readFullSnapshot, restoreSnapshots, type StateTables } from "./lmdb-snapshots.ts";
 import { LmdbTtlAggregatingState, LmdbTtlListState, LmdbTtlMapState, LmdbTtlReducingState, LmdbTtlValueState } from "./lmdb-ttl-keyed-states.ts";
 
+/** The public surface of the heap KeyedStateBackend: what code that takes either backend can use. */
+export type KeyedStateBackendLike = Pick<KeyedStateBackend, keyof KeyedStateBackend>;
+
 export interface LmdbKeyedStateBackendOptions extends KeyedStateBackendOptions {
   /** This subtask's own directory for its LMDB environment; created if missing, cleared when opened. */
   directory: string;
@@ -29,8 +32,8 @@ export interface LmdbKeyedStateBackendOptions extends KeyedStateBackendOptions {
 
 /**
  * One keyed operator's state in LMDB, for one subtask's key groups. Interchangeable with the heap
- * KeyedStateBackend; values must be msgpack-friendly, and a value read is a copy (write it back to
- * change it). Map state lists its entries in the byte order of their encoded user keys.
+ * KeyedStateBackend; values must be msgpack-friendly (or have a serializer on their descriptor,
+ * which then converts on every access), and a value read is a copy (write it back to change it). Map state lists its entries in the byte order of their encoded user keys.
  * @example
  * const backend = new LmdbKeyedStateBackend({ directory: join(stateDir, `${operatorId}-${subtask}`), keyGroupRange, clock });
  * const count = backend.getState(new ValueStateDescriptor("count", 0));
@@ -40,7 +43,7 @@ export interface LmdbKeyedStateBackendOptions extends KeyedStateBackendOptions {
  * backend.notifyCheckpointComplete(7);
  * await backend.dispose();
  */
-export class LmdbKeyedStateBackend implements KeyedStateStore, LmdbKeyScope, StateTables {
+export class LmdbKeyedStateBackend implements KeyedStateBackendLike, KeyedStateStore, LmdbKeyScope, StateTables {
   readonly maxParallelism: number;
   readonly keyGroupRange: KeyGroupRange;
   private readonly clock: Clock;
@@ -275,6 +278,7 @@ export class LmdbKeyedStateBackend implements KeyedStateStore, LmdbKeyScope, Sta
   private table(descriptor: StateDescriptor): LmdbStateTable {
     const table = this.tableFor(descriptor.name, descriptor.kind, descriptor.ttlConfig !== undefined);
     if (descriptor.ttlConfig) table.ttlConfig = descriptor.ttlConfig;
+    table.register(descriptor.serializer);
     return table;
   }
 

@@ -2,7 +2,8 @@
 // key's LMDB key (the state's prefix for the key group + the key part the backend computed in
 // setCurrentKey) and reads or writes it through the store. A list is one entry holding its
 // elements; a map is one entry per user key, so one user key is read or written alone.
-// Values read are copies: a change is kept only when it is written back (update/add/put).
+// Values are stored in snapshot form (see LmdbStateTable.toStored); values read are copies: a
+// change is kept only when it is written back (update/add/put).
 
 import type { AggregateFunction } from "../state-descriptors.ts";
 import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from "../keyed-state.ts";
@@ -58,28 +59,29 @@ export class LmdbValueState<T> extends LmdbState implements ValueState<T> {
   }
 
   value(): T | undefined {
-    const value = this.store.get(this.key()) as T | undefined;
-    return value === undefined ? this.defaultValue : value;
+    const stored = this.store.get(this.key());
+    return stored === undefined ? this.defaultValue : (this.table.fromStored(stored) as T);
   }
 
   update(value: T): void {
     if (value === undefined) this.store.remove(this.key());
-    else this.store.put(this.key(), value);
+    else this.store.put(this.key(), this.table.toStored(value));
   }
 }
 
 export class LmdbListState<T> extends LmdbState implements ListState<T> {
   get(): T[] {
-    const elements = this.read() as T[] | undefined;
-    return elements === undefined ? [] : elements.slice();
+    const elements = this.read() as unknown[] | undefined;
+    return elements === undefined ? [] : elements.map((element) => this.table.fromStored(element) as T);
   }
 
   add(value: T): void {
     checkListElement(value, this.table.name);
-    const elements = this.read() as T[] | undefined;
-    if (elements === undefined) this.write([value]);
+    const stored = this.table.toStored(value);
+    const elements = this.read() as unknown[] | undefined;
+    if (elements === undefined) this.write([stored]);
     else {
-      elements.push(value);
+      elements.push(stored);
       this.write(elements);
     }
   }
@@ -87,14 +89,15 @@ export class LmdbListState<T> extends LmdbState implements ListState<T> {
   addAll(values: readonly T[]): void {
     if (values.length === 0) return;
     for (const value of values) checkListElement(value, this.table.name);
-    const elements = this.read() as T[] | undefined;
-    this.write(elements === undefined ? values.slice() : elements.concat(values));
+    const stored = values.map((value) => this.table.toStored(value));
+    const elements = this.read() as unknown[] | undefined;
+    this.write(elements === undefined ? stored : elements.concat(stored));
   }
 
   update(values: readonly T[]): void {
     for (const value of values) checkListElement(value, this.table.name);
     if (values.length === 0) this.clear();
-    else this.write(values.slice());
+    else this.write(values.map((value) => this.table.toStored(value)));
   }
 }
 
@@ -104,12 +107,13 @@ export class LmdbReducingState<T> extends LmdbState implements ReducingState<T> 
   }
 
   get(): T | undefined {
-    return this.read() as T | undefined;
+    const stored = this.read();
+    return stored === undefined ? undefined : (this.table.fromStored(stored) as T);
   }
 
   add(value: T): void {
-    const current = this.read() as T | undefined;
-    this.write(current === undefined ? value : this.reduce(current, value));
+    const current = this.get();
+    this.write(this.table.toStored(current === undefined ? value : this.reduce(current, value)));
   }
 }
 
@@ -118,14 +122,19 @@ export class LmdbAggregatingState<IN, ACC, OUT> extends LmdbState implements Agg
     super(scope, table, store);
   }
 
+  private accumulator(): ACC | undefined {
+    const stored = this.read();
+    return stored === undefined ? undefined : (this.table.fromStored(stored) as ACC);
+  }
+
   get(): OUT | undefined {
-    const accumulator = this.read() as ACC | undefined;
+    const accumulator = this.accumulator();
     return accumulator === undefined ? undefined : this.fn.getResult(accumulator);
   }
 
   add(value: IN): void {
-    const accumulator = this.read() as ACC | undefined;
-    this.write(this.fn.add(value, accumulator === undefined ? this.fn.createAccumulator() : accumulator));
+    const accumulator = this.accumulator();
+    this.write(this.table.toStored(this.fn.add(value, accumulator === undefined ? this.fn.createAccumulator() : accumulator)));
   }
 }
 
@@ -135,7 +144,7 @@ export abstract class LmdbMapEntries extends LmdbState {
     return this.key() + userKeyPartOf(userKey);
   }
 
-  /** The current key's stored entries, in user-key byte order: [LMDB key, user key, stored value]. */
+  /** The current key's entries, in user-key byte order: [LMDB key, user key, stored value]. */
   protected storedEntries(limit?: number): [string, unknown, unknown][] {
     const prefix = this.key();
     return this.store.range(prefix, prefixEnd(prefix), limit).map(({ key, value }: StoredEntry) => [key, userKeyOfPart(key.slice(prefix.length)), value]);
@@ -150,11 +159,12 @@ export abstract class LmdbMapEntries extends LmdbState {
 /** Entries are listed in the byte order of their encoded user keys, not in insertion order. */
 export class LmdbMapState<K, V> extends LmdbMapEntries implements MapState<K, V> {
   get(key: K): V | undefined {
-    return this.store.get(this.entryKey(key)) as V | undefined;
+    const stored = this.store.get(this.entryKey(key));
+    return stored === undefined ? undefined : (this.table.fromStored(stored) as V);
   }
 
   put(key: K, value: V): void {
-    this.store.put(this.entryKey(key), value);
+    this.store.put(this.entryKey(key), this.table.toStored(value));
   }
 
   putAll(entries: Iterable<readonly [K, V]>): void {
@@ -170,7 +180,7 @@ export class LmdbMapState<K, V> extends LmdbMapEntries implements MapState<K, V>
   }
 
   entries(): [K, V][] {
-    return this.storedEntries().map(([, key, value]) => [key as K, value as V]);
+    return this.storedEntries().map(([, key, value]) => [key as K, this.table.fromStored(value) as V]);
   }
 
   keys(): K[] {
@@ -178,7 +188,7 @@ export class LmdbMapState<K, V> extends LmdbMapEntries implements MapState<K, V>
   }
 
   values(): V[] {
-    return this.storedEntries().map(([, , value]) => value as V);
+    return this.storedEntries().map(([, , value]) => this.table.fromStored(value) as V);
   }
 
   isEmpty(): boolean {

@@ -141,17 +141,19 @@ export function restoreSnapshots(store: LmdbStateStore, states: StateTables, ran
       const table = states.tableFor(snapshot.name, snapshot.kind, snapshot.ttl);
       const prefix = table.prefix(group.keyGroup - range.start);
       if (!Array.isArray(snapshot.entries)) throw new Error(`keyed state snapshot of ${table.name}: entries must be an array`);
+      // Only a map that already has entries here can hold some the snapshot's map lacks.
+      const replaceMaps = table.kind === "map" && store.keys(prefix, prefixEnd(prefix), 1).length > 0;
       for (const entry of snapshot.entries) {
         if (!Array.isArray(entry) || entry.length !== 2) throw new Error(`keyed state snapshot of ${table.name}: an entry must be a [key, value] pair`);
         const key = prefix + keyPartOf(normalizeKey(entry[0]));
-        restoreEntry(store, table, key, entry[1], puts, removes);
+        restoreEntry(store, table, key, entry[1], replaceMaps, puts, removes);
       }
     }
     store.writeAll(puts, removes);
   }
 }
 
-function restoreEntry(store: LmdbStateStore, table: LmdbStateTable, key: string, value: unknown, puts: StoredEntry[], removes: string[]): void {
+function restoreEntry(store: LmdbStateStore, table: LmdbStateTable, key: string, value: unknown, replaceMaps: boolean, puts: StoredEntry[], removes: string[]): void {
   switch (table.kind) {
     case "list":
       if (!Array.isArray(value)) throw new Error(`keyed state snapshot of list state ${table.name}: a value must be an array`);
@@ -160,7 +162,7 @@ function restoreEntry(store: LmdbStateStore, table: LmdbStateTable, key: string,
     case "map": {
       if (!Array.isArray(value)) throw new Error(`keyed state snapshot of map state ${table.name}: a value must be an array of pairs`);
       // The snapshot's map replaces the key's map: entries it does not have go.
-      removes.push(...store.keys(key, prefixEnd(key)));
+      if (replaceMaps) removes.push(...store.keys(key, prefixEnd(key)));
       for (const [userKey, v] of value as StateEntry[]) puts.push({ key: key + userKeyPartOf(userKey), value: v });
       return;
     }

@@ -1,9 +1,9 @@
-// One keyed state registered in the LMDB backend: its name, kind and TTL, the key prefix of each
-// key group of the subtask's range, and how a stored value appears in a snapshot (with full-
-// snapshot TTL cleanup, expired values and elements are left out). Holds no values itself.
+// One keyed state registered in the LMDB backend: its name, kind, TTL and serializer, the key prefix
+// of each key group of the subtask's range, and how a stored value appears in a snapshot. Values are
+// stored in their snapshot form (a descriptor's serializer converts on every access, not in snapshots).
 
 import type { KeyGroupRange } from "../../runtime/key-groups.ts";
-import type { StateKind } from "../state-descriptors.ts";
+import type { StateKind, StateSerializer } from "../state-descriptors.ts";
 import { isExpired, type StateTtlConfig, type TtlValue } from "../state-ttl.ts";
 import { prefixEnd, tablePrefix } from "./lmdb-state-keys.ts";
 
@@ -12,6 +12,9 @@ export class LmdbStateTable {
   ttlConfig: StateTtlConfig | undefined;
   /** Indexed by key group − range start. */
   private readonly prefixes: string[];
+  /** The serializer of the first descriptor that registered the table. */
+  private serializer: StateSerializer<unknown> | undefined;
+  private registered = false;
 
   constructor(readonly name: string, readonly kind: StateKind, readonly hasTtl: boolean, readonly keyGroupRange: KeyGroupRange) {
     const { start, end } = keyGroupRange;
@@ -26,6 +29,29 @@ export class LmdbStateTable {
   /** The exclusive end of the key group's range of this state's entries. */
   prefixEnd(groupIndex: number): string {
     return prefixEnd(this.prefixes[groupIndex]);
+  }
+
+  /**
+   * A descriptor asks for this table: the first one decides the serializer, later ones must agree
+   * on having one (as on the heap). Restored values need no conversion: they are stored as snapshotted.
+   */
+  register(serializer: StateSerializer<unknown> | undefined): void {
+    if (!this.registered) {
+      this.registered = true;
+      this.serializer = serializer;
+    } else if ((serializer === undefined) !== (this.serializer === undefined)) {
+      throw new Error(`state ${JSON.stringify(this.name)} was registered ${this.serializer ? "with" : "without"} a serializer; a descriptor ${serializer ? "with" : "without"} one cannot use it`);
+    }
+  }
+
+  /** A user value (a value, an element, an accumulator, a map value) as it is stored. */
+  toStored(value: unknown): unknown {
+    return this.serializer === undefined ? value : this.serializer.toSnapshot(value);
+  }
+
+  /** A stored value back as the user's value. */
+  fromStored(stored: unknown): unknown {
+    return this.serializer === undefined ? stored : this.serializer.fromSnapshot(stored);
   }
 
   /** Whether snapshots leave expired values out. */

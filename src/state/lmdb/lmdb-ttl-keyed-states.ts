@@ -2,7 +2,8 @@
 // ../ttl-keyed-states.ts) and its pure helpers (TtlPolicy, TtlValue). Each stored value, list
 // element and map entry is a TtlValue; an access that meets an expired one removes it and returns
 // it only with ReturnExpiredIfNotCleanedUp; reads restart the TTL only with OnReadAndWrite.
-// Unlike on the heap, every change is written back explicitly: values read are copies.
+// Unlike on the heap, every change is written back explicitly (values read are copies), and the
+// wrapped values are in their stored form (see LmdbStateTable.toStored).
 
 import type { AggregateFunction } from "../state-descriptors.ts";
 import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from "../keyed-state.ts";
@@ -18,8 +19,8 @@ abstract class LmdbTtlState extends LmdbState {
   }
 
   /** Reads a single wrapped value with the TTL rules: expired → removed (and maybe returned); read → maybe refreshed. */
-  protected readChecked<V>(): TtlValue<V> | undefined {
-    const entry = this.read() as TtlValue<V> | undefined;
+  protected readChecked(): TtlValue<unknown> | undefined {
+    const entry = this.read() as TtlValue<unknown> | undefined;
     if (entry === undefined) return undefined;
     const now = this.policy.now();
     if (this.policy.expired(entry, now)) {
@@ -30,10 +31,15 @@ abstract class LmdbTtlState extends LmdbState {
     return entry;
   }
 
-  /** The wrapped value if it has not expired, for read-modify-write: an expired accumulator starts over. */
+  /** The user value if it has not expired, for read-modify-write: an expired accumulator starts over. */
   protected readLive<V>(now: number): V | undefined {
-    const entry = this.read() as TtlValue<V> | undefined;
-    return entry === undefined || this.policy.expired(entry, now) ? undefined : entry.value;
+    const entry = this.read() as TtlValue<unknown> | undefined;
+    return entry === undefined || this.policy.expired(entry, now) ? undefined : (this.table.fromStored(entry.value) as V);
+  }
+
+  /** A user value, stored and wrapped with the time. */
+  protected wrap(value: unknown, now: number): TtlValue<unknown> {
+    return this.policy.wrap(this.table.toStored(value), now);
   }
 }
 
@@ -43,30 +49,30 @@ export class LmdbTtlValueState<T> extends LmdbTtlState implements ValueState<T> 
   }
 
   value(): T | undefined {
-    const entry = this.readChecked<T>();
-    return entry === undefined ? this.defaultValue : entry.value;
+    const entry = this.readChecked();
+    return entry === undefined ? this.defaultValue : (this.table.fromStored(entry.value) as T);
   }
 
   update(value: T): void {
     if (value === undefined) this.clear();
-    else this.write(this.policy.wrap(value, this.policy.now()));
+    else this.write(this.wrap(value, this.policy.now()));
   }
 }
 
 export class LmdbTtlListState<T> extends LmdbTtlState implements ListState<T> {
   get(): T[] {
-    const elements = this.read() as TtlValue<T>[] | undefined;
+    const elements = this.read() as TtlValue<unknown>[] | undefined;
     if (elements === undefined) return [];
-    const { policy } = this;
+    const { policy, table } = this;
     const now = policy.now();
     const result: T[] = [];
-    const kept: TtlValue<T>[] = [];
+    const kept: TtlValue<unknown>[] = [];
     for (const element of elements) {
       if (policy.expired(element, now)) {
-        if (policy.returnExpired) result.push(element.value);
+        if (policy.returnExpired) result.push(table.fromStored(element.value) as T);
         continue;
       }
-      result.push(element.value);
+      result.push(table.fromStored(element.value) as T);
       kept.push(policy.updateOnRead ? policy.wrap(element.value, now) : element);
     }
     // Expired elements are removed on this access; refreshed ones are written back.
@@ -83,8 +89,8 @@ export class LmdbTtlListState<T> extends LmdbTtlState implements ListState<T> {
     if (values.length === 0) return;
     for (const value of values) checkListElement(value, this.table.name);
     const now = this.policy.now();
-    const wrapped = values.map((value) => this.policy.wrap(value, now));
-    const elements = this.read() as TtlValue<T>[] | undefined;
+    const wrapped = values.map((value) => this.wrap(value, now));
+    const elements = this.read() as TtlValue<unknown>[] | undefined;
     this.write(elements === undefined ? wrapped : elements.concat(wrapped));
   }
 
@@ -92,7 +98,7 @@ export class LmdbTtlListState<T> extends LmdbTtlState implements ListState<T> {
     for (const value of values) checkListElement(value, this.table.name);
     const now = this.policy.now();
     if (values.length === 0) this.clear();
-    else this.write(values.map((value) => this.policy.wrap(value, now)));
+    else this.write(values.map((value) => this.wrap(value, now)));
   }
 }
 
@@ -102,13 +108,14 @@ export class LmdbTtlReducingState<T> extends LmdbTtlState implements ReducingSta
   }
 
   get(): T | undefined {
-    return this.readChecked<T>()?.value;
+    const entry = this.readChecked();
+    return entry === undefined ? undefined : (this.table.fromStored(entry.value) as T);
   }
 
   add(value: T): void {
     const now = this.policy.now();
     const current = this.readLive<T>(now);
-    this.write(this.policy.wrap(current === undefined ? value : this.reduce(current, value), now));
+    this.write(this.wrap(current === undefined ? value : this.reduce(current, value), now));
   }
 }
 
@@ -118,14 +125,14 @@ export class LmdbTtlAggregatingState<IN, ACC, OUT> extends LmdbTtlState implemen
   }
 
   get(): OUT | undefined {
-    const entry = this.readChecked<ACC>();
-    return entry === undefined ? undefined : this.fn.getResult(entry.value);
+    const entry = this.readChecked();
+    return entry === undefined ? undefined : this.fn.getResult(this.table.fromStored(entry.value) as ACC);
   }
 
   add(value: IN): void {
     const now = this.policy.now();
     const accumulator = this.readLive<ACC>(now);
-    this.write(this.policy.wrap(this.fn.add(value, accumulator === undefined ? this.fn.createAccumulator() : accumulator), now));
+    this.write(this.wrap(this.fn.add(value, accumulator === undefined ? this.fn.createAccumulator() : accumulator), now));
   }
 }
 
@@ -134,10 +141,10 @@ export class LmdbTtlMapState<K, V> extends LmdbMapEntries implements MapState<K,
     super(scope, table, store);
   }
 
-  /** Reads one entry with the TTL rules; undefined when absent or expired and hidden. */
-  private entry(key: K): TtlValue<V> | undefined {
+  /** Reads one entry (stored form) with the TTL rules; undefined when absent or expired and hidden. */
+  private entry(key: K): TtlValue<unknown> | undefined {
     const entryKey = this.entryKey(key);
-    const entry = this.store.get(entryKey) as TtlValue<V> | undefined;
+    const entry = this.store.get(entryKey) as TtlValue<unknown> | undefined;
     if (entry === undefined) return undefined;
     const now = this.policy.now();
     if (this.policy.expired(entry, now)) {
@@ -149,11 +156,12 @@ export class LmdbTtlMapState<K, V> extends LmdbMapEntries implements MapState<K,
   }
 
   get(key: K): V | undefined {
-    return this.entry(key)?.value;
+    const entry = this.entry(key);
+    return entry === undefined ? undefined : (this.table.fromStored(entry.value) as V);
   }
 
   put(key: K, value: V): void {
-    this.store.put(this.entryKey(key), this.policy.wrap(value, this.policy.now()));
+    this.store.put(this.entryKey(key), this.policy.wrap(this.table.toStored(value), this.policy.now()));
   }
 
   putAll(entries: Iterable<readonly [K, V]>): void {
@@ -173,9 +181,9 @@ export class LmdbTtlMapState<K, V> extends LmdbMapEntries implements MapState<K,
     const now = policy.now();
     const result: [K, V][] = [];
     for (const [entryKey, key, stored] of this.storedEntries()) {
-      const entry = stored as TtlValue<V>;
+      const entry = stored as TtlValue<unknown>;
       const expired = policy.expired(entry, now);
-      if (!expired || policy.returnExpired) result.push([key as K, entry.value]);
+      if (!expired || policy.returnExpired) result.push([key as K, this.table.fromStored(entry.value) as V]);
       if (expired) this.store.remove(entryKey);
       else if (policy.updateOnRead) this.store.put(entryKey, policy.wrap(entry.value, now));
     }
