@@ -3,7 +3,7 @@
 // handle reads and writes the current key's state only, states are shared by name and must agree
 // on their kind, and applyToAllKeys visits every key with state.
 
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -32,9 +32,15 @@ afterEach(async () => {
 
 function lmdb(writeBufferSize?: number) {
   return (options: KeyedStateBackendOptions = {}): KeyedBackend => {
-    const backend = new LmdbKeyedStateBackend({ ...options, directory: mkdtempSync(join(tmpdir(), "weir-lmdb-kinds-")), writeBufferSize });
-    opened.push(backend);
-    return backend;
+    const directory = mkdtempSync(join(tmpdir(), "weir-lmdb-kinds-"));
+    try {
+      const backend = new LmdbKeyedStateBackend({ ...options, directory, writeBufferSize });
+      opened.push(backend);
+      return backend;
+    } catch (error) {
+      rmSync(directory, { recursive: true, force: true });
+      throw error;
+    }
   };
 }
 
