@@ -2,17 +2,20 @@
 // and timer service (keyed operators), an operator state store, each restored from this subtask's
 // share of a checkpoint when there is one; CheckpointedFunctions get initializeState before open.
 
-import type { JobVertexSpec, SubtaskId, TaskRestore } from "../messages/schema.ts";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { JobConfig, JobVertexSpec, SubtaskId, TaskRestore } from "../messages/schema.ts";
+import { LmdbKeyedStateBackend } from "../state/lmdb/lmdb-keyed-state-backend.ts";
 import type { OperatorContext, StreamOperator } from "../operators/operator.ts";
 import type { StreamGraph } from "../graph/stream-graph.ts";
 import { functionInitializationContext, isCheckpointedFunction } from "../state/checkpointed-function.ts";
-import { KeyedStateBackend } from "../state/keyed-state-backend.ts";
+import { KeyedStateBackend, type KeyedStateBackendLike } from "../state/keyed-state-backend.ts";
 import { HeapOperatorStateStore } from "../state/operator-state.ts";
 import { decodeSubtaskSnapshot, restoredStateFor, type OldSubtaskSnapshot, type RestoredOperatorState } from "../state/operator-snapshot.ts";
 import { KeyedTimerService, type TimeDomain } from "../state/timer-service.ts";
 import type { StateHandle } from "../checkpoint/checkpoint-metadata.ts";
 import type { Clock } from "./clock.ts";
-import { keyGroupRangeFor } from "./key-groups.ts";
+import { keyGroupRangeFor, type KeyGroupRange } from "./key-groups.ts";
 import type { OperatorSlot } from "./subtask-checkpointer.ts";
 
 /** Reads the old subtasks' snapshots a restore names (all of them, in parallel). */
@@ -38,6 +41,7 @@ export function restoredShare(uid: string, restore: TaskRestore | undefined, old
 
 export interface OpenSlotOptions {
   task: SubtaskId;
+  config: JobConfig;
   vertex: JobVertexSpec;
   streamGraph: StreamGraph;
   clock: Clock;
@@ -51,12 +55,21 @@ export interface OpenSlotOptions {
   guard: (fn: () => void) => void;
 }
 
+/** The job's keyed state backend for one operator of this subtask: heap, or LMDB in its own directory. */
+function createKeyedStateBackend(options: OpenSlotOptions, keyGroupRange: KeyGroupRange): KeyedStateBackendLike {
+  const { task, vertex, clock, uid, config } = options;
+  const common = { maxParallelism: vertex.maxParallelism, keyGroupRange, clock };
+  if (config.stateBackend !== "lmdb") return new KeyedStateBackend(common);
+  const directory = join(config.stateDir ?? tmpdir(), "weir-state", task.jobId, `${uid}-${task.subtaskIndex}-${task.attempt}`);
+  return new LmdbKeyedStateBackend({ ...common, directory });
+}
+
 /** Creates the operator's state (restored or fresh), initializes a CheckpointedFunction, opens the operator. */
 export async function openSlot(options: OpenSlotOptions): Promise<OperatorSlot> {
   const { task, vertex, streamGraph, clock, nodeId, uid, operator, restored } = options;
   const keyed = streamGraph.node(nodeId).keySelectors !== undefined;
   const range = keyGroupRangeFor(task.subtaskIndex, vertex.parallelism, vertex.maxParallelism);
-  const keyedState = keyed ? new KeyedStateBackend({ maxParallelism: vertex.maxParallelism, keyGroupRange: range, clock }) : undefined;
+  const keyedState = keyed ? createKeyedStateBackend(options, range) : undefined;
   const timers = keyed
     ? new KeyedTimerService(clock, () => keyedState!.currentKey, (ts: number, key: unknown, domain: TimeDomain) => options.guard(() => operator.onTimer?.(ts, key, domain)))
     : undefined;

@@ -146,6 +146,7 @@ export class StreamTask {
       const restored = restoredShare(uid, restore, old, task.subtaskIndex, this.vertex.parallelism);
       const slot = await openSlot({
         task,
+        config: jobGraph.config,
         vertex: this.vertex,
         streamGraph,
         clock,
@@ -509,6 +510,8 @@ export class StreamTask {
     this.gate?.close();
     for (const unsubscribe of this.creditSubscriptions) unsubscribe();
     for (const operator of this.orderedOperators) await operator.close();
+    // A disk backend's files belong to this execution only: the checkpoint is the durable copy.
+    for (const slot of this.slots) await slot.keyedState?.dispose();
   }
 
   /** Runs `fn`, failing the subtask if it throws. */

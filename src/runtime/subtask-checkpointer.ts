@@ -13,7 +13,7 @@ import type { StreamOperator } from "../operators/operator.ts";
 import type { SourceReader } from "../operators/source.ts";
 import type { StateWriter } from "../checkpoint/checkpoint-storage.ts";
 import { isCheckpointedFunction, isCheckpointListener, type FunctionSnapshotContext } from "../state/checkpointed-function.ts";
-import type { KeyedStateBackend } from "../state/keyed-state-backend.ts";
+import type { KeyedStateBackendLike } from "../state/keyed-state-backend.ts";
 import type { HeapOperatorStateStore } from "../state/operator-state.ts";
 import { encodeSubtaskSnapshot, SUBTASK_SNAPSHOT_FORMAT, type OperatorSnapshot } from "../state/operator-snapshot.ts";
 import type { KeyedTimerService } from "../state/timer-service.ts";
@@ -26,7 +26,7 @@ export interface OperatorSlot {
   uid: string;
   /** Absent for a source node, whose only state is its reader's position. */
   operator?: StreamOperator;
-  keyedState?: KeyedStateBackend;
+  keyedState?: KeyedStateBackendLike;
   timers?: KeyedTimerService;
   operatorState: HeapOperatorStateStore;
   /** The source reader, on the head of a source subtask. */

@@ -29,6 +29,9 @@ export interface KeyedStateBackendOptions {
   clock?: Clock;
 }
 
+/** The public surface of a keyed state backend (heap or LMDB): what operators depend on. */
+export type KeyedStateBackendLike = Pick<KeyedStateBackend, keyof KeyedStateBackend>;
+
 const STATE_KINDS: readonly StateKind[] = ["value", "list", "reducing", "aggregating", "map"];
 
 /**
@@ -175,6 +178,11 @@ export class KeyedStateBackend implements KeyedStateStore, CurrentKeyScope {
   /** Number of keys with state under the name (for tests and metrics). */
   size(name: string): number {
     return this.tables.get(name)?.size() ?? 0;
+  }
+
+  /** Releases what the backend holds outside the heap (nothing here; the LMDB backend deletes its files). */
+  dispose(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** Names of the states created or restored so far. */

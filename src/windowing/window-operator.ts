@@ -6,7 +6,7 @@
 import type { Counter } from "../observability/metrics.ts";
 import { KeyedOperator } from "../operators/keyed.ts";
 import type { OperatorContext } from "../operators/operator.ts";
-import { ValueStateDescriptor, type ValueState } from "../state/keyed-state-backend.ts";
+import { KeyedStateBackend, ValueStateDescriptor, type ValueState } from "../state/keyed-state-backend.ts";
 import type { KeyedTimerService, TimeDomain } from "../state/timer-service.ts";
 import type { KeySelector } from "../api/functions.ts";
 import { isMergingWindowAssigner, type MergingWindowAssigner, type WindowAssigner, type WindowAssignerContext } from "./assigners.ts";
@@ -53,6 +53,8 @@ export class WindowOperator extends KeyedOperator {
   /** Per-window state names, learnt as triggers and functions ask for them: snapshots need their kinds. */
   private readonly scopedStates: ScopedStateRegistries = { triggerState: new Map(), windowState: new Map() };
   private readonly keyWindows: ValueStateDescriptor<KeyWindows>;
+  /** Set when the backend returns copies of values (LMDB), so every change must be written back. */
+  private writeBack = false;
 
   constructor(keySelector: KeySelector<unknown, unknown>, private readonly spec: WindowOperatorSpec) {
     super(keySelector);
@@ -74,6 +76,7 @@ export class WindowOperator extends KeyedOperator {
     this.timers = timers;
     // Restored windows (restore runs before open) are rebuilt here, through the descriptor's serializer.
     this.windows = state.getState(this.keyWindows);
+    this.writeBack = !(state instanceof KeyedStateBackend);
     this.triggerCtx = new WindowTriggerContext(timers, clock, () => state.currentKey, this.scopedStates.triggerState);
     this.processCtx = new WindowProcessContext(timers, clock, ctx.output, state, this.merging, this.scopedStates.windowState);
     this.evictorCtx = evictorContext(timers, clock);
@@ -294,9 +297,9 @@ export class WindowOperator extends KeyedOperator {
     return stateWindow;
   }
 
-  /** Heap state holds the object itself: it needs writing only when new, and clearing once empty. */
+  /** Heap state holds the object itself: it needs writing only when new (a disk backend holds copies: always), and clearing once empty. */
   private store(kw: KeyWindows, created: boolean): void {
     if (isEmptyKeyWindows(kw)) this.windows.clear();
-    else if (created) this.windows.update(kw);
+    else if (created || this.writeBack) this.windows.update(kw);
   }
 }

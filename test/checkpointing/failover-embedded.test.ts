@@ -57,9 +57,10 @@ function tally(results: { key: number; count: number }[]): { lost: number; dupli
 }
 
 describe("failover from a checkpoint, embedded", () => {
-  it("a map that throws once after a completed checkpoint: exactly-once keyed counts, lost = 0 and duplicated = 0", async () => {
+  it.each(["heap", "lmdb"] as const)("a map that throws once after a completed checkpoint: exactly-once keyed counts on the %s backend, lost = 0 and duplicated = 0", async (backend) => {
     const shared = { armed: false, failed: 0, completedBeforeFailure: 0 };
     const env = new StreamExecutionEnvironment({ parallelism: 2 });
+    env.setStateBackend(backend);
     env.enableCheckpointing(30);
     env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
     const out = env
