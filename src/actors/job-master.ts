@@ -19,7 +19,9 @@ import type { JobStatus, SlotGrant, SubmitJob, SubtaskId, TaskState } from "../m
 import { requiredSlots } from "../graph/job-graph.ts";
 import { planDeployments } from "../coordinator/execution-plan.ts";
 import { decideRestart, type RestartDecision, type RestartStrategyConfig } from "../coordinator/restart-strategy.ts";
-import { allInState, allTerminal, anyInState, applyTaskReport, createTracker, failTasksOn, nonTerminal, trackerKey, type TaskTracker } from "../coordinator/task-tracker.ts";
+import { allInState, allTerminal, applyTaskReport, createTracker, failTasksOn, isTerminal, nonTerminal, trackerKey, type TaskTracker } from "../coordinator/task-tracker.ts";
+import { isPartial, redeployments, regionsOf } from "../coordinator/failover-regions.ts";
+import type { Deployment } from "../coordinator/execution-plan.ts";
 import type { CheckpointMetadata } from "../checkpoint/checkpoint-metadata.ts";
 import { openCheckpointStorage, loadMetadata, type CheckpointStorage } from "../checkpoint/checkpoint-storage.ts";
 import { DEFAULT_CHECKPOINT_STORAGE } from "../checkpoint/storage-spec.ts";
@@ -51,6 +53,10 @@ interface JobMasterContext {
   nextCheckpointId: number;
   kept: number[];
   savepointsInFlight: number;
+  /** Vertices of the pipelined regions being failed over while the rest of the job runs on. */
+  recovering: string[];
+  /** The cause of the last regional failover (a global failure keeps its cause in `error`). */
+  lastFailure?: string;
 }
 
 export type JobMasterEvent =
@@ -111,10 +117,48 @@ const requestSlots = fromPromise<SlotGrant[], { deps: ActorDeps; jobId: string; 
 });
 
 const onTaskEvents = {
-  TASK_STATE: { actions: [{ type: "applyReport", params: { expectCancel: false } }, "forwardFinished"] },
+  TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: false } } },
   WORKER_LOST: { actions: "applyWorkerLost" },
   CANCEL: "canceling",
 } as const;
+
+/** Sends deploy-task for `deployments`, each with its share of the snapshot to restore, if any. */
+function deploy(context: JobMasterContext, deployments: readonly Deployment[], self: { send(event: JobMasterEvent): void }): void {
+  const { deps, submission } = context;
+  let plan: RestorePlan | undefined;
+  try {
+    plan = context.restoreFrom ? planRestore(context.restoreFrom, submission.jobGraph, { allowNonRestoredState: submission.restoreFrom?.allowNonRestoredState ?? false }) : undefined;
+  } catch (error) {
+    self.send({ type: "RESTORE_FAILED", reason: (error as Error).message });
+    return;
+  }
+  for (const deployment of deployments) {
+    const restore = plan?.get(trackerKey(deployment.task));
+    if (restore && inlineRestoreBytes(restore) > MAX_INLINE_STATE_BYTES) {
+      self.send({ type: "RESTORE_FAILED", reason: `the state to restore into ${deployment.task.vertexId}[${deployment.task.subtaskIndex}] is too large to travel inline: configure setCheckpointStorage('file:///…') or 'object-store://…'` });
+      return;
+    }
+    send(deps, subjects.workerControl(deployment.workerId), {
+      type: "deploy-task",
+      task: deployment.task,
+      slotIndex: deployment.slotIndex,
+      artifact: submission.artifact,
+      jobGraph: submission.jobGraph,
+      restore,
+    });
+  }
+}
+
+/** A failed or self-canceled subtask outside the regions being failed over fails the whole job. */
+function failedOutsideRecovery(context: JobMasterContext): boolean {
+  const recovering = new Set(context.recovering);
+  return Object.values(context.tracker).some((e) => (e.state === "failed" || e.state === "canceled") && !recovering.has(e.deployment.task.vertexId));
+}
+
+function regionEnded(context: JobMasterContext): boolean {
+  const recovering = new Set(context.recovering);
+  return Object.values(context.tracker).every((e) => !recovering.has(e.deployment.task.vertexId) || isTerminal(e.state));
+}
 
 export const jobMasterMachine = setup({
   types: { input: {} as JobMasterInput, context: {} as JobMasterContext, events: {} as JobMasterEvent },
@@ -126,29 +170,34 @@ export const jobMasterMachine = setup({
       deps.log.info({ status, error, attempt: context.attempt }, `job ${status}`);
       send(deps, subjects.jobStatus(submission.jobId), { type: "job-status", jobId: submission.jobId, status, error, timestamp: deps.clock.now() });
     },
-    deployAll: ({ context, self }) => {
-      const { deps, submission } = context;
-      let plan: RestorePlan | undefined;
-      try {
-        plan = context.restoreFrom ? planRestore(context.restoreFrom, submission.jobGraph, { allowNonRestoredState: submission.restoreFrom?.allowNonRestoredState ?? false }) : undefined;
-      } catch (error) {
-        self.send({ type: "RESTORE_FAILED", reason: (error as Error).message });
-        return;
-      }
-      for (const { deployment } of Object.values(context.tracker)) {
-        const restore = plan?.get(trackerKey(deployment.task));
-        if (restore && inlineRestoreBytes(restore) > MAX_INLINE_STATE_BYTES) {
-          self.send({ type: "RESTORE_FAILED", reason: `the state to restore into ${deployment.task.vertexId}[${deployment.task.subtaskIndex}] is too large to travel inline: configure setCheckpointStorage('file:///…') or 'object-store://…'` });
-          return;
-        }
-        send(deps, subjects.workerControl(deployment.workerId), {
-          type: "deploy-task",
-          task: deployment.task,
-          slotIndex: deployment.slotIndex,
-          artifact: submission.artifact,
-          jobGraph: submission.jobGraph,
-          restore,
-        });
+    deployAll: ({ context, self }) => deploy(context, Object.values(context.tracker).map((e) => e.deployment), self),
+    /** The failed regions' subtasks again, as a new attempt, in the slots they had; the rest runs on. */
+    redeployRegions: assign(({ context, self }) => {
+      const attempt = context.attempt + 1;
+      const vertices = new Set(context.recovering);
+      const again = redeployments(context.tracker, vertices, attempt);
+      context.deps.log.warn({ vertices: context.recovering, attempt, checkpointId: context.restoreFrom?.checkpointId }, "restarting the failed region(s)");
+      const tracker = { ...context.tracker };
+      for (const deployment of again) tracker[trackerKey(deployment.task)] = { deployment, state: "created" };
+      deploy({ ...context, tracker }, again, self);
+      return { attempt, tracker, recovering: [], error: undefined, restart: undefined };
+    }),
+    /** A subtask failed: fail over its pipelined regions alone when others can run on. */
+    noteRegionalFailure: assign(({ context, event }) => {
+      if (event.type !== "TASK_STATE" || event.state !== "failed") return {};
+      const entry = context.tracker[trackerKey(event.task)];
+      if (!entry || entry.deployment.task.attempt !== event.task.attempt) return {};
+      const { jobGraph } = context.submission;
+      const regions = regionsOf(jobGraph, [event.task.vertexId, ...context.recovering]);
+      if (!isPartial(jobGraph, regions)) return {};
+      context.deps.log.warn({ task: event.task, error: event.error, vertices: [...regions] }, "a task failed: failing over its region");
+      const cause = `task ${event.task.vertexId}[${event.task.subtaskIndex}] failed: ${event.error ?? "unknown error"}`;
+      return { recovering: [...regions].sort(), error: undefined, lastFailure: cause };
+    }),
+    cancelRegionTasks: ({ context }) => {
+      const vertices = new Set(context.recovering);
+      for (const deployment of nonTerminal(context.tracker)) {
+        if (vertices.has(deployment.task.vertexId)) send(context.deps, subjects.workerControl(deployment.workerId), { type: "cancel-task", task: deployment.task });
       }
     },
     cancelLiveTasks: ({ context }) => {
@@ -182,17 +231,19 @@ export const jobMasterMachine = setup({
     }),
     /** Decides, once per failure, whether the restart strategy allows another execution. */
     decideRestart: assign(({ context }) => {
+      if (context.restart?.restart === false) return {}; // already decided: a region could not restart
       const now = context.deps.clock.now();
       const { config } = context.submission.jobGraph;
       const strategy = config.restartStrategy ?? defaultRestartStrategy(config.checkpointing !== undefined);
       const failureTimes = [...context.failureTimes, now];
       const restart = decideRestart(strategy, { failures: failureTimes }, now);
       if (!restart.restart) context.deps.log.warn({ reason: restart.reason }, "not restarting the job");
-      return { failureTimes, restart, error: restart.restart ? context.error : `${context.error ?? "the job failed"} (not restarted: ${restart.reason})` };
+      const cause = context.error ?? context.lastFailure ?? "the job failed";
+      return { failureTimes, restart, error: restart.restart ? context.error : `${cause} (not restarted: ${restart.reason})` };
     }),
     nextAttempt: assign(({ context }) => {
       context.deps.log.warn({ cause: context.error, attempt: context.attempt + 1, checkpointId: context.restoreFrom?.checkpointId }, "restarting the job");
-      return { attempt: context.attempt + 1, tracker: {}, error: undefined, restart: undefined };
+      return { attempt: context.attempt + 1, tracker: {}, error: undefined, restart: undefined, recovering: [] };
     }),
     onCoordinatorReport: assign(({ context, event }) => {
       switch (event.type) {
@@ -219,7 +270,8 @@ export const jobMasterMachine = setup({
   },
   guards: {
     // A task canceled without the job master asking (its worker stopped) fails the job as well.
-    anyFailed: ({ context }) => anyInState(context.tracker, "failed") || anyInState(context.tracker, "canceled") || context.error !== undefined,
+    anyFailed: ({ context }) => failedOutsideRecovery(context) || context.error !== undefined,
+    regionFailing: ({ context }) => context.recovering.length > 0,
     allRunning: ({ context }) => allInState(context.tracker, ["running", "finished"]),
     allFinished: ({ context }) => allInState(context.tracker, ["finished"]) && context.savepointsInFlight === 0,
     allEnded: ({ context }) => allTerminal(context.tracker),
@@ -237,6 +289,7 @@ export const jobMasterMachine = setup({
     nextCheckpointId: 1,
     kept: [],
     savepointsInFlight: 0,
+    recovering: [],
   }),
   invoke: { src: "inbox", input: ({ context }) => ({ deps: context.deps, jobId: context.submission.jobId }) },
   initial: "initializing",
@@ -281,31 +334,59 @@ export const jobMasterMachine = setup({
     },
     running: {
       entry: { type: "publishStatus", params: "running" },
-      invoke: {
-        id: "coordinator",
-        src: "coordinator",
-        input: ({ context }) => ({
-          deps: { ...context.deps, log: context.deps.log.child({ actor: "checkpoint-coordinator" }) },
-          jobId: context.submission.jobId,
-          jobGraph: context.submission.jobGraph,
-          config: context.submission.jobGraph.config.checkpointing,
-          storage: context.storage!,
-          epoch: context.attempt + 1,
-          tasks: Object.values(context.tracker).map((e) => ({ task: e.deployment.task, finished: e.state === "finished" })),
-          firstCheckpointId: context.nextCheckpointId,
-          kept: context.kept,
-        }),
-      },
       always: [
         { guard: "anyFailed", target: "failing" },
         { guard: "allFinished", target: "finished" },
       ],
       on: {
         ...onTaskEvents,
+        TASK_STATE: { actions: [{ type: "applyReport", params: { expectCancel: false } }, "noteRegionalFailure"] },
         CHECKPOINT_TRIGGERED: { actions: "onCoordinatorReport" },
         CHECKPOINT_COMPLETED: { actions: "onCoordinatorReport" },
         SAVEPOINTS_IN_FLIGHT: { actions: "onCoordinatorReport" },
         CHECKPOINT_FAILURES_EXCEEDED: { actions: "onCoordinatorReport" },
+      },
+      initial: "steady",
+      states: {
+        // Every subtask runs (or has finished); the coordinator takes checkpoints.
+        steady: {
+          always: { guard: "regionFailing", target: "regionFailover" },
+          // Only here is there a coordinator to tell that a subtask finished.
+          on: { TASK_STATE: { actions: [{ type: "applyReport", params: { expectCancel: false } }, "noteRegionalFailure", "forwardFinished"] } },
+          invoke: {
+            id: "coordinator",
+            src: "coordinator",
+            input: ({ context }) => ({
+              deps: { ...context.deps, log: context.deps.log.child({ actor: "checkpoint-coordinator" }) },
+              jobId: context.submission.jobId,
+              jobGraph: context.submission.jobGraph,
+              config: context.submission.jobGraph.config.checkpointing,
+              storage: context.storage!,
+              epoch: context.attempt + 1,
+              tasks: Object.values(context.tracker).map((e) => ({ task: e.deployment.task, finished: e.state === "finished" })),
+              firstCheckpointId: context.nextCheckpointId,
+              kept: context.kept,
+            }),
+          },
+        },
+        // Pipelined-region failover: the failed regions' subtasks are canceled, the rest runs on.
+        regionFailover: {
+          entry: ["cancelRegionTasks", "decideRestart"],
+          always: [
+            { guard: ({ context }) => regionEnded(context) && context.restart?.restart === true, target: "regionRestarting" },
+            { guard: ({ context }) => regionEnded(context), target: "#job-master.failing", actions: assign({ recovering: [] }) },
+          ],
+          on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } } },
+        },
+        regionRestarting: {
+          after: { restartDelay: { target: "regionDeploying", actions: "redeployRegions" } },
+        },
+        regionDeploying: {
+          always: [
+            { guard: "regionFailing", target: "regionFailover" },
+            { guard: "allRunning", target: "steady" },
+          ],
+        },
       },
     },
     failing: {

@@ -5,3 +5,5 @@ export * from "./task-tracker.ts";
 export * from "./pending-checkpoint.ts";
 export * from "./checkpoint-planner.ts";
 export * from "./restart-strategy.ts";
+export * from "./failover-regions.ts";
+export * from "./completed-checkpoint.ts";
