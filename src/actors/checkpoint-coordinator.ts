@@ -203,13 +203,15 @@ function trigger(context: CoordinatorContext, checkpointId: number, kind: Snapsh
   if (kind === "savepoint") report({ type: "SAVEPOINTS_IN_FLIGHT", count: savepointsInFlight(context) });
   const mode = context.config?.mode ?? "exactly-once";
   deps.log.debug({ checkpointId, kind }, `triggering ${kind}`);
-  send(deps, subjects.checkpointControl(jobId), { type: "trigger-checkpoint", jobId, checkpointId, timestamp: now, mode, savepointDir: savepoint?.dir, stop: savepoint?.stop });
+  // Savepoints are always aligned: they may be restored at another parallelism.
+  const unaligned = kind === "checkpoint" && context.config?.unaligned === true ? true : undefined;
+  send(deps, subjects.checkpointControl(jobId), { type: "trigger-checkpoint", jobId, checkpointId, timestamp: now, mode, savepointDir: savepoint?.dir, stop: savepoint?.stop, unaligned });
 }
 
 /** Every subtask acknowledged: write the metadata, then COMMITTED (or COMMIT_FAILED) comes back. */
 function commit(context: CoordinatorContext, checkpointId: number, flight: InFlight, self: AnyActorRef): void {
   const acks = [...flight.checkpoint.complete().values()];
-  const metadata = buildMetadata({ kind: flight.kind, jobId: context.jobId, jobGraph: context.jobGraph, checkpointId, timestamp: flight.checkpoint.triggeredAt, epoch: context.epoch, acks });
+  const metadata = buildMetadata({ kind: flight.kind, jobId: context.jobId, jobGraph: context.jobGraph, checkpointId, timestamp: flight.checkpoint.triggeredAt, epoch: context.epoch, acks, unaligned: flight.kind === "checkpoint" && context.config?.unaligned === true });
   const write = flight.savepoint ? savepointStorage(flight.savepoint.dir).commit(metadata) : context.storage.commit(metadata);
   write.then(
     (location) => self.send({ type: "COMMITTED", checkpointId, location, metadata }),

@@ -16,6 +16,7 @@ export class CheckpointConfig {
   private retained = 1;
   private retainOnCancel = false;
   private storage = DEFAULT_CHECKPOINT_STORAGE;
+  private unaligned = false;
 
   /** True once enableCheckpointing (or setCheckpointInterval) has been called. */
   isCheckpointingEnabled(): boolean {
@@ -86,9 +87,18 @@ export class CheckpointConfig {
     return this;
   }
 
-  /** Unaligned checkpoints (barriers overtaking in-flight data) are not available yet; this says so instead of ignoring the call. */
-  enableUnalignedCheckpoints(): this {
-    throw new Error("unaligned checkpoints are not supported yet: use aligned exactly-once checkpoints, or at-least-once mode to avoid blocking inputs");
+  /**
+   * Unaligned checkpoints: a barrier overtakes the frames queued ahead of it and no input is ever
+   * blocked; the overtaken frames are stored with the snapshot. Checkpoints then complete quickly
+   * under backpressure. Exactly-once only; savepoints stay aligned; an unaligned checkpoint restores
+   * at the parallelism it was taken at (rescale through a savepoint).
+   */
+  enableUnalignedCheckpoints(enabled = true): this {
+    return this.set(() => (this.unaligned = enabled));
+  }
+
+  isUnalignedCheckpointsEnabled(): boolean {
+    return this.unaligned;
   }
 
   /** @internal The configuration as it travels in the job graph, or undefined when checkpointing is off. */
@@ -104,8 +114,10 @@ export class CheckpointConfig {
       retained: this.retained,
       retainOnCancel: this.retainOnCancel,
       storage: this.storage,
+      ...(this.unaligned ? { unaligned: true } : {}),
     };
     checkConfig(config);
+    if (this.unaligned && this.mode !== "exactly-once") throw new Error("unaligned checkpoints need exactly-once mode: at-least-once never blocks an input anyway");
     return config;
   }
 

@@ -42,4 +42,6 @@ export interface CheckpointMetadata {
   epoch: number;
   operators: OperatorMetadata[];
   subtasks: SubtaskStateMetadata[];
+  /** An unaligned checkpoint holds in-flight data per channel: it restores only at the same parallelism. */
+  unaligned?: boolean;
 }

@@ -41,6 +41,17 @@ export function planRestore(metadata: CheckpointMetadata, jobGraph: JobGraphSpec
       );
     }
   }
+  if (metadata.unaligned) {
+    for (const operator of metadata.operators) {
+      const now = newUids.get(operator.uid);
+      if (now && now.parallelism !== operator.parallelism) {
+        throw new RestoreError(
+          `checkpoint ${metadata.checkpointId} is unaligned (it holds in-flight data per channel) and operator ${JSON.stringify(operator.uid)} ran at parallelism ${operator.parallelism}, now ${now.parallelism}: ` +
+            "restore it at the same parallelism, or take a savepoint (always aligned) to rescale",
+        );
+      }
+    }
+  }
   const plan = new Map<string, TaskRestore>();
   for (const vertex of jobGraph.vertices) {
     const uids = new Set(vertex.operatorUids);

@@ -19,6 +19,7 @@ export function buildMetadata(args: {
   timestamp: number;
   epoch: number;
   acks: readonly SubtaskAck[];
+  unaligned?: boolean;
 }): CheckpointMetadata {
   const { jobGraph } = args;
   const subtasks: SubtaskStateMetadata[] = args.acks.map((ack) => {
@@ -38,5 +39,6 @@ export function buildMetadata(args: {
     epoch: args.epoch,
     operators: operatorsOf(jobGraph),
     subtasks,
+    ...(args.unaligned ? { unaligned: true } : {}),
   };
 }

@@ -18,8 +18,11 @@ export type DataElement =
   | { kind: "records"; records: unknown[]; timestamps?: (number | null)[] }
   | { kind: "watermark"; timestamp: number }
   | { kind: "stream-status"; status: StreamStatusValue }
-  /** A checkpoint barrier; a savepoint's names the directory its state goes to. */
-  | { kind: "barrier"; checkpointId: number; timestamp: number; mode: CheckpointingMode; savepointDir?: string }
+  /**
+   * A checkpoint barrier; a savepoint's names the directory its state goes to. An unaligned
+   * barrier travels as a priority frame (seq 0), ahead of the frames queued before it.
+   */
+  | { kind: "barrier"; checkpointId: number; timestamp: number; mode: CheckpointingMode; savepointDir?: string; unaligned?: boolean }
   | { kind: "latency-marker"; markedTime: number; sourceVertex: string; sourceSubtask: number }
   | { kind: "end-of-partition" };
 
@@ -64,6 +67,8 @@ export interface CheckpointingConfig {
   retainOnCancel: boolean;
   /** "jobmanager", "file:///dir" or "object-store://bucket" (see src/checkpoint/storage-spec.ts). */
   storage: string;
+  /** Barriers overtake in-flight frames, which are stored with the snapshot (exactly-once only). */
+  unaligned?: boolean;
 }
 
 export type StateBackendKind = "heap" | "lmdb";
@@ -288,6 +293,8 @@ export interface TriggerCheckpoint {
   savepointDir?: string;
   /** Stop-with-savepoint: after the barrier, sources end (drain: with a final +∞ watermark) or wait to be stopped. */
   stop?: "drain" | "terminate";
+  /** Unaligned: the barrier overtakes queued frames (never for savepoints). */
+  unaligned?: boolean;
 }
 
 export interface CheckpointStats {

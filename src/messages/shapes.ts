@@ -43,6 +43,7 @@ const jobGraph = object({
         retained: "int",
         retainOnCancel: "boolean",
         storage: "string",
+        unaligned: optional("boolean"),
       }),
     ),
     restartStrategy: optional(object({ kind: oneOf("none", "fixed-delay", "failure-rate", "exponential-delay") })),
@@ -69,7 +70,7 @@ const element = variants("kind", {
   records: object({ records: "array", timestamps: optional("array") }),
   watermark: object({ timestamp: "number" }),
   "stream-status": object({ status: oneOf("idle", "active") }),
-  barrier: object({ checkpointId: "int", timestamp: "number", mode: oneOf("exactly-once", "at-least-once"), savepointDir: optional("string") }),
+  barrier: object({ checkpointId: "int", timestamp: "number", mode: oneOf("exactly-once", "at-least-once"), savepointDir: optional("string"), unaligned: optional("boolean") }),
   "latency-marker": object({ markedTime: "number", sourceVertex: "string", sourceSubtask: "int" }),
   "end-of-partition": object({}),
 });
@@ -97,7 +98,7 @@ export const MESSAGE_SHAPES: Record<MessageType, Shape> = {
   "cancel-task": object({ task: subtaskId }),
   "task-state": object({ task: subtaskId, workerId: "string", state: taskState, error: optional("string") }),
   collect: object({ jobId: "string", sinkId: "string", subtaskIndex: "int", seq: "int", records: "array", last: "boolean" }),
-  "trigger-checkpoint": object({ jobId: "string", checkpointId: "int", timestamp: "number", mode: checkpointMode, savepointDir: optional("string"), stop: stopMode }),
+  "trigger-checkpoint": object({ jobId: "string", checkpointId: "int", timestamp: "number", mode: checkpointMode, savepointDir: optional("string"), stop: stopMode, unaligned: optional("boolean") }),
   "checkpoint-ack": object({
     jobId: "string",
     checkpointId: "int",

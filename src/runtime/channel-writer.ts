@@ -68,6 +68,27 @@ export class ChannelWriter {
     this.flush();
   }
 
+  /**
+   * Sends `element` at once as a priority frame (seq 0, no credit needed), ahead of every frame
+   * still queued here: how an unaligned barrier overtakes in-flight data.
+   */
+  emitPriority(element: DataElement): void {
+    const frame: Frame = { type: "frame", v: PROTOCOL_VERSION, seq: 0, producer: this.producer, elements: [element] };
+    this.bus.publish(this.subject, encodeVersioned(frame));
+  }
+
+  /**
+   * What this channel holds that its consumer has not been sent: the frames waiting for credit and
+   * the elements not yet framed, in order (an unaligned checkpoint stores them). Nothing is removed.
+   */
+  inFlight(decodeFrame: (bytes: Uint8Array) => DataElement[]): DataElement[] {
+    this.closeRecordBatch();
+    const elements: DataElement[] = [];
+    for (const bytes of this.waiting) elements.push(...decodeFrame(bytes));
+    elements.push(...this.elements);
+    return elements;
+  }
+
   /** True when buffered output can leave now: no frames are waiting for credit. */
   get hasCredit(): boolean {
     return this.waiting.length === 0 && this.sent < this.granted;

@@ -6,7 +6,7 @@
 import type { Bus, BusSubscription } from "../bus/bus.ts";
 import { decode, encode } from "../messages/codec.ts";
 import type { Rejections } from "../messages/rejections.ts";
-import type { Frame } from "../messages/schema.ts";
+import type { DataElement, Frame } from "../messages/schema.ts";
 import { subjects } from "../bus/subjects.ts";
 import type { Clock } from "./clock.ts";
 import { MAX_FRAME_BYTES } from "./channel-writer.ts";
@@ -39,6 +39,8 @@ export class InputChannel {
   ended = false;
   /** Barrier alignment: a blocked channel's frames wait until the checkpoint's barriers have all arrived. */
   blocked = false;
+  /** Unaligned checkpoint in progress: frames arriving before this channel's barrier are copied here. */
+  recording: DataElement[][] | undefined = undefined;
 
   constructor(
     readonly name: string,
@@ -62,6 +64,8 @@ export interface InputGateOptions {
   onReadable: () => void;
   /** Called when the stream on a channel is broken. */
   onChannelError: (error: Error) => void;
+  /** A priority frame (seq 0: an unaligned barrier) arrived: handled at once, ahead of buffered frames. */
+  onPriority?: (channel: InputChannel, elements: DataElement[]) => void;
 }
 
 export class InputGate {
@@ -188,6 +192,10 @@ export class InputGate {
       this.options.rejections.reject({ reason: "invalid", detail: `frame from producer ${frame.producer} matches no channel` }, { subject, bytes: data.length });
       return;
     }
+    if (frame.seq === 0) {
+      this.options.onPriority?.(channel, frame.elements);
+      return;
+    }
     if (frame.seq !== channel.expectedSeq) {
       this.options.onChannelError(new ChannelSequenceError(channel.name, channel.expectedSeq, frame.seq));
       return;
@@ -196,6 +204,7 @@ export class InputGate {
     channel.receivedSinceRefresh = true;
     const last = frame.elements[frame.elements.length - 1];
     if (last?.kind === "end-of-partition") channel.ended = true;
+    channel.recording?.push(frame.elements);
     channel.frames.push(frame);
     this.arrivals.push(channel);
     this.options.onReadable();

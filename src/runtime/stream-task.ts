@@ -25,6 +25,9 @@ import { InputGate, type InputChannel } from "./input-gate.ts";
 import { BarrierAligner, initialAlignerState, type AlignerActions, type AlignerState } from "./barrier-aligner.ts";
 import { SubtaskCheckpointer, type Barrier, type OperatorSlot } from "./subtask-checkpointer.ts";
 import { openSlot, readRestoredSnapshots, restoredShare } from "./operator-slots.ts";
+import { isReplayable, UnalignedCheckpoint } from "./unaligned-checkpoint.ts";
+import type { ChannelStateSnapshot } from "../state/operator-snapshot.ts";
+import { PROTOCOL_VERSION } from "../messages/schema.ts";
 import { HeapOperatorStateStore } from "../state/operator-state.ts";
 
 
@@ -47,6 +50,13 @@ export interface StreamTaskOptions {
 const FRAMES_PER_TURN = 16;
 /** Source polls per turn before yielding. */
 const POLLS_PER_TURN = 2048;
+
+/** The elements of an encoded frame (the writer's queued frames, captured by an unaligned checkpoint). */
+function decodeFrameElements(bytes: Uint8Array): DataElement[] {
+  const outcome = decode(bytes, ["frame"], Number.MAX_SAFE_INTEGER);
+  if (!outcome.ok) throw new Error(`a queued frame cannot be read back: ${outcome.detail}`);
+  return outcome.message.elements;
+}
 
 export class TaskCanceledError extends Error {
   constructor() {
@@ -73,6 +83,11 @@ export class StreamTask {
   private controlSubscription?: BusSubscription;
   /** Stop-with-savepoint: after its barrier a source ends, with (drain) or without a final watermark. */
   private stopAfterBarrier?: "drain" | "terminate";
+  /** The unaligned checkpoint in progress here, if any, and the newest one started. */
+  private unaligned?: UnalignedCheckpoint;
+  private lastUnalignedId = 0;
+  /** In-flight data of the unaligned checkpoint this subtask was restored from, replayed before anything else. */
+  private restoredChannels?: ChannelStateSnapshot;
   private flushTimer: unknown;
   private drainScheduled = false;
   private finishing = false;
@@ -129,6 +144,7 @@ export class StreamTask {
         rejections: this.options.rejections,
         onReadable: () => this.scheduleDrain(),
         onChannelError: (error) => this.fail(error),
+        onPriority: (channel, elements) => this.guard(() => this.onPriority(channel, elements)),
       });
     }
     this.time = new SubtaskTime(this.gate?.channels ?? [], this.timeTargets());
@@ -138,6 +154,7 @@ export class StreamTask {
     }
     if (restore && !checkpointIo) throw new Error("a restore needs checkpoint storage, and none was configured");
     const old = restore && checkpointIo ? await readRestoredSnapshots(restore, checkpointIo.readState) : [];
+    this.restoredChannels = old.find((o) => o.vertexId === this.vertex.id && o.subtaskIndex === task.subtaskIndex)?.snapshot.channels;
     this.vertex.nodes.forEach((nodeId, index) => this.chainUid.set(nodeId, this.vertex.operatorUids[index]));
     for (const nodeId of this.vertex.nodes) {
       const operator = this.chain.operators.get(nodeId);
@@ -209,6 +226,7 @@ export class StreamTask {
   run(): Promise<void> {
     this.startFlusher();
     this.startLatencyMarkers();
+    if (!this.finishedOnRestore) this.guard(() => this.replayChannelState());
     if (this.finishedOnRestore && this.vertex.isSource) void this.finish().catch((error: Error) => this.fail(error));
     else if (this.vertex.isSource) void this.runSource().catch((error: Error) => this.fail(error));
     else {
@@ -300,7 +318,8 @@ export class StreamTask {
   private onTrigger(trigger: TriggerCheckpoint): void {
     if (!this.vertex.isSource || this.stopped || this.finishing || this.stopAfterBarrier !== undefined) return;
     const barrier: Barrier = { kind: "barrier", checkpointId: trigger.checkpointId, timestamp: trigger.timestamp, mode: trigger.mode, savepointDir: trigger.savepointDir };
-    this.takeSnapshotAndForward(barrier, 0);
+    if (trigger.unaligned) this.startUnaligned({ ...barrier, unaligned: true }, undefined);
+    else this.takeSnapshotAndForward(barrier, 0);
     if (trigger.stop) {
       this.stopAfterBarrier = trigger.stop;
       this.creditWaiter?.();
@@ -309,6 +328,10 @@ export class StreamTask {
 
   private onNotify(checkpointId: number, outcome: "complete" | "aborted"): void {
     if (this.stopped) return;
+    if (outcome === "aborted" && this.unaligned?.checkpointId === checkpointId) {
+      this.unaligned.cancel();
+      this.unaligned = undefined;
+    }
     if (outcome === "aborted" && this.aligner) this.applyAlignment(this.aligner.onCancel(this.alignment, checkpointId), undefined);
     this.checkpointer?.notify(checkpointId, outcome);
   }
@@ -316,6 +339,76 @@ export class StreamTask {
   private takeSnapshotAndForward(barrier: Barrier, alignmentMs: number): void {
     this.checkpointer?.snapshot(barrier, alignmentMs);
     for (const output of this.chain.partitioned) output.broadcastControl(barrier);
+  }
+
+  // ------------------------------------------------------------------ unaligned checkpoints
+
+  /** A priority frame: an unaligned barrier, handled on arrival, ahead of the frames buffered before it. */
+  private onPriority(channel: InputChannel, elements: DataElement[]): void {
+    for (const element of elements) {
+      if (element.kind !== "barrier" || this.stopped) continue;
+      const current = this.unaligned;
+      if (current?.checkpointId === element.checkpointId) {
+        if (current.channelDone(channel)) this.completeUnaligned();
+        continue;
+      }
+      if (element.checkpointId <= this.lastUnalignedId) continue; // an old one, already done or given up
+      if (current) {
+        current.cancel();
+        this.checkpointer?.abandon(current.checkpointId, `checkpoint ${element.checkpointId} started before it completed`);
+      }
+      this.startUnaligned(element, channel);
+    }
+  }
+
+  /**
+   * Takes this subtask's unaligned snapshot now: the operators' state, what the outputs have not
+   * sent (the barrier overtakes it downstream at once), and, as it completes, what the inputs had
+   * delivered before their barriers.
+   */
+  private startUnaligned(barrier: Barrier, first: InputChannel | undefined): void {
+    const captured = this.checkpointer?.captureOperators(barrier);
+    this.lastUnalignedId = barrier.checkpointId;
+    if (!captured) return;
+    const outputs: ChannelStateSnapshot["outputs"] = [];
+    for (const output of this.chain.partitioned) {
+      output.writers.forEach((writer, i) => {
+        outputs.push({ edgeId: output.edge.id, consumer: output.consumers[i], elements: writer.inFlight(decodeFrameElements) });
+        writer.emitPriority(barrier);
+      });
+    }
+    this.unaligned = new UnalignedCheckpoint(barrier, this.gate?.channels ?? [], first, captured.packed, outputs, captured.syncMs, this.options.clock.now());
+    if (this.unaligned.isComplete) this.completeUnaligned();
+  }
+
+  private completeUnaligned(): void {
+    const done = this.unaligned!;
+    this.unaligned = undefined;
+    const channels = done.channelState();
+    const elements = [...channels.inputs, ...channels.outputs].reduce((sum, c) => sum + c.elements.length, 0);
+    this.options.metrics.counter("weir_checkpoint_inflight_elements_total", { job: this.options.task.jobId, vertex: this.vertex.id }).inc(elements);
+    this.checkpointer?.completeUnaligned(done.barrier, done.packedOperators, channels, { syncMs: done.syncMs, alignmentMs: this.options.clock.now() - done.startedAt });
+  }
+
+  /** After a restore from an unaligned checkpoint: first what the outputs had not sent, then what the inputs had not processed. */
+  private replayChannelState(): void {
+    const channels = this.restoredChannels;
+    if (!channels) return;
+    this.restoredChannels = undefined;
+    for (const { edgeId, consumer, elements } of channels.outputs) {
+      const output = this.chain.partitioned.find((o) => o.edge.id === edgeId);
+      const writer = output?.writers[output.consumers.indexOf(consumer)];
+      if (!writer) throw new Error(`the restored in-flight data names output ${edgeId}→${consumer}, which this subtask does not have`);
+      for (const element of elements) {
+        if (element.kind !== "records") writer.emitControl(element);
+        else element.records.forEach((record, i) => writer.emit(record, element.timestamps?.[i] ?? undefined));
+      }
+    }
+    for (const { edgeId, producer, elements } of channels.inputs) {
+      const channel = this.gate?.channels.find((c) => c.edgeId === edgeId && c.producer === producer);
+      if (!channel) throw new Error(`the restored in-flight data names input ${edgeId}[${producer}], which this subtask does not have`);
+      this.processFrame(channel, { type: "frame", v: PROTOCOL_VERSION, seq: 0, producer, elements: elements.filter(isReplayable) });
+    }
   }
 
   /** A barrier arrived on `channel`. Returns true when the channel is now blocked. */
@@ -403,6 +496,7 @@ export class StreamTask {
           break;
         case "end-of-partition":
           this.time.onEndOfInput(channel);
+          if (this.unaligned?.channelDone(channel)) this.completeUnaligned();
           if (this.aligner) this.applyAlignment(this.aligner.onEndOfPartition(this.alignment, this.gate!.channels.indexOf(channel)), undefined);
           break;
         case "latency-marker":

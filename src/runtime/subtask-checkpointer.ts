@@ -15,7 +15,7 @@ import type { StateWriter } from "../checkpoint/checkpoint-storage.ts";
 import { isCheckpointedFunction, isCheckpointListener, type FunctionSnapshotContext } from "../state/checkpointed-function.ts";
 import type { KeyedStateBackendLike } from "../state/keyed-state-backend.ts";
 import type { HeapOperatorStateStore } from "../state/operator-state.ts";
-import { encodeSubtaskSnapshot, SUBTASK_SNAPSHOT_FORMAT, type OperatorSnapshot } from "../state/operator-snapshot.ts";
+import { encodeOperatorSnapshots, encodeSubtaskSnapshot, encodeWithPackedOperators, SUBTASK_SNAPSHOT_FORMAT, type ChannelStateSnapshot, type OperatorSnapshot } from "../state/operator-snapshot.ts";
 import type { KeyedTimerService } from "../state/timer-service.ts";
 import type { Clock } from "./clock.ts";
 
@@ -70,6 +70,34 @@ export class SubtaskCheckpointer {
     this.writes.add(write);
   }
 
+  /**
+   * Unaligned, first half: captures the operators' state now (encoded, so it is a copy) while the
+   * in-flight data is still being collected. Returns undefined (and declines) when capturing failed.
+   */
+  captureOperators(barrier: Barrier): { packed: Uint8Array | undefined; syncMs: number } | undefined {
+    const started = this.options.clock.now();
+    try {
+      const operators = this.operatorSnapshots(barrier);
+      return { packed: operators.length > 0 ? encodeOperatorSnapshots(operators) : undefined, syncMs: this.options.clock.now() - started };
+    } catch (error) {
+      this.decline(barrier.checkpointId, `capturing the state failed: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** Unaligned, second half: every barrier has arrived; store the state with the in-flight data and acknowledge. */
+  completeUnaligned(barrier: Barrier, packed: Uint8Array | undefined, channels: ChannelStateSnapshot, timing: { syncMs: number; alignmentMs: number }): void {
+    const empty = channels.inputs.every((c) => c.elements.length === 0) && channels.outputs.every((c) => c.elements.length === 0);
+    const bytes = packed === undefined && empty ? undefined : encodeWithPackedOperators(packed, channels);
+    const write = this.persistAndAck(barrier, bytes, timing).finally(() => this.writes.delete(write));
+    this.writes.add(write);
+  }
+
+  /** Gives up this subtask's part of a checkpoint (it could not be completed here). */
+  abandon(checkpointId: number, reason: string): void {
+    this.decline(checkpointId, reason);
+  }
+
   /** A checkpoint completed or was aborted everywhere: tell operators and user functions. */
   notify(checkpointId: number, outcome: "complete" | "aborted"): void {
     for (const { operator } of this.options.slots) {
@@ -93,9 +121,15 @@ export class SubtaskCheckpointer {
   }
 
   private capture(barrier: Barrier): Uint8Array | undefined {
+    const operators = this.operatorSnapshots(barrier);
+    // Encoding is the copy: user values may change as soon as input resumes.
+    return operators.length > 0 ? encodeSubtaskSnapshot({ format: SUBTASK_SNAPSHOT_FORMAT, operators }) : undefined;
+  }
+
+  /** Every chained operator's state that is not empty, after the user snapshot hooks ran. */
+  private operatorSnapshots(barrier: Barrier): OperatorSnapshot[] {
     const context: FunctionSnapshotContext = { checkpointId: barrier.checkpointId, checkpointTimestamp: barrier.timestamp };
     const operators: OperatorSnapshot[] = [];
-    let hasState = false;
     for (const slot of this.options.slots) {
       slot.operator?.snapshotState?.(context);
       const fn = slot.operator?.userFunction;
@@ -112,13 +146,9 @@ export class SubtaskCheckpointer {
       if (operatorState.length > 0) snapshot.operatorState = operatorState;
       const splits = slot.reader?.snapshotState?.(barrier.checkpointId);
       if (splits !== undefined) snapshot.splits = splits;
-      if (Object.keys(snapshot).length > 1) {
-        operators.push(snapshot);
-        hasState = true;
-      }
+      if (Object.keys(snapshot).length > 1) operators.push(snapshot);
     }
-    // Encoding is the copy: user values may change as soon as input resumes.
-    return hasState ? encodeSubtaskSnapshot({ format: SUBTASK_SNAPSHOT_FORMAT, operators }) : undefined;
+    return operators;
   }
 
   private async persistAndAck(barrier: Barrier, bytes: Uint8Array | undefined, timing: { syncMs: number; alignmentMs: number }): Promise<void> {

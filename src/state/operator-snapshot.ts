@@ -3,6 +3,7 @@
 // old subtask's snapshot a new subtask restores (the same or another parallelism).
 
 import { Packr } from "msgpackr";
+import type { DataElement } from "../messages/schema.ts";
 import type { KeyGroupStateSnapshot, KeyGroupTimersSnapshot } from "./key-group-snapshots.ts";
 import { redistributeEvenSplit, redistributeOperatorState, type OperatorStateSnapshot } from "./operator-state.ts";
 
@@ -17,9 +18,16 @@ export interface OperatorSnapshot {
 
 export const SUBTASK_SNAPSHOT_FORMAT = 1;
 
+/** An unaligned checkpoint's in-flight data: what each input channel had delivered before its barrier but was not yet in the state, and what each output had not yet sent. */
+export interface ChannelStateSnapshot {
+  inputs: { edgeId: string; producer: number; elements: DataElement[] }[];
+  outputs: { edgeId: string; consumer: number; elements: DataElement[] }[];
+}
+
 export interface SubtaskSnapshot {
   format: typeof SUBTASK_SNAPSHOT_FORMAT;
   operators: OperatorSnapshot[];
+  channels?: ChannelStateSnapshot;
 }
 
 // Structured clone keeps Maps, Sets, Dates, bigints and undefined in user state as they were.
@@ -29,13 +37,27 @@ export function encodeSubtaskSnapshot(snapshot: SubtaskSnapshot): Uint8Array {
   return packr.pack(snapshot);
 }
 
-export function decodeSubtaskSnapshot(bytes: Uint8Array, what: string): SubtaskSnapshot {
-  let value: unknown;
+/** Encodes the operator part alone (an unaligned checkpoint captures it before its channel state is known). */
+export function encodeOperatorSnapshots(operators: OperatorSnapshot[]): Uint8Array {
+  return packr.pack(operators);
+}
+
+/** A snapshot whose operator part was encoded earlier, with its channel state. */
+export function encodeWithPackedOperators(packedOperators: Uint8Array | undefined, channels: ChannelStateSnapshot): Uint8Array {
+  return packr.pack({ format: SUBTASK_SNAPSHOT_FORMAT, operators: [], packedOperators, channels });
+}
+
+function unpack(bytes: Uint8Array, what: string): unknown {
   try {
-    value = new Packr({ structuredClone: true, mapsAsObjects: false }).unpack(bytes);
+    return new Packr({ structuredClone: true, mapsAsObjects: false }).unpack(bytes);
   } catch (error) {
     throw new Error(`${what}: the state is not readable (${(error as Error).message})`);
   }
+}
+
+export function decodeSubtaskSnapshot(bytes: Uint8Array, what: string): SubtaskSnapshot {
+  const value = unpack(bytes, what) as (Partial<SubtaskSnapshot> & { packedOperators?: Uint8Array }) | null;
+  if (value?.packedOperators instanceof Uint8Array) value.operators = unpack(value.packedOperators, what) as OperatorSnapshot[];
   const snapshot = value as Partial<SubtaskSnapshot> | null;
   if (snapshot?.format !== SUBTASK_SNAPSHOT_FORMAT || !Array.isArray(snapshot.operators)) {
     throw new Error(`${what}: unknown state format ${JSON.stringify(snapshot?.format)} (this weir reads format ${SUBTASK_SNAPSHOT_FORMAT})`);
@@ -55,6 +77,7 @@ export interface RestoredOperatorState {
 }
 
 export interface OldSubtaskSnapshot {
+  vertexId?: string;
   subtaskIndex: number;
   snapshot: SubtaskSnapshot;
 }
