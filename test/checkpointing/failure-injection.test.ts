@@ -1,0 +1,252 @@
+// Failures injected where Flink's recovery tests inject them, embedded: while a snapshot is taken,
+// while state is restored, in close() during a failover, and a failure in at-least-once mode.
+// (A failure while processing records is covered by failover-embedded.test.ts.) Each job is a
+// keyed count; its output is checked against an expectation computed here from the input alone,
+// and the number of injected failures, restarts and completed checkpoints is counted through a
+// probe shared by every copy and attempt of the user functions.
+
+import { describe, expect, it } from "vitest";
+import {
+  KeyedProcessFunction,
+  ListStateDescriptor,
+  RichMapFunction,
+  StreamExecutionEnvironment,
+  ValueStateDescriptor,
+  type CheckpointedFunction,
+  type CheckpointListener,
+  type Collector,
+  type FunctionInitializationContext,
+  type FunctionSnapshotContext,
+  type KeyedProcessContext,
+  type ListState,
+  type ValueState,
+} from "../../src/index.ts";
+
+const KEYS = 7;
+const EVENTS = 6_000;
+/** Completed checkpoints before a failure is injected, so that a restore has real state to read. */
+const ARM_AFTER = 2;
+
+type Injection = "snapshot" | "restore" | "close" | "processing";
+
+/** What the user functions saw, shared by every subtask copy and every attempt (objects are copied shallowly). */
+interface Probe {
+  completed: Set<number>;
+  aborted: Set<number>;
+  /** Attempt numbers that opened the injecting function. */
+  attempts: Set<number>;
+  injected: number;
+  /** The checkpoint whose snapshot threw. */
+  failedCheckpointId?: number;
+  /** A restore that threw: the failover after it restores again. */
+  restoreFailures: number;
+  restoredInitializations: number;
+  closeFailures: number;
+}
+
+function newProbe(): Probe {
+  return { completed: new Set(), aborted: new Set(), attempts: new Set(), injected: 0, restoreFailures: 0, restoredInitializations: 0, closeFailures: 0 };
+}
+
+/**
+ * A pass-through map with operator state of its own (records seen by this subtask) that throws once
+ * at the injection point, after ARM_AFTER checkpoints have completed. "restore" and "close" need a
+ * failover to happen in: they throw once while processing as well, then at their own point.
+ */
+class InjectingMap extends RichMapFunction<number, number> implements CheckpointedFunction, CheckpointListener {
+  private seen!: ListState<number>;
+  private count = 0;
+  constructor(private readonly where: Injection, private readonly probe: Probe) {
+    super();
+  }
+
+  initializeState(ctx: FunctionInitializationContext): void {
+    this.seen = ctx.getOperatorStateStore().getListState(new ListStateDescriptor<number>("seen"));
+    if (!ctx.isRestored()) return;
+    this.probe.restoredInitializations += 1;
+    if (this.where === "restore" && this.probe.restoreFailures === 0) {
+      this.probe.restoreFailures += 1;
+      throw new Error("injected failure while restoring");
+    }
+    this.count = this.seen.get().reduce((a, b) => a + b, 0);
+  }
+
+  override open(): void {
+    this.probe.attempts.add(this.getRuntimeContext().attempt);
+  }
+
+  map(value: number): number {
+    this.count += 1;
+    if (this.where !== "snapshot" && this.armed()) {
+      this.probe.injected += 1;
+      throw new Error("injected failure while processing");
+    }
+    return value;
+  }
+
+  snapshotState(ctx: FunctionSnapshotContext): void {
+    if (this.where === "snapshot" && this.armed()) {
+      this.probe.injected += 1;
+      this.probe.failedCheckpointId = ctx.checkpointId;
+      throw new Error("injected failure while snapshotting");
+    }
+    this.seen.update([this.count]);
+  }
+
+  notifyCheckpointComplete(checkpointId: number): void {
+    this.probe.completed.add(checkpointId);
+  }
+
+  notifyCheckpointAborted(checkpointId: number): void {
+    this.probe.aborted.add(checkpointId);
+  }
+
+  /** Closing after the injected failure (attempt 0 is being torn down) throws; closing at the end does not. */
+  override close(): void {
+    if (this.where === "close" && this.probe.injected > 0 && this.getRuntimeContext().attempt === 0) {
+      this.probe.closeFailures += 1;
+      throw new Error("injected failure while closing");
+    }
+  }
+
+  private armed(): boolean {
+    return this.probe.injected === 0 && this.probe.completed.size >= ARM_AFTER;
+  }
+}
+
+interface Counted {
+  key: number;
+  count: number;
+  value: number;
+}
+
+class CountPerKey extends KeyedProcessFunction<number, number, Counted> {
+  private count!: ValueState<number>;
+  override open(): void {
+    this.count = this.getRuntimeContext().getState(new ValueStateDescriptor<number>("count", 0));
+  }
+  processElement(value: number, ctx: KeyedProcessContext<number>, out: Collector<Counted>): void {
+    const next = this.count.value()! + 1;
+    this.count.update(next);
+    out.collect({ key: ctx.getCurrentKey(), count: next, value });
+  }
+}
+
+/**
+ * Per key, how often each count 1..n was seen (lost: never; duplicated: more than once or beyond
+ * n), and which input values never reached the output.
+ */
+function tally(results: readonly Counted[]): { lost: number; duplicated: number; missingValues: number } {
+  const expected = new Map<number, number>();
+  for (let i = 0; i < EVENTS; i++) expected.set(i % KEYS, (expected.get(i % KEYS) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  for (const r of results) seen.set(`${r.key}/${r.count}`, (seen.get(`${r.key}/${r.count}`) ?? 0) + 1);
+  let lost = 0;
+  let duplicated = 0;
+  for (const [key, n] of expected) {
+    for (let c = 1; c <= n; c++) {
+      const times = seen.get(`${key}/${c}`) ?? 0;
+      if (times === 0) lost += 1;
+      if (times > 1) duplicated += times - 1;
+    }
+  }
+  duplicated += results.filter((r) => r.count > (expected.get(r.key) ?? 0)).length;
+  const values = new Set(results.map((r) => r.value));
+  let missingValues = 0;
+  for (let i = 0; i < EVENTS; i++) if (!values.has(i)) missingValues += 1;
+  return { lost, duplicated, missingValues };
+}
+
+interface JobSettings {
+  where: Injection;
+  mode?: "exactly-once" | "at-least-once";
+  tolerableFailures?: number;
+}
+
+/** Runs the keyed count with the injecting map in front, at parallelism 2, and returns its output. */
+async function runCountingJob(probe: Probe, settings: JobSettings): Promise<Counted[]> {
+  const env = new StreamExecutionEnvironment({ parallelism: 2 });
+  env.enableCheckpointing(30, settings.mode ?? "exactly-once");
+  env.getCheckpointConfig().setTolerableCheckpointFailureNumber(settings.tolerableFailures ?? 0);
+  env.setRestartStrategy({ kind: "fixed-delay", attempts: 3, delayMs: 10 });
+  const out = env
+    .fromGenerator((i) => i, { count: EVENTS, ratePerSecond: 6_000 })
+    .map(new InjectingMap(settings.where, probe))
+    .keyBy((v) => v % KEYS)
+    .process(new CountPerKey())
+    .collect();
+  await env.execute(`inject-${settings.where}`);
+  return out.values;
+}
+
+const highestAttempt = (probe: Probe) => Math.max(...probe.attempts);
+
+describe("failures injected during a snapshot", () => {
+  it("a snapshotState that throws declines its checkpoint; with no tolerable failures the job fails over once and its output is exactly-once", async () => {
+    const probe = newProbe();
+    const out = await runCountingJob(probe, { where: "snapshot", tolerableFailures: 0 });
+    expect(probe.injected).toBe(1);
+    expect(probe.completed.has(probe.failedCheckpointId!)).toBe(false);
+    expect(highestAttempt(probe)).toBe(1);
+    // Both map subtasks restored the operator state of the last completed checkpoint.
+    expect(probe.restoredInitializations).toBe(2);
+    expect(probe.completed.size).toBeGreaterThanOrEqual(ARM_AFTER);
+    expect(tally(out)).toEqual({ lost: 0, duplicated: 0, missingValues: 0 });
+    expect(out).toHaveLength(EVENTS);
+  });
+
+  it("within the tolerable failure number a declined checkpoint is only aborted: the job keeps running without a restart and later checkpoints complete", async () => {
+    const probe = newProbe();
+    const out = await runCountingJob(probe, { where: "snapshot", tolerableFailures: 3 });
+    expect(probe.injected).toBe(1);
+    expect(probe.aborted.has(probe.failedCheckpointId!)).toBe(true);
+    expect(probe.completed.has(probe.failedCheckpointId!)).toBe(false);
+    expect([...probe.completed].filter((id) => id > probe.failedCheckpointId!).length).toBeGreaterThanOrEqual(1);
+    expect(probe.attempts).toEqual(new Set([0]));
+    expect(probe.restoredInitializations).toBe(0);
+    expect(tally(out)).toEqual({ lost: 0, duplicated: 0, missingValues: 0 });
+    expect(out).toHaveLength(EVENTS);
+  });
+});
+
+describe("failures injected during a restore", () => {
+  it("an initializeState that throws while restoring causes one more failover, which restores the same checkpoint: the output is still exactly-once", async () => {
+    const probe = newProbe();
+    const out = await runCountingJob(probe, { where: "restore" });
+    expect(probe.injected).toBe(1);
+    expect(probe.restoreFailures).toBe(1);
+    expect(probe.completed.size).toBeGreaterThanOrEqual(ARM_AFTER);
+    expect(highestAttempt(probe)).toBe(2);
+    // Attempt 2 restored both subtasks, after the one that threw in attempt 1 (its sibling may or may not have got that far).
+    expect(probe.restoredInitializations).toBeGreaterThanOrEqual(3);
+    expect(tally(out)).toEqual({ lost: 0, duplicated: 0, missingValues: 0 });
+    expect(out).toHaveLength(EVENTS);
+  });
+});
+
+describe("failures injected in close()", () => {
+  it("a close() that throws while a failed attempt is torn down is logged and ignored: the job restarts once and its output is exactly-once", async () => {
+    const probe = newProbe();
+    const out = await runCountingJob(probe, { where: "close" });
+    expect(probe.injected).toBe(1);
+    // Both map subtasks of attempt 0 were closed, the failing one and the one canceled with it.
+    expect(probe.closeFailures).toBe(2);
+    expect(probe.completed.size).toBeGreaterThanOrEqual(ARM_AFTER);
+    expect(highestAttempt(probe)).toBe(1);
+    expect(tally(out)).toEqual({ lost: 0, duplicated: 0, missingValues: 0 });
+    expect(out).toHaveLength(EVENTS);
+  });
+});
+
+describe("a failure in at-least-once mode", () => {
+  it("with at-least-once checkpoints a failure loses nothing: every input value and every count 1..n per key reaches the output at least once", async () => {
+    const probe = newProbe();
+    const out = await runCountingJob(probe, { where: "processing", mode: "at-least-once" });
+    expect(probe.injected).toBe(1);
+    expect(highestAttempt(probe)).toBe(1);
+    expect(probe.completed.size).toBeGreaterThanOrEqual(ARM_AFTER);
+    const { lost, missingValues } = tally(out);
+    expect({ lost, missingValues }).toEqual({ lost: 0, missingValues: 0 });
+    expect(out.length).toBeGreaterThanOrEqual(EVENTS);
+  });
+});
