@@ -13,7 +13,7 @@ import { subjects } from "../bus/subjects.ts";
 import type { CheckpointMetadata, SnapshotKind } from "../checkpoint/checkpoint-metadata.ts";
 import type { CheckpointStorage } from "../checkpoint/checkpoint-storage.ts";
 import { savepointStorage } from "../checkpoint/savepoint-storage.ts";
-import { onCheckpointCompleted } from "../checkpoint/retention.ts";
+import { retainCheckpoints, type KeptCheckpoint } from "../checkpoint/retention.ts";
 import { completed, decideTrigger, failed, initialPlannerState, timedOut, type CheckpointConfig, type PlannerState } from "../coordinator/checkpoint-planner.ts";
 import { buildMetadata, type SubtaskAck } from "../coordinator/completed-checkpoint.ts";
 import { PendingCheckpoint, type AckOutcome } from "../coordinator/pending-checkpoint.ts";
@@ -34,8 +34,8 @@ export interface CheckpointCoordinatorInput {
   /** The subtasks of this execution; those already finished take no part. */
   tasks: readonly { task: SubtaskId; finished: boolean }[];
   firstCheckpointId: number;
-  /** Completed checkpoint ids kept so far (retention goes on across restarts). */
-  kept: readonly number[];
+  /** Completed checkpoints kept so far (retention goes on across restarts). */
+  kept: readonly KeptCheckpoint[];
 }
 
 interface InFlight {
@@ -48,7 +48,7 @@ interface CoordinatorContext extends CheckpointCoordinatorInput {
   planner: PlannerState;
   inFlight: Map<number, InFlight>;
   finished: Set<string>;
-  keptIds: number[];
+  keptCheckpoints: KeptCheckpoint[];
 }
 
 export type CheckpointCoordinatorEvent =
@@ -63,7 +63,7 @@ export type CheckpointCoordinatorEvent =
 /** What the job master hears. */
 export type CoordinatorReport =
   | { type: "CHECKPOINT_TRIGGERED"; checkpointId: number }
-  | { type: "CHECKPOINT_COMPLETED"; kind: SnapshotKind; metadata: CheckpointMetadata; location: string; kept: number[] }
+  | { type: "CHECKPOINT_COMPLETED"; kind: SnapshotKind; metadata: CheckpointMetadata; location: string; kept: KeptCheckpoint[] }
   | { type: "SAVEPOINTS_IN_FLIGHT"; count: number }
   | { type: "CHECKPOINT_FAILURES_EXCEEDED"; reason: string };
 
@@ -117,7 +117,7 @@ export const checkpointCoordinatorMachine = setup({
       for (const [id, flight] of context.inFlight) {
         if (event.type === "ACK" && event.message.checkpointId !== id) continue;
         const ack: SubtaskAck =
-          event.type === "ACK" ? { task: event.message.task, finished: false, handle: event.message.handle, operatorUids: event.message.operatorUids } : { task: event.task, finished: true };
+          event.type === "ACK" ? { task: event.message.task, finished: false, handle: event.message.handle, operatorUids: event.message.operatorUids, references: event.message.references } : { task: event.task, finished: true };
         const outcome: AckOutcome = flight.checkpoint.acknowledge(taskKey(ack.task), ack);
         if (outcome !== "success" && event.type === "ACK") context.deps.log.debug({ checkpointId: id, task: ack.task, outcome }, "checkpoint acknowledgement not applied");
         if (flight.checkpoint.isFullyAcknowledged) commit(context, id, flight, self);
@@ -139,11 +139,12 @@ export const checkpointCoordinatorMachine = setup({
       send(deps, subjects.checkpointControl(jobId), { type: "checkpoint-notify", jobId, checkpointId: event.checkpointId, outcome: "complete" });
       if (flight.kind === "checkpoint") {
         context.planner = completed(context.planner, event.checkpointId, deps.clock.now());
-        const { kept, discard } = onCheckpointCompleted(context.keptIds, event.checkpointId, context.config?.retained);
-        context.keptIds = kept;
+        const references = [...new Set(event.metadata.subtasks.flatMap((s) => s.references ?? []))];
+        const { kept, discard } = retainCheckpoints(context.keptCheckpoints, { id: event.checkpointId, references }, context.config?.retained);
+        context.keptCheckpoints = kept;
         for (const id of discard) void context.storage.discard(jobId, id).catch((error: Error) => deps.log.warn({ err: error, checkpointId: id }, "discarding an old checkpoint failed"));
       }
-      report({ type: "CHECKPOINT_COMPLETED", kind: flight.kind, metadata: event.metadata, location: event.location, kept: [...context.keptIds] });
+      report({ type: "CHECKPOINT_COMPLETED", kind: flight.kind, metadata: event.metadata, location: event.location, kept: [...context.keptCheckpoints] });
       if (flight.kind === "savepoint") {
         reply(context, flight, { location: event.location });
         report({ type: "SAVEPOINTS_IN_FLIGHT", count: savepointsInFlight(context) });
@@ -161,7 +162,7 @@ export const checkpointCoordinatorMachine = setup({
     planner: { ...initialPlannerState, nextId: input.firstCheckpointId, lastTriggeredAt: input.deps.clock.now() },
     inFlight: new Map(),
     finished: new Set(input.tasks.filter((t) => t.finished).map((t) => taskKey(t.task))),
-    keptIds: [...input.kept],
+    keptCheckpoints: [...input.kept],
   }),
   invoke: { src: "inbox", input: ({ context }) => ({ deps: context.deps, jobId: context.jobId }) },
   initial: "active",

@@ -27,6 +27,7 @@ import { openCheckpointStorage, loadMetadata, type CheckpointStorage } from "../
 import { DEFAULT_CHECKPOINT_STORAGE } from "../checkpoint/storage-spec.ts";
 import { inlineRestoreBytes, planRestore, type RestorePlan } from "../checkpoint/restore-plan.ts";
 import { MAX_INLINE_STATE_BYTES } from "../checkpoint/storage-spec.ts";
+import type { KeptCheckpoint } from "../checkpoint/retention.ts";
 import { listen, send, type ActorDeps } from "./actor-deps.ts";
 import { checkpointCoordinatorMachine, type CoordinatorReport } from "./checkpoint-coordinator.ts";
 
@@ -51,7 +52,7 @@ interface JobMasterContext {
   /** What the next deployment restores: the latest completed checkpoint, else the savepoint the job started from. */
   restoreFrom?: CheckpointMetadata;
   nextCheckpointId: number;
-  kept: number[];
+  kept: KeptCheckpoint[];
   savepointsInFlight: number;
   /** Vertices of the pipelined regions being failed over while the rest of the job runs on. */
   recovering: string[];
@@ -264,7 +265,7 @@ export const jobMasterMachine = setup({
       const { storage } = context;
       if (!storage) return;
       const jobId = context.submission.jobId;
-      const work = params.keep ? Promise.resolve() : Promise.all(context.kept.map((id) => storage.discard(jobId, id)));
+      const work = params.keep ? Promise.resolve() : Promise.all(context.kept.map(({ id }) => storage.discard(jobId, id)));
       void work.then(() => storage.close()).catch((error: Error) => context.deps.log.warn({ err: error }, "cleaning up checkpoints failed"));
     },
   },

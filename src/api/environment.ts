@@ -52,7 +52,7 @@ export class StreamExecutionEnvironment implements StreamEnvironmentInternals {
   private latencyTrackingIntervalMs = 0;
   private readonly checkpointConfig = new CheckpointConfig();
   private restartStrategy?: RestartStrategyConfig;
-  private stateBackend: { kind: StateBackendKind; dir?: string } = { kind: "heap" };
+  private stateBackend: { kind: StateBackendKind; dir?: string; incremental?: boolean } = { kind: "heap" };
 
   constructor(private readonly options: EnvironmentOptions = {}) {
     this.parallelism = options.parallelism ?? 1;
@@ -148,12 +148,16 @@ export class StreamExecutionEnvironment implements StreamEnvironmentInternals {
 
   /**
    * Where keyed state lives: "heap" (the default) or "lmdb", an embedded on-disk store for state
-   * larger than memory, under `dir` on each worker (default: the system's temp directory).
+   * larger than memory, under `dir` on each worker (default: the system's temp directory). With
+   * `incremental` (LMDB only), a checkpoint writes only what changed since the previous one.
+   * @example
+   * env.setStateBackend("lmdb", "/var/weir/state", { incremental: true });
    */
-  setStateBackend(kind: StateBackendKind, dir?: string): this {
+  setStateBackend(kind: StateBackendKind, dir?: string, options: { incremental?: boolean } = {}): this {
     if (kind !== "heap" && kind !== "lmdb") throw new Error(`setStateBackend(${JSON.stringify(kind)}): use "heap" or "lmdb"`);
     if (dir !== undefined && !isAbsolute(dir)) throw new Error(`setStateBackend("${kind}", ${JSON.stringify(dir)}): give an absolute directory`);
-    this.stateBackend = { kind, dir };
+    if (options.incremental && kind !== "lmdb") throw new Error('incremental checkpoints need the "lmdb" backend: the heap backend writes full snapshots');
+    this.stateBackend = { kind, dir, incremental: options.incremental };
     return this;
   }
 
@@ -200,6 +204,7 @@ export class StreamExecutionEnvironment implements StreamEnvironmentInternals {
       ...(this.checkpointConfig.isCheckpointingEnabled() ? { checkpointing: this.checkpointConfig.toConfig() } : {}),
       ...(this.restartStrategy ? { restartStrategy: this.restartStrategy } : {}),
       ...(this.stateBackend.kind !== "heap" ? { stateBackend: this.stateBackend.kind, stateDir: this.stateBackend.dir } : {}),
+      ...(this.stateBackend.incremental ? { incrementalCheckpoints: true } : {}),
     };
   }
 

@@ -17,6 +17,8 @@ export interface SubtaskStateMetadata {
   handle?: StateHandle;
   /** The subtask had finished before the checkpoint: it is restored as finished. */
   finished?: boolean;
+  /** Incremental: earlier checkpoints whose state files this handle builds on (they are kept while it is). */
+  references?: number[];
 }
 
 /** Per operator uid: the parallelism it ran at (what restoring at another parallelism needs). */

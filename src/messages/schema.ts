@@ -87,6 +87,8 @@ export interface JobConfig {
   /** Keyed state backend (default heap); lmdb keeps state on disk under `stateDir`. */
   stateBackend?: StateBackendKind;
   stateDir?: string;
+  /** LMDB only: checkpoints write what changed since the last one (a full snapshot every few). */
+  incrementalCheckpoints?: boolean;
 }
 
 /** Where a new run's state comes from: a savepoint or retained checkpoint. */
@@ -318,6 +320,8 @@ export interface CheckpointAck {
   handle?: StateHandle;
   operatorUids: string[];
   stats: CheckpointStats;
+  /** Incremental: the earlier checkpoints whose state files this snapshot builds on. */
+  references?: number[];
 }
 
 /** Subtask → job master: it could not take its part of checkpoint `checkpointId`. */

@@ -49,6 +49,7 @@ const jobGraph = object({
     restartStrategy: optional(object({ kind: oneOf("none", "fixed-delay", "failure-rate", "exponential-delay") })),
     stateBackend: optional(oneOf("heap", "lmdb")),
     stateDir: optional("string"),
+    incrementalCheckpoints: optional("boolean"),
   }),
 });
 
@@ -57,7 +58,7 @@ const stateHandle = variants("kind", {
   inline: object({ bytes: "unknown", digest: "string" }),
   blob: object({ uri: "string", bytes: "int", digest: "string" }),
 });
-const subtaskState = object({ vertexId: "string", subtaskIndex: "int", operatorUids: arrayOf("string"), handle: optional(stateHandle), finished: optional("boolean") });
+const subtaskState = object({ vertexId: "string", subtaskIndex: "int", operatorUids: arrayOf("string"), handle: optional(stateHandle), finished: optional("boolean"), references: optional(arrayOf("int")) });
 const taskRestore = object({
   checkpointId: "int",
   finished: "boolean",
@@ -106,6 +107,7 @@ export const MESSAGE_SHAPES: Record<MessageType, Shape> = {
     handle: optional(stateHandle),
     operatorUids: arrayOf("string"),
     stats: object({ syncMs: "number", asyncMs: "number", alignmentMs: "number", bytes: "int" }),
+    references: optional(arrayOf("int")),
   }),
   "checkpoint-decline": object({ jobId: "string", checkpointId: "int", task: subtaskId, reason: "string" }),
   "checkpoint-notify": object({ jobId: "string", checkpointId: "int", outcome: oneOf("complete", "aborted") }),

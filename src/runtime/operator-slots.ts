@@ -11,24 +11,40 @@ import type { StreamGraph } from "../graph/stream-graph.ts";
 import { functionInitializationContext, isCheckpointedFunction } from "../state/checkpointed-function.ts";
 import { KeyedStateBackend, type KeyedStateBackendLike } from "../state/keyed-state-backend.ts";
 import { HeapOperatorStateStore } from "../state/operator-state.ts";
-import { decodeSubtaskSnapshot, restoredStateFor, type OldSubtaskSnapshot, type RestoredOperatorState } from "../state/operator-snapshot.ts";
+import { decodeSubtaskSnapshot, restoredStateFor, type OldSubtaskSnapshot, type RestoredOperatorState, type SubtaskSnapshot } from "../state/operator-snapshot.ts";
+import { applyIncrementalChain, type IncrementalSnapshot } from "../state/lmdb/incremental-snapshots.ts";
 import { KeyedTimerService, type TimeDomain } from "../state/timer-service.ts";
 import type { StateHandle } from "../checkpoint/checkpoint-metadata.ts";
 import type { Clock } from "./clock.ts";
 import { keyGroupRangeFor, type KeyGroupRange } from "./key-groups.ts";
 import type { OperatorSlot } from "./subtask-checkpointer.ts";
 
-/** Reads the old subtasks' snapshots a restore names (all of them, in parallel). */
-export async function readRestoredSnapshots(restore: TaskRestore, readState: (handle: StateHandle) => Promise<Uint8Array>): Promise<OldSubtaskSnapshot[]> {
+type ReadState = (handle: StateHandle) => Promise<Uint8Array>;
+
+/** Reads the old subtasks' snapshots a restore names (all of them, in parallel), incremental chains resolved. */
+export async function readRestoredSnapshots(restore: TaskRestore, readState: ReadState): Promise<OldSubtaskSnapshot[]> {
   return Promise.all(
     restore.subtasks
       .filter((s) => s.handle !== undefined)
-      .map(async (s) => ({
-        vertexId: s.vertexId,
-        subtaskIndex: s.subtaskIndex,
-        snapshot: decodeSubtaskSnapshot(await readState(s.handle!), `state of ${s.vertexId}[${s.subtaskIndex}] in checkpoint ${restore.checkpointId}`),
-      })),
+      .map(async (s) => {
+        const what = `state of ${s.vertexId}[${s.subtaskIndex}] in checkpoint ${restore.checkpointId}`;
+        const snapshot = decodeSubtaskSnapshot(await readState(s.handle!), what);
+        await materializeKeyedDeltas(snapshot, readState, what);
+        return { vertexId: s.vertexId, subtaskIndex: s.subtaskIndex, snapshot };
+      }),
   );
+}
+
+/** An incremental snapshot's keyed state: its chain's deltas (from a full one) and its own, applied in order. */
+async function materializeKeyedDeltas(snapshot: SubtaskSnapshot, readState: ReadState, what: string): Promise<void> {
+  if (!snapshot.operators.some((o) => o.keyedDelta !== undefined)) return;
+  const links = await Promise.all((snapshot.chain ?? []).map(async (link) => decodeSubtaskSnapshot(await readState(link.handle), `${what} (builds on checkpoint ${link.checkpointId})`)));
+  for (const operator of snapshot.operators) {
+    if (!operator.keyedDelta) continue;
+    const earlier = links.map((l) => l.operators.find((o) => o.uid === operator.uid)?.keyedDelta).filter((d): d is IncrementalSnapshot => d !== undefined);
+    operator.keyed = applyIncrementalChain(undefined, [...earlier, operator.keyedDelta]);
+    delete operator.keyedDelta;
+  }
 }
 
 /** What a restored operator's share is, or undefined on a fresh start. */

@@ -301,7 +301,18 @@ export class StreamTask {
     if (!io) return;
     const mode = this.checkpointing?.mode ?? "exactly-once";
     const { bus, task, clock, log } = this.options;
-    this.checkpointer = new SubtaskCheckpointer({ bus, clock, log, task, vertex: this.vertex, slots: this.slots, storage: io.storage, openSavepointStorage: io.savepointStorage });
+    this.checkpointer = new SubtaskCheckpointer({
+      bus,
+      clock,
+      log,
+      task,
+      vertex: this.vertex,
+      slots: this.slots,
+      storage: io.storage,
+      openSavepointStorage: io.savepointStorage,
+      incremental: this.options.jobGraph.config.incrementalCheckpoints,
+      metrics: this.options.metrics,
+    });
     if (this.gate) this.aligner = new BarrierAligner(mode, new Set(this.gate.channels.map((_, i) => i)));
     this.controlSubscription = bus.subscribe(subjects.checkpointControl(task.jobId), (data, subject) => {
       const outcome = decode(data, ["trigger-checkpoint", "checkpoint-notify"]);
@@ -590,7 +601,13 @@ export class StreamTask {
     await this.options.bus.flush();
     // Canceled or failed while finishing: fail() has released the operators and settles the task.
     if (this.stopped) return;
-    await this.release();
+    try {
+      await this.release();
+    } catch (error) {
+      // A close() that throws at the end fails the subtask (and the job fails over), never hangs it.
+      this.settle.reject(error as Error);
+      return;
+    }
     this.settle.resolve();
   }
 
@@ -603,9 +620,12 @@ export class StreamTask {
     this.checkpointer?.close();
     this.gate?.close();
     for (const unsubscribe of this.creditSubscriptions) unsubscribe();
-    for (const operator of this.orderedOperators) await operator.close();
+    // Every operator is closed and every backend disposed even if one throws; the first error wins.
+    let failure: unknown;
+    for (const operator of this.orderedOperators) await Promise.resolve().then(() => operator.close()).catch((error: unknown) => (failure ??= error));
     // A disk backend's files belong to this execution only: the checkpoint is the durable copy.
-    for (const slot of this.slots) await slot.keyedState?.dispose();
+    for (const slot of this.slots) await slot.keyedState?.dispose().catch((error: unknown) => (failure ??= error));
+    if (failure !== undefined) throw failure;
   }
 
   /** Runs `fn`, failing the subtask if it throws. */

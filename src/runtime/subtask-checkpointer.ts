@@ -15,9 +15,12 @@ import type { StateWriter } from "../checkpoint/checkpoint-storage.ts";
 import { isCheckpointedFunction, isCheckpointListener, type FunctionSnapshotContext } from "../state/checkpointed-function.ts";
 import type { KeyedStateBackendLike } from "../state/keyed-state-backend.ts";
 import type { HeapOperatorStateStore } from "../state/operator-state.ts";
-import { encodeOperatorSnapshots, encodeSubtaskSnapshot, encodeWithPackedOperators, SUBTASK_SNAPSHOT_FORMAT, type ChannelStateSnapshot, type OperatorSnapshot } from "../state/operator-snapshot.ts";
+import { encodeOperatorSnapshots, encodeSubtaskSnapshot, encodeWithPackedOperators, SUBTASK_SNAPSHOT_FORMAT, type ChainLink, type ChannelStateSnapshot, type OperatorSnapshot } from "../state/operator-snapshot.ts";
+import { LmdbKeyedStateBackend } from "../state/lmdb/lmdb-keyed-state-backend.ts";
+import type { StateHandle } from "../checkpoint/checkpoint-metadata.ts";
 import type { KeyedTimerService } from "../state/timer-service.ts";
 import type { Clock } from "./clock.ts";
+import type { MetricRegistry } from "../observability/metrics.ts";
 
 export type Barrier = Extract<DataElement, { kind: "barrier" }>;
 
@@ -43,11 +46,27 @@ export interface SubtaskCheckpointerOptions {
   /** Where checkpoints go; savepoints go to the directory their barrier names. */
   storage: StateWriter;
   openSavepointStorage: (dir: string) => StateWriter;
+  /** LMDB keyed state writes deltas (checkpoints only; savepoints are always full). */
+  incremental?: boolean;
+  metrics?: MetricRegistry;
+}
+
+/** An incremental chain starts again with a full snapshot after this many deltas, so restores stay short. */
+export const FULL_SNAPSHOT_EVERY = 8;
+
+/** How one snapshot takes keyed state: full, or as a delta on `chain`. */
+interface KeyedPlan {
+  incremental: boolean;
+  full: boolean;
+  chain: ChainLink[];
 }
 
 export class SubtaskCheckpointer {
   private readonly writes = new Set<Promise<void>>();
   private closed = false;
+  /** Incremental: the confirmed snapshots the next delta builds on, and those written but not yet confirmed. */
+  private chain: ChainLink[] = [];
+  private readonly unconfirmed = new Map<number, { plan: KeyedPlan; handle?: StateHandle }>();
 
   constructor(private readonly options: SubtaskCheckpointerOptions) {}
 
@@ -77,7 +96,8 @@ export class SubtaskCheckpointer {
   captureOperators(barrier: Barrier): { packed: Uint8Array | undefined; syncMs: number } | undefined {
     const started = this.options.clock.now();
     try {
-      const operators = this.operatorSnapshots(barrier);
+      const plan = this.planKeyed(barrier);
+      const operators = this.operatorSnapshots(barrier, plan);
       return { packed: operators.length > 0 ? encodeOperatorSnapshots(operators) : undefined, syncMs: this.options.clock.now() - started };
     } catch (error) {
       this.decline(barrier.checkpointId, `capturing the state failed: ${(error as Error).message}`);
@@ -88,7 +108,8 @@ export class SubtaskCheckpointer {
   /** Unaligned, second half: every barrier has arrived; store the state with the in-flight data and acknowledge. */
   completeUnaligned(barrier: Barrier, packed: Uint8Array | undefined, channels: ChannelStateSnapshot, timing: { syncMs: number; alignmentMs: number }): void {
     const empty = channels.inputs.every((c) => c.elements.length === 0) && channels.outputs.every((c) => c.elements.length === 0);
-    const bytes = packed === undefined && empty ? undefined : encodeWithPackedOperators(packed, channels);
+    const chain = this.unconfirmed.get(barrier.checkpointId)?.plan.chain;
+    const bytes = packed === undefined && empty ? undefined : encodeWithPackedOperators(packed, channels, chain);
     const write = this.persistAndAck(barrier, bytes, timing).finally(() => this.writes.delete(write));
     this.writes.add(write);
   }
@@ -100,6 +121,8 @@ export class SubtaskCheckpointer {
 
   /** A checkpoint completed or was aborted everywhere: tell operators and user functions. */
   notify(checkpointId: number, outcome: "complete" | "aborted"): void {
+    if (outcome === "complete") this.confirm(checkpointId);
+    else this.unconfirmed.delete(checkpointId);
     for (const { operator } of this.options.slots) {
       if (!operator) continue;
       if (outcome === "complete") operator.notifyCheckpointComplete?.(checkpointId);
@@ -109,6 +132,16 @@ export class SubtaskCheckpointer {
       const result = outcome === "complete" ? fn.notifyCheckpointComplete(checkpointId) : fn.notifyCheckpointAborted?.(checkpointId);
       if (result instanceof Promise) result.catch((error: Error) => this.options.log.warn({ err: error, checkpointId }, "a checkpoint listener failed"));
     }
+  }
+
+  /** A checkpoint completed: its delta joins the chain the next one builds on; backends forget what it covered. */
+  private confirm(checkpointId: number): void {
+    for (const { keyedState } of this.options.slots) if (keyedState instanceof LmdbKeyedStateBackend) keyedState.notifyCheckpointComplete(checkpointId);
+    const done = this.unconfirmed.get(checkpointId);
+    for (const id of this.unconfirmed.keys()) if (id <= checkpointId) this.unconfirmed.delete(id);
+    if (!done?.handle) return;
+    const link = { checkpointId, handle: done.handle };
+    this.chain = done.plan.full ? [link] : [...done.plan.chain, link];
   }
 
   /** Resolves when every snapshot started so far has been stored and acknowledged (or declined). */
@@ -121,13 +154,25 @@ export class SubtaskCheckpointer {
   }
 
   private capture(barrier: Barrier): Uint8Array | undefined {
-    const operators = this.operatorSnapshots(barrier);
+    const plan = this.planKeyed(barrier);
+    const operators = this.operatorSnapshots(barrier, plan);
     // Encoding is the copy: user values may change as soon as input resumes.
-    return operators.length > 0 ? encodeSubtaskSnapshot({ format: SUBTASK_SNAPSHOT_FORMAT, operators }) : undefined;
+    const chain = plan.incremental ? plan.chain : undefined;
+    return operators.length > 0 ? encodeSubtaskSnapshot({ format: SUBTASK_SNAPSHOT_FORMAT, operators, chain }) : undefined;
+  }
+
+  /** Incremental checkpoints: a delta on the confirmed chain, or a full snapshot to start a new one. */
+  private planKeyed(barrier: Barrier): KeyedPlan {
+    const incremental = this.options.incremental === true && barrier.savepointDir === undefined && this.options.slots.some((s) => s.keyedState instanceof LmdbKeyedStateBackend);
+    const full = this.chain.length === 0 || this.chain.length >= FULL_SNAPSHOT_EVERY;
+    const plan = { incremental, full, chain: full ? [] : [...this.chain] };
+    if (incremental) this.unconfirmed.set(barrier.checkpointId, { plan });
+    if (incremental && !full) this.options.metrics?.counter("weir_checkpoint_incremental_snapshots_total", { job: this.options.task.jobId, vertex: this.options.vertex.id }).inc();
+    return plan;
   }
 
   /** Every chained operator's state that is not empty, after the user snapshot hooks ran. */
-  private operatorSnapshots(barrier: Barrier): OperatorSnapshot[] {
+  private operatorSnapshots(barrier: Barrier, plan: KeyedPlan): OperatorSnapshot[] {
     const context: FunctionSnapshotContext = { checkpointId: barrier.checkpointId, checkpointTimestamp: barrier.timestamp };
     const operators: OperatorSnapshot[] = [];
     for (const slot of this.options.slots) {
@@ -138,8 +183,12 @@ export class SubtaskCheckpointer {
         if (result instanceof Promise) throw new Error(`${slot.uid}: snapshotState must finish synchronously (it runs while input waits at the barrier)`);
       }
       const snapshot: OperatorSnapshot = { uid: slot.uid };
-      const keyed = slot.keyedState?.snapshot();
-      if (keyed && keyed.length > 0) snapshot.keyed = keyed;
+      const backend = slot.keyedState;
+      if (plan.incremental && backend instanceof LmdbKeyedStateBackend) snapshot.keyedDelta = backend.snapshotIncremental(barrier.checkpointId, { full: plan.full });
+      else {
+        const keyed = backend?.snapshot();
+        if (keyed && keyed.length > 0) snapshot.keyed = keyed;
+      }
       const timers = slot.timers?.snapshotKeyGroups(this.options.vertex.maxParallelism);
       if (timers && timers.length > 0) snapshot.timers = timers;
       const operatorState = slot.operatorState.snapshot();
@@ -159,7 +208,10 @@ export class SubtaskCheckpointer {
       const handle = bytes === undefined ? undefined : await storage.writeState(task.jobId, barrier.checkpointId, `${vertex.id}-${task.subtaskIndex}`, bytes);
       if (this.closed) return;
       const stats = { ...timing, asyncMs: clock.now() - started, bytes: bytes?.length ?? 0 };
-      bus.publish(subjects.checkpointAcks(task.jobId), encode({ type: "checkpoint-ack", jobId: task.jobId, checkpointId: barrier.checkpointId, task, handle, operatorUids: vertex.operatorUids, stats }));
+      const pending = this.unconfirmed.get(barrier.checkpointId);
+      if (pending) pending.handle = handle;
+      const references = pending && handle ? pending.plan.chain.map((link) => link.checkpointId) : undefined;
+      bus.publish(subjects.checkpointAcks(task.jobId), encode({ type: "checkpoint-ack", jobId: task.jobId, checkpointId: barrier.checkpointId, task, handle, operatorUids: vertex.operatorUids, stats, references }));
     } catch (error) {
       this.decline(barrier.checkpointId, `storing the state failed: ${(error as Error).message}`);
     }

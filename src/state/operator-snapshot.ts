@@ -4,12 +4,16 @@
 
 import { Packr } from "msgpackr";
 import type { DataElement } from "../messages/schema.ts";
+import type { StateHandle } from "../checkpoint/checkpoint-metadata.ts";
+import type { IncrementalSnapshot } from "./lmdb/incremental-snapshots.ts";
 import type { KeyGroupStateSnapshot, KeyGroupTimersSnapshot } from "./key-group-snapshots.ts";
 import { redistributeEvenSplit, redistributeOperatorState, type OperatorStateSnapshot } from "./operator-state.ts";
 
 export interface OperatorSnapshot {
   uid: string;
   keyed?: KeyGroupStateSnapshot[];
+  /** Incremental checkpoints: what changed since the subtask's previous snapshot in its chain. */
+  keyedDelta?: IncrementalSnapshot;
   timers?: KeyGroupTimersSnapshot[];
   operatorState?: OperatorStateSnapshot[];
   /** A source reader's splits; absent when the reader keeps no position. */
@@ -24,10 +28,18 @@ export interface ChannelStateSnapshot {
   outputs: { edgeId: string; consumer: number; elements: DataElement[] }[];
 }
 
+/** One earlier snapshot an incremental one builds on. */
+export interface ChainLink {
+  checkpointId: number;
+  handle: StateHandle;
+}
+
 export interface SubtaskSnapshot {
   format: typeof SUBTASK_SNAPSHOT_FORMAT;
   operators: OperatorSnapshot[];
   channels?: ChannelStateSnapshot;
+  /** Incremental: the earlier snapshots (oldest first, starting at a full one) whose keyed deltas come before this one's. */
+  chain?: ChainLink[];
 }
 
 // Structured clone keeps Maps, Sets, Dates, bigints and undefined in user state as they were.
@@ -43,8 +55,8 @@ export function encodeOperatorSnapshots(operators: OperatorSnapshot[]): Uint8Arr
 }
 
 /** A snapshot whose operator part was encoded earlier, with its channel state. */
-export function encodeWithPackedOperators(packedOperators: Uint8Array | undefined, channels: ChannelStateSnapshot): Uint8Array {
-  return packr.pack({ format: SUBTASK_SNAPSHOT_FORMAT, operators: [], packedOperators, channels });
+export function encodeWithPackedOperators(packedOperators: Uint8Array | undefined, channels: ChannelStateSnapshot, chain?: ChainLink[]): Uint8Array {
+  return packr.pack({ format: SUBTASK_SNAPSHOT_FORMAT, operators: [], packedOperators, channels, chain });
 }
 
 function unpack(bytes: Uint8Array, what: string): unknown {

@@ -1,0 +1,39 @@
+// A user function whose close() throws when a job ends normally fails the job with that error —
+// it never leaves the job hanging — and every other operator of the chain is still closed.
+
+import { expect, it } from "vitest";
+import { RichMapFunction, StreamExecutionEnvironment } from "../../src/index.ts";
+
+class CloseFails extends RichMapFunction<number, number> {
+  constructor(readonly closed: { count: number }) {
+    super();
+  }
+  map(value: number): number {
+    return value;
+  }
+  override close(): void {
+    this.closed.count += 1;
+    throw new Error("close failed on purpose");
+  }
+}
+
+class CountsClose extends RichMapFunction<number, number> {
+  constructor(readonly closed: { count: number }) {
+    super();
+  }
+  map(value: number): number {
+    return value;
+  }
+  override close(): void {
+    this.closed.count += 1;
+  }
+}
+
+it("a close() that throws at the end of a bounded job fails the job with its error, and the rest of the chain is closed", async () => {
+  const failing = { count: 0 };
+  const after = { count: 0 };
+  const env = new StreamExecutionEnvironment({ parallelism: 2 });
+  env.fromSequence(1, 100).map(new CloseFails(failing)).map(new CountsClose(after)).collect();
+  await expect(env.execute("close fails")).rejects.toThrow(/close failed on purpose/);
+  expect({ failing: failing.count, after: after.count }).toEqual({ failing: 2, after: 2 });
+});
