@@ -4,6 +4,7 @@
 // against an expectation computed here from the input alone.
 
 import { describe, expect, it } from "vitest";
+import { heldSource } from "./held-source.ts";
 import { KeyedProcessFunction, StreamExecutionEnvironment, ValueStateDescriptor, type Collector, type KeyedProcessContext, type ValueState } from "../../src/index.ts";
 
 const KEYS = 7;
@@ -64,7 +65,8 @@ describe("failover from a checkpoint, embedded", () => {
     env.enableCheckpointing(30);
     env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
     const out = env
-      .fromGenerator((i) => i, { count: EVENTS, ratePerSecond: 12_000 })
+      // The second half waits for two completed checkpoints; the source ends once the failure happened.
+      .fromSource(heldSource({ count: EVENTS, holdFrom: EVENTS / 2, release: () => shared.armed, end: () => shared.failed > 0 }), "Numbers")
       .map(new FailOnceAfterCheckpoint(shared))
       .keyBy((v) => v % KEYS)
       .process(new CountPerKey())

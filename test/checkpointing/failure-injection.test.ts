@@ -21,6 +21,7 @@ import {
   type ListState,
   type ValueState,
 } from "../../src/index.ts";
+import { heldSource } from "./held-source.ts";
 
 const KEYS = 7;
 const EVENTS = 6_000;
@@ -170,7 +171,17 @@ async function runCountingJob(probe: Probe, settings: JobSettings): Promise<Coun
   env.getCheckpointConfig().setTolerableCheckpointFailureNumber(settings.tolerableFailures ?? 0);
   env.setRestartStrategy({ kind: "fixed-delay", attempts: 3, delayMs: 10 });
   const out = env
-    .fromGenerator((i) => i, { count: EVENTS, ratePerSecond: 6_000 })
+    // Half the input waits for ARM_AFTER completed checkpoints, and the source ends only once the
+    // failure was injected and a later checkpoint completed: the outcome does not depend on timing.
+    .fromSource(
+      heldSource({
+        count: EVENTS,
+        holdFrom: EVENTS / 2,
+        release: () => probe.completed.size >= ARM_AFTER,
+        end: () => probe.injected > 0 && [...probe.completed].some((id) => id > (probe.failedCheckpointId ?? 0)),
+      }),
+      "Numbers",
+    )
     .map(new InjectingMap(settings.where, probe))
     .keyBy((v) => v % KEYS)
     .process(new CountPerKey())

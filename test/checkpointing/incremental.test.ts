@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { EmbeddedExecutor, KeyedProcessFunction, StreamExecutionEnvironment, ValueStateDescriptor, type Collector, type KeyedProcessContext, type ValueState } from "../../src/index.ts";
 import { MetricRegistry } from "../../src/observability/metrics.ts";
 import { retainCheckpoints } from "../../src/checkpoint/retention.ts";
+import { heldSource } from "./held-source.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "weir-incremental-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,7 +53,7 @@ describe("incremental checkpoints", () => {
     env.enableCheckpointing(30).getCheckpointConfig().setCheckpointStorage(`file://${join(dir, "checkpoints")}`);
     env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
     const out = env
-      .fromGenerator((i) => i, { count: EVENTS, ratePerSecond: 20_000 })
+      .fromSource(heldSource({ count: EVENTS, holdFrom: EVENTS / 2, release: () => shared.completed >= 4, end: () => shared.failed > 0 }), "Numbers")
       .map(new FailOnce(shared))
       .keyBy((v) => v % KEYS)
       .process(new CountPerKey())

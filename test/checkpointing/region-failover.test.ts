@@ -3,6 +3,7 @@
 // once, and both pipelines' keyed counts are exactly-once (lost = 0, duplicated = 0).
 
 import { describe, expect, it } from "vitest";
+import { heldSource } from "./held-source.ts";
 import { KeyedProcessFunction, RichMapFunction, StreamExecutionEnvironment, ValueStateDescriptor, type Collector, type KeyedProcessContext, type ValueState } from "../../src/index.ts";
 
 const KEYS = 5;
@@ -64,9 +65,10 @@ describe("pipelined-region failover", () => {
     const env = new StreamExecutionEnvironment({ parallelism: 2 });
     env.enableCheckpointing(30);
     env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
+    // Both sources run until the failure has happened; the failing one holds its second half until two checkpoints completed.
     const pipeline = (shared: Shared) =>
       env
-        .fromGenerator((i) => i, { count: EVENTS, ratePerSecond: 8_000 })
+        .fromSource(heldSource({ count: EVENTS, holdFrom: EVENTS / 2, release: () => !shared.fail || shared.completed >= 2, end: () => failing.failed > 0 }), "Numbers")
         .map(new Watched(shared))
         .keyBy((v) => v % KEYS)
         .process(new CountPerKey())

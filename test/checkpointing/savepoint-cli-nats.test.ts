@@ -57,7 +57,8 @@ describe("savepoints from the command line, on a cluster", () => {
 
   it("weir savepoint, weir stop --savepoint, and weir run --from-savepoint at parallelism 3 give every count exactly once", async () => {
     const first = join(dir, "out-1");
-    const run = startRun(["test/fixtures/jobs/checkpointed-counts.ts", "--nats", server.url, "-p", "2", "--", "--events", String(EVENTS), "--output", first]);
+    // Slow enough (15 s for every event) that the job is still running when it is stopped.
+    const run = startRun(["test/fixtures/jobs/checkpointed-counts.ts", "--nats", server.url, "-p", "2", "--", "--events", String(EVENTS), "--rate", "400", "--output", first]);
     const jobId = await run.jobId;
     // A savepoint needs a running job: retry briefly while it deploys.
     let taken: Awaited<ReturnType<typeof runWeir>> | undefined;
@@ -76,7 +77,7 @@ describe("savepoints from the command line, on a cluster", () => {
     const savepoint = stopped.stdout.trim();
 
     const second = join(dir, "out-2");
-    const resumed = await runWeir(["run", "test/fixtures/jobs/checkpointed-counts.ts", "--nats", server.url, "-p", "3", "--from-savepoint", savepoint, "--", "--events", String(EVENTS), "--output", second], 60_000);
+    const resumed = await runWeir(["run", "test/fixtures/jobs/checkpointed-counts.ts", "--nats", server.url, "-p", "3", "--from-savepoint", savepoint, "--", "--events", String(EVENTS), "--rate", "20000", "--output", second], 60_000);
     expect(resumed.code).toBe(0);
 
     const before = readLines(first);

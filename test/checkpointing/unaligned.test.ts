@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { EmbeddedExecutor, KeyedProcessFunction, StreamExecutionEnvironment, ValueStateDescriptor, type Collector, type KeyedProcessContext, type ValueState } from "../../src/index.ts";
 import { MetricRegistry } from "../../src/observability/metrics.ts";
 import { planRestore } from "../../src/checkpoint/restore-plan.ts";
+import { heldSource } from "./held-source.ts";
 
 const KEYS = 9;
 const EVENTS = 12_000;
@@ -54,7 +55,7 @@ describe("unaligned checkpoints", () => {
     env.enableCheckpointing(40).getCheckpointConfig().enableUnalignedCheckpoints();
     env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
     const out = env
-      .fromSequence(0, EVENTS - 1)
+      .fromSource(heldSource({ count: EVENTS, holdFrom: EVENTS / 2, release: () => shared.completed >= 3, end: () => shared.failed > 0, batch: 500 }), "Numbers")
       .map(new FailOnce(shared))
       .keyBy((r) => r.v % KEYS)
       .process(new SlowCount())

@@ -92,7 +92,8 @@ describe("a worker killed while a checkpointed job runs on a NATS cluster", () =
   });
 
   it("restarts the job from its latest checkpoint on the workers left, and the client gets every running count exactly once", async () => {
-    const run = startRun([JOB, "--nats", server.url, "--", "--checkpoints", checkpoints, "--results", results]);
+    // About 10 s of input: the job is still running when a checkpoint exists and the worker is killed.
+    const run = startRun([JOB, "--nats", server.url, "--", "--checkpoints", checkpoints, "--results", results, "--rate", "600"]);
     try {
       const jobId = await run.jobId;
       await until("a completed checkpoint and a worker running the job", () => hasCompletedCheckpoint(checkpoints, jobId) && workers.some((w) => runsSubtasksOf(w, jobId, 0)));
