@@ -205,7 +205,8 @@ function trigger(context: CoordinatorContext, checkpointId: number, kind: Snapsh
   const mode = context.config?.mode ?? "exactly-once";
   deps.log.debug({ checkpointId, kind }, `triggering ${kind}`);
   // Savepoints are always aligned: they may be restored at another parallelism.
-  const unaligned = kind === "checkpoint" && context.config?.unaligned === true ? true : undefined;
+  // With an aligned-checkpoint timeout, barriers start aligned and subtasks switch when it expires.
+  const unaligned = kind === "checkpoint" && context.config?.unaligned === true && !context.config.alignedTimeoutMs ? true : undefined;
   send(deps, subjects.checkpointControl(jobId), { type: "trigger-checkpoint", jobId, checkpointId, timestamp: now, mode, savepointDir: savepoint?.dir, stop: savepoint?.stop, unaligned });
 }
 

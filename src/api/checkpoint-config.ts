@@ -17,6 +17,7 @@ export class CheckpointConfig {
   private retainOnCancel = false;
   private storage = DEFAULT_CHECKPOINT_STORAGE;
   private unaligned = false;
+  private alignedTimeoutMs = 0;
 
   /** True once enableCheckpointing (or setCheckpointInterval) has been called. */
   isCheckpointingEnabled(): boolean {
@@ -101,6 +102,15 @@ export class CheckpointConfig {
     return this.unaligned;
   }
 
+  /**
+   * With unaligned checkpoints: start each checkpoint aligned, and let a subtask switch to unaligned
+   * once its alignment has taken `ms` (Flink's aligned-checkpoint-timeout). 0 (the default): unaligned from the start.
+   */
+  setAlignedCheckpointTimeout(ms: number): this {
+    if (!(Number.isFinite(ms) && ms >= 0)) throw new Error(`setAlignedCheckpointTimeout(${ms}): give milliseconds >= 0`);
+    return this.set(() => (this.alignedTimeoutMs = ms));
+  }
+
   /** @internal The configuration as it travels in the job graph, or undefined when checkpointing is off. */
   toConfig(): CheckpointingConfig | undefined {
     if (!this.isCheckpointingEnabled()) return undefined;
@@ -115,9 +125,11 @@ export class CheckpointConfig {
       retainOnCancel: this.retainOnCancel,
       storage: this.storage,
       ...(this.unaligned ? { unaligned: true } : {}),
+      ...(this.unaligned && this.alignedTimeoutMs > 0 ? { alignedTimeoutMs: this.alignedTimeoutMs } : {}),
     };
     checkConfig(config);
     if (this.unaligned && this.mode !== "exactly-once") throw new Error("unaligned checkpoints need exactly-once mode: at-least-once never blocks an input anyway");
+    if (this.alignedTimeoutMs > 0 && !this.unaligned) throw new Error("setAlignedCheckpointTimeout switches to unaligned checkpoints: call enableUnalignedCheckpoints() too");
     return config;
   }
 

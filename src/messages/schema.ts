@@ -69,6 +69,8 @@ export interface CheckpointingConfig {
   storage: string;
   /** Barriers overtake in-flight frames, which are stored with the snapshot (exactly-once only). */
   unaligned?: boolean;
+  /** With `unaligned`: checkpoints start aligned and a subtask switches to unaligned once its alignment takes this long (ms). */
+  alignedTimeoutMs?: number;
 }
 
 export type StateBackendKind = "heap" | "lmdb";

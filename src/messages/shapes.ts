@@ -44,6 +44,7 @@ const jobGraph = object({
         retainOnCancel: "boolean",
         storage: "string",
         unaligned: optional("boolean"),
+        alignedTimeoutMs: optional("number"),
       }),
     ),
     restartStrategy: optional(object({ kind: oneOf("none", "fixed-delay", "failure-rate", "exponential-delay") })),

@@ -41,6 +41,8 @@ export class InputChannel {
   blocked = false;
   /** Unaligned checkpoint in progress: frames arriving before this channel's barrier are copied here. */
   recording: DataElement[][] | undefined = undefined;
+  /** The checkpoint being recorded for: an in-band barrier of it ends the recording (a switched aligned checkpoint). */
+  recordingFor = 0;
 
   constructor(
     readonly name: string,
@@ -66,6 +68,10 @@ export interface InputGateOptions {
   onChannelError: (error: Error) => void;
   /** A priority frame (seq 0: an unaligned barrier) arrived: handled at once, ahead of buffered frames. */
   onPriority?: (channel: InputChannel, elements: DataElement[]) => void;
+  /** A recording channel's in-band barrier arrived: the recording holds what came before it. */
+  onRecordedBarrier?: (channel: InputChannel) => void;
+  /** An in-band barrier that arrives this late is also handed to onPriority on arrival (aligned-checkpoint timeout). */
+  isOverdue?: (barrier: Extract<DataElement, { kind: "barrier" }>) => boolean;
 }
 
 export class InputGate {
@@ -204,10 +210,24 @@ export class InputGate {
     channel.receivedSinceRefresh = true;
     const last = frame.elements[frame.elements.length - 1];
     if (last?.kind === "end-of-partition") channel.ended = true;
-    channel.recording?.push(frame.elements);
+    if (channel.recording) this.record(channel, frame.elements);
     channel.frames.push(frame);
     this.arrivals.push(channel);
+    // A barrier ends its frame; an overdue one overtakes the frames buffered ahead of it.
+    if (last?.kind === "barrier" && this.options.isOverdue?.(last)) this.options.onPriority?.(channel, [last]);
     this.options.onReadable();
+  }
+
+  /** Copies an arriving frame into the channel's recording, up to the in-band barrier it waits for. */
+  private record(channel: InputChannel, elements: DataElement[]): void {
+    const barrierAt = elements.findIndex((e) => e.kind === "barrier" && e.checkpointId === channel.recordingFor);
+    if (barrierAt < 0) {
+      channel.recording!.push(elements);
+      return;
+    }
+    channel.recording!.push(elements.slice(0, barrierAt));
+    channel.recording = undefined;
+    this.options.onRecordedBarrier?.(channel);
   }
 
   private announce(channel: InputChannel): void {

@@ -80,6 +80,8 @@ export class StreamTask {
   private aligner?: BarrierAligner;
   private alignment: AlignerState = initialAlignerState;
   private alignmentStartedAt = 0;
+  /** Fires when an aligned checkpoint has aligned for longer than the aligned-checkpoint timeout. */
+  private alignmentTimer: unknown;
   private controlSubscription?: BusSubscription;
   /** Stop-with-savepoint: after its barrier a source ends, with (drain) or without a final watermark. */
   private stopAfterBarrier?: "drain" | "terminate";
@@ -145,6 +147,10 @@ export class StreamTask {
         onReadable: () => this.scheduleDrain(),
         onChannelError: (error) => this.fail(error),
         onPriority: (channel, elements) => this.guard(() => this.onPriority(channel, elements)),
+        isOverdue: (barrier) => this.isOverdue(barrier),
+        onRecordedBarrier: (channel) => this.guard(() => {
+          if (this.unaligned?.channelDone(channel)) this.completeUnaligned();
+        }),
       });
     }
     this.time = new SubtaskTime(this.gate?.channels ?? [], this.timeTargets());
@@ -368,7 +374,14 @@ export class StreamTask {
         current.cancel();
         this.checkpointer?.abandon(current.checkpointId, `checkpoint ${element.checkpointId} started before it completed`);
       }
-      this.startUnaligned(element, channel);
+      // Upstream switched an aligned checkpoint this subtask is still aligning (or its barrier is overdue): switch too.
+      if (this.alignment.kind === "aligning" && this.alignment.checkpointId === element.checkpointId) this.switchToUnaligned(element, channel);
+      else if (element.checkpointId > this.alignment.lastSeen) {
+        // The in-band barriers of this checkpoint, still queued, are now only markers for the recording.
+        this.alignment = { kind: "idle", lastSeen: element.checkpointId };
+        if (!element.unaligned) this.countAlignmentTimeout();
+        this.startUnaligned({ ...element, unaligned: true }, channel);
+      }
     }
   }
 
@@ -377,7 +390,7 @@ export class StreamTask {
    * sent (the barrier overtakes it downstream at once), and, as it completes, what the inputs had
    * delivered before their barriers.
    */
-  private startUnaligned(barrier: Barrier, first: InputChannel | undefined): void {
+  private startUnaligned(barrier: Barrier, first: InputChannel | undefined, delivered: ReadonlySet<InputChannel> = new Set()): void {
     const captured = this.checkpointer?.captureOperators(barrier);
     this.lastUnalignedId = barrier.checkpointId;
     if (!captured) return;
@@ -388,8 +401,41 @@ export class StreamTask {
         writer.emitPriority(barrier);
       });
     }
-    this.unaligned = new UnalignedCheckpoint(barrier, this.gate?.channels ?? [], first, captured.packed, outputs, captured.syncMs, this.options.clock.now());
+    this.unaligned = new UnalignedCheckpoint(barrier, this.gate?.channels ?? [], first, delivered, captured.packed, outputs, captured.syncMs, this.options.clock.now());
     if (this.unaligned.isComplete) this.completeUnaligned();
+  }
+
+  /**
+   * An aligned checkpoint took too long to align (or upstream switched it): take it unaligned now.
+   * The channels that delivered the barrier are released (what they buffer came after it); the
+   * others owe what they buffer and what arrives until their barrier.
+   */
+  private switchToUnaligned(barrier: Barrier, first: InputChannel | undefined): void {
+    const gate = this.gate!;
+    if (this.alignment.kind !== "aligning" || this.alignment.checkpointId !== barrier.checkpointId) return;
+    const delivered = new Set([...this.alignment.arrived].map((index) => gate.channels[index]));
+    this.alignment = { kind: "idle", lastSeen: barrier.checkpointId };
+    this.clearAlignmentTimer();
+    this.countAlignmentTimeout();
+    gate.unblockAll();
+    this.startUnaligned({ ...barrier, unaligned: true }, first, delivered);
+    this.scheduleDrain();
+  }
+
+  /** An aligned checkpoint taken unaligned here because its alignment (or its barrier) took too long. */
+  private countAlignmentTimeout(): void {
+    this.options.metrics.counter("weir_checkpoint_alignment_timeouts_total", { job: this.options.task.jobId, vertex: this.vertex.id }).inc();
+  }
+
+  /** An aligned barrier that arrives later than the aligned-checkpoint timeout after its trigger is taken unaligned. */
+  private isOverdue(barrier: Barrier): boolean {
+    const timeout = this.checkpointing?.alignedTimeoutMs;
+    return timeout !== undefined && timeout > 0 && !barrier.unaligned && barrier.savepointDir === undefined && this.options.clock.now() - barrier.timestamp >= timeout;
+  }
+
+  private clearAlignmentTimer(): void {
+    if (this.alignmentTimer !== undefined) this.options.clock.clearTimeout(this.alignmentTimer);
+    this.alignmentTimer = undefined;
   }
 
   private completeUnaligned(): void {
@@ -429,9 +475,17 @@ export class StreamTask {
       for (const output of this.chain.partitioned) output.broadcastControl(barrier);
       return false;
     }
-    if (this.alignment.kind === "idle") this.alignmentStartedAt = this.options.clock.now();
+    const starting = this.alignment.kind === "idle";
+    if (starting) this.alignmentStartedAt = this.options.clock.now();
     const index = this.gate!.channels.indexOf(channel);
     this.applyAlignment(this.aligner.onBarrier(this.alignment, barrier.checkpointId, index), barrier);
+    const timeout = this.checkpointing?.alignedTimeoutMs;
+    if (timeout && barrier.savepointDir === undefined && this.alignment.kind === "aligning" && this.alignment.checkpointId === barrier.checkpointId && this.alignmentTimer === undefined) {
+      this.alignmentTimer = this.options.clock.setTimeout(() => {
+        this.alignmentTimer = undefined;
+        this.guard(() => this.switchToUnaligned(barrier, undefined));
+      }, timeout);
+    }
     return channel.blocked;
   }
 
@@ -439,6 +493,7 @@ export class StreamTask {
     const gate = this.gate!;
     this.alignment = step.state;
     const { trigger, block, releaseAll } = step.actions;
+    if (step.state.kind === "idle" || step.actions.abort.length > 0) this.clearAlignmentTimer();
     for (const index of block) gate.block(gate.channels[index]);
     for (const checkpointId of trigger) {
       if (barrier?.checkpointId !== checkpointId) continue;
@@ -617,6 +672,7 @@ export class StreamTask {
     if (this.latencyTimer !== undefined) this.options.clock.clearTimeout(this.latencyTimer);
     for (const timers of this.timers) timers.stop();
     this.controlSubscription?.unsubscribe();
+    this.clearAlignmentTimer();
     this.checkpointer?.close();
     this.gate?.close();
     for (const unsubscribe of this.creditSubscriptions) unsubscribe();

@@ -14,24 +14,29 @@ export class UnalignedCheckpoint {
   private readonly inputs = new Map<InputChannel, DataElement[][]>();
 
   /**
-   * `first`: the channel whose barrier started it (its buffered frames are all it owes), or none
-   * for a source. `outputs`: what the outputs had not sent when the barrier overtook it.
+   * `first`: the channel whose priority barrier started it (its buffered frames are all it owes), or
+   * none. `delivered`: channels that had already delivered the barrier in-band before an aligned
+   * checkpoint switched to unaligned (what they buffer came after it, so they owe nothing).
+   * `outputs`: what the outputs had not sent when the barrier overtook it.
    */
   constructor(
     readonly barrier: Barrier,
     channels: readonly InputChannel[],
     first: InputChannel | undefined,
+    delivered: ReadonlySet<InputChannel>,
     readonly packedOperators: Uint8Array | undefined,
     readonly outputs: ChannelStateSnapshot["outputs"],
     readonly syncMs: number,
     readonly startedAt: number,
   ) {
     for (const channel of channels) {
-      const buffered = channel.frames.map((frame) => frame.elements);
+      if (delivered.has(channel)) continue;
+      const { buffered, sawBarrier } = bufferedBefore(channel, barrier.checkpointId);
       this.inputs.set(channel, buffered);
-      if (channel !== first && !channel.ended) {
+      if (channel !== first && !channel.ended && !sawBarrier) {
         this.pending.add(channel);
         channel.recording = buffered; // the gate appends what arrives until the barrier does
+        channel.recordingFor = barrier.checkpointId;
       }
     }
   }
@@ -60,6 +65,20 @@ export class UnalignedCheckpoint {
     const inputs = [...this.inputs].map(([channel, frames]) => ({ edgeId: channel.edgeId, producer: channel.producer, elements: frames.flat().filter(isReplayable) }));
     return { inputs, outputs: this.outputs.map((o) => ({ ...o, elements: o.elements.filter(isReplayable) })) };
   }
+}
+
+/** A channel's buffered frames up to its in-band barrier of `checkpointId`, if that has arrived but waits to be processed. */
+function bufferedBefore(channel: InputChannel, checkpointId: number): { buffered: DataElement[][]; sawBarrier: boolean } {
+  const buffered: DataElement[][] = [];
+  for (const frame of channel.frames) {
+    const at = frame.elements.findIndex((e) => e.kind === "barrier" && e.checkpointId === checkpointId);
+    if (at >= 0) {
+      buffered.push(frame.elements.slice(0, at));
+      return { buffered, sawBarrier: true };
+    }
+    buffered.push(frame.elements);
+  }
+  return { buffered, sawBarrier: false };
 }
 
 /** In-flight elements worth replaying: barriers and ends are the live channels' business after a restore. */

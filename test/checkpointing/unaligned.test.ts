@@ -71,6 +71,31 @@ describe("unaligned checkpoints", () => {
     expect({ lost, duplicated, results: out.values.length }).toEqual({ lost: 0, duplicated: 0, results: EVENTS });
   });
 
+  it("with an aligned-checkpoint timeout, slow alignments switch to unaligned; after a failure counts stay exactly-once", async () => {
+    const shared = { failed: 0, completed: 0 };
+    const metrics = new MetricRegistry();
+    const env = new StreamExecutionEnvironment({ parallelism: 2, executor: new EmbeddedExecutor({ metrics }) });
+    env.enableCheckpointing(40).getCheckpointConfig().enableUnalignedCheckpoints().setAlignedCheckpointTimeout(1);
+    env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
+    const out = env
+      .fromSource(heldSource({ count: EVENTS, holdFrom: EVENTS / 2, release: () => shared.completed >= 3, end: () => shared.failed > 0, batch: 500 }), "Numbers")
+      // Skewed: the second source subtask (odd numbers) keeps one in five, so its channels stay short
+      // while the first's are full, and each consumer's two barriers arrive far apart.
+      .filter((v) => v % 2 === 0 || v % 10 === 1)
+      .map(new FailOnce(shared))
+      .keyBy((r) => r.v % KEYS)
+      .process(new SlowCount())
+      .collect();
+    await env.execute("aligned timeout");
+    expect(shared.failed).toBe(1);
+    expect(metrics.sum("weir_checkpoint_alignment_timeouts_total")).toBeGreaterThan(0);
+    const expected: string[] = [];
+    const perKey = new Map<number, number>();
+    for (let v = 0; v < EVENTS; v++) if (v % 2 === 0 || v % 10 === 1) perKey.set(v % KEYS, (perKey.get(v % KEYS) ?? 0) + 1);
+    for (const [key, n] of perKey) for (let c = 1; c <= n; c++) expected.push(`${key}/${c}`);
+    expect([...(out.values as string[])].sort()).toEqual(expected.sort());
+  });
+
   it("enableUnalignedCheckpoints needs exactly-once mode, and an unaligned checkpoint does not restore at another parallelism", () => {
     const env = new StreamExecutionEnvironment();
     expect(() => env.enableCheckpointing(100, "at-least-once").getCheckpointConfig().enableUnalignedCheckpoints()).toThrow(/unaligned checkpoints need exactly-once mode/);
