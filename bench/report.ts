@@ -12,7 +12,8 @@ export interface CaseFigures {
   weir_rps: number;
   baseline: string;
   baseline_rps: number;
-  target: number;
+  /** The ratio weir should reach; null where none was set (the checkpoint cases report figures). */
+  target: number | null;
 }
 
 export interface CaseResult extends CaseFigures {
