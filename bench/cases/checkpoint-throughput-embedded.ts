@@ -120,6 +120,9 @@ async function main(): Promise<void> {
     );
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
+    // A checkpoint whose commit is in flight when its job ends is still written afterwards (see
+    // docs/benchmarks.md, Checkpoints): let it land before the directory goes.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     rmSync(dir, { recursive: true, force: true });
   }
 }
