@@ -133,19 +133,22 @@ function deploy(context: JobMasterContext, deployments: readonly Deployment[], s
     self.send({ type: "RESTORE_FAILED", reason: (error as Error).message });
     return;
   }
+  // Every restore must fit before anything is deployed: a job is never left half deployed.
   for (const deployment of deployments) {
     const restore = plan?.get(trackerKey(deployment.task));
     if (restore && inlineRestoreBytes(restore) > MAX_INLINE_STATE_BYTES) {
       self.send({ type: "RESTORE_FAILED", reason: `the state to restore into ${deployment.task.vertexId}[${deployment.task.subtaskIndex}] is too large to travel inline: configure setCheckpointStorage('file:///…') or 'object-store://…'` });
       return;
     }
+  }
+  for (const deployment of deployments) {
     send(deps, subjects.workerControl(deployment.workerId), {
       type: "deploy-task",
       task: deployment.task,
       slotIndex: deployment.slotIndex,
       artifact: submission.artifact,
       jobGraph: submission.jobGraph,
-      restore,
+      restore: plan?.get(trackerKey(deployment.task)),
     });
   }
 }
@@ -182,6 +185,13 @@ export const jobMasterMachine = setup({
       for (const deployment of again) tracker[trackerKey(deployment.task)] = { deployment, state: "created" };
       deploy({ ...context, tracker }, again, self);
       return { attempt, tracker, recovering: [], error: undefined, restart: undefined };
+    }),
+    /** Nothing was deployed: the job fails with the reason, and no restart could do better. */
+    restoreFailed: assign(({ context, event }) => {
+      if (event.type !== "RESTORE_FAILED") return {};
+      const tracker: Record<string, TaskTracker[string]> = {};
+      for (const [key, entry] of Object.entries(context.tracker)) tracker[key] = entry.state === "created" ? { ...entry, state: "canceled" } : entry;
+      return { tracker, error: event.reason, restart: { restart: false as const, reason: "the restore cannot succeed" } };
     }),
     /** A subtask failed: fail over its pipelined regions alone when others can run on. */
     noteRegionalFailure: assign(({ context, event }) => {
@@ -331,7 +341,7 @@ export const jobMasterMachine = setup({
         { guard: "allFinished", target: "finished" },
         { guard: "allRunning", target: "running" },
       ],
-      on: { ...onTaskEvents, TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: false } } }, RESTORE_FAILED: { target: "failing", actions: assign({ error: ({ event }) => event.reason, restart: { restart: false, reason: "the restore cannot succeed" } }) } },
+      on: { ...onTaskEvents, TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: false } } }, RESTORE_FAILED: { target: "failing", actions: "restoreFailed" } },
     },
     running: {
       entry: { type: "publishStatus", params: "running" },
@@ -346,6 +356,7 @@ export const jobMasterMachine = setup({
         CHECKPOINT_COMPLETED: { actions: "onCoordinatorReport" },
         SAVEPOINTS_IN_FLIGHT: { actions: "onCoordinatorReport" },
         CHECKPOINT_FAILURES_EXCEEDED: { actions: "onCoordinatorReport" },
+        RESTORE_FAILED: { target: "failing", actions: "restoreFailed" },
       },
       initial: "steady",
       states: {

@@ -8,6 +8,14 @@ import { EmbeddedExecutor, KeyedProcessFunction, StreamExecutionEnvironment, Val
 import { MetricRegistry } from "../../src/observability/metrics.ts";
 import { planRestore } from "../../src/checkpoint/restore-plan.ts";
 import { heldSource } from "./held-source.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll } from "vitest";
+
+// In-flight data can be large under backpressure: checkpoints go to a directory, not into messages.
+const dir = mkdtempSync(join(tmpdir(), "weir-unaligned-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const KEYS = 9;
 const EVENTS = 12_000;
@@ -52,7 +60,7 @@ describe("unaligned checkpoints", () => {
     const shared = { failed: 0, completed: 0 };
     const metrics = new MetricRegistry();
     const env = new StreamExecutionEnvironment({ parallelism: 2, executor: new EmbeddedExecutor({ metrics }) });
-    env.enableCheckpointing(40).getCheckpointConfig().enableUnalignedCheckpoints();
+    env.enableCheckpointing(40).getCheckpointConfig().enableUnalignedCheckpoints().setCheckpointStorage(`file://${join(dir, "unaligned")}`);
     env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
     const out = env
       .fromSource(heldSource({ count: EVENTS, holdFrom: EVENTS / 2, release: () => shared.completed >= 3, end: () => shared.failed > 0, batch: 500 }), "Numbers")
@@ -75,7 +83,7 @@ describe("unaligned checkpoints", () => {
     const shared = { failed: 0, completed: 0 };
     const metrics = new MetricRegistry();
     const env = new StreamExecutionEnvironment({ parallelism: 2, executor: new EmbeddedExecutor({ metrics }) });
-    env.enableCheckpointing(40).getCheckpointConfig().enableUnalignedCheckpoints().setAlignedCheckpointTimeout(1);
+    env.enableCheckpointing(40).getCheckpointConfig().enableUnalignedCheckpoints().setAlignedCheckpointTimeout(1).setCheckpointStorage(`file://${join(dir, "timeout")}`);
     env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
     const out = env
       .fromSource(heldSource({ count: EVENTS, holdFrom: EVENTS / 2, release: () => shared.completed >= 3, end: () => shared.failed > 0, batch: 500 }), "Numbers")
