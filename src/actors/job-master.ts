@@ -23,7 +23,8 @@ import { allInState, allTerminal, applyTaskReport, createTracker, failTasksOn, i
 import { isPartial, redeployments, regionsOf } from "../coordinator/failover-regions.ts";
 import type { Deployment } from "../coordinator/execution-plan.ts";
 import type { CheckpointMetadata } from "../checkpoint/checkpoint-metadata.ts";
-import { openCheckpointStorage, loadMetadata, type CheckpointStorage } from "../checkpoint/checkpoint-storage.ts";
+import { openCheckpointStorage, loadMetadata } from "../checkpoint/checkpoint-storage.ts";
+import { trackCommits, type TrackedCheckpointStorage } from "../checkpoint/tracked-storage.ts";
 import { DEFAULT_CHECKPOINT_STORAGE } from "../checkpoint/storage-spec.ts";
 import { inlineRestoreBytes, planRestore, type RestorePlan } from "../checkpoint/restore-plan.ts";
 import { MAX_INLINE_STATE_BYTES } from "../checkpoint/storage-spec.ts";
@@ -48,7 +49,7 @@ interface JobMasterContext {
   attempt: number;
   failureTimes: number[];
   restart?: RestartDecision;
-  storage?: CheckpointStorage;
+  storage?: TrackedCheckpointStorage;
   /** What the next deployment restores: the latest completed checkpoint, else the savepoint the job started from. */
   restoreFrom?: CheckpointMetadata;
   nextCheckpointId: number;
@@ -85,9 +86,9 @@ const inbox = fromCallback<JobMasterEvent, { deps: ActorDeps; jobId: string }>((
 });
 
 /** Opens checkpoint storage and loads (and checks against the job) the savepoint the job starts from. */
-const prepare = fromPromise<{ storage: CheckpointStorage; restoreFrom?: CheckpointMetadata }, { deps: ActorDeps; submission: SubmitJob }>(async ({ input }) => {
+const prepare = fromPromise<{ storage: TrackedCheckpointStorage; restoreFrom?: CheckpointMetadata }, { deps: ActorDeps; submission: SubmitJob }>(async ({ input }) => {
   const { deps, submission } = input;
-  const storage = await openCheckpointStorage(submission.jobGraph.config.checkpointing?.storage ?? DEFAULT_CHECKPOINT_STORAGE, { nats: deps.nats });
+  const storage = trackCommits(await openCheckpointStorage(submission.jobGraph.config.checkpointing?.storage ?? DEFAULT_CHECKPOINT_STORAGE, { nats: deps.nats }));
   const settings = submission.restoreFrom;
   if (!settings) return { storage };
   const restoreFrom = await loadMetadata(settings.location, { nats: deps.nats });
@@ -271,11 +272,12 @@ export const jobMasterMachine = setup({
           return {};
       }
     }),
+    /** The job ended: unless its checkpoints are kept, delete them all, including one whose commit was still running. */
     disposeCheckpoints: ({ context }, params: { keep: boolean }) => {
       const { storage } = context;
       if (!storage) return;
       const jobId = context.submission.jobId;
-      const work = params.keep ? Promise.resolve() : Promise.all(context.kept.map(({ id }) => storage.discard(jobId, id)));
+      const work = params.keep ? Promise.resolve() : storage.settled().then(() => Promise.all(storage.committed().map((id) => storage.discard(jobId, id))));
       void work.then(() => storage.close()).catch((error: Error) => context.deps.log.warn({ err: error }, "cleaning up checkpoints failed"));
     },
   },

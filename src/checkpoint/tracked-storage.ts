@@ -1,0 +1,46 @@
+// A job master's checkpoint storage that remembers what it committed and what it is committing,
+// so that cleaning up at the end of a job waits for a commit still in flight and deletes it too
+// (a checkpoint may complete just as the job finishes).
+
+import type { CheckpointMetadata } from "./checkpoint-metadata.ts";
+import type { CheckpointStorage } from "./checkpoint-storage.ts";
+
+export interface TrackedCheckpointStorage extends CheckpointStorage {
+  /** Resolves when every commit started so far has ended (succeeded or not). */
+  settled(): Promise<void>;
+  /** Ids of the checkpoints (not savepoints) committed through this storage, ascending. */
+  committed(): number[];
+}
+
+/**
+ * Wraps `storage` so commits are tracked.
+ * @example
+ * const storage = trackCommits(await openCheckpointStorage(spec));
+ * await storage.settled();
+ * for (const id of storage.committed()) await storage.discard(jobId, id);
+ */
+export function trackCommits(storage: CheckpointStorage): TrackedCheckpointStorage {
+  const inFlight = new Set<Promise<unknown>>();
+  const committed = new Set<number>();
+  return {
+    spec: storage.spec,
+    writeState: (jobId, checkpointId, name, bytes) => storage.writeState(jobId, checkpointId, name, bytes),
+    latest: (jobId) => storage.latest(jobId),
+    discard: (jobId, checkpointId) => storage.discard(jobId, checkpointId),
+    close: () => storage.close(),
+    commit(metadata: CheckpointMetadata): Promise<string> {
+      const commit = storage.commit(metadata).then((location) => {
+        committed.add(metadata.checkpointId);
+        return location;
+      });
+      const tracked = commit.finally(() => inFlight.delete(tracked));
+      tracked.catch(() => undefined);
+      inFlight.add(tracked);
+      return commit;
+    },
+    async settled(): Promise<void> {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+    committed: () => [...committed].sort((a, b) => a - b),
+  };
+}
