@@ -117,7 +117,7 @@ export const checkpointCoordinatorMachine = setup({
       for (const [id, flight] of context.inFlight) {
         if (event.type === "ACK" && event.message.checkpointId !== id) continue;
         const ack: SubtaskAck =
-          event.type === "ACK" ? { task: event.message.task, finished: false, handle: event.message.handle, operatorUids: event.message.operatorUids, references: event.message.references } : { task: event.task, finished: true };
+          event.type === "ACK" ? { task: event.message.task, finished: false, handle: event.message.handle, operatorUids: event.message.operatorUids, references: event.message.references, operatorState: event.message.operatorState, unionState: event.message.unionState } : { task: event.task, finished: true };
         const outcome: AckOutcome = flight.checkpoint.acknowledge(taskKey(ack.task), ack);
         if (outcome !== "success" && event.type === "ACK") context.deps.log.debug({ checkpointId: id, task: ack.task, outcome }, "checkpoint acknowledgement not applied");
         if (flight.checkpoint.isFullyAcknowledged) commit(context, id, flight, self);

@@ -272,12 +272,13 @@ export const jobMasterMachine = setup({
           return {};
       }
     }),
-    /** The job ended: unless its checkpoints are kept, delete them all, including one whose commit was still running. */
+    /** The job ended: unless its checkpoints are kept, delete everything it left, once a commit still running has ended. */
     disposeCheckpoints: ({ context }, params: { keep: boolean }) => {
       const { storage } = context;
       if (!storage) return;
       const jobId = context.submission.jobId;
-      const work = params.keep ? Promise.resolve() : storage.settled().then(() => Promise.all(storage.committed().map((id) => storage.discard(jobId, id))));
+      storage.seal();
+      const work = params.keep ? storage.settled() : storage.settled().then(() => storage.discardJob(jobId));
       void work.then(() => storage.close()).catch((error: Error) => context.deps.log.warn({ err: error }, "cleaning up checkpoints failed"));
     },
   },

@@ -55,6 +55,10 @@ abstract class BlobCheckpointStorage implements CheckpointStorage {
     }
   }
 
+  async discardJob(jobId: string): Promise<void> {
+    await this.blobs.deleteFolder(jobFolder(jobId));
+  }
+
   async discard(jobId: string, checkpointId: number): Promise<void> {
     // Metadata first: a crash mid-way must not leave metadata that points at deleted state.
     await this.blobs.delete(metadataName(jobId, checkpointId));

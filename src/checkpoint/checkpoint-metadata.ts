@@ -19,6 +19,13 @@ export interface SubtaskStateMetadata {
   finished?: boolean;
   /** Incremental: earlier checkpoints whose state files this handle builds on (they are kept while it is). */
   references?: number[];
+  /**
+   * The handle holds more than keyed state: operator state or source splits (`operatorState`),
+   * union list state (`unionState`). A restore reads a handle without them only where its key
+   * groups are needed.
+   */
+  operatorState?: boolean;
+  unionState?: boolean;
 }
 
 /** Per operator uid: the parallelism it ran at (what restoring at another parallelism needs). */

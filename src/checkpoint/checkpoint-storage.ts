@@ -31,6 +31,8 @@ export interface CheckpointStorage extends StateWriter {
   latest(jobId: string): Promise<{ location: string; metadata: CheckpointMetadata } | undefined>;
   /** Deletes a completed or aborted checkpoint's state and metadata (retention, aborts); missing files are fine. */
   discard(jobId: string, checkpointId: number): Promise<void>;
+  /** Deletes everything the job left (its checkpoints, incomplete ones too, and its markers): the job ended for good. */
+  discardJob(jobId: string): Promise<void>;
   close(): Promise<void>;
 }
 

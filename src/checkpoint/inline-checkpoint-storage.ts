@@ -50,6 +50,10 @@ export class InlineCheckpointStorage implements CheckpointStorage, MemoryMetadat
     if (checkpoints?.size === 0) this.jobs.delete(jobId);
   }
 
+  async discardJob(jobId: string): Promise<void> {
+    this.jobs.delete(jobId);
+  }
+
   metadataRecord(jobId: string, checkpointId: number): Uint8Array | undefined {
     return this.jobs.get(jobId)?.get(checkpointId);
   }

@@ -5,6 +5,7 @@
 
 import type { JobGraphSpec, TaskRestore } from "../messages/schema.ts";
 import type { CheckpointMetadata, SubtaskStateMetadata } from "./checkpoint-metadata.ts";
+import { keyGroupRangeFor } from "../runtime/key-groups.ts";
 
 export class RestoreError extends Error {
   constructor(message: string) {
@@ -57,16 +58,32 @@ export function planRestore(metadata: CheckpointMetadata, jobGraph: JobGraphSpec
     const uids = new Set(vertex.operatorUids);
     const relevant = metadata.subtasks.filter((s) => s.operatorUids.some((uid) => uids.has(uid)));
     const operators = metadata.operators.filter((o) => uids.has(o.uid));
+    const oldParallelism = new Map<string, number>();
+    for (const s of relevant) oldParallelism.set(s.vertexId, Math.max(oldParallelism.get(s.vertexId) ?? 0, s.subtaskIndex + 1));
     for (let i = 0; i < vertex.parallelism; i++) {
       plan.set(`${vertex.id}#${i}`, {
         checkpointId: metadata.checkpointId,
         finished: finishedOnRestore(relevant, vertex.parallelism, i),
         operators,
-        subtasks: relevant.filter((s) => s.handle !== undefined),
+        subtasks: relevant.filter((s) => s.handle !== undefined && isNeeded(s, oldParallelism.get(s.vertexId)!, i, vertex.parallelism, vertex.maxParallelism)),
       });
     }
   }
   return plan;
+}
+
+/**
+ * Whether new subtask `index` must read old subtask `old`'s handle: union state goes to everyone;
+ * at an unchanged parallelism each subtask reads its own; otherwise operator state and splits are
+ * re-split among all, and keyed state is read where the key groups overlap.
+ */
+function isNeeded(old: SubtaskStateMetadata, oldParallelism: number, index: number, parallelism: number, maxParallelism: number): boolean {
+  if (old.unionState) return true;
+  if (oldParallelism === parallelism) return old.subtaskIndex === index;
+  if (old.operatorState) return true;
+  const mine = keyGroupRangeFor(index, parallelism, maxParallelism);
+  const theirs = keyGroupRangeFor(old.subtaskIndex, oldParallelism, maxParallelism);
+  return mine.start <= theirs.end && theirs.start <= mine.end;
 }
 
 /**

@@ -1,6 +1,6 @@
 // A job master's checkpoint storage that remembers what it committed and what it is committing,
-// so that cleaning up at the end of a job waits for a commit still in flight and deletes it too
-// (a checkpoint may complete just as the job finishes).
+// so that cleaning up at the end of a job waits for a commit still in flight, and refuses commits
+// once the job has ended (a checkpoint may complete just as the job finishes).
 
 import type { CheckpointMetadata } from "./checkpoint-metadata.ts";
 import type { CheckpointStorage } from "./checkpoint-storage.ts";
@@ -10,6 +10,8 @@ export interface TrackedCheckpointStorage extends CheckpointStorage {
   settled(): Promise<void>;
   /** Ids of the checkpoints (not savepoints) committed through this storage, ascending. */
   committed(): number[];
+  /** The job has ended: later commits are refused. */
+  seal(): void;
 }
 
 /**
@@ -22,13 +24,16 @@ export interface TrackedCheckpointStorage extends CheckpointStorage {
 export function trackCommits(storage: CheckpointStorage): TrackedCheckpointStorage {
   const inFlight = new Set<Promise<unknown>>();
   const committed = new Set<number>();
+  let sealed = false;
   return {
     spec: storage.spec,
     writeState: (jobId, checkpointId, name, bytes) => storage.writeState(jobId, checkpointId, name, bytes),
     latest: (jobId) => storage.latest(jobId),
     discard: (jobId, checkpointId) => storage.discard(jobId, checkpointId),
+    discardJob: (jobId) => storage.discardJob(jobId),
     close: () => storage.close(),
     commit(metadata: CheckpointMetadata): Promise<string> {
+      if (sealed) return Promise.reject(new Error(`checkpoint ${metadata.checkpointId} completed after its job ended: not committed`));
       const commit = storage.commit(metadata).then((location) => {
         committed.add(metadata.checkpointId);
         return location;
@@ -42,5 +47,8 @@ export function trackCommits(storage: CheckpointStorage): TrackedCheckpointStora
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
     committed: () => [...committed].sort((a, b) => a - b),
+    seal: () => {
+      sealed = true;
+    },
   };
 }

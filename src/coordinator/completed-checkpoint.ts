@@ -5,7 +5,9 @@ import type { CheckpointMetadata, OperatorMetadata, SnapshotKind, StateHandle, S
 import type { JobGraphSpec, SubtaskId } from "../messages/schema.ts";
 
 /** What a subtask acknowledged, or that it had finished before it could. */
-export type SubtaskAck = { task: SubtaskId; finished: false; handle?: StateHandle; operatorUids: string[]; references?: number[] } | { task: SubtaskId; finished: true };
+export type SubtaskAck =
+  | { task: SubtaskId; finished: false; handle?: StateHandle; operatorUids: string[]; references?: number[]; operatorState?: boolean; unionState?: boolean }
+  | { task: SubtaskId; finished: true };
 
 export function operatorsOf(jobGraph: JobGraphSpec): OperatorMetadata[] {
   return jobGraph.vertices.flatMap((v) => v.operatorUids.map((uid) => ({ uid, name: v.name, parallelism: v.parallelism, maxParallelism: v.maxParallelism })));
@@ -27,7 +29,13 @@ export function buildMetadata(args: {
     const base = { vertexId: ack.task.vertexId, subtaskIndex: ack.task.subtaskIndex, operatorUids: vertex?.operatorUids ?? [] };
     if (ack.finished) return { ...base, finished: true };
     if (!ack.handle) return base;
-    return ack.references && ack.references.length > 0 ? { ...base, handle: ack.handle, references: ack.references } : { ...base, handle: ack.handle };
+    return {
+      ...base,
+      handle: ack.handle,
+      ...(ack.references && ack.references.length > 0 ? { references: ack.references } : {}),
+      ...(ack.operatorState ? { operatorState: true } : {}),
+      ...(ack.unionState ? { unionState: true } : {}),
+    };
   });
   subtasks.sort((a, b) => a.vertexId.localeCompare(b.vertexId) || a.subtaskIndex - b.subtaskIndex);
   return {

@@ -324,6 +324,10 @@ export interface CheckpointAck {
   stats: CheckpointStats;
   /** Incremental: the earlier checkpoints whose state files this snapshot builds on. */
   references?: number[];
+  /** The snapshot holds operator state or source splits (not only keyed state). */
+  operatorState?: boolean;
+  /** The snapshot holds union list state. */
+  unionState?: boolean;
 }
 
 /** Subtask → job master: it could not take its part of checkpoint `checkpointId`. */

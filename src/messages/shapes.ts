@@ -59,7 +59,7 @@ const stateHandle = variants("kind", {
   inline: object({ bytes: "unknown", digest: "string" }),
   blob: object({ uri: "string", bytes: "int", digest: "string" }),
 });
-const subtaskState = object({ vertexId: "string", subtaskIndex: "int", operatorUids: arrayOf("string"), handle: optional(stateHandle), finished: optional("boolean"), references: optional(arrayOf("int")) });
+const subtaskState = object({ vertexId: "string", subtaskIndex: "int", operatorUids: arrayOf("string"), handle: optional(stateHandle), finished: optional("boolean"), references: optional(arrayOf("int")), operatorState: optional("boolean"), unionState: optional("boolean") });
 const taskRestore = object({
   checkpointId: "int",
   finished: "boolean",
@@ -109,6 +109,8 @@ export const MESSAGE_SHAPES: Record<MessageType, Shape> = {
     operatorUids: arrayOf("string"),
     stats: object({ syncMs: "number", asyncMs: "number", alignmentMs: "number", bytes: "int" }),
     references: optional(arrayOf("int")),
+    operatorState: optional("boolean"),
+    unionState: optional("boolean"),
   }),
   "checkpoint-decline": object({ jobId: "string", checkpointId: "int", task: subtaskId, reason: "string" }),
   "checkpoint-notify": object({ jobId: "string", checkpointId: "int", outcome: oneOf("complete", "aborted") }),

@@ -61,12 +61,29 @@ interface KeyedPlan {
   chain: ChainLink[];
 }
 
+/** What a snapshot holds besides keyed state: a restore reads it from every old subtask only when needed. */
+interface StateScope {
+  /** Operator list, union or broadcast state, or a source's splits: redistributed when the parallelism changes. */
+  operatorState?: true;
+  /** Union list state: every new subtask gets every old subtask's, at any parallelism. */
+  unionState?: true;
+}
+
+function scopeOf(operators: readonly OperatorSnapshot[]): StateScope {
+  const scope: StateScope = {};
+  if (operators.some((o) => (o.operatorState?.length ?? 0) > 0 || o.splits !== undefined)) scope.operatorState = true;
+  if (operators.some((o) => o.operatorState?.some((s) => s.mode === "union"))) scope.unionState = true;
+  return scope;
+}
+
 export class SubtaskCheckpointer {
   private readonly writes = new Set<Promise<void>>();
   private closed = false;
   /** Incremental: the confirmed snapshots the next delta builds on, and those written but not yet confirmed. */
   private chain: ChainLink[] = [];
   private readonly unconfirmed = new Map<number, { plan: KeyedPlan; handle?: StateHandle }>();
+  /** Per checkpoint being written: whether its state goes beyond keyed state (what a restore must read). */
+  private readonly scopes = new Map<number, StateScope>();
 
   constructor(private readonly options: SubtaskCheckpointerOptions) {}
 
@@ -197,6 +214,7 @@ export class SubtaskCheckpointer {
       if (splits !== undefined) snapshot.splits = splits;
       if (Object.keys(snapshot).length > 1) operators.push(snapshot);
     }
+    this.scopes.set(barrier.checkpointId, scopeOf(operators));
     return operators;
   }
 
@@ -211,7 +229,12 @@ export class SubtaskCheckpointer {
       const pending = this.unconfirmed.get(barrier.checkpointId);
       if (pending) pending.handle = handle;
       const references = pending && handle ? pending.plan.chain.map((link) => link.checkpointId) : undefined;
-      bus.publish(subjects.checkpointAcks(task.jobId), encode({ type: "checkpoint-ack", jobId: task.jobId, checkpointId: barrier.checkpointId, task, handle, operatorUids: vertex.operatorUids, stats, references }));
+      const scope = this.scopes.get(barrier.checkpointId);
+      this.scopes.delete(barrier.checkpointId);
+      bus.publish(
+        subjects.checkpointAcks(task.jobId),
+        encode({ type: "checkpoint-ack", jobId: task.jobId, checkpointId: barrier.checkpointId, task, handle, operatorUids: vertex.operatorUids, stats, references, ...(handle ? scope : {}) }),
+      );
     } catch (error) {
       this.decline(barrier.checkpointId, `storing the state failed: ${(error as Error).message}`);
     }

@@ -46,11 +46,25 @@ function metadata(parallelism: number, finished: number[] = []): CheckpointMetad
 }
 
 describe("planRestore", () => {
-  it("gives every new subtask every old handle of its operators, at any parallelism", () => {
+  const names = (plan: ReturnType<typeof planRestore>, key: string) => plan.get(key)!.subtasks.map((s) => `${s.vertexId}[${s.subtaskIndex}]`);
+
+  it("at another parallelism a subtask reads the old handles whose key groups overlap its own, and every handle with operator state", () => {
     const plan = planRestore(metadata(2), graph(3), { allowNonRestoredState: false });
     expect([...plan.keys()].sort()).toEqual(["v1#0", "v1#1", "v1#2", "v3#0", "v3#1", "v3#2"]);
-    expect(plan.get("v3#2")!.subtasks.map((s) => `${s.vertexId}[${s.subtaskIndex}]`)).toEqual(["v3[0]", "v3[1]"]);
+    // 128 key groups: old subtasks hold 0..63 and 64..127; new ones 0..42, 43..85, 86..127.
+    expect([0, 1, 2].map((i) => names(plan, `v3#${i}`))).toEqual([["v3[0]"], ["v3[0]", "v3[1]"], ["v3[1]"]]);
     expect(plan.get("v1#0")!.operators.map((o) => o.uid)).toEqual(["numbers"]);
+    const withSplits = metadata(2);
+    for (const s of withSplits.subtasks) if (s.vertexId === "v1") s.operatorState = true;
+    expect(names(planRestore(withSplits, graph(3), { allowNonRestoredState: false }), "v1#2")).toEqual(["v1[0]", "v1[1]"]);
+  });
+
+  it("at the same parallelism a subtask reads its own handle only, unless there is union state, which everyone reads", () => {
+    const plan = planRestore(metadata(2), graph(2), { allowNonRestoredState: false });
+    expect([names(plan, "v3#0"), names(plan, "v3#1")]).toEqual([["v3[0]"], ["v3[1]"]]);
+    const withUnion = metadata(2);
+    for (const s of withUnion.subtasks) if (s.vertexId === "v3") s.unionState = true;
+    expect(names(planRestore(withUnion, graph(2), { allowNonRestoredState: false }), "v3#0")).toEqual(["v3[0]", "v3[1]"]);
   });
 
   it("refuses state that no operator of the new job has, naming the uid, unless allowed", () => {
