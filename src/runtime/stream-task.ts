@@ -22,10 +22,10 @@ import type { BusSubscription } from "../bus/bus.ts";
 import type { CheckpointIo } from "./checkpoint-io.ts";
 import { buildChain, producersOf, type BuiltChain, type PartitionedOutput } from "./operator-chain.ts";
 import { InputGate, type InputChannel } from "./input-gate.ts";
-import { BarrierAligner, initialAlignerState, type AlignerActions, type AlignerState } from "./barrier-aligner.ts";
 import { SubtaskCheckpointer, type Barrier, type OperatorSlot } from "./subtask-checkpointer.ts";
 import { openSlot, readRestoredSnapshots, restoredShare } from "./operator-slots.ts";
-import { isReplayable, UnalignedCheckpoint } from "./unaligned-checkpoint.ts";
+import { isReplayable } from "./unaligned-checkpoint.ts";
+import { SubtaskBarriers } from "./subtask-barriers.ts";
 import type { ChannelStateSnapshot } from "../state/operator-snapshot.ts";
 import { PROTOCOL_VERSION } from "../messages/schema.ts";
 import { HeapOperatorStateStore } from "../state/operator-state.ts";
@@ -51,13 +51,6 @@ const FRAMES_PER_TURN = 16;
 /** Source polls per turn before yielding. */
 const POLLS_PER_TURN = 2048;
 
-/** The elements of an encoded frame (the writer's queued frames, captured by an unaligned checkpoint). */
-function decodeFrameElements(bytes: Uint8Array): DataElement[] {
-  const outcome = decode(bytes, ["frame"], Number.MAX_SAFE_INTEGER);
-  if (!outcome.ok) throw new Error(`a queued frame cannot be read back: ${outcome.detail}`);
-  return outcome.message.elements;
-}
-
 export class TaskCanceledError extends Error {
   constructor() {
     super("the subtask was canceled");
@@ -77,17 +70,11 @@ export class StreamTask {
   private finishedOnRestore = false;
   private readonly checkpointing?: CheckpointingConfig;
   private checkpointer?: SubtaskCheckpointer;
-  private aligner?: BarrierAligner;
-  private alignment: AlignerState = initialAlignerState;
-  private alignmentStartedAt = 0;
-  /** Fires when an aligned checkpoint has aligned for longer than the aligned-checkpoint timeout. */
-  private alignmentTimer: unknown;
+  /** Barriers, alignment and checkpoint notices (absent while restored as finished). */
+  private barriers?: SubtaskBarriers;
   private controlSubscription?: BusSubscription;
   /** Stop-with-savepoint: after its barrier a source ends, with (drain) or without a final watermark. */
   private stopAfterBarrier?: "drain" | "terminate";
-  /** The unaligned checkpoint in progress here, if any, and the newest one started. */
-  private unaligned?: UnalignedCheckpoint;
-  private lastUnalignedId = 0;
   /** In-flight data of the unaligned checkpoint this subtask was restored from, replayed before anything else. */
   private restoredChannels?: ChannelStateSnapshot;
   private flushTimer: unknown;
@@ -146,11 +133,9 @@ export class StreamTask {
         rejections: this.options.rejections,
         onReadable: () => this.scheduleDrain(),
         onChannelError: (error) => this.fail(error),
-        onPriority: (channel, elements) => this.guard(() => this.onPriority(channel, elements)),
-        isOverdue: (barrier) => this.isOverdue(barrier),
-        onRecordedBarrier: (channel) => this.guard(() => {
-          if (this.unaligned?.channelDone(channel)) this.completeUnaligned();
-        }),
+        onPriority: (channel, elements) => this.guard(() => this.barriers?.onPriority(channel, elements)),
+        isOverdue: (barrier) => this.barriers?.isOverdue(barrier) ?? false,
+        onRecordedBarrier: (channel) => this.guard(() => this.barriers?.onRecordedBarrier(channel)),
       });
     }
     this.time = new SubtaskTime(this.gate?.channels ?? [], this.timeTargets());
@@ -300,13 +285,12 @@ export class StreamTask {
 
   // ------------------------------------------------------------------ checkpoints
 
-  /** Subscribes to triggers (sources) and completion notices, and sets up barrier alignment. */
+  /** Subscribes to triggers (sources) and completion notices, and sets up barrier handling. */
   private startCheckpointing(): void {
     // Even without periodic checkpoints a job takes savepoints, so barriers are always handled.
     const io = this.options.checkpointIo;
     if (!io) return;
-    const mode = this.checkpointing?.mode ?? "exactly-once";
-    const { bus, task, clock, log } = this.options;
+    const { bus, task, clock, log, metrics } = this.options;
     this.checkpointer = new SubtaskCheckpointer({
       bus,
       clock,
@@ -317,16 +301,27 @@ export class StreamTask {
       storage: io.storage,
       openSavepointStorage: io.savepointStorage,
       incremental: this.options.jobGraph.config.incrementalCheckpoints,
-      metrics: this.options.metrics,
+      metrics,
     });
-    if (this.gate) this.aligner = new BarrierAligner(mode, new Set(this.gate.channels.map((_, i) => i)));
+    this.barriers = new SubtaskBarriers({
+      task,
+      vertex: this.vertex,
+      clock,
+      metrics,
+      config: this.checkpointing,
+      checkpointer: this.checkpointer,
+      gate: this.gate,
+      outputs: this.chain.partitioned,
+      scheduleDrain: () => this.scheduleDrain(),
+      guard: (fn) => this.guard(fn),
+    });
     this.controlSubscription = bus.subscribe(subjects.checkpointControl(task.jobId), (data, subject) => {
       const outcome = decode(data, ["trigger-checkpoint", "checkpoint-notify"]);
       if (!outcome.ok) this.options.rejections.reject(outcome, { subject, bytes: data.length });
       else if (outcome.message.type === "trigger-checkpoint") this.guard(() => this.onTrigger(outcome.message as TriggerCheckpoint));
       else {
         const { checkpointId, outcome: result } = outcome.message;
-        this.guard(() => this.onNotify(checkpointId, result));
+        if (!this.stopped) this.guard(() => this.barriers?.notify(checkpointId, result));
       }
     });
   }
@@ -334,117 +329,12 @@ export class StreamTask {
   /** A source subtask injects the barrier between two polls (this handler never runs inside one). */
   private onTrigger(trigger: TriggerCheckpoint): void {
     if (!this.vertex.isSource || this.stopped || this.finishing || this.stopAfterBarrier !== undefined) return;
-    const barrier: Barrier = { kind: "barrier", checkpointId: trigger.checkpointId, timestamp: trigger.timestamp, mode: trigger.mode, savepointDir: trigger.savepointDir };
-    if (trigger.unaligned) this.startUnaligned({ ...barrier, unaligned: true }, undefined);
-    else this.takeSnapshotAndForward(barrier, 0);
+    const { checkpointId, timestamp, mode, savepointDir, unaligned } = trigger;
+    this.barriers?.inject({ kind: "barrier", checkpointId, timestamp, mode, savepointDir, unaligned });
     if (trigger.stop) {
       this.stopAfterBarrier = trigger.stop;
       this.creditWaiter?.();
     }
-  }
-
-  private onNotify(checkpointId: number, outcome: "complete" | "aborted"): void {
-    if (this.stopped) return;
-    if (outcome === "aborted" && this.unaligned?.checkpointId === checkpointId) {
-      this.unaligned.cancel();
-      this.unaligned = undefined;
-    }
-    if (outcome === "aborted" && this.aligner) this.applyAlignment(this.aligner.onCancel(this.alignment, checkpointId), undefined);
-    this.checkpointer?.notify(checkpointId, outcome);
-  }
-
-  private takeSnapshotAndForward(barrier: Barrier, alignmentMs: number): void {
-    this.checkpointer?.snapshot(barrier, alignmentMs);
-    for (const output of this.chain.partitioned) output.broadcastControl(barrier);
-  }
-
-  // ------------------------------------------------------------------ unaligned checkpoints
-
-  /** A priority frame: an unaligned barrier, handled on arrival, ahead of the frames buffered before it. */
-  private onPriority(channel: InputChannel, elements: DataElement[]): void {
-    for (const element of elements) {
-      if (element.kind !== "barrier" || this.stopped) continue;
-      const current = this.unaligned;
-      if (current?.checkpointId === element.checkpointId) {
-        if (current.channelDone(channel)) this.completeUnaligned();
-        continue;
-      }
-      if (element.checkpointId <= this.lastUnalignedId) continue; // an old one, already done or given up
-      if (current) {
-        current.cancel();
-        this.checkpointer?.abandon(current.checkpointId, `checkpoint ${element.checkpointId} started before it completed`);
-      }
-      // Upstream switched an aligned checkpoint this subtask is still aligning (or its barrier is overdue): switch too.
-      if (this.alignment.kind === "aligning" && this.alignment.checkpointId === element.checkpointId) this.switchToUnaligned(element, channel);
-      else if (element.checkpointId > this.alignment.lastSeen) {
-        // The in-band barriers of this checkpoint, still queued, are now only markers for the recording.
-        this.alignment = { kind: "idle", lastSeen: element.checkpointId };
-        if (!element.unaligned) this.countAlignmentTimeout();
-        this.startUnaligned({ ...element, unaligned: true }, channel);
-      }
-    }
-  }
-
-  /**
-   * Takes this subtask's unaligned snapshot now: the operators' state, what the outputs have not
-   * sent (the barrier overtakes it downstream at once), and, as it completes, what the inputs had
-   * delivered before their barriers.
-   */
-  private startUnaligned(barrier: Barrier, first: InputChannel | undefined, delivered: ReadonlySet<InputChannel> = new Set()): void {
-    const captured = this.checkpointer?.captureOperators(barrier);
-    this.lastUnalignedId = barrier.checkpointId;
-    if (!captured) return;
-    const outputs: ChannelStateSnapshot["outputs"] = [];
-    for (const output of this.chain.partitioned) {
-      output.writers.forEach((writer, i) => {
-        outputs.push({ edgeId: output.edge.id, consumer: output.consumers[i], elements: writer.inFlight(decodeFrameElements) });
-        writer.emitPriority(barrier);
-      });
-    }
-    this.unaligned = new UnalignedCheckpoint(barrier, this.gate?.channels ?? [], first, delivered, captured.packed, outputs, captured.syncMs, this.options.clock.now());
-    if (this.unaligned.isComplete) this.completeUnaligned();
-  }
-
-  /**
-   * An aligned checkpoint took too long to align (or upstream switched it): take it unaligned now.
-   * The channels that delivered the barrier are released (what they buffer came after it); the
-   * others owe what they buffer and what arrives until their barrier.
-   */
-  private switchToUnaligned(barrier: Barrier, first: InputChannel | undefined): void {
-    const gate = this.gate!;
-    if (this.alignment.kind !== "aligning" || this.alignment.checkpointId !== barrier.checkpointId) return;
-    const delivered = new Set([...this.alignment.arrived].map((index) => gate.channels[index]));
-    this.alignment = { kind: "idle", lastSeen: barrier.checkpointId };
-    this.clearAlignmentTimer();
-    this.countAlignmentTimeout();
-    gate.unblockAll();
-    this.startUnaligned({ ...barrier, unaligned: true }, first, delivered);
-    this.scheduleDrain();
-  }
-
-  /** An aligned checkpoint taken unaligned here because its alignment (or its barrier) took too long. */
-  private countAlignmentTimeout(): void {
-    this.options.metrics.counter("weir_checkpoint_alignment_timeouts_total", { job: this.options.task.jobId, vertex: this.vertex.id }).inc();
-  }
-
-  /** An aligned barrier that arrives later than the aligned-checkpoint timeout after its trigger is taken unaligned. */
-  private isOverdue(barrier: Barrier): boolean {
-    const timeout = this.checkpointing?.alignedTimeoutMs;
-    return timeout !== undefined && timeout > 0 && !barrier.unaligned && barrier.savepointDir === undefined && this.options.clock.now() - barrier.timestamp >= timeout;
-  }
-
-  private clearAlignmentTimer(): void {
-    if (this.alignmentTimer !== undefined) this.options.clock.clearTimeout(this.alignmentTimer);
-    this.alignmentTimer = undefined;
-  }
-
-  private completeUnaligned(): void {
-    const done = this.unaligned!;
-    this.unaligned = undefined;
-    const channels = done.channelState();
-    const elements = [...channels.inputs, ...channels.outputs].reduce((sum, c) => sum + c.elements.length, 0);
-    this.options.metrics.counter("weir_checkpoint_inflight_elements_total", { job: this.options.task.jobId, vertex: this.vertex.id }).inc(elements);
-    this.checkpointer?.completeUnaligned(done.barrier, done.packedOperators, channels, { syncMs: done.syncMs, alignmentMs: this.options.clock.now() - done.startedAt });
   }
 
   /** After a restore from an unaligned checkpoint: first what the outputs had not sent, then what the inputs had not processed. */
@@ -465,43 +355,6 @@ export class StreamTask {
       const channel = this.gate?.channels.find((c) => c.edgeId === edgeId && c.producer === producer);
       if (!channel) throw new Error(`the restored in-flight data names input ${edgeId}[${producer}], which this subtask does not have`);
       this.processFrame(channel, { type: "frame", v: PROTOCOL_VERSION, seq: 0, producer, elements: elements.filter(isReplayable) });
-    }
-  }
-
-  /** A barrier arrived on `channel`. Returns true when the channel is now blocked. */
-  private onBarrier(channel: InputChannel, barrier: Barrier): boolean {
-    if (!this.aligner) {
-      // Checkpointing is off here (a stale barrier, or a restore-only run): pass it on.
-      for (const output of this.chain.partitioned) output.broadcastControl(barrier);
-      return false;
-    }
-    const starting = this.alignment.kind === "idle";
-    if (starting) this.alignmentStartedAt = this.options.clock.now();
-    const index = this.gate!.channels.indexOf(channel);
-    this.applyAlignment(this.aligner.onBarrier(this.alignment, barrier.checkpointId, index), barrier);
-    const timeout = this.checkpointing?.alignedTimeoutMs;
-    if (timeout && barrier.savepointDir === undefined && this.alignment.kind === "aligning" && this.alignment.checkpointId === barrier.checkpointId && this.alignmentTimer === undefined) {
-      this.alignmentTimer = this.options.clock.setTimeout(() => {
-        this.alignmentTimer = undefined;
-        this.guard(() => this.switchToUnaligned(barrier, undefined));
-      }, timeout);
-    }
-    return channel.blocked;
-  }
-
-  private applyAlignment(step: { state: AlignerState; actions: AlignerActions }, barrier: Barrier | undefined): void {
-    const gate = this.gate!;
-    this.alignment = step.state;
-    const { trigger, block, releaseAll } = step.actions;
-    if (step.state.kind === "idle" || step.actions.abort.length > 0) this.clearAlignmentTimer();
-    for (const index of block) gate.block(gate.channels[index]);
-    for (const checkpointId of trigger) {
-      if (barrier?.checkpointId !== checkpointId) continue;
-      this.takeSnapshotAndForward(barrier, this.options.clock.now() - this.alignmentStartedAt);
-    }
-    if (releaseAll) {
-      gate.unblockAll();
-      this.scheduleDrain();
     }
   }
 
@@ -528,6 +381,13 @@ export class StreamTask {
     if (this.vertex.bufferTimeoutMs === 0) this.flushWriters();
     if (gate.hasBufferedFrames) this.scheduleDrain();
     else if (gate.allEnded && !gate.hasDeferredFrames) void this.finish().catch((error: Error) => this.fail(error));
+  }
+
+  /** An in-band barrier: aligned by the barrier handler; without one (restored as finished) it passes on. Returns true when its channel is now blocked. */
+  private onBarrier(channel: InputChannel, barrier: Barrier): boolean {
+    if (this.barriers) return this.barriers.onBarrier(channel, barrier);
+    for (const output of this.chain.partitioned) output.broadcastControl(barrier);
+    return false;
   }
 
   /** Processes a frame's elements in order; false when a barrier blocked the channel and the rest went back to the gate. */
@@ -562,8 +422,7 @@ export class StreamTask {
           break;
         case "end-of-partition":
           this.time.onEndOfInput(channel);
-          if (this.unaligned?.channelDone(channel)) this.completeUnaligned();
-          if (this.aligner) this.applyAlignment(this.aligner.onEndOfPartition(this.alignment, this.gate!.channels.indexOf(channel)), undefined);
+          this.barriers?.onEndOfPartition(channel);
           break;
         case "latency-marker":
           this.onLatencyMarker(element);
@@ -672,7 +531,7 @@ export class StreamTask {
     if (this.latencyTimer !== undefined) this.options.clock.clearTimeout(this.latencyTimer);
     for (const timers of this.timers) timers.stop();
     this.controlSubscription?.unsubscribe();
-    this.clearAlignmentTimer();
+    this.barriers?.close();
     this.checkpointer?.close();
     this.gate?.close();
     for (const unsubscribe of this.creditSubscriptions) unsubscribe();
