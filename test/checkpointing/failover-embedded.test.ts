@@ -5,7 +5,8 @@
 
 import { describe, expect, it } from "vitest";
 import { heldSource } from "./held-source.ts";
-import { KeyedProcessFunction, StreamExecutionEnvironment, ValueStateDescriptor, type Collector, type KeyedProcessContext, type ValueState } from "../../src/index.ts";
+import { StreamExecutionEnvironment } from "../../src/index.ts";
+import { range, RunningCount, tally, totalsPerKey } from "../fixtures/running-counts.ts";
 
 const KEYS = 7;
 const EVENTS = 6_000;
@@ -26,37 +27,6 @@ class FailOnceAfterCheckpoint {
   }
 }
 
-class CountPerKey extends KeyedProcessFunction<number, number, { key: number; count: number }> {
-  private count!: ValueState<number>;
-  override open(): void {
-    this.count = this.getRuntimeContext().getState(new ValueStateDescriptor<number>("count", 0));
-  }
-  processElement(value: number, ctx: KeyedProcessContext<number>, out: Collector<{ key: number; count: number }>): void {
-    const next = this.count.value()! + 1;
-    this.count.update(next);
-    out.collect({ key: ctx.getCurrentKey(), count: next });
-  }
-}
-
-/** Per key, how often each count was seen: exactly once each of 1..n is the only right answer. */
-function tally(results: { key: number; count: number }[]): { lost: number; duplicated: number } {
-  const expected = new Map<number, number>();
-  for (let i = 0; i < EVENTS; i++) expected.set(i % KEYS, (expected.get(i % KEYS) ?? 0) + 1);
-  const seen = new Map<string, number>();
-  for (const r of results) seen.set(`${r.key}/${r.count}`, (seen.get(`${r.key}/${r.count}`) ?? 0) + 1);
-  let lost = 0;
-  let duplicated = 0;
-  for (const [key, n] of expected) {
-    for (let c = 1; c <= n; c++) {
-      const times = seen.get(`${key}/${c}`) ?? 0;
-      if (times === 0) lost += 1;
-      if (times > 1) duplicated += times - 1;
-    }
-  }
-  duplicated += results.filter((r) => r.count > (expected.get(r.key) ?? 0)).length;
-  return { lost, duplicated };
-}
-
 describe("failover from a checkpoint, embedded", () => {
   it.each(["heap", "lmdb"] as const)("a map that throws once after a completed checkpoint: exactly-once keyed counts on the %s backend, lost = 0 and duplicated = 0", async (backend) => {
     const shared = { armed: false, failed: 0, completedBeforeFailure: 0 };
@@ -69,12 +39,12 @@ describe("failover from a checkpoint, embedded", () => {
       .fromSource(heldSource({ count: EVENTS, holdFrom: EVENTS / 2, release: () => shared.armed, end: () => shared.failed > 0 }), "Numbers")
       .map(new FailOnceAfterCheckpoint(shared))
       .keyBy((v) => v % KEYS)
-      .process(new CountPerKey())
+      .process(new RunningCount())
       .collect();
     await env.execute("failover");
     expect(shared.failed).toBe(1);
     expect(shared.completedBeforeFailure).toBeGreaterThanOrEqual(2);
-    expect(tally(out.values)).toEqual({ lost: 0, duplicated: 0 });
+    expect(tally(out.values, totalsPerKey(range(EVENTS), KEYS))).toEqual({ lost: 0, duplicated: 0 });
     expect(out.values).toHaveLength(EVENTS);
   });
 });

@@ -7,21 +7,17 @@
 
 import { describe, expect, it } from "vitest";
 import {
-  KeyedProcessFunction,
   ListStateDescriptor,
   RichMapFunction,
   StreamExecutionEnvironment,
-  ValueStateDescriptor,
   type CheckpointedFunction,
   type CheckpointListener,
-  type Collector,
   type FunctionInitializationContext,
   type FunctionSnapshotContext,
-  type KeyedProcessContext,
   type ListState,
-  type ValueState,
 } from "../../src/index.ts";
 import { heldSource } from "./held-source.ts";
+import { range, RunningCount, tally, totalsPerKey, type KeyCount } from "../fixtures/running-counts.ts";
 
 const KEYS = 7;
 const EVENTS = 6_000;
@@ -115,47 +111,10 @@ class InjectingMap extends RichMapFunction<number, number> implements Checkpoint
   }
 }
 
-interface Counted {
-  key: number;
-  count: number;
-  value: number;
-}
-
-class CountPerKey extends KeyedProcessFunction<number, number, Counted> {
-  private count!: ValueState<number>;
-  override open(): void {
-    this.count = this.getRuntimeContext().getState(new ValueStateDescriptor<number>("count", 0));
-  }
-  processElement(value: number, ctx: KeyedProcessContext<number>, out: Collector<Counted>): void {
-    const next = this.count.value()! + 1;
-    this.count.update(next);
-    out.collect({ key: ctx.getCurrentKey(), count: next, value });
-  }
-}
-
-/**
- * Per key, how often each count 1..n was seen (lost: never; duplicated: more than once or beyond
- * n), and which input values never reached the output.
- */
-function tally(results: readonly Counted[]): { lost: number; duplicated: number; missingValues: number } {
-  const expected = new Map<number, number>();
-  for (let i = 0; i < EVENTS; i++) expected.set(i % KEYS, (expected.get(i % KEYS) ?? 0) + 1);
-  const seen = new Map<string, number>();
-  for (const r of results) seen.set(`${r.key}/${r.count}`, (seen.get(`${r.key}/${r.count}`) ?? 0) + 1);
-  let lost = 0;
-  let duplicated = 0;
-  for (const [key, n] of expected) {
-    for (let c = 1; c <= n; c++) {
-      const times = seen.get(`${key}/${c}`) ?? 0;
-      if (times === 0) lost += 1;
-      if (times > 1) duplicated += times - 1;
-    }
-  }
-  duplicated += results.filter((r) => r.count > (expected.get(r.key) ?? 0)).length;
+/** lost / duplicated counts, and the input values that never reached the output. */
+function judge(results: readonly KeyCount[]): { lost: number; duplicated: number; missingValues: number } {
   const values = new Set(results.map((r) => r.value));
-  let missingValues = 0;
-  for (let i = 0; i < EVENTS; i++) if (!values.has(i)) missingValues += 1;
-  return { lost, duplicated, missingValues };
+  return { ...tally(results, totalsPerKey(range(EVENTS), KEYS)), missingValues: range(EVENTS).filter((v) => !values.has(v)).length };
 }
 
 interface JobSettings {
@@ -165,7 +124,7 @@ interface JobSettings {
 }
 
 /** Runs the keyed count with the injecting map in front, at parallelism 2, and returns its output. */
-async function runCountingJob(probe: Probe, settings: JobSettings): Promise<Counted[]> {
+async function runCountingJob(probe: Probe, settings: JobSettings): Promise<KeyCount[]> {
   const env = new StreamExecutionEnvironment({ parallelism: 2 });
   env.enableCheckpointing(30, settings.mode ?? "exactly-once");
   env.getCheckpointConfig().setTolerableCheckpointFailureNumber(settings.tolerableFailures ?? 0);
@@ -184,7 +143,7 @@ async function runCountingJob(probe: Probe, settings: JobSettings): Promise<Coun
     )
     .map(new InjectingMap(settings.where, probe))
     .keyBy((v) => v % KEYS)
-    .process(new CountPerKey())
+    .process(new RunningCount())
     .collect();
   await env.execute(`inject-${settings.where}`);
   return out.values;
@@ -202,7 +161,7 @@ describe("failures injected during a snapshot", () => {
     // Both map subtasks restored the operator state of the last completed checkpoint.
     expect(probe.restoredInitializations).toBe(2);
     expect(probe.completed.size).toBeGreaterThanOrEqual(ARM_AFTER);
-    expect(tally(out)).toEqual({ lost: 0, duplicated: 0, missingValues: 0 });
+    expect(judge(out)).toEqual({ lost: 0, duplicated: 0, missingValues: 0 });
     expect(out).toHaveLength(EVENTS);
   });
 
@@ -215,7 +174,7 @@ describe("failures injected during a snapshot", () => {
     expect([...probe.completed].filter((id) => id > probe.failedCheckpointId!).length).toBeGreaterThanOrEqual(1);
     expect(probe.attempts).toEqual(new Set([0]));
     expect(probe.restoredInitializations).toBe(0);
-    expect(tally(out)).toEqual({ lost: 0, duplicated: 0, missingValues: 0 });
+    expect(judge(out)).toEqual({ lost: 0, duplicated: 0, missingValues: 0 });
     expect(out).toHaveLength(EVENTS);
   });
 });
@@ -230,7 +189,7 @@ describe("failures injected during a restore", () => {
     expect(highestAttempt(probe)).toBe(2);
     // Attempt 2 restored both subtasks, after the one that threw in attempt 1 (its sibling may or may not have got that far).
     expect(probe.restoredInitializations).toBeGreaterThanOrEqual(3);
-    expect(tally(out)).toEqual({ lost: 0, duplicated: 0, missingValues: 0 });
+    expect(judge(out)).toEqual({ lost: 0, duplicated: 0, missingValues: 0 });
     expect(out).toHaveLength(EVENTS);
   });
 });
@@ -244,7 +203,7 @@ describe("failures injected in close()", () => {
     expect(probe.closeFailures).toBe(2);
     expect(probe.completed.size).toBeGreaterThanOrEqual(ARM_AFTER);
     expect(highestAttempt(probe)).toBe(1);
-    expect(tally(out)).toEqual({ lost: 0, duplicated: 0, missingValues: 0 });
+    expect(judge(out)).toEqual({ lost: 0, duplicated: 0, missingValues: 0 });
     expect(out).toHaveLength(EVENTS);
   });
 });
@@ -256,7 +215,7 @@ describe("a failure in at-least-once mode", () => {
     expect(probe.injected).toBe(1);
     expect(highestAttempt(probe)).toBe(1);
     expect(probe.completed.size).toBeGreaterThanOrEqual(ARM_AFTER);
-    const { lost, missingValues } = tally(out);
+    const { lost, missingValues } = judge(out);
     expect({ lost, missingValues }).toEqual({ lost: 0, missingValues: 0 });
     expect(out.length).toBeGreaterThanOrEqual(EVENTS);
   });

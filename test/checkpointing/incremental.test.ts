@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { EmbeddedExecutor, KeyedProcessFunction, StreamExecutionEnvironment, ValueStateDescriptor, type Collector, type KeyedProcessContext, type ValueState } from "../../src/index.ts";
+import { EmbeddedExecutor, StreamExecutionEnvironment } from "../../src/index.ts";
+import { range, RunningCount, tally, totalsPerKey } from "../fixtures/running-counts.ts";
 import { MetricRegistry } from "../../src/observability/metrics.ts";
 import { retainCheckpoints } from "../../src/checkpoint/retention.ts";
 import { heldSource } from "./held-source.ts";
@@ -32,18 +33,6 @@ class FailOnce {
   }
 }
 
-class CountPerKey extends KeyedProcessFunction<number, number, string> {
-  private count!: ValueState<number>;
-  override open(): void {
-    this.count = this.getRuntimeContext().getState(new ValueStateDescriptor<number>("count", 0));
-  }
-  processElement(_v: number, ctx: KeyedProcessContext<number>, out: Collector<string>): void {
-    const next = this.count.value()! + 1;
-    this.count.update(next);
-    out.collect(`${ctx.getCurrentKey()}/${next}`);
-  }
-}
-
 describe("incremental checkpoints", () => {
   it("LMDB state checkpointed as deltas restores from the chain after a failure: counts exactly-once", async () => {
     const shared = { failed: 0, completed: 0 };
@@ -56,17 +45,12 @@ describe("incremental checkpoints", () => {
       .fromSource(heldSource({ count: EVENTS, holdFrom: EVENTS / 2, release: () => shared.completed >= 4, end: () => shared.failed > 0 }), "Numbers")
       .map(new FailOnce(shared))
       .keyBy((v) => v % KEYS)
-      .process(new CountPerKey())
+      .process(new RunningCount())
       .collect();
     await env.execute("incremental");
     expect(shared.failed).toBe(1);
     expect(metrics.sum("weir_checkpoint_incremental_snapshots_total")).toBeGreaterThan(0);
-    const seen = new Map<string, number>();
-    for (const r of out.values as string[]) seen.set(r, (seen.get(r) ?? 0) + 1);
-    let lost = 0;
-    for (let key = 0; key < KEYS; key++) for (let c = 1; c <= EVENTS / KEYS; c++) if (!seen.has(`${key}/${c}`)) lost += 1;
-    const duplicated = [...seen.values()].reduce((sum, n) => sum + n - 1, 0);
-    expect({ lost, duplicated, results: out.values.length }).toEqual({ lost: 0, duplicated: 0, results: EVENTS });
+    expect({ ...tally(out.values, totalsPerKey(range(EVENTS), KEYS)), results: out.values.length }).toEqual({ lost: 0, duplicated: 0, results: EVENTS });
   });
 
   it("incremental checkpoints need the LMDB backend", () => {

@@ -4,7 +4,8 @@
 
 import { describe, expect, it } from "vitest";
 import { heldSource } from "./held-source.ts";
-import { KeyedProcessFunction, RichMapFunction, StreamExecutionEnvironment, ValueStateDescriptor, type Collector, type KeyedProcessContext, type ValueState } from "../../src/index.ts";
+import { RichMapFunction, StreamExecutionEnvironment } from "../../src/index.ts";
+import { range, RunningCount, tally, totalsPerKey } from "../fixtures/running-counts.ts";
 
 const KEYS = 5;
 const EVENTS = 4_000;
@@ -36,28 +37,6 @@ class Watched extends RichMapFunction<number, number> {
   }
 }
 
-class CountPerKey extends KeyedProcessFunction<number, number, string> {
-  private count!: ValueState<number>;
-  override open(): void {
-    this.count = this.getRuntimeContext().getState(new ValueStateDescriptor<number>("count", 0));
-  }
-  processElement(_v: number, ctx: KeyedProcessContext<number>, out: Collector<string>): void {
-    const next = this.count.value()! + 1;
-    this.count.update(next);
-    out.collect(`${ctx.getCurrentKey()}/${next}`);
-  }
-}
-
-function exactlyOnce(results: string[]): { lost: number; duplicated: number } {
-  const expected: string[] = [];
-  for (let key = 0; key < KEYS; key++) for (let c = 1; c <= EVENTS / KEYS; c++) expected.push(`${key}/${c}`);
-  const seen = new Map<string, number>();
-  for (const r of results) seen.set(r, (seen.get(r) ?? 0) + 1);
-  const lost = expected.filter((e) => !seen.has(e)).length;
-  const duplicated = [...seen.values()].reduce((sum, n) => sum + n - 1, 0) + [...seen.keys()].filter((k) => !expected.includes(k)).length;
-  return { lost, duplicated };
-}
-
 describe("pipelined-region failover", () => {
   it("a failure in one of two independent pipelines restarts that pipeline only, and both stay exactly-once", async () => {
     const failing: Shared = { opens: 0, failed: 0, completed: 0, fail: true };
@@ -71,14 +50,15 @@ describe("pipelined-region failover", () => {
         .fromSource(heldSource({ count: EVENTS, holdFrom: EVENTS / 2, release: () => !shared.fail || shared.completed >= 2, end: () => failing.failed > 0 }), "Numbers")
         .map(new Watched(shared))
         .keyBy((v) => v % KEYS)
-        .process(new CountPerKey())
+        .process(new RunningCount())
         .collect();
     const a = pipeline(failing);
     const b = pipeline(healthy);
     await env.execute("two regions");
     expect(failing.failed).toBe(1);
     expect({ failingOpens: failing.opens, healthyOpens: healthy.opens }).toEqual({ failingOpens: 4, healthyOpens: 2 });
-    expect(exactlyOnce(a.values)).toEqual({ lost: 0, duplicated: 0 });
-    expect(exactlyOnce(b.values)).toEqual({ lost: 0, duplicated: 0 });
+    const totals = totalsPerKey(range(EVENTS), KEYS);
+    expect(tally(a.values, totals)).toEqual({ lost: 0, duplicated: 0 });
+    expect(tally(b.values, totals)).toEqual({ lost: 0, duplicated: 0 });
   });
 });

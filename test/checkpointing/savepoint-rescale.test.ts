@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { KeyedProcessFunction, StreamExecutionEnvironment, ValueStateDescriptor, type Collector, type KeyedProcessContext, type ValueState } from "../../src/index.ts";
+import { StreamExecutionEnvironment } from "../../src/index.ts";
+import { range, RunningCount, tally, totalsPerKey, type KeyCount as Count } from "../fixtures/running-counts.ts";
 import type { CollectedStream } from "../../src/api/data-stream.ts";
 import type { RestoreSettings } from "../../src/messages/schema.ts";
 import { heldSource } from "./held-source.ts";
@@ -17,23 +18,6 @@ const KEYS = 11;
 const EVENTS = 9_000;
 const dir = mkdtempSync(join(tmpdir(), "weir-savepoints-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-interface Count {
-  key: number;
-  count: number;
-}
-
-class CountPerKey extends KeyedProcessFunction<number, number, Count> {
-  private count!: ValueState<number>;
-  override open(): void {
-    this.count = this.getRuntimeContext().getState(new ValueStateDescriptor<number>("count", 0));
-  }
-  processElement(_value: number, ctx: KeyedProcessContext<number>, out: Collector<Count>): void {
-    const next = this.count.value()! + 1;
-    this.count.update(next);
-    out.collect({ key: ctx.getCurrentKey(), count: next });
-  }
-}
 
 /**
  * The counting job at `parallelism`, optionally resumed; `counterUid` names the stateful operator.
@@ -46,7 +30,7 @@ function countingJob(parallelism: number, upTo: number, restoreFrom?: RestoreSet
     .fromSource(heldSource({ count: EVENTS, holdFrom: upTo, release: () => false, end: () => upTo >= EVENTS }), "Numbers")
     .uid("numbers")
     .keyBy((v) => v % KEYS)
-    .process(new CountPerKey())
+    .process(new RunningCount())
     .uid(counterUid)
     .collect();
   return { env, out };
@@ -55,12 +39,6 @@ function countingJob(parallelism: number, upTo: number, restoreFrom?: RestoreSet
 /** Waits until the job has emitted at least `n` results (the savepoint then holds real state). */
 async function untilCollected(out: CollectedStream<Count>, n: number): Promise<void> {
   while (out.values.length < n) await new Promise((resolve) => setTimeout(resolve, 20));
-}
-
-function expectedTotals(): Map<number, number> {
-  const totals = new Map<number, number>();
-  for (let i = 0; i < EVENTS; i++) totals.set(i % KEYS, (totals.get(i % KEYS) ?? 0) + 1);
-  return totals;
 }
 
 describe("savepoints and rescaling, embedded", () => {
@@ -83,19 +61,8 @@ describe("savepoints and rescaling, embedded", () => {
     await run3.env.execute("rescale-1");
 
     const all = [...run1.out.values, ...run2.out.values, ...run3.out.values];
-    const seen = new Map<string, number>();
-    for (const { key, count } of all) seen.set(`${key}/${count}`, (seen.get(`${key}/${count}`) ?? 0) + 1);
-    const totals = expectedTotals();
-    let lost = 0;
-    let duplicated = 0;
-    for (const [key, total] of totals) {
-      for (let c = 1; c <= total; c++) {
-        const times = seen.get(`${key}/${c}`) ?? 0;
-        if (times === 0) lost += 1;
-        else duplicated += times - 1;
-      }
-    }
-    expect({ lost, duplicated, results: all.length }).toEqual({ lost: 0, duplicated: 0, results: EVENTS });
+    const totals = totalsPerKey(range(EVENTS), KEYS);
+    expect({ ...tally(all, totals), results: all.length }).toEqual({ lost: 0, duplicated: 0, results: EVENTS });
     // Each run did its share: the savepoints held real state and the sources' positions.
     expect([run1.out.values.length, run2.out.values.length, run3.out.values.length]).toEqual([3_000, 3_000, 3_000]);
     const finalCounts = new Map<number, number>();

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startJobManagerProcess, startNatsServer, startWorkerProcess, type NatsServerHandle, type WeirProcess } from "../../src/testing/index.ts";
 import { CHECKPOINTED_COUNTS, type KeyCount } from "../fixtures/jobs/checkpointed-keyed-counts.ts";
+import { range, tally, totalsPerKey } from "../fixtures/running-counts.ts";
 
 const JOB = "test/fixtures/jobs/checkpointed-keyed-counts.ts";
 const { keys: KEYS, events: EVENTS } = CHECKPOINTED_COUNTS;
@@ -46,25 +47,6 @@ function hasCompletedCheckpoint(dir: string, jobId: string): boolean {
   const jobDir = join(dir, jobId);
   if (!existsSync(jobDir)) return false;
   return readdirSync(jobDir).some((name) => name.startsWith("chk-") && existsSync(join(jobDir, name, "_metadata")));
-}
-
-/** Per key, how often each count was seen: exactly once each of 1..n is the only right answer. */
-function tally(results: readonly KeyCount[]): { lost: number; duplicated: number } {
-  const expected = new Map<number, number>();
-  for (let i = 0; i < EVENTS; i++) expected.set(i % KEYS, (expected.get(i % KEYS) ?? 0) + 1);
-  const seen = new Map<string, number>();
-  for (const r of results) seen.set(`${r.key}/${r.count}`, (seen.get(`${r.key}/${r.count}`) ?? 0) + 1);
-  let lost = 0;
-  let duplicated = 0;
-  for (const [key, n] of expected) {
-    for (let c = 1; c <= n; c++) {
-      const times = seen.get(`${key}/${c}`) ?? 0;
-      if (times === 0) lost += 1;
-      if (times > 1) duplicated += times - 1;
-    }
-  }
-  duplicated += results.filter((r) => r.count > (expected.get(r.key) ?? 0)).length;
-  return { lost, duplicated };
 }
 
 const runsSubtasksOf = (worker: WeirProcess, jobId: string, attempt: number) =>
@@ -114,7 +96,7 @@ describe("a worker killed while a checkpointed job runs on a NATS cluster", () =
       expect(survivors.some((w) => runsSubtasksOf(w, jobId, 1))).toBe(true);
 
       const collected = JSON.parse(readFileSync(results, "utf8")) as KeyCount[];
-      expect(tally(collected)).toEqual({ lost: 0, duplicated: 0 });
+      expect(tally(collected, totalsPerKey(range(EVENTS), KEYS))).toEqual({ lost: 0, duplicated: 0 });
       expect(collected).toHaveLength(EVENTS);
     } finally {
       run.kill();
