@@ -175,16 +175,21 @@ export const jobMasterMachine = setup({
       deps.log.info({ status, error, attempt: context.attempt }, `job ${status}`);
       send(deps, subjects.jobStatus(submission.jobId), { type: "job-status", jobId: submission.jobId, status, error, timestamp: deps.clock.now() });
     },
-    deployAll: ({ context, self }) => deploy(context, Object.values(context.tracker).map((e) => e.deployment), self),
-    /** The failed regions' subtasks again, as a new attempt, in the slots they had; the rest runs on. */
-    redeployRegions: assign(({ context, self }) => {
+    /** Deploys every subtask not deployed yet: all of them at first, a failed region's again after a regional failover. */
+    deployCreated: ({ context, self }) =>
+      deploy(
+        context,
+        Object.values(context.tracker)
+          .filter((e) => e.state === "created")
+          .map((e) => e.deployment),
+        self,
+      ),
+    /** The failed regions' subtasks become a new attempt, in the slots they had; the rest runs on. */
+    nextRegionAttempt: assign(({ context }) => {
       const attempt = context.attempt + 1;
-      const vertices = new Set(context.recovering);
-      const again = redeployments(context.tracker, vertices, attempt);
       context.deps.log.warn({ vertices: context.recovering, attempt, checkpointId: context.restoreFrom?.checkpointId }, "restarting the failed region(s)");
       const tracker = { ...context.tracker };
-      for (const deployment of again) tracker[trackerKey(deployment.task)] = { deployment, state: "created" };
-      deploy({ ...context, tracker }, again, self);
+      for (const deployment of redeployments(context.tracker, new Set(context.recovering), attempt)) tracker[trackerKey(deployment.task)] = { deployment, state: "created" };
       return { attempt, tracker, recovering: [], error: undefined, restart: undefined };
     }),
     /** Nothing was deployed: the job fails with the reason, and no restart could do better. */
@@ -338,7 +343,7 @@ export const jobMasterMachine = setup({
       on: { CANCEL: "canceled" },
     },
     deploying: {
-      entry: [{ type: "publishStatus", params: "deploying" }, "deployAll"],
+      entry: [{ type: "publishStatus", params: "deploying" }, "deployCreated"],
       always: [
         { guard: "anyFailed", target: "failing" },
         { guard: "allFinished", target: "finished" },
@@ -394,7 +399,7 @@ export const jobMasterMachine = setup({
           on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } } },
         },
         regionRestarting: {
-          after: { restartDelay: { target: "regionDeploying", actions: "redeployRegions" } },
+          after: { restartDelay: { target: "regionDeploying", actions: ["nextRegionAttempt", "deployCreated"] } },
         },
         regionDeploying: {
           always: [
