@@ -11,25 +11,19 @@
 //                      └──after delay── restarting ◀─restart allowed─┘ └─not allowed─▶ failed
 //   deploying/running ─cancel─▶ canceling ─all ended─▶ canceled; scheduling ─cancel─▶ canceled
 
-import { assign, fromCallback, fromPromise, sendTo, setup } from "xstate";
-import { NoRespondersError } from "../bus/bus.ts";
+import { assign, fromCallback, sendTo, setup } from "xstate";
 import { subjects } from "../bus/subjects.ts";
-import { decode, encode } from "../messages/codec.ts";
-import type { JobStatus, SlotGrant, SubmitJob, SubtaskId, TaskState } from "../messages/schema.ts";
+import type { JobStatus, SubmitJob, SubtaskId, TaskState } from "../messages/schema.ts";
 import { requiredSlots } from "../graph/job-graph.ts";
 import { planDeployments } from "../coordinator/execution-plan.ts";
 import { decideRestart, type RestartDecision, type RestartStrategyConfig } from "../coordinator/restart-strategy.ts";
-import { allInState, allTerminal, applyTaskReport, createTracker, failTasksOn, isTerminal, nonTerminal, trackerKey, type TaskTracker } from "../coordinator/task-tracker.ts";
-import { isPartial, redeployments, regionsOf } from "../coordinator/failover-regions.ts";
-import type { Deployment } from "../coordinator/execution-plan.ts";
+import { allInState, allTerminal, applyTaskReport, createTracker, failTasksOn, nonTerminal, trackerKey, type TaskTracker } from "../coordinator/task-tracker.ts";
+import { allTerminalIn, failedOutside, isPartial, redeployments, regionsOf } from "../coordinator/failover-regions.ts";
 import type { CheckpointMetadata } from "../checkpoint/checkpoint-metadata.ts";
-import { openCheckpointStorage, loadMetadata } from "../checkpoint/checkpoint-storage.ts";
-import { trackCommits, type TrackedCheckpointStorage } from "../checkpoint/tracked-storage.ts";
-import { DEFAULT_CHECKPOINT_STORAGE } from "../checkpoint/storage-spec.ts";
-import { inlineRestoreBytes, planRestore, type RestorePlan } from "../checkpoint/restore-plan.ts";
-import { MAX_INLINE_STATE_BYTES } from "../checkpoint/storage-spec.ts";
+import type { TrackedCheckpointStorage } from "../checkpoint/tracked-storage.ts";
 import type { KeptCheckpoint } from "../checkpoint/retention.ts";
 import { listen, send, type ActorDeps } from "./actor-deps.ts";
+import { deployTasks, prepare, requestSlots } from "./job-master-effects.ts";
 import { checkpointCoordinatorMachine, type CoordinatorReport } from "./checkpoint-coordinator.ts";
 
 export interface JobMasterInput {
@@ -85,85 +79,11 @@ const inbox = fromCallback<JobMasterEvent, { deps: ActorDeps; jobId: string }>((
   return () => subs.forEach((s) => s.unsubscribe());
 });
 
-/** Opens checkpoint storage and loads (and checks against the job) the savepoint the job starts from. */
-const prepare = fromPromise<{ storage: TrackedCheckpointStorage; restoreFrom?: CheckpointMetadata }, { deps: ActorDeps; submission: SubmitJob }>(async ({ input }) => {
-  const { deps, submission } = input;
-  const storage = trackCommits(await openCheckpointStorage(submission.jobGraph.config.checkpointing?.storage ?? DEFAULT_CHECKPOINT_STORAGE, { nats: deps.nats }));
-  const settings = submission.restoreFrom;
-  if (!settings) return { storage };
-  const restoreFrom = await loadMetadata(settings.location, { nats: deps.nats });
-  planRestore(restoreFrom, submission.jobGraph, { allowNonRestoredState: settings.allowNonRestoredState });
-  deps.log.info({ location: settings.location, checkpointId: restoreFrom.checkpointId, kind: restoreFrom.kind }, "restoring from a snapshot");
-  return { storage, restoreFrom };
-});
-
-/** Asks the resource manager for slots, retrying while there are too few, until the timeout. */
-const requestSlots = fromPromise<SlotGrant[], { deps: ActorDeps; jobId: string; count: number; timeoutMs: number }>(async ({ input, signal }) => {
-  const { deps, jobId, count, timeoutMs } = input;
-  const deadline = deps.clock.now() + timeoutMs;
-  let lastError = "the resource manager did not answer";
-  while (!signal.aborted) {
-    try {
-      const reply = await deps.bus.request(subjects.requestSlots(), encode({ type: "request-slots", jobId, count }), { timeoutMs: 2000 });
-      const outcome = decode(reply, ["slots-reply"]);
-      if (!outcome.ok) throw new Error(`bad slots reply: ${outcome.detail}`);
-      if (!outcome.message.error) return outcome.message.slots;
-      lastError = outcome.message.error;
-    } catch (error) {
-      lastError = error instanceof NoRespondersError ? "no resource manager is running" : (error as Error).message;
-    }
-    if (deps.clock.now() >= deadline) break;
-    await new Promise<void>((resolve) => deps.clock.setTimeout(() => resolve(), 250));
-  }
-  throw new Error(`could not get ${count} slots within ${timeoutMs} ms: ${lastError}`);
-});
-
 const onTaskEvents = {
   TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: false } } },
   WORKER_LOST: { actions: "applyWorkerLost" },
   CANCEL: "canceling",
 } as const;
-
-/** Sends deploy-task for `deployments`, each with its share of the snapshot to restore, if any. */
-function deploy(context: JobMasterContext, deployments: readonly Deployment[], self: { send(event: JobMasterEvent): void }): void {
-  const { deps, submission } = context;
-  let plan: RestorePlan | undefined;
-  try {
-    plan = context.restoreFrom ? planRestore(context.restoreFrom, submission.jobGraph, { allowNonRestoredState: submission.restoreFrom?.allowNonRestoredState ?? false }) : undefined;
-  } catch (error) {
-    self.send({ type: "RESTORE_FAILED", reason: (error as Error).message });
-    return;
-  }
-  // Every restore must fit before anything is deployed: a job is never left half deployed.
-  for (const deployment of deployments) {
-    const restore = plan?.get(trackerKey(deployment.task));
-    if (restore && inlineRestoreBytes(restore) > MAX_INLINE_STATE_BYTES) {
-      self.send({ type: "RESTORE_FAILED", reason: `the state to restore into ${deployment.task.vertexId}[${deployment.task.subtaskIndex}] is too large to travel inline: configure setCheckpointStorage('file:///…') or 'object-store://…'` });
-      return;
-    }
-  }
-  for (const deployment of deployments) {
-    send(deps, subjects.workerControl(deployment.workerId), {
-      type: "deploy-task",
-      task: deployment.task,
-      slotIndex: deployment.slotIndex,
-      artifact: submission.artifact,
-      jobGraph: submission.jobGraph,
-      restore: plan?.get(trackerKey(deployment.task)),
-    });
-  }
-}
-
-/** A failed or self-canceled subtask outside the regions being failed over fails the whole job. */
-function failedOutsideRecovery(context: JobMasterContext): boolean {
-  const recovering = new Set(context.recovering);
-  return Object.values(context.tracker).some((e) => (e.state === "failed" || e.state === "canceled") && !recovering.has(e.deployment.task.vertexId));
-}
-
-function regionEnded(context: JobMasterContext): boolean {
-  const recovering = new Set(context.recovering);
-  return Object.values(context.tracker).every((e) => !recovering.has(e.deployment.task.vertexId) || isTerminal(e.state));
-}
 
 export const jobMasterMachine = setup({
   types: { input: {} as JobMasterInput, context: {} as JobMasterContext, events: {} as JobMasterEvent },
@@ -176,14 +96,11 @@ export const jobMasterMachine = setup({
       send(deps, subjects.jobStatus(submission.jobId), { type: "job-status", jobId: submission.jobId, status, error, timestamp: deps.clock.now() });
     },
     /** Deploys every subtask not deployed yet: all of them at first, a failed region's again after a regional failover. */
-    deployCreated: ({ context, self }) =>
-      deploy(
-        context,
-        Object.values(context.tracker)
-          .filter((e) => e.state === "created")
-          .map((e) => e.deployment),
-        self,
-      ),
+    deployCreated: ({ context, self }) => {
+      const created = Object.values(context.tracker).filter((e) => e.state === "created").map((e) => e.deployment);
+      const outcome = deployTasks(context.deps, context.submission, context.restoreFrom, created);
+      if (!outcome.ok) self.send({ type: "RESTORE_FAILED", reason: outcome.reason });
+    },
     /** The failed regions' subtasks become a new attempt, in the slots they had; the rest runs on. */
     nextRegionAttempt: assign(({ context }) => {
       const attempt = context.attempt + 1;
@@ -289,7 +206,7 @@ export const jobMasterMachine = setup({
   },
   guards: {
     // A task canceled without the job master asking (its worker stopped) fails the job as well.
-    anyFailed: ({ context }) => failedOutsideRecovery(context) || context.error !== undefined,
+    anyFailed: ({ context }) => failedOutside(context.tracker, context.recovering) || context.error !== undefined,
     regionFailing: ({ context }) => context.recovering.length > 0,
     allRunning: ({ context }) => allInState(context.tracker, ["running", "finished"]),
     allFinished: ({ context }) => allInState(context.tracker, ["finished"]) && context.savepointsInFlight === 0,
@@ -393,8 +310,8 @@ export const jobMasterMachine = setup({
         regionFailover: {
           entry: ["cancelRegionTasks", "decideRestart"],
           always: [
-            { guard: ({ context }) => regionEnded(context) && context.restart?.restart === true, target: "regionRestarting" },
-            { guard: ({ context }) => regionEnded(context), target: "#job-master.failing", actions: assign({ recovering: [] }) },
+            { guard: ({ context }) => allTerminalIn(context.tracker, context.recovering) && context.restart?.restart === true, target: "regionRestarting" },
+            { guard: ({ context }) => allTerminalIn(context.tracker, context.recovering), target: "#job-master.failing", actions: assign({ recovering: [] }) },
           ],
           on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } } },
         },

@@ -4,7 +4,7 @@
 
 import type { JobGraphSpec } from "../messages/schema.ts";
 import type { Deployment } from "./execution-plan.ts";
-import type { TaskTracker } from "./task-tracker.ts";
+import { isTerminal, type TaskTracker } from "./task-tracker.ts";
 
 /**
  * The job's regions, each a sorted list of vertex ids, in the order of their first vertex.
@@ -44,4 +44,16 @@ export function redeployments(tracker: TaskTracker, vertices: ReadonlySet<string
   return Object.values(tracker)
     .filter((entry) => vertices.has(entry.deployment.task.vertexId))
     .map(({ deployment }) => ({ ...deployment, task: { ...deployment.task, attempt } }));
+}
+
+/** A failed or self-canceled subtask outside the regions being failed over (`recovering`): the whole job fails. */
+export function failedOutside(tracker: TaskTracker, recovering: readonly string[]): boolean {
+  const vertices = new Set(recovering);
+  return Object.values(tracker).some((e) => (e.state === "failed" || e.state === "canceled") && !vertices.has(e.deployment.task.vertexId));
+}
+
+/** Every subtask of the regions being failed over has ended. */
+export function allTerminalIn(tracker: TaskTracker, recovering: readonly string[]): boolean {
+  const vertices = new Set(recovering);
+  return Object.values(tracker).every((e) => !vertices.has(e.deployment.task.vertexId) || isTerminal(e.state));
 }

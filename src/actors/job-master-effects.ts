@@ -1,0 +1,81 @@
+// The job master's effects that are more than a message: opening checkpoint storage (and the
+// savepoint a job starts from), asking the resource manager for slots, and deploying subtasks with
+// their share of the snapshot to restore. The job master machine invokes or calls these.
+
+import { fromPromise } from "xstate";
+import { NoRespondersError } from "../bus/bus.ts";
+import { subjects } from "../bus/subjects.ts";
+import type { CheckpointMetadata } from "../checkpoint/checkpoint-metadata.ts";
+import { loadMetadata, openCheckpointStorage } from "../checkpoint/checkpoint-storage.ts";
+import { inlineRestoreBytes, planRestore, type RestorePlan } from "../checkpoint/restore-plan.ts";
+import { DEFAULT_CHECKPOINT_STORAGE, MAX_INLINE_STATE_BYTES } from "../checkpoint/storage-spec.ts";
+import { trackCommits, type TrackedCheckpointStorage } from "../checkpoint/tracked-storage.ts";
+import type { Deployment } from "../coordinator/execution-plan.ts";
+import { trackerKey } from "../coordinator/task-tracker.ts";
+import { decode, encode } from "../messages/codec.ts";
+import type { SlotGrant, SubmitJob } from "../messages/schema.ts";
+import { send, type ActorDeps } from "./actor-deps.ts";
+
+/** Opens checkpoint storage and loads (and checks against the job) the savepoint the job starts from. */
+export const prepare = fromPromise<{ storage: TrackedCheckpointStorage; restoreFrom?: CheckpointMetadata }, { deps: ActorDeps; submission: SubmitJob }>(async ({ input }) => {
+  const { deps, submission } = input;
+  const storage = trackCommits(await openCheckpointStorage(submission.jobGraph.config.checkpointing?.storage ?? DEFAULT_CHECKPOINT_STORAGE, { nats: deps.nats }));
+  const settings = submission.restoreFrom;
+  if (!settings) return { storage };
+  const restoreFrom = await loadMetadata(settings.location, { nats: deps.nats });
+  planRestore(restoreFrom, submission.jobGraph, { allowNonRestoredState: settings.allowNonRestoredState });
+  deps.log.info({ location: settings.location, checkpointId: restoreFrom.checkpointId, kind: restoreFrom.kind }, "restoring from a snapshot");
+  return { storage, restoreFrom };
+});
+
+/** Asks the resource manager for slots, retrying while there are too few, until the timeout. */
+export const requestSlots = fromPromise<SlotGrant[], { deps: ActorDeps; jobId: string; count: number; timeoutMs: number }>(async ({ input, signal }) => {
+  const { deps, jobId, count, timeoutMs } = input;
+  const deadline = deps.clock.now() + timeoutMs;
+  let lastError = "the resource manager did not answer";
+  while (!signal.aborted) {
+    try {
+      const reply = await deps.bus.request(subjects.requestSlots(), encode({ type: "request-slots", jobId, count }), { timeoutMs: 2000 });
+      const outcome = decode(reply, ["slots-reply"]);
+      if (!outcome.ok) throw new Error(`bad slots reply: ${outcome.detail}`);
+      if (!outcome.message.error) return outcome.message.slots;
+      lastError = outcome.message.error;
+    } catch (error) {
+      lastError = error instanceof NoRespondersError ? "no resource manager is running" : (error as Error).message;
+    }
+    if (deps.clock.now() >= deadline) break;
+    await new Promise<void>((resolve) => deps.clock.setTimeout(() => resolve(), 250));
+  }
+  throw new Error(`could not get ${count} slots within ${timeoutMs} ms: ${lastError}`);
+});
+
+/**
+ * Sends deploy-task for `deployments`, each with its share of `restoreFrom`, if any — or nothing
+ * at all when a restore cannot succeed (a job is never left half deployed).
+ */
+export function deployTasks(deps: ActorDeps, submission: SubmitJob, restoreFrom: CheckpointMetadata | undefined, deployments: readonly Deployment[]): { ok: true } | { ok: false; reason: string } {
+  let plan: RestorePlan | undefined;
+  try {
+    plan = restoreFrom ? planRestore(restoreFrom, submission.jobGraph, { allowNonRestoredState: submission.restoreFrom?.allowNonRestoredState ?? false }) : undefined;
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message };
+  }
+  for (const deployment of deployments) {
+    const restore = plan?.get(trackerKey(deployment.task));
+    if (restore && inlineRestoreBytes(restore) > MAX_INLINE_STATE_BYTES) {
+      const { vertexId, subtaskIndex } = deployment.task;
+      return { ok: false, reason: `the state to restore into ${vertexId}[${subtaskIndex}] is too large to travel inline: configure setCheckpointStorage('file:///…') or 'object-store://…'` };
+    }
+  }
+  for (const deployment of deployments) {
+    send(deps, subjects.workerControl(deployment.workerId), {
+      type: "deploy-task",
+      task: deployment.task,
+      slotIndex: deployment.slotIndex,
+      artifact: submission.artifact,
+      jobGraph: submission.jobGraph,
+      restore: plan?.get(trackerKey(deployment.task)),
+    });
+  }
+  return { ok: true };
+}
