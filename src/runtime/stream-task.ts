@@ -24,10 +24,9 @@ import { buildChain, producersOf, type BuiltChain, type PartitionedOutput } from
 import { InputGate, type InputChannel } from "./input-gate.ts";
 import { SubtaskCheckpointer, type Barrier, type OperatorSlot } from "./subtask-checkpointer.ts";
 import { openSlot, readRestoredSnapshots, restoredShare } from "./operator-slots.ts";
-import { isReplayable } from "./unaligned-checkpoint.ts";
+import { replayChannelState } from "./unaligned-checkpoint.ts";
 import { SubtaskBarriers } from "./subtask-barriers.ts";
 import type { ChannelStateSnapshot } from "../state/operator-snapshot.ts";
-import { PROTOCOL_VERSION } from "../messages/schema.ts";
 import { HeapOperatorStateStore } from "../state/operator-state.ts";
 
 
@@ -146,11 +145,10 @@ export class StreamTask {
     if (restore && !checkpointIo) throw new Error("a restore needs checkpoint storage, and none was configured");
     const old = restore && checkpointIo ? await readRestoredSnapshots(restore, checkpointIo.readState) : [];
     this.restoredChannels = old.find((o) => o.vertexId === this.vertex.id && o.subtaskIndex === task.subtaskIndex)?.snapshot.channels;
-    this.vertex.nodes.forEach((nodeId, index) => this.chainUid.set(nodeId, this.vertex.operatorUids[index]));
-    for (const nodeId of this.vertex.nodes) {
+    for (const [index, nodeId] of this.vertex.nodes.entries()) {
       const operator = this.chain.operators.get(nodeId);
       if (!operator) continue;
-      const uid = this.chainUid.get(nodeId)!;
+      const uid = this.vertex.operatorUids[index];
       const restored = restoredShare(uid, restore, old, task.subtaskIndex, this.vertex.parallelism);
       const slot = await openSlot({
         task,
@@ -189,8 +187,6 @@ export class StreamTask {
     if (this.vertex.isSource) this.createReader(old);
     this.startCheckpointing();
   }
-
-  private readonly chainUid = new Map<number, string>();
 
   /** The source reader, resuming from its share of the restored splits. */
   private createReader(old: Parameters<typeof restoredShare>[2]): void {
@@ -337,25 +333,11 @@ export class StreamTask {
     }
   }
 
-  /** After a restore from an unaligned checkpoint: first what the outputs had not sent, then what the inputs had not processed. */
+  /** After a restore from an unaligned checkpoint, its in-flight data goes first. */
   private replayChannelState(): void {
     const channels = this.restoredChannels;
-    if (!channels) return;
     this.restoredChannels = undefined;
-    for (const { edgeId, consumer, elements } of channels.outputs) {
-      const output = this.chain.partitioned.find((o) => o.edge.id === edgeId);
-      const writer = output?.writers[output.consumers.indexOf(consumer)];
-      if (!writer) throw new Error(`the restored in-flight data names output ${edgeId}→${consumer}, which this subtask does not have`);
-      for (const element of elements) {
-        if (element.kind !== "records") writer.emitControl(element);
-        else element.records.forEach((record, i) => writer.emit(record, element.timestamps?.[i] ?? undefined));
-      }
-    }
-    for (const { edgeId, producer, elements } of channels.inputs) {
-      const channel = this.gate?.channels.find((c) => c.edgeId === edgeId && c.producer === producer);
-      if (!channel) throw new Error(`the restored in-flight data names input ${edgeId}[${producer}], which this subtask does not have`);
-      this.processFrame(channel, { type: "frame", v: PROTOCOL_VERSION, seq: 0, producer, elements: elements.filter(isReplayable) });
-    }
+    if (channels) replayChannelState(channels, this.chain.partitioned, this.gate?.channels ?? [], (channel, frame) => this.processFrame(channel, frame));
   }
 
   // ------------------------------------------------------------------ inputs

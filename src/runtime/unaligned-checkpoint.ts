@@ -4,7 +4,8 @@
 // whose barrier has not come yet — everything arriving until it does. It is complete when every
 // live channel has delivered the barrier or ended. Receives channel events; sends nothing.
 
-import type { DataElement } from "../messages/schema.ts";
+import { PROTOCOL_VERSION, type DataElement, type Frame } from "../messages/schema.ts";
+import type { PartitionedOutput } from "./operator-chain.ts";
 import type { ChannelStateSnapshot } from "../state/operator-snapshot.ts";
 import type { InputChannel } from "./input-gate.ts";
 import type { Barrier } from "./subtask-checkpointer.ts";
@@ -84,4 +85,30 @@ function bufferedBefore(channel: InputChannel, checkpointId: number): { buffered
 /** In-flight elements worth replaying: barriers and ends are the live channels' business after a restore. */
 export function isReplayable(element: DataElement): boolean {
   return element.kind !== "barrier" && element.kind !== "end-of-partition";
+}
+
+/**
+ * After a restore from an unaligned checkpoint: first what the outputs had not sent (written to
+ * their channels again), then what the inputs had not processed (handed to `process` as frames).
+ */
+export function replayChannelState(
+  channels: ChannelStateSnapshot,
+  outputs: readonly PartitionedOutput[],
+  inputs: readonly InputChannel[],
+  process: (channel: InputChannel, frame: Frame) => void,
+): void {
+  for (const { edgeId, consumer, elements } of channels.outputs) {
+    const output = outputs.find((o) => o.edge.id === edgeId);
+    const writer = output?.writers[output.consumers.indexOf(consumer)];
+    if (!writer) throw new Error(`the restored in-flight data names output ${edgeId}→${consumer}, which this subtask does not have`);
+    for (const element of elements) {
+      if (element.kind !== "records") writer.emitControl(element);
+      else element.records.forEach((record, i) => writer.emit(record, element.timestamps?.[i] ?? undefined));
+    }
+  }
+  for (const { edgeId, producer, elements } of channels.inputs) {
+    const channel = inputs.find((c) => c.edgeId === edgeId && c.producer === producer);
+    if (!channel) throw new Error(`the restored in-flight data names input ${edgeId}[${producer}], which this subtask does not have`);
+    process(channel, { type: "frame", v: PROTOCOL_VERSION, seq: 0, producer, elements: elements.filter(isReplayable) });
+  }
 }
