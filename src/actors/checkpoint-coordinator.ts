@@ -65,7 +65,9 @@ export type CoordinatorReport =
   | { type: "CHECKPOINT_TRIGGERED"; checkpointId: number }
   | { type: "CHECKPOINT_COMPLETED"; kind: SnapshotKind; metadata: CheckpointMetadata; location: string; kept: KeptCheckpoint[] }
   | { type: "SAVEPOINTS_IN_FLIGHT"; count: number }
-  | { type: "CHECKPOINT_FAILURES_EXCEEDED"; reason: string };
+  | { type: "CHECKPOINT_FAILURES_EXCEEDED"; reason: string }
+  /** A stop-with-savepoint without drain has its savepoint: the job master cancels the subtasks and the job ends. */
+  | { type: "STOP_AFTER_SAVEPOINT"; location: string };
 
 const inbox = fromCallback<CheckpointCoordinatorEvent, { deps: ActorDeps; jobId: string }>(({ input: { deps, jobId }, sendBack }) => {
   const endpoint = `checkpoint-coordinator ${jobId}`;
@@ -148,6 +150,7 @@ export const checkpointCoordinatorMachine = setup({
       if (flight.kind === "savepoint") {
         reply(context, flight, { location: event.location });
         report({ type: "SAVEPOINTS_IN_FLIGHT", count: savepointsInFlight(context) });
+        if (flight.savepoint?.stop === "terminate") report({ type: "STOP_AFTER_SAVEPOINT", location: event.location });
       }
     }),
     commitFailed: enqueueActions(({ context, event, enqueue }) => {

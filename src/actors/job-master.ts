@@ -53,6 +53,8 @@ interface JobMasterContext {
   recovering: string[];
   /** The cause of the last regional failover (a global failure keeps its cause in `error`). */
   lastFailure?: string;
+  /** Stopped with this savepoint, without drain: the subtasks are canceled and the job ends finished. */
+  stoppedWith?: string;
 }
 
 export type JobMasterEvent =
@@ -93,7 +95,8 @@ export const jobMasterMachine = setup({
     publishStatus: ({ context }, status: JobStatus) => {
       const { deps, submission, error } = context;
       deps.log.info({ status, error, attempt: context.attempt }, `job ${status}`);
-      send(deps, subjects.jobStatus(submission.jobId), { type: "job-status", jobId: submission.jobId, status, error, timestamp: deps.clock.now() });
+      const stoppedWithSavepoint = status === "finished" ? context.stoppedWith : undefined;
+      send(deps, subjects.jobStatus(submission.jobId), { type: "job-status", jobId: submission.jobId, status, error, timestamp: deps.clock.now(), stoppedWithSavepoint });
     },
     /** Deploys every subtask not deployed yet: all of them at first, a failed region's again after a regional failover. */
     deployCreated: ({ context, self }) => {
@@ -282,6 +285,7 @@ export const jobMasterMachine = setup({
         SAVEPOINTS_IN_FLIGHT: { actions: "onCoordinatorReport" },
         CHECKPOINT_FAILURES_EXCEEDED: { actions: "onCoordinatorReport" },
         RESTORE_FAILED: { target: "failing", actions: "restoreFailed" },
+        STOP_AFTER_SAVEPOINT: { target: "stopping", actions: assign({ stoppedWith: ({ event }) => event.location }) },
       },
       initial: "steady",
       states: {
@@ -338,6 +342,12 @@ export const jobMasterMachine = setup({
       entry: [{ type: "publishStatus", params: "restarting" }, "releaseSlots"],
       after: { restartDelay: { target: "scheduling", actions: "nextAttempt" } },
       on: { CANCEL: "canceled" },
+    },
+    // Stop-with-savepoint without drain: the savepoint is complete; end every subtask where it stands.
+    stopping: {
+      entry: "cancelLiveTasks",
+      always: { guard: "allEnded", target: "finished" },
+      on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } }, WORKER_LOST: { actions: "applyWorkerLost" } },
     },
     canceling: {
       entry: [{ type: "publishStatus", params: "canceling" }, "cancelLiveTasks"],

@@ -36,13 +36,13 @@ export async function submitJob(job: PreparedJob, options: RunJobOptions): Promi
   const startedAt = deps.clock.now();
   const collect = new CollectTracker(job);
 
-  let settle!: (outcome: { status: JobStatus; error?: string }) => void;
-  const ended = new Promise<{ status: JobStatus; error?: string }>((resolve) => (settle = resolve));
+  let settle!: (outcome: { status: JobStatus; error?: string; stoppedWithSavepoint?: string }) => void;
+  const ended = new Promise<{ status: JobStatus; error?: string; stoppedWithSavepoint?: string }>((resolve) => (settle = resolve));
   let collectError: Error | undefined;
   const subs = [
     listen(deps, "job-client", subjects.jobStatus(jobId), ["job-status"], (m) => {
       deps.log.info({ jobId, status: m.status }, "job status");
-      if (TERMINAL.has(m.status)) settle({ status: m.status, error: m.error });
+      if (TERMINAL.has(m.status)) settle({ status: m.status, error: m.error, stoppedWithSavepoint: m.stoppedWithSavepoint });
     }),
     listen(deps, "job-client", subjects.collect(jobId), ["collect"], (m) => {
       try {
@@ -68,7 +68,8 @@ export async function submitJob(job: PreparedJob, options: RunJobOptions): Promi
     try {
       const outcome = await ended;
       if (outcome.status !== "finished") throw new JobExecutionError(jobId, outcome.status, outcome.error);
-      await collect.complete(deps);
+      // Stopped without drain, the sinks were canceled after the savepoint: no final batch comes.
+      if (!outcome.stoppedWithSavepoint) await collect.complete(deps);
       if (collectError) throw collectError;
       return { jobId, jobName: job.jobGraph.jobName, status: "finished", durationMs: deps.clock.now() - startedAt };
     } finally {

@@ -139,6 +139,8 @@ export interface JobStatusChanged {
   status: JobStatus;
   error?: string;
   timestamp: number;
+  /** Set on `finished` when the job was stopped with this savepoint (without drain: its subtasks were canceled, not ended). */
+  stoppedWithSavepoint?: string;
 }
 
 export interface CancelJob {

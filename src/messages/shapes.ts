@@ -86,7 +86,7 @@ export const MESSAGE_SHAPES: Record<MessageType, Shape> = {
   credit: object({ consumer: "int", credits: "int" }),
   "submit-job": object({ jobId: "string", artifact, jobGraph, restoreFrom: optional(object({ location: "string", allowNonRestoredState: "boolean" })) }),
   "submit-job-reply": object({ jobId: "string", accepted: "boolean", error: optional("string") }),
-  "job-status": object({ jobId: "string", status: jobStatus, error: optional("string"), timestamp: "number" }),
+  "job-status": object({ jobId: "string", status: jobStatus, error: optional("string"), timestamp: "number", stoppedWithSavepoint: optional("string") }),
   "cancel-job": object({ jobId: "string" }),
   "register-worker": object({ workerId: "string", slots: "int", host: "string", pid: "int" }),
   "worker-registered": object({ workerId: "string", heartbeatIntervalMs: "int" }),

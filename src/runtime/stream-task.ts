@@ -269,13 +269,12 @@ export class StreamTask {
     } finally {
       await reader.close?.();
     }
-    if (this.stopped) return;
-    // A bounded source has no more event time to wait for (Flink's MAX_WATERMARK); a source
-    // stopped by a savepoint without drain ends without it, so no further windows fire.
-    if (this.stopAfterBarrier !== "terminate") {
-      this.time.control.markActive();
-      output.emitWatermark(Infinity);
-    }
+    // Stopped by a savepoint without drain: nothing more is emitted and nothing ends; the job
+    // master cancels the job once the savepoint is complete, so no further windows fire.
+    if (this.stopped || this.stopAfterBarrier === "terminate") return;
+    // A bounded source has no more event time to wait for (Flink's MAX_WATERMARK).
+    this.time.control.markActive();
+    output.emitWatermark(Infinity);
     await this.finish();
   }
 
