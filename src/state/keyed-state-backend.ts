@@ -7,7 +7,7 @@
 import { systemClock, type Clock } from "../runtime/clock.ts";
 import { keyGroupOf, type KeyGroupRange } from "../runtime/key-groups.ts";
 import { keyGroupsInRange, type KeyGroupStateSnapshot, type StateTableSnapshot } from "./key-group-snapshots.ts";
-import type { AggregatingState, KeyedStateStore, ListState, MapState, ReducingState, StateFor, ValueState } from "./keyed-state.ts";
+import { stateFor, type AggregatingState, type KeyedStateStore, type ListState, type MapState, type ReducingState, type StateFor, type ValueState } from "./keyed-state.ts";
 import { HeapAggregatingState, HeapListState, HeapMapState, HeapReducingState, HeapValueState, type CurrentKeyScope } from "./heap-keyed-states.ts";
 import type { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, StateDescriptor, StateKind } from "./state-descriptors.ts";
 import { ValueStateDescriptor } from "./state-descriptors.ts";
@@ -132,20 +132,9 @@ export class KeyedStateBackend implements KeyedStateStore, CurrentKeyScope {
 
   /** The handle any descriptor yields (for code that is generic over the state kind). */
   getStateFor<D extends StateDescriptor>(descriptor: D): StateFor<D> {
-    const d: StateDescriptor = descriptor;
-    switch (d.kind) {
-      case "value":
-        return this.getState(d as ValueStateDescriptor<unknown>) as StateFor<D>;
-      case "list":
-        return this.getListState(d as ListStateDescriptor<unknown>) as StateFor<D>;
-      case "reducing":
-        return this.getReducingState(d as ReducingStateDescriptor<unknown>) as StateFor<D>;
-      case "aggregating":
-        return this.getAggregatingState(d as AggregatingStateDescriptor<unknown, unknown, unknown>) as StateFor<D>;
-      case "map":
-        return this.getMapState(d as MapStateDescriptor<unknown, unknown>) as StateFor<D>;
-    }
+    return stateFor(this, descriptor);
   }
+
 
   /**
    * Runs `fn` for every key that has state under `descriptor`, with that key current (Flink's

@@ -1,6 +1,6 @@
 // State TTL on a simulated clock: the configuration (Flink's defaults, the builder, bad TTLs),
 // when a value counts as expired, and that a restored value expires when it would have. The
-// behaviour of every state kind, per backend, is in lmdb-state-ttl.test.ts.
+// behaviour of every state kind, per backend, is in state-ttl-backends.test.ts.
 
 import { describe, expect, it } from "vitest";
 import { SimulatedClock } from "../../src/runtime/clock.ts";
@@ -48,7 +48,7 @@ describe("StateTtlConfig", () => {
 });
 
 // How each state kind expires, on the heap and LMDB backends alike, is one behaviour table in
-// lmdb-state-ttl.test.ts. Here: restoring keeps a value's timestamp.
+// state-ttl-backends.test.ts. Here: restoring keeps a value's timestamp.
 describe("TTL across a restore", () => {
   it("a restored TTL value keeps its timestamp, so it expires when it would have", () => {
     const config = StateTtlConfig.newBuilder(TTL).build();

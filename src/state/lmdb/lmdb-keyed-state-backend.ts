@@ -7,7 +7,7 @@ import { systemClock, type Clock } from "../../runtime/clock.ts";
 import { keyGroupOf, type KeyGroupRange } from "../../runtime/key-groups.ts";
 import type { KeyGroupStateSnapshot } from "../key-group-snapshots.ts";
 import type { KeyedStateBackend, KeyedStateBackendOptions } from "../keyed-state-backend.ts";
-import type { AggregatingState, KeyedStateStore, ListState, MapState, ReducingState, StateFor, ValueState } from "../keyed-state.ts";
+import { stateFor, type AggregatingState, type KeyedStateStore, type ListState, type MapState, type ReducingState, type StateFor, type ValueState } from "../keyed-state.ts";
 import type { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, StateDescriptor, StateKind, ValueStateDescriptor } from "../state-descriptors.ts";
 import { normalizeKey } from "../state-table.ts";
 import { TtlPolicy } from "../state-ttl.ts";
@@ -148,20 +148,9 @@ export class LmdbKeyedStateBackend implements KeyedStateBackendLike, KeyedStateS
 
   /** The handle any descriptor yields (for code that is generic over the state kind). */
   getStateFor<D extends StateDescriptor>(descriptor: D): StateFor<D> {
-    const d: StateDescriptor = descriptor;
-    switch (d.kind) {
-      case "value":
-        return this.getState(d as ValueStateDescriptor<unknown>) as StateFor<D>;
-      case "list":
-        return this.getListState(d as ListStateDescriptor<unknown>) as StateFor<D>;
-      case "reducing":
-        return this.getReducingState(d as ReducingStateDescriptor<unknown>) as StateFor<D>;
-      case "aggregating":
-        return this.getAggregatingState(d as AggregatingStateDescriptor<unknown, unknown, unknown>) as StateFor<D>;
-      case "map":
-        return this.getMapState(d as MapStateDescriptor<unknown, unknown>) as StateFor<D>;
-    }
+    return stateFor(this, descriptor);
   }
+
 
   /**
    * Runs `fn` for every key that has state under `descriptor`, with that key current. `fn` may
