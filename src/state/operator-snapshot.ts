@@ -45,7 +45,8 @@ export interface SubtaskSnapshot {
 // Records for plain objects, msgpack maps for Maps, and msgpackr's extensions (moreTypes) keep
 // Maps, Sets, Dates, bigints, typed arrays and undefined in user state as they were. (Structured
 // cloning would add cyclic references at 5-6x the encoding time, which runs while input waits.)
-const options = { mapsAsObjects: false, moreTypes: true } as const;
+export const SNAPSHOT_CODEC_OPTIONS = { mapsAsObjects: false, moreTypes: true } as const;
+const options = SNAPSHOT_CODEC_OPTIONS;
 const packr = new Packr(options);
 
 export function encodeSubtaskSnapshot(snapshot: SubtaskSnapshot): Uint8Array {

@@ -10,78 +10,13 @@ import { IntervalJoinOperator } from "../../src/joins/interval-join-operator.ts"
 import { KeyedCoProcessOperator } from "../../src/joins/keyed-co-process-operator.ts";
 import type { ProcessJoinContext } from "../../src/joins/process-join-function.ts";
 import type { StreamOperator } from "../../src/operators/operator.ts";
-import { keyGroupOf, keyGroupRangeFor, type KeyGroupRange } from "../../src/runtime/key-groups.ts";
-import { KeyedStateBackend, KeyedTimerService, type KeyGroupStateSnapshot, type KeyGroupTimersSnapshot } from "../../src/state/index.ts";
-import { operatorTestContext, type EmittedElement } from "../../src/testing/operator-context.ts";
+import { feed, openSubtasks, snapshotOf, type Snapshot, type Step, type Subtask } from "../fixtures/restored-operators.ts";
 import { intervalJoin } from "../joins/brute-force.ts";
 import { seeded, type Event } from "../joins/join-inputs.ts";
 
 // ---- The harness: one operator per subtask, records routed by key group -------------------------
 
-const MAX_PARALLELISM = 128;
 const codec = new Packr({ useRecords: false, moreTypes: false });
-
-type Input = 0 | 1;
-type Step = { kind: "record"; input: Input; value: Event; timestamp: number } | { kind: "watermark"; input: Input; timestamp: number } | { kind: "time"; now: number };
-
-interface Subtask {
-  range: KeyGroupRange;
-  state: KeyedStateBackend;
-  timers: KeyedTimerService;
-  run(step: Step): void;
-  emitted: EmittedElement[];
-  records: number;
-}
-
-interface Snapshot {
-  keyed: KeyGroupStateSnapshot[];
-  timers: KeyGroupTimersSnapshot[];
-}
-
-/** Opens `parallelism` fresh operators; `snapshot` (every old key group) is restored before open, as checkpointing does. */
-async function openSubtasks(create: () => StreamOperator, parallelism: number, start: number, snapshot?: Snapshot): Promise<Subtask[]> {
-  const subtasks: Subtask[] = [];
-  for (let index = 0; index < parallelism; index++) {
-    const operator = create();
-    const range = keyGroupRangeFor(index, parallelism, MAX_PARALLELISM);
-    const base = operatorTestContext(operator, { start });
-    const state = new KeyedStateBackend({ maxParallelism: MAX_PARALLELISM, keyGroupRange: range, clock: base.clock });
-    const timers = new KeyedTimerService(base.clock, () => state.currentKey, (ts, key, domain) => operator.onTimer?.(ts, key, domain));
-    if (snapshot) {
-      state.restore(snapshot.keyed);
-      timers.restoreKeyGroups(snapshot.timers, range);
-    }
-    await operator.open({ ...base.ctx, keyedState: state, timers, subtaskIndex: index, parallelism });
-    const subtask: Subtask = {
-      range,
-      state,
-      timers,
-      emitted: base.emitted,
-      records: 0,
-      run(step) {
-        if (step.kind === "watermark") operator.onWatermark(step.timestamp, step.input);
-        else if (step.kind === "time") base.clock.advanceTo(step.now);
-        else {
-          subtask.records += 1;
-          base.timestamp.value = step.timestamp;
-          operator.process(step.value, step.input);
-        }
-      },
-    };
-    subtasks.push(subtask);
-  }
-  return subtasks;
-}
-
-function feed(subtasks: readonly Subtask[], steps: readonly Step[]): void {
-  for (const step of steps) {
-    if (step.kind !== "record") for (const subtask of subtasks) subtask.run(step);
-    else {
-      const group = keyGroupOf(step.value.key, MAX_PARALLELISM);
-      subtasks.find((s) => group >= s.range.start && group <= s.range.end)!.run(step);
-    }
-  }
-}
 
 /** Records and side outputs per key (the output's first word), in order; watermarks left out (a restored run repeats its last ones). */
 function byKey(subtasks: readonly Subtask[]): Record<string, string[]> {
@@ -104,7 +39,7 @@ function cutIndex(steps: readonly Step[]): number {
 async function expectRestoreInvariant(create: () => StreamOperator, steps: readonly Step[], options: { start?: number; drained?: boolean } = {}): Promise<Record<string, string[]>> {
   const { start = 0, drained = false } = options;
   const whole = await openSubtasks(create, 1, start);
-  feed(whole, steps);
+  feed(whole, steps, keyOfEvent);
   const expected = byKey(whole);
   expect(Object.keys(expected).length).toBeGreaterThan(1);
   const cut = cutIndex(steps);
@@ -114,13 +49,13 @@ async function expectRestoreInvariant(create: () => StreamOperator, steps: reado
   const lastTime = [...before].reverse().find((s) => s.kind === "time");
   for (const [p1, p2] of [[1, 1], [1, 2], [2, 1]]) {
     const first = await openSubtasks(create, p1, start);
-    feed(first, before);
-    const raw: Snapshot = { keyed: first.flatMap((s) => s.state.snapshot()), timers: first.flatMap((s) => s.timers.snapshotKeyGroups(MAX_PARALLELISM)) };
+    feed(first, before, keyOfEvent);
+    const raw = snapshotOf(first);
     expect(raw.keyed.length, "state at the cut").toBeGreaterThan(0);
     expect(raw.timers.length, "timers at the cut").toBeGreaterThan(0);
     const snapshot = codec.unpack(codec.pack(raw)) as Snapshot;
     const second = await openSubtasks(create, p2, lastTime?.kind === "time" ? lastTime.now : start, snapshot);
-    feed(second, [...replay, ...steps.slice(cut)]);
+    feed(second, [...replay, ...steps.slice(cut)], keyOfEvent);
     for (const s of second) expect(s.records, `${p1} → ${p2}: records after the cut`).toBeGreaterThan(0);
     expect(byKey([...first, ...second]), `parallelism ${p1} → ${p2}`).toEqual(expected);
     // With `drained`, the final watermark leaves nothing behind: the restored cleanup timers fired.
@@ -139,7 +74,7 @@ function twoSidedTrace(count: number, keys: number, seed: number, jitter: number
   const rights: Event[] = [];
   const highest = [-Infinity, -Infinity];
   for (let i = 0; i < count; i++) {
-    const input: Input = random() < 0.5 ? 0 : 1;
+    const input: 0 | 1 = random() < 0.5 ? 0 : 1;
     const ts = Math.max(0, i * 10 + Math.round((random() * 2 - 1) * jitter));
     const event: Event = { key: `k${Math.floor(random() * keys)}`, id: `${input === 0 ? "L" : "R"}${i}`, ts };
     (input === 0 ? lefts : rights).push(event);

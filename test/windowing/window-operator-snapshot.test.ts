@@ -30,87 +30,22 @@ import {
   type Window,
 } from "../../src/index.ts";
 import type { StreamOperator } from "../../src/operators/operator.ts";
-import { keyGroupOf, keyGroupRangeFor, type KeyGroupRange } from "../../src/runtime/key-groups.ts";
-import { KeyedStateBackend, KeyedTimerService, type KeyGroupStateSnapshot, type KeyGroupTimersSnapshot } from "../../src/state/index.ts";
-import { operatorTestContext, type EmittedElement } from "../../src/testing/operator-context.ts";
+import { feed, openSubtasks, snapshotOf, type Snapshot, type Step, type Subtask } from "../fixtures/restored-operators.ts";
+import { SNAPSHOT_CODEC_OPTIONS } from "../../src/state/operator-snapshot.ts";
 import type { AggregateFunction, OnMergeContext } from "../../src/windowing/index.ts";
 import type { TaggedUnion } from "../../src/joins/join-functions.ts";
 
 // ---- The harness: one operator per subtask, records routed by key group -------------------------
 
-const MAX_PARALLELISM = 128;
-/** The codec checkpoints use for messages (src/messages/codec.ts), and the one subtask snapshots use. */
+/** The codec checkpoints use for messages (src/messages/codec.ts, the stricter), and the one subtask snapshots use. */
 const CODECS = {
   "messages codec": new Packr({ useRecords: false, moreTypes: false }),
-  "structured clone": new Packr({ structuredClone: true, mapsAsObjects: false }),
+  "subtask snapshot codec": new Packr(SNAPSHOT_CODEC_OPTIONS),
 };
 
-type Step = { kind: "record"; value: unknown; timestamp: number | undefined } | { kind: "watermark"; timestamp: number } | { kind: "time"; now: number };
 const record = (value: unknown, timestamp?: number): Step => ({ kind: "record", value, timestamp });
 const watermark = (timestamp: number): Step => ({ kind: "watermark", timestamp });
 const time = (now: number): Step => ({ kind: "time", now });
-
-interface Subtask {
-  operator: StreamOperator;
-  range: KeyGroupRange;
-  state: KeyedStateBackend;
-  timers: KeyedTimerService;
-  run(step: Step): void;
-  emitted: EmittedElement[];
-  records: number;
-}
-
-interface Snapshot {
-  keyed: KeyGroupStateSnapshot[];
-  timers: KeyGroupTimersSnapshot[];
-}
-
-/** Opens `parallelism` fresh operators on a clock at `start`; restores `snapshot` (every key group) before open, as checkpointing does. */
-async function openSubtasks(create: () => StreamOperator, parallelism: number, start: number, snapshot?: Snapshot): Promise<Subtask[]> {
-  const subtasks: Subtask[] = [];
-  for (let index = 0; index < parallelism; index++) {
-    const operator = create();
-    const range = keyGroupRangeFor(index, parallelism, MAX_PARALLELISM);
-    const base = operatorTestContext(operator, { start });
-    const state = new KeyedStateBackend({ maxParallelism: MAX_PARALLELISM, keyGroupRange: range, clock: base.clock });
-    const timers = new KeyedTimerService(base.clock, () => state.currentKey, (ts, key, domain) => operator.onTimer?.(ts, key, domain));
-    if (snapshot) {
-      state.restore(snapshot.keyed);
-      timers.restoreKeyGroups(snapshot.timers, range);
-    }
-    await operator.open({ ...base.ctx, keyedState: state, timers, subtaskIndex: index, parallelism });
-    const subtask: Subtask = {
-      operator,
-      range,
-      state,
-      timers,
-      emitted: base.emitted,
-      records: 0,
-      run(step) {
-        if (step.kind === "watermark") operator.onWatermark(step.timestamp, 0);
-        else if (step.kind === "time") base.clock.advanceTo(step.now);
-        else {
-          subtask.records += 1;
-          base.timestamp.value = step.timestamp;
-          operator.process(step.value, 0);
-        }
-      },
-    };
-    subtasks.push(subtask);
-  }
-  return subtasks;
-}
-
-/** Records go to the subtask owning their key's group; watermarks and time go to all. */
-function feed(subtasks: readonly Subtask[], steps: readonly Step[], keyOf: (record: unknown) => unknown): void {
-  for (const step of steps) {
-    if (step.kind !== "record") for (const subtask of subtasks) subtask.run(step);
-    else {
-      const group = keyGroupOf(keyOf(step.value), MAX_PARALLELISM);
-      subtasks.find((s) => group >= s.range.start && group <= s.range.end)!.run(step);
-    }
-  }
-}
 
 /** Records and side outputs (watermarks left out: a restored run sends its last one again), per output key, in order. */
 function byKey(subtasks: readonly Subtask[][], outputKey: (value: unknown) => string): Record<string, string[]> {
@@ -159,10 +94,7 @@ async function withRestore(s: Scenario, before: number, after: number, codec: Pa
   const cut = cutIndex(s);
   const first = await openSubtasks(s.create, before, s.start ?? 0);
   feed(first, s.steps.slice(0, cut), s.keyOf);
-  const raw: Snapshot = {
-    keyed: first.flatMap((t) => t.state.snapshot()),
-    timers: first.flatMap((t) => t.timers.snapshotKeyGroups(MAX_PARALLELISM)),
-  };
+  const raw = snapshotOf(first);
   const snapshot = codec.unpack(codec.pack(raw)) as Snapshot;
   const lastTime = [...s.steps.slice(0, cut)].reverse().find((step) => step.kind === "time");
   const lastWatermark = [...s.steps.slice(0, cut)].reverse().find((step) => step.kind === "watermark");
