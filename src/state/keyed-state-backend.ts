@@ -5,7 +5,7 @@
 // that are not plain data go through their descriptor's serializer (see StateSerializer).
 
 import { systemClock, type Clock } from "../runtime/clock.ts";
-import { keyGroupOf, type KeyGroupRange } from "../runtime/key-groups.ts";
+import { KeyGroupScope, type KeyGroupScopeOptions } from "./key-group-scope.ts";
 import { keyGroupsInRange, type KeyGroupStateSnapshot, type StateTableSnapshot } from "./key-group-snapshots.ts";
 import { stateFor, type AggregatingState, type KeyedStateStore, type ListState, type MapState, type ReducingState, type StateFor, type ValueState } from "./keyed-state.ts";
 import { HeapAggregatingState, HeapListState, HeapMapState, HeapReducingState, HeapValueState, type CurrentKeyScope } from "./heap-keyed-states.ts";
@@ -20,11 +20,7 @@ export { ValueStateDescriptor };
 export type { ValueState };
 export { normalizeKey };
 
-export interface KeyedStateBackendOptions {
-  /** The operator's number of key groups (default 128, the environment's default). */
-  maxParallelism?: number;
-  /** The key groups of this subtask (default: all of them). */
-  keyGroupRange?: KeyGroupRange;
+export interface KeyedStateBackendOptions extends KeyGroupScopeOptions {
   /** The clock state TTL reads (default: the system clock). */
   clock?: Clock;
 }
@@ -43,60 +39,13 @@ const STATE_KINDS: readonly StateKind[] = ["value", "list", "reducing", "aggrega
  * count.update(count.value()! + 1);
  * const snapshot = backend.snapshot(); // per key group, plain data
  */
-export class KeyedStateBackend implements KeyedStateStore, CurrentKeyScope {
-  readonly maxParallelism: number;
-  readonly keyGroupRange: KeyGroupRange;
+export class KeyedStateBackend extends KeyGroupScope implements KeyedStateStore, CurrentKeyScope {
   private readonly clock: Clock;
-  private readonly groupCount: number;
-  private key: unknown = undefined;
-  private normalized: unknown = undefined;
-  private groupIndex = 0;
-  private hasKey = false;
   private readonly tables = new Map<string, StateTable>();
 
   constructor(options: KeyedStateBackendOptions = {}) {
-    this.maxParallelism = options.maxParallelism ?? 128;
-    this.keyGroupRange = options.keyGroupRange ?? { start: 0, end: this.maxParallelism - 1 };
+    super(options);
     this.clock = options.clock ?? systemClock;
-    const { start, end } = this.keyGroupRange;
-    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end < this.maxParallelism)) {
-      throw new Error(`key group range ${start}..${end} does not fit in maxParallelism ${this.maxParallelism}`);
-    }
-    this.groupCount = end - start + 1;
-  }
-
-  /** Makes `key` current: every state handle reads and writes its state until the next call. */
-  setCurrentKey(key: unknown): void {
-    // Consecutive records often share a key: the same primitive key again changes nothing.
-    if (key === this.key && this.hasKey && typeof key !== "object") return;
-    const keyGroup = keyGroupOf(key, this.maxParallelism);
-    const index = keyGroup - this.keyGroupRange.start;
-    if (index < 0 || index >= this.groupCount) {
-      const { start, end } = this.keyGroupRange;
-      throw new Error(`key ${String(key)} is in key group ${keyGroup}, outside this subtask's key groups ${start}..${end}`);
-    }
-    this.key = key;
-    this.normalized = normalizeKey(key);
-    this.groupIndex = index;
-    this.hasKey = true;
-  }
-
-  get currentKey(): unknown {
-    return this.key;
-  }
-
-  get currentNormalizedKey(): unknown {
-    return this.normalized;
-  }
-
-  /** The current key's key group. */
-  get currentKeyGroup(): number {
-    return this.keyGroupRange.start + this.groupIndex;
-  }
-
-  /** @internal The current key group minus the range start: where state handles look. */
-  get currentGroupIndex(): number {
-    return this.groupIndex;
   }
 
   getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T> {
@@ -144,24 +93,10 @@ export class KeyedStateBackend implements KeyedStateStore, CurrentKeyScope {
   applyToAllKeys<D extends StateDescriptor>(descriptor: D, fn: (key: unknown, state: StateFor<D>) => void): void {
     const state = this.getStateFor(descriptor);
     const table = this.tables.get(descriptor.name)!;
-    const keys: [number, unknown][] = [];
-    table.groups.forEach((group, index) => group?.forEach((_, normalized) => keys.push([index, normalized])));
-    const { key, normalized, groupIndex, hasKey } = this;
-    try {
-      for (const [index, normalizedKey] of keys) {
-        if (!table.groups[index]?.has(normalizedKey)) continue; // removed by an earlier call
-        this.key = denormalizeKey(normalizedKey);
-        this.normalized = normalizedKey;
-        this.groupIndex = index;
-        this.hasKey = true;
-        fn(this.key, state);
-      }
-    } finally {
-      this.key = key;
-      this.normalized = normalized;
-      this.groupIndex = groupIndex;
-      this.hasKey = hasKey;
-    }
+    const keys: [number, unknown, unknown][] = [];
+    table.groups.forEach((group, index) => group?.forEach((_, normalized) => keys.push([index, normalized, denormalizeKey(normalized)])));
+    // A key removed by an earlier call is skipped.
+    this.forEachKey(keys, (index, normalized) => table.groups[index]?.has(normalized) === true, (key) => fn(key, state));
   }
 
   /** Number of keys with state under the name (for tests and metrics). */

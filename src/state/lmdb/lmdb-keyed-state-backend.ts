@@ -4,12 +4,11 @@
 // snapshots: only the keys changed since the last confirmed checkpoint.
 
 import { systemClock, type Clock } from "../../runtime/clock.ts";
-import { keyGroupOf, type KeyGroupRange } from "../../runtime/key-groups.ts";
+import { KeyGroupScope } from "../key-group-scope.ts";
 import type { KeyGroupStateSnapshot } from "../key-group-snapshots.ts";
 import type { KeyedStateBackend, KeyedStateBackendOptions } from "../keyed-state-backend.ts";
 import { stateFor, type AggregatingState, type KeyedStateStore, type ListState, type MapState, type ReducingState, type StateFor, type ValueState } from "../keyed-state.ts";
 import type { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, StateDescriptor, StateKind, ValueStateDescriptor } from "../state-descriptors.ts";
-import { normalizeKey } from "../state-table.ts";
 import { TtlPolicy } from "../state-ttl.ts";
 import { CheckpointChangeLog, type Confirmation } from "./checkpoint-change-log.ts";
 import { applyIncrementalChain, type IncrementalSnapshot } from "./incremental-snapshots.ts";
@@ -43,70 +42,30 @@ export interface LmdbKeyedStateBackendOptions extends KeyedStateBackendOptions {
  * backend.notifyCheckpointComplete(7);
  * await backend.dispose();
  */
-export class LmdbKeyedStateBackend implements KeyedStateBackendLike, KeyedStateStore, LmdbKeyScope, StateTables {
-  readonly maxParallelism: number;
-  readonly keyGroupRange: KeyGroupRange;
+export class LmdbKeyedStateBackend extends KeyGroupScope implements KeyedStateBackendLike, KeyedStateStore, LmdbKeyScope, StateTables {
   private readonly clock: Clock;
-  private readonly groupCount: number;
-  private key: unknown = undefined;
-  private normalized: unknown = undefined;
+  /** The current key's part of an LMDB key, derived from the normalized key when first asked for. */
   private keyPart = "";
-  private groupIndex = 0;
-  private hasKey = false;
+  private keyPartFor: unknown = undefined;
+  private hasKeyPart = false;
   private readonly registered = new Map<string, LmdbStateTable>();
   private readonly changes = new CheckpointChangeLog();
   private readonly store: LmdbStateStore;
 
   constructor(options: LmdbKeyedStateBackendOptions) {
-    this.maxParallelism = options.maxParallelism ?? 128;
-    this.keyGroupRange = options.keyGroupRange ?? { start: 0, end: this.maxParallelism - 1 };
+    super(options);
     this.clock = options.clock ?? systemClock;
-    const { start, end } = this.keyGroupRange;
-    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end < this.maxParallelism)) {
-      throw new Error(`key group range ${start}..${end} does not fit in maxParallelism ${this.maxParallelism}`);
-    }
     if (this.maxParallelism > 32768) throw new Error(`maxParallelism ${this.maxParallelism} is above 32768`);
-    this.groupCount = end - start + 1;
     this.store = new LmdbStateStore({ directory: options.directory, writeBufferSize: options.writeBufferSize }, this.changes);
-  }
-
-  /** Makes `key` current: every state handle reads and writes its state until the next call. */
-  setCurrentKey(key: unknown): void {
-    // Consecutive records often share a key: the same primitive key again changes nothing.
-    if (key === this.key && this.hasKey && typeof key !== "object") return;
-    const keyGroup = keyGroupOf(key, this.maxParallelism);
-    const index = keyGroup - this.keyGroupRange.start;
-    if (index < 0 || index >= this.groupCount) {
-      const { start, end } = this.keyGroupRange;
-      throw new Error(`key ${String(key)} is in key group ${keyGroup}, outside this subtask's key groups ${start}..${end}`);
-    }
-    this.key = key;
-    this.normalized = normalizeKey(key);
-    this.keyPart = keyPartOf(this.normalized);
-    this.groupIndex = index;
-    this.hasKey = true;
-  }
-
-  get currentKey(): unknown {
-    return this.key;
-  }
-
-  get currentNormalizedKey(): unknown {
-    return this.normalized;
-  }
-
-  /** The current key's key group. */
-  get currentKeyGroup(): number {
-    return this.keyGroupRange.start + this.groupIndex;
-  }
-
-  /** @internal The current key group minus the range start. */
-  get currentGroupIndex(): number {
-    return this.groupIndex;
   }
 
   /** @internal The current key's part of an LMDB key. */
   get currentKeyPart(): string {
+    if (!this.hasKeyPart || this.keyPartFor !== this.normalized) {
+      this.keyPart = keyPartOf(this.normalized);
+      this.keyPartFor = this.normalized;
+      this.hasKeyPart = true;
+    }
     return this.keyPart;
   }
 
@@ -159,26 +118,12 @@ export class LmdbKeyedStateBackend implements KeyedStateBackendLike, KeyedStateS
   applyToAllKeys<D extends StateDescriptor>(descriptor: D, fn: (key: unknown, state: StateFor<D>) => void): void {
     const state = this.getStateFor(descriptor);
     const table = this.registered.get(descriptor.name)!;
-    const keys: [number, string][] = [];
-    for (let index = 0; index < this.groupCount; index++) for (const keyPart of this.keyPartsOf(table, index)) keys.push([index, keyPart]);
-    const { key, normalized, keyPart, groupIndex, hasKey } = this;
-    try {
-      for (const [index, part] of keys) {
-        if (!this.hasState(table, index, part)) continue; // removed by an earlier call
-        this.normalized = unpackString(part.slice(2));
-        this.key = keyOfPart(part);
-        this.keyPart = part;
-        this.groupIndex = index;
-        this.hasKey = true;
-        fn(this.key, state);
-      }
-    } finally {
-      this.key = key;
-      this.normalized = normalized;
-      this.keyPart = keyPart;
-      this.groupIndex = groupIndex;
-      this.hasKey = hasKey;
+    const keys: [number, unknown, unknown][] = [];
+    for (let index = 0; index < this.groupCount; index++) {
+      for (const part of this.keyPartsOf(table, index)) keys.push([index, unpackString(part.slice(2)), keyOfPart(part)]);
     }
+    // A key removed by an earlier call is skipped.
+    this.forEachKey(keys, (index, normalized) => this.hasState(table, index, keyPartOf(normalized)), (key) => fn(key, state));
   }
 
   /** Number of keys with state under the name (for tests and metrics; scans the state). */
