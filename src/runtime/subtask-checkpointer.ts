@@ -242,6 +242,8 @@ export class SubtaskCheckpointer {
 
   private decline(checkpointId: number, reason: string): void {
     const { task, bus, log } = this.options;
+    this.scopes.delete(checkpointId);
+    this.unconfirmed.delete(checkpointId);
     if (this.closed) return;
     log.warn({ checkpointId, reason }, "declining checkpoint");
     bus.publish(subjects.checkpointAcks(task.jobId), encode({ type: "checkpoint-decline", jobId: task.jobId, checkpointId, task, reason }));

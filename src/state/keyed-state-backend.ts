@@ -40,6 +40,8 @@ const STATE_KINDS: readonly StateKind[] = ["value", "list", "reducing", "aggrega
  * const snapshot = backend.snapshot(); // per key group, plain data
  */
 export class KeyedStateBackend extends KeyGroupScope implements KeyedStateStore, CurrentKeyScope {
+  /** State handles hand out the stored values themselves: changing a value in place changes the state. */
+  readonly valuesAreLive: boolean = true;
   private readonly clock: Clock;
   private readonly tables = new Map<string, StateTable>();
 

@@ -6,7 +6,7 @@
 import type { Counter } from "../observability/metrics.ts";
 import { KeyedOperator } from "../operators/keyed.ts";
 import type { OperatorContext } from "../operators/operator.ts";
-import { KeyedStateBackend, ValueStateDescriptor, type ValueState } from "../state/keyed-state-backend.ts";
+import { ValueStateDescriptor, type ValueState } from "../state/keyed-state-backend.ts";
 import type { KeyedTimerService, TimeDomain } from "../state/timer-service.ts";
 import type { KeySelector } from "../api/functions.ts";
 import { isMergingWindowAssigner, type MergingWindowAssigner, type WindowAssigner, type WindowAssignerContext } from "./assigners.ts";
@@ -76,7 +76,7 @@ export class WindowOperator extends KeyedOperator {
     this.timers = timers;
     // Restored windows (restore runs before open) are rebuilt here, through the descriptor's serializer.
     this.windows = state.getState(this.keyWindows);
-    this.writeBack = !(state instanceof KeyedStateBackend);
+    this.writeBack = !state.valuesAreLive;
     this.triggerCtx = new WindowTriggerContext(timers, clock, () => state.currentKey, this.scopedStates.triggerState);
     this.processCtx = new WindowProcessContext(timers, clock, ctx.output, state, this.merging, this.scopedStates.windowState);
     this.evictorCtx = evictorContext(timers, clock);

@@ -4,21 +4,9 @@
 import { expect, it } from "vitest";
 import { RichMapFunction, StreamExecutionEnvironment } from "../../src/index.ts";
 
-class CloseFails extends RichMapFunction<number, number> {
-  constructor(readonly closed: { count: number }) {
-    super();
-  }
-  map(value: number): number {
-    return value;
-  }
-  override close(): void {
-    this.closed.count += 1;
-    throw new Error("close failed on purpose");
-  }
-}
-
+/** A pass-through map counting its close() calls; with `throws`, close() fails after counting. */
 class CountsClose extends RichMapFunction<number, number> {
-  constructor(readonly closed: { count: number }) {
+  constructor(readonly closed: { count: number }, private readonly throws = false) {
     super();
   }
   map(value: number): number {
@@ -26,6 +14,7 @@ class CountsClose extends RichMapFunction<number, number> {
   }
   override close(): void {
     this.closed.count += 1;
+    if (this.throws) throw new Error("close failed on purpose");
   }
 }
 
@@ -33,7 +22,7 @@ it("a close() that throws at the end of a bounded job fails the job with its err
   const failing = { count: 0 };
   const after = { count: 0 };
   const env = new StreamExecutionEnvironment({ parallelism: 2 });
-  env.fromSequence(1, 100).map(new CloseFails(failing)).map(new CountsClose(after)).collect();
+  env.fromSequence(1, 100).map(new CountsClose(failing, true)).map(new CountsClose(after)).collect();
   await expect(env.execute("close fails")).rejects.toThrow(/close failed on purpose/);
   expect({ failing: failing.count, after: after.count }).toEqual({ failing: 2, after: 2 });
 });

@@ -43,6 +43,8 @@ export interface LmdbKeyedStateBackendOptions extends KeyedStateBackendOptions {
  * await backend.dispose();
  */
 export class LmdbKeyedStateBackend extends KeyGroupScope implements KeyedStateBackendLike, KeyedStateStore, LmdbKeyScope, StateTables {
+  /** A value read is a copy: a change counts only once it is written back. */
+  readonly valuesAreLive: boolean = false;
   private readonly clock: Clock;
   /** The current key's part of an LMDB key, derived from the normalized key when first asked for. */
   private keyPart = "";
