@@ -1,31 +1,9 @@
 // Which completed checkpoints to keep: the newest `retained` (Flink's state.checkpoints.num-retained,
-// default 1); the older ones are discarded. Pure: receives completed ids, returns the ids to discard.
+// default 1) and the older ones they still build on (incremental checkpoints); the others are
+// discarded. Pure: receives what is kept and what completed, returns what to keep and to discard.
 
 /** Flink's default for state.checkpoints.num-retained. */
 export const DEFAULT_RETAINED_CHECKPOINTS = 1;
-
-/**
- * The completed checkpoints (ids ascending) beyond the newest `retained`, oldest first.
- * @example
- * checkpointsToDiscard([3, 4, 7], 2); // [3]
- * checkpointsToDiscard([3, 4, 7]);    // [3, 4]
- */
-export function checkpointsToDiscard(completedAscending: readonly number[], retained = DEFAULT_RETAINED_CHECKPOINTS): number[] {
-  checkRetainedCount(retained);
-  return completedAscending.slice(0, Math.max(0, completedAscending.length - retained));
-}
-
-/**
- * One step: checkpoint `completedId` completed while `kept` (ascending) were retained; returns what
- * to keep now and what to discard.
- * @example
- * onCheckpointCompleted([5], 6, 1); // { kept: [6], discard: [5] }
- */
-export function onCheckpointCompleted(kept: readonly number[], completedId: number, retained = DEFAULT_RETAINED_CHECKPOINTS): { kept: number[]; discard: number[] } {
-  const all = [...new Set([...kept, completedId])].sort((a, b) => a - b);
-  const discard = checkpointsToDiscard(all, retained);
-  return { kept: all.slice(discard.length), discard };
-}
 
 /** Throws unless `retained` is an integer of at least 1 (a checkpoint to restore from must remain). */
 export function checkRetainedCount(retained: number): void {

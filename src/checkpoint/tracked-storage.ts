@@ -1,6 +1,6 @@
-// A job master's checkpoint storage that remembers what it committed and what it is committing,
-// so that cleaning up at the end of a job waits for a commit still in flight, and refuses commits
-// once the job has ended (a checkpoint may complete just as the job finishes).
+// A job master's checkpoint storage that knows what it is committing, so that cleaning up at the
+// end of a job waits for a commit still in flight, and refuses commits once the job has ended (a
+// checkpoint may complete just as the job finishes).
 
 import type { CheckpointMetadata } from "./checkpoint-metadata.ts";
 import type { CheckpointStorage } from "./checkpoint-storage.ts";
@@ -8,8 +8,6 @@ import type { CheckpointStorage } from "./checkpoint-storage.ts";
 export interface TrackedCheckpointStorage extends CheckpointStorage {
   /** Resolves when every commit started so far has ended (succeeded or not). */
   settled(): Promise<void>;
-  /** Ids of the checkpoints (not savepoints) committed through this storage, ascending. */
-  committed(): number[];
   /** The job has ended: later commits are refused. */
   seal(): void;
 }
@@ -18,12 +16,12 @@ export interface TrackedCheckpointStorage extends CheckpointStorage {
  * Wraps `storage` so commits are tracked.
  * @example
  * const storage = trackCommits(await openCheckpointStorage(spec));
+ * storage.seal();
  * await storage.settled();
- * for (const id of storage.committed()) await storage.discard(jobId, id);
+ * await storage.discardJob(jobId);
  */
 export function trackCommits(storage: CheckpointStorage): TrackedCheckpointStorage {
   const inFlight = new Set<Promise<unknown>>();
-  const committed = new Set<number>();
   let sealed = false;
   return {
     spec: storage.spec,
@@ -34,10 +32,7 @@ export function trackCommits(storage: CheckpointStorage): TrackedCheckpointStora
     close: () => storage.close(),
     commit(metadata: CheckpointMetadata): Promise<string> {
       if (sealed) return Promise.reject(new Error(`checkpoint ${metadata.checkpointId} completed after its job ended: not committed`));
-      const commit = storage.commit(metadata).then((location) => {
-        committed.add(metadata.checkpointId);
-        return location;
-      });
+      const commit = storage.commit(metadata);
       const tracked = commit.finally(() => inFlight.delete(tracked));
       tracked.catch(() => undefined);
       inFlight.add(tracked);
@@ -46,7 +41,6 @@ export function trackCommits(storage: CheckpointStorage): TrackedCheckpointStora
     async settled(): Promise<void> {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
-    committed: () => [...committed].sort((a, b) => a - b),
     seal: () => {
       sealed = true;
     },

@@ -2,13 +2,13 @@
 // are listed; the whole trace is compared at once.
 
 import { describe, expect, it } from "vitest";
-import { checkpointsToDiscard, onCheckpointCompleted } from "../../src/checkpoint/index.ts";
+import { retainCheckpoints, type KeptCheckpoint } from "../../src/checkpoint/index.ts";
 
-/** Feeds completed ids through retention; returns, per completion, the ids it discards. */
+/** Feeds completed ids (building on nothing) through retention; returns, per completion, the ids it discards. */
 function trace(completed: number[], retained?: number): number[][] {
-  let kept: number[] = [];
+  let kept: KeptCheckpoint[] = [];
   return completed.map((id) => {
-    const step = onCheckpointCompleted(kept, id, retained);
+    const step = retainCheckpoints(kept, { id, references: [] }, retained);
     kept = step.kept;
     return step.discard;
   });
@@ -27,15 +27,15 @@ describe("checkpoint retention", () => {
     expect(trace([1, 2, 2, 3], 2)).toEqual([[], [], [], [1]]);
   });
 
-  it("names, from a list of completed ids, all but the newest N, oldest first", () => {
-    expect(checkpointsToDiscard([3, 4, 7, 9], 2)).toEqual([3, 4]);
-    expect(checkpointsToDiscard([3, 4, 7, 9])).toEqual([3, 4, 7]);
-    expect(checkpointsToDiscard([9], 5)).toEqual([]);
-    expect(checkpointsToDiscard([], 1)).toEqual([]);
+  it("discards all but the newest N, oldest first, at once when N shrinks", () => {
+    const kept: KeptCheckpoint[] = [3, 4, 7].map((id) => ({ id, references: [] }));
+    expect(retainCheckpoints(kept, { id: 9, references: [] }, 2).discard).toEqual([3, 4]);
+    expect(retainCheckpoints(kept, { id: 9, references: [] }).discard).toEqual([3, 4, 7]);
+    expect(retainCheckpoints([], { id: 9, references: [] }, 5).discard).toEqual([]);
   });
 
   it("refuses to retain fewer than one checkpoint", () => {
-    expect(() => checkpointsToDiscard([1, 2], 0)).toThrow("the number of retained checkpoints must be an integer of at least 1 (got 0); 1 keeps only the latest");
-    expect(() => onCheckpointCompleted([], 1, 1.5)).toThrow(/got 1\.5/);
+    expect(() => retainCheckpoints([], { id: 1, references: [] }, 0)).toThrow("the number of retained checkpoints must be an integer of at least 1 (got 0); 1 keeps only the latest");
+    expect(() => retainCheckpoints([], { id: 1, references: [] }, 1.5)).toThrow(/got 1\.5/);
   });
 });

@@ -9,7 +9,8 @@ import {
   contentDigest,
   CorruptCheckpointError,
   loadMetadata,
-  onCheckpointCompleted,
+  retainCheckpoints,
+  type KeptCheckpoint,
   readState,
   UnsupportedCheckpointFormatError,
   type CheckpointMetadata,
@@ -202,10 +203,10 @@ export function describeDurableStorage(title: string, open: () => StorageUnderTe
 
     it("keeps only the retained checkpoints when each completion discards what retention names", async () => {
       const { storage, raw } = open();
-      let kept: number[] = [];
+      let kept: KeptCheckpoint[] = [];
       for (const id of [1, 2, 4, 5]) {
         await commitAll(storage, "job-retain", [id]);
-        const step = onCheckpointCompleted(kept, id, 2);
+        const step = retainCheckpoints(kept, { id, references: [] }, 2);
         for (const old of step.discard) await storage.discard("job-retain", old);
         kept = step.kept;
       }
