@@ -112,7 +112,6 @@ export class LmdbKeyedStateBackend extends KeyGroupScope implements KeyedStateBa
     return stateFor(this, descriptor);
   }
 
-
   /**
    * Runs `fn` for every key that has state under `descriptor`, with that key current. `fn` may
    * change or clear the state; the key that was current before is current again afterwards.
