@@ -26,6 +26,7 @@ import { SubtaskCheckpointer, type Barrier, type OperatorSlot } from "./subtask-
 import { openSlot, readRestoredSnapshots, restoredShare } from "./operator-slots.ts";
 import { replayChannelState } from "./unaligned-checkpoint.ts";
 import { SubtaskBarriers } from "./subtask-barriers.ts";
+import { LatencyMarkers } from "./latency-markers.ts";
 import type { ChannelStateSnapshot } from "../state/operator-snapshot.ts";
 import { HeapOperatorStateStore } from "../state/operator-state.ts";
 
@@ -89,8 +90,7 @@ export class StreamTask {
   private readonly timestamp = new CurrentTimestamp();
   /** Event time and stream status on the input side (created with the input gate; sources have no inputs). */
   private time!: SubtaskTime;
-  private latencyTimer: unknown;
-  private latencyCursor = 0;
+  private latency!: LatencyMarkers;
   private settle!: { resolve: () => void; reject: (error: Error) => void };
   private readonly done: Promise<void>;
   recordsIn = 0;
@@ -120,6 +120,9 @@ export class StreamTask {
     const { bus, task, jobGraph, streamGraph, clock, log, restore, checkpointIo } = this.options;
     this.chain = buildChain({ bus, task, vertex: this.vertex, jobGraph, streamGraph, onCredit: () => this.onCredit(), timestamp: this.timestamp });
     for (const output of this.chain.partitioned) this.subscribeCredits(output);
+    const { metrics } = this.options;
+    const intervalMs = jobGraph.config.latencyTrackingIntervalMs ?? 0;
+    this.latency = new LatencyMarkers({ task, vertex: this.vertex, clock, metrics, outputs: this.chain.partitioned, intervalMs });
     const inputs = jobGraph.edges.filter((e) => e.target === this.vertex.id);
     if (inputs.length > 0) {
       this.gate = new InputGate({
@@ -212,7 +215,7 @@ export class StreamTask {
   /** Runs until every input has ended and all output has been delivered; rejects on failure or cancel. */
   run(): Promise<void> {
     this.startFlusher();
-    this.startLatencyMarkers();
+    this.latency.start(() => !this.stopped && !this.finishing, (fn) => this.guard(fn));
     if (!this.finishedOnRestore) this.guard(() => this.replayChannelState());
     if (this.finishedOnRestore && this.vertex.isSource) void this.finish().catch((error: Error) => this.fail(error));
     else if (this.vertex.isSource) void this.runSource().catch((error: Error) => this.fail(error));
@@ -406,7 +409,7 @@ export class StreamTask {
           this.barriers?.onEndOfPartition(channel);
           break;
         case "latency-marker":
-          this.onLatencyMarker(element);
+          this.latency.onMarker(element);
           break;
         case "barrier":
           if (this.onBarrier(channel, element) && e + 1 < elements.length) {
@@ -417,35 +420,6 @@ export class StreamTask {
       }
     }
     return true;
-  }
-
-  /** A sink records the marker's age; others pass it on along one channel per output (as Flink does). */
-  private onLatencyMarker(marker: Extract<DataElement, { kind: "latency-marker" }>): void {
-    const outputs = this.chain.partitioned;
-    if (outputs.length === 0) {
-      this.options.metrics
-        .histogram("weir_latency_ms", { sink: this.vertex.id, source: marker.sourceVertex, sourceSubtask: String(marker.sourceSubtask) })
-        .observe(Math.max(0, this.options.clock.now() - marker.markedTime));
-      return;
-    }
-    for (const output of outputs) output.sendControlToOne(marker, this.latencyCursor);
-    this.latencyCursor += 1;
-  }
-
-  /** Sources: a latency marker on every output channel each interval. */
-  private startLatencyMarkers(): void {
-    const interval = this.options.jobGraph.config.latencyTrackingIntervalMs ?? 0;
-    if (interval <= 0 || !this.vertex.isSource) return;
-    const { clock, task } = this.options;
-    const tick = () => {
-      if (this.stopped || this.finishing) return;
-      const marker: DataElement = { kind: "latency-marker", markedTime: clock.now(), sourceVertex: this.vertex.id, sourceSubtask: task.subtaskIndex };
-      this.guard(() => {
-        for (const output of this.chain.partitioned) output.broadcastControl(marker);
-      });
-      this.latencyTimer = clock.setTimeout(tick, interval);
-    };
-    this.latencyTimer = clock.setTimeout(tick, interval);
   }
 
   // ------------------------------------------------------------------ outputs
@@ -509,7 +483,7 @@ export class StreamTask {
   private async release(): Promise<void> {
     this.stopped = true;
     if (this.flushTimer !== undefined) this.options.clock.clearTimeout(this.flushTimer);
-    if (this.latencyTimer !== undefined) this.options.clock.clearTimeout(this.latencyTimer);
+    this.latency?.stop();
     for (const timers of this.timers) timers.stop();
     this.controlSubscription?.unsubscribe();
     this.barriers?.close();
