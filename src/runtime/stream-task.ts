@@ -14,7 +14,6 @@ import { CurrentTimestamp, type StreamOperator } from "../operators/operator.ts"
 import { SubtaskTime, type SubtaskTimeTargets } from "./subtask-time.ts";
 import type { InputStatus, SourceReader } from "../operators/source.ts";
 import type { StreamGraph } from "../graph/stream-graph.ts";
-import type { KeyedTimerService } from "../state/timer-service.ts";
 import type { Clock } from "./clock.ts";
 import { subjects } from "../bus/subjects.ts";
 import { decode } from "../messages/codec.ts";
@@ -62,7 +61,6 @@ export class StreamTask {
   readonly vertex: JobVertexSpec;
   private chain!: BuiltChain;
   private gate?: InputGate;
-  private timers: KeyedTimerService[] = [];
   private orderedOperators: StreamOperator[] = [];
   private slots: OperatorSlot[] = [];
   private reader?: SourceReader<unknown>;
@@ -117,10 +115,9 @@ export class StreamTask {
   }
 
   private async openChain(): Promise<void> {
-    const { bus, task, jobGraph, streamGraph, clock, log, restore, checkpointIo } = this.options;
+    const { bus, task, jobGraph, streamGraph, clock, log, metrics, restore, checkpointIo } = this.options;
     this.chain = buildChain({ bus, task, vertex: this.vertex, jobGraph, streamGraph, onCredit: () => this.onCredit(), timestamp: this.timestamp });
     for (const output of this.chain.partitioned) this.subscribeCredits(output);
-    const { metrics } = this.options;
     const intervalMs = jobGraph.config.latencyTrackingIntervalMs ?? 0;
     this.latency = new LatencyMarkers({ task, vertex: this.vertex, clock, metrics, outputs: this.chain.partitioned, intervalMs });
     const inputs = jobGraph.edges.filter((e) => e.target === this.vertex.id);
@@ -174,7 +171,7 @@ export class StreamTask {
           output: this.chain.outputs.get(nodeId)!,
           clock,
           log,
-          metrics: this.options.metrics,
+          metrics,
           bus,
           timestamp: this.timestamp,
           streamStatus: this.time.control,
@@ -183,7 +180,6 @@ export class StreamTask {
           ...state,
         }),
       });
-      if (slot.timers) this.timers.push(slot.timers);
       this.slots.push(slot);
       this.orderedOperators.push(operator);
     }
@@ -484,7 +480,7 @@ export class StreamTask {
     this.stopped = true;
     if (this.flushTimer !== undefined) this.options.clock.clearTimeout(this.flushTimer);
     this.latency?.stop();
-    for (const timers of this.timers) timers.stop();
+    for (const slot of this.slots) slot.timers?.stop();
     this.controlSubscription?.unsubscribe();
     this.barriers?.close();
     this.checkpointer?.close();
