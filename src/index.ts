@@ -108,6 +108,7 @@ export { loadMetadata, readState, openCheckpointStorage, type CheckpointStorage 
 export type { CheckpointMetadata, StateHandle } from "./checkpoint/checkpoint-metadata.ts";
 export type { Collector, RuntimeContext } from "./operators/operator.ts";
 export type { Source, SourceReader, InputStatus, GeneratorOptions } from "./operators/source.ts";
+export type { Clock } from "./runtime/clock.ts";
 // State (AggregateFunction and the window KeyedStateStore come from the windowing export above).
 export {
   StateDescriptor,
