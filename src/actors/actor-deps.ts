@@ -49,7 +49,10 @@ export function listen<T extends MessageType>(
   );
 }
 
-/** A key naming one subtask execution, for maps and actor ids. */
-export function taskKey(task: { vertexId: string; subtaskIndex: number; attempt: number }): string {
-  return `${task.vertexId}-${task.subtaskIndex}-${task.attempt}`;
+/**
+ * A key naming one subtask execution, for maps, actor ids and trace names. It starts with the job
+ * id: one worker runs subtasks of many jobs, and every job has a `v1`.
+ */
+export function taskKey(task: { jobId: string; vertexId: string; subtaskIndex: number; attempt: number }): string {
+  return `${task.jobId}-${task.vertexId}-${task.subtaskIndex}-${task.attempt}`;
 }

@@ -28,11 +28,20 @@ export const prepare = fromPromise<{ storage: TrackedCheckpointStorage; restoreF
   return { storage, restoreFrom };
 });
 
-/** Asks the resource manager for slots, retrying while there are too few, until the timeout. */
+/** How often a job waiting for slots says so (the first time at once). */
+export const SLOT_PROGRESS_INTERVAL_MS = 5000;
+
+/**
+ * Asks the resource manager for slots, retrying while there are too few, until the timeout.
+ * While it waits, it says so: logged, and published as the `scheduling` status's detail for
+ * `weir run` to print (at once, then every SLOT_PROGRESS_INTERVAL_MS).
+ */
 export const requestSlots = fromPromise<SlotGrant[], { deps: ActorDeps; jobId: string; count: number; timeoutMs: number }>(async ({ input, signal }) => {
   const { deps, jobId, count, timeoutMs } = input;
-  const deadline = deps.clock.now() + timeoutMs;
+  const started = deps.clock.now();
+  const deadline = started + timeoutMs;
   let lastError = "the resource manager did not answer";
+  let nextProgress = started;
   while (!signal.aborted) {
     try {
       const reply = await deps.bus.request(subjects.requestSlots(), encode({ type: "request-slots", jobId, count }), { timeoutMs: 2000 });
@@ -43,7 +52,14 @@ export const requestSlots = fromPromise<SlotGrant[], { deps: ActorDeps; jobId: s
     } catch (error) {
       lastError = error instanceof NoRespondersError ? "no resource manager is running" : (error as Error).message;
     }
-    if (deps.clock.now() >= deadline) break;
+    const now = deps.clock.now();
+    if (now >= deadline) break;
+    if (now >= nextProgress && !signal.aborted) {
+      const detail = `waiting for slots (${Math.round((now - started) / 1000)} of ${Math.round(timeoutMs / 1000)} s): ${lastError}`;
+      deps.log.info({ count, waitedMs: now - started, timeoutMs }, detail);
+      send(deps, subjects.jobStatus(jobId), { type: "job-status", jobId, status: "scheduling", timestamp: now, detail });
+      nextProgress = now + SLOT_PROGRESS_INTERVAL_MS;
+    }
     await new Promise<void>((resolve) => deps.clock.setTimeout(() => resolve(), 250));
   }
   throw new Error(`could not get ${count} slots within ${timeoutMs} ms: ${lastError}`);

@@ -2,8 +2,8 @@
 // starts from), gets slots from the resource manager, deploys every subtask (each with its share
 // of the latest checkpoint, if any), runs a CheckpointCoordinator while the job runs, and on a
 // failure cancels, waits, and redeploys from the latest completed checkpoint as the restart
-// strategy allows. Receives task-state, cancel-job and worker-lost; sends request-slots,
-// deploy-task, cancel-task, release-slots and job-status.
+// strategy allows. Receives task-state, cancel-job (answered with cancel-job-reply) and worker-lost; sends
+// request-slots, deploy-task, cancel-task, release-slots and job-status.
 //
 //   initializing ─▶ scheduling ─slots─▶ deploying ─all running─▶ running ─all finished─▶ finished
 //                      ▲                    │ task failed / worker lost │
@@ -73,7 +73,11 @@ const inbox = fromCallback<JobMasterEvent, { deps: ActorDeps; jobId: string }>((
   const endpoint = `job-master ${jobId}`;
   const subs = [
     listen(deps, endpoint, subjects.taskState(jobId), ["task-state"], (m) => sendBack({ type: "TASK_STATE", task: m.task, state: m.state, error: m.error })),
-    listen(deps, endpoint, subjects.cancelJob(jobId), ["cancel-job"], () => sendBack({ type: "CANCEL" })),
+    listen(deps, endpoint, subjects.cancelJob(jobId), ["cancel-job"], (_m, reply) => {
+      // Answered at once: a job master exists for this job, and cancellation has begun.
+      if (reply) send(deps, reply, { type: "cancel-job-reply", jobId });
+      sendBack({ type: "CANCEL" });
+    }),
     listen(deps, endpoint, subjects.workerLost(), ["worker-lost"], (m) => {
       if (m.jobIds.includes(jobId)) sendBack({ type: "WORKER_LOST", workerId: m.workerId, reason: m.reason });
     }),

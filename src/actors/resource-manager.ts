@@ -99,7 +99,7 @@ export const resourceManagerMachine = setup({
             const outcome = allocateSlots(context.pool, jobId, count);
             const reply = event.reply;
             if (outcome.kind === "insufficient") {
-              const error = `job ${jobId} needs ${count} slots; ${outcome.free} free on ${outcome.workers} worker(s): start more workers (weir worker --slots N) or lower the parallelism`;
+              const error = `job ${jobId} needs ${count} slots, found ${outcome.free} free on ${outcome.workers} worker(s): start more workers (weir worker --slots N) or lower the parallelism`;
               if (reply) send(context.deps, reply, { type: "slots-reply", jobId, slots: [], error });
               return {};
             }

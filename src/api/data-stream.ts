@@ -19,7 +19,7 @@ import { TimestampsAndWatermarksOperator } from "../operators/timestamps-and-wat
 import type { KeyedProcessFunction, ProcessFunction } from "./process-functions.ts";
 import type { CustomPartitioner } from "../runtime/partitioners.ts";
 import type { StreamNode } from "../graph/stream-graph.ts";
-import { CollectedStream, DataStreamSink, setName, setParallelism, setUid } from "./stream-settings.ts";
+import { CollectedStream, DataStreamSink, setName, setParallelism, setSlotSharingGroup, setUid } from "./stream-settings.ts";
 import { ConnectedStreams } from "./connected-streams.ts";
 import { checkMaxParallelism } from "../runtime/key-groups.ts";
 import { checkBufferTimeout } from "../runtime/channel-writer.ts";
@@ -283,6 +283,16 @@ export class SingleOutputStreamOperator<T> extends DataStream<T> {
   /** Chains this operator to nothing, upstream or downstream. */
   disableChaining(): this {
     this.node.chaining = "never";
+    return this;
+  }
+  /**
+   * Runs this operator in the named slot-sharing group (Flink's semantics): subtasks of operators in
+   * different groups never share a slot, and never chain. Operators downstream inherit the group
+   * while all their inputs are in it. A job needs, per group, as many slots as the group's
+   * highest parallelism.
+   */
+  slotSharingGroup(name: string): this {
+    setSlotSharingGroup(this.node, name);
     return this;
   }
   /** How long (ms) output may wait in a partly filled frame; 0 flushes after every batch of input. */

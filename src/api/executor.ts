@@ -30,7 +30,8 @@ export interface JobClient {
   triggerSavepoint(dir: string): Promise<string>;
   /** Takes a savepoint and stops the job: sources end after the barrier, with a final watermark when `drain`. */
   stopWithSavepoint(dir: string, options?: { drain?: boolean }): Promise<string>;
-  cancel(): void;
+  /** Asks the job to cancel; resolves once its job master has begun, rejects if the job is not running. */
+  cancel(): Promise<void>;
 }
 
 export interface JobExecutionResult {

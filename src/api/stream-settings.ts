@@ -24,6 +24,11 @@ export function setParallelism(node: StreamNode, parallelism: number): void {
   node.parallelism = parallelism;
 }
 
+export function setSlotSharingGroup(node: StreamNode, name: string): void {
+  if (!name) throw new Error("slotSharingGroup() needs a non-empty name");
+  node.slotSharingGroup = name;
+}
+
 export class DataStreamSink {
   /** @internal */
   constructor(private readonly node: StreamNode) {}
@@ -46,6 +51,11 @@ export class DataStreamSink {
   }
   disableChaining(): this {
     this.node.chaining = "never";
+    return this;
+  }
+  /** Runs this sink in the named slot-sharing group: never in a slot with another group's subtasks. */
+  slotSharingGroup(name: string): this {
+    setSlotSharingGroup(this.node, name);
     return this;
   }
 }

@@ -50,11 +50,8 @@ export async function workerCommand(options: { nats: string; slots: number; id?:
 }
 
 export async function cancelCommand(jobId: string, options: { nats: string }): Promise<void> {
-  const log = createRootLogger({ name: "weir-cancel", level: process.env.WEIR_LOG_LEVEL ?? "warn" });
-  const bus = await NatsBus.connect({ servers: options.nats, name: "weir-cancel", log, metrics: new MetricRegistry() });
-  cancelJob(bus, jobId);
-  await bus.close();
-  process.stderr.write(`asked job ${jobId} to cancel\n`);
+  await withClientBus(options.nats, "weir-cancel", (bus) => cancelJob(bus, jobId));
+  process.stderr.write(`job ${jobId} is canceling\n`);
 }
 
 async function withClientBus<T>(nats: string, name: string, fn: (bus: NatsBus) => Promise<T>): Promise<T> {

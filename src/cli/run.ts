@@ -37,6 +37,7 @@ export async function runCommand(job: string, args: string[], options: RunOption
         log.info({ jobId }, "job accepted");
         process.stderr.write(`job ${jobId} submitted\n`);
       },
+      onProgress: (jobId, status, detail) => process.stderr.write(`job ${jobId} ${status}: ${detail}\n`),
       wrapBus: recorder
         ? (bus) => {
             // Record the whole bus, not only this client's part of it.

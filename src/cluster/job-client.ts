@@ -22,6 +22,8 @@ export interface RunJobOptions {
   jobId?: string;
   /** Called with the job id once the dispatcher has accepted the job. */
   onAccepted?: (jobId: string) => void;
+  /** Called with what a job status says about its progress (e.g. what scheduling waits for). */
+  onProgress?: (jobId: string, status: JobStatus, detail: string) => void;
 }
 
 /** Submits `job` and resolves when it has finished; rejects with JobExecutionError otherwise. */
@@ -41,7 +43,8 @@ export async function submitJob(job: PreparedJob, options: RunJobOptions): Promi
   let collectError: Error | undefined;
   const subs = [
     listen(deps, "job-client", subjects.jobStatus(jobId), ["job-status"], (m) => {
-      deps.log.info({ jobId, status: m.status }, "job status");
+      deps.log.info({ jobId, status: m.status, detail: m.detail }, "job status");
+      if (m.detail !== undefined) options.onProgress?.(jobId, m.status, m.detail);
       if (TERMINAL.has(m.status)) settle({ status: m.status, error: m.error, stoppedWithSavepoint: m.stoppedWithSavepoint });
     }),
     listen(deps, "job-client", subjects.collect(jobId), ["collect"], (m) => {
@@ -153,7 +156,15 @@ class CollectTracker {
   }
 }
 
-/** Asks a running job to cancel. */
-export function cancelJob(bus: Bus, jobId: string): void {
-  bus.publish(subjects.cancelJob(jobId), encode({ type: "cancel-job", jobId }));
+/** Asks a running job to cancel; resolves once its job master has begun, rejects when no job master answers. */
+export async function cancelJob(bus: Bus, jobId: string, timeoutMs = 5000): Promise<void> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await bus.request(subjects.cancelJob(jobId), encode({ type: "cancel-job", jobId }), { timeoutMs });
+  } catch (error) {
+    if (error instanceof NoRespondersError) throw new Error(`job ${jobId} is not running (no job master answered): nothing was canceled`);
+    throw new Error(`job ${jobId}: no answer to the cancel request within ${timeoutMs} ms (${(error as Error).message})`);
+  }
+  const reply = decode(bytes, ["cancel-job-reply"]);
+  if (!reply.ok) throw new Error(`bad cancel reply: ${reply.detail}`);
 }

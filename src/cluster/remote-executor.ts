@@ -6,13 +6,14 @@ import type { Logger } from "../observability/logger.ts";
 import { MetricRegistry } from "../observability/metrics.ts";
 import { systemClock } from "../runtime/clock.ts";
 import type { Bus } from "../bus/bus.ts";
-import { submitJob } from "./job-client.ts";
+import { submitJob, type RunJobOptions } from "./job-client.ts";
 
 export interface RemoteExecutorOptions {
   servers: string;
   log: Logger;
   wrapBus?: (bus: Bus) => Bus;
   onAccepted?: (jobId: string) => void;
+  onProgress?: RunJobOptions["onProgress"];
 }
 
 export class RemoteExecutor implements JobExecutor {
@@ -31,7 +32,7 @@ export class RemoteExecutor implements JobExecutor {
     const nats = await NatsBus.connect({ servers: this.options.servers, name: "weir-client", log: this.options.log, metrics });
     const bus = this.options.wrapBus?.(nats) ?? nats;
     try {
-      const client = await submitJob(job, { deps: { bus, clock: systemClock, log: this.options.log, metrics, nats: nats.connection }, artifact: job.artifact, onAccepted: this.options.onAccepted });
+      const client = await submitJob(job, { deps: { bus, clock: systemClock, log: this.options.log, metrics, nats: nats.connection }, artifact: job.artifact, onAccepted: this.options.onAccepted, onProgress: this.options.onProgress });
       const result = client.result.finally(() => bus.close());
       result.catch(() => undefined);
       return { ...client, result };

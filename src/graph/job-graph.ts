@@ -24,12 +24,30 @@ export function resolvedPartitioner(edge: StreamEdge, graph: StreamGraph, config
   return same ? { kind: "forward" } : { kind: "rebalance" };
 }
 
+/** Flink's "default" slot-sharing group. */
+export const DEFAULT_SLOT_SHARING_GROUP = "default";
+
+/**
+ * Every node's slot-sharing group: the one set with slotSharingGroup(), else its inputs' group
+ * when they all share one, else "default" (Flink's rule).
+ */
+export function slotSharingGroups(graph: StreamGraph): Map<number, string> {
+  const groups = new Map<number, string>();
+  // Node ids follow call order, so every input has a lower id than the node it feeds.
+  for (const node of [...graph.nodes.values()].sort((a, b) => a.id - b.id)) {
+    const inherited = new Set(graph.inputsOf(node.id).map((e) => groups.get(e.source) ?? DEFAULT_SLOT_SHARING_GROUP));
+    groups.set(node.id, node.slotSharingGroup ?? (inherited.size === 1 ? [...inherited][0] : DEFAULT_SLOT_SHARING_GROUP));
+  }
+  return groups;
+}
+
 /** Whether `edge` can be a direct call inside one subtask instead of a network channel. */
-export function isChainable(edge: StreamEdge, graph: StreamGraph, config: JobConfig): boolean {
+export function isChainable(edge: StreamEdge, graph: StreamGraph, config: JobConfig, groups = slotSharingGroups(graph)): boolean {
   const source = graph.node(edge.source);
   const target = graph.node(edge.target);
   return (
     graph.inputsOf(target.id).length === 1 &&
+    groups.get(source.id) === groups.get(target.id) &&
     resolvedPartitioner(edge, graph, config).kind === "forward" &&
     resolvedParallelism(source, config) === resolvedParallelism(target, config) &&
     target.chaining === "always" &&
@@ -41,13 +59,14 @@ export function buildJobGraph(graph: StreamGraph, config: JobConfig): JobGraphSp
   if (graph.nodes.size === 0) throw new Error("the job defines no operators: add a source and a sink before execute()");
   const vertexOfNode = new Map<number, JobVertexSpec>();
   const vertices: JobVertexSpec[] = [];
+  const groups = slotSharingGroups(graph);
   for (const node of [...graph.nodes.values()].sort((a, b) => a.id - b.id)) {
     const parallelism = resolvedParallelism(node, config);
     const maxParallelism = node.maxParallelism ?? config.maxParallelism;
     checkMaxParallelism(maxParallelism, parallelism);
     const inputs = graph.inputsOf(node.id);
     if (node.kind !== "source" && inputs.length === 0) throw new Error(`${node.name} has no input`);
-    const chainedInto = inputs.length === 1 && isChainable(inputs[0], graph, config) ? vertexOfNode.get(inputs[0].source) : undefined;
+    const chainedInto = inputs.length === 1 && isChainable(inputs[0], graph, config, groups) ? vertexOfNode.get(inputs[0].source) : undefined;
     if (chainedInto) {
       chainedInto.nodes.push(node.id);
       chainedInto.operatorUids.push(operatorUid(node));
@@ -65,6 +84,7 @@ export function buildJobGraph(graph: StreamGraph, config: JobConfig): JobGraphSp
       operatorUids: [operatorUid(node)],
       isSource: node.kind === "source",
       bufferTimeoutMs: node.bufferTimeoutMs ?? config.bufferTimeoutMs,
+      slotSharingGroup: groups.get(node.id)!,
     };
     vertices.push(vertex);
     vertexOfNode.set(node.id, vertex);
@@ -113,7 +133,22 @@ function checkUniqueUids(vertices: readonly JobVertexSpec[]): void {
   }
 }
 
-/** The highest parallelism of any vertex: with slot sharing, the number of slots the job needs. */
+/**
+ * Slots per slot-sharing group, in the order the groups first appear among the vertices: within a
+ * group, subtask i of every vertex shares slot i, so a group needs its highest parallelism.
+ */
+export function slotsPerGroup(jobGraph: JobGraphSpec): Map<string, number> {
+  const slots = new Map<string, number>();
+  for (const v of jobGraph.vertices) {
+    const group = v.slotSharingGroup ?? DEFAULT_SLOT_SHARING_GROUP;
+    slots.set(group, Math.max(slots.get(group) ?? 0, v.parallelism));
+  }
+  return slots;
+}
+
+/** The number of slots the job needs: the sum over its slot-sharing groups of each group's highest parallelism. */
 export function requiredSlots(jobGraph: JobGraphSpec): number {
-  return Math.max(...jobGraph.vertices.map((v) => v.parallelism));
+  let total = 0;
+  for (const n of slotsPerGroup(jobGraph).values()) total += n;
+  return total;
 }

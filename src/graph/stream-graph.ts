@@ -22,6 +22,8 @@ export interface StreamNode {
   maxParallelism?: number;
   chaining: ChainingStrategy;
   bufferTimeoutMs?: number;
+  /** Set with slotSharingGroup(); unset inherits its inputs' group when they all share one, else "default". */
+  slotSharingGroup?: string;
   readonly source?: Source<unknown>;
   readonly createOperator?: () => StreamOperator;
   /** Keyed operators: the key selector per input; state and timers are scoped by it. */

@@ -141,10 +141,19 @@ export interface JobStatusChanged {
   timestamp: number;
   /** Set on `finished` when the job was stopped with this savepoint (without drain: its subtasks were canceled, not ended). */
   stoppedWithSavepoint?: string;
+  /** Progress while the status lasts, for people to read (e.g. what scheduling is waiting for). */
+  detail?: string;
 }
 
 export interface CancelJob {
   type: "cancel-job";
+  v: number;
+  jobId: string;
+}
+
+/** The job master's answer to cancel-job (request/reply): the cancellation has begun. */
+export interface CancelJobReply {
+  type: "cancel-job-reply";
   v: number;
   jobId: string;
 }
@@ -373,6 +382,7 @@ export type ControlMessage =
   | SubmitJobReply
   | JobStatusChanged
   | CancelJob
+  | CancelJobReply
   | RegisterWorker
   | UnregisterWorker
   | WorkerRegistered
@@ -431,6 +441,8 @@ export interface JobVertexSpec {
   operatorUids: string[];
   isSource: boolean;
   bufferTimeoutMs: number;
+  /** Subtasks of vertices in different slot-sharing groups never share a slot (unset: "default"). */
+  slotSharingGroup?: string;
 }
 
 export interface JobGraphSpec {

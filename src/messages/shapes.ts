@@ -12,7 +12,7 @@ const jobGraph = object({
   jobName: "string",
   digest: "string",
   vertices: arrayOf(
-    object({ id: "string", name: "string", parallelism: "int", maxParallelism: "int", nodes: arrayOf("int"), operatorUids: arrayOf("string"), isSource: "boolean", bufferTimeoutMs: "number" }),
+    object({ id: "string", name: "string", parallelism: "int", maxParallelism: "int", nodes: arrayOf("int"), operatorUids: arrayOf("string"), isSource: "boolean", bufferTimeoutMs: "number", slotSharingGroup: optional("string") }),
   ),
   edges: arrayOf(
     object({
@@ -86,8 +86,9 @@ export const MESSAGE_SHAPES: Record<MessageType, Shape> = {
   credit: object({ consumer: "int", credits: "int" }),
   "submit-job": object({ jobId: "string", artifact, jobGraph, restoreFrom: optional(object({ location: "string", allowNonRestoredState: "boolean" })) }),
   "submit-job-reply": object({ jobId: "string", accepted: "boolean", error: optional("string") }),
-  "job-status": object({ jobId: "string", status: jobStatus, error: optional("string"), timestamp: "number", stoppedWithSavepoint: optional("string") }),
+  "job-status": object({ jobId: "string", status: jobStatus, error: optional("string"), timestamp: "number", stoppedWithSavepoint: optional("string"), detail: optional("string") }),
   "cancel-job": object({ jobId: "string" }),
+  "cancel-job-reply": object({ jobId: "string" }),
   "register-worker": object({ workerId: "string", slots: "int", host: "string", pid: "int" }),
   "worker-registered": object({ workerId: "string", heartbeatIntervalMs: "int" }),
   heartbeat: object({ workerId: "string", slots: "int", usedSlots: "int", timestamp: "number" }),

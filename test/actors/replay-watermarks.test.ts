@@ -63,7 +63,7 @@ describe("replaying watermark propagation", () => {
     await cluster.close();
 
     const keyedVertex = jobGraph.vertices.find((v) => v.name.includes("KeyedProcess"))!;
-    const actor = `subtask/${keyedVertex.id}-0-0`;
+    const actor = `subtask/replaywm-${keyedVertex.id}-0-0`;
     const inbound = recorder.entries.filter((e) => e.actor === actor && e.kind === "deliver" && e.subject.startsWith("weir.data."));
     const elements = inbound.flatMap((e) => {
       const m = decode(e.data, ["frame"]);

@@ -10,6 +10,7 @@ import { createJobLoader } from "../../src/cluster/job-loader.ts";
 import { decode, encode } from "../../src/messages/codec.ts";
 import type { DeployTask, RegisterWorker, SubmitJob } from "../../src/messages/schema.ts";
 import { MetricRegistry, replayActor, silentLogger, type TraceEntry } from "../../src/testing/index.ts";
+import { taskKey } from "../../src/actors/actor-deps.ts";
 import { recordKeyedJob, type RecordedJob } from "./recorded-job.ts";
 
 const log = silentLogger();
@@ -108,7 +109,7 @@ describe("replaying recorded actors", () => {
       .filter((e) => e.kind === "deliver" && e.actor === "worker/embedded-worker" && e.subject.endsWith(".control"))
       .map((e) => message<DeployTask>(e))
       .find((m) => m.type === "deploy-task" && m.task.vertexId !== "v1" && m.task.subtaskIndex === 1)!;
-    const actor = `subtask/${deploy.task.vertexId}-1-0`;
+    const actor = `subtask/${taskKey(deploy.task)}`;
     const report = await replayActor({
       trace: recorded.trace,
       actor,

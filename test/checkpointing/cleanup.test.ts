@@ -91,7 +91,7 @@ describe("checkpoints left behind", () => {
       .addSink(() => undefined);
     const client = await env.executeAsync("retained");
     while (completed.count < 6) await new Promise((resolve) => setTimeout(resolve, 10));
-    client.cancel();
+    await client.cancel();
     await expect(client.result).rejects.toThrow(/canceled/);
     // Retention deletes older checkpoints in the background: wait until at most the two retained remain.
     let left = await leftovers(client.jobId, false);

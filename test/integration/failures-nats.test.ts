@@ -82,6 +82,6 @@ describe("failures on a cluster", () => {
   it("fails a job that needs more slots than the cluster has, saying what to change", async () => {
     const result = await runWeir(["run", "test/fixtures/jobs/endless.ts", "--nats", server.url, "--parallelism", "8"]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/needs 8 slots; \d+ free .*start more workers .* or lower the parallelism/);
+    expect(result.stderr).toMatch(/needs 8 slots, found \d+ free .*start more workers .* or lower the parallelism/);
   });
 });

@@ -65,6 +65,7 @@ const examples: { [T in MessageType]: Unversioned<Extract<Message, { type: T }>>
   "checkpoint-notify": { type: "checkpoint-notify", jobId: "job-1", checkpointId: 4, outcome: "aborted" },
   "trigger-savepoint": { type: "trigger-savepoint", jobId: "job-1", dir: "/savepoints/a", stop: "terminate" },
   "savepoint-reply": { type: "savepoint-reply", jobId: "job-1", location: "/savepoints/a" },
+  "cancel-job-reply": { type: "cancel-job-reply", jobId: "job-1" },
 };
 
 function rejection(bytes: Uint8Array, expected?: readonly MessageType[], maxBytes?: number): { reason: RejectReason; detail: string } {
