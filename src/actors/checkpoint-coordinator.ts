@@ -192,7 +192,7 @@ function savepointsInFlight(context: CoordinatorContext): number {
 }
 
 /** Starts checkpoint `checkpointId`: waits for every subtask not finished, tells the sources. */
-function trigger(context: CoordinatorContext, checkpointId: number, kind: SnapshotKind, savepoint: InFlight["savepoint"], report: Report, self: AnyActorRef): void {
+function trigger(context: CoordinatorContext, checkpointId: number, kind: SnapshotKind, savepoint: InFlight["savepoint"], report: Report, _self: AnyActorRef): void {
   const { deps, jobId } = context;
   const now = deps.clock.now();
   const live = context.tasks.filter((t) => !context.finished.has(taskKey(t.task)));

@@ -11,7 +11,7 @@ import { CheckpointConfig } from "./checkpoint-config.ts";
 import { collectionSource, generatorSource, sequenceSource, type GeneratorOptions, type Source } from "../operators/source.ts";
 import { checkMaxParallelism } from "../runtime/key-groups.ts";
 import { checkBufferTimeout } from "../runtime/channel-writer.ts";
-import { CollectedStream, SingleOutputStreamOperator } from "./data-stream.ts";
+import { type CollectedStream, SingleOutputStreamOperator } from "./data-stream.ts";
 import type { StreamEnvironmentInternals } from "./environment-internals.ts";
 import type { JobClient, JobExecutionResult, JobExecutor } from "./executor.ts";
 import type { WatermarkStrategy } from "./watermark-strategy.ts";

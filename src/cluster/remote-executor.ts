@@ -25,7 +25,7 @@ export class RemoteExecutor implements JobExecutor {
 
   /** Submits the job; the client's connection closes when the job has ended. */
   async executeAsync(job: PreparedJob): Promise<JobClient> {
-    if (!job.artifact || job.artifact.kind !== "module") {
+    if (job.artifact?.kind !== "module") {
       throw new Error("submitting to a cluster needs the job as a module file: run it with `weir run <job.ts> --nats <url>`");
     }
     const metrics = new MetricRegistry();

@@ -7,7 +7,7 @@
 
 import type { Bus } from "../bus/bus.ts";
 import type { Rejections } from "../messages/rejections.ts";
-import type { CheckpointingConfig, DataElement, Frame, JobGraphSpec, JobVertexSpec, SubtaskId, TaskRestore, TriggerCheckpoint } from "../messages/schema.ts";
+import type { CheckpointingConfig, Frame, JobGraphSpec, JobVertexSpec, SubtaskId, TaskRestore, TriggerCheckpoint } from "../messages/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
 import { CurrentTimestamp, type StreamOperator } from "../operators/operator.ts";

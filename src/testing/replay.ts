@@ -24,7 +24,7 @@ export interface ReplayOptions {
    */
   including?: (actor: string) => boolean;
   /** Creates the fresh instance with the given bus and clock; returns a stop function if any. */
-  start: (ctx: ReplayContext) => (() => void) | void;
+  start: (ctx: ReplayContext) => (() => void) | undefined;
   /** Which outbound subjects to compare (default: all). */
   compareSubject?: (subject: string) => boolean;
   /** Fields removed (at any depth) before messages are compared, e.g. wall-clock timestamps. */

@@ -180,7 +180,7 @@ export class WindowOperator extends KeyedOperator {
   private fold(elements: readonly TimestampedValue<unknown>[]): { value: unknown } | undefined {
     const aggregation = this.spec.aggregation;
     if (elements.length === 0) return aggregation.emptyResult();
-    let acc: unknown = undefined;
+    let acc: unknown ;
     for (const element of elements) acc = aggregation.add(acc, element.value);
     return { value: aggregation.result(acc) };
   }

@@ -124,7 +124,7 @@ export function mergeTimeWindows(windows: readonly TimeWindow[], callback: Merge
   let current: { cover: TimeWindow; members: TimeWindow[] } | undefined;
   for (const candidate of sorted) {
     // Equal windows are one window (Flink keeps the members in a set).
-    if (current !== undefined && current.members[current.members.length - 1].equals(candidate)) continue;
+    if (current?.members[current.members.length - 1].equals(candidate)) continue;
     if (current === undefined) current = { cover: candidate, members: [candidate] };
     else if (current.cover.intersects(candidate)) {
       current.cover = current.cover.cover(candidate);

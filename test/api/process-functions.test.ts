@@ -109,7 +109,7 @@ describe("KeyedProcessFunction with ValueState", () => {
       override open(ctx: KeyedRuntimeContext): void {
         this.count = ctx.getState(new ValueStateDescriptor<number>("count", 0));
       }
-      processElement(word: string, ctx: KeyedProcessContext<string>, out: Collector<{ key: string; count: number }>): void {
+      processElement(_word: string, ctx: KeyedProcessContext<string>, out: Collector<{ key: string; count: number }>): void {
         const next = this.count.value()! + 1;
         this.count.update(next);
         out.collect({ key: ctx.getCurrentKey(), count: next });

@@ -63,7 +63,7 @@ describe("file sinks", () => {
     const env = new StreamExecutionEnvironment({ parallelism: 1 });
     env.fromElements<unknown>("plain line", 42, { a: 1 }, ["x", 2], "quote \"kept\"").writeAsText(path);
     await env.execute();
-    expect(readFileSync(path, "utf8")).toBe(['plain line', "42", '{"a":1}', '["x",2]', 'quote "kept"'].join("\n") + "\n");
+    expect(readFileSync(path, "utf8")).toBe(`${['plain line', "42", '{"a":1}', '["x",2]', 'quote "kept"'].join("\n")}\n`);
   });
 
   it("writeAsText at parallelism 2 writes part files; a sink parallelism of 1 writes one file", async () => {

@@ -48,7 +48,7 @@ function subtaskOf(key: unknown, parallelism: number): number {
 
 const KEYS: unknown[] = [...Array.from({ length: 60 }, (_, i) => `user-${i}`), ...Array.from({ length: 30 }, (_, i) => i * 31), [1, "tuple"], { id: 9, region: "eu" }];
 
-function expectedFor(key: unknown, i: number) {
+function expectedFor(_key: unknown, i: number) {
   return { count: i + 1, seen: [`a${i}`, `b${i}`], tags: [["t", i], ["u", 100 - i]], sum: i * 10 + 5 };
 }
 

@@ -133,7 +133,7 @@ describe("hashKey", () => {
       expect(hashKey(key), `${Buffer.byteLength(key)} UTF-8 bytes`).toBe(viaMsgpack(key));
     }
     // Exact UTF-8 lengths at the fixstr/str8 boundary: 31 and 32 bytes made of one-, two- and three-byte characters.
-    for (const key of ["é".repeat(15) + "a", "é".repeat(16), "語".repeat(10) + "a", "語".repeat(10) + "ab"]) {
+    for (const key of [`${"é".repeat(15)}a`, "é".repeat(16), `${"語".repeat(10)}a`, `${"語".repeat(10)}ab`]) {
       expect(hashKey(key)).toBe(viaMsgpack(key));
     }
   });

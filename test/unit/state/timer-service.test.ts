@@ -10,7 +10,7 @@ import { KeyedTimerService } from "../../../src/state/timer-service.ts";
 function setup() {
   const clock = new SimulatedClock(1000);
   const fired: string[] = [];
-  let currentKey: unknown = undefined;
+  let currentKey: unknown ;
   const service = new KeyedTimerService(
     clock,
     () => currentKey,
