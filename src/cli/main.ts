@@ -3,10 +3,23 @@
 import { Command, InvalidArgumentError } from "commander";
 import { runCommand } from "./run.ts";
 import { jobManagerCommand, workerCommand, cancelCommand, savepointCommand, stopCommand } from "./cluster-commands.ts";
+import { nexmarkGenerateCommand } from "./nexmark-command.ts";
 
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`expected an integer >= 0, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a positive number, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -66,6 +79,16 @@ program
   .option("--drain", "end event time first (a final watermark fires every timer and window) before stopping")
   .requiredOption("--nats <url>", "the NATS server")
   .action((jobId: string, options) => stopCommand(jobId, options));
+
+const nexmark = program.command("nexmark").description("the Nexmark benchmark's event generator");
+nexmark
+  .command("generate")
+  .description("write the first N events of one Nexmark timeline to stdout as NDJSON")
+  .requiredOption("--events <n>", "how many events", nonNegativeInt)
+  .option("--seed <s>", "randomness seed: the same seed gives the same events", nonNegativeInt, 0)
+  .option("--first-event-rate <r>", "events per second of event time (default 10000: 0.1 ms between events)", positiveNumber)
+  .option("--base-time <ms>", "event time of the first event, epoch ms (default 2026-01-01T00:00:00Z)", nonNegativeInt)
+  .action((options) => nexmarkGenerateCommand(options));
 
 program.parseAsync(process.argv).catch((error: Error) => {
   process.stderr.write(`weir: ${error.message}\n`);
