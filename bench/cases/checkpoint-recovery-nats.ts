@@ -58,7 +58,10 @@ class StatusLog {
     if (seen) return Promise.resolve(seen.at);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no "${status}" status within ${timeoutMs} ms; statuses so far: ${this.entries.map((e) => e.status + (e.error ? ` (${e.error})` : "")).join(", ")}`)), timeoutMs);
-      this.waiters.push({ status, after, resolve: (at) => (clearTimeout(timer), resolve(at)) });
+      this.waiters.push({ status, after, resolve: (at) => {
+        clearTimeout(timer);
+        resolve(at);
+      } });
     });
   }
 }
@@ -108,7 +111,7 @@ async function fullCheckpoint(watch: CheckpointWatch): Promise<WatchedCheckpoint
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-    promise.then((v) => (clearTimeout(timer), resolve(v)), (e: unknown) => (clearTimeout(timer), reject(e)));
+    promise.finally(() => clearTimeout(timer)).then(resolve, reject);
   });
 }
 

@@ -4,6 +4,7 @@
 
 import { randomBytes } from "node:crypto";
 import { link, mkdir, open, readdir, readFile, rename, rm, unlink } from "node:fs/promises";
+import type { Dirent } from "node:fs";
 import { dirname, join } from "node:path";
 import type { BlobStore } from "./blob-store.ts";
 import { fileUri } from "./storage-location.ts";
@@ -61,7 +62,7 @@ export class FileBlobStore implements BlobStore {
   async list(folder: string): Promise<string[]> {
     const names: string[] = [];
     const walk = async (relative: string): Promise<void> => {
-      let entries;
+      let entries: Dirent[];
       try {
         entries = await readdir(this.path(relative), { withFileTypes: true });
       } catch (error) {

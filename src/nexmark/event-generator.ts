@@ -64,7 +64,7 @@ const CHANNEL_TABLES = (() => {
 })();
 
 function nextPrice(random: EventRandom): number {
-  return Math.round(Math.pow(10, random.nextDouble() * 6) * 100);
+  return Math.round(10 ** (random.nextDouble() * 6) * 100);
 }
 
 function nextBase0PersonId(config: NexmarkConfig, eventId: number, random: EventRandom): number {

@@ -22,9 +22,11 @@ export function murmur3(bytes: Uint8Array, length = bytes.length, seed = 0): num
   }
   let k = 0;
   switch (length & 3) {
+    // biome-ignore lint/suspicious/noFallthroughSwitchClause: murmur3's tail falls through on purpose
     case 3:
       k ^= bytes[blocks + 2] << 16;
     // falls through
+    // biome-ignore lint/suspicious/noFallthroughSwitchClause: murmur3's tail falls through on purpose
     case 2:
       k ^= bytes[blocks + 1] << 8;
     // falls through

@@ -212,7 +212,10 @@ describe("bad configuration fails fast", () => {
   it("a maxParallelism below the parallelism makes execute() reject before the job runs", async () => {
     const env = new StreamExecutionEnvironment({ parallelism: 4 }).setMaxParallelism(2);
     let mapped = 0;
-    env.fromSequence(1, 10).map((n) => (mapped += 1, n)).collect();
+    env.fromSequence(1, 10).map((n) => {
+      mapped += 1;
+      return n;
+    }).collect();
     await expect(env.execute()).rejects.toThrow("parallelism 4 exceeds maxParallelism 2: raise setMaxParallelism() or lower the parallelism");
     expect(mapped).toBe(0);
   });

@@ -42,7 +42,10 @@ describe("checkpoints left behind", () => {
     const inner = new InlineCheckpointStorage();
     let finish!: () => void;
     const gate = new Promise<void>((resolve) => (finish = resolve));
-    const slow = Object.assign(Object.create(inner) as InlineCheckpointStorage, { commit: async (m: CheckpointMetadata) => (await gate, inner.commit(m)) });
+    const slow = Object.assign(Object.create(inner) as InlineCheckpointStorage, { commit: async (m: CheckpointMetadata) => {
+      await gate;
+      return inner.commit(m);
+    } });
     const storage = trackCommits(slow);
     const metadata: CheckpointMetadata = { format: 1, kind: "checkpoint", jobId: "j", jobName: "j", checkpointId: 7, timestamp: 0, epoch: 1, operators: [], subtasks: [] };
     const commit = storage.commit(metadata);

@@ -140,7 +140,10 @@ function expectedOrder(events: Event[]): string[] {
   const advance = (to: number) => {
     if (to <= watermark) return;
     watermark = to;
-    for (const t of [...pending].sort((a, b) => a - b)) if (t <= watermark) (fired.push(`a@${t}`), pending.delete(t));
+    for (const t of [...pending].sort((a, b) => a - b)) if (t <= watermark) {
+      fired.push(`a@${t}`);
+      pending.delete(t);
+    }
   };
   for (const e of events) {
     pending.add(e.time);

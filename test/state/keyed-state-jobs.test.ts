@@ -54,7 +54,10 @@ describe("KeyedProcessFunction with the other state kinds", () => {
         this.pages = ctx.getListState(new ListStateDescriptor<string>("pages"));
       }
       processElement(visit: Visit, ctx: KeyedProcessContext<string>, out: Collector<string>): void {
-        if (visit.page !== "END") return this.pages.add(visit.page);
+        if (visit.page !== "END") {
+          this.pages.add(visit.page);
+          return;
+        }
         const pages = this.pages.get();
         if (pages.length > 0) out.collect(`${ctx.getCurrentKey()}: ${pages.join(">")}`);
         this.pages.clear();

@@ -29,7 +29,7 @@ function run(mode: AlignmentMode, channels: number, trace: Element[]): { checkpo
       waiting.push(element);
       return;
     }
-    let step;
+    let step: ReturnType<typeof aligner.onBarrier>;
     if ("data" in element) {
       processed.push(element.data);
       return;
