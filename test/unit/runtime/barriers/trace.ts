@@ -106,13 +106,22 @@ export function run(mode: AlignmentMode, channels: number, trace: Element[], opt
     while (queues[ch].length > 0 && !blocked.has(ch)) process(queues[ch].shift()!, ch);
   };
   const arrive = (element: Element): void => {
-    if ("cancel" in element) return dispatch({ type: "abort", checkpointId: element.cancel });
+    if ("cancel" in element) {
+      dispatch({ type: "abort", checkpointId: element.cancel });
+      return;
+    }
     if ("timeout" in element) {
       if (timers.has(element.timeout)) dispatch({ type: "alignment-timeout", checkpointId: element.timeout, settled: settled(element.timeout) });
       return;
     }
-    if ("inject" in element) return dispatch({ type: "inject", barrier: bar(element.inject, undefined, element.unaligned) });
-    if ("priority" in element) return dispatch({ type: "priority-barrier", channel: element.ch, barrier: bar(element.priority, undefined, true), settled: settled(element.priority) });
+    if ("inject" in element) {
+      dispatch({ type: "inject", barrier: bar(element.inject, undefined, element.unaligned) });
+      return;
+    }
+    if ("priority" in element) {
+      dispatch({ type: "priority-barrier", channel: element.ch, barrier: bar(element.priority, undefined, true), settled: settled(element.priority) });
+      return;
+    }
     const ch = "ch" in element ? element.ch : element.end;
     const rec = recording.get(ch);
     if (rec && "data" in element) rec.data.push(element.data);
