@@ -45,7 +45,7 @@ export function listen<T extends MessageType>(
       if (!outcome.ok) rejections.reject(outcome, { subject: actual, bytes: data.length });
       else onMessage(outcome.message, reply);
     },
-    options,
+    { ...options, endpoint },
   );
 }
 

@@ -1,7 +1,10 @@
 // The bus: the one seam between weir's actors and the network. Two implementations carry the
 // same bytes: NATS (nats-bus.ts) and in-process (in-process-bus.ts, the embedded default).
 
-/** Called for every message on a subscribed subject. Must not throw; errors are the handler's to handle. */
+/**
+ * Called for every message on a subscribed subject. A handler should not throw; if it does, the bus
+ * counts and logs it (handler-guard.ts), answers a request with an error and keeps delivering.
+ */
 export type BusHandler = (data: Uint8Array, subject: string, reply: string | undefined) => void;
 
 export interface BusSubscription {
@@ -11,6 +14,8 @@ export interface BusSubscription {
 export interface SubscribeOptions {
   /** Members of one queue group share the subject's messages: each goes to one of them. */
   queue?: string;
+  /** The label of this subscription in metrics and logs (default: the subscribed subject). */
+  endpoint?: string;
 }
 
 export interface Bus {
@@ -27,6 +32,14 @@ export class NoRespondersError extends Error {
   constructor(subject: string) {
     super(`no responders on ${subject}: is the process that serves it running?`);
     this.name = "NoRespondersError";
+  }
+}
+
+/** The responder's handler threw while handling the request; `message` says where and what. */
+export class RemoteHandlerError extends Error {
+  constructor(subject: string, detail: string) {
+    super(`request on ${subject} failed: ${detail}`);
+    this.name = "RemoteHandlerError";
   }
 }
 

@@ -1,8 +1,14 @@
 // The embedded bus: NATS semantics (subjects, wildcards, queue groups, request/reply) inside one
-// process. Deliveries are asynchronous and in publish order, like a NATS connection's.
+// process. Deliveries are asynchronous and in publish order, like a NATS connection's. A handler
+// that throws is counted and logged (handler-guard.ts); a request it was serving fails.
 
+import type { Logger } from "../observability/logger.ts";
+import { silentLogger } from "../observability/logger.ts";
+import { MetricRegistry } from "../observability/metrics.ts";
+import { guardHandler, type HandlerGuardOptions } from "./handler-guard.ts";
 import {
   NoRespondersError,
+  RemoteHandlerError,
   RequestTimeoutError,
   subjectMatches,
   type Bus,
@@ -39,6 +45,17 @@ export class InProcessBus implements Bus {
   /** Round-robin position per queue group, so one group's deliveries do not move another's. */
   private readonly queueCursors = new Map<string, number>();
   private idleWaiters: (() => void)[] = [];
+  /** Open requests by inbox: a responder's failure rejects them at once. */
+  private readonly failRequest = new Map<string, (detail: string) => void>();
+  private readonly guard: HandlerGuardOptions;
+
+  constructor(options: { metrics?: MetricRegistry; log?: Logger } = {}) {
+    this.guard = {
+      metrics: options.metrics ?? new MetricRegistry(),
+      log: options.log ?? silentLogger(),
+      replyWithError: (reply, error) => this.failRequest.get(reply)?.(error),
+    };
+  }
 
   publish(subject: string, data: Uint8Array, reply?: string): void {
     if (this.closed) return;
@@ -49,7 +66,8 @@ export class InProcessBus implements Bus {
   }
 
   subscribe(subject: string, handler: BusHandler, options: SubscribeOptions = {}): BusSubscription {
-    const subscriber: Subscriber = { pattern: subject, handler, queue: options.queue, active: true };
+    const guarded = guardHandler(handler, options.endpoint ?? subject, this.guard);
+    const subscriber: Subscriber = { pattern: subject, handler: guarded, queue: options.queue, active: true };
     if (subject.includes("*") || subject.includes(">")) this.wildcard.push(subscriber);
     else {
       const list = this.exact.get(subject) ?? [];
@@ -77,14 +95,22 @@ export class InProcessBus implements Bus {
     if (!this.hasSubscribers(subject)) return Promise.reject(new NoRespondersError(subject));
     const inbox = `_INBOX.${++this.inboxCounter}`;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const settle = () => {
+        clearTimeout(timer);
         sub.unsubscribe();
+        this.failRequest.delete(inbox);
+      };
+      const timer = setTimeout(() => {
+        settle();
         reject(new RequestTimeoutError(subject, timeoutMs));
       }, timeoutMs);
       const sub = this.subscribe(inbox, (reply) => {
-        clearTimeout(timer);
-        sub.unsubscribe();
+        settle();
         resolve(reply);
+      });
+      this.failRequest.set(inbox, (detail) => {
+        settle();
+        reject(new RemoteHandlerError(subject, detail));
       });
       this.publish(subject, data, inbox);
     });

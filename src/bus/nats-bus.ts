@@ -1,12 +1,20 @@
 // The bus over a real NATS server (@nats-io/transport-node v3). Long-lived processes reconnect
-// forever; connection events are logged and slow-consumer reports are counted.
+// forever; connection events are logged and slow-consumer reports are counted. Handlers are
+// guarded (handler-guard.ts): an exception never reaches the client's reader. A connection that
+// can no longer serve — closed for good, a subscription closed under it, or connected but no
+// longer reading — is reported once through `onDeaf`, so a process can exit instead of going deaf.
 
-import { connect, RequestError, TimeoutError, type NatsConnection } from "@nats-io/transport-node";
+import { connect, headers, RequestError, TimeoutError, type Msg, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
+import { guardHandler, type HandlerGuardOptions } from "./handler-guard.ts";
+
+/** The header of an error reply: the responder's handler threw (the payload is empty). */
+export const ERROR_REPLY_HEADER = "Weir-Error";
 import {
   NoRespondersError,
   RequestTimeoutError,
+  RemoteHandlerError,
   type Bus,
   type BusHandler,
   type BusSubscription,
@@ -21,10 +29,37 @@ export interface NatsBusOptions {
   metrics: MetricRegistry;
   /** Give up on the first connection after this long (ms); reconnects after that never give up. */
   connectTimeoutMs?: number;
+  /**
+   * Called once when this connection can no longer serve: closed for good (not by close()), a
+   * subscription closed by the server or client, or connected but not reading (a liveness probe
+   * of PING/PONG round trips unanswered for `probeTimeoutMs`). Processes exit on it.
+   */
+  onDeaf?: (reason: string) => void;
+  /** How often the liveness probe runs (ms; default 5000) and how long it may go unanswered (default 30000). */
+  probeIntervalMs?: number;
+  probeTimeoutMs?: number;
 }
 
 export class NatsBus implements Bus {
-  private constructor(readonly connection: NatsConnection, private readonly log: Logger) {}
+  private closing = false;
+  private deaf = false;
+  /** Bumped on every disconnect and reconnect: a probe spanning one proves nothing. */
+  private connectionEpoch = 0;
+  private disconnected = false;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private readonly guard: HandlerGuardOptions;
+
+  private constructor(readonly connection: NatsConnection, private readonly log: Logger, metrics: MetricRegistry, private readonly onDeaf?: (reason: string) => void) {
+    this.guard = {
+      metrics,
+      log,
+      replyWithError: (reply, error) => {
+        const h = headers();
+        h.set(ERROR_REPLY_HEADER, error.replace(/[\r\n]+/g, " "));
+        this.connection.publish(reply, new Uint8Array(0), { headers: h });
+      },
+    };
+  }
 
   /** Connects and starts watching the connection's status. */
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
@@ -38,8 +73,10 @@ export class NatsBus implements Bus {
     }).catch((error: Error) => {
       throw new Error(`cannot connect to NATS at ${options.servers}: ${error.message}. Is nats-server running there?`, { cause: error });
     });
-    const bus = new NatsBus(connection, options.log);
+    const bus = new NatsBus(connection, options.log, options.metrics, options.onDeaf);
     void bus.watchStatus(options.metrics);
+    void connection.closed().then((error) => bus.reportDeaf(`the NATS connection closed${error ? `: ${error.message}` : ""}`));
+    if (options.onDeaf) bus.startProbe(options.probeIntervalMs ?? 5000, options.probeTimeoutMs ?? 30_000);
     return bus;
   }
 
@@ -48,6 +85,8 @@ export class NatsBus implements Bus {
   }
 
   subscribe(subject: string, handler: BusHandler, options: SubscribeOptions = {}): BusSubscription {
+    const guarded = guardHandler(handler, options.endpoint ?? subject, this.guard);
+    let unsubscribed = false;
     const subscription = this.connection.subscribe(subject, {
       queue: options.queue,
       callback: (error, msg) => {
@@ -55,17 +94,25 @@ export class NatsBus implements Bus {
           this.log.error({ err: error, subject }, "subscription failed");
           return;
         }
-        handler(msg.data, msg.subject, msg.reply);
+        guarded(msg.data, msg.subject, msg.reply);
       },
     });
-    return { unsubscribe: () => subscription.unsubscribe() };
+    void subscription.closed.then((error) => {
+      if (!unsubscribed) this.reportDeaf(`the subscription to ${subject} closed${error ? `: ${error.message}` : ""}`);
+    });
+    return {
+      unsubscribe: () => {
+        unsubscribed = true;
+        subscription.unsubscribe();
+      },
+    };
   }
 
   async request(subject: string, data: Uint8Array, options: { timeoutMs?: number } = {}): Promise<Uint8Array> {
     const timeoutMs = options.timeoutMs ?? 5000;
+    let reply: Msg;
     try {
-      const reply = await this.connection.request(subject, data, { timeout: timeoutMs });
-      return reply.data;
+      reply = await this.connection.request(subject, data, { timeout: timeoutMs });
     } catch (error) {
       if (error instanceof RequestError && error.isNoResponders()) throw new NoRespondersError(subject);
       if (error instanceof TimeoutError || (error instanceof RequestError && error.cause instanceof TimeoutError)) {
@@ -73,6 +120,9 @@ export class NatsBus implements Bus {
       }
       throw error;
     }
+    const failure = reply.headers?.get(ERROR_REPLY_HEADER);
+    if (failure) throw new RemoteHandlerError(subject, failure);
+    return reply.data;
   }
 
   flush(): Promise<void> {
@@ -80,6 +130,8 @@ export class NatsBus implements Bus {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.probeTimer);
     if (this.connection.isClosed()) return;
     await this.connection.drain().catch(() => this.connection.close());
   }
@@ -88,9 +140,13 @@ export class NatsBus implements Bus {
     for await (const status of this.connection.status()) {
       switch (status.type) {
         case "disconnect":
+          this.connectionEpoch += 1;
+          this.disconnected = true;
           this.log.warn({ server: status.server }, "disconnected from NATS; reconnecting");
           break;
         case "reconnect":
+          this.connectionEpoch += 1;
+          this.disconnected = false;
           this.log.info({ server: status.server }, "reconnected to NATS");
           break;
         case "slowConsumer":
@@ -104,5 +160,45 @@ export class NatsBus implements Bus {
           break;
       }
     }
+  }
+
+  private reportDeaf(reason: string): void {
+    if (this.closing || this.deaf) return;
+    this.deaf = true;
+    clearInterval(this.probeTimer);
+    this.log.fatal({ reason }, "this process can no longer serve on NATS");
+    this.onDeaf?.(reason);
+  }
+
+  /**
+   * Every `intervalMs`, a PING/PONG round trip (flush). One left unanswered for `timeoutMs` while
+   * the connection stayed up means the client stopped reading: nothing more will be delivered.
+   */
+  private startProbe(intervalMs: number, timeoutMs: number): void {
+    let probing = false;
+    this.probeTimer = setInterval(() => {
+      if (probing || this.disconnected || this.closing) return;
+      probing = true;
+      const epoch = this.connectionEpoch;
+      const started = Date.now();
+      const check = setInterval(() => {
+        if (epoch !== this.connectionEpoch || this.closing) {
+          clearInterval(check);
+          probing = false;
+        } else if (Date.now() - started >= timeoutMs) {
+          clearInterval(check);
+          this.reportDeaf(`no PONG from the server for ${timeoutMs} ms while connected: the connection stopped reading`);
+        }
+      }, Math.min(intervalMs, 1000));
+      check.unref();
+      this.connection.flush().then(
+        () => {
+          clearInterval(check);
+          probing = false;
+        },
+        () => undefined,
+      );
+    }, intervalMs);
+    this.probeTimer.unref();
   }
 }

@@ -1,9 +1,11 @@
 // The one codec: msgpackr bytes <-> typed messages. Size is checked before decoding, then the
-// message's type and version, then its shape. Decoding never throws: it returns an outcome.
+// message's type and version, then its shape. Decoding is total: whatever the bytes, it returns an
+// outcome, and a rejection's detail is built by describeValue, which no decoded value can make throw.
 
 import { Packr } from "msgpackr";
 import { MESSAGE_SHAPES } from "./shapes.ts";
 import { checkShape } from "./shape.ts";
+import { describeValue } from "./describe-value.ts";
 import { PROTOCOL_VERSION, type Message, type MessageType } from "./schema.ts";
 
 /** NATS's default max payload; frames aim far below it (32 KiB). */
@@ -15,7 +17,16 @@ export type DecodeOutcome<M extends Message = Message> =
   | { ok: true; message: M }
   | { ok: false; reason: RejectReason; detail: string };
 
-const packr = new Packr({ useRecords: false, moreTypes: false });
+/**
+ * The options for bytes from anyone on the bus. Sizes are bounded by `maxBytes` before decoding
+ * (and msgpackr bounds array and string headers by the bytes that remain); nesting too deep for
+ * the stack is a "malformed" rejection. int64/uint64 stay BigInt (so user records holding BigInt
+ * round-trip), and every int or number field of the schema rejects a BigInt. The structured-clone
+ * extensions (0x69/0x70: shared references, cycles) are refused; the other extensions msgpackr
+ * knows (dates, sets, typed arrays, errors, regexps, records) decode to inert values that only
+ * `unknown` fields (user records, inline state) can hold — the schema rejects them anywhere else.
+ */
+const packr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false, mapsAsObjects: true });
 
 /** Distributive helper: a message of the given type, without the `v` field (the codec sets it). */
 export type Unversioned<M> = M extends Message ? Omit<M, "v"> : never;
@@ -41,6 +52,15 @@ export function decode<T extends MessageType = MessageType>(
   expected?: readonly T[],
   maxBytes = DEFAULT_MAX_MESSAGE_BYTES,
 ): DecodeOutcome<Extract<Message, { type: T }>> {
+  try {
+    return decodeChecked(bytes, expected, maxBytes);
+  } catch (error) {
+    // Unreachable by construction; kept so that a future check cannot break the promise.
+    return { ok: false, reason: "malformed", detail: `could not be checked: ${describeValue(error instanceof Error ? error.message : error)}` };
+  }
+}
+
+function decodeChecked<T extends MessageType>(bytes: Uint8Array, expected: readonly T[] | undefined, maxBytes: number): DecodeOutcome<Extract<Message, { type: T }>> {
   if (bytes.length > maxBytes) {
     return { ok: false, reason: "oversized", detail: `${bytes.length} bytes exceeds the limit of ${maxBytes}` };
   }
@@ -48,17 +68,17 @@ export function decode<T extends MessageType = MessageType>(
   try {
     value = packr.unpack(bytes);
   } catch (error) {
-    return { ok: false, reason: "malformed", detail: `not msgpack: ${(error as Error).message}` };
+    return { ok: false, reason: "malformed", detail: `not msgpack: ${describeValue(error instanceof Error ? error.message : error)}` };
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { ok: false, reason: "malformed", detail: "not a message object" };
   }
   const record = value as { type?: unknown; v?: unknown };
   if (typeof record.type !== "string" || !Object.hasOwn(MESSAGE_SHAPES, record.type)) {
-    return { ok: false, reason: "unknown-type", detail: `unknown message type ${JSON.stringify(record.type)}` };
+    return { ok: false, reason: "unknown-type", detail: `unknown message type ${describeValue(record.type)}` };
   }
   if (record.v !== PROTOCOL_VERSION) {
-    return { ok: false, reason: "wrong-version", detail: `version ${JSON.stringify(record.v)}, this process speaks ${PROTOCOL_VERSION}` };
+    return { ok: false, reason: "wrong-version", detail: `version ${describeValue(record.v)}, this process speaks ${PROTOCOL_VERSION}` };
   }
   if (expected && !expected.includes(record.type as T)) {
     return { ok: false, reason: "unexpected-type", detail: `${record.type} where ${expected.join("|")} was expected` };

@@ -284,3 +284,17 @@ describe("decode on hostile input", () => {
     );
   });
 });
+
+describe("decode is total", () => {
+  it("rejects the 18-byte message whose type is an int64 (it used to throw building the detail)", () => {
+    const bytes = new Uint8Array(Buffer.from("82a474797065d37fffffffffffffffa17601", "hex"));
+    expect(bytes.length).toBe(18);
+    expect(decode(bytes)).toEqual({ ok: false, reason: "unknown-type", detail: "unknown message type 9223372036854775807n" });
+  });
+
+  it("rejects an int64 version, a cycle through the structured-clone extension and nesting deeper than the stack", () => {
+    expect(rejection(raw({ type: "credit", v: 2n ** 63n - 1n, consumer: 1, credits: 1 })).reason).toBe("wrong-version");
+    expect(rejection(new Uint8Array(Buffer.from("c70069000000018100", "hex"))).reason).toBe("malformed");
+    expect(rejection(new Uint8Array(200_000).fill(0x91)).reason).toBe("malformed");
+  });
+});
