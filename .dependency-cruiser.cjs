@@ -8,7 +8,8 @@ module.exports = {
       severity: "error",
       comment: "A folder of src/ must not import, directly or through others, a folder that imports it.",
       from: { path: "^src/([^/]+)/" },
-      to: { circular: true },
+      // a cycle that leaves the folder it starts in (cycles of files inside one folder are its own business)
+      to: { circular: true, viaSomeNot: "^src/$1/" },
     },
     {
       name: "src-does-not-import-tests",
