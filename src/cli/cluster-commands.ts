@@ -12,6 +12,14 @@ import { MetricRegistry } from "../observability/metrics.ts";
 import { systemClock } from "../runtime/clock.ts";
 import { isSubjectToken } from "../bus/subjects.ts";
 
+/** A long-lived process that can no longer serve exits (code 3), so a supervisor can restart it. */
+function exitWhenDeaf(role: string): (reason: string) => void {
+  return (reason) => {
+    process.stderr.write(`weir ${role}: ${reason}; exiting so that a supervisor can restart it\n`);
+    process.exit(3);
+  };
+}
+
 function onShutdown(stop: () => Promise<void>): void {
   let stopping = false;
   const handler = () => {
@@ -26,7 +34,7 @@ function onShutdown(stop: () => Promise<void>): void {
 export async function jobManagerCommand(options: { nats: string; heartbeatTimeout: number; slotTimeout: number; logLevel: string }): Promise<void> {
   const log = createRootLogger({ name: "weir-jobmanager", level: options.logLevel });
   const metrics = new MetricRegistry();
-  const bus = await NatsBus.connect({ servers: options.nats, name: "weir-jobmanager", log, metrics });
+  const bus = await NatsBus.connect({ servers: options.nats, name: "weir-jobmanager", log, metrics, onDeaf: exitWhenDeaf("jobmanager") });
   const jobManager = startJobManager({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { heartbeatTimeoutMs: options.heartbeatTimeout, slotRequestTimeoutMs: options.slotTimeout });
   await bus.flush();
   log.info({ nats: options.nats }, "job manager ready");
@@ -40,7 +48,7 @@ export async function workerCommand(options: { nats: string; slots: number; id?:
   if (options.id !== undefined && !isSubjectToken(options.id)) throw new Error(`--id ${JSON.stringify(options.id)}: use only letters, digits, '-' and '_'`);
   const log = createRootLogger({ name: "weir-worker", level: options.logLevel });
   const metrics = new MetricRegistry();
-  const bus = await NatsBus.connect({ servers: options.nats, name: `weir-worker-${options.id ?? process.pid}`, log, metrics });
+  const bus = await NatsBus.connect({ servers: options.nats, name: `weir-worker-${options.id ?? process.pid}`, log, metrics, onDeaf: exitWhenDeaf("worker") });
   const worker = startWorker({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { slots: options.slots, workerId: options.id, loadJob: createJobLoader() });
   log.info({ workerId: worker.workerId, slots: options.slots }, "worker started");
   onShutdown(async () => {
