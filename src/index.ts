@@ -13,7 +13,7 @@ export type {
   CoFlatMapFunction,
   RichFunction,
 } from "./api/functions.ts";
-export { AbstractRichFunction, RichMapFunction, RichFlatMapFunction, RichFilterFunction, RichReduceFunction, RichSinkFunction } from "./api/functions.ts";
+export { AbstractRichFunction, RichMapFunction, RichFlatMapFunction, RichFilterFunction, RichReduceFunction, RichSinkFunction, UncopyableFunctionError } from "./api/functions.ts";
 export { ProcessFunction, KeyedProcessFunction, CoProcessFunction, type ProcessContext, type KeyedProcessContext, type OnTimerContext, type KeyedRuntimeContext } from "./api/process-functions.ts";
 export { OutputTag } from "./api/output-tag.ts";
 export {

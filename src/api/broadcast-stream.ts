@@ -3,7 +3,7 @@
 // the two-input operator. Records of the broadcast side go to every subtask (broadcast partitioner).
 
 import type { KeySelector } from "./functions.ts";
-import { copyForSubtask } from "./functions.ts";
+import { subtaskCopies } from "./functions.ts";
 import type { StreamEnvironmentInternals } from "./environment-internals.ts";
 import type { DataStream } from "./data-stream.ts";
 import { SingleOutputStreamOperator } from "./data-stream.ts";
@@ -58,11 +58,13 @@ export class BroadcastConnectedStream<IN1, IN2> {
     const keyOf = this.keySelector;
     if (fn instanceof KeyedBroadcastProcessFunction) {
       if (!keyOf) throw new Error("a KeyedBroadcastProcessFunction needs a keyed stream: call keyBy() before connect(broadcastStream)");
-      return this.transform<OUT>("KeyedBroadcastProcess", () => new KeyedBroadcastProcessOperator(keyOf, copyForSubtask(fn), descriptors), [keyOf, undefined]);
+      const copies = subtaskCopies(fn, "process()");
+      return this.transform<OUT>("KeyedBroadcastProcess", () => new KeyedBroadcastProcessOperator(keyOf, copies(), descriptors), [keyOf, undefined]);
     }
     if (!(fn instanceof BroadcastProcessFunction)) throw new Error("process() on a broadcast-connected stream needs a BroadcastProcessFunction or a KeyedBroadcastProcessFunction");
     if (keyOf) throw new Error("a keyed stream connected with a broadcast stream needs a KeyedBroadcastProcessFunction");
-    return this.transform<OUT>("BroadcastProcess", () => new BroadcastProcessOperator(copyForSubtask(fn), descriptors));
+    const copies = subtaskCopies(fn, "process()");
+    return this.transform<OUT>("BroadcastProcess", () => new BroadcastProcessOperator(copies(), descriptors));
   }
 
   /** Adds the two-input node: the data side on input 0, the broadcast side on input 1. */

@@ -7,7 +7,7 @@ import { KeyedCoProcessFunction } from "../joins/keyed-co-process-function.ts";
 import { KeyedCoProcessOperator } from "../joins/keyed-co-process-operator.ts";
 import { KeyedStream, SingleOutputStreamOperator, type DataStream } from "./data-stream.ts";
 import type { StreamEnvironmentInternals } from "./environment-internals.ts";
-import { copyForSubtask, type CoFlatMapFunction, type CoMapFunction, type KeySelector } from "./functions.ts";
+import { subtaskCopies, type CoFlatMapFunction, type CoMapFunction, type KeySelector } from "./functions.ts";
 import type { CoProcessFunction } from "./process-functions.ts";
 
 export class ConnectedStreams<A, B> {
@@ -23,19 +23,25 @@ export class ConnectedStreams<A, B> {
   }
 
   map<O>(fn: CoMapFunction<A, B, O>): SingleOutputStreamOperator<O> {
-    return this.transform<O>("CoMap", () => new CoMapOperator(copyForSubtask(fn)));
+    const copies = subtaskCopies(fn, "map()");
+    return this.transform<O>("CoMap", () => new CoMapOperator(copies()));
   }
 
   flatMap<O>(fn: CoFlatMapFunction<A, B, O>): SingleOutputStreamOperator<O> {
-    return this.transform<O>("CoFlatMap", () => new CoFlatMapOperator(copyForSubtask(fn)));
+    const copies = subtaskCopies(fn, "flatMap()");
+    return this.transform<O>("CoFlatMap", () => new CoFlatMapOperator(copies()));
   }
 
   /** A CoProcessFunction; or, when both inputs are keyed, a KeyedCoProcessFunction with keyed state and timers. */
   process<O, K = unknown>(fn: CoProcessFunction<A, B, O> | KeyedCoProcessFunction<K, A, B, O>): SingleOutputStreamOperator<O> {
-    if (!(fn instanceof KeyedCoProcessFunction)) return this.transform<O>("CoProcess", () => new CoProcessOperator(copyForSubtask(fn)));
+    if (!(fn instanceof KeyedCoProcessFunction)) {
+      const copies = subtaskCopies(fn, "process()");
+      return this.transform<O>("CoProcess", () => new CoProcessOperator(copies()));
+    }
     const keys = this.keySelectors();
     if (!keys) throw new Error("a KeyedCoProcessFunction needs keyed inputs: call keyBy(keyA, keyB) on the connected streams first");
-    return this.transform<O>("KeyedCoProcess", () => new KeyedCoProcessOperator(keys[0], keys[1], copyForSubtask(fn)), keys);
+    const copies = subtaskCopies(fn, "process()");
+    return this.transform<O>("KeyedCoProcess", () => new KeyedCoProcessOperator(keys[0], keys[1], copies()), keys);
   }
 
   /** @internal Adds a two-input operator; with key selectors (one per input) it gets keyed state and timers. */

@@ -11,7 +11,7 @@ import type { MapStateDescriptor } from "../state/state-descriptors.ts";
 import { ProcessOperator } from "../operators/process.ts";
 import type { StreamOperator } from "../operators/operator.ts";
 import type { StreamEnvironmentInternals } from "./environment-internals.ts";
-import { copyForSubtask } from "./functions.ts";
+import { subtaskCopies } from "./functions.ts";
 import type { FilterFunction, FlatMapFunction, KeySelector, MapFunction, ReduceFunction, SinkFunction } from "./functions.ts";
 import type { OutputTag } from "./output-tag.ts";
 import type { WatermarkStrategy } from "./watermark-strategy.ts";
@@ -47,20 +47,24 @@ export class DataStream<T> {
   constructor(protected readonly env: StreamEnvironmentInternals, protected readonly refs: readonly StreamRef[]) {}
 
   map<O>(fn: MapFunction<T, O>): SingleOutputStreamOperator<O> {
-    return this.transform<O>("Map", () => new MapOperator(copyForSubtask(fn)));
+    const copies = subtaskCopies(fn, "map()");
+    return this.transform<O>("Map", () => new MapOperator(copies()));
   }
 
   flatMap<O>(fn: FlatMapFunction<T, O>): SingleOutputStreamOperator<O> {
-    return this.transform<O>("FlatMap", () => new FlatMapOperator(copyForSubtask(fn)));
+    const copies = subtaskCopies(fn, "flatMap()");
+    return this.transform<O>("FlatMap", () => new FlatMapOperator(copies()));
   }
 
   filter(fn: FilterFunction<T>): SingleOutputStreamOperator<T> {
-    return this.transform<T>("Filter", () => new FilterOperator(copyForSubtask(fn)));
+    const copies = subtaskCopies(fn, "filter()");
+    return this.transform<T>("Filter", () => new FilterOperator(copies()));
   }
 
   /** A ProcessFunction: side outputs and processing time, no keyed state (use keyBy first for that). */
   process<O>(fn: ProcessFunction<T, O>): SingleOutputStreamOperator<O> {
-    return this.transform<O>("Process", () => new ProcessOperator(copyForSubtask(fn)));
+    const copies = subtaskCopies(fn, "process()");
+    return this.transform<O>("Process", () => new ProcessOperator(copies()));
   }
 
   /**
@@ -167,7 +171,8 @@ export class DataStream<T> {
   }
 
   addSink(fn: SinkFunction<T>): DataStreamSink {
-    return this.addSinkOperator("Sink", () => new SinkOperator(copyForSubtask(fn)));
+    const copies = subtaskCopies(fn, "addSink()");
+    return this.addSinkOperator("Sink", () => new SinkOperator(copies()));
   }
 
   /** One line per record: strings as they are, anything else as JSON. */
@@ -323,28 +328,32 @@ export class KeyedStream<T, K> extends DataStream<T> {
   override map<O>(fn: MapFunction<T, O>): SingleOutputStreamOperator<O> {
     if (typeof fn === "function") return super.map(fn);
     const keyOf = this.keySelector as KeySelector<unknown, unknown>;
-    return this.transform<O>("Map", () => new KeyedMapOperator(keyOf, copyForSubtask(fn)), [keyOf]);
+    const copies = subtaskCopies(fn, "map()");
+    return this.transform<O>("Map", () => new KeyedMapOperator(keyOf, copies()), [keyOf]);
   }
 
   /** A flatMap; a function object reaches the record's keyed state through getRuntimeContext(). */
   override flatMap<O>(fn: FlatMapFunction<T, O>): SingleOutputStreamOperator<O> {
     if (typeof fn === "function") return super.flatMap(fn);
     const keyOf = this.keySelector as KeySelector<unknown, unknown>;
-    return this.transform<O>("FlatMap", () => new KeyedFlatMapOperator(keyOf, copyForSubtask(fn)), [keyOf]);
+    const copies = subtaskCopies(fn, "flatMap()");
+    return this.transform<O>("FlatMap", () => new KeyedFlatMapOperator(keyOf, copies()), [keyOf]);
   }
 
   /** A filter; a function object reaches the record's keyed state through getRuntimeContext(). */
   override filter(fn: FilterFunction<T>): SingleOutputStreamOperator<T> {
     if (typeof fn === "function") return super.filter(fn);
     const keyOf = this.keySelector as KeySelector<unknown, unknown>;
-    return this.transform<T>("Filter", () => new KeyedFilterOperator(keyOf, copyForSubtask(fn)), [keyOf]);
+    const copies = subtaskCopies(fn, "filter()");
+    return this.transform<T>("Filter", () => new KeyedFilterOperator(keyOf, copies()), [keyOf]);
   }
 
   /** A KeyedProcessFunction: keyed state and timers for the current key. */
   override process<O>(fn: KeyedProcessFunction<K, T, O> | ProcessFunction<T, O>): SingleOutputStreamOperator<O> {
     if (!("onTimer" in fn)) return super.process(fn);
     const keyOf = this.keySelector as KeySelector<unknown, unknown>;
-    return this.transform<O>("KeyedProcess", () => new KeyedProcessOperator<K, T, O>(keyOf, copyForSubtask(fn as KeyedProcessFunction<K, T, O>)), [keyOf]);
+    const copies = subtaskCopies(fn as KeyedProcessFunction<K, T, O>, "process()");
+    return this.transform<O>("KeyedProcess", () => new KeyedProcessOperator<K, T, O>(keyOf, copies()), [keyOf]);
   }
 
   /**
@@ -370,7 +379,8 @@ export class KeyedStream<T, K> extends DataStream<T> {
   /** Rolling reduce: emits the running result for the record's key after every record. */
   reduce(fn: ReduceFunction<T>): SingleOutputStreamOperator<T> {
     const keyOf = this.keySelector as KeySelector<unknown, unknown>;
-    return this.transform<T>("Reduce", () => new KeyedReduceOperator<T>(keyOf, copyForSubtask(fn)), [keyOf]);
+    const copies = subtaskCopies(fn, "reduce()");
+    return this.transform<T>("Reduce", () => new KeyedReduceOperator<T>(keyOf, copies()), [keyOf]);
   }
 
   sum(field: FieldRef): SingleOutputStreamOperator<T> {

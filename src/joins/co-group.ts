@@ -3,7 +3,7 @@
 // elements of each side and sends what it emits downstream.
 
 import type { DataStream, SingleOutputStreamOperator } from "../api/data-stream.ts";
-import { copyForSubtask, type KeySelector } from "../api/functions.ts";
+import { subtaskCopies, type KeySelector } from "../api/functions.ts";
 import type { WindowAssigner } from "../windowing/assigners.ts";
 import type { Window } from "../windowing/windows.ts";
 import type { CoGroupFunction, TaggedUnion } from "./join-functions.ts";
@@ -56,6 +56,7 @@ export class CoGroupEqualTo<L, R, K> {
 export class WindowedCoGroup<L, R, K, W extends Window> extends WindowedPair<L, R, K, W> {
   /** Calls `fn(lefts, rights, out)` once per key and fired window holding elements of either side. */
   apply<O>(fn: CoGroupFunction<L, R, O>): SingleOutputStreamOperator<O> {
-    return this.coGroupWindow<O>(() => copyForSubtask(fn));
+    const copies = subtaskCopies(fn, "coGroup apply()");
+    return this.coGroupWindow<O>(copies);
   }
 }

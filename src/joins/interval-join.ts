@@ -3,7 +3,7 @@
 // returns its output stream.
 
 import type { KeyedStream, SingleOutputStreamOperator } from "../api/data-stream.ts";
-import { copyForSubtask, type KeySelector } from "../api/functions.ts";
+import { subtaskCopies, type KeySelector } from "../api/functions.ts";
 import type { OutputTag } from "../api/output-tag.ts";
 import { IntervalJoinOperator } from "./interval-join-operator.ts";
 import type { ProcessJoinFunctionLike } from "./process-join-function.ts";
@@ -78,8 +78,9 @@ export class IntervalJoined<L, R, K> {
     const spec = { lowerBound, upperBound, leftLateTag: this.leftLateTag, rightLateTag: this.rightLateTag };
     const keyLeft = this.left.getKeySelector() as KeySelector<unknown, unknown>;
     const keyRight = this.right.getKeySelector() as KeySelector<unknown, unknown>;
+    const copies = subtaskCopies(fn, "intervalJoin process()");
     return this.left
       .connect(this.right)
-      .transform<O>("IntervalJoin", () => new IntervalJoinOperator<L, R, O>(keyLeft, keyRight, spec, copyForSubtask(fn)), [keyLeft, keyRight]);
+      .transform<O>("IntervalJoin", () => new IntervalJoinOperator<L, R, O>(keyLeft, keyRight, spec, copies()), [keyLeft, keyRight]);
   }
 }

@@ -3,7 +3,7 @@
 // of elements of the two sides, built as a coGroup (as Flink does).
 
 import type { DataStream, SingleOutputStreamOperator } from "../api/data-stream.ts";
-import { copyForSubtask, type KeySelector } from "../api/functions.ts";
+import { subtaskCopies, type KeySelector } from "../api/functions.ts";
 import type { Collector } from "../operators/operator.ts";
 import type { WindowAssigner } from "../windowing/assigners.ts";
 import type { Window } from "../windowing/windows.ts";
@@ -66,6 +66,7 @@ export class WindowedJoin<L, R, K, W extends Window> extends WindowedPair<L, R, 
   apply<O>(fn: JoinFunction<L, R, O> | FlatJoinFunction<L, R, O>): SingleOutputStreamOperator<O> {
     // Decided (and checked) once, here: a function object without join() fails now, not in a subtask.
     const flat = isFlatJoinFunction(fn);
-    return this.coGroupWindow<O>(() => joinAsCoGroup<L, R, O>(copyForSubtask(fn), flat));
+    const copies = subtaskCopies(fn, "join apply()");
+    return this.coGroupWindow<O>(() => joinAsCoGroup<L, R, O>(copies(), flat));
   }
 }

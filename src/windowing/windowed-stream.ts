@@ -3,7 +3,7 @@
 // the window function. Nothing runs here: the function adds one window operator to the graph.
 
 import type { SingleOutputStreamOperator } from "../api/data-stream.ts";
-import { copyForSubtask, type KeySelector, type ReduceFunction } from "../api/functions.ts";
+import { subtaskCopies, type KeySelector, type ReduceFunction } from "../api/functions.ts";
 import type { OutputTag } from "../api/output-tag.ts";
 import { aggregationReducer, type AggregationKind, type FieldRef } from "../operators/keyed.ts";
 import type { StreamOperator } from "../operators/operator.ts";
@@ -84,11 +84,13 @@ abstract class WindowedStreamBuilder<T, W extends Window> {
     const evictor = this.customEvictor as Evictor<unknown, Window> | undefined;
     const lateDataTag = this.lateDataTag?.id;
     const description = [assigner.toString(), trigger.toString(), ...(evictor ? [evictor.constructor.name] : []), functions.name].join(", ");
+    const triggers = subtaskCopies(trigger, "trigger()");
+    const evictors = subtaskCopies(evictor, "evictor()");
     const createOperator = () =>
       new WindowOperator(keySelector, {
         assigner: assigner as WindowAssigner<unknown, Window>,
-        trigger: copyForSubtask(trigger),
-        evictor: copyForSubtask(evictor),
+        trigger: triggers(),
+        evictor: evictors(),
         allowedLateness: lateness,
         lateDataTag,
         ...functions.create(),
@@ -100,16 +102,18 @@ abstract class WindowedStreamBuilder<T, W extends Window> {
 
   /** The functions of `reduce`, `aggregate` and the element-collecting `process`/`apply`. */
   protected reduceFunctions(fn: ReduceFunction<T>, name: string, windowFunction?: () => InternalWindowFunction<unknown>): WindowFunctions {
+    const copies = subtaskCopies(fn, "reduce()");
     return {
       name,
-      create: () => ({ aggregation: reducing(copyForSubtask(fn)) as PaneAggregation<unknown, unknown, unknown>, windowFunction: windowFunction?.() ?? passThrough() }),
+      create: () => ({ aggregation: reducing(copies()) as PaneAggregation<unknown, unknown, unknown>, windowFunction: windowFunction?.() ?? passThrough() }),
     };
   }
 
   protected aggregateFunctions<ACC, R>(fn: AggregateFunction<T, ACC, R>, name: string, windowFunction?: () => InternalWindowFunction<unknown>): WindowFunctions {
+    const copies = subtaskCopies(fn, "aggregate()");
     return {
       name,
-      create: () => ({ aggregation: aggregating(copyForSubtask(fn)) as PaneAggregation<unknown, unknown, unknown>, windowFunction: windowFunction?.() ?? passThrough() }),
+      create: () => ({ aggregation: aggregating(copies()) as PaneAggregation<unknown, unknown, unknown>, windowFunction: windowFunction?.() ?? passThrough() }),
     };
   }
 
@@ -156,7 +160,8 @@ export class WindowedStream<T, K, W extends Window> extends WindowedStreamBuilde
   reduce<O>(fn: ReduceFunction<T>, processFunction: ProcessWindowFunctionLike<T, O, K, W>): SingleOutputStreamOperator<O>;
   reduce<O>(fn: ReduceFunction<T>, processFunction?: ProcessWindowFunctionLike<T, O, K, W>): SingleOutputStreamOperator<T> | SingleOutputStreamOperator<O> {
     if (processFunction === undefined) return this.build<T>(this.reduceFunctions(fn, "reduce"));
-    return this.build<O>(this.reduceFunctions(fn, "reduce+process", () => keyedProcess(copyForSubtask(processFunction), true)));
+    const copies = subtaskCopies(processFunction, "reduce() window function");
+    return this.build<O>(this.reduceFunctions(fn, "reduce+process", () => keyedProcess(copies(), true)));
   }
 
   /** Incremental with an accumulator. With a process function, it receives the aggregate's result. */
@@ -164,17 +169,20 @@ export class WindowedStream<T, K, W extends Window> extends WindowedStreamBuilde
   aggregate<ACC, R, O>(fn: AggregateFunction<T, ACC, R>, processFunction: ProcessWindowFunctionLike<R, O, K, W>): SingleOutputStreamOperator<O>;
   aggregate<ACC, R, O>(fn: AggregateFunction<T, ACC, R>, processFunction?: ProcessWindowFunctionLike<R, O, K, W>): SingleOutputStreamOperator<R> | SingleOutputStreamOperator<O> {
     if (processFunction === undefined) return this.build<R>(this.aggregateFunctions(fn, "aggregate"));
-    return this.build<O>(this.aggregateFunctions(fn, "aggregate+process", () => keyedProcess(copyForSubtask(processFunction), true)));
+    const copies = subtaskCopies(processFunction, "aggregate() window function");
+    return this.build<O>(this.aggregateFunctions(fn, "aggregate+process", () => keyedProcess(copies(), true)));
   }
 
   /** The whole window at once: every element, the window, and per-window and per-key state. */
   process<O>(fn: ProcessWindowFunctionLike<T, O, K, W>): SingleOutputStreamOperator<O> {
-    return this.build<O>(this.collectingFunctions("process", () => keyedProcess(copyForSubtask(fn), false)));
+    const copies = subtaskCopies(fn, "process()");
+    return this.build<O>(this.collectingFunctions("process", () => keyedProcess(copies(), false)));
   }
 
   /** Flink's WindowFunction: key, window and elements. */
   apply<O>(fn: WindowFunction<T, O, K, W>): SingleOutputStreamOperator<O> {
-    return this.build<O>(this.collectingFunctions("apply", () => keyedApply(copyForSubtask(fn), false)));
+    const copies = subtaskCopies(fn, "apply()");
+    return this.build<O>(this.collectingFunctions("apply", () => keyedApply(copies(), false)));
   }
 
 }
@@ -189,22 +197,26 @@ export class AllWindowedStream<T, W extends Window> extends WindowedStreamBuilde
   reduce<O>(fn: ReduceFunction<T>, processFunction: ProcessAllWindowFunctionLike<T, O, W>): SingleOutputStreamOperator<O>;
   reduce<O>(fn: ReduceFunction<T>, processFunction?: ProcessAllWindowFunctionLike<T, O, W>): SingleOutputStreamOperator<T> | SingleOutputStreamOperator<O> {
     if (processFunction === undefined) return this.build<T>(this.reduceFunctions(fn, "reduce"));
-    return this.build<O>(this.reduceFunctions(fn, "reduce+process", () => allProcess(copyForSubtask(processFunction), true)));
+    const copies = subtaskCopies(processFunction, "reduce() window function");
+    return this.build<O>(this.reduceFunctions(fn, "reduce+process", () => allProcess(copies(), true)));
   }
 
   aggregate<ACC, R>(fn: AggregateFunction<T, ACC, R>): SingleOutputStreamOperator<R>;
   aggregate<ACC, R, O>(fn: AggregateFunction<T, ACC, R>, processFunction: ProcessAllWindowFunctionLike<R, O, W>): SingleOutputStreamOperator<O>;
   aggregate<ACC, R, O>(fn: AggregateFunction<T, ACC, R>, processFunction?: ProcessAllWindowFunctionLike<R, O, W>): SingleOutputStreamOperator<R> | SingleOutputStreamOperator<O> {
     if (processFunction === undefined) return this.build<R>(this.aggregateFunctions(fn, "aggregate"));
-    return this.build<O>(this.aggregateFunctions(fn, "aggregate+process", () => allProcess(copyForSubtask(processFunction), true)));
+    const copies = subtaskCopies(processFunction, "aggregate() window function");
+    return this.build<O>(this.aggregateFunctions(fn, "aggregate+process", () => allProcess(copies(), true)));
   }
 
   process<O>(fn: ProcessAllWindowFunctionLike<T, O, W>): SingleOutputStreamOperator<O> {
-    return this.build<O>(this.collectingFunctions("process", () => allProcess(copyForSubtask(fn), false)));
+    const copies = subtaskCopies(fn, "process()");
+    return this.build<O>(this.collectingFunctions("process", () => allProcess(copies(), false)));
   }
 
   apply<O>(fn: AllWindowFunction<T, O, W>): SingleOutputStreamOperator<O> {
-    return this.build<O>(this.collectingFunctions("apply", () => allApply(copyForSubtask(fn), false)));
+    const copies = subtaskCopies(fn, "apply()");
+    return this.build<O>(this.collectingFunctions("apply", () => allApply(copies(), false)));
   }
 
 }

@@ -4,16 +4,21 @@
 import { expect, it } from "vitest";
 import { RichMapFunction, StreamExecutionEnvironment } from "../../src/index.ts";
 
-/** A pass-through map counting its close() calls; with `throws`, close() fails after counting. */
+/**
+ * A pass-through map counting its close() calls; with `throws`, close() fails after counting.
+ * Each subtask gets a deep copy of its fields, so the count is reached through a closure, shared on purpose.
+ */
 class CountsClose extends RichMapFunction<number, number> {
-  constructor(readonly closed: { count: number }, private readonly throws = false) {
+  private readonly countClose: () => void;
+  constructor(counter: { count: number }, private readonly throws = false) {
     super();
+    this.countClose = () => (counter.count += 1);
   }
   map(value: number): number {
     return value;
   }
   override close(): void {
-    this.closed.count += 1;
+    this.countClose();
     if (this.throws) throw new Error("close failed on purpose");
   }
 }

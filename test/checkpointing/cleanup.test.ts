@@ -17,7 +17,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A pass-through map that counts completed checkpoints (shared by its copies). */
 class CountsCompletions {
-  constructor(readonly completed: { count: number }) {}
+  // Shared on purpose by every subtask's copy: reached through a function field, which copies keep.
+  private readonly completedRef: () => { count: number };
+  constructor(completed: { count: number }) {
+    this.completedRef = () => completed;
+  }
+  get completed(): { count: number } {
+    return this.completedRef();
+  }
   map(value: number): number {
     return value;
   }

@@ -13,7 +13,14 @@ const EVENTS = 6_000;
 
 /** Throws once, on its first record after a checkpoint completed; the switch is shared by every copy and attempt. */
 class FailOnceAfterCheckpoint {
-  constructor(readonly shared: { armed: boolean; failed: number; completedBeforeFailure: number }) {}
+  // Shared on purpose by every subtask's copy: reached through a function field, which copies keep.
+  private readonly sharedRef: () => { armed: boolean; failed: number; completedBeforeFailure: number };
+  constructor(shared: { armed: boolean; failed: number; completedBeforeFailure: number }) {
+    this.sharedRef = () => shared;
+  }
+  get shared(): { armed: boolean; failed: number; completedBeforeFailure: number } {
+    return this.sharedRef();
+  }
   map(value: number): number {
     if (this.shared.armed && this.shared.failed === 0) {
       this.shared.failed += 1;

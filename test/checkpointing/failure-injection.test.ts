@@ -53,8 +53,14 @@ function newProbe(): Probe {
 class InjectingMap extends RichMapFunction<number, number> implements CheckpointedFunction, CheckpointListener {
   private seen!: ListState<number>;
   private count = 0;
-  constructor(private readonly where: Injection, private readonly probe: Probe) {
+  // The probe is shared on purpose by every subtask's copy: reached through a function field, which copies keep.
+  private readonly probeRef: () => Probe;
+  constructor(private readonly where: Injection, probe: Probe) {
     super();
+    this.probeRef = () => probe;
+  }
+  private get probe(): Probe {
+    return this.probeRef();
   }
 
   initializeState(ctx: FunctionInitializationContext): void {

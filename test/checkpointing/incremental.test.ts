@@ -20,7 +20,14 @@ const KEYS = 400;
 const EVENTS = 16_000;
 
 class FailOnce {
-  constructor(readonly shared: { failed: number; completed: number }) {}
+  // Shared on purpose by every subtask's copy: reached through a function field, which copies keep.
+  private readonly sharedRef: () => { failed: number; completed: number };
+  constructor(shared: { failed: number; completed: number }) {
+    this.sharedRef = () => shared;
+  }
+  get shared(): { failed: number; completed: number } {
+    return this.sharedRef();
+  }
   map(value: number): number {
     if (this.shared.failed === 0 && this.shared.completed >= 4) {
       this.shared.failed += 1;

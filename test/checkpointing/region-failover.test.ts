@@ -19,8 +19,14 @@ interface Shared {
 
 /** Counts its opens; when `fail` is set, throws once after two checkpoints completed. */
 class Watched extends RichMapFunction<number, number> {
-  constructor(readonly shared: Shared) {
+  // Shared on purpose by every subtask's copy: reached through a function field, which copies keep.
+  private readonly sharedRef: () => Shared;
+  constructor(shared: Shared) {
     super();
+    this.sharedRef = () => shared;
+  }
+  get shared(): Shared {
+    return this.sharedRef();
   }
   override open(): void {
     this.shared.opens += 1;

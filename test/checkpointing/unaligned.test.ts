@@ -27,7 +27,14 @@ interface Padded {
 
 /** Pads records (so few fit a frame and channels fill) and throws once after three completed checkpoints. */
 class FailOnce {
-  constructor(readonly shared: { failed: number; completed: number }) {}
+  // Shared on purpose by every subtask's copy: reached through a function field, which copies keep.
+  private readonly sharedRef: () => { failed: number; completed: number };
+  constructor(shared: { failed: number; completed: number }) {
+    this.sharedRef = () => shared;
+  }
+  get shared(): { failed: number; completed: number } {
+    return this.sharedRef();
+  }
   map(value: number): Padded {
     if (this.shared.failed === 0 && this.shared.completed >= 3) {
       this.shared.failed += 1;

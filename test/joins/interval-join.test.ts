@@ -138,8 +138,11 @@ describe("interval join", () => {
 
     /** Passes pairs on; opens the gate when event time at the probe reaches `at` (so the join's has too). */
     class Probe extends KeyedProcessFunction<number, Pair, Pair> {
-      constructor(private readonly at: number, private readonly held: Gate) {
+      /** The gate is reached through a function field (kept, not copied per subtask). */
+      private readonly held: { open(): void };
+      constructor(private readonly at: number, held: Gate) {
         super();
+        this.held = { open: () => held.open() };
       }
       processElement(pair: Pair, ctx: KeyedProcessContext<number>, out: Collector<Pair>): void {
         out.collect(pair);

@@ -123,10 +123,16 @@ describe("window join", () => {
     expect(sorted(out.values)).toEqual(sorted(expected));
   });
 
-  /** A join function object with a field set in open(): each subtask must have its own copy. */
+  /**
+   * A join function object with a field set in open(): each subtask must have its own copy. Closes
+   * are reported through a function field (kept, not copied), so the test sees them.
+   */
   class SubtaskJoin {
     private subtask = -1;
-    constructor(private readonly closed: number[]) {}
+    private readonly closed: { push(subtask: number): void };
+    constructor(closed: number[]) {
+      this.closed = { push: (subtask) => closed.push(subtask) };
+    }
     open(ctx: RuntimeContext): void {
       this.subtask = ctx.subtaskIndex;
     }
