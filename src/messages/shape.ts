@@ -3,6 +3,8 @@
 
 export type Shape =
   | "string"
+  /** A string usable as one NATS subject token (an id that ends up in subjects): letters, digits, '-' and '_'. */
+  | "token"
   | "int"
   | "number"
   | "boolean"
@@ -50,8 +52,13 @@ export function checkShape(value: unknown, shape: Shape, path = "$"): string | u
   return undefined;
 }
 
-function checkPrimitive(value: unknown, shape: "string" | "int" | "number" | "boolean" | "unknown" | "array", path: string) {
+/** The same rule as the subject builder's (src/bus/subjects.ts), checked where messages enter. */
+const SUBJECT_TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
+
+function checkPrimitive(value: unknown, shape: "string" | "token" | "int" | "number" | "boolean" | "unknown" | "array", path: string) {
   switch (shape) {
+    case "token":
+      return typeof value === "string" && SUBJECT_TOKEN.test(value) ? undefined : `${path}: expected an id of letters, digits, '-' and '_' (at most 128)`;
     case "array":
       return Array.isArray(value) ? undefined : `${path}: expected an array`;
     case "unknown":

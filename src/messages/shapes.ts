@@ -4,7 +4,7 @@
 import type { MessageType } from "./schema.ts";
 import { arrayOf, object, oneOf, optional, variants, type Shape } from "./shape.ts";
 
-const subtaskId = object({ jobId: "string", vertexId: "string", subtaskIndex: "int", attempt: "int" });
+const subtaskId = object({ jobId: "token", vertexId: "string", subtaskIndex: "int", attempt: "int" });
 
 const artifact: Shape = object({ kind: oneOf("module", "in-process"), path: optional("string"), key: optional("string"), args: optional(arrayOf("string")), cwd: optional("string"), parallelism: optional("int") });
 
@@ -84,26 +84,26 @@ const jobStatus = oneOf("created", "scheduling", "deploying", "running", "finish
 export const MESSAGE_SHAPES: Record<MessageType, Shape> = {
   frame: object({ seq: "int", producer: "int", elements: arrayOf(element) }),
   credit: object({ consumer: "int", credits: "int" }),
-  "submit-job": object({ jobId: "string", artifact, jobGraph, restoreFrom: optional(object({ location: "string", allowNonRestoredState: "boolean" })) }),
-  "submit-job-reply": object({ jobId: "string", accepted: "boolean", error: optional("string") }),
-  "job-status": object({ jobId: "string", status: jobStatus, error: optional("string"), timestamp: "number", stoppedWithSavepoint: optional("string"), detail: optional("string") }),
-  "cancel-job": object({ jobId: "string" }),
-  "cancel-job-reply": object({ jobId: "string" }),
-  "register-worker": object({ workerId: "string", slots: "int", host: "string", pid: "int" }),
-  "worker-registered": object({ workerId: "string", heartbeatIntervalMs: "int" }),
-  heartbeat: object({ workerId: "string", slots: "int", usedSlots: "int", timestamp: "number" }),
-  "request-slots": object({ jobId: "string", count: "int" }),
-  "slots-reply": object({ jobId: "string", slots: arrayOf(object({ workerId: "string", slotIndex: "int" })), error: optional("string") }),
-  "release-slots": object({ jobId: "string" }),
-  "worker-lost": object({ workerId: "string", jobIds: arrayOf("string"), reason: oneOf("heartbeat-timeout", "unregistered") }),
-  "unregister-worker": object({ workerId: "string" }),
+  "submit-job": object({ jobId: "token", artifact, jobGraph, restoreFrom: optional(object({ location: "string", allowNonRestoredState: "boolean" })) }),
+  "submit-job-reply": object({ jobId: "token", accepted: "boolean", error: optional("string") }),
+  "job-status": object({ jobId: "token", status: jobStatus, error: optional("string"), timestamp: "number", stoppedWithSavepoint: optional("string"), detail: optional("string") }),
+  "cancel-job": object({ jobId: "token" }),
+  "cancel-job-reply": object({ jobId: "token" }),
+  "register-worker": object({ workerId: "token", slots: "int", host: "string", pid: "int" }),
+  "worker-registered": object({ workerId: "token", heartbeatIntervalMs: "int" }),
+  heartbeat: object({ workerId: "token", slots: "int", usedSlots: "int", timestamp: "number" }),
+  "request-slots": object({ jobId: "token", count: "int" }),
+  "slots-reply": object({ jobId: "token", slots: arrayOf(object({ workerId: "token", slotIndex: "int" })), error: optional("string") }),
+  "release-slots": object({ jobId: "token" }),
+  "worker-lost": object({ workerId: "token", jobIds: arrayOf("string"), reason: oneOf("heartbeat-timeout", "unregistered") }),
+  "unregister-worker": object({ workerId: "token" }),
   "deploy-task": object({ task: subtaskId, slotIndex: "int", artifact, jobGraph, restore: optional(taskRestore) }),
   "cancel-task": object({ task: subtaskId }),
-  "task-state": object({ task: subtaskId, workerId: "string", state: taskState, error: optional("string") }),
-  collect: object({ jobId: "string", sinkId: "string", subtaskIndex: "int", seq: "int", records: "array", last: "boolean" }),
-  "trigger-checkpoint": object({ jobId: "string", checkpointId: "int", timestamp: "number", mode: checkpointMode, savepointDir: optional("string"), stop: stopMode, unaligned: optional("boolean") }),
+  "task-state": object({ task: subtaskId, workerId: "token", state: taskState, error: optional("string") }),
+  collect: object({ jobId: "token", sinkId: "string", subtaskIndex: "int", seq: "int", records: "array", last: "boolean" }),
+  "trigger-checkpoint": object({ jobId: "token", checkpointId: "int", timestamp: "number", mode: checkpointMode, savepointDir: optional("string"), stop: stopMode, unaligned: optional("boolean") }),
   "checkpoint-ack": object({
-    jobId: "string",
+    jobId: "token",
     checkpointId: "int",
     task: subtaskId,
     handle: optional(stateHandle),
@@ -113,8 +113,8 @@ export const MESSAGE_SHAPES: Record<MessageType, Shape> = {
     operatorState: optional("boolean"),
     unionState: optional("boolean"),
   }),
-  "checkpoint-decline": object({ jobId: "string", checkpointId: "int", task: subtaskId, reason: "string" }),
-  "checkpoint-notify": object({ jobId: "string", checkpointId: "int", outcome: oneOf("complete", "aborted") }),
-  "trigger-savepoint": object({ jobId: "string", dir: "string", stop: stopMode }),
-  "savepoint-reply": object({ jobId: "string", location: optional("string"), error: optional("string") }),
+  "checkpoint-decline": object({ jobId: "token", checkpointId: "int", task: subtaskId, reason: "string" }),
+  "checkpoint-notify": object({ jobId: "token", checkpointId: "int", outcome: oneOf("complete", "aborted") }),
+  "trigger-savepoint": object({ jobId: "token", dir: "string", stop: stopMode }),
+  "savepoint-reply": object({ jobId: "token", location: optional("string"), error: optional("string") }),
 };

@@ -209,7 +209,9 @@ describe("rejections", () => {
   it.each<[string, Record<string, unknown>, string]>([
     ["a string where an integer belongs", { ...examples.credit, credits: "8" }, "$.credits: expected an integer"],
     ["a fraction where an integer belongs", { ...examples.credit, consumer: 1.5 }, "$.consumer: expected an integer"],
-    ["a missing field", { type: "cancel-job" }, "$.jobId: expected a string"],
+    ["a missing field", { type: "cancel-job" }, "$.jobId: expected an id of"],
+    ["a job id with a dot, which would change the meaning of its subjects", { ...examples["submit-job"], jobId: "a.b" }, "$.jobId: expected an id of letters, digits, '-' and '_'"],
+    ["a worker id with a wildcard", { type: "heartbeat", workerId: "w>", slots: 1, usedSlots: 0, timestamp: 1 }, "$.workerId: expected an id of"],
     ["a bad element kind deep in a frame", { ...examples.frame, elements: [everyElementKind[0], { kind: "bogus" }] }, "$.elements[1].kind: expected one of"],
     ["records that are not an array", { ...examples.frame, elements: [{ kind: "records", records: "nope" }] }, "$.elements[0].records: expected an array"],
     ["a bad stream status", { ...examples.frame, elements: [{ kind: "stream-status", status: "sleepy" }] }, "$.elements[0].status: expected one of idle|active"],
