@@ -7,5 +7,4 @@ export * from "./input-gate.ts";
 export * from "./operator-chain.ts";
 export * from "./stream-task.ts";
 export * from "./watermark-valve.ts";
-export * from "./barrier-aligner.ts";
 export * from "./subtask-time.ts";

@@ -30,6 +30,7 @@ export class ChannelSequenceError extends Error {
   }
 }
 
+/** One input channel's buffers and flags; only the InputGate that owns it changes them. */
 export class InputChannel {
   expectedSeq = 1;
   readonly frames: Frame[] = [];
@@ -45,6 +46,8 @@ export class InputChannel {
   recordingFor = 0;
 
   constructor(
+    /** Its position in the gate's `channels`: how the barrier handler names it. */
+    readonly index: number,
     readonly name: string,
     readonly edgeId: string,
     readonly inputIndex: number,
@@ -68,8 +71,8 @@ export interface InputGateOptions {
   onChannelError: (error: Error) => void;
   /** A priority frame (seq 0: an unaligned barrier) arrived: handled at once, ahead of buffered frames. */
   onPriority?: (channel: InputChannel, elements: DataElement[]) => void;
-  /** A recording channel's in-band barrier arrived: the recording holds what came before it. */
-  onRecordedBarrier?: (channel: InputChannel) => void;
+  /** A recording channel's in-band barrier of `checkpointId` arrived: the recording holds what came before it. */
+  onRecordedBarrier?: (channel: InputChannel, checkpointId: number) => void;
   /** An in-band barrier that arrives this late is also handed to onPriority on arrival (aligned-checkpoint timeout). */
   isOverdue?: (barrier: Extract<DataElement, { kind: "barrier" }>) => boolean;
 }
@@ -93,6 +96,7 @@ export class InputGate {
     for (const edge of options.edges) {
       for (const producer of edge.producers) {
         const channel = new InputChannel(
+          this.channels.length,
           `${edge.edgeId}[${producer}→${consumer}]`,
           edge.edgeId,
           edge.inputIndex,
@@ -156,9 +160,9 @@ export class InputGate {
     return this.deferred.length > 0;
   }
 
-  /** Stops taking frames from `channel` (it delivered a barrier the others have not yet). */
-  block(channel: InputChannel): void {
-    channel.blocked = true;
+  /** Stops taking frames from channel `index` (it delivered a barrier the others have not yet). */
+  block(index: number): void {
+    this.channels[index].blocked = true;
   }
 
   /** Alignment ended: every channel is read again, set-aside frames first, in their arrival order. */
@@ -168,6 +172,41 @@ export class InputGate {
     this.arrivals = [...this.deferred, ...this.arrivals.slice(this.head)];
     this.head = 0;
     this.deferred = [];
+  }
+
+  /** What channel `index` buffers ahead of its in-band barrier of `checkpointId` (all it buffers if that has not arrived). */
+  bufferedBefore(index: number, checkpointId: number): DataElement[][] {
+    const buffered: DataElement[][] = [];
+    for (const frame of this.channels[index].frames) {
+      const at = frame.elements.findIndex((e) => e.kind === "barrier" && e.checkpointId === checkpointId);
+      if (at >= 0) {
+        buffered.push(frame.elements.slice(0, at));
+        break;
+      }
+      buffered.push(frame.elements);
+    }
+    return buffered;
+  }
+
+  /** Channels that owe checkpoint `checkpointId` nothing beyond what they buffer: its barrier, or their end, is queued. */
+  settledFor(checkpointId: number): number[] {
+    const settled: number[] = [];
+    for (const channel of this.channels) {
+      const queued = channel.frames.some((frame) => frame.elements.some((e) => e.kind === "barrier" && e.checkpointId === checkpointId));
+      if (channel.ended || queued) settled.push(channel.index);
+    }
+    return settled;
+  }
+
+  /** Appends to `into` what arrives on channel `index` until its in-band barrier of `checkpointId` does. */
+  startRecording(index: number, checkpointId: number, into: DataElement[][]): void {
+    const channel = this.channels[index];
+    channel.recording = into;
+    channel.recordingFor = checkpointId;
+  }
+
+  stopRecording(index: number): void {
+    this.channels[index].recording = undefined;
   }
 
   /** Puts the unprocessed rest of a taken frame back at the front of its channel (its channel was just blocked). */
@@ -227,7 +266,7 @@ export class InputGate {
     }
     channel.recording!.push(elements.slice(0, barrierAt));
     channel.recording = undefined;
-    this.options.onRecordedBarrier?.(channel);
+    this.options.onRecordedBarrier?.(channel, channel.recordingFor);
   }
 
   private announce(channel: InputChannel): void {

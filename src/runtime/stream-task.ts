@@ -7,7 +7,7 @@
 
 import type { Bus } from "../bus/bus.ts";
 import type { Rejections } from "../messages/rejections.ts";
-import type { CheckpointingConfig, Frame, JobGraphSpec, JobVertexSpec, SubtaskId, TaskRestore, TriggerCheckpoint } from "../messages/schema.ts";
+import type { CheckpointingConfig, Frame, JobGraphSpec, JobVertexSpec, SubtaskId, TaskRestore } from "../messages/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
 import { CurrentTimestamp, type StreamOperator } from "../operators/operator.ts";
@@ -17,7 +17,6 @@ import type { StreamGraph } from "../graph/stream-graph.ts";
 import type { Clock } from "./clock.ts";
 import { subjects } from "../bus/subjects.ts";
 import { decode } from "../messages/codec.ts";
-import type { BusSubscription } from "../bus/bus.ts";
 import type { CheckpointIo } from "./checkpoint-io.ts";
 import { buildChain, producersOf, type BuiltChain, type PartitionedOutput } from "./operator-chain.ts";
 import { InputGate, type InputChannel } from "./input-gate.ts";
@@ -70,7 +69,6 @@ export class StreamTask {
   private checkpointer?: SubtaskCheckpointer;
   /** Barriers, alignment and checkpoint notices (absent while restored as finished). */
   private barriers?: SubtaskBarriers;
-  private controlSubscription?: BusSubscription;
   /** Stop-with-savepoint: after its barrier a source ends, with (drain) or without a final watermark. */
   private stopAfterBarrier?: "drain" | "terminate";
   /** In-flight data of the unaligned checkpoint this subtask was restored from, replayed before anything else. */
@@ -134,7 +132,7 @@ export class StreamTask {
         onChannelError: (error) => this.fail(error),
         onPriority: (channel, elements) => this.guard(() => this.barriers?.onPriority(channel, elements)),
         isOverdue: (barrier) => this.barriers?.isOverdue(barrier) ?? false,
-        onRecordedBarrier: (channel) => this.guard(() => this.barriers?.onRecordedBarrier(channel)),
+        onRecordedBarrier: (channel, checkpointId) => this.guard(() => this.barriers?.onRecordedBarrier(channel, checkpointId)),
       });
     }
     this.time = new SubtaskTime(this.gate?.channels ?? [], this.timeTargets());
@@ -298,6 +296,8 @@ export class StreamTask {
       metrics,
     });
     this.barriers = new SubtaskBarriers({
+      bus,
+      rejections: this.options.rejections,
       task,
       vertex: this.vertex,
       clock,
@@ -308,27 +308,12 @@ export class StreamTask {
       outputs: this.chain.partitioned,
       scheduleDrain: () => this.scheduleDrain(),
       guard: (fn) => this.guard(fn),
+      acceptsTrigger: () => !this.stopped && !this.finishing && this.stopAfterBarrier === undefined,
+      onStop: (stop) => {
+        this.stopAfterBarrier = stop;
+        this.creditWaiter?.();
+      },
     });
-    this.controlSubscription = bus.subscribe(subjects.checkpointControl(task.jobId), (data, subject) => {
-      const outcome = decode(data, ["trigger-checkpoint", "checkpoint-notify"]);
-      if (!outcome.ok) this.options.rejections.reject(outcome, { subject, bytes: data.length });
-      else if (outcome.message.type === "trigger-checkpoint") this.guard(() => this.onTrigger(outcome.message as TriggerCheckpoint));
-      else {
-        const { checkpointId, outcome: result } = outcome.message;
-        if (!this.stopped) this.guard(() => this.barriers?.notify(checkpointId, result));
-      }
-    });
-  }
-
-  /** A source subtask injects the barrier between two polls (this handler never runs inside one). */
-  private onTrigger(trigger: TriggerCheckpoint): void {
-    if (!this.vertex.isSource || this.stopped || this.finishing || this.stopAfterBarrier !== undefined) return;
-    const { checkpointId, timestamp, mode, savepointDir, unaligned } = trigger;
-    this.barriers?.inject({ kind: "barrier", checkpointId, timestamp, mode, savepointDir, unaligned });
-    if (trigger.stop) {
-      this.stopAfterBarrier = trigger.stop;
-      this.creditWaiter?.();
-    }
   }
 
   /** After a restore from an unaligned checkpoint, its in-flight data goes first. */
@@ -481,7 +466,6 @@ export class StreamTask {
     if (this.flushTimer !== undefined) this.options.clock.clearTimeout(this.flushTimer);
     this.latency?.stop();
     for (const slot of this.slots) slot.timers?.stop();
-    this.controlSubscription?.unsubscribe();
     this.barriers?.close();
     this.checkpointer?.close();
     this.gate?.close();

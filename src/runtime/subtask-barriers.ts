@@ -1,21 +1,25 @@
-// A subtask's side of the checkpoint protocol, beside its data plane: barriers injected at
-// sources, in-band barriers aligned at inputs (the pure BarrierAligner decides; the gate blocks),
-// unaligned barriers handled on arrival, aligned checkpoints switched to unaligned when their
-// barriers are overdue or their alignment too long, and completion/abort notices. Snapshots are
-// taken by the SubtaskCheckpointer; this decides when, and moves barriers on.
+// A subtask's side of the checkpoint protocol. The pure barrier handler (`./barriers/`) decides
+// what each barrier, end of partition, timeout and notice means; this class feeds it those events
+// and carries out its effects: the input gate blocks, releases, copies and records channels; the
+// SubtaskCheckpointer snapshots; barriers move on through the outputs. It also listens for the job
+// master's triggers (a source injects the barrier) and completion notices.
 
-import type { CheckpointingConfig, DataElement, JobVertexSpec, SubtaskId } from "../messages/schema.ts";
-import type { MetricRegistry } from "../observability/metrics.ts";
-import type { ChannelStateSnapshot } from "../state/operator-snapshot.ts";
+import type { Bus, BusSubscription } from "../bus/bus.ts";
+import { subjects } from "../bus/subjects.ts";
 import { decode } from "../messages/codec.ts";
-import { BarrierAligner, initialAlignerState, type AlignerActions, type AlignerState } from "./barrier-aligner.ts";
+import type { Rejections } from "../messages/rejections.ts";
+import type { CheckpointingConfig, DataElement, JobVertexSpec, SubtaskId, TriggerCheckpoint } from "../messages/schema.ts";
+import type { MetricRegistry } from "../observability/metrics.ts";
+import { initialBarrierState, transition, type BarrierEffect, type BarrierEvent, type BarrierHandlerState } from "./barriers/barrier-handler.ts";
 import type { Clock } from "./clock.ts";
 import type { InputChannel, InputGate } from "./input-gate.ts";
 import type { PartitionedOutput } from "./operator-chain.ts";
 import type { Barrier, SubtaskCheckpointer } from "./subtask-checkpointer.ts";
-import { UnalignedCheckpoint } from "./unaligned-checkpoint.ts";
+import { UnalignedCapture } from "./unaligned-checkpoint.ts";
 
 export interface SubtaskBarriersOptions {
+  bus: Bus;
+  rejections: Rejections;
   task: SubtaskId;
   vertex: JobVertexSpec;
   clock: Clock;
@@ -27,44 +31,41 @@ export interface SubtaskBarriersOptions {
   outputs: readonly PartitionedOutput[];
   /** Blocked channels were released: frames may be read again. */
   scheduleDrain: () => void;
-  /** Runs a timer callback, failing the subtask if it throws. */
+  /** Runs a callback from outside the data flow (timer, message), failing the subtask if it throws. */
   guard: (fn: () => void) => void;
+  /** A source takes a trigger only between polls, while it still emits (not finishing or stopping). */
+  acceptsTrigger: () => boolean;
+  /** Stop-with-savepoint: the source ends after the barrier just injected. */
+  onStop: (stop: NonNullable<TriggerCheckpoint["stop"]>) => void;
 }
 
 export class SubtaskBarriers {
-  private readonly aligner?: BarrierAligner;
-  private alignment: AlignerState = initialAlignerState;
-  private alignmentStartedAt = 0;
+  private state: BarrierHandlerState;
   /** Fires when an aligned checkpoint has aligned for longer than the aligned-checkpoint timeout. */
   private alignmentTimer: unknown;
-  /** The unaligned checkpoint in progress here, if any, and the newest one started. */
-  private unaligned?: UnalignedCheckpoint;
-  private lastUnalignedId = 0;
+  /** What the unaligned checkpoint in progress has captured. */
+  private capture?: UnalignedCapture;
+  /** An event an effect gave rise to (a declined capture), handled once the step's effects are done. */
+  private followUp?: BarrierEvent;
+  private readonly subscription: BusSubscription;
 
   constructor(private readonly options: SubtaskBarriersOptions) {
-    const { gate, config } = options;
-    if (gate) this.aligner = new BarrierAligner(config?.mode ?? "exactly-once", new Set(gate.channels.map((_, i) => i)));
-  }
-
-  /** A source's barrier, injected between two polls: aligned (in-band, behind the records sent) or unaligned. */
-  inject(barrier: Barrier): void {
-    if (barrier.unaligned) this.startUnaligned(barrier, undefined);
-    else this.snapshotAndForward(barrier, 0);
+    const { gate, config, bus, task } = options;
+    this.state = initialBarrierState({ mode: config?.mode ?? "exactly-once", alignedTimeoutMs: config?.alignedTimeoutMs, channels: gate?.channels.length ?? 0 });
+    this.subscription = bus.subscribe(subjects.checkpointControl(task.jobId), (data, subject) => {
+      const outcome = decode(data, ["trigger-checkpoint", "checkpoint-notify"]);
+      if (!outcome.ok) options.rejections.reject(outcome, { subject, bytes: data.length });
+      else if (outcome.message.type === "trigger-checkpoint") options.guard(() => this.onTrigger(outcome.message as TriggerCheckpoint));
+      else {
+        const { checkpointId, outcome: result } = outcome.message;
+        options.guard(() => this.notify(checkpointId, result));
+      }
+    });
   }
 
   /** An in-band barrier reached the front of `channel`. Returns true when the channel is now blocked. */
   onBarrier(channel: InputChannel, barrier: Barrier): boolean {
-    const gate = this.options.gate!;
-    if (this.alignment.kind === "idle") this.alignmentStartedAt = this.options.clock.now();
-    this.applyAlignment(this.aligner!.onBarrier(this.alignment, barrier.checkpointId, gate.channels.indexOf(channel)), barrier);
-    const timeout = this.options.config?.alignedTimeoutMs;
-    const aligningThis = this.alignment.kind === "aligning" && this.alignment.checkpointId === barrier.checkpointId;
-    if (timeout && barrier.savepointDir === undefined && aligningThis && this.alignmentTimer === undefined) {
-      this.alignmentTimer = this.options.clock.setTimeout(() => {
-        this.alignmentTimer = undefined;
-        this.options.guard(() => this.switchToUnaligned(barrier, undefined));
-      }, timeout);
-    }
+    this.dispatch({ type: "barrier", channel: channel.index, barrier });
     return channel.blocked;
   }
 
@@ -72,36 +73,19 @@ export class SubtaskBarriers {
   onPriority(channel: InputChannel, elements: readonly DataElement[]): void {
     for (const element of elements) {
       if (element.kind !== "barrier") continue;
-      const current = this.unaligned;
-      if (current?.checkpointId === element.checkpointId) {
-        if (current.channelDone(channel)) this.completeUnaligned();
-        continue;
-      }
-      if (element.checkpointId <= this.lastUnalignedId) continue; // an old one, already done or given up
-      if (current) {
-        current.cancel();
-        this.options.checkpointer.abandon(current.checkpointId, `checkpoint ${element.checkpointId} started before it completed`);
-      }
-      // Upstream switched an aligned checkpoint this subtask is still aligning (or its barrier is overdue): switch too.
-      if (this.alignment.kind === "aligning" && this.alignment.checkpointId === element.checkpointId) this.switchToUnaligned(element, channel);
-      else if (element.checkpointId > this.alignment.lastSeen) {
-        // The in-band barriers of this checkpoint, still queued, are now only markers for the recording.
-        this.alignment = { kind: "idle", lastSeen: element.checkpointId };
-        if (!element.unaligned) this.countAlignmentTimeout();
-        this.startUnaligned({ ...element, unaligned: true }, channel);
-      }
+      const settled = this.options.gate!.settledFor(element.checkpointId);
+      this.dispatch({ type: "priority-barrier", channel: channel.index, barrier: element, settled });
     }
   }
 
-  /** A recording channel's in-band barrier arrived (a switched checkpoint): it owes nothing more. */
-  onRecordedBarrier(channel: InputChannel): void {
-    if (this.unaligned?.channelDone(channel)) this.completeUnaligned();
+  /** A recording channel's in-band barrier arrived: it owes nothing more. */
+  onRecordedBarrier(channel: InputChannel, checkpointId: number): void {
+    this.dispatch({ type: "recorded-barrier", channel: channel.index, checkpointId });
   }
 
-  /** A channel ended: it no longer has to deliver barriers. */
+  /** A channel's end of partition was processed: it no longer has to deliver barriers. */
   onEndOfPartition(channel: InputChannel): void {
-    this.applyAlignment(this.aligner!.onEndOfPartition(this.alignment, this.options.gate!.channels.indexOf(channel)), undefined);
-    if (this.unaligned?.channelDone(channel)) this.completeUnaligned();
+    this.dispatch({ type: "end-of-partition", channel: channel.index });
   }
 
   /** An aligned barrier that arrives later than the aligned-checkpoint timeout after its trigger is taken unaligned. */
@@ -110,93 +94,119 @@ export class SubtaskBarriers {
     return timeout !== undefined && timeout > 0 && !barrier.unaligned && barrier.savepointDir === undefined && this.options.clock.now() - barrier.timestamp >= timeout;
   }
 
+  close(): void {
+    this.subscription.unsubscribe();
+    this.clearAlignmentTimer();
+    this.capture = undefined;
+  }
+
+  /** A source subtask injects the barrier between two polls (this handler never runs inside one). */
+  private onTrigger(trigger: TriggerCheckpoint): void {
+    if (!this.options.vertex.isSource || !this.options.acceptsTrigger()) return;
+    const { checkpointId, timestamp, mode, savepointDir, unaligned } = trigger;
+    this.dispatch({ type: "inject", barrier: { kind: "barrier", checkpointId, timestamp, mode, savepointDir, unaligned } });
+    if (trigger.stop) this.options.onStop(trigger.stop);
+  }
+
   /** A checkpoint completed or was aborted everywhere. */
-  notify(checkpointId: number, outcome: "complete" | "aborted"): void {
-    if (outcome === "aborted") {
-      if (this.unaligned?.checkpointId === checkpointId) {
-        this.unaligned.cancel();
-        this.unaligned = undefined;
-      }
-      if (this.aligner) this.applyAlignment(this.aligner.onCancel(this.alignment, checkpointId), undefined);
-    }
+  private notify(checkpointId: number, outcome: "complete" | "aborted"): void {
+    if (outcome === "aborted") this.dispatch({ type: "abort", checkpointId });
     this.options.checkpointer.notify(checkpointId, outcome);
   }
 
-  close(): void {
-    this.clearAlignmentTimer();
-    this.unaligned?.cancel();
+  private dispatch(event: BarrierEvent): void {
+    const step = transition(this.state, event, this.options.clock.now());
+    this.state = step.state;
+    let release = false;
+    for (const effect of step.effects) release = this.carryOut(effect) || release;
+    if (release) this.options.scheduleDrain();
+    const next = this.followUp;
+    this.followUp = undefined;
+    if (next) this.dispatch(next);
   }
 
-  private snapshotAndForward(barrier: Barrier, alignmentMs: number): void {
-    this.options.checkpointer.snapshot(barrier, alignmentMs);
-    for (const output of this.options.outputs) output.broadcastControl(barrier);
-  }
-
-  private applyAlignment(step: { state: AlignerState; actions: AlignerActions }, barrier: Barrier | undefined): void {
-    const gate = this.options.gate!;
-    this.alignment = step.state;
-    const { trigger, block, releaseAll, abort } = step.actions;
-    if (step.state.kind === "idle" || abort.length > 0) this.clearAlignmentTimer();
-    for (const index of block) gate.block(gate.channels[index]);
-    for (const checkpointId of trigger) {
-      if (barrier?.checkpointId === checkpointId) this.snapshotAndForward(barrier, this.options.clock.now() - this.alignmentStartedAt);
-    }
-    if (releaseAll) {
-      gate.unblockAll();
-      this.options.scheduleDrain();
+  /** Carries out one effect; true when blocked channels were released. */
+  private carryOut(effect: BarrierEffect): boolean {
+    const { gate, checkpointer, clock } = this.options;
+    switch (effect.kind) {
+      case "block":
+        gate!.block(effect.channel);
+        return false;
+      case "release-all":
+        gate!.unblockAll();
+        return true;
+      case "snapshot":
+        checkpointer.snapshot(effect.barrier, effect.alignmentMs);
+        for (const output of this.options.outputs) output.broadcastControl(effect.barrier);
+        return false;
+      case "aborted":
+        return false;
+      case "start-unaligned":
+        this.startUnaligned(effect);
+        return false;
+      case "stop-recording":
+        gate?.stopRecording(effect.channel);
+        return false;
+      case "complete-unaligned":
+        this.completeUnaligned(effect.checkpointId, effect.alignmentMs);
+        return false;
+      case "abandon-unaligned":
+        if (this.capture?.checkpointId === effect.checkpointId) this.capture = undefined;
+        checkpointer.abandon(effect.checkpointId, effect.reason);
+        return false;
+      case "start-alignment-timer": {
+        this.clearAlignmentTimer();
+        const { checkpointId } = effect;
+        this.alignmentTimer = clock.setTimeout(() => {
+          this.alignmentTimer = undefined;
+          this.options.guard(() => this.dispatch({ type: "alignment-timeout", checkpointId, settled: gate?.settledFor(checkpointId) ?? [] }));
+        }, effect.delayMs);
+        return false;
+      }
+      case "cancel-alignment-timer":
+        this.clearAlignmentTimer();
+        return false;
+      case "count-alignment-timeout":
+        this.counter("weir_checkpoint_alignment_timeouts_total").inc();
+        return false;
     }
   }
 
   /**
    * Takes this subtask's unaligned snapshot now: the operators' state, what the outputs have not
-   * sent (the barrier overtakes it downstream at once), and, as it completes, what the inputs had
-   * delivered before their barriers.
+   * sent (the barrier overtakes it downstream at once), and what the inputs owe before their barriers.
    */
-  private startUnaligned(barrier: Barrier, first: InputChannel | undefined, delivered: ReadonlySet<InputChannel> = new Set()): void {
+  private startUnaligned(effect: Extract<BarrierEffect, { kind: "start-unaligned" }>): void {
+    const { barrier } = effect;
     const captured = this.options.checkpointer.captureOperators(barrier);
-    this.lastUnalignedId = barrier.checkpointId;
-    if (!captured) return;
-    const outputs: ChannelStateSnapshot["outputs"] = [];
+    if (!captured) {
+      // Declined by the checkpointer: the handler stops waiting for this checkpoint.
+      this.capture = undefined;
+      this.followUp = { type: "capture-failed", checkpointId: barrier.checkpointId };
+      return;
+    }
+    const outputs: ReturnType<UnalignedCapture["channelState"]>["outputs"] = [];
     for (const output of this.options.outputs) {
       output.writers.forEach((writer, i) => {
         outputs.push({ edgeId: output.edge.id, consumer: output.consumers[i], elements: writer.inFlight(decodeFrameElements) });
         writer.emitPriority(barrier);
       });
     }
-    const channels = this.options.gate?.channels ?? [];
-    this.unaligned = new UnalignedCheckpoint(barrier, channels, first, delivered, captured.packed, outputs, captured.syncMs, this.options.clock.now());
-    if (this.unaligned.isComplete) this.completeUnaligned();
+    const capture = new UnalignedCapture(barrier, captured.packed, outputs, captured.syncMs);
+    const gate = this.options.gate;
+    for (const index of effect.copy) capture.inputs.set(gate!.channels[index], gate!.bufferedBefore(index, barrier.checkpointId));
+    for (const index of effect.record) gate!.startRecording(index, barrier.checkpointId, capture.inputs.get(gate!.channels[index])!);
+    this.capture = capture;
   }
 
-  /**
-   * An aligned checkpoint took too long to align (or upstream switched it): take it unaligned now.
-   * The channels that delivered the barrier are released (what they buffer came after it); the
-   * others owe what they buffer and what arrives until their barrier.
-   */
-  private switchToUnaligned(barrier: Barrier, first: InputChannel | undefined): void {
-    const gate = this.options.gate!;
-    if (this.alignment.kind !== "aligning" || this.alignment.checkpointId !== barrier.checkpointId) return;
-    const delivered = new Set([...this.alignment.arrived].map((index) => gate.channels[index]));
-    this.alignment = { kind: "idle", lastSeen: barrier.checkpointId };
-    this.clearAlignmentTimer();
-    this.countAlignmentTimeout();
-    gate.unblockAll();
-    this.startUnaligned({ ...barrier, unaligned: true }, first, delivered);
-    this.options.scheduleDrain();
-  }
-
-  private completeUnaligned(): void {
-    const done = this.unaligned!;
-    this.unaligned = undefined;
+  private completeUnaligned(checkpointId: number, alignmentMs: number): void {
+    const done = this.capture;
+    if (done?.checkpointId !== checkpointId) return; // its capture was declined
+    this.capture = undefined;
     const channels = done.channelState();
     const elements = [...channels.inputs, ...channels.outputs].reduce((sum, c) => sum + c.elements.length, 0);
     this.counter("weir_checkpoint_inflight_elements_total").inc(elements);
-    this.options.checkpointer.completeUnaligned(done.barrier, done.packedOperators, channels, { syncMs: done.syncMs, alignmentMs: this.options.clock.now() - done.startedAt });
-  }
-
-  /** An aligned checkpoint taken unaligned here because its alignment (or its barrier) took too long. */
-  private countAlignmentTimeout(): void {
-    this.counter("weir_checkpoint_alignment_timeouts_total").inc();
+    this.options.checkpointer.completeUnaligned(done.barrier, done.packedOperators, channels, { syncMs: done.syncMs, alignmentMs });
   }
 
   private counter(name: string) {
