@@ -1,8 +1,44 @@
-// Layering of src/: no import cycles between files or folders beyond the known ones recorded in
-// .dependency-cruiser-known-violations.json (which may only shrink), and tests never imported by src/.
+// Layering of src/. Folders sit on floors; a folder imports only folders on lower floors (never one
+// on its own floor or above), so there is no import cycle between folders. `core` is the ground
+// floor: the contracts every layer uses. Files of one folder may import each other freely, and
+// src/ never imports tests, benchmarks or examples.
+const floors = [
+  ["core", "observability"],
+  ["bus", "messages"],
+  ["checkpoint"],
+  ["state"],
+  ["operators"],
+  ["graph", "joins", "windowing", "nexmark"],
+  ["coordinator", "runtime"],
+  ["actors", "api"],
+  ["cluster"],
+  ["cli", "testing"],
+];
+
+const floorRules = floors.flatMap((folders, level) =>
+  folders.map((folder) => {
+    const notBelow = floors.slice(level).flat().filter((other) => other !== folder);
+    return {
+      name: `floor-${level}-${folder}`,
+      severity: "error",
+      comment: `src/${folder} (floor ${level}) may import only folders on lower floors`,
+      from: { path: `^src/${folder}/` },
+      to: { path: `^src/(${notBelow.join("|")})/` },
+    };
+  }),
+);
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
+    ...floorRules,
+    {
+      name: "every-folder-has-a-floor",
+      severity: "error",
+      comment: "A new folder of src/ must be given a floor in .dependency-cruiser.cjs.",
+      from: { path: "^src/", pathNot: `^src/([^/]+\\.ts$|(${floors.flat().join("|")})/)` },
+      to: {},
+    },
     {
       name: "no-folder-cycles",
       severity: "error",

@@ -1,6 +1,6 @@
 // weir's public API, at a glance. Test helpers live in "weir/testing".
 
-export { StreamExecutionEnvironment, defineJob, type EnvironmentOptions, type JobDefinition } from "./api/environment.ts";
+export { StreamExecutionEnvironment, defineJob, type EnvironmentOptions, type JobDefinition } from "./cluster/environment.ts";
 export { DataStream, SingleOutputStreamOperator, KeyedStream, ConnectedStreams, DataStreamSink, CollectedStream } from "./api/data-stream.ts";
 export type {
   MapFunction,
@@ -12,23 +12,14 @@ export type {
   CoMapFunction,
   CoFlatMapFunction,
   RichFunction,
-} from "./api/functions.ts";
-export { AbstractRichFunction, RichMapFunction, RichFlatMapFunction, RichFilterFunction, RichReduceFunction, RichSinkFunction, UncopyableFunctionError } from "./api/functions.ts";
-export { ProcessFunction, KeyedProcessFunction, CoProcessFunction, type ProcessContext, type KeyedProcessContext, type OnTimerContext, type KeyedRuntimeContext } from "./api/process-functions.ts";
-export { OutputTag } from "./api/output-tag.ts";
+} from "./core/functions.ts";
+export { AbstractRichFunction, RichMapFunction, RichFlatMapFunction, RichFilterFunction, RichReduceFunction, RichSinkFunction } from "./core/functions.ts";
+export { UncopyableFunctionError } from "./api/subtask-copies.ts";
+export { ProcessFunction, KeyedProcessFunction, CoProcessFunction, type ProcessContext, type KeyedProcessContext, type OnTimerContext, type KeyedRuntimeContext } from "./core/process-functions.ts";
+export { OutputTag } from "./core/output-tag.ts";
 export {
   KeyedCoProcessFunction,
   ProcessJoinFunction,
-  IntervalJoin,
-  IntervalJoined,
-  JoinedStreams,
-  JoinWhere,
-  JoinEqualTo,
-  WindowedJoin,
-  CoGroupedStreams,
-  CoGroupWhere,
-  CoGroupEqualTo,
-  WindowedCoGroup,
   type ProcessJoinContext,
   type ProcessJoinFunctionLike,
   type JoinFunction,
@@ -44,7 +35,7 @@ export {
   type WatermarkOutput,
   type TimestampAssigner,
   type WatermarkGeneratorContext,
-} from "./api/watermark-strategy.ts";
+} from "./core/watermark-strategy.ts";
 export type { TimeDomain } from "./state/timer-service.ts";
 export {
   TimeWindow,
@@ -77,8 +68,6 @@ export {
   DeltaEvictor,
   ProcessWindowFunction,
   ProcessAllWindowFunction,
-  WindowedStream,
-  AllWindowedStream,
   type Evictor,
   type EvictorContext,
   type TimestampedValue,
@@ -98,6 +87,10 @@ export {
   type TriggerContext,
   type OnMergeContext,
 } from "./windowing/index.ts";
+export { IntervalJoin, IntervalJoined } from "./api/interval-join.ts";
+export { JoinedStreams, JoinWhere, JoinEqualTo, WindowedJoin } from "./api/window-join.ts";
+export { CoGroupedStreams, CoGroupWhere, CoGroupEqualTo, WindowedCoGroup } from "./api/co-group.ts";
+export { WindowedStream, AllWindowedStream } from "./api/windowed-stream.ts";
 export { JobExecutionError, type JobExecutor, type JobExecutionResult, type PreparedJob, type JobClient } from "./api/executor.ts";
 // Checkpoints, savepoints and recovery.
 export { CheckpointConfig } from "./api/checkpoint-config.ts";
@@ -108,7 +101,7 @@ export { loadMetadata, readState, openCheckpointStorage, type CheckpointStorage 
 export type { CheckpointMetadata, StateHandle } from "./checkpoint/checkpoint-metadata.ts";
 export type { Collector, RuntimeContext } from "./operators/operator.ts";
 export type { Source, SourceReader, InputStatus, GeneratorOptions } from "./operators/source.ts";
-export type { Clock } from "./runtime/clock.ts";
+export type { Clock } from "./core/clock.ts";
 // State (AggregateFunction and the window KeyedStateStore come from the windowing export above).
 export {
   StateDescriptor,
@@ -155,7 +148,7 @@ export {
   type KeyedBroadcastContext,
   type KeyedBroadcastReadOnlyContext,
   type KeyedBroadcastOnTimerContext,
-} from "./api/broadcast-process-functions.ts";
+} from "./core/broadcast-process-functions.ts";
 export type { TimerService } from "./state/timer-service.ts";
 export type { CustomPartitioner } from "./runtime/partitioners.ts";
 export { MiniCluster, EmbeddedExecutor } from "./cluster/mini-cluster.ts";

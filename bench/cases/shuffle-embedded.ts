@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StreamExecutionEnvironment } from "../../src/index.ts";
 import { PROTOCOL_VERSION } from "../../src/messages/schema.ts";
-import { subtaskForKey } from "../../src/runtime/key-groups.ts";
+import { subtaskForKey } from "../../src/core/key-groups.ts";
 import keyedShuffle, { type SinkReport } from "../jobs/keyed-shuffle.ts";
 import { addBids, benchPackr, bidderOf, makeBid, recordsPerFrame, type Bid } from "../records.ts";
 import { best, caseResult, inMillions, numberOption, recordsPerSecond, scaled } from "../report.ts";

@@ -9,7 +9,7 @@ import { Rejections } from "../messages/rejections.ts";
 import type { Message, MessageType } from "../messages/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
-import type { Clock } from "../runtime/clock.ts";
+import type { Clock } from "../core/clock.ts";
 
 export interface ActorDeps {
   bus: Bus;

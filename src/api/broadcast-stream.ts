@@ -2,14 +2,14 @@
 // BroadcastStream, `other.connect(broadcastStream)` a BroadcastConnectedStream, and `process(fn)`
 // the two-input operator. Records of the broadcast side go to every subtask (broadcast partitioner).
 
-import type { KeySelector } from "./functions.ts";
-import { subtaskCopies } from "./functions.ts";
+import type { KeySelector } from "../core/functions.ts";
+import { subtaskCopies } from "./subtask-copies.ts";
 import type { StreamEnvironmentInternals } from "./environment-internals.ts";
 import type { DataStream } from "./data-stream.ts";
 import { SingleOutputStreamOperator } from "./data-stream.ts";
-import { BroadcastProcessFunction, KeyedBroadcastProcessFunction } from "./broadcast-process-functions.ts";
+import { BroadcastProcessFunction, KeyedBroadcastProcessFunction } from "../core/broadcast-process-functions.ts";
 import { BroadcastProcessOperator, KeyedBroadcastProcessOperator } from "../operators/broadcast-operators.ts";
-import type { MapStateDescriptor } from "../state/state-descriptors.ts";
+import type { MapStateDescriptor } from "../core/state-descriptors.ts";
 import type { StreamOperator } from "../operators/operator.ts";
 
 /** A stream whose every record reaches every subtask of the operator it is connected to, with the broadcast states it declares. */

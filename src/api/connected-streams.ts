@@ -7,8 +7,9 @@ import { KeyedCoProcessFunction } from "../joins/keyed-co-process-function.ts";
 import { KeyedCoProcessOperator } from "../joins/keyed-co-process-operator.ts";
 import { KeyedStream, SingleOutputStreamOperator, type DataStream } from "./data-stream.ts";
 import type { StreamEnvironmentInternals } from "./environment-internals.ts";
-import { subtaskCopies, type CoFlatMapFunction, type CoMapFunction, type KeySelector } from "./functions.ts";
-import type { CoProcessFunction } from "./process-functions.ts";
+import type { CoFlatMapFunction, CoMapFunction, KeySelector } from "../core/functions.ts";
+import { subtaskCopies } from "./subtask-copies.ts";
+import type { CoProcessFunction } from "../core/process-functions.ts";
 
 export class ConnectedStreams<A, B> {
   /** @internal */

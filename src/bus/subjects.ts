@@ -1,7 +1,9 @@
 // Every subject weir uses is built here, and nowhere else. Tokens are checked so that an id with a
 // dot or a wildcard can never change a subject's meaning.
 
-const TOKEN = /^[A-Za-z0-9_-]+$/;
+import { isSubjectToken, TOKEN } from "../core/tokens.ts";
+
+export { isSubjectToken };
 
 function token(value: string | number, what: string): string {
   const text = String(value);
@@ -9,10 +11,6 @@ function token(value: string | number, what: string): string {
   return text;
 }
 
-/** True when `value` can be used as one subject token (ids, names). */
-export function isSubjectToken(value: string): boolean {
-  return TOKEN.test(value);
-}
 
 export const subjects = {
   /** Client → dispatcher: submit a job (request/reply). */

@@ -3,7 +3,7 @@
 // entry a line, payloads in base64. The replay harness (weir/testing) feeds a trace back.
 
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
-import type { Clock } from "../runtime/clock.ts";
+import type { Clock } from "../core/clock.ts";
 import type { Bus, BusHandler, BusSubscription, SubscribeOptions } from "./bus.ts";
 
 export type TraceEntryKind = "publish" | "deliver" | "reply";

@@ -5,7 +5,7 @@
 
 import type { JobGraphSpec, TaskRestore } from "../messages/schema.ts";
 import type { CheckpointMetadata, SubtaskStateMetadata } from "./checkpoint-metadata.ts";
-import { keyGroupRangeFor } from "../runtime/key-groups.ts";
+import { keyGroupRangeFor } from "../core/key-groups.ts";
 
 export class RestoreError extends Error {
   constructor(message: string) {

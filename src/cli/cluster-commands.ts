@@ -9,7 +9,7 @@ import { startJobManager } from "../cluster/job-manager.ts";
 import { startWorker } from "../cluster/task-manager.ts";
 import { createRootLogger } from "../observability/logger.ts";
 import { MetricRegistry } from "../observability/metrics.ts";
-import { systemClock } from "../runtime/clock.ts";
+import { systemClock } from "../core/clock.ts";
 import { isSubjectToken } from "../bus/subjects.ts";
 
 /** A long-lived process that can no longer serve exits (code 3), so a supervisor can restart it. */

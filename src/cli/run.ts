@@ -2,7 +2,7 @@
 
 import { basename, resolve } from "node:path";
 import { existsSync } from "node:fs";
-import { StreamExecutionEnvironment } from "../api/environment.ts";
+import { StreamExecutionEnvironment } from "../cluster/environment.ts";
 import { JobExecutionError, type JobExecutor } from "../api/executor.ts";
 import { importJobDefinition } from "../cluster/job-loader.ts";
 import { EmbeddedExecutor } from "../cluster/mini-cluster.ts";
@@ -10,7 +10,7 @@ import { RemoteExecutor } from "../cluster/remote-executor.ts";
 import { TraceRecorder } from "../bus/trace.ts";
 import { subjects } from "../bus/subjects.ts";
 import { createRootLogger } from "../observability/logger.ts";
-import { systemClock } from "../runtime/clock.ts";
+import { systemClock } from "../core/clock.ts";
 
 export interface RunOptions {
   parallelism?: number;

@@ -6,7 +6,7 @@ import type { StreamGraph } from "../graph/stream-graph.ts";
 import { buildJobGraph } from "../graph/job-graph.ts";
 import type { DeployTask, JobArtifact, JobGraphSpec } from "../messages/schema.ts";
 import type { JobLoader } from "../actors/subtask.ts";
-import { StreamExecutionEnvironment, type JobDefinition } from "../api/environment.ts";
+import { StreamExecutionEnvironment, type JobDefinition } from "./environment.ts";
 
 /** Imports a job module and returns its default export, with a clear error if it is not a job. */
 export async function importJobDefinition(path: string): Promise<JobDefinition> {

@@ -10,7 +10,7 @@ import type { StreamGraph } from "../graph/stream-graph.ts";
 import { requiredSlots } from "../graph/job-graph.ts";
 import { silentLogger, type Logger } from "../observability/logger.ts";
 import { MetricRegistry } from "../observability/metrics.ts";
-import { systemClock, type Clock } from "../runtime/clock.ts";
+import { systemClock, type Clock } from "../core/clock.ts";
 import { startJobManager, type RunningJobManager } from "./job-manager.ts";
 import { createJobLoader } from "./job-loader.ts";
 import { newJobId, submitJob } from "./job-client.ts";

@@ -4,7 +4,7 @@ import type { JobClient, JobExecutionResult, JobExecutor, PreparedJob } from "..
 import { NatsBus } from "../bus/nats-bus.ts";
 import type { Logger } from "../observability/logger.ts";
 import { MetricRegistry } from "../observability/metrics.ts";
-import { systemClock } from "../runtime/clock.ts";
+import { systemClock } from "../core/clock.ts";
 import type { Bus } from "../bus/bus.ts";
 import { submitJob, type RunJobOptions } from "./job-client.ts";
 

@@ -1,11 +1,9 @@
 // Restart strategies (Flink's restart-strategy.*), as pure decisions: given the failures so far
 // and the time, restart (after how long) or give up (and why).
 
-export type RestartStrategyConfig =
-  | { kind: "none" }
-  | { kind: "fixed-delay"; attempts: number; delayMs: number }
-  | { kind: "failure-rate"; maxFailuresPerInterval: number; intervalMs: number; delayMs: number }
-  | { kind: "exponential-delay"; initialBackoffMs: number; maxBackoffMs: number; multiplier: number; resetBackoffThresholdMs: number; attempts?: number };
+import type { RestartStrategyConfig } from "../messages/schema.ts";
+
+export type { RestartStrategyConfig } from "../messages/schema.ts";
 
 export type RestartDecision = { restart: true; delayMs: number } | { restart: false; reason: string };
 

@@ -4,7 +4,7 @@
 
 import { createHash } from "node:crypto";
 import type { JobConfig, JobEdgeSpec, JobGraphSpec, JobVertexSpec, PartitionerSpec } from "../messages/schema.ts";
-import { checkMaxParallelism } from "../runtime/key-groups.ts";
+import { checkMaxParallelism } from "../core/key-groups.ts";
 import type { StreamEdge, StreamGraph, StreamNode } from "./stream-graph.ts";
 
 /** The parallelism a node runs with. */

@@ -2,11 +2,11 @@
 // it holds, and edges carrying partitioners. Built the same way on the client and on every
 // worker (node ids are assigned in call order), which is how workers find the user code.
 
-import type { KeySelector } from "../api/functions.ts";
+import type { KeySelector } from "../core/functions.ts";
 import type { PartitionerSpec } from "../messages/schema.ts";
 import type { StreamOperator } from "../operators/operator.ts";
 import type { Source } from "../operators/source.ts";
-import type { CustomPartitioner } from "../runtime/partitioners.ts";
+import type { CustomPartitioner } from "../core/functions.ts";
 
 export type ChainingStrategy = "always" | "head" | "never";
 

@@ -5,8 +5,4 @@ export * from "./keyed-co-process-operator.ts";
 export * from "./process-join-function.ts";
 export * from "./interval-buffer.ts";
 export * from "./interval-join-operator.ts";
-export * from "./interval-join.ts";
 export * from "./join-functions.ts";
-export * from "./windowed-pair.ts";
-export * from "./window-join.ts";
-export * from "./co-group.ts";

@@ -3,9 +3,9 @@
 // right.timestamp ∈ [left.timestamp + lower, left.timestamp + upper] at the larger of the two
 // timestamps. Event-time timers drop buffered records once the watermark says nothing can match them.
 
-import type { KeySelector } from "../api/functions.ts";
-import { closeFunction, openFunction } from "../api/functions.ts";
-import type { OutputTag } from "../api/output-tag.ts";
+import type { KeySelector } from "../core/functions.ts";
+import { closeFunction, openFunction } from "../core/functions.ts";
+import type { OutputTag } from "../core/output-tag.ts";
 import type { Collector, OperatorContext } from "../operators/operator.ts";
 import { runtimeContextOf } from "../operators/operator.ts";
 import { ValueStateDescriptor, type ValueState } from "../state/keyed-state-backend.ts";

@@ -2,7 +2,7 @@
 // CoGroupFunction), each a plain function or an object with the method, and the window function
 // that runs one of them on a fired window of tagged elements from both sides.
 
-import { callable, closeFunction, openFunction, type RichFunction } from "../api/functions.ts";
+import { callable, closeFunction, openFunction, type RichFunction } from "../core/functions.ts";
 import type { Collector, RuntimeContext } from "../operators/operator.ts";
 
 /** One output per matching pair. */

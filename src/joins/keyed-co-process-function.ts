@@ -2,8 +2,8 @@
 // Receives the records of both sides with their key current; may use keyed state, timers and side outputs.
 
 import type { Collector } from "../operators/operator.ts";
-import { AbstractRichFunction } from "../api/functions.ts";
-import type { KeyedProcessContext, KeyedRuntimeContext, OnTimerContext } from "../api/process-functions.ts";
+import { AbstractRichFunction } from "../core/functions.ts";
+import type { KeyedProcessContext, KeyedRuntimeContext, OnTimerContext } from "../core/process-functions.ts";
 
 /**
  * Processes two keyed inputs whose equal keys meet in one subtask: state and timers are the

@@ -2,8 +2,8 @@
 // hands each record to processElement1/2 with its key current, and timers to onTimer; emits
 // what the function emits (timer output carries the timer's timestamp in event time).
 
-import type { KeySelector } from "../api/functions.ts";
-import type { OnTimerContext } from "../api/process-functions.ts";
+import type { KeySelector } from "../core/functions.ts";
+import type { OnTimerContext } from "../core/process-functions.ts";
 import type { Collector, OperatorContext } from "../operators/operator.ts";
 import type { TimeDomain } from "../state/timer-service.ts";
 import type { KeyedCoProcessFunction } from "./keyed-co-process-function.ts";

@@ -3,8 +3,8 @@
 // watermarks (the minimum, leaving out an idle input) to drive event-time timers before
 // forwarding the combined watermark.
 
-import type { KeySelector } from "../api/functions.ts";
-import type { KeyedRuntimeContext } from "../api/process-functions.ts";
+import type { KeySelector } from "../core/functions.ts";
+import type { KeyedRuntimeContext } from "../core/process-functions.ts";
 import type { KeyedStateBackendLike } from "../state/keyed-state-backend.ts";
 import type { KeyedTimerService, TimeDomain } from "../state/timer-service.ts";
 import type { StreamStatusValue } from "../messages/schema.ts";

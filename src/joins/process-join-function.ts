@@ -2,8 +2,8 @@
 // pair with both timestamps; emits through `out` (and side outputs through the context).
 
 import type { Collector } from "../operators/operator.ts";
-import { AbstractRichFunction, type RichFunction } from "../api/functions.ts";
-import type { OutputTag } from "../api/output-tag.ts";
+import { AbstractRichFunction, type RichFunction } from "../core/functions.ts";
+import type { OutputTag } from "../core/output-tag.ts";
 
 /** What a ProcessJoinFunction may ask about the pair it is given. */
 export interface ProcessJoinContext {

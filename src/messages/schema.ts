@@ -2,8 +2,14 @@
 // Receives nothing and sends nothing: the codec (codec.ts) turns these into bytes and back.
 // Later protocols (splits) add members here under the same scheme.
 
-import type { StateHandle, SubtaskStateMetadata, OperatorMetadata } from "../checkpoint/checkpoint-metadata.ts";
-import type { RestartStrategyConfig } from "../coordinator/restart-strategy.ts";
+import type { StateHandle, SubtaskStateMetadata, OperatorMetadata } from "./snapshot-handles.ts";
+
+/** How a job restarts after a failure (Flink's restart-strategy.*); decided in src/coordinator/restart-strategy.ts. */
+export type RestartStrategyConfig =
+  | { kind: "none" }
+  | { kind: "fixed-delay"; attempts: number; delayMs: number }
+  | { kind: "failure-rate"; maxFailuresPerInterval: number; intervalMs: number; delayMs: number }
+  | { kind: "exponential-delay"; initialBackoffMs: number; maxBackoffMs: number; multiplier: number; resetBackoffThresholdMs: number; attempts?: number };
 
 /** Wire version of every message defined here. A message with another `v` is rejected. */
 export const PROTOCOL_VERSION = 1;

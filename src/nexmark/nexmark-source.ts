@@ -2,7 +2,7 @@
 // splits its GeneratorConfig by parallelism; bounded or not, as fast as possible or rate-limited.
 // A reader's position is its splits' next event numbers, so a restored job resumes where it was.
 
-import { WatermarkStrategy } from "../api/watermark-strategy.ts";
+import { WatermarkStrategy } from "../core/watermark-strategy.ts";
 import type { Source, SourceReader } from "../operators/source.ts";
 import { NexmarkGenerator } from "./event-generator.ts";
 import { splitEvents, type GeneratorSplit, type NexmarkConfig } from "./generator-config.ts";

@@ -2,7 +2,7 @@
 // non-keyed) data stream, input 1 the broadcast stream, of which every subtask gets every element.
 // Broadcast state lives in the operator's OperatorStateStore (snapshotted as broadcast state).
 
-import type { OutputTag } from "../api/output-tag.ts";
+import type { OutputTag } from "../core/output-tag.ts";
 import type {
   BroadcastBaseContext,
   BroadcastContext,
@@ -11,13 +11,13 @@ import type {
   KeyedBroadcastContext,
   KeyedBroadcastOnTimerContext,
   KeyedBroadcastProcessFunction,
-} from "../api/broadcast-process-functions.ts";
-import type { KeySelector } from "../api/functions.ts";
+} from "../core/broadcast-process-functions.ts";
+import type { KeySelector } from "../core/functions.ts";
 import type { StreamStatusValue } from "../messages/schema.ts";
 import type { HeapBroadcastState } from "../state/broadcast-state.ts";
 import type { KeyedStateBackendLike } from "../state/keyed-state-backend.ts";
 import type { HeapOperatorStateStore } from "../state/operator-state.ts";
-import type { MapStateDescriptor } from "../state/state-descriptors.ts";
+import type { MapStateDescriptor } from "../core/state-descriptors.ts";
 import type { KeyedTimerService, TimeDomain } from "../state/timer-service.ts";
 import { CombinedWatermark } from "./combined-watermark.ts";
 import { BaseOperator, runtimeContextOf, type OperatorContext } from "./operator.ts";

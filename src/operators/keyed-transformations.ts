@@ -2,7 +2,7 @@
 // so a rich function reaches the keyed state of the record's key through getRuntimeContext().
 // The non-keyed operators stay as they are: no key to compute on that path.
 
-import { callable, closeFunction, openFunction, type FilterFunction, type FlatMapFunction, type KeySelector, type MapFunction } from "../api/functions.ts";
+import { callable, closeFunction, openFunction, type FilterFunction, type FlatMapFunction, type KeySelector, type MapFunction } from "../core/functions.ts";
 import { KeyedOperator } from "./keyed.ts";
 import type { Collector, OperatorContext } from "./operator.ts";
 

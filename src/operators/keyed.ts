@@ -1,10 +1,10 @@
 // Keyed one-input operators: KeyedProcessFunction and rolling aggregations (reduce, sum, min,
 // max, minBy, maxBy). The key is computed once per record and set on the state backend.
 
-import type { KeySelector, ReduceFunction } from "../api/functions.ts";
-import { callable, closeFunction, openFunction } from "../api/functions.ts";
-import type { OutputTag } from "../api/output-tag.ts";
-import type { KeyedProcessFunction, KeyedRuntimeContext, OnTimerContext } from "../api/process-functions.ts";
+import type { KeySelector, ReduceFunction } from "../core/functions.ts";
+import { callable, closeFunction, openFunction } from "../core/functions.ts";
+import type { OutputTag } from "../core/output-tag.ts";
+import type { KeyedProcessFunction, KeyedRuntimeContext, OnTimerContext } from "../core/process-functions.ts";
 import { ValueStateDescriptor, type KeyedStateBackendLike, type ValueState } from "../state/keyed-state-backend.ts";
 import { BaseOperator, runtimeContextOf, type OperatorContext } from "./operator.ts";
 import type { KeyedTimerService, TimeDomain } from "../state/timer-service.ts";

@@ -2,37 +2,20 @@
 // Chained operators call each other's `process` directly; nothing here is per-record I/O.
 
 import type { Bus } from "../bus/bus.ts";
+import type { Output, RuntimeContext } from "../core/collector.ts";
 import type { StreamStatusValue } from "../messages/schema.ts";
-import type { Clock } from "../runtime/clock.ts";
+import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
 import type { KeyedStateBackendLike } from "../state/keyed-state-backend.ts";
-import type { KeyedStateStore } from "../state/keyed-state.ts";
-import type { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, ValueStateDescriptor } from "../state/state-descriptors.ts";
-import type { KeyedRuntimeContext } from "../api/process-functions.ts";
+import type { KeyedStateStore } from "../core/keyed-state.ts";
+import type { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, ValueStateDescriptor } from "../core/state-descriptors.ts";
+import type { KeyedRuntimeContext } from "../core/process-functions.ts";
 import type { KeyedTimerService, TimeDomain } from "../state/timer-service.ts";
 import type { HeapOperatorStateStore } from "../state/operator-state.ts";
 import type { FunctionSnapshotContext } from "../state/checkpointed-function.ts";
 
-export interface Collector<T> {
-  collect(record: T): void;
-}
-
-/** Where an operator's results go: the main output, side outputs by tag, and watermarks. */
-export interface Output<T = unknown> extends Collector<T> {
-  collectSide(tag: string, record: unknown): void;
-  emitWatermark(timestamp: number): void;
-}
-
-/** What a user function may ask about where it runs (Flink's RuntimeContext). */
-export interface RuntimeContext {
-  readonly jobId: string;
-  readonly taskName: string;
-  readonly subtaskIndex: number;
-  readonly parallelism: number;
-  readonly maxParallelism: number;
-  readonly attempt: number;
-}
+export type { Collector, Output, RuntimeContext } from "../core/collector.ts";
 
 /**
  * The part of an operator's context a user function may see: where it runs, and — as in Flink's

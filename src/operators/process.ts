@@ -1,9 +1,9 @@
 // Non-keyed process operators: ProcessFunction, and the two-input CoMap, CoFlatMap and
 // CoProcess operators behind connect(). Two-input operators get input 0 or 1 with each record.
 
-import { closeFunction, openFunction, type CoFlatMapFunction, type CoMapFunction } from "../api/functions.ts";
-import type { OutputTag } from "../api/output-tag.ts";
-import type { CoProcessFunction, ProcessContext, ProcessFunction } from "../api/process-functions.ts";
+import { closeFunction, openFunction, type CoFlatMapFunction, type CoMapFunction } from "../core/functions.ts";
+import type { OutputTag } from "../core/output-tag.ts";
+import type { CoProcessFunction, ProcessContext, ProcessFunction } from "../core/process-functions.ts";
 import type { TimerService } from "../state/timer-service.ts";
 import type { StreamStatusValue } from "../messages/schema.ts";
 import { CombinedWatermark } from "./combined-watermark.ts";

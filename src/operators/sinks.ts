@@ -3,14 +3,14 @@
 
 import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { callable, closeFunction, openFunction, type SinkFunction } from "../api/functions.ts";
+import { callable, closeFunction, openFunction, type SinkFunction } from "../core/functions.ts";
 import { subjects } from "../bus/subjects.ts";
 import { encode } from "../messages/codec.ts";
-import { MAX_FRAME_BYTES, RecordTooLargeError } from "../runtime/channel-writer.ts";
+import { MAX_FRAME_BYTES, RecordTooLargeError } from "../messages/frame-limits.ts";
 import { BaseOperator, runtimeContextOf, type OperatorContext } from "./operator.ts";
 import type { FunctionSnapshotContext } from "../state/checkpointed-function.ts";
-import type { ListState } from "../state/keyed-state.ts";
-import { ListStateDescriptor } from "../state/state-descriptors.ts";
+import type { ListState } from "../core/keyed-state.ts";
+import { ListStateDescriptor } from "../core/state-descriptors.ts";
 
 export class SinkOperator<T> extends BaseOperator {
   private fn!: (value: T) => void;

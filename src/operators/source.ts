@@ -2,7 +2,7 @@
 // pollNext in a tight loop, so records never wait on a promise one by one. A reader's position is
 // a list of splits (plain data): checkpoints store it, and a restore hands each new reader its share.
 
-import type { Clock } from "../runtime/clock.ts";
+import type { Clock } from "../core/clock.ts";
 import type { Collector } from "./operator.ts";
 
 /** "more": call again; "nothing": wait for available(); "end": this reader is done. */

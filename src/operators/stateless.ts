@@ -1,7 +1,7 @@
 // map, flatMap and filter: one-input operators that hold no state.
 // Each resolves the user function to a plain callable once, at open, not per record.
 
-import { callable, closeFunction, openFunction, type FilterFunction, type FlatMapFunction, type MapFunction } from "../api/functions.ts";
+import { callable, closeFunction, openFunction, type FilterFunction, type FlatMapFunction, type MapFunction } from "../core/functions.ts";
 import { BaseOperator, runtimeContextOf, type Collector, type OperatorContext } from "./operator.ts";
 
 export class MapOperator<I, O> extends BaseOperator {

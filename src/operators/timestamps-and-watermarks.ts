@@ -2,7 +2,7 @@
 // autoWatermarkInterval ms on the injected clock), with idleness. Upstream watermarks are
 // replaced by this operator's own, except the final +∞ at the end of input.
 
-import type { WatermarkGenerator, WatermarkOutput, WatermarkStrategy } from "../api/watermark-strategy.ts";
+import type { WatermarkGenerator, WatermarkOutput, WatermarkStrategy } from "../core/watermark-strategy.ts";
 import { BaseOperator, type OperatorContext } from "./operator.ts";
 
 export class TimestampsAndWatermarksOperator<T> extends BaseOperator {

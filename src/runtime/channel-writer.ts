@@ -6,26 +6,9 @@ import type { Bus } from "../bus/bus.ts";
 import { encodeVersioned } from "../messages/codec.ts";
 import { PROTOCOL_VERSION, type DataElement, type Frame } from "../messages/schema.ts";
 
-/** Default flush threshold: Flink's network buffer size and nats.js's own flush threshold. */
-export const DEFAULT_FRAME_BYTES = 32 * 1024;
-/** A frame above this is split; a single record above it is an error. Well under NATS's 1 MiB. */
-export const MAX_FRAME_BYTES = 512 * 1024;
+import { DEFAULT_FRAME_BYTES, MAX_FRAME_BYTES, RecordTooLargeError } from "../messages/frame-limits.ts";
 
-/** Timers cannot wait longer than 2^31 − 1 ms; Node would silently fire them after 1 ms. */
-export const MAX_BUFFER_TIMEOUT_MS = 2 ** 31 - 1;
-
-export function checkBufferTimeout(ms: number): void {
-  if (!(ms >= 0 && ms <= MAX_BUFFER_TIMEOUT_MS)) {
-    throw new Error(`setBufferTimeout(${ms}): expects milliseconds in [0, ${MAX_BUFFER_TIMEOUT_MS}]; 0 flushes after every batch of input`);
-  }
-}
-
-export class RecordTooLargeError extends Error {
-  constructor(bytes: number) {
-    super(`a single record encodes to ${bytes} bytes, above the frame limit of ${MAX_FRAME_BYTES}: split it into smaller records`);
-    this.name = "RecordTooLargeError";
-  }
-}
+export { DEFAULT_FRAME_BYTES, MAX_FRAME_BYTES, MAX_BUFFER_TIMEOUT_MS, checkBufferTimeout, RecordTooLargeError } from "../messages/frame-limits.ts";
 
 export class ChannelWriter {
   private records: unknown[] = [];

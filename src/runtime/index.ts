@@ -1,6 +1,4 @@
-// The data plane of a subtask: frames, channels, credits, partitioners, key groups, the clock.
-export * from "./clock.ts";
-export * from "./key-groups.ts";
+// The data plane of a subtask: frames, channels, credits, partitioners.
 export * from "./partitioners.ts";
 export * from "./channel-writer.ts";
 export * from "./input-gate.ts";

@@ -8,7 +8,7 @@ import { decode, encode } from "../messages/codec.ts";
 import type { Rejections } from "../messages/rejections.ts";
 import type { DataElement, Frame } from "../messages/schema.ts";
 import { subjects } from "../bus/subjects.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../core/clock.ts";
 import { MAX_FRAME_BYTES } from "./channel-writer.ts";
 
 /** Frames a consumer buffers per channel (Flink's exclusive buffers per channel is 2, plus floating ones). */

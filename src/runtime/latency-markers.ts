@@ -4,7 +4,7 @@
 
 import type { DataElement, JobVertexSpec, SubtaskId } from "../messages/schema.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../core/clock.ts";
 import type { PartitionedOutput } from "./operator-chain.ts";
 
 type LatencyMarker = Extract<DataElement, { kind: "latency-marker" }>;

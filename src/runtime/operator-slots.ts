@@ -15,8 +15,8 @@ import { decodeSubtaskSnapshot, restoredStateFor, type OldSubtaskSnapshot, type 
 import { applyIncrementalChain, type IncrementalSnapshot } from "../state/lmdb/incremental-snapshots.ts";
 import { KeyedTimerService, type TimeDomain } from "../state/timer-service.ts";
 import type { StateHandle } from "../checkpoint/checkpoint-metadata.ts";
-import type { Clock } from "./clock.ts";
-import { keyGroupRangeFor, type KeyGroupRange } from "./key-groups.ts";
+import type { Clock } from "../core/clock.ts";
+import { keyGroupRangeFor, type KeyGroupRange } from "../core/key-groups.ts";
 import type { OperatorSlot } from "./subtask-checkpointer.ts";
 
 type ReadState = (handle: StateHandle) => Promise<Uint8Array>;

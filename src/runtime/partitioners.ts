@@ -2,7 +2,10 @@
 // (shuffle uses a seeded generator), so a replay routes records exactly as the recorded run did.
 
 import type { PartitionerSpec } from "../messages/schema.ts";
-import { subtaskForKey } from "./key-groups.ts";
+import { subtaskForKey } from "../core/key-groups.ts";
+import type { CustomPartitioner } from "../core/functions.ts";
+
+export type { CustomPartitioner } from "../core/functions.ts";
 
 /** Returns a channel index in [0, n), or BROADCAST to send to every channel. */
 export interface ChannelSelector {
@@ -12,7 +15,6 @@ export interface ChannelSelector {
 export const BROADCAST = -1;
 
 export type KeySelector<T = unknown, K = unknown> = (record: T) => K;
-export type CustomPartitioner<K = unknown> = (key: K, numPartitions: number) => number;
 
 export interface SelectorContext {
   spec: PartitionerSpec;

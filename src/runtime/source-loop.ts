@@ -4,7 +4,7 @@
 
 import type { Collector } from "../operators/operator.ts";
 import type { InputStatus, SourceReader } from "../operators/source.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../core/clock.ts";
 
 /** Source polls per turn before yielding. */
 const POLLS_PER_TURN = 2048;

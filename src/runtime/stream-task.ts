@@ -13,7 +13,7 @@ import type { MetricRegistry } from "../observability/metrics.ts";
 import { CurrentTimestamp } from "../operators/operator.ts";
 import type { StreamGraph } from "../graph/stream-graph.ts";
 import type { CheckpointIo } from "./checkpoint-io.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../core/clock.ts";
 import { InputGate, type InputChannel } from "./input-gate.ts";
 import { LatencyMarkers } from "./latency-markers.ts";
 import { buildChain, producersOf, type BuiltChain } from "./operator-chain.ts";

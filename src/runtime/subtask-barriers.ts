@@ -11,7 +11,7 @@ import type { Rejections } from "../messages/rejections.ts";
 import type { CheckpointingConfig, DataElement, JobVertexSpec, SubtaskId, TriggerCheckpoint } from "../messages/schema.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
 import { initialBarrierState, transition, type BarrierEffect, type BarrierEvent, type BarrierHandlerState } from "./barriers/barrier-handler.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../core/clock.ts";
 import type { InputChannel, InputGate } from "./input-gate.ts";
 import type { PartitionedOutput } from "./operator-chain.ts";
 import type { Barrier, SubtaskCheckpointer } from "./subtask-checkpointer.ts";

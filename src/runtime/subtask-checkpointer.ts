@@ -19,7 +19,7 @@ import { encodeOperatorSnapshots, encodeSubtaskSnapshot, encodeWithPackedOperato
 import { LmdbKeyedStateBackend } from "../state/lmdb/lmdb-keyed-state-backend.ts";
 import type { StateHandle } from "../checkpoint/checkpoint-metadata.ts";
 import type { KeyedTimerService } from "../state/timer-service.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../core/clock.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
 
 export type Barrier = Extract<DataElement, { kind: "barrier" }>;

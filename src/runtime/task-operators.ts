@@ -12,7 +12,7 @@ import type { OperatorContext, StreamOperator } from "../operators/operator.ts";
 import type { SourceReader } from "../operators/source.ts";
 import type { StreamGraph } from "../graph/stream-graph.ts";
 import type { CheckpointIo } from "./checkpoint-io.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../core/clock.ts";
 import type { BuiltChain } from "./operator-chain.ts";
 import { openSlot, readRestoredSnapshots, restoredShare } from "./operator-slots.ts";
 import type { OperatorSlot } from "./subtask-checkpointer.ts";

@@ -7,7 +7,7 @@ import { decode } from "../messages/codec.ts";
 import type { Rejections } from "../messages/rejections.ts";
 import type { DataElement, SubtaskId } from "../messages/schema.ts";
 import type { ChannelWriter } from "./channel-writer.ts";
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../core/clock.ts";
 import type { PartitionedOutput } from "./operator-chain.ts";
 
 export class TaskOutputs {

@@ -2,26 +2,10 @@
 // The broadcast side writes it (every subtask receives every broadcast element, so the copies stay
 // equal); the other side gets a read-only view. Snapshots are plain [key, value] pairs.
 
+import type { BroadcastState, ReadOnlyBroadcastState } from "../core/broadcast-state.ts";
 import { denormalizeKey, normalizeKey, type StateEntry } from "./state-table.ts";
 
-/** What the non-broadcast side sees: reads only. */
-export interface ReadOnlyBroadcastState<K, V> {
-  get(key: K): V | undefined;
-  contains(key: K): boolean;
-  /** Copies, in insertion order. */
-  entries(): [K, V][];
-  keys(): K[];
-  values(): V[];
-  isEmpty(): boolean;
-}
-
-/** What the broadcast side sees: reads and writes. */
-export interface BroadcastState<K, V> extends ReadOnlyBroadcastState<K, V> {
-  put(key: K, value: V): void;
-  putAll(entries: Iterable<readonly [K, V]>): void;
-  remove(key: K): void;
-  clear(): void;
-}
+export type { BroadcastState, ReadOnlyBroadcastState } from "../core/broadcast-state.ts";
 
 /** A broadcast state on the heap; keys compare by value, as keyed state keys do. */
 export class HeapBroadcastState<K, V> implements BroadcastState<K, V> {

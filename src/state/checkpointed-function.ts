@@ -2,7 +2,7 @@
 // calls initializeState once before open() (fresh or restored) and snapshotState at each
 // checkpoint, before the operator's state stores are snapshotted.
 
-import type { KeyedStateStore } from "./keyed-state.ts";
+import type { KeyedStateStore } from "../core/keyed-state.ts";
 import type { OperatorStateStore } from "./operator-state.ts";
 
 export interface FunctionSnapshotContext {

@@ -2,8 +2,8 @@
 // group and normalized key the backend computed in setCurrentKey: one array index and one map
 // lookup, no allocation (a value state's read and update allocate nothing).
 
-import type { AggregateFunction } from "./state-descriptors.ts";
-import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from "./keyed-state.ts";
+import type { AggregateFunction } from "../core/state-descriptors.ts";
+import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from "../core/keyed-state.ts";
 import { denormalizeKey, normalizeKey, type StateTable } from "./state-table.ts";
 
 /** The backend as the state handles see it: where the current key's state lives. */

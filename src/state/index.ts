@@ -1,7 +1,7 @@
 // Keyed state (by key group, with TTL), operator and broadcast state, snapshots and timers.
-export * from "./state-descriptors.ts";
-export * from "./state-ttl.ts";
-export * from "./keyed-state.ts";
+export * from "../core/state-descriptors.ts";
+export * from "../core/state-ttl.ts";
+export * from "../core/keyed-state.ts";
 export * from "./keyed-state-backend.ts";
 export * from "./state-table.ts";
 export * from "./key-group-snapshots.ts";

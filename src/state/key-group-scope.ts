@@ -2,8 +2,8 @@
 // LMDB) shares. Setting a key computes its key group once and checks it belongs to this subtask;
 // state handles then read the current key, its normalized form and its group's index.
 
-import type { KeyGroupRange } from "../runtime/key-groups.ts";
-import { keyGroupOf } from "../runtime/key-groups.ts";
+import type { KeyGroupRange } from "../core/key-groups.ts";
+import { keyGroupOf } from "../core/key-groups.ts";
 import { normalizeKey } from "./state-table.ts";
 
 export interface KeyGroupScopeOptions {

@@ -2,8 +2,8 @@
 // keys as their original values. Pure functions pick the key groups of a subtask's range from the
 // snapshots of any number of old subtasks — what restoring at another parallelism (rescaling) needs.
 
-import { keyGroupOf, keyGroupRangeFor, type KeyGroupRange } from "../runtime/key-groups.ts";
-import type { StateKind } from "./state-descriptors.ts";
+import { keyGroupOf, keyGroupRangeFor, type KeyGroupRange } from "../core/key-groups.ts";
+import type { StateKind } from "../core/state-descriptors.ts";
 import type { StateEntry } from "./state-table.ts";
 import type { TimersSnapshot } from "./timer-service.ts";
 

@@ -4,15 +4,15 @@
 // Snapshots are per key group and restore keeps only this subtask's groups (rescaling); values
 // that are not plain data go through their descriptor's serializer (see StateSerializer).
 
-import { systemClock, type Clock } from "../runtime/clock.ts";
+import { systemClock, type Clock } from "../core/clock.ts";
 import { KeyGroupScope, type KeyGroupScopeOptions } from "./key-group-scope.ts";
 import { keyGroupsInRange, type KeyGroupStateSnapshot, type StateTableSnapshot } from "./key-group-snapshots.ts";
-import { stateFor, type AggregatingState, type KeyedStateStore, type ListState, type MapState, type ReducingState, type StateFor, type ValueState } from "./keyed-state.ts";
+import { stateFor, type AggregatingState, type KeyedStateStore, type ListState, type MapState, type ReducingState, type StateFor, type ValueState } from "../core/keyed-state.ts";
 import { HeapAggregatingState, HeapListState, HeapMapState, HeapReducingState, HeapValueState, type CurrentKeyScope } from "./heap-keyed-states.ts";
-import type { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, StateDescriptor, StateKind } from "./state-descriptors.ts";
-import { ValueStateDescriptor } from "./state-descriptors.ts";
+import type { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, StateDescriptor, StateKind } from "../core/state-descriptors.ts";
+import { ValueStateDescriptor } from "../core/state-descriptors.ts";
 import { denormalizeKey, normalizeKey, StateTable } from "./state-table.ts";
-import { TtlPolicy } from "./state-ttl.ts";
+import { TtlPolicy } from "../core/state-ttl.ts";
 import { TtlAggregatingState, TtlListState, TtlMapState, TtlReducingState, TtlValueState } from "./ttl-keyed-states.ts";
 
 // Kept importable from here, where they were first defined.

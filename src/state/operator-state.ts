@@ -3,8 +3,8 @@
 // state (each new subtask gets one old subtask's copy). The store snapshots to plain data; the
 // redistribution functions are pure.
 
-import type { ListState } from "./keyed-state.ts";
-import type { ListStateDescriptor, MapStateDescriptor } from "./state-descriptors.ts";
+import type { ListState } from "../core/keyed-state.ts";
+import type { ListStateDescriptor, MapStateDescriptor } from "../core/state-descriptors.ts";
 import { HeapBroadcastState, type BroadcastState } from "./broadcast-state.ts";
 import type { StateEntry } from "./state-table.ts";
 

@@ -3,8 +3,8 @@
 // Also how one key group of a table becomes plain, msgpack-friendly snapshot entries and back,
 // through the registering descriptor's serializer (restored values wait for it: see register).
 
-import { isExpired, type StateTtlConfig, type TtlValue } from "./state-ttl.ts";
-import type { StateKind, StateSerializer } from "./state-descriptors.ts";
+import { isExpired, type StateTtlConfig, type TtlValue } from "../core/state-ttl.ts";
+import type { StateKind, StateSerializer } from "../core/state-descriptors.ts";
 
 /** Map keys that compare by value: primitives as they are, anything else by its JSON text. */
 export function normalizeKey(key: unknown): unknown {

@@ -2,23 +2,13 @@
 // (driven by watermarks). At most one timer per (key, timestamp) per domain, fired in timestamp
 // order from a binary heap. Timers are part of an operator's snapshot.
 
-import type { Clock } from "../runtime/clock.ts";
-import type { KeyGroupRange } from "../runtime/key-groups.ts";
+import type { Clock } from "../core/clock.ts";
+import type { KeyGroupRange } from "../core/key-groups.ts";
+import type { TimeDomain, TimerService } from "../core/timer-service.ts";
 import { normalizeKey } from "./state-table.ts";
 import { timersByKeyGroup, timersInRange, type KeyGroupTimersSnapshot } from "./key-group-snapshots.ts";
 
-export type TimeDomain = "processing-time" | "event-time";
-
-/** What a user function sees: timers for the key being processed. */
-export interface TimerService {
-  currentProcessingTime(): number;
-  /** The operator's current event time: the last watermark it received (−∞ before the first). */
-  currentWatermark(): number;
-  registerProcessingTimeTimer(timestamp: number): void;
-  deleteProcessingTimeTimer(timestamp: number): void;
-  registerEventTimeTimer(timestamp: number): void;
-  deleteEventTimeTimer(timestamp: number): void;
-}
+export type { TimeDomain, TimerService } from "../core/timer-service.ts";
 
 interface Timer {
   timestamp: number;

@@ -3,9 +3,9 @@
 // removes it, and returns it only with ReturnExpiredIfNotCleanedUp; reads restart the TTL only
 // with OnReadAndWrite. Values never expire between accesses: time is read from the injected clock.
 
-import type { AggregateFunction } from "./state-descriptors.ts";
-import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from "./keyed-state.ts";
-import type { TtlPolicy, TtlValue } from "./state-ttl.ts";
+import type { AggregateFunction } from "../core/state-descriptors.ts";
+import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from "../core/keyed-state.ts";
+import type { TtlPolicy, TtlValue } from "../core/state-ttl.ts";
 import { denormalizeKey, normalizeKey, type StateTable } from "./state-table.ts";
 import { checkListElement, type CurrentKeyScope } from "./heap-keyed-states.ts";
 

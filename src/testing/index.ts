@@ -3,7 +3,7 @@
 
 export { replayActor, type ReplayOptions, type ReplayReport, type ReplayMismatch, type ReplayContext } from "./replay.ts";
 export { TraceRecorder, readTrace, busFor, type TraceEntry } from "../bus/trace.ts";
-export { SimulatedClock, systemClock, type Clock } from "../runtime/clock.ts";
+export { SimulatedClock, systemClock, type Clock } from "../core/clock.ts";
 export { startNatsServer, freePort, type NatsServerHandle } from "./nats-server.ts";
 export { startWeirProcess, startJobManagerProcess, startWorkerProcess, runWeir, type WeirProcess } from "./processes.ts";
 export { MetricRegistry } from "../observability/metrics.ts";

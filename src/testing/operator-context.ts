@@ -7,7 +7,7 @@ import type { Bus } from "../bus/bus.ts";
 import { silentLogger, type Logger } from "../observability/logger.ts";
 import { MetricRegistry } from "../observability/metrics.ts";
 import { CurrentTimestamp, type OperatorContext, type StreamOperator } from "../operators/operator.ts";
-import { SimulatedClock } from "../runtime/clock.ts";
+import { SimulatedClock } from "../core/clock.ts";
 import { KeyedStateBackend } from "../state/keyed-state-backend.ts";
 import { KeyedTimerService } from "../state/timer-service.ts";
 import { HeapOperatorStateStore } from "../state/operator-state.ts";

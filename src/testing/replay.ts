@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from "node:util";
 import { subjectMatches, type Bus, type BusHandler, type BusSubscription } from "../bus/bus.ts";
 import type { ActorScopedBus, TraceEntry } from "../bus/trace.ts";
 import { decode } from "../messages/codec.ts";
-import { SimulatedClock } from "../runtime/clock.ts";
+import { SimulatedClock } from "../core/clock.ts";
 
 export interface ReplayContext {
   /** The bus view of the actor under replay. */

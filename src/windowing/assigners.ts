@@ -4,7 +4,7 @@
 
 import type { Trigger } from "./trigger.ts";
 import { EventTimeTrigger, NeverTrigger, ProcessingTimeTrigger } from "./triggers.ts";
-import type { StateSerializer } from "../state/state-descriptors.ts";
+import type { StateSerializer } from "../core/state-descriptors.ts";
 import { GlobalWindow, TimeWindow, builtInWindowSerializer, getWindowStartWithOffset, type MergeCallback, type Window } from "./windows.ts";
 
 /** What an assigner may ask while assigning an element. */

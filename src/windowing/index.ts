@@ -31,4 +31,3 @@ export {
 } from "./window-functions.ts";
 export { MergingWindowSet, type MergeFunction, type MergingWindowMapping, type WindowMapping } from "./merging-window-set.ts";
 export { WindowOperator, type WindowOperatorSpec } from "./window-operator.ts";
-export { WindowedStream, AllWindowedStream } from "./windowed-stream.ts";

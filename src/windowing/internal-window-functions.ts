@@ -3,8 +3,8 @@
 // accumulator, or the elements), and an InternalWindowFunction turns a fired window's result
 // into output (as it is, or through a process/apply function). Built once per subtask.
 
-import { callable, closeFunction, openFunction, type ReduceFunction } from "../api/functions.ts";
-import type { KeyedRuntimeContext } from "../api/process-functions.ts";
+import { callable, closeFunction, openFunction, type ReduceFunction } from "../core/functions.ts";
+import type { KeyedRuntimeContext } from "../core/process-functions.ts";
 import type { Collector } from "../operators/operator.ts";
 import type {
   AggregateFunction,

@@ -2,7 +2,7 @@
 // window serializer, Maps as arrays in their order, per-window state by its descriptor's kind and
 // serializer (restored per-window values wait, as data, for their descriptor). Pure.
 
-import type { StateSerializer } from "../state/state-descriptors.ts";
+import type { StateSerializer } from "../core/state-descriptors.ts";
 import type { TimeDomain } from "../state/timer-service.ts";
 import type { MergingWindowMapping } from "./merging-window-set.ts";
 import { RestoredScopedValue, scopedValueToSnapshot, type ScopedStateRegistry, type SlotValuesField } from "./window-state-store.ts";

@@ -2,11 +2,11 @@
 // Each is one object per subtask, pointed at the (key, window) being processed before each call
 // (as Flink's WindowOperator does), so no context is allocated per element.
 
-import type { OutputTag } from "../api/output-tag.ts";
+import type { OutputTag } from "../core/output-tag.ts";
 import type { Output } from "../operators/operator.ts";
-import type { Clock } from "../runtime/clock.ts";
+import type { Clock } from "../core/clock.ts";
 import type { KeyedStateBackendLike, ValueState, ValueStateDescriptor } from "../state/keyed-state-backend.ts";
-import type { KeyedStateStore } from "../state/keyed-state.ts";
+import type { KeyedStateStore } from "../core/keyed-state.ts";
 import type { KeyedTimerService } from "../state/timer-service.ts";
 import type { EvictorContext } from "./evictors.ts";
 import type { OnMergeContext } from "./trigger.ts";

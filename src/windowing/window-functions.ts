@@ -2,17 +2,17 @@
 // (reduce uses the ReduceFunction of the core API), ProcessWindowFunction with the full contents
 // and window metadata/state, and the simpler WindowFunction (`apply`). Keyed and non-keyed forms.
 
-import { AbstractRichFunction, type RichFunction } from "../api/functions.ts";
-import type { OutputTag } from "../api/output-tag.ts";
-import type { KeyedRuntimeContext } from "../api/process-functions.ts";
+import { AbstractRichFunction, type RichFunction } from "../core/functions.ts";
+import type { OutputTag } from "../core/output-tag.ts";
+import type { KeyedRuntimeContext } from "../core/process-functions.ts";
 import type { Collector, RuntimeContext } from "../operators/operator.ts";
-import type { KeyedStateStore } from "../state/keyed-state.ts";
+import type { KeyedStateStore } from "../core/keyed-state.ts";
 import type { Window } from "./windows.ts";
 
 // One definition of each, shared with the state API: an aggregate function (also used by
 // AggregatingState) and the store of keyed state handles.
-export type { AggregateFunction } from "../state/state-descriptors.ts";
-export type { KeyedStateStore } from "../state/keyed-state.ts";
+export type { AggregateFunction } from "../core/state-descriptors.ts";
+export type { KeyedStateStore } from "../core/keyed-state.ts";
 
 /** What a ProcessAllWindowFunction sees while a window fires. */
 export interface ProcessAllWindowContext<W extends Window> {

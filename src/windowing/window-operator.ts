@@ -8,7 +8,7 @@ import { KeyedOperator } from "../operators/keyed.ts";
 import type { OperatorContext } from "../operators/operator.ts";
 import { ValueStateDescriptor, type ValueState } from "../state/keyed-state-backend.ts";
 import type { KeyedTimerService, TimeDomain } from "../state/timer-service.ts";
-import type { KeySelector } from "../api/functions.ts";
+import type { KeySelector } from "../core/functions.ts";
 import { isMergingWindowAssigner, type MergingWindowAssigner, type WindowAssigner, type WindowAssignerContext } from "./assigners.ts";
 import type { Evictor, EvictorContext, TimestampedValue } from "./evictors.ts";
 import type { InternalWindowFunction, PaneAggregation } from "./internal-window-functions.ts";

@@ -3,7 +3,7 @@
 // trigger state and a process window function's windowState(); dropped with the window. Also how
 // one such value becomes snapshot data and back: by the kind and serializer of its descriptor.
 
-import type { AggregatingState, KeyedStateStore, ListState, MapState, ReducingState, ValueState } from "../state/keyed-state.ts";
+import type { AggregatingState, KeyedStateStore, ListState, MapState, ReducingState, ValueState } from "../core/keyed-state.ts";
 import { normalizeKey } from "../state/keyed-state-backend.ts";
 import type {
   AggregatingStateDescriptor,
@@ -14,7 +14,7 @@ import type {
   StateKind,
   StateSerializer,
   ValueStateDescriptor,
-} from "../state/state-descriptors.ts";
+} from "../core/state-descriptors.ts";
 import type { WindowSlot } from "./window-state.ts";
 
 /** Which per-window values of a slot a store reads. */

@@ -2,7 +2,7 @@
 // window starts for a timestamp, how overlapping time windows merge (session windows), and how
 // windows travel in snapshots. Owns no state; the assigners and the window operator build on it.
 
-import type { StateSerializer } from "../state/state-descriptors.ts";
+import type { StateSerializer } from "../core/state-descriptors.ts";
 
 /**
  * A finite or infinite bucket of elements. Windows are map keys in window state and timers, so

@@ -2,7 +2,7 @@
 // Frames flush only when full or at end of input (a long buffer timeout), so a replay on a
 // simulated clock cuts them exactly as the recorded run did.
 
-import { StreamExecutionEnvironment } from "../../src/api/environment.ts";
+import { StreamExecutionEnvironment } from "../../src/cluster/environment.ts";
 import { buildJobGraph } from "../../src/graph/job-graph.ts";
 import { MiniCluster } from "../../src/cluster/mini-cluster.ts";
 import type { StreamGraph } from "../../src/graph/stream-graph.ts";

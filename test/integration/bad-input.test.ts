@@ -9,7 +9,7 @@ import { pino } from "pino";
 import { Packr } from "msgpackr";
 import { NatsBus } from "../../src/bus/nats-bus.ts";
 import { subjects } from "../../src/bus/subjects.ts";
-import { StreamExecutionEnvironment } from "../../src/api/environment.ts";
+import { StreamExecutionEnvironment } from "../../src/cluster/environment.ts";
 import { buildJobGraph } from "../../src/graph/job-graph.ts";
 import { startJobManager } from "../../src/cluster/job-manager.ts";
 import { startWorker } from "../../src/cluster/task-manager.ts";

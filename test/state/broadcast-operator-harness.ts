@@ -1,7 +1,7 @@
 // Opens a KeyedBroadcastProcessOperator with keyed state, timers on a simulated clock and an
 // output that records what it emits, and feeds it steps (records on input 0 or 1, watermarks) in order.
 
-import type { KeyedBroadcastProcessFunction } from "../../src/api/broadcast-process-functions.ts";
+import type { KeyedBroadcastProcessFunction } from "../../src/core/broadcast-process-functions.ts";
 import type { Bus } from "../../src/bus/bus.ts";
 import type { Logger } from "../../src/observability/logger.ts";
 import { KeyedBroadcastProcessOperator } from "../../src/operators/broadcast-operators.ts";

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { InProcessBus } from "../../src/bus/in-process-bus.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
-import { keyGroupOf } from "../../src/runtime/key-groups.ts";
+import { keyGroupOf } from "../../src/core/key-groups.ts";
 import { KeyedBroadcastOperatorForTest, type Step } from "./broadcast-operator-harness.ts";
 import {
   KeyedBroadcastProcessFunction,

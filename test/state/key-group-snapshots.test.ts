@@ -4,8 +4,8 @@
 
 import { pack, unpack } from "msgpackr";
 import { describe, expect, it } from "vitest";
-import { keyGroupOf, keyGroupRangeFor } from "../../src/runtime/key-groups.ts";
-import { SimulatedClock } from "../../src/runtime/clock.ts";
+import { keyGroupOf, keyGroupRangeFor } from "../../src/core/key-groups.ts";
+import { SimulatedClock } from "../../src/core/clock.ts";
 import {
   KeyedStateBackend,
   KeyedTimerService,

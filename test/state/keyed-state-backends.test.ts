@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { keyGroupOf, keyGroupRangeFor } from "../../src/runtime/key-groups.ts";
+import { keyGroupOf, keyGroupRangeFor } from "../../src/core/key-groups.ts";
 import {
   AggregatingStateDescriptor,
   KeyedStateBackend,

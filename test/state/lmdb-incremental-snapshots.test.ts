@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pack, unpack } from "msgpackr";
 import { afterEach, describe, expect, it } from "vitest";
-import { SimulatedClock } from "../../src/runtime/clock.ts";
-import { keyGroupOf, keyGroupRangeFor, type KeyGroupRange } from "../../src/runtime/key-groups.ts";
+import { SimulatedClock } from "../../src/core/clock.ts";
+import { keyGroupOf, keyGroupRangeFor, type KeyGroupRange } from "../../src/core/key-groups.ts";
 import {
   KeyedStateBackend,
   ListStateDescriptor,

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pack, unpack } from "msgpackr";
 import { afterEach, describe, expect, it } from "vitest";
-import { keyGroupOf, keyGroupRangeFor } from "../../src/runtime/key-groups.ts";
+import { keyGroupOf, keyGroupRangeFor } from "../../src/core/key-groups.ts";
 import {
   KeyedStateBackend,
   ListStateDescriptor,

@@ -4,8 +4,8 @@
 
 import { Packr } from "msgpackr";
 import { describe, expect, it } from "vitest";
-import { SimulatedClock } from "../../src/runtime/clock.ts";
-import { keyGroupOf, keyGroupRangeFor } from "../../src/runtime/key-groups.ts";
+import { SimulatedClock } from "../../src/core/clock.ts";
+import { keyGroupOf, keyGroupRangeFor } from "../../src/core/key-groups.ts";
 import {
   AggregatingStateDescriptor,
   KeyedStateBackend,

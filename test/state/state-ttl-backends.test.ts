@@ -8,7 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { SimulatedClock } from "../../src/runtime/clock.ts";
+import { SimulatedClock } from "../../src/core/clock.ts";
 import {
   AggregatingStateDescriptor,
   KeyedStateBackend,

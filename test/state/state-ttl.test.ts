@@ -3,7 +3,7 @@
 // behaviour of every state kind, per backend, is in state-ttl-backends.test.ts.
 
 import { describe, expect, it } from "vitest";
-import { SimulatedClock } from "../../src/runtime/clock.ts";
+import { SimulatedClock } from "../../src/core/clock.ts";
 import {
   KeyedStateBackend,
   StateTtlConfig,

@@ -3,9 +3,9 @@
 // functions materialise a chain (a full base, then deltas) into full per-key-group snapshots,
 // which any keyed state backend restores; deltas apply per key group, so chains survive rescaling.
 
-import type { KeyGroupRange } from "../../runtime/key-groups.ts";
+import type { KeyGroupRange } from "../../core/key-groups.ts";
 import type { KeyGroupStateSnapshot, StateTableSnapshot } from "../key-group-snapshots.ts";
-import type { StateKind } from "../state-descriptors.ts";
+import type { StateKind } from "../../core/state-descriptors.ts";
 import { normalizeKey, type StateEntry } from "../state-table.ts";
 
 /** One state's changes in one key group. Stored values are as in full snapshots (TTL wrappers included). */

@@ -3,13 +3,13 @@
 // per-key-group snapshots in the same format, restore of any key groups — plus incremental
 // snapshots: only the keys changed since the last confirmed checkpoint.
 
-import { systemClock, type Clock } from "../../runtime/clock.ts";
+import { systemClock, type Clock } from "../../core/clock.ts";
 import { KeyGroupScope } from "../key-group-scope.ts";
 import type { KeyGroupStateSnapshot } from "../key-group-snapshots.ts";
 import type { KeyedStateBackend, KeyedStateBackendOptions } from "../keyed-state-backend.ts";
-import { stateFor, type AggregatingState, type KeyedStateStore, type ListState, type MapState, type ReducingState, type StateFor, type ValueState } from "../keyed-state.ts";
-import type { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, StateDescriptor, StateKind, ValueStateDescriptor } from "../state-descriptors.ts";
-import { TtlPolicy } from "../state-ttl.ts";
+import { stateFor, type AggregatingState, type KeyedStateStore, type ListState, type MapState, type ReducingState, type StateFor, type ValueState } from "../../core/keyed-state.ts";
+import type { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, StateDescriptor, StateKind, ValueStateDescriptor } from "../../core/state-descriptors.ts";
+import { TtlPolicy } from "../../core/state-ttl.ts";
 import { CheckpointChangeLog, type Confirmation } from "./checkpoint-change-log.ts";
 import { applyIncrementalChain, type IncrementalSnapshot } from "./incremental-snapshots.ts";
 import { LmdbAggregatingState, LmdbListState, LmdbMapState, LmdbReducingState, LmdbValueState, type LmdbKeyScope } from "./lmdb-keyed-states.ts";

@@ -5,8 +5,8 @@
 // Values are stored in snapshot form (see LmdbStateTable.toStored); values read are copies: a
 // change is kept only when it is written back (update/add/put).
 
-import type { AggregateFunction } from "../state-descriptors.ts";
-import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from "../keyed-state.ts";
+import type { AggregateFunction } from "../../core/state-descriptors.ts";
+import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from "../../core/keyed-state.ts";
 import { checkListElement } from "../heap-keyed-states.ts";
 import { prefixEnd, userKeyOfPart, userKeyPartOf } from "./lmdb-state-keys.ts";
 import type { LmdbStateStore, StoredEntry } from "./lmdb-state-store.ts";

@@ -3,9 +3,9 @@
 // writes a snapshot's entries in one transaction per key group. Receives the store and the
 // registered tables; sends plain, msgpack-friendly data.
 
-import type { KeyGroupRange } from "../../runtime/key-groups.ts";
+import type { KeyGroupRange } from "../../core/key-groups.ts";
 import { keyGroupsInRange, type KeyGroupStateSnapshot, type StateTableSnapshot } from "../key-group-snapshots.ts";
-import type { StateKind } from "../state-descriptors.ts";
+import type { StateKind } from "../../core/state-descriptors.ts";
 import { normalizeKey, type StateEntry } from "../state-table.ts";
 import type { IncrementalSnapshot, KeyGroupStateDelta, StateTableDelta } from "./incremental-snapshots.ts";
 import { groupPrefix, keyOfPart, keyPartOf, latin1Name, parseStateKey, prefixEnd, userKeyOfPart, userKeyPartOf } from "./lmdb-state-keys.ts";

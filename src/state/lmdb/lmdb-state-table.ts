@@ -2,9 +2,9 @@
 // of each key group of the subtask's range, and how a stored value appears in a snapshot. Values are
 // stored in their snapshot form (a descriptor's serializer converts on every access, not in snapshots).
 
-import type { KeyGroupRange } from "../../runtime/key-groups.ts";
-import type { StateKind, StateSerializer } from "../state-descriptors.ts";
-import { isExpired, type StateTtlConfig, type TtlValue } from "../state-ttl.ts";
+import type { KeyGroupRange } from "../../core/key-groups.ts";
+import type { StateKind, StateSerializer } from "../../core/state-descriptors.ts";
+import { isExpired, type StateTtlConfig, type TtlValue } from "../../core/state-ttl.ts";
 import { prefixEnd, tablePrefix } from "./lmdb-state-keys.ts";
 
 export class LmdbStateTable {

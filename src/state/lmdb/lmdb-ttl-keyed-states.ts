@@ -5,10 +5,10 @@
 // Unlike on the heap, every change is written back explicitly (values read are copies), and the
 // wrapped values are in their stored form (see LmdbStateTable.toStored).
 
-import type { AggregateFunction } from "../state-descriptors.ts";
-import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from "../keyed-state.ts";
+import type { AggregateFunction } from "../../core/state-descriptors.ts";
+import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from "../../core/keyed-state.ts";
 import { checkListElement } from "../heap-keyed-states.ts";
-import type { TtlPolicy, TtlValue } from "../state-ttl.ts";
+import type { TtlPolicy, TtlValue } from "../../core/state-ttl.ts";
 import { LmdbMapEntries, LmdbState, type LmdbKeyScope } from "./lmdb-keyed-states.ts";
 import type { LmdbStateStore } from "./lmdb-state-store.ts";
 import type { LmdbStateTable } from "./lmdb-state-table.ts";

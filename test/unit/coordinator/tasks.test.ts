@@ -2,7 +2,7 @@
 // master's view of their states, with explicit outcomes for every report.
 
 import { describe, expect, it } from "vitest";
-import { StreamExecutionEnvironment } from "../../../src/api/environment.ts";
+import { StreamExecutionEnvironment } from "../../../src/cluster/environment.ts";
 import { planDeployments } from "../../../src/coordinator/execution-plan.ts";
 import {
   allInState,

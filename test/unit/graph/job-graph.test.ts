@@ -3,9 +3,9 @@
 // Graphs are built through the DataStream API, as a user would; nothing runs.
 
 import { describe, expect, it } from "vitest";
-import { StreamExecutionEnvironment } from "../../../src/api/environment.ts";
-import { OutputTag } from "../../../src/api/output-tag.ts";
-import { KeyedProcessFunction, ProcessFunction } from "../../../src/api/process-functions.ts";
+import { StreamExecutionEnvironment } from "../../../src/cluster/environment.ts";
+import { OutputTag } from "../../../src/core/output-tag.ts";
+import { KeyedProcessFunction, ProcessFunction } from "../../../src/core/process-functions.ts";
 import { buildJobGraph, requiredSlots } from "../../../src/graph/job-graph.ts";
 import type { JobGraphSpec } from "../../../src/messages/schema.ts";
 

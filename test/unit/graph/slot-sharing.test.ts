@@ -3,7 +3,7 @@
 // group, as many slots as the group's highest parallelism.
 
 import { describe, expect, it } from "vitest";
-import { StreamExecutionEnvironment } from "../../../src/api/environment.ts";
+import { StreamExecutionEnvironment } from "../../../src/cluster/environment.ts";
 import { buildJobGraph, requiredSlots } from "../../../src/graph/job-graph.ts";
 import { planDeployments } from "../../../src/coordinator/execution-plan.ts";
 

@@ -2,7 +2,7 @@
 // (time, creation) order as it does.
 
 import { describe, expect, it } from "vitest";
-import { SimulatedClock } from "../../../src/runtime/clock.ts";
+import { SimulatedClock } from "../../../src/core/clock.ts";
 
 describe("SimulatedClock", () => {
   it("stands still until advanced", () => {

@@ -10,7 +10,7 @@ import type { DataElement } from "../../../src/messages/schema.ts";
 import { silentLogger } from "../../../src/observability/logger.ts";
 import { MetricRegistry } from "../../../src/observability/metrics.ts";
 import { ChannelWriter } from "../../../src/runtime/channel-writer.ts";
-import { SimulatedClock } from "../../../src/runtime/clock.ts";
+import { SimulatedClock } from "../../../src/core/clock.ts";
 import { ChannelSequenceError, DEFAULT_CREDITS_PER_CHANNEL, InputGate } from "../../../src/runtime/input-gate.ts";
 
 const JOB = "job-1";

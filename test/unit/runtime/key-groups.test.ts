@@ -12,7 +12,7 @@ import {
   murmur3,
   subtaskForKey,
   subtaskForKeyGroup,
-} from "../../../src/runtime/key-groups.ts";
+} from "../../../src/core/key-groups.ts";
 
 const packr = new Packr({ useRecords: false });
 const utf8 = (text: string) => new TextEncoder().encode(text);

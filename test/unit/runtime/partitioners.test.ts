@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { PartitionerSpec } from "../../../src/messages/schema.ts";
-import { subtaskForKey } from "../../../src/runtime/key-groups.ts";
+import { subtaskForKey } from "../../../src/core/key-groups.ts";
 import { BROADCAST, createChannelSelector, rescaleTargets, type SelectorContext } from "../../../src/runtime/partitioners.ts";
 
 function selector(kind: PartitionerSpec["kind"], overrides: Partial<SelectorContext> = {}) {

@@ -3,7 +3,7 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { SimulatedClock } from "../../../src/runtime/clock.ts";
+import { SimulatedClock } from "../../../src/core/clock.ts";
 import { KeyedTimerService } from "../../../src/state/timer-service.ts";
 
 /** A service on a clock at 1000, recording "timestamp:key" as timers fire. */

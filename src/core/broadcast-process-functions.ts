@@ -2,15 +2,15 @@
 // pattern): processElement sees the broadcast state read-only, processBroadcastElement may change
 // it. Every subtask receives every broadcast element, so each keeps an equal copy of the state.
 
-import type { Collector } from "../operators/operator.ts";
-import type { BroadcastState, ReadOnlyBroadcastState } from "../state/broadcast-state.ts";
-import type { StateFor } from "../state/keyed-state.ts";
-import type { MapStateDescriptor, StateDescriptor } from "../state/state-descriptors.ts";
-import type { TimerService } from "../state/timer-service.ts";
+import type { Collector } from "./collector.ts";
+import type { BroadcastState, ReadOnlyBroadcastState } from "./broadcast-state.ts";
+import type { StateFor } from "./keyed-state.ts";
+import type { MapStateDescriptor, StateDescriptor } from "./state-descriptors.ts";
+import type { TimerService } from "./timer-service.ts";
 import { AbstractRichFunction } from "./functions.ts";
 import type { OutputTag } from "./output-tag.ts";
 import type { KeyedRuntimeContext } from "./process-functions.ts";
-import type { RuntimeContext } from "../operators/operator.ts";
+import type { RuntimeContext } from "./collector.ts";
 
 /** What both sides of a broadcast process function can do. */
 export interface BroadcastBaseContext {

@@ -1,10 +1,10 @@
 // Process functions: the lowest-level user functions, with side outputs, timers and (keyed) state.
 // Subclass them as in Flink; `getRuntimeContext()` works from `open()` on.
 
-import type { Collector, RuntimeContext } from "../operators/operator.ts";
+import type { Collector, RuntimeContext } from "./collector.ts";
 import { AbstractRichFunction } from "./functions.ts";
-import type { KeyedStateStore } from "../state/keyed-state.ts";
-import type { TimerService } from "../state/timer-service.ts";
+import type { KeyedStateStore } from "./keyed-state.ts";
+import type { TimerService } from "./timer-service.ts";
 import type { OutputTag } from "./output-tag.ts";
 
 /**

@@ -2,13 +2,14 @@
 // or `windowAll(...)`, then optional trigger / evictor / allowedLateness / sideOutputLateData, then
 // the window function. Nothing runs here: the function adds one window operator to the graph.
 
-import type { SingleOutputStreamOperator } from "../api/data-stream.ts";
-import { subtaskCopies, type KeySelector, type ReduceFunction } from "../api/functions.ts";
-import type { OutputTag } from "../api/output-tag.ts";
+import type { SingleOutputStreamOperator } from "./data-stream.ts";
+import type { KeySelector, ReduceFunction } from "../core/functions.ts";
+import { subtaskCopies } from "./subtask-copies.ts";
+import type { OutputTag } from "../core/output-tag.ts";
 import { aggregationReducer, type AggregationKind, type FieldRef } from "../operators/keyed.ts";
 import type { StreamOperator } from "../operators/operator.ts";
-import { GlobalWindows, isMergingWindowAssigner, type WindowAssigner } from "./assigners.ts";
-import { CountEvictor, type Evictor } from "./evictors.ts";
+import { GlobalWindows, isMergingWindowAssigner, type WindowAssigner } from "../windowing/assigners.ts";
+import { CountEvictor, type Evictor } from "../windowing/evictors.ts";
 import {
   aggregating,
   allApply,
@@ -20,12 +21,12 @@ import {
   reducing,
   type InternalWindowFunction,
   type PaneAggregation,
-} from "./internal-window-functions.ts";
-import type { Trigger } from "./trigger.ts";
-import { CountTrigger, PurgingTrigger } from "./triggers.ts";
-import type { AggregateFunction, AllWindowFunction, ProcessAllWindowFunctionLike, ProcessWindowFunctionLike, WindowFunction } from "./window-functions.ts";
-import { WindowOperator } from "./window-operator.ts";
-import type { GlobalWindow, Window } from "./windows.ts";
+} from "../windowing/internal-window-functions.ts";
+import type { Trigger } from "../windowing/trigger.ts";
+import { CountTrigger, PurgingTrigger } from "../windowing/triggers.ts";
+import type { AggregateFunction, AllWindowFunction, ProcessAllWindowFunctionLike, ProcessWindowFunctionLike, WindowFunction } from "../windowing/window-functions.ts";
+import { WindowOperator } from "../windowing/window-operator.ts";
+import type { GlobalWindow, Window } from "../windowing/windows.ts";
 
 /** Adds the window operator to the graph after the (keyed) input; given by the stream that was windowed. */
 export type WindowTransform = <O>(name: string, createOperator: () => StreamOperator) => SingleOutputStreamOperator<O>;

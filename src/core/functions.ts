@@ -1,10 +1,8 @@
 // The user-facing function types of the DataStream API. Each may be a plain function or an
 // object with the method (a "rich" function, with open/close and a runtime context).
 
-import type { Collector, RuntimeContext } from "../operators/operator.ts";
+import type { Collector, RuntimeContext } from "./collector.ts";
 import type { KeyedRuntimeContext } from "./process-functions.ts";
-import { deepCopy, UncopyableValueError } from "./deep-copy.ts";
-import { constructorName } from "./uncopyable-values.ts";
 
 /** Lifecycle hooks any function object may have (Flink's RichFunction). */
 export interface RichFunction {
@@ -87,43 +85,5 @@ export function callable<A extends unknown[], R>(fn: ((...args: A) => R) | objec
   return (m as (...args: A) => R).bind(fn);
 }
 
-/** Thrown when the job is defined: a function object holds something that cannot be copied per subtask. */
-export class UncopyableFunctionError extends Error {
-  constructor(
-    readonly where: string,
-    /** Where the value is, from the function object: `Sink.socket`, `Dedupe.seen.get("a")`. */
-    readonly field: string,
-    what: string,
-  ) {
-    super(
-      `${where}: ${field} holds ${what}, which cannot be copied. Every parallel subtask, and every restart, ` +
-        "gets its own deep copy of a function object: create this in open() (and release it in close()) instead of in the constructor or a field initializer",
-    );
-    this.name = "UncopyableFunctionError";
-  }
-}
-
-/**
- * Makes fresh copies of a user function, one per call: each operator factory calls it, and the
- * factory runs once per subtask and per attempt, so no field is shared between parallel subtasks
- * or between a failed attempt and the next (Flink gets this from serialization). Called when the
- * job is defined: it copies `fn` once, as the template of every later copy, and throws an
- * UncopyableFunctionError at once when that is impossible. A plain function is not copied: what
- * its closure captures is shared.
- * @example
- * const copies = subtaskCopies(fn, "map()");
- * graph.addNode({ createOperator: () => new MapOperator(copies()) });
- */
-export function subtaskCopies<F>(fn: F, where: string): () => F {
-  if (typeof fn !== "object" || fn === null) return () => fn;
-  const name = constructorName(fn);
-  const label = name === "Object" ? "the function object" : name;
-  let template: F;
-  try {
-    template = deepCopy(fn, label);
-  } catch (error) {
-    if (error instanceof UncopyableValueError) throw new UncopyableFunctionError(where, error.path, error.what);
-    throw error;
-  }
-  return () => deepCopy(template, label);
-}
+/** Chooses the partition of a key among `numPartitions` (Flink's Partitioner, for partitionCustom). */
+export type CustomPartitioner<K = unknown> = (key: K, numPartitions: number) => number;

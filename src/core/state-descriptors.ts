@@ -2,7 +2,7 @@
 // its optional TTL and its optional snapshot serializer. A descriptor is what a function hands the
 // runtime context to get a state handle; the backend creates the state's table on first use.
 
-import type { ReduceFunction } from "../api/functions.ts";
+import type { ReduceFunction } from "./functions.ts";
 import type { StateTtlConfig } from "./state-ttl.ts";
 
 export type StateKind = "value" | "list" | "reducing" | "aggregating" | "map";

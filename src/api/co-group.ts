@@ -2,11 +2,12 @@
 // CoGroupedStreams). Receives two streams; per key and window, calls the function once with the
 // elements of each side and sends what it emits downstream.
 
-import type { DataStream, SingleOutputStreamOperator } from "../api/data-stream.ts";
-import { subtaskCopies, type KeySelector } from "../api/functions.ts";
+import type { DataStream, SingleOutputStreamOperator } from "./data-stream.ts";
+import type { KeySelector } from "../core/functions.ts";
+import { subtaskCopies } from "./subtask-copies.ts";
 import type { WindowAssigner } from "../windowing/assigners.ts";
 import type { Window } from "../windowing/windows.ts";
-import type { CoGroupFunction, TaggedUnion } from "./join-functions.ts";
+import type { CoGroupFunction, TaggedUnion } from "../joins/join-functions.ts";
 import { WindowedPair } from "./windowed-pair.ts";
 
 /**

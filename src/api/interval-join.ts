@@ -2,11 +2,12 @@
 // Receives two keyed streams and the bounds; adds one keyed two-input IntervalJoin operator and
 // returns its output stream.
 
-import type { KeyedStream, SingleOutputStreamOperator } from "../api/data-stream.ts";
-import { subtaskCopies, type KeySelector } from "../api/functions.ts";
-import type { OutputTag } from "../api/output-tag.ts";
-import { IntervalJoinOperator } from "./interval-join-operator.ts";
-import type { ProcessJoinFunctionLike } from "./process-join-function.ts";
+import type { KeyedStream, SingleOutputStreamOperator } from "./data-stream.ts";
+import type { KeySelector } from "../core/functions.ts";
+import { subtaskCopies } from "./subtask-copies.ts";
+import type { OutputTag } from "../core/output-tag.ts";
+import { IntervalJoinOperator } from "../joins/interval-join-operator.ts";
+import type { ProcessJoinFunctionLike } from "../joins/process-join-function.ts";
 
 /** Two keyed streams about to be joined on an interval of event time (Flink's KeyedStream.IntervalJoin). */
 export class IntervalJoin<L, R, K> {

@@ -2,13 +2,13 @@
 // their key selectors and a window assigner, and builds tag → union → keyBy → window → a
 // CoGroupWindowFunction, with the trigger, evictor and allowed lateness set on the way.
 
-import type { DataStream, SingleOutputStreamOperator } from "../api/data-stream.ts";
-import type { KeySelector } from "../api/functions.ts";
+import type { DataStream, SingleOutputStreamOperator } from "./data-stream.ts";
+import type { KeySelector } from "../core/functions.ts";
 import type { WindowAssigner } from "../windowing/assigners.ts";
 import type { Evictor } from "../windowing/evictors.ts";
 import type { Trigger } from "../windowing/trigger.ts";
 import type { Window } from "../windowing/windows.ts";
-import { CoGroupWindowFunction, type CoGroupFunction, type TaggedUnion } from "./join-functions.ts";
+import { CoGroupWindowFunction, type CoGroupFunction, type TaggedUnion } from "../joins/join-functions.ts";
 
 /** Both sides of a window join or coGroup, keyed and windowed; subclasses add `apply`. */
 export abstract class WindowedPair<L, R, K, W extends Window> {

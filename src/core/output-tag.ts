@@ -1,6 +1,6 @@
 // Side outputs: a typed tag names an extra output of an operator (Flink's OutputTag).
 
-import { isSubjectToken } from "../bus/subjects.ts";
+import { isSubjectToken } from "./tokens.ts";
 
 export class OutputTag<T> {
   /** Phantom field carrying the element type. */

@@ -3,18 +3,19 @@
 // executor can be injected to submit it to a NATS cluster instead.
 
 import { isAbsolute, resolve } from "node:path";
+import { EmbeddedExecutor } from "./mini-cluster.ts";
 import { StreamGraph } from "../graph/stream-graph.ts";
 import { buildJobGraph } from "../graph/job-graph.ts";
 import type { CheckpointingMode, JobArtifact, JobConfig, RestoreSettings, StateBackendKind } from "../messages/schema.ts";
 import { checkRestartStrategy, type RestartStrategyConfig } from "../coordinator/restart-strategy.ts";
-import { CheckpointConfig } from "./checkpoint-config.ts";
+import { CheckpointConfig } from "../api/checkpoint-config.ts";
 import { collectionSource, generatorSource, sequenceSource, type GeneratorOptions, type Source } from "../operators/source.ts";
-import { checkMaxParallelism } from "../runtime/key-groups.ts";
+import { checkMaxParallelism } from "../core/key-groups.ts";
 import { checkBufferTimeout } from "../runtime/channel-writer.ts";
-import { type CollectedStream, SingleOutputStreamOperator } from "./data-stream.ts";
-import type { StreamEnvironmentInternals } from "./environment-internals.ts";
-import type { JobClient, JobExecutionResult, JobExecutor } from "./executor.ts";
-import type { WatermarkStrategy } from "./watermark-strategy.ts";
+import { type CollectedStream, SingleOutputStreamOperator } from "../api/data-stream.ts";
+import type { StreamEnvironmentInternals } from "../api/environment-internals.ts";
+import type { JobClient, JobExecutionResult, JobExecutor } from "../api/executor.ts";
+import type { WatermarkStrategy } from "../core/watermark-strategy.ts";
 
 export interface EnvironmentOptions {
   /** Runs the job; defaults to the embedded mini cluster. */
@@ -231,7 +232,7 @@ export class StreamExecutionEnvironment implements StreamEnvironmentInternals {
    */
   async executeAsync(jobName?: string): Promise<JobClient> {
     const jobGraph = buildJobGraph(this.graph, this.jobConfig(jobName));
-    const executor = this.options.executor ?? new (await import("../cluster/mini-cluster.ts")).EmbeddedExecutor();
+    const executor = this.options.executor ?? new EmbeddedExecutor();
     return executor.executeAsync({ jobGraph, streamGraph: this.graph, collectors: this.collectors, artifact: this.options.artifact, restoreFrom: this.options.restoreFrom });
   }
 }

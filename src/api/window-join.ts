@@ -2,12 +2,13 @@
 // JoinedStreams). Receives two streams; per key and window, emits fn(left, right) for every pair
 // of elements of the two sides, built as a coGroup (as Flink does).
 
-import type { DataStream, SingleOutputStreamOperator } from "../api/data-stream.ts";
-import { subtaskCopies, type KeySelector } from "../api/functions.ts";
+import type { DataStream, SingleOutputStreamOperator } from "./data-stream.ts";
+import type { KeySelector } from "../core/functions.ts";
+import { subtaskCopies } from "./subtask-copies.ts";
 import type { Collector } from "../operators/operator.ts";
 import type { WindowAssigner } from "../windowing/assigners.ts";
 import type { Window } from "../windowing/windows.ts";
-import { isFlatJoinFunction, joinAsCoGroup, type FlatJoinFunction, type JoinFunction, type TaggedUnion } from "./join-functions.ts";
+import { isFlatJoinFunction, joinAsCoGroup, type FlatJoinFunction, type JoinFunction, type TaggedUnion } from "../joins/join-functions.ts";
 import { WindowedPair } from "./windowed-pair.ts";
 
 /**
