@@ -1,24 +1,36 @@
 // The CheckpointCoordinator actor: one per running execution of a job, a child of its job master.
-// Triggers periodic checkpoints (the pure planner decides when), sends trigger-checkpoint to the
-// source subtasks, collects checkpoint-ack/decline (explicit PendingCheckpoint outcomes), commits
-// completed checkpoints to storage, then sends checkpoint-notify to every subtask. Savepoints come
-// as trigger-savepoint requests and are answered with savepoint-reply. Tells its job master of
-// triggers, completions, savepoints in flight and of too many failures in a row.
+// Its decisions are pure steps (src/coordinator/checkpoint-coordination.ts): every event updates
+// the coordination state with `assign` and enqueues the step's effects as named actions —
+// publishTrigger, publishNotice, commit, discard, replySavepoint, report, log. The two states say
+// whether a checkpoint or savepoint is in flight; a tick every 100 ms expires overdue ones and
+// asks the planner whether the next periodic checkpoint is due.
 //
-//   active ─TICK─▶ (trigger?) ─ACK…─▶ commit ─COMMITTED─▶ notify complete · retention
-//      └─DECLINE / timeout / COMMIT_FAILED─▶ abort ─▶ notify aborted (job fails past the tolerable count)
+//   idle ──TICK (due) / SAVEPOINT──▶ inFlight ──COMMITTED / aborted (none left)──▶ idle
 
-import { enqueueActions, fromCallback, setup, type AnyActorRef } from "xstate";
+import { fromCallback, not, sendParent, setup } from "xstate";
 import { subjects } from "../bus/subjects.ts";
-import type { CheckpointMetadata, SnapshotKind } from "../checkpoint/checkpoint-metadata.ts";
+import type { CheckpointMetadata } from "../checkpoint/checkpoint-metadata.ts";
 import type { CheckpointStorage } from "../checkpoint/checkpoint-storage.ts";
 import { savepointStorage } from "../checkpoint/savepoint-storage.ts";
-import { retainCheckpoints, type KeptCheckpoint } from "../checkpoint/retention.ts";
-import { completed, decideTrigger, failed, initialPlannerState, timedOut, type CheckpointConfig, type PlannerState } from "../coordinator/checkpoint-planner.ts";
-import { buildMetadata, type SubtaskAck } from "../coordinator/completed-checkpoint.ts";
-import { PendingCheckpoint, type AckOutcome } from "../coordinator/pending-checkpoint.ts";
+import type { KeptCheckpoint } from "../checkpoint/retention.ts";
+import { initialPlannerState } from "../coordinator/checkpoint-planner.ts";
+import {
+  initialCoordination,
+  onAcknowledge,
+  onCommitFailed,
+  onCommitted,
+  onDecline,
+  onSavepoint,
+  onTick,
+  type CoordinationEffect,
+  type CoordinationSetup,
+  type CoordinationState,
+  type CoordinationStep,
+} from "../coordinator/checkpoint-coordination.ts";
 import type { CheckpointAck, CheckpointDecline, CheckpointingConfig, JobGraphSpec, SubtaskId } from "../messages/schema.ts";
 import { listen, send, taskKey, type ActorDeps } from "./actor-deps.ts";
+
+export type { CoordinatorReport } from "../coordinator/checkpoint-coordination.ts";
 
 /** How often timeouts are checked and periodic triggers reconsidered (ms). */
 const TICK_MS = 100;
@@ -38,17 +50,11 @@ export interface CheckpointCoordinatorInput {
   kept: readonly KeptCheckpoint[];
 }
 
-interface InFlight {
-  checkpoint: PendingCheckpoint<SubtaskAck>;
-  kind: SnapshotKind;
-  savepoint?: { dir: string; reply?: string; stop?: "drain" | "terminate" };
-}
-
-interface CoordinatorContext extends CheckpointCoordinatorInput {
-  planner: PlannerState;
-  inFlight: Map<number, InFlight>;
-  finished: Set<string>;
-  keptCheckpoints: KeptCheckpoint[];
+interface CoordinatorContext {
+  deps: ActorDeps;
+  storage: CheckpointStorage;
+  setup: CoordinationSetup;
+  coordination: CoordinationState;
 }
 
 export type CheckpointCoordinatorEvent =
@@ -59,15 +65,6 @@ export type CheckpointCoordinatorEvent =
   | { type: "SAVEPOINT"; dir: string; stop?: "drain" | "terminate"; reply?: string }
   | { type: "COMMITTED"; checkpointId: number; location: string; metadata: CheckpointMetadata }
   | { type: "COMMIT_FAILED"; checkpointId: number; reason: string };
-
-/** What the job master hears. */
-export type CoordinatorReport =
-  | { type: "CHECKPOINT_TRIGGERED"; checkpointId: number }
-  | { type: "CHECKPOINT_COMPLETED"; kind: SnapshotKind; metadata: CheckpointMetadata; location: string; kept: KeptCheckpoint[] }
-  | { type: "SAVEPOINTS_IN_FLIGHT"; count: number }
-  | { type: "CHECKPOINT_FAILURES_EXCEEDED"; reason: string }
-  /** A stop-with-savepoint without drain has its savepoint: the job master cancels the subtasks and the job ends. */
-  | { type: "STOP_AFTER_SAVEPOINT"; location: string };
 
 const inbox = fromCallback<CheckpointCoordinatorEvent, { deps: ActorDeps; jobId: string }>(({ input: { deps, jobId }, sendBack }) => {
   const endpoint = `checkpoint-coordinator ${jobId}`;
@@ -80,172 +77,131 @@ const inbox = fromCallback<CheckpointCoordinatorEvent, { deps: ActorDeps; jobId:
   return () => subs.forEach((s) => s.unsubscribe());
 });
 
-function plannerConfig(config: CheckpointingConfig): CheckpointConfig {
-  return { intervalMs: config.intervalMs, timeoutMs: config.timeoutMs, minPauseMs: config.minPauseMs, maxConcurrent: config.maxConcurrent, tolerableFailures: config.tolerableFailures };
+/** The pure step an event maps to (the timer's tick is TICK). */
+function stepFor(context: CoordinatorContext, event: CheckpointCoordinatorEvent): CoordinationStep {
+  const { setup, coordination: state } = context;
+  const now = context.deps.clock.now();
+  switch (event.type) {
+    case "TICK":
+      return onTick(setup, state, now);
+    case "SAVEPOINT":
+      return onSavepoint(setup, state, { dir: event.dir, reply: event.reply, stop: event.stop }, now);
+    case "ACK": {
+      const { task, checkpointId, handle, operatorUids, references, operatorState, unionState } = event.message;
+      return onAcknowledge(setup, state, taskKey(task), { task, finished: false, handle, operatorUids, references, operatorState, unionState }, checkpointId);
+    }
+    case "TASK_FINISHED":
+      return onAcknowledge(setup, state, taskKey(event.task), { task: event.task, finished: true });
+    case "DECLINE":
+      return onDecline(setup, state, event.message, now);
+    case "COMMITTED":
+      return onCommitted(setup, state, event, now);
+    case "COMMIT_FAILED":
+      return onCommitFailed(setup, state, event.checkpointId, event.reason, now);
+  }
 }
 
-const SAVEPOINT_TIMEOUT_MS = 10 * 60_000;
+type EffectOf<K extends CoordinationEffect["kind"]> = Extract<CoordinationEffect, { kind: K }>;
 
-export const checkpointCoordinatorMachine = setup({
+/** The machine's types, guards and effects: one named action per effect kind. */
+const effects = setup({
   types: { input: {} as CheckpointCoordinatorInput, context: {} as CoordinatorContext, events: {} as CheckpointCoordinatorEvent },
   actors: { inbox },
-  actions: {
-    tick: enqueueActions(({ context, enqueue, self }) => {
-      const report: Report = (r) => enqueue.sendParent(r);
-      const now = context.deps.clock.now();
-      for (const [id, flight] of context.inFlight) {
-        const timeoutMs = flight.kind === "savepoint" ? SAVEPOINT_TIMEOUT_MS : (context.config?.timeoutMs ?? SAVEPOINT_TIMEOUT_MS);
-        if (now - flight.checkpoint.triggeredAt >= timeoutMs) abort(context, id, `expired after ${timeoutMs} ms (still waiting for ${flight.checkpoint.outstanding.join(", ")})`, report);
-      }
-      if (context.config) {
-        const config = plannerConfig(context.config);
-        for (const id of timedOut(config, context.planner, now)) abort(context, id, "timed out", report);
-        const decision = decideTrigger(config, context.planner, now);
-        if (decision.trigger) {
-          context.planner = decision.state;
-          trigger(context, decision.checkpointId, "checkpoint", undefined, report, self);
-        }
-      }
-    }),
-    savepoint: enqueueActions(({ context, event, enqueue, self }) => {
-      if (event.type !== "SAVEPOINT") return;
-      const checkpointId = context.planner.nextId;
-      context.planner = { ...context.planner, nextId: checkpointId + 1 };
-      trigger(context, checkpointId, "savepoint", { dir: event.dir, reply: event.reply, stop: event.stop }, (r) => enqueue.sendParent(r), self);
-    }),
-    acknowledge: enqueueActions(({ context, event, self }) => {
-      if (event.type !== "ACK" && event.type !== "TASK_FINISHED") return;
-      if (event.type === "TASK_FINISHED") context.finished.add(taskKey(event.task));
-      for (const [id, flight] of context.inFlight) {
-        if (event.type === "ACK" && event.message.checkpointId !== id) continue;
-        const ack: SubtaskAck =
-          event.type === "ACK" ? { task: event.message.task, finished: false, handle: event.message.handle, operatorUids: event.message.operatorUids, references: event.message.references, operatorState: event.message.operatorState, unionState: event.message.unionState } : { task: event.task, finished: true };
-        const outcome: AckOutcome = flight.checkpoint.acknowledge(taskKey(ack.task), ack);
-        if (outcome !== "success" && event.type === "ACK") context.deps.log.debug({ checkpointId: id, task: ack.task, outcome }, "checkpoint acknowledgement not applied");
-        if (flight.checkpoint.isFullyAcknowledged) commit(context, id, flight, self);
-      }
-    }),
-    decline: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== "DECLINE") return;
-      const { checkpointId, task, reason } = event.message;
-      if (context.inFlight.has(checkpointId)) abort(context, checkpointId, `declined by ${task.vertexId}[${task.subtaskIndex}]: ${reason}`, (r) => enqueue.sendParent(r));
-    }),
-    committed: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== "COMMITTED") return;
-      const flight = context.inFlight.get(event.checkpointId);
-      if (!flight) return;
-      context.inFlight.delete(event.checkpointId);
-      const { deps, jobId } = context;
-      const report: Report = (r) => enqueue.sendParent(r);
-      deps.log.info({ checkpointId: event.checkpointId, kind: flight.kind, location: event.location }, `${flight.kind} completed`);
-      send(deps, subjects.checkpointControl(jobId), { type: "checkpoint-notify", jobId, checkpointId: event.checkpointId, outcome: "complete" });
-      if (flight.kind === "checkpoint") {
-        context.planner = completed(context.planner, event.checkpointId, deps.clock.now());
-        const references = [...new Set(event.metadata.subtasks.flatMap((s) => s.references ?? []))];
-        const { kept, discard } = retainCheckpoints(context.keptCheckpoints, { id: event.checkpointId, references }, context.config?.retained);
-        context.keptCheckpoints = kept;
-        for (const id of discard) void context.storage.discard(jobId, id).catch((error: Error) => deps.log.warn({ err: error, checkpointId: id }, "discarding an old checkpoint failed"));
-      }
-      report({ type: "CHECKPOINT_COMPLETED", kind: flight.kind, metadata: event.metadata, location: event.location, kept: [...context.keptCheckpoints] });
-      if (flight.kind === "savepoint") {
-        reply(context, flight, { location: event.location });
-        report({ type: "SAVEPOINTS_IN_FLIGHT", count: savepointsInFlight(context) });
-        if (flight.savepoint?.stop === "terminate") report({ type: "STOP_AFTER_SAVEPOINT", location: event.location });
-      }
-    }),
-    commitFailed: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== "COMMIT_FAILED") return;
-      abort(context, event.checkpointId, `committing it failed: ${event.reason}`, (r) => enqueue.sendParent(r));
-    }),
+  guards: {
+    inFlight: ({ context }) => context.coordination.inFlight.size > 0,
   },
-}).createMachine({
-  id: "checkpoint-coordinator",
-  context: ({ input }) => ({
-    ...input,
-    planner: { ...initialPlannerState, nextId: input.firstCheckpointId, lastTriggeredAt: input.deps.clock.now() },
-    inFlight: new Map(),
-    finished: new Set(input.tasks.filter((t) => t.finished).map((t) => taskKey(t.task))),
-    keptCheckpoints: [...input.kept],
-  }),
-  invoke: { src: "inbox", input: ({ context }) => ({ deps: context.deps, jobId: context.jobId }) },
-  initial: "active",
-  states: {
-    active: {
-      after: { [TICK_MS]: { target: "active", reenter: true, actions: "tick" } },
-      on: {
-        ACK: { actions: "acknowledge" },
-        TASK_FINISHED: { actions: "acknowledge" },
-        DECLINE: { actions: "decline" },
-        SAVEPOINT: { actions: "savepoint" },
-        COMMITTED: { actions: "committed" },
-        COMMIT_FAILED: { actions: "commitFailed" },
-      },
+  actions: {
+    publishTrigger: ({ context }, effect: EffectOf<"trigger">) => send(context.deps, subjects.checkpointControl(context.setup.jobId), effect.message),
+    publishNotice: ({ context }, { checkpointId, outcome }: EffectOf<"notify">) => {
+      const { jobId } = context.setup;
+      send(context.deps, subjects.checkpointControl(jobId), { type: "checkpoint-notify", jobId, checkpointId, outcome });
     },
+    /** Writes the metadata; COMMITTED or COMMIT_FAILED comes back (unless the coordinator has stopped by then). */
+    commit: ({ context, self }, { checkpointId, metadata, savepointDir }: EffectOf<"commit">) => {
+      const write = savepointDir ? savepointStorage(savepointDir).commit(metadata) : context.storage.commit(metadata);
+      const tell = (event: CheckpointCoordinatorEvent) => {
+        if (self.getSnapshot().status === "active") self.send(event);
+      };
+      write.then(
+        (location) => tell({ type: "COMMITTED", checkpointId, location, metadata }),
+        (error: Error) => tell({ type: "COMMIT_FAILED", checkpointId, reason: error.message }),
+      );
+    },
+    discard: ({ context }, { checkpointId }: EffectOf<"discard">) => {
+      void context.storage.discard(context.setup.jobId, checkpointId).catch((error: Error) => context.deps.log.warn({ err: error, checkpointId }, "discarding a checkpoint failed"));
+    },
+    replySavepoint: ({ context }, { to, location, error }: EffectOf<"reply">) => send(context.deps, to, { type: "savepoint-reply", jobId: context.setup.jobId, location, error }),
+    report: sendParent((_, { report }: EffectOf<"report">) => report),
+    log: ({ context }, { level, fields, message }: EffectOf<"log">) => context.deps.log[level](fields, message),
   },
 });
 
-/** Sends a report to the job master (from inside an action). */
-type Report = (report: CoordinatorReport) => void;
+/** Applies a pure step: the next coordination state, then its effects, in order, as named actions. */
+const applyStep = (stepOf: (context: CoordinatorContext, event: CheckpointCoordinatorEvent) => CoordinationStep) =>
+  effects.enqueueActions(({ context, event, enqueue }) => {
+    const step = stepOf(context, event);
+    enqueue.assign({ coordination: step.state });
+    for (const effect of step.effects) {
+      switch (effect.kind) {
+        case "trigger":
+          enqueue({ type: "publishTrigger", params: effect });
+          break;
+        case "notify":
+          enqueue({ type: "publishNotice", params: effect });
+          break;
+        case "commit":
+          enqueue({ type: "commit", params: effect });
+          break;
+        case "discard":
+          enqueue({ type: "discard", params: effect });
+          break;
+        case "reply":
+          enqueue({ type: "replySavepoint", params: effect });
+          break;
+        case "report":
+          enqueue({ type: "report", params: effect });
+          break;
+        case "log":
+          enqueue({ type: "log", params: effect });
+          break;
+      }
+    }
+  });
 
-function savepointsInFlight(context: CoordinatorContext): number {
-  return [...context.inFlight.values()].filter((f) => f.kind === "savepoint").length;
-}
-
-/** Starts checkpoint `checkpointId`: waits for every subtask not finished, tells the sources. */
-function trigger(context: CoordinatorContext, checkpointId: number, kind: SnapshotKind, savepoint: InFlight["savepoint"], report: Report, _self: AnyActorRef): void {
-  const { deps, jobId } = context;
-  const now = deps.clock.now();
-  const live = context.tasks.filter((t) => !context.finished.has(taskKey(t.task)));
-  report({ type: "CHECKPOINT_TRIGGERED", checkpointId });
-  if (live.length === 0) {
-    if (savepoint) reply(context, { savepoint }, { error: "every task of the job has finished" });
-    return;
-  }
-  const checkpoint = new PendingCheckpoint<SubtaskAck>(checkpointId, now, context.tasks.map((t) => taskKey(t.task)));
-  for (const t of context.tasks) if (context.finished.has(taskKey(t.task))) checkpoint.acknowledge(taskKey(t.task), { task: t.task, finished: true });
-  context.inFlight.set(checkpointId, { checkpoint, kind, savepoint });
-  if (kind === "savepoint") report({ type: "SAVEPOINTS_IN_FLIGHT", count: savepointsInFlight(context) });
-  const mode = context.config?.mode ?? "exactly-once";
-  deps.log.debug({ checkpointId, kind }, `triggering ${kind}`);
-  // Savepoints are always aligned: they may be restored at another parallelism.
-  // With an aligned-checkpoint timeout, barriers start aligned and subtasks switch when it expires.
-  const unaligned = kind === "checkpoint" && context.config?.unaligned === true && !context.config.alignedTimeoutMs ? true : undefined;
-  send(deps, subjects.checkpointControl(jobId), { type: "trigger-checkpoint", jobId, checkpointId, timestamp: now, mode, savepointDir: savepoint?.dir, stop: savepoint?.stop, unaligned });
-}
-
-/** Every subtask acknowledged: write the metadata, then COMMITTED (or COMMIT_FAILED) comes back. */
-function commit(context: CoordinatorContext, checkpointId: number, flight: InFlight, self: AnyActorRef): void {
-  const acks = [...flight.checkpoint.complete().values()];
-  const metadata = buildMetadata({ kind: flight.kind, jobId: context.jobId, jobGraph: context.jobGraph, checkpointId, timestamp: flight.checkpoint.triggeredAt, epoch: context.epoch, acks, unaligned: flight.kind === "checkpoint" && context.config?.unaligned === true });
-  const write = flight.savepoint ? savepointStorage(flight.savepoint.dir).commit(metadata) : context.storage.commit(metadata);
-  write.then(
-    (location) => self.send({ type: "COMMITTED", checkpointId, location, metadata }),
-    (error: Error) => self.send({ type: "COMMIT_FAILED", checkpointId, reason: error.message }),
-  );
-}
-
-/** Gives up a checkpoint: subtasks are told, its state is deleted, the planner counts the failure. */
-function abort(context: CoordinatorContext, checkpointId: number, reason: string, report: Report): void {
-  const flight = context.inFlight.get(checkpointId);
-  if (!flight) return;
-  context.inFlight.delete(checkpointId);
-  flight.checkpoint.abort(reason);
-  const { deps, jobId } = context;
-  deps.log.warn({ checkpointId, kind: flight.kind, reason }, `${flight.kind} aborted`);
-  send(deps, subjects.checkpointControl(jobId), { type: "checkpoint-notify", jobId, checkpointId, outcome: "aborted" });
-  if (flight.kind === "savepoint") {
-    reply(context, flight, { error: `savepoint ${checkpointId} failed: ${reason}` });
-    report({ type: "SAVEPOINTS_IN_FLIGHT", count: savepointsInFlight(context) });
-    return;
-  }
-  void context.storage.discard(jobId, checkpointId).catch(() => undefined);
-  if (!context.config) return;
-  const decision = failed(plannerConfig(context.config), context.planner, checkpointId, deps.clock.now(), reason);
-  context.planner = decision.state;
-  if (decision.failJob) report({ type: "CHECKPOINT_FAILURES_EXCEEDED", reason: decision.reason });
-}
-
-function reply(context: CoordinatorContext, flight: Pick<InFlight, "savepoint">, outcome: { location?: string; error?: string }): void {
-  const to = flight.savepoint?.reply;
-  if (to) send(context.deps, to, { type: "savepoint-reply", jobId: context.jobId, ...outcome });
-}
+export const checkpointCoordinatorMachine = effects.extend({
+  actions: {
+    step: applyStep(stepFor),
+    tick: applyStep((context) => stepFor(context, { type: "TICK" })),
+  },
+}).createMachine({
+  id: "checkpoint-coordinator",
+  context: ({ input }) => {
+    const tasks = input.tasks.map((t) => ({ key: taskKey(t.task), task: t.task }));
+    const setup: CoordinationSetup = { jobId: input.jobId, jobGraph: input.jobGraph, config: input.config, epoch: input.epoch, tasks };
+    const planner = { ...initialPlannerState, nextId: input.firstCheckpointId, lastTriggeredAt: input.deps.clock.now() };
+    const finished = input.tasks.filter((t) => t.finished).map((t) => taskKey(t.task));
+    return { deps: input.deps, storage: input.storage, setup, coordination: initialCoordination({ planner, finished, kept: input.kept }) };
+  },
+  invoke: { src: "inbox", input: ({ context }) => ({ deps: context.deps, jobId: context.setup.jobId }) },
+  on: {
+    ACK: { actions: "step" },
+    TASK_FINISHED: { actions: "step" },
+    DECLINE: { actions: "step" },
+    SAVEPOINT: { actions: "step" },
+    COMMITTED: { actions: "step" },
+    COMMIT_FAILED: { actions: "step" },
+  },
+  initial: "idle",
+  states: {
+    /** Nothing in flight: the tick asks whether a periodic checkpoint is due. */
+    idle: {
+      always: { guard: "inFlight", target: "inFlight" },
+      after: { [TICK_MS]: { target: "idle", reenter: true, actions: "tick" } },
+    },
+    /** Checkpoints or savepoints wait for acknowledgements or their commit; the tick expires overdue ones. */
+    inFlight: {
+      always: { guard: not("inFlight"), target: "idle" },
+      after: { [TICK_MS]: { target: "inFlight", reenter: true, actions: "tick" } },
+    },
+  },
+});

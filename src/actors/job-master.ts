@@ -87,7 +87,7 @@ const inbox = fromCallback<JobMasterEvent, { deps: ActorDeps; jobId: string }>((
 
 const onTaskEvents = {
   TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: false } } },
-  WORKER_LOST: { actions: "applyWorkerLost" },
+  WORKER_LOST: { actions: ["cancelTasksOnLostWorker", "applyWorkerLost"] },
   CANCEL: "canceling",
 } as const;
 
@@ -160,12 +160,15 @@ export const jobMasterMachine = setup({
     }),
     /** A finished subtask takes no part in later checkpoints. */
     forwardFinished: sendTo("coordinator", ({ event }) => ({ type: "TASK_FINISHED" as const, task: event.type === "TASK_STATE" ? event.task : ({} as SubtaskId) }), {}),
-    applyWorkerLost: assign(({ context, event }) => {
-      if (event.type !== "WORKER_LOST") return {};
-      // The worker may only be cut off from the resource manager: tell its subtasks to stop.
+    /** The worker may only be cut off from the resource manager: its subtasks are told to stop. */
+    cancelTasksOnLostWorker: ({ context, event }) => {
+      if (event.type !== "WORKER_LOST") return;
       for (const deployment of nonTerminal(context.tracker)) {
         if (deployment.workerId === event.workerId) send(context.deps, subjects.workerControl(deployment.workerId), { type: "cancel-task", task: deployment.task });
       }
+    },
+    applyWorkerLost: assign(({ context, event }) => {
+      if (event.type !== "WORKER_LOST") return {};
       const why = event.reason === "unregistered" ? "left the cluster" : "was lost (no heartbeat)";
       const hit = nonTerminal(context.tracker).some((d) => d.workerId === event.workerId);
       return { tracker: failTasksOn(context.tracker, event.workerId), error: context.error ?? (hit ? `worker ${event.workerId} ${why}` : undefined) };
@@ -340,7 +343,7 @@ export const jobMasterMachine = setup({
         { guard: ({ context }) => allTerminal(context.tracker) && context.restart?.restart === true, target: "restarting" },
         { guard: "allEnded", target: "failed" },
       ],
-      on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } }, WORKER_LOST: { actions: "applyWorkerLost" }, CANCEL: "canceling" },
+      on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } }, WORKER_LOST: { actions: ["cancelTasksOnLostWorker", "applyWorkerLost"] }, CANCEL: "canceling" },
     },
     restarting: {
       entry: [{ type: "publishStatus", params: "restarting" }, "releaseSlots"],
@@ -351,12 +354,12 @@ export const jobMasterMachine = setup({
     stopping: {
       entry: "cancelLiveTasks",
       always: { guard: "allEnded", target: "finished" },
-      on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } }, WORKER_LOST: { actions: "applyWorkerLost" } },
+      on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } }, WORKER_LOST: { actions: ["cancelTasksOnLostWorker", "applyWorkerLost"] } },
     },
     canceling: {
       entry: [{ type: "publishStatus", params: "canceling" }, "cancelLiveTasks"],
       always: { guard: "allEnded", target: "canceled" },
-      on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } }, WORKER_LOST: { actions: "applyWorkerLost" } },
+      on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } }, WORKER_LOST: { actions: ["cancelTasksOnLostWorker", "applyWorkerLost"] } },
     },
     finished: { type: "final", entry: ["releaseSlots", { type: "disposeCheckpoints", params: { keep: false } }, { type: "publishStatus", params: "finished" }] },
     failed: { type: "final", entry: ["releaseSlots", { type: "disposeCheckpoints", params: { keep: true } }, { type: "publishStatus", params: "failed" }] },

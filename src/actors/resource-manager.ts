@@ -5,7 +5,7 @@
 
 import { assign, fromCallback, setup } from "xstate";
 import { subjects } from "../bus/subjects.ts";
-import type { Heartbeat, RegisterWorker, ReleaseSlots, RequestSlots, UnregisterWorker } from "../messages/schema.ts";
+import type { Heartbeat, RegisterWorker, ReleaseSlots, RequestSlots, SlotsReply, UnregisterWorker, WorkerLost } from "../messages/schema.ts";
 import { allocateSlots, emptySlotPool, expireWorkers, heartbeat, registerWorker, releaseSlots, unregisterWorker, type SlotPool } from "../coordinator/slot-pool.ts";
 import { listen, send, type ActorDeps } from "./actor-deps.ts";
 
@@ -41,10 +41,59 @@ const inbox = fromCallback<ResourceManagerEvent, ActorDeps>(({ input: deps, send
   return () => subs.forEach((s) => s.unsubscribe());
 });
 
-export const resourceManagerMachine = setup({
+/** The machine's types and its effects: messages it sends, as named actions. */
+const effects = setup({
   types: { input: {} as ResourceManagerInput, context: {} as ResourceManagerContext, events: {} as ResourceManagerEvent },
   actors: { inbox },
   delays: { checkInterval: ({ context }) => context.heartbeatIntervalMs },
+  actions: {
+    announceWorkerLost: ({ context }, lost: Omit<WorkerLost, "type" | "v">) => {
+      const message = lost.reason === "unregistered" ? "worker unregistered" : "worker lost: no heartbeat";
+      context.deps.log[lost.reason === "unregistered" ? "info" : "warn"]({ workerId: lost.workerId, jobIds: lost.jobIds }, message);
+      send(context.deps, subjects.workerLost(), { type: "worker-lost", ...lost });
+    },
+    welcome: ({ context }, { to, workerId }: { to: string; workerId: string }) =>
+      send(context.deps, to, { type: "worker-registered", workerId, heartbeatIntervalMs: context.heartbeatIntervalMs }),
+    replySlots: ({ context }, { to, reply }: { to: string; reply: Omit<SlotsReply, "type" | "v"> }) => send(context.deps, to, { type: "slots-reply", ...reply }),
+  },
+});
+
+/** Its decisions (in coordinator/slot-pool.ts) update the pool and enqueue those effects. */
+export const resourceManagerMachine = effects.extend({
+  actions: {
+    /** Workers silent for longer than the heartbeat timeout leave the pool and are announced lost. */
+    expireWorkers: effects.enqueueActions(({ context, enqueue }) => {
+      const { pool, lost } = expireWorkers(context.pool, context.deps.clock.now(), context.heartbeatTimeoutMs);
+      enqueue.assign({ pool });
+      for (const worker of lost) enqueue({ type: "announceWorkerLost", params: { workerId: worker.workerId, jobIds: worker.jobIds, reason: "heartbeat-timeout" } });
+    }),
+    register: effects.enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "REGISTER") return;
+      const { workerId, slots, host, pid } = event.message;
+      context.deps.log.info({ workerId, slots, host, pid }, "worker registered");
+      enqueue.assign({ pool: registerWorker(context.pool, workerId, slots, context.deps.clock.now()) });
+      if (event.reply) enqueue({ type: "welcome", params: { to: event.reply, workerId } });
+    }),
+    unregister: effects.enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "UNREGISTER") return;
+      const { pool, lost } = unregisterWorker(context.pool, event.message.workerId);
+      enqueue.assign({ pool });
+      if (lost) enqueue({ type: "announceWorkerLost", params: { workerId: lost.workerId, jobIds: lost.jobIds, reason: "unregistered" } });
+    }),
+    allocate: effects.enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "REQUEST_SLOTS") return;
+      const { jobId, count } = event.message;
+      const outcome = allocateSlots(context.pool, jobId, count);
+      const to = event.reply;
+      if (outcome.kind === "insufficient") {
+        const error = `job ${jobId} needs ${count} slots, found ${outcome.free} free on ${outcome.workers} worker(s): start more workers (weir worker --slots N) or lower the parallelism`;
+        if (to) enqueue({ type: "replySlots", params: { to, reply: { jobId, slots: [], error } } });
+        return;
+      }
+      enqueue.assign({ pool: outcome.pool });
+      if (to) enqueue({ type: "replySlots", params: { to, reply: { jobId, slots: outcome.slots } } });
+    }),
+  },
 }).createMachine({
   id: "resource-manager",
   context: ({ input }) => ({
@@ -57,56 +106,14 @@ export const resourceManagerMachine = setup({
   initial: "serving",
   states: {
     serving: {
-      after: {
-        checkInterval: {
-          target: "serving",
-          reenter: true,
-          actions: assign(({ context }) => {
-            const { pool, lost } = expireWorkers(context.pool, context.deps.clock.now(), context.heartbeatTimeoutMs);
-            for (const worker of lost) {
-              context.deps.log.warn({ workerId: worker.workerId, jobIds: worker.jobIds }, "worker lost: no heartbeat");
-              send(context.deps, subjects.workerLost(), { type: "worker-lost", workerId: worker.workerId, jobIds: worker.jobIds, reason: "heartbeat-timeout" });
-            }
-            return { pool };
-          }),
-        },
-      },
+      after: { checkInterval: { target: "serving", reenter: true, actions: "expireWorkers" } },
       on: {
-        REGISTER: {
-          actions: assign(({ context, event }) => {
-            const { workerId, slots } = event.message;
-            context.deps.log.info({ workerId, slots, host: event.message.host, pid: event.message.pid }, "worker registered");
-            if (event.reply) send(context.deps, event.reply, { type: "worker-registered", workerId, heartbeatIntervalMs: context.heartbeatIntervalMs });
-            return { pool: registerWorker(context.pool, workerId, slots, context.deps.clock.now()) };
-          }),
-        },
-        UNREGISTER: {
-          actions: assign(({ context, event }) => {
-            const { pool, lost } = unregisterWorker(context.pool, event.message.workerId);
-            if (lost) {
-              context.deps.log.info({ workerId: lost.workerId, jobIds: lost.jobIds }, "worker unregistered");
-              send(context.deps, subjects.workerLost(), { type: "worker-lost", workerId: lost.workerId, jobIds: lost.jobIds, reason: "unregistered" });
-            }
-            return { pool };
-          }),
-        },
+        REGISTER: { actions: "register" },
+        UNREGISTER: { actions: "unregister" },
         HEARTBEAT: {
           actions: assign(({ context, event }) => ({ pool: heartbeat(context.pool, event.message.workerId, event.message.slots, context.deps.clock.now()) })),
         },
-        REQUEST_SLOTS: {
-          actions: assign(({ context, event }) => {
-            const { jobId, count } = event.message;
-            const outcome = allocateSlots(context.pool, jobId, count);
-            const reply = event.reply;
-            if (outcome.kind === "insufficient") {
-              const error = `job ${jobId} needs ${count} slots, found ${outcome.free} free on ${outcome.workers} worker(s): start more workers (weir worker --slots N) or lower the parallelism`;
-              if (reply) send(context.deps, reply, { type: "slots-reply", jobId, slots: [], error });
-              return {};
-            }
-            if (reply) send(context.deps, reply, { type: "slots-reply", jobId, slots: outcome.slots });
-            return { pool: outcome.pool };
-          }),
-        },
+        REQUEST_SLOTS: { actions: "allocate" },
         RELEASE_SLOTS: { actions: assign(({ context, event }) => ({ pool: releaseSlots(context.pool, event.message.jobId) })) },
       },
     },
