@@ -1,7 +1,7 @@
 // Sinks: a user sink function, print (stdout), a line/NDJSON file sink and the collect sink that
 // streams results back to the client. Writes are batched per event-loop turn, never per record.
 
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, statSync, truncateSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { callable, closeFunction, openFunction, type SinkFunction } from "../core/functions.ts";
 import { subjects } from "../bus/subjects.ts";
@@ -91,23 +91,53 @@ export class PrintSink extends BatchedTextSink {
   }
 }
 
+/** One subtask's file as a checkpoint saw it: its length once everything before the barrier was written and synced. */
+interface FileSinkEntry {
+  subtaskIndex: number;
+  file: string;
+  length: number;
+}
+
+const FILE_SINK_STATE = new ListStateDescriptor<FileSinkEntry>("weir.file-sink");
+
 /**
  * Writes one line per record. With parallelism 1 `path` is the file; with more, `path` is a
  * directory holding one `part-<subtask>` file per subtask (like Flink's writeAsText).
+ *
+ * With checkpointing, each checkpoint records every file's length after writing and syncing what
+ * came before the barrier. A restore truncates each file to its length in the checkpoint, and the
+ * records after it are written again by the replay: once the job ends, every record is in the
+ * files exactly once. While it runs, lines written after the last completed checkpoint may be
+ * taken back by a failure. Every file's entry reaches every subtask on restore (union state):
+ * subtask i truncates the files of old subtasks j with j mod parallelism = i, so a restore at
+ * another parallelism truncates each file exactly once and leaves files of removed subtasks as
+ * they were checkpointed.
  */
 export class FileSink extends BatchedTextSink {
   private fd = -1;
+  private file = "";
+  private state?: ListState<FileSinkEntry>;
   constructor(private readonly path: string, private readonly format: LineFormat) {
     super();
   }
   override open(ctx: OperatorContext): void {
     super.open(ctx);
-    let file = this.path;
+    this.file = this.path;
     if (ctx.parallelism > 1) {
       mkdirSync(this.path, { recursive: true });
-      file = join(this.path, `part-${ctx.subtaskIndex}`);
+      this.file = join(this.path, `part-${ctx.subtaskIndex}`);
     }
-    this.fd = openSync(file, "w");
+    let resumed = false;
+    if (ctx.checkpointing) {
+      this.state = ctx.operatorState.getUnionListState(FILE_SINK_STATE);
+      for (const entry of this.state.get()) {
+        if (entry.subtaskIndex % ctx.parallelism !== ctx.subtaskIndex) continue;
+        rollBack(entry);
+        if (entry.file === this.file) resumed = true;
+      }
+    }
+    // A fresh start (or a file this job never checkpointed) begins empty; a restored one goes on where its checkpoint left it.
+    this.fd = openSync(this.file, resumed ? "a" : "w");
   }
   process(record: unknown): void {
     this.append(formatLine(record, this.format));
@@ -115,11 +145,31 @@ export class FileSink extends BatchedTextSink {
   protected write(text: string): void {
     writeSync(this.fd, text);
   }
-  override close(): void {
+  snapshotState(): void {
+    if (!this.state) return;
     this.writePending();
-    if (this.fd >= 0) closeSync(this.fd);
+    fsyncSync(this.fd);
+    this.state.update([{ subtaskIndex: this.ctx.subtaskIndex, file: this.file, length: fstatSync(this.fd).size }]);
+  }
+  override close(): void {
+    if (this.fd < 0) return;
+    this.writePending();
+    if (this.state) fsyncSync(this.fd);
+    closeSync(this.fd);
     this.fd = -1;
   }
+}
+
+/** Takes a file back to its length in a checkpoint: what was written after the barrier is replayed. */
+function rollBack(entry: FileSinkEntry): void {
+  let size: number;
+  try {
+    size = statSync(entry.file).size;
+  } catch {
+    throw new Error(`file sink: ${entry.file} held ${entry.length} bytes at the checkpoint being restored, and it is gone; restore its contents or start the job without the checkpoint`);
+  }
+  if (size < entry.length) throw new Error(`file sink: ${entry.file} is ${size} bytes, shorter than the ${entry.length} bytes it had at the checkpoint being restored; was it changed outside the job?`);
+  truncateSync(entry.file, entry.length);
 }
 
 const COLLECT_BATCH = 500;

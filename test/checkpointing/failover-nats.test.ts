@@ -106,9 +106,10 @@ describe("a worker killed while a checkpointed job runs on a NATS cluster", () =
     }
   });
 
-  it("restarts the job from its latest checkpoint on the workers left, and the client gets every running count exactly once", async () => {
+  it("restarts the job from its latest checkpoint on the workers left; the client and the file sink get every running count exactly once", async () => {
     // About 10 s of input: the job is still running when a checkpoint exists and the worker is killed.
-    const run = startRun([JOB, "--nats", server.url, "--", "--checkpoints", checkpoints, "--results", results, "--rate", "600"]);
+    const files = join(dir, "counts");
+    const run = startRun([JOB, "--nats", server.url, "--", "--checkpoints", checkpoints, "--results", results, "--file", files, "--rate", "600"]);
     try {
       const jobId = await run.jobId;
       await until("a completed checkpoint and a worker running the job", () => hasCompletedCheckpoint(checkpoints, jobId) && workers.some((w) => runsSubtasksOf(w, jobId, 0)));
@@ -131,6 +132,11 @@ describe("a worker killed while a checkpointed job runs on a NATS cluster", () =
       const collected = JSON.parse(readFileSync(results, "utf8")) as KeyCount[];
       expect(tally(collected, totalsPerKey(range(EVENTS), KEYS))).toEqual({ lost: 0, duplicated: 0 });
       expect(collected).toHaveLength(EVENTS);
+      // The file sink rolled its part files back to the restored checkpoint: each running count is there once.
+      expect(readdirSync(files).sort()).toEqual(["part-0", "part-1"]);
+      const written = readdirSync(files).flatMap((name) => readFileSync(join(files, name), "utf8").split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as KeyCount));
+      expect(tally(written, totalsPerKey(range(EVENTS), KEYS))).toEqual({ lost: 0, duplicated: 0 });
+      expect(written).toHaveLength(EVENTS);
     } finally {
       run.kill();
     }
