@@ -6,6 +6,7 @@
 //   --events N        generate N events (default 1,000,000; with --rate and no --events: unbounded)
 //   --rate R          events per second over all source subtasks (default: as fast as possible)
 //   --seed S          generator seed (default 0)
+//   --first-event-rate E  generated events per second of event time in each timeline (default 10,000)
 //   --events-file P   read NDJSON events from P instead (as `weir nexmark generate` writes them)
 //   --output P        write result rows to P as NDJSON (default: discard them)
 //   --parallelism N   parallelism of the job (default: the environment's)
@@ -20,6 +21,8 @@ export interface QueryOptions {
   events: number;
   ratePerSecond?: number;
   seed: number;
+  /** Events per second of event time in each generated timeline; the generator's default when absent. */
+  firstEventRate?: number;
   eventsFile?: string;
   output?: string;
   parallelism?: number;
@@ -42,6 +45,7 @@ export function parseQueryArgs(args: readonly string[]): QueryOptions {
       events: { type: "string" },
       rate: { type: "string" },
       seed: { type: "string" },
+      "first-event-rate": { type: "string" },
       "events-file": { type: "string" },
       output: { type: "string" },
       parallelism: { type: "string" },
@@ -51,8 +55,11 @@ export function parseQueryArgs(args: readonly string[]): QueryOptions {
   if (rate !== undefined && !(rate > 0 && Number.isFinite(rate))) throw new Error(`--rate must be a positive number of events per second, got ${values.rate}`);
   const parallelism = count("parallelism", values.parallelism);
   if (parallelism === 0) throw new Error("--parallelism must be at least 1");
+  const firstEventRate = count("first-event-rate", values["first-event-rate"]);
+  if (firstEventRate === 0) throw new Error("--first-event-rate must be at least 1");
   const events = count("events", values.events) ?? (rate === undefined ? DEFAULT_EVENTS : Infinity);
-  return { events, ratePerSecond: rate, seed: count("seed", values.seed) ?? 0, eventsFile: values["events-file"], output: values.output, parallelism };
+  const seed = count("seed", values.seed) ?? 0;
+  return { events, ratePerSecond: rate, seed, firstEventRate, eventsFile: values["events-file"], output: values.output, parallelism };
 }
 
 /**
@@ -64,7 +71,8 @@ export function nexmarkEvents(env: StreamExecutionEnvironment, options: QueryOpt
     const events = readEventsFile(env.resolvePath(options.eventsFile));
     return env.fromCollection(events).name("nexmark-file").assignTimestampsAndWatermarks(nexmarkWatermarks()).setParallelism(1);
   }
-  const source = nexmarkSource(nexmarkConfig({ seed: options.seed }), { events: options.events, ratePerSecond: options.ratePerSecond });
+  const config = nexmarkConfig(options.firstEventRate === undefined ? { seed: options.seed } : { seed: options.seed, firstEventRate: options.firstEventRate });
+  const source = nexmarkSource(config, { events: options.events, ratePerSecond: options.ratePerSecond });
   return env.fromSource(source, "nexmark", nexmarkWatermarks());
 }
 
