@@ -28,7 +28,7 @@ const CASES: BenchCase[] = [
   { id: "f", title: "checkpoint of 1M keys at the state-backend level: LMDB (and heap)", script: "checkpoint-backends.ts" },
   { id: "g", title: "keyed job throughput with checkpoints every second vs without, embedded", script: "checkpoint-throughput-embedded.ts" },
   { id: "h", title: "worker SIGKILL to the first completed checkpoint after recovery, NATS cluster", script: "checkpoint-recovery-nats.ts" },
-  { id: "nexmark", title: "Nexmark queries embedded at parallelism 1, beside the generator alone", script: "nexmark-embedded.ts", timeoutMs: 1_800_000, manyResults: true },
+  { id: "nexmark", title: "Nexmark queries embedded at parallelism 1 and over NATS with two workers, beside the generator alone", script: "nexmark.ts", timeoutMs: 1_800_000, manyResults: true },
 ];
 
 async function main(): Promise<void> {
