@@ -19,7 +19,7 @@ import {
   type KeyedRuntimeContext,
   type ValueState,
 } from "../../src/index.ts";
-import type { Auction, NexmarkEvent, Person } from "../../src/nexmark/index.ts";
+import type { Auction, NexmarkEvent } from "../../src/nexmark/index.ts";
 import { auctions, persons, queryJob, runIfMain } from "./common.ts";
 
 export interface Q3Row {
@@ -40,7 +40,7 @@ const STATES = new Set(["OR", "ID", "CA"]);
 type SoldItem = Pick<Auction, "id" | "seller">;
 
 /** Keyed by person id: input 1 the auctions they sell, input 2 the persons. */
-class JoinSellers extends KeyedCoProcessFunction<number, SoldItem, Person, Q3Row> {
+class JoinSellers extends KeyedCoProcessFunction<number, SoldItem, Seller & { id: number }, Q3Row> {
   private seller!: ValueState<Seller>;
   private waiting!: ValueState<number[]>;
 
@@ -59,7 +59,7 @@ class JoinSellers extends KeyedCoProcessFunction<number, SoldItem, Person, Q3Row
     this.waiting.update(waiting === undefined ? [auction.id] : [...waiting, auction.id]);
   }
 
-  processElement2(person: Person, _ctx: KeyedProcessContext<number>, out: Collector<Q3Row>): void {
+  processElement2(person: Seller & { id: number }, _ctx: KeyedProcessContext<number>, out: Collector<Q3Row>): void {
     const seller: Seller = { name: person.name, city: person.city, state: person.state };
     this.seller.update(seller);
     const waiting = this.waiting.value();
@@ -76,7 +76,9 @@ export function q3(events: DataStream<NexmarkEvent>): DataStream<Q3Row> {
     })
     .name("category-10");
   const sellers = persons(events)
-    .filter((p) => STATES.has(p.state))
+    .flatMap<Seller & { id: number }>((p, out) => {
+      if (STATES.has(p.state)) out.collect({ id: p.id, name: p.name, city: p.city, state: p.state });
+    })
     .name("or-id-ca");
   return sold
     .connect(sellers)

@@ -49,11 +49,15 @@ interface OpenAuction {
   max: number | undefined;
 }
 
+/** The columns of an auction and of a bid that q4 reads: only these cross the shuffle, as Flink's planner projects. */
+export type AuctionTerms = Pick<Auction, "id" | "category" | "dateTime" | "expires">;
+export type BidOffer = Pick<Bid, "auction" | "price" | "dateTime">;
+
 /** Bids that arrived before their auction: [dateTime, price] pairs. */
 type EarlyBids = number[];
 
 /** Keyed by auction id: input 1 the auction, input 2 its bids. */
-export class MaxBidPerAuction extends KeyedCoProcessFunction<number, Auction, Bid, MaxBidChange> {
+export class MaxBidPerAuction extends KeyedCoProcessFunction<number, AuctionTerms, BidOffer, MaxBidChange> {
   private auction!: ValueState<OpenAuction>;
   private early!: ValueState<EarlyBids>;
 
@@ -62,7 +66,7 @@ export class MaxBidPerAuction extends KeyedCoProcessFunction<number, Auction, Bi
     this.early = ctx.getState(new ValueStateDescriptor<EarlyBids>("early-bids"));
   }
 
-  processElement1(a: Auction, _ctx: KeyedProcessContext<number>, out: Collector<MaxBidChange>): void {
+  processElement1(a: AuctionTerms, _ctx: KeyedProcessContext<number>, out: Collector<MaxBidChange>): void {
     const open: OpenAuction = { category: a.category, dateTime: a.dateTime, expires: a.expires, max: undefined };
     const early = this.early.value();
     if (early !== undefined) {
@@ -77,7 +81,7 @@ export class MaxBidPerAuction extends KeyedCoProcessFunction<number, Auction, Bi
     this.auction.update(open);
   }
 
-  processElement2(b: Bid, _ctx: KeyedProcessContext<number>, out: Collector<MaxBidChange>): void {
+  processElement2(b: BidOffer, _ctx: KeyedProcessContext<number>, out: Collector<MaxBidChange>): void {
     const open = this.auction.value();
     if (open === undefined) {
       const early = this.early.value();
@@ -113,8 +117,14 @@ export class AveragePerCategory extends KeyedProcessFunction<number, MaxBidChang
 }
 
 export function q4(events: DataStream<NexmarkEvent>): DataStream<Q4Row> {
-  return auctions(events)
-    .connect(bids(events))
+  const terms = auctions(events)
+    .map((a): AuctionTerms => ({ id: a.id, category: a.category, dateTime: a.dateTime, expires: a.expires }))
+    .name("auction-terms");
+  const offers = bids(events)
+    .map((b): BidOffer => ({ auction: b.auction, price: b.price, dateTime: b.dateTime }))
+    .name("bid-offers");
+  return terms
+    .connect(offers)
     .keyBy(
       (a) => a.id,
       (b) => b.auction,

@@ -10,7 +10,7 @@
 //
 // Results update: one row each time an auction's winning bid changes; on a bounded input the last
 // row per id is final. Where the reference leaves ties of price and time to chance, the bid with
-// the lower bidder id (then channel, url, extra) wins, so the result does not depend on arrival order.
+// the lower bidder id (then extra) wins, so the result does not depend on arrival order.
 //
 //   npx tsx examples/nexmark/q9.ts --events 1000000
 
@@ -44,17 +44,18 @@ export interface Q9Row {
   bid_extra: string;
 }
 
+/** The columns of a bid that q9 reads: only these cross the shuffle, as Flink's planner projects. */
+export type WinningBidColumns = Pick<Bid, "auction" | "bidder" | "price" | "dateTime" | "extra">;
+
 /** Whether bid `a` ranks before bid `b`: higher price, then earlier, then the tie-breaks above. */
-export function ranksBefore(a: Bid, b: Bid): boolean {
+export function ranksBefore(a: WinningBidColumns, b: WinningBidColumns): boolean {
   if (a.price !== b.price) return a.price > b.price;
   if (a.dateTime !== b.dateTime) return a.dateTime < b.dateTime;
   if (a.bidder !== b.bidder) return a.bidder < b.bidder;
-  if (a.channel !== b.channel) return a.channel < b.channel;
-  if (a.url !== b.url) return a.url < b.url;
   return a.extra < b.extra;
 }
 
-function row(a: Auction, b: Bid): Q9Row {
+function row(a: Auction, b: WinningBidColumns): Q9Row {
   return {
     id: a.id,
     itemName: a.itemName,
@@ -75,15 +76,15 @@ function row(a: Auction, b: Bid): Q9Row {
 }
 
 /** Keyed by auction id: input 1 the auction, input 2 its bids. */
-class WinningBid extends KeyedCoProcessFunction<number, Auction, Bid, Q9Row> {
+class WinningBid extends KeyedCoProcessFunction<number, Auction, WinningBidColumns, Q9Row> {
   private auction!: ValueState<Auction>;
-  private winner!: ValueState<Bid>;
-  private early!: ValueState<Bid[]>;
+  private winner!: ValueState<WinningBidColumns>;
+  private early!: ValueState<WinningBidColumns[]>;
 
   override open(ctx: KeyedRuntimeContext): void {
     this.auction = ctx.getState(new ValueStateDescriptor<Auction>("auction"));
-    this.winner = ctx.getState(new ValueStateDescriptor<Bid>("winner"));
-    this.early = ctx.getState(new ValueStateDescriptor<Bid[]>("early-bids"));
+    this.winner = ctx.getState(new ValueStateDescriptor<WinningBidColumns>("winner"));
+    this.early = ctx.getState(new ValueStateDescriptor<WinningBidColumns[]>("early-bids"));
   }
 
   processElement1(a: Auction, _ctx: KeyedProcessContext<number>, out: Collector<Q9Row>): void {
@@ -91,14 +92,14 @@ class WinningBid extends KeyedCoProcessFunction<number, Auction, Bid, Q9Row> {
     const early = this.early.value();
     if (early === undefined) return;
     this.early.clear();
-    let winner: Bid | undefined;
+    let winner: WinningBidColumns | undefined;
     for (const b of early) if (b.dateTime >= a.dateTime && b.dateTime <= a.expires && (winner === undefined || ranksBefore(b, winner))) winner = b;
     if (winner === undefined) return;
     this.winner.update(winner);
     out.collect(row(a, winner));
   }
 
-  processElement2(b: Bid, _ctx: KeyedProcessContext<number>, out: Collector<Q9Row>): void {
+  processElement2(b: WinningBidColumns, _ctx: KeyedProcessContext<number>, out: Collector<Q9Row>): void {
     const a = this.auction.value();
     if (a === undefined) {
       const early = this.early.value();
@@ -114,8 +115,11 @@ class WinningBid extends KeyedCoProcessFunction<number, Auction, Bid, Q9Row> {
 }
 
 export function q9(events: DataStream<NexmarkEvent>): DataStream<Q9Row> {
+  const offers = bids(events)
+    .map((b): WinningBidColumns => ({ auction: b.auction, bidder: b.bidder, price: b.price, dateTime: b.dateTime, extra: b.extra }))
+    .name("bid-columns");
   return auctions(events)
-    .connect(bids(events))
+    .connect(offers)
     .keyBy(
       (a) => a.id,
       (b) => b.auction,

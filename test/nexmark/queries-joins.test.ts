@@ -50,7 +50,7 @@ describe("Nexmark joins equal a brute-force computation", () => {
     const expected = new Map<number, object>();
     for (const a of auctions) {
       const ranked = [...placed.get(a.id)!].sort(
-        (x, y) => y.price - x.price || x.dateTime - y.dateTime || x.bidder - y.bidder || x.channel.localeCompare(y.channel) || x.url.localeCompare(y.url) || x.extra.localeCompare(y.extra),
+        (x, y) => y.price - x.price || x.dateTime - y.dateTime || x.bidder - y.bidder || (x.extra < y.extra ? -1 : x.extra > y.extra ? 1 : 0),
       );
       if (ranked.length === 0) continue;
       const b = ranked[0];
