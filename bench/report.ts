@@ -94,3 +94,11 @@ export function lastJsonLine<T>(stdout: string): T {
   const lines = stdout.trim().split("\n");
   return JSON.parse(lines[lines.length - 1]) as T;
 }
+
+/** Every line of a child's stdout that is a JSON object, parsed. */
+export function jsonLines<T>(stdout: string): T[] {
+  return stdout
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as T);
+}
