@@ -11,7 +11,7 @@ import { InlineCheckpointStorage } from "./inline-checkpoint-storage.ts";
 export { DirectoryCheckpointStorage, ObjectStoreCheckpointStorage } from "./blob-checkpoint-storage.ts";
 export { InlineCheckpointStorage } from "./inline-checkpoint-storage.ts";
 export { readState, loadMetadata } from "./checkpoint-reader.ts";
-export { savepointStorage, writeSavepointMetadata, type SavepointStorage } from "./savepoint-storage.ts";
+export { savepointStorage, writeSavepointMetadata } from "./savepoint-storage.ts";
 
 /** The worker's half of a storage: where one subtask's snapshot bytes go. */
 export interface StateWriter {

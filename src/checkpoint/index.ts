@@ -4,10 +4,6 @@ export * from "./checkpoint-metadata.ts";
 export * from "./storage-spec.ts";
 export * from "./checkpoint-errors.ts";
 export * from "./content-digest.ts";
-export { METADATA_FORMAT } from "./metadata-envelope.ts";
-export type { LatestMarker } from "./latest-marker.ts";
-export type { StorageLocation } from "./storage-location.ts";
-export { parseLocation } from "./storage-location.ts";
 export {
   openCheckpointStorage,
   readState,
@@ -18,9 +14,6 @@ export {
   DirectoryCheckpointStorage,
   ObjectStoreCheckpointStorage,
   type CheckpointStorage,
-  type StateWriter,
-  type SavepointStorage,
   type CheckpointResolver,
-  type MemoryMetadataSource,
 } from "./checkpoint-storage.ts";
 export * from "./retention.ts";

@@ -12,13 +12,6 @@ export interface CheckpointConfig {
   tolerableFailures: number;
 }
 
-export const DEFAULT_CHECKPOINT_CONFIG: Omit<CheckpointConfig, "intervalMs"> = {
-  timeoutMs: 10 * 60_000,
-  minPauseMs: 0,
-  maxConcurrent: 1,
-  tolerableFailures: 0,
-};
-
 export interface PlannerState {
   nextId: number;
   /** In flight: id → trigger time. */

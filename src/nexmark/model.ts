@@ -72,8 +72,3 @@ export function nexmarkEventProblem(value: unknown): string | undefined {
   }
   return undefined;
 }
-
-/** The event's time (its dateTime), whatever its kind. */
-export function eventTime(event: NexmarkEvent): number {
-  return event.dateTime;
-}

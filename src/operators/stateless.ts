@@ -58,9 +58,3 @@ export class FilterOperator<I> extends BaseOperator {
   }
 }
 
-/** Passes records through unchanged; used for union and for partitioning-only nodes. */
-export class IdentityOperator extends BaseOperator {
-  process(record: unknown): void {
-    this.output.collect(record);
-  }
-}

@@ -8,7 +8,7 @@ import { PROTOCOL_VERSION, type DataElement, type Frame } from "../messages/sche
 
 import { DEFAULT_FRAME_BYTES, MAX_FRAME_BYTES, RecordTooLargeError } from "../messages/frame-limits.ts";
 
-export { DEFAULT_FRAME_BYTES, MAX_FRAME_BYTES, MAX_BUFFER_TIMEOUT_MS, checkBufferTimeout, RecordTooLargeError } from "../messages/frame-limits.ts";
+export { DEFAULT_FRAME_BYTES, MAX_FRAME_BYTES, checkBufferTimeout, RecordTooLargeError } from "../messages/frame-limits.ts";
 
 export class ChannelWriter {
   private records: unknown[] = [];

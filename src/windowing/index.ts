@@ -1,7 +1,7 @@
 // Windowing: window types, assigners, triggers, evictors, window functions, the window operator
 // and the windowed-stream API (keyBy(...).window(...), windowAll(...)).
 
-export { TimeWindow, GlobalWindow, getWindowStartWithOffset, mergeTimeWindows, builtInWindowSerializer, type Window, type MergeCallback } from "./windows.ts";
+export { TimeWindow, GlobalWindow, getWindowStartWithOffset, mergeTimeWindows, type Window, type MergeCallback } from "./windows.ts";
 export {
   WindowAssigner,
   MergingWindowAssigner,
@@ -29,5 +29,5 @@ export {
   type WindowFunction,
   type AllWindowFunction,
 } from "./window-functions.ts";
-export { MergingWindowSet, type MergeFunction, type MergingWindowMapping, type WindowMapping } from "./merging-window-set.ts";
-export { WindowOperator, type WindowOperatorSpec } from "./window-operator.ts";
+export { MergingWindowSet, type MergingWindowMapping } from "./merging-window-set.ts";
+export { WindowOperator } from "./window-operator.ts";
