@@ -9,8 +9,12 @@ import type { Clock } from "../core/clock.ts";
 /** Source polls per turn before yielding. */
 const POLLS_PER_TURN = 2048;
 
-export interface SourceLoopHooks {
-  clock: Clock;
+/**
+ * What the loop asks of its subtask, once per poll for backpressure: implemented by the subtask's
+ * own methods (stable call targets, so the per-record check stays inlined across jobs).
+ */
+export interface SourceLoopHost {
+  readonly clock: Clock;
   /** True once the subtask stopped, or a stop-with-savepoint barrier was injected. */
   shouldStop: () => boolean;
   isBackpressured: () => boolean;
@@ -21,7 +25,7 @@ export interface SourceLoopHooks {
 }
 
 /** Runs the reader until its input ends ("end") or the subtask stops ("stopped"); opens and closes it. */
-export async function runSourceLoop(reader: SourceReader<unknown>, output: Collector<unknown>, hooks: SourceLoopHooks): Promise<"end" | "stopped"> {
+export async function runSourceLoop(reader: SourceReader<unknown>, output: Collector<unknown>, hooks: SourceLoopHost): Promise<"end" | "stopped"> {
   await reader.open?.();
   try {
     for (;;) {

@@ -17,7 +17,7 @@ import type { Clock } from "../core/clock.ts";
 import { InputGate, type InputChannel } from "./input-gate.ts";
 import { LatencyMarkers } from "./latency-markers.ts";
 import { buildChain, producersOf, type BuiltChain } from "./operator-chain.ts";
-import { runSourceLoop } from "./source-loop.ts";
+import { runSourceLoop, type SourceLoopHost } from "./source-loop.ts";
 import { SubtaskBarriers } from "./subtask-barriers.ts";
 import { SubtaskCheckpointer } from "./subtask-checkpointer.ts";
 import { SubtaskTime } from "./subtask-time.ts";
@@ -49,7 +49,7 @@ export class TaskCanceledError extends Error {
   }
 }
 
-export class StreamTask {
+export class StreamTask implements SourceLoopHost {
   readonly vertex: JobVertexSpec;
   private chain!: BuiltChain;
   private outputs!: TaskOutputs;
@@ -194,16 +194,7 @@ export class StreamTask {
 
   private async runSource(): Promise<void> {
     const output = this.chain.outputs.get(this.vertex.nodes[0])!;
-    const immediate = this.vertex.bufferTimeoutMs === 0;
-    await runSourceLoop(this.opened.reader!, output, {
-      clock: this.options.clock,
-      shouldStop: () => this.stopped || this.stopAfterBarrier !== undefined,
-      isBackpressured: () => this.outputs.isBackpressured,
-      creditArrived: () => new Promise<void>((resolve) => (this.creditWaiter = resolve)),
-      afterBatch: () => {
-        if (immediate) this.outputs.flush();
-      },
-    });
+    await runSourceLoop(this.opened.reader!, output, this);
     // Stopped by a savepoint without drain: nothing more is emitted and nothing ends; the job
     // master cancels the job once the savepoint is complete, so no further windows fire.
     if (this.stopped || this.stopAfterBarrier === "terminate") return;
@@ -211,6 +202,23 @@ export class StreamTask {
     this.time.control.markActive();
     output.emitWatermark(Infinity);
     await this.finish();
+  }
+
+  // The source loop's host (SourceLoopHost): methods, not closures, since it asks once per poll.
+  get clock(): Clock {
+    return this.options.clock;
+  }
+  shouldStop(): boolean {
+    return this.stopped || this.stopAfterBarrier !== undefined;
+  }
+  isBackpressured(): boolean {
+    return this.outputs.isBackpressured;
+  }
+  creditArrived(): Promise<void> {
+    return new Promise<void>((resolve) => (this.creditWaiter = resolve));
+  }
+  afterBatch(): void {
+    if (this.vertex.bufferTimeoutMs === 0) this.outputs.flush();
   }
 
   /** After a restore from an unaligned checkpoint, its in-flight data goes first. */
