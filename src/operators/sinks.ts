@@ -104,14 +104,14 @@ const FILE_SINK_STATE = new ListStateDescriptor<FileSinkEntry>("weir.file-sink")
  * Writes one line per record. With parallelism 1 `path` is the file; with more, `path` is a
  * directory holding one `part-<subtask>` file per subtask (like Flink's writeAsText).
  *
- * With checkpointing, each checkpoint records every file's length after writing and syncing what
+ * Each checkpoint and savepoint records every file's length after writing and syncing what
  * came before the barrier. A restore truncates each file to its length in the checkpoint, and the
  * records after it are written again by the replay: once the job ends, every record is in the
  * files exactly once. While it runs, lines written after the last completed checkpoint may be
  * taken back by a failure. Every file's entry reaches every subtask on restore (union state):
  * subtask i truncates the files of old subtasks j with j mod parallelism = i, so a restore at
  * another parallelism truncates each file exactly once and leaves files of removed subtasks as
- * they were checkpointed.
+ * they were checkpointed (a directory of part files stays a directory at parallelism 1).
  */
 export class FileSink extends BatchedTextSink {
   private fd = -1;
@@ -122,19 +122,20 @@ export class FileSink extends BatchedTextSink {
   }
   override open(ctx: OperatorContext): void {
     super.open(ctx);
+    // Savepoints come without periodic checkpointing too: the lengths are always part of a snapshot.
+    this.state = ctx.operatorState.getUnionListState(FILE_SINK_STATE);
+    const restored = this.state.get();
+    // A directory of part files stays one when a restore brings the sink down to one subtask.
     this.file = this.path;
-    if (ctx.parallelism > 1) {
+    if (ctx.parallelism > 1 || restored.some((entry) => entry.file !== this.path)) {
       mkdirSync(this.path, { recursive: true });
       this.file = join(this.path, `part-${ctx.subtaskIndex}`);
     }
     let resumed = false;
-    if (ctx.checkpointing) {
-      this.state = ctx.operatorState.getUnionListState(FILE_SINK_STATE);
-      for (const entry of this.state.get()) {
-        if (entry.subtaskIndex % ctx.parallelism !== ctx.subtaskIndex) continue;
-        rollBack(entry);
-        if (entry.file === this.file) resumed = true;
-      }
+    for (const entry of restored) {
+      if (entry.subtaskIndex % ctx.parallelism !== ctx.subtaskIndex) continue;
+      rollBack(entry);
+      if (entry.file === this.file) resumed = true;
     }
     // A fresh start (or a file this job never checkpointed) begins empty; a restored one goes on where its checkpoint left it.
     this.fd = openSync(this.file, resumed ? "a" : "w");
@@ -154,7 +155,7 @@ export class FileSink extends BatchedTextSink {
   override close(): void {
     if (this.fd < 0) return;
     this.writePending();
-    if (this.state) fsyncSync(this.fd);
+    fsyncSync(this.fd);
     closeSync(this.fd);
     this.fd = -1;
   }

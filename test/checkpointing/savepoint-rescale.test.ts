@@ -4,7 +4,7 @@
 // is seen exactly once per value, ending at the exact total computed here from the input alone.
 // Restoring state that belongs to no operator fails with a clear error unless allowed.
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -26,14 +26,23 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
  */
 function countingJob(parallelism: number, upTo: number, restoreFrom?: RestoreSettings, counterUid = "counter"): { env: StreamExecutionEnvironment; out: CollectedStream<Count> } {
   const env = new StreamExecutionEnvironment({ parallelism, restoreFrom });
-  const out = env
+  const counts = env
     .fromSource(heldSource({ count: EVENTS, holdFrom: upTo, release: () => false, end: () => upTo >= EVENTS }), "Numbers")
     .uid("numbers")
     .keyBy((v) => v % KEYS)
     .process(new RunningCount())
-    .uid(counterUid)
-    .collect();
+    .uid(counterUid);
+  // The counts also go to part files, which the restores roll back and share out at each parallelism.
+  counts.writeAsNdjson(files).uid("files");
+  const out = counts.collect();
   return { env, out };
+}
+
+const files = join(dir, "counts");
+
+/** Every line of every part file the sink wrote. */
+function writtenCounts(): Count[] {
+  return readdirSync(files).flatMap((name) => readFileSync(join(files, name), "utf8").split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as Count));
 }
 
 /** Waits until the job has emitted at least `n` results (the savepoint then holds real state). */
@@ -68,6 +77,10 @@ describe("savepoints and rescaling, embedded", () => {
     const finalCounts = new Map<number, number>();
     for (const { key, count } of run3.out.values) finalCounts.set(key, Math.max(finalCounts.get(key) ?? 0, count));
     expect(finalCounts).toEqual(totals);
+    // The file sink ran at 2, 3 and 1 subtasks into one directory: every count is in its files once.
+    expect(readdirSync(files).sort()).toEqual(["part-0", "part-1", "part-2"]);
+    const written = writtenCounts();
+    expect({ ...tally(written, totals), lines: written.length }).toEqual({ lost: 0, duplicated: 0, lines: EVENTS });
   });
 
   it("restoring state that has no operator in the new job fails with a clear error, and runs when non-restored state is allowed", async () => {
