@@ -237,6 +237,11 @@ export class InputGate {
       this.options.rejections.reject({ reason: "invalid", detail: `frame from producer ${frame.producer} matches no channel` }, { subject, bytes: data.length });
       return;
     }
+    if (channel.ended) {
+      // A producer sends nothing after its end of partition: whatever comes is a stranger's.
+      this.options.rejections.reject({ reason: "invalid", detail: `frame ${frame.seq} on ${channel.name} after its end of partition` }, { subject, bytes: data.length });
+      return;
+    }
     if (frame.seq === 0) {
       this.options.onPriority?.(channel, frame.elements);
       return;

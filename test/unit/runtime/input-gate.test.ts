@@ -322,6 +322,22 @@ describe("InputGate rejections", () => {
     expect(t.gate.channels.map((c) => c.expectedSeq)).toEqual([1, 1]);
   });
 
+  it("refuses any frame on a channel after its end of partition: counted as invalid, nothing of it is buffered", async () => {
+    const t = setup({ producers: [0] });
+    t.gate.open();
+    t.sendFrame(0, 1, [{ kind: "records", records: ["last"] }, { kind: "end-of-partition" }]);
+    // The next sequence number, and a priority frame: both after the end.
+    t.sendFrame(0, 2, [{ kind: "records", records: ["forged"] }]);
+    t.sendFrame(0, 0, [{ kind: "barrier", checkpointId: 9, timestamp: 0, mode: "exactly-once", unaligned: true }]);
+    await t.settle();
+    expect(t.metrics.sum(METRIC, { endpoint: "test gate", reason: "invalid" })).toBe(2);
+    expect(t.errors).toEqual([]);
+    const taken = t.gate.poll();
+    expect(taken?.frame.elements).toEqual([{ kind: "records", records: ["last"] }, { kind: "end-of-partition" }]);
+    expect(t.gate.poll()).toBeUndefined();
+    expect(t.gate.channels[0].expectedSeq).toBe(2);
+  });
+
   it("counts an oversized message on a frame subject before decoding it", async () => {
     const t = setup();
     t.gate.open();
