@@ -16,7 +16,6 @@ import { isCheckpointedFunction, isCheckpointListener, type FunctionSnapshotCont
 import type { KeyedStateBackendLike } from "../state/keyed-state-backend.ts";
 import type { HeapOperatorStateStore } from "../state/operator-state.ts";
 import { encodeOperatorSnapshots, encodeSubtaskSnapshot, encodeWithPackedOperators, SUBTASK_SNAPSHOT_FORMAT, type ChainLink, type ChannelStateSnapshot, type OperatorSnapshot } from "../state/operator-snapshot.ts";
-import { LmdbKeyedStateBackend } from "../state/lmdb/lmdb-keyed-state-backend.ts";
 import type { StateHandle } from "../checkpoint/checkpoint-metadata.ts";
 import type { KeyedTimerService } from "../state/timer-service.ts";
 import type { Clock } from "../core/clock.ts";
@@ -153,7 +152,7 @@ export class SubtaskCheckpointer {
 
   /** A checkpoint completed: its delta joins the chain the next one builds on; backends forget what it covered. */
   private confirm(checkpointId: number): void {
-    for (const { keyedState } of this.options.slots) if (keyedState instanceof LmdbKeyedStateBackend) keyedState.notifyCheckpointComplete(checkpointId);
+    for (const { keyedState } of this.options.slots) keyedState?.incremental?.notifyCheckpointComplete(checkpointId);
     const done = this.unconfirmed.get(checkpointId);
     for (const id of this.unconfirmed.keys()) if (id <= checkpointId) this.unconfirmed.delete(id);
     if (!done?.handle) return;
@@ -180,7 +179,7 @@ export class SubtaskCheckpointer {
 
   /** Incremental checkpoints: a delta on the confirmed chain, or a full snapshot to start a new one. */
   private planKeyed(barrier: Barrier): KeyedPlan {
-    const incremental = this.options.incremental === true && barrier.savepointDir === undefined && this.options.slots.some((s) => s.keyedState instanceof LmdbKeyedStateBackend);
+    const incremental = this.options.incremental === true && barrier.savepointDir === undefined && this.options.slots.some((s) => s.keyedState?.incremental !== undefined);
     const full = this.chain.length === 0 || this.chain.length >= FULL_SNAPSHOT_EVERY;
     const plan = { incremental, full, chain: full ? [] : [...this.chain] };
     if (incremental) this.unconfirmed.set(barrier.checkpointId, { plan });
@@ -201,7 +200,7 @@ export class SubtaskCheckpointer {
       }
       const snapshot: OperatorSnapshot = { uid: slot.uid };
       const backend = slot.keyedState;
-      if (plan.incremental && backend instanceof LmdbKeyedStateBackend) snapshot.keyedDelta = backend.snapshotIncremental(barrier.checkpointId, { full: plan.full });
+      if (plan.incremental && backend?.incremental) snapshot.keyedDelta = backend.incremental.snapshotIncremental(barrier.checkpointId, { full: plan.full });
       else {
         const keyed = backend?.snapshot();
         if (keyed && keyed.length > 0) snapshot.keyed = keyed;

@@ -14,6 +14,7 @@ import { ValueStateDescriptor } from "../core/state-descriptors.ts";
 import { denormalizeKey, normalizeKey, StateTable } from "./state-table.ts";
 import { TtlPolicy } from "../core/state-ttl.ts";
 import { TtlAggregatingState, TtlListState, TtlMapState, TtlReducingState, TtlValueState } from "./ttl-keyed-states.ts";
+import type { IncrementalSnapshot } from "./lmdb/incremental-snapshots.ts";
 
 // Kept importable from here, where they were first defined.
 export { ValueStateDescriptor };
@@ -27,6 +28,13 @@ export interface KeyedStateBackendOptions extends KeyGroupScopeOptions {
 
 /** The public surface of a keyed state backend (heap or LMDB): what operators depend on. */
 export type KeyedStateBackendLike = Pick<KeyedStateBackend, keyof KeyedStateBackend>;
+
+/** A backend that snapshots only what changed since the last confirmed checkpoint (LMDB) declares it so. */
+export interface IncrementalSnapshots {
+  snapshotIncremental(checkpointId: number, options?: { full?: boolean }): IncrementalSnapshot;
+  /** The checkpoint completed: the next delta builds on it. */
+  notifyCheckpointComplete(checkpointId: number): unknown;
+}
 
 const STATE_KINDS: readonly StateKind[] = ["value", "list", "reducing", "aggregating", "map"];
 
@@ -42,6 +50,8 @@ const STATE_KINDS: readonly StateKind[] = ["value", "list", "reducing", "aggrega
 export class KeyedStateBackend extends KeyGroupScope implements KeyedStateStore, CurrentKeyScope {
   /** State handles hand out the stored values themselves: changing a value in place changes the state. */
   readonly valuesAreLive: boolean = true;
+  /** Heap snapshots are always full. */
+  readonly incremental: IncrementalSnapshots | undefined = undefined;
   private readonly clock: Clock;
   private readonly tables = new Map<string, StateTable>();
 

@@ -18,6 +18,7 @@ import { LmdbStateStore } from "./lmdb-state-store.ts";
 import { LmdbStateTable } from "./lmdb-state-table.ts";
 import { readDelta, readFullDelta, readFullSnapshot, restoreSnapshots, type StateTables } from "./lmdb-snapshots.ts";
 import { LmdbTtlAggregatingState, LmdbTtlListState, LmdbTtlMapState, LmdbTtlReducingState, LmdbTtlValueState } from "./lmdb-ttl-keyed-states.ts";
+import type { IncrementalSnapshots } from "../keyed-state-backend.ts";
 
 /** The public surface of the heap KeyedStateBackend: what code that takes either backend can use. */
 export type KeyedStateBackendLike = Pick<KeyedStateBackend, keyof KeyedStateBackend>;
@@ -45,6 +46,8 @@ export interface LmdbKeyedStateBackendOptions extends KeyedStateBackendOptions {
 export class LmdbKeyedStateBackend extends KeyGroupScope implements KeyedStateBackendLike, KeyedStateStore, LmdbKeyScope, StateTables {
   /** A value read is a copy: a change counts only once it is written back. */
   readonly valuesAreLive: boolean = false;
+  /** Snapshots can be deltas on the last confirmed checkpoint. */
+  readonly incremental: IncrementalSnapshots = this;
   private readonly clock: Clock;
   /** The current key's part of an LMDB key, derived from the normalized key when first asked for. */
   private keyPart = "";
