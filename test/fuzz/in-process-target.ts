@@ -12,7 +12,7 @@ import { HANDLER_EXCEPTIONS_METRIC } from "../../src/bus/handler-guard.ts";
 import { MetricRegistry } from "../../src/observability/metrics.ts";
 import { CaseSource } from "./case-source.ts";
 import { byLabel, watchCrashes, type FuzzReport } from "./report.ts";
-import { clusterSubjects, isDataSubject, jobSubjects } from "./subject-endpoints.ts";
+import { clusterSubjects, isDataSubject, jobSubjects, subjectKind } from "./subject-endpoints.ts";
 
 export interface InProcessFuzzOptions {
   mode: "actors" | "data-plane";
@@ -44,7 +44,7 @@ function expectedSums(records: number): number[] {
 }
 
 /** Runs one target; resolves with its report (crashes and exactness included, never throws for them). */
-export async function fuzzInProcess(options: InProcessFuzzOptions): Promise<FuzzReport & { endpointsRejecting: string[]; firstErrors: string[] }> {
+export async function fuzzInProcess(options: InProcessFuzzOptions): Promise<FuzzReport & { endpointsRejecting: string[]; subjectKinds: string[]; firstErrors: string[] }> {
   const { mode, seed, messages } = options;
   const records = options.recordsPerJob ?? 3000;
   const rate = options.ratePerSecond ?? 3000;
@@ -56,6 +56,7 @@ export async function fuzzInProcess(options: InProcessFuzzOptions): Promise<Fuzz
   const seen = new Set<string>();
   const tap = cluster.bus.subscribe("weir.>", (_data, subject) => seen.add(subject));
   const firstErrors: string[] = [];
+  const subjectKinds = new Set<string>();
   let sent = 0;
   let jobs = 0;
   let exact = true;
@@ -85,6 +86,7 @@ export async function fuzzInProcess(options: InProcessFuzzOptions): Promise<Fuzz
         for (let i = 0; i < 100 && sent < messages; i++, sent++) {
           const c = source.next(subjects);
           cluster.bus.publish(c.subject, c.bytes);
+          subjectKinds.add(subjectKind(c.subject));
         }
         await new Promise((resolve) => setImmediate(resolve));
       }
@@ -114,6 +116,7 @@ export async function fuzzInProcess(options: InProcessFuzzOptions): Promise<Fuzz
     outputExact: exact,
     jobs,
     seconds: Math.round((performance.now() - started) / 100) / 10,
+    subjectKinds: [...subjectKinds].sort(),
     endpointsRejecting: [...new Set(Object.keys(endpoints).map((e) => e.split(" ")[0]))].sort(),
     firstErrors: [...firstErrors, ...crashes.errors.map(String)],
   };

@@ -5,25 +5,28 @@
 
 import { describe, expect, it } from "vitest";
 import { fuzzInProcess } from "./in-process-target.ts";
+import { EVERY_SUBJECT_KIND } from "./subject-endpoints.ts";
 
 describe("the actors under fuzzed messages, in process", () => {
-  it("every actor's inbox rejects them while a job runs with exact output (fixed seed, 3,000 messages)", async () => {
-    const report = await fuzzInProcess({ mode: "actors", seed: 20_261_202, messages: 3000 });
+  it("every actor's inbox rejects them while a job runs with exact output (fixed seed, 1,500 messages)", async () => {
+    const report = await fuzzInProcess({ mode: "actors", seed: 20_261_202, messages: 1500, recordsPerJob: 1500 });
     expect(report.firstErrors).toEqual([]);
     expect(report.crashes).toBe(0);
     expect(report.handlerExceptions).toBe(0);
     expect(report.outputExact).toBe(true);
-    expect(report.messages).toBe(3000);
+    expect(report.messages).toBe(1500);
+    expect(report.subjectKinds).toEqual(EVERY_SUBJECT_KIND);
     expect(report.endpointsRejecting).toEqual(["checkpoint-coordinator", "dispatcher", "job-client", "job-master", "resource-manager", "subtask", "worker"]);
   });
 
-  it("a subtask's input channels reject malformed frames and credits, and the job's output stays exact (fixed seed, 3,000 messages)", async () => {
-    const report = await fuzzInProcess({ mode: "data-plane", seed: 20_261_203, messages: 3000 });
+  it("a subtask's input channels reject malformed frames and credits, and the job's output stays exact (fixed seed, 1,500 messages)", async () => {
+    const report = await fuzzInProcess({ mode: "data-plane", seed: 20_261_203, messages: 1500, recordsPerJob: 1500 });
     expect(report.firstErrors).toEqual([]);
     expect(report.crashes).toBe(0);
     expect(report.handlerExceptions).toBe(0);
     expect(report.outputExact).toBe(true);
-    expect(report.messages).toBe(3000);
+    expect(report.messages).toBe(1500);
+    expect(report.subjectKinds).toEqual(["credit", "data"]);
     expect(report.endpointsRejecting).toEqual(["subtask"]);
   });
 });

@@ -42,20 +42,22 @@ const byteEdit: fc.Arbitrary<ByteEdit> = fc.oneof(
 /** Every (container, key) of a message, root fields first: the places a field edit can hit. */
 function slots(root: Record<string, unknown>): [Record<string, unknown> | unknown[], string | number][] {
   const found: [Record<string, unknown> | unknown[], string | number][] = [];
-  const walk = (node: unknown) => {
+  // Only the message's own structure, not deep into hostile values an earlier edit put there.
+  const walk = (node: unknown, depth: number) => {
+    if (depth > 8 || found.length > 400) return;
     if (Array.isArray(node)) {
       node.forEach((item, i) => {
         found.push([node, i]);
-        walk(item);
+        walk(item, depth + 1);
       });
-    } else if (node !== null && typeof node === "object" && !ArrayBuffer.isView(node)) {
+    } else if (node !== null && typeof node === "object" && Object.getPrototypeOf(node) === Object.prototype) {
       for (const [key, item] of Object.entries(node)) {
         found.push([node as Record<string, unknown>, key]);
-        walk(item);
+        walk(item, depth + 1);
       }
     }
   };
-  walk(root);
+  walk(root, 0);
   return found;
 }
 

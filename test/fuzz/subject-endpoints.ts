@@ -24,6 +24,27 @@ const RULES: [RegExp, MessageType[]][] = [
   [/^weir\.credit\./, ["credit"]],
 ];
 
+/** Every kind of subject a weir process serves (see subjectKind). */
+export const EVERY_SUBJECT_KIND = [
+  "credit",
+  "data",
+  "dispatcher.submit",
+  "job.cancel",
+  "job.checkpoint.acks",
+  "job.checkpoint.control",
+  "job.collect",
+  "job.savepoint",
+  "job.status",
+  "job.tasks",
+  "rm.heartbeat",
+  "rm.register",
+  "rm.slots.release",
+  "rm.slots.request",
+  "rm.unregister",
+  "rm.worker-lost",
+  "worker.control",
+];
+
 /** The message types an endpoint on `subject` accepts (empty: not a subject weir serves). */
 export function expectedTypes(subject: string): MessageType[] {
   return RULES.find(([pattern]) => pattern.test(subject))?.[1] ?? [];
@@ -51,4 +72,12 @@ export function jobSubjects(jobId: string): string[] {
 /** True for a job's data-plane subjects (frames and credits), learned by listening. */
 export function isDataSubject(subject: string, jobId: string): boolean {
   return subject.startsWith(`weir.data.${jobId}.`) || subject.startsWith(`weir.credit.${jobId}.`);
+}
+
+/** A subject's kind: weir.job.<id>.tasks → job.tasks, weir.data.… → data, weir.rm.heartbeat → rm.heartbeat. */
+export function subjectKind(subject: string): string {
+  const tokens = subject.split(".");
+  if (tokens[1] === "data" || tokens[1] === "credit") return tokens[1];
+  if (tokens[1] === "job" || tokens[1] === "worker") return [tokens[1], ...tokens.slice(3)].join(".");
+  return tokens.slice(1).join(".");
 }
