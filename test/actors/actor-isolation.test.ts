@@ -2,11 +2,13 @@
 // job lacks makes the subtask's construction throw: that subtask is reported failed with the reason,
 // while the worker and the job already running go on, exactly. A job master that throws fails its
 // own job (status failed with the error, slots released) and the dispatcher serves the next job.
+// A subtask actor that throws is reported failed by its worker, which deploys the next one.
 // Before, either exception escaped the actor tree as an uncaught exception and killed the process.
 
 import { createActor, setup } from "xstate";
 import { describe, expect, it } from "vitest";
 import { dispatcherMachine } from "../../src/actors/dispatcher.ts";
+import { workerMachine } from "../../src/actors/worker.ts";
 import { InProcessBus } from "../../src/bus/in-process-bus.ts";
 import { subjects } from "../../src/bus/subjects.ts";
 import { MiniCluster } from "../../src/cluster/mini-cluster.ts";
@@ -16,6 +18,8 @@ import { decode, encode } from "../../src/messages/codec.ts";
 import type { DeployTask, Message } from "../../src/messages/schema.ts";
 import { MetricRegistry, SimulatedClock, silentLogger } from "../../src/testing/index.ts";
 import { SAMPLES } from "../fuzz/samples.ts";
+
+const FOREIGN = "job-x";
 
 function countingJob(records: number, sink: (n: number) => void) {
   const env = new StreamExecutionEnvironment({ parallelism: 1 });
@@ -84,6 +88,37 @@ describe("actor exception isolation", () => {
     // Same id again: the failed master was forgotten, so the id is free, and the dispatcher answers.
     expect(decode(await submit("job-a"))).toMatchObject({ ok: true, message: { accepted: true } });
     dispatcher.stop();
+    await bus.close();
+  });
+
+  it("a subtask actor that throws is reported failed to its job master with the error; the worker stays up and deploys again", async () => {
+    const bus = new InProcessBus();
+    const throwing = setup({}).createMachine({
+      entry: () => {
+        throw new RangeError("a subtask effect broke");
+      },
+    });
+    const worker = createActor(workerMachine.provide({ actors: { subtask: throwing as never } }), {
+      input: { deps: { bus, clock: new SimulatedClock(0), log: silentLogger(), metrics: new MetricRegistry() }, workerId: "w-1", slots: 2, loadJob: async () => Promise.reject(new Error("not used")), host: "h", pid: 1 },
+    }).start();
+    const reports: Message[] = [];
+    bus.subscribe(subjects.taskState(FOREIGN), (data) => {
+      const outcome = decode(data);
+      if (outcome.ok) reports.push(outcome.message);
+    });
+    const deploy = (attempt: number) => encode({ ...SAMPLES["deploy-task"], task: { ...SAMPLES["deploy-task"].task, jobId: FOREIGN, attempt } });
+    bus.publish(subjects.workerControl("w-1"), deploy(0));
+    await bus.flush();
+    bus.publish(subjects.workerControl("w-1"), deploy(1));
+    await bus.flush();
+    const task = { jobId: FOREIGN, vertexId: "fv1", subtaskIndex: 0 };
+    expect(reports).toEqual([
+      { type: "task-state", v: 1, task: { ...task, attempt: 0 }, workerId: "w-1", state: "failed", error: "the subtask's actor failed: RangeError: a subtask effect broke" },
+      { type: "task-state", v: 1, task: { ...task, attempt: 1 }, workerId: "w-1", state: "failed", error: "the subtask's actor failed: RangeError: a subtask effect broke" },
+    ]);
+    expect(worker.getSnapshot().status).toBe("active");
+    expect(worker.getSnapshot().context.tasks).toEqual({});
+    worker.stop();
     await bus.close();
   });
 });
