@@ -5,7 +5,7 @@ import { assign, fromCallback, setup, stopChild, type ActorRefFrom } from "xstat
 import { subjects } from "../bus/subjects.ts";
 import { busFor } from "../bus/trace.ts";
 import type { SubmitJob } from "../messages/schema.ts";
-import { listen, send, type ActorDeps } from "./actor-deps.ts";
+import { listen, send, type ActorDeps, describeError } from "./actor-deps.ts";
 import { jobMasterMachine } from "./job-master.ts";
 
 export interface DispatcherInput {
@@ -81,8 +81,10 @@ export const dispatcherMachine = setup({
         ({ context, event }) => {
           const jobId = endedJob(event);
           const error = `the job master failed: ${describeError(event.error)}`;
-          context.deps.log.error({ jobId, error }, jobId ? "a job master threw; failing its job" : "a dispatcher child actor threw");
-          if (!jobId || !(jobId in context.jobs)) return;
+          // Not a job master (the inbox): the dispatcher cannot serve any more, so it fails as a whole.
+          if (jobId === undefined) throw new Error(`a dispatcher child actor failed: ${describeError(event.error)}`);
+          context.deps.log.error({ jobId, error }, "a job master threw; failing its job");
+          if (!(jobId in context.jobs)) return;
           send(context.deps, subjects.releaseSlots(), { type: "release-slots", jobId });
           send(context.deps, subjects.jobStatus(jobId), { type: "job-status", jobId, status: "failed", error, timestamp: context.deps.clock.now() });
         },
@@ -98,9 +100,4 @@ function endedJob(event: DispatcherEvent): string | undefined {
   if (event.type === "JOB_ENDED") return event.jobId;
   const prefix = `xstate.error.actor.${JOB_MASTER_PREFIX}`;
   return event.type.startsWith(prefix) ? event.type.slice(prefix.length) : undefined;
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
 }

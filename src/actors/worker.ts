@@ -12,7 +12,7 @@ import { subjects } from "../bus/subjects.ts";
 import { busFor } from "../bus/trace.ts";
 import { decode, encode } from "../messages/codec.ts";
 import type { DeployTask, SubtaskId } from "../messages/schema.ts";
-import { listen, send, taskKey, type ActorDeps } from "./actor-deps.ts";
+import { listen, send, taskKey, type ActorDeps, describeError } from "./actor-deps.ts";
 import { subtaskMachine, type JobLoader } from "./subtask.ts";
 
 export interface WorkerInput {
@@ -107,8 +107,10 @@ export const workerMachine = setup({
       const key = endedKey(event);
       const entry = key === undefined ? undefined : context.tasks[key];
       const error = `the subtask's actor failed: ${describeError("error" in event ? event.error : undefined)}`;
-      context.deps.log.error({ actor: key, error }, entry ? "a subtask actor threw; reporting it failed" : "a worker child actor threw");
-      if (entry) send(context.deps, subjects.taskState(entry.task.jobId), { type: "task-state", task: entry.task, workerId: context.workerId, state: "failed", error });
+      // Not a subtask (the inbox): this worker cannot serve any more, so it fails as a whole.
+      if (!entry) throw new Error(`the worker's ${key ?? "child"} actor failed: ${describeError("error" in event ? event.error : undefined)}`);
+      context.deps.log.error({ actor: key, error }, "a subtask actor threw; reporting it failed");
+      send(context.deps, subjects.taskState(entry.task.jobId), { type: "task-state", task: entry.task, workerId: context.workerId, state: "failed", error });
     },
   },
 }).createMachine({
@@ -160,9 +162,4 @@ function endedKey(event: WorkerEvent): string | undefined {
   if (event.type === "TASK_ENDED") return event.key;
   if (event.type.startsWith("xstate.error.actor.")) return event.type.slice("xstate.error.actor.".length);
   return undefined;
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
 }
