@@ -56,3 +56,9 @@ export function listen<T extends MessageType>(
 export function taskKey(task: { jobId: string; vertexId: string; subtaskIndex: number; attempt: number }): string {
   return `${task.jobId}-${task.vertexId}-${task.subtaskIndex}-${task.attempt}`;
 }
+
+/** An exception as one line for a status or a log: its class name and message. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

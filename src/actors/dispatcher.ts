@@ -5,7 +5,7 @@ import { assign, fromCallback, setup, stopChild, type ActorRefFrom } from "xstat
 import { subjects } from "../bus/subjects.ts";
 import { busFor } from "../bus/trace.ts";
 import type { SubmitJob } from "../messages/schema.ts";
-import { listen, send, type ActorDeps } from "./actor-deps.ts";
+import { listen, send, type ActorDeps, describeError } from "./actor-deps.ts";
 import { jobMasterMachine } from "./job-master.ts";
 
 export interface DispatcherInput {
@@ -19,7 +19,13 @@ interface DispatcherContext extends DispatcherInput {
   jobs: Record<string, ActorRefFrom<typeof jobMasterMachine>>;
 }
 
-export type DispatcherEvent = { type: "SUBMIT"; message: SubmitJob; reply?: string } | { type: "JOB_ENDED"; jobId: string };
+export type DispatcherEvent =
+  | { type: "SUBMIT"; message: SubmitJob; reply?: string }
+  | { type: "JOB_ENDED"; jobId: string }
+  /** A child actor threw (a job master, or the inbox): the error is contained here. */
+  | { type: `xstate.error.actor.${string}`; error: unknown };
+
+const JOB_MASTER_PREFIX = "job-";
 
 const inbox = fromCallback<DispatcherEvent, ActorDeps>(({ input: deps, sendBack }) => {
   const sub = listen(deps, "dispatcher", subjects.submitJob(), ["submit-job"], (message, reply) => sendBack({ type: "SUBMIT", message, reply }));
@@ -50,10 +56,11 @@ export const dispatcherMachine = setup({
             const { jobId } = event.message;
             const log = context.jobLogger?.(jobId) ?? context.deps.log.child({ jobId });
             const ref = spawn("jobMaster", {
-              id: `job-${jobId}`,
+              id: `${JOB_MASTER_PREFIX}${jobId}`,
               input: { deps: { ...context.deps, bus: busFor(context.deps.bus, `job-master/${jobId}`), log }, submission: event.message, slotRequestTimeoutMs: context.slotRequestTimeoutMs },
             });
-            ref.subscribe({ complete: () => self.send({ type: "JOB_ENDED", jobId }) });
+            // Its errors reach this actor as xstate.error.actor events; an observer without `error` would rethrow them.
+            ref.subscribe({ complete: () => self.send({ type: "JOB_ENDED", jobId }), error: () => undefined });
             log.info({ jobName: event.message.jobGraph.jobName, vertices: event.message.jobGraph.vertices.length }, "job submitted");
             if (event.reply) send(context.deps, event.reply, { type: "submit-job-reply", jobId, accepted: true });
             return { ...context.jobs, [jobId]: ref };
@@ -63,9 +70,34 @@ export const dispatcherMachine = setup({
     ],
     JOB_ENDED: {
       actions: [
-        stopChild(({ event }) => `job-${event.jobId}`),
-        assign({ jobs: ({ context, event }) => Object.fromEntries(Object.entries(context.jobs).filter(([id]) => id !== event.jobId)) }),
+        stopChild(({ event }) => `${JOB_MASTER_PREFIX}${endedJob(event)}`),
+        assign({ jobs: ({ context, event }) => Object.fromEntries(Object.entries(context.jobs).filter(([id]) => id !== endedJob(event))) }),
+      ],
+    },
+    // A job master that throws fails its job, visibly, and nothing else: the dispatcher and every
+    // other job go on. Its slots are released and its status published as failed.
+    "xstate.error.actor.*": {
+      actions: [
+        ({ context, event }) => {
+          const jobId = endedJob(event);
+          const error = `the job master failed: ${describeError(event.error)}`;
+          // Not a job master (the inbox): the dispatcher cannot serve any more, so it fails as a whole.
+          if (jobId === undefined) throw new Error(`a dispatcher child actor failed: ${describeError(event.error)}`);
+          context.deps.log.error({ jobId, error }, "a job master threw; failing its job");
+          if (!(jobId in context.jobs)) return;
+          send(context.deps, subjects.releaseSlots(), { type: "release-slots", jobId });
+          send(context.deps, subjects.jobStatus(jobId), { type: "job-status", jobId, status: "failed", error, timestamp: context.deps.clock.now() });
+        },
+        stopChild(({ event }) => `${JOB_MASTER_PREFIX}${endedJob(event) ?? ""}`),
+        assign({ jobs: ({ context, event }) => Object.fromEntries(Object.entries(context.jobs).filter(([id]) => id !== endedJob(event))) }),
       ],
     },
   },
 });
+
+/** The job whose master ended or threw, by the event that says so. */
+function endedJob(event: DispatcherEvent): string | undefined {
+  if (event.type === "JOB_ENDED") return event.jobId;
+  const prefix = `xstate.error.actor.${JOB_MASTER_PREFIX}`;
+  return event.type.startsWith(prefix) ? event.type.slice(prefix.length) : undefined;
+}

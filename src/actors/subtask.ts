@@ -27,6 +27,8 @@ interface SubtaskContext extends SubtaskInput {
   streamGraph?: StreamGraph;
   checkpointIo?: CheckpointIo;
   task?: StreamTask;
+  /** Why the task could not be created (a deploy naming a vertex its graph lacks, …): initializing fails with it. */
+  setupError?: unknown;
   error?: string;
 }
 
@@ -45,7 +47,7 @@ export const subtaskMachine = setup({
       const checkpointIo = await openCheckpointIo(config.checkpointing, input.deps.nats);
       return { streamGraph, checkpointIo };
     }),
-    initializeTask: fromPromise<void, StreamTask>(({ input }) => input.initialize()),
+    initializeTask: fromPromise<void, Pick<SubtaskContext, "task" | "setupError">>(({ input }) => (input.task ? input.task.initialize() : Promise.reject(input.setupError))),
     runTask: fromPromise<void, StreamTask>(({ input }) => input.run()),
     cancelTask: fromPromise<void, StreamTask | undefined>(async ({ input }) => input?.cancel()),
   },
@@ -56,17 +58,24 @@ export const subtaskMachine = setup({
       if (error) deps.log.warn({ state, error }, `subtask ${state}`);
       else deps.log.info({ state }, `subtask ${state}`);
     },
-    createTask: assign({
-      task: ({ context }) =>
-        new StreamTask({
-          ...context.deps,
-          rejections: new Rejections(context.deps.metrics, context.deps.log, `subtask ${taskKey(context.deploy.task)}`),
-          task: context.deploy.task,
-          jobGraph: context.deploy.jobGraph,
-          streamGraph: context.streamGraph!,
-          restore: context.deploy.restore,
-          checkpointIo: context.checkpointIo,
-        }),
+    // Constructing the task runs on what the deploy message says; whatever it throws fails this
+    // subtask (reported to its job master) instead of escaping the actor and its worker.
+    createTask: assign(({ context }) => {
+      try {
+        return {
+          task: new StreamTask({
+            ...context.deps,
+            rejections: new Rejections(context.deps.metrics, context.deps.log, `subtask ${taskKey(context.deploy.task)}`),
+            task: context.deploy.task,
+            jobGraph: context.deploy.jobGraph,
+            streamGraph: context.streamGraph!,
+            restore: context.deploy.restore,
+            checkpointIo: context.checkpointIo,
+          }),
+        };
+      } catch (error) {
+        return { setupError: error };
+      }
     }),
     recordError: assign({ error: (_, params: { error: unknown }) => describe(params.error) }),
   },
@@ -89,7 +98,7 @@ export const subtaskMachine = setup({
       entry: [{ type: "report", params: "initializing" }, "createTask"],
       invoke: {
         src: "initializeTask",
-        input: ({ context }) => context.task!,
+        input: ({ context }) => context,
         onDone: "running",
         onError: { target: "failed", actions: { type: "recordError", params: ({ event }) => ({ error: event.error }) } },
       },

@@ -12,7 +12,7 @@ import { subjects } from "../bus/subjects.ts";
 import { busFor } from "../bus/trace.ts";
 import { decode, encode } from "../messages/codec.ts";
 import type { DeployTask, SubtaskId } from "../messages/schema.ts";
-import { listen, send, taskKey, type ActorDeps } from "./actor-deps.ts";
+import { listen, send, taskKey, type ActorDeps, describeError } from "./actor-deps.ts";
 import { subtaskMachine, type JobLoader } from "./subtask.ts";
 
 export interface WorkerInput {
@@ -27,13 +27,15 @@ export interface WorkerInput {
 
 interface WorkerContext extends WorkerInput {
   heartbeatIntervalMs: number;
-  tasks: Record<string, { ref: ActorRefFrom<typeof subtaskMachine>; slotIndex: number }>;
+  tasks: Record<string, { ref: ActorRefFrom<typeof subtaskMachine>; slotIndex: number; task: SubtaskId }>;
 }
 
 export type WorkerEvent =
   | { type: "DEPLOY"; message: DeployTask }
   | { type: "CANCEL"; task: SubtaskId }
   | { type: "TASK_ENDED"; key: string }
+  /** A child actor threw (a subtask, or the inbox): the error is contained here. */
+  | { type: `xstate.error.actor.${string}`; actorId?: string; error: unknown }
   | { type: "STOP" };
 
 const inbox = fromCallback<WorkerEvent, { deps: ActorDeps; workerId: string }>(({ input: { deps, workerId }, sendBack }) => {
@@ -80,8 +82,9 @@ export const workerMachine = setup({
           id: key,
           input: { deps: { ...context.deps, bus: busFor(context.deps.bus, `subtask/${key}`), log }, workerId: context.workerId, deploy: event.message, loadJob: context.loadJob },
         });
-        ref.subscribe({ complete: () => self.send({ type: "TASK_ENDED", key }) });
-        return { ...context.tasks, [key]: { ref, slotIndex } };
+        // Its errors reach this actor as xstate.error.actor events; an observer without `error` would rethrow them.
+        ref.subscribe({ complete: () => self.send({ type: "TASK_ENDED", key }), error: () => undefined });
+        return { ...context.tasks, [key]: { ref, slotIndex, task } };
       },
     }),
     cancel: ({ context, event }) => {
@@ -93,11 +96,22 @@ export const workerMachine = setup({
     },
     forget: assign({
       tasks: ({ context, event }) => {
-        if (event.type !== "TASK_ENDED") return context.tasks;
-        const { [event.key]: _ended, ...rest } = context.tasks;
+        const key = endedKey(event);
+        if (key === undefined) return context.tasks;
+        const { [key]: _ended, ...rest } = context.tasks;
         return rest;
       },
     }),
+    /** A subtask actor threw: its job master hears that it failed (and fails over); the worker goes on. */
+    reportCrash: ({ context, event }) => {
+      const key = endedKey(event);
+      const entry = key === undefined ? undefined : context.tasks[key];
+      const error = `the subtask's actor failed: ${describeError("error" in event ? event.error : undefined)}`;
+      // Not a subtask (the inbox): this worker cannot serve any more, so it fails as a whole.
+      if (!entry) throw new Error(`the worker's ${key ?? "child"} actor failed: ${describeError("error" in event ? event.error : undefined)}`);
+      context.deps.log.error({ actor: key, error }, "a subtask actor threw; reporting it failed");
+      send(context.deps, subjects.taskState(entry.task.jobId), { type: "task-state", task: entry.task, workerId: context.workerId, state: "failed", error });
+    },
   },
 }).createMachine({
   id: "worker",
@@ -107,6 +121,7 @@ export const workerMachine = setup({
     DEPLOY: { actions: "deploy" },
     CANCEL: { actions: "cancel" },
     TASK_ENDED: { actions: [stopChild(({ event }) => event.key), "forget"] },
+    "xstate.error.actor.*": { actions: ["reportCrash", stopChild(({ event }) => endedKey(event) ?? ""), "forget"] },
     STOP: { target: ".stopping", actions: "cancelAll" },
   },
   initial: "registering",
@@ -141,3 +156,10 @@ export const workerMachine = setup({
     },
   },
 });
+
+/** The key of the subtask an event says has ended or crashed. */
+function endedKey(event: WorkerEvent): string | undefined {
+  if (event.type === "TASK_ENDED") return event.key;
+  if (event.type.startsWith("xstate.error.actor.")) return event.type.slice("xstate.error.actor.".length);
+  return undefined;
+}

@@ -20,6 +20,14 @@ function exitWhenDeaf(role: string): (reason: string) => void {
   };
 }
 
+/** The actor that serves the process's endpoints failed: exits (code 3) like a deaf process. */
+function exitOnActorFailure(role: string): (actor: string, error: unknown) => void {
+  return (actor, error) => {
+    process.stderr.write(`weir ${role}: the ${actor} failed (${error instanceof Error ? error.message : String(error)}); exiting so that a supervisor can restart it\n`);
+    process.exit(3);
+  };
+}
+
 function onShutdown(stop: () => Promise<void>): void {
   let stopping = false;
   const handler = () => {
@@ -35,7 +43,7 @@ export async function jobManagerCommand(options: { nats: string; heartbeatTimeou
   const log = createRootLogger({ name: "weir-jobmanager", level: options.logLevel });
   const metrics = new MetricRegistry();
   const bus = await NatsBus.connect({ servers: options.nats, name: "weir-jobmanager", log, metrics, onDeaf: exitWhenDeaf("jobmanager") });
-  const jobManager = startJobManager({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { heartbeatTimeoutMs: options.heartbeatTimeout, slotRequestTimeoutMs: options.slotTimeout });
+  const jobManager = startJobManager({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { heartbeatTimeoutMs: options.heartbeatTimeout, slotRequestTimeoutMs: options.slotTimeout, onFailure: exitOnActorFailure("jobmanager") });
   await bus.flush();
   log.info({ nats: options.nats }, "job manager ready");
   onShutdown(async () => {
@@ -49,7 +57,7 @@ export async function workerCommand(options: { nats: string; slots: number; id?:
   const log = createRootLogger({ name: "weir-worker", level: options.logLevel });
   const metrics = new MetricRegistry();
   const bus = await NatsBus.connect({ servers: options.nats, name: `weir-worker-${options.id ?? process.pid}`, log, metrics, onDeaf: exitWhenDeaf("worker") });
-  const worker = startWorker({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { slots: options.slots, workerId: options.id, loadJob: createJobLoader() });
+  const worker = startWorker({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { slots: options.slots, workerId: options.id, loadJob: createJobLoader(), onFailure: (error) => exitOnActorFailure("worker")("worker actor", error) });
   log.info({ workerId: worker.workerId, slots: options.slots }, "worker started");
   onShutdown(async () => {
     await worker.stop();

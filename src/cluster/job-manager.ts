@@ -11,6 +11,11 @@ export interface JobManagerOptions {
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;
   slotRequestTimeoutMs?: number;
+  /**
+   * Called if the dispatcher or the resource manager itself throws (a job master's exception fails
+   * only its job). That actor has stopped: the process can no longer serve and should exit.
+   */
+  onFailure?: (actor: string, error: unknown) => void;
 }
 
 export interface RunningJobManager {
@@ -26,6 +31,10 @@ export function startJobManager(deps: ActorDeps, options: JobManagerOptions = {}
     input: { deps: { ...deps, bus: busFor(deps.bus, "dispatcher"), log: deps.log.child({ actor: "dispatcher" }) }, slotRequestTimeoutMs: options.slotRequestTimeoutMs, jobLogger: (jobId) => deps.log.child({ jobId }) },
     clock: deps.clock,
   }).start();
+  const onFailure = options.onFailure ?? ((actor: string, error: unknown) => deps.log.fatal({ actor, err: error }, `the ${actor} failed; this job manager can no longer serve`));
+  // An error observer keeps xstate from rethrowing the failure as an uncaught exception.
+  resourceManager.subscribe({ error: (error) => onFailure("resource manager", error) });
+  dispatcher.subscribe({ error: (error) => onFailure("dispatcher", error) });
   return {
     stop() {
       dispatcher.stop();

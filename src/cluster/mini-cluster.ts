@@ -34,9 +34,10 @@ export class MiniCluster {
   private readonly clientDeps: ActorDeps;
 
   constructor(options: MiniClusterOptions) {
-    this.bus = new InProcessBus();
     this.metrics = options.metrics ?? new MetricRegistry();
     const log = options.log ?? silentLogger();
+    // The bus counts its handlers' exceptions in the cluster's registry, like a process's NatsBus.
+    this.bus = new InProcessBus({ metrics: this.metrics, log });
     const clock = options.clock ?? systemClock;
     const wrap = options.wrapBus ?? ((bus: Bus) => bus);
     const deps = (actor: string): ActorDeps => ({ bus: wrap(this.bus, actor), clock, log, metrics: this.metrics });

@@ -12,6 +12,11 @@ export interface WorkerOptions {
   slots: number;
   workerId?: string;
   loadJob: JobLoader;
+  /**
+   * Called if the worker actor itself throws (a subtask's exception fails only that subtask). The
+   * worker has stopped: the process can no longer serve and should exit.
+   */
+  onFailure?: (error: unknown) => void;
 }
 
 export interface RunningWorker {
@@ -27,6 +32,9 @@ export function startWorker(deps: ActorDeps, options: WorkerOptions): RunningWor
     input: { deps: { ...deps, bus: busFor(deps.bus, `worker/${workerId}`), log: deps.log.child({ workerId }) }, workerId, slots: options.slots, loadJob: options.loadJob },
     clock: deps.clock,
   }).start();
+  const onFailure = options.onFailure ?? ((error: unknown) => deps.log.fatal({ err: error }, "the worker actor failed; this worker can no longer serve"));
+  // An error observer keeps xstate from rethrowing the failure as an uncaught exception.
+  actor.subscribe({ error: onFailure });
   return {
     workerId,
     async stop() {

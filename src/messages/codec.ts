@@ -6,6 +6,7 @@ import { Packr } from "msgpackr";
 import { MESSAGE_SHAPES } from "./shapes.ts";
 import { checkShape } from "./shape.ts";
 import { describeValue } from "./describe-value.ts";
+import { structureProblem } from "./msgpack-structure.ts";
 import { PROTOCOL_VERSION, type Message, type MessageType } from "./schema.ts";
 
 /** NATS's default max payload; frames aim far below it (32 KiB). */
@@ -19,12 +20,14 @@ export type DecodeOutcome<M extends Message = Message> =
 
 /**
  * The options for bytes from anyone on the bus. Sizes are bounded by `maxBytes` before decoding
- * (and msgpackr bounds array and string headers by the bytes that remain); nesting too deep for
- * the stack is a "malformed" rejection. int64/uint64 stay BigInt (so user records holding BigInt
- * round-trip), and every int or number field of the schema rejects a BigInt. The structured-clone
- * extensions (0x69/0x70: shared references, cycles) are refused; the other extensions msgpackr
- * knows (dates, sets, typed arrays, errors, regexps, records) decode to inert values that only
- * `unknown` fields (user records, inline state) can hold — the schema rejects them anywhere else.
+ * (and msgpackr bounds array and string headers by the bytes that remain); containers nesting
+ * deeper than MAX_NESTING are a "malformed" rejection, found by a scan before decoding (so the
+ * verdict never depends on how deep the caller's stack is). int64/uint64 stay BigInt (so user records holding BigInt
+ * round-trip), and every int or number field of the schema rejects a BigInt. Extensions that read
+ * further items or carry decoder state (errors, sets, regexps, bundled strings, records, the
+ * structured-clone references 0x69/0x70) are refused by the scan; weir's encoder never writes
+ * them. Timestamps and typed arrays decode to inert values that only `unknown` fields (user
+ * records, inline state) can hold — the schema rejects them anywhere else.
  */
 const packr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false, mapsAsObjects: true });
 
@@ -64,6 +67,9 @@ function decodeChecked<T extends MessageType>(bytes: Uint8Array, expected: reado
   if (bytes.length > maxBytes) {
     return { ok: false, reason: "oversized", detail: `${bytes.length} bytes exceeds the limit of ${maxBytes}` };
   }
+  // Checked before decoding, so that whether bytes decode never depends on the caller's stack.
+  const structure = structureProblem(bytes);
+  if (structure) return { ok: false, reason: "malformed", detail: structure };
   let value: unknown;
   try {
     value = packr.unpack(bytes);

@@ -1,7 +1,7 @@
 // The 18 bytes that once made a job manager deaf — `{type: <int64>, v: 1}` — published by a plain
 // NATS client with no weir code, on every subject the job manager and a worker serve, before and
 // while a job runs: each is rejected and logged, both processes keep serving, and the job's output
-// is exact.
+// is exact. A deployment replayed with a vertex the job lacks fails only that subtask.
 
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { subjects } from "../../src/bus/subjects.ts";
+import { decode, encode } from "../../src/messages/codec.ts";
 import { runWeir, startJobManagerProcess, startNatsServer, startWorkerProcess, type NatsServerHandle, type WeirProcess } from "../../src/testing/index.ts";
 import { expectedWordCounts, finalCounts, generateText } from "../fixtures/word-count-expectation.ts";
 
@@ -46,6 +47,18 @@ describe("a message whose type is an int64, on a live cluster", () => {
     for (const subject of served) stranger.publish(subject, HOSTILE);
     await stranger.flush();
 
+    // A forged deployment: a real deploy-task of the job, overheard and replayed naming a vertex
+    // the job lacks. Building that subtask throws; only that subtask fails, not the worker.
+    let forged = false;
+    stranger.subscribe(subjects.workerControl("w-hostile"), {
+      callback: (_error, msg) => {
+        const outcome = decode(msg.data, ["deploy-task"]);
+        if (forged || !outcome.ok) return;
+        forged = true;
+        stranger.publish(msg.subject, encode({ ...outcome.message, task: { ...outcome.message.task, vertexId: "no-such-vertex" } }));
+      },
+    });
+
     const text = generateText(3000);
     const input = join(dir, "input.txt");
     const output = join(dir, "counts.ndjson");
@@ -60,6 +73,9 @@ describe("a message whose type is an int64, on a live cluster", () => {
     expect(finalCounts(readFileSync(output, "utf8")).totals).toEqual(expectedWordCounts(text));
 
     const [jobManager, worker] = processes;
+    expect(forged).toBe(true);
+    expect(worker.logs()).toContain("job graph has no vertex no-such-vertex");
+    expect(worker.child.exitCode).toBeNull();
     for (const p of processes) expect(p.logs()).not.toMatch(/reader closed|Do not know how to serialize a BigInt/);
     expect(jobManager.logs()).toContain("unknown message type 9223372036854775807n");
     expect(worker.logs()).toContain("unknown message type 9223372036854775807n");

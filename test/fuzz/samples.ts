@@ -1,0 +1,92 @@
+// One valid message of every type in the schema: the seeds the fuzzer mutates. The mapped type
+// makes the compiler insist on a sample for every MessageType, and samples.test.ts checks the list
+// against the codec's shapes at run time, so a new message type cannot be left out of the fuzzing.
+// Ids are foreign on purpose (no job or worker of a fuzzed cluster has them).
+
+import { PROTOCOL_VERSION, type DataElement, type JobGraphSpec, type Message, type MessageType, type SubtaskId } from "../../src/messages/schema.ts";
+
+export const FOREIGN_JOB = "fuzz-foreign-job";
+export const FOREIGN_WORKER = "fuzz-foreign-worker";
+
+const v = PROTOCOL_VERSION;
+const task: SubtaskId = { jobId: FOREIGN_JOB, vertexId: "fv1", subtaskIndex: 0, attempt: 0 };
+
+const jobGraph: JobGraphSpec = {
+  jobName: "fuzzed",
+  digest: "00ff00ff00ff00ff",
+  vertices: [
+    { id: "fv1", name: "Source -> Map", parallelism: 1, maxParallelism: 128, nodes: [1, 2], operatorUids: ["auto-1", "auto-2"], isSource: true, bufferTimeoutMs: 100, slotSharingGroup: "default" },
+    { id: "fv3", name: "Sum", parallelism: 2, maxParallelism: 128, nodes: [3], operatorUids: ["auto-3"], isSource: false, bufferTimeoutMs: 100 },
+  ],
+  edges: [{ id: "fe0", source: "fv1", target: "fv3", partitioner: { kind: "hash" }, sourceNode: 2, sideOutput: "late", targetNode: 3, inputIndex: 0 }],
+  config: {
+    jobName: "fuzzed",
+    parallelism: 2,
+    maxParallelism: 128,
+    bufferTimeoutMs: 100,
+    latencyTrackingIntervalMs: 0,
+    checkpointing: { intervalMs: 100, mode: "exactly-once", timeoutMs: 1000, minPauseMs: 0, maxConcurrent: 1, tolerableFailures: 0, retained: 1, retainOnCancel: false, storage: "jobmanager", unaligned: false, alignedTimeoutMs: 0 },
+    restartStrategy: { kind: "none" },
+    stateBackend: "heap",
+    incrementalCheckpoints: false,
+  },
+};
+
+const elements: DataElement[] = [
+  { kind: "records", records: [1, "two", { three: [3] }, null, true, 4.5], timestamps: [1, null, 3, 4, 5, 6] },
+  { kind: "watermark", timestamp: 1_700_000_000_000 },
+  { kind: "stream-status", status: "idle" },
+  { kind: "latency-marker", markedTime: 99, sourceVertex: "fv1", sourceSubtask: 0 },
+  { kind: "barrier", checkpointId: 7, timestamp: 12, mode: "exactly-once", savepointDir: "/tmp/sp", unaligned: false },
+  { kind: "end-of-partition" },
+];
+
+const restore = {
+  checkpointId: 3,
+  finished: false,
+  operators: [{ uid: "auto-3", name: "Sum", parallelism: 2, maxParallelism: 128 }],
+  subtasks: [{ vertexId: "fv3", subtaskIndex: 0, operatorUids: ["auto-3"], handle: { kind: "inline" as const, bytes: Buffer.from([1, 2, 3]), digest: "ab" }, finished: false, references: [1, 2] }],
+};
+
+/** A valid, versioned message of every type, as the codec would decode it. */
+export const SAMPLES: { [T in MessageType]: Extract<Message, { type: T }> } = {
+  frame: { type: "frame", v, seq: 1, producer: 0, elements },
+  credit: { type: "credit", v, consumer: 0, credits: 8 },
+  "submit-job": { type: "submit-job", v, jobId: FOREIGN_JOB, artifact: { kind: "module", path: "/nonexistent/job.ts", args: ["--x"], cwd: "/nonexistent", parallelism: 2 }, jobGraph, restoreFrom: { location: "/nonexistent/sp", allowNonRestoredState: true } },
+  "submit-job-reply": { type: "submit-job-reply", v, jobId: FOREIGN_JOB, accepted: false, error: "no slots" },
+  "job-status": { type: "job-status", v, jobId: FOREIGN_JOB, status: "failed", error: "forged", timestamp: 5, detail: "d" },
+  "cancel-job": { type: "cancel-job", v, jobId: FOREIGN_JOB },
+  "cancel-job-reply": { type: "cancel-job-reply", v, jobId: FOREIGN_JOB },
+  "register-worker": { type: "register-worker", v, workerId: FOREIGN_WORKER, slots: 4, host: "fuzz-host", pid: 4242 },
+  "worker-registered": { type: "worker-registered", v, workerId: FOREIGN_WORKER, heartbeatIntervalMs: 1000 },
+  heartbeat: { type: "heartbeat", v, workerId: FOREIGN_WORKER, slots: 4, usedSlots: 2, timestamp: 10 },
+  "request-slots": { type: "request-slots", v, jobId: FOREIGN_JOB, count: 3 },
+  "slots-reply": { type: "slots-reply", v, jobId: FOREIGN_JOB, slots: [{ workerId: FOREIGN_WORKER, slotIndex: 0 }] },
+  "release-slots": { type: "release-slots", v, jobId: FOREIGN_JOB },
+  "worker-lost": { type: "worker-lost", v, workerId: FOREIGN_WORKER, jobIds: [FOREIGN_JOB], reason: "heartbeat-timeout" },
+  "unregister-worker": { type: "unregister-worker", v, workerId: FOREIGN_WORKER },
+  "deploy-task": { type: "deploy-task", v, task, slotIndex: 0, artifact: { kind: "in-process", key: "fuzz-key" }, jobGraph, restore },
+  "cancel-task": { type: "cancel-task", v, task },
+  "task-state": { type: "task-state", v, task, workerId: FOREIGN_WORKER, state: "failed", error: "forged" },
+  collect: { type: "collect", v, jobId: FOREIGN_JOB, sinkId: "4", subtaskIndex: 0, seq: 1, records: [{ word: "a", count: 1 }], last: false },
+  "trigger-checkpoint": { type: "trigger-checkpoint", v, jobId: FOREIGN_JOB, checkpointId: 4, timestamp: 17, mode: "exactly-once", savepointDir: "/tmp/sp", stop: "drain", unaligned: false },
+  "checkpoint-ack": {
+    type: "checkpoint-ack",
+    v,
+    jobId: FOREIGN_JOB,
+    checkpointId: 4,
+    task,
+    handle: { kind: "blob", uri: "file:///nonexistent/chk-4", bytes: 120, digest: "ab" },
+    operatorUids: ["auto-3"],
+    stats: { syncMs: 1, asyncMs: 2, alignmentMs: 0, bytes: 120 },
+    references: [1],
+    operatorState: false,
+    unionState: false,
+  },
+  "checkpoint-decline": { type: "checkpoint-decline", v, jobId: FOREIGN_JOB, checkpointId: 4, task, reason: "forged" },
+  "checkpoint-notify": { type: "checkpoint-notify", v, jobId: FOREIGN_JOB, checkpointId: 4, outcome: "complete" },
+  "trigger-savepoint": { type: "trigger-savepoint", v, jobId: FOREIGN_JOB, dir: "/nonexistent/sp", stop: "terminate" },
+  "savepoint-reply": { type: "savepoint-reply", v, jobId: FOREIGN_JOB, location: "/nonexistent/sp/1", error: "forged" },
+};
+
+export const SAMPLE_TYPES = Object.keys(SAMPLES) as MessageType[];

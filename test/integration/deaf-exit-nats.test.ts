@@ -1,0 +1,38 @@
+// A process that cannot serve exits with code 3 and says why, so that a supervisor restarts it
+// instead of it living on deaf. The server here refuses the subjects a job manager and a worker
+// must serve (a permissions mistake an operator can make): the server closes those subscriptions,
+// and each process notices and exits.
+
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runWeir, startNatsServer, type NatsServerHandle } from "../../src/testing/index.ts";
+
+describe("a job manager or worker that can no longer serve", () => {
+  let server: NatsServerHandle;
+  const dir = mkdtempSync(join(tmpdir(), "weir-deaf-"));
+
+  beforeAll(async () => {
+    const config = join(dir, "nats.conf");
+    // Connections without credentials act as `weir`, who may not subscribe to these two subjects.
+    writeFileSync(
+      config,
+      `authorization { users = [ { user: "weir", password: "weir", permissions: { subscribe: { deny: ["weir.dispatcher.submit", "weir.worker.w-deaf.control"] } } } ] }\nno_auth_user: "weir"\n`,
+    );
+    server = await startNatsServer({ jetstream: false, args: ["-c", config] });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a worker and a job manager whose subscriptions the server closes exit with code 3 and the reason", async () => {
+    const [worker, jobManager] = await Promise.all([runWeir(["worker", "--nats", server.url, "--slots", "1", "--id", "w-deaf"], 30_000), runWeir(["jobmanager", "--nats", server.url], 30_000)]);
+    expect(worker.code).toBe(3);
+    expect(worker.stderr).toMatch(/weir worker: the subscription to weir\.worker\.w-deaf\.control closed: .*Permissions Violation.*; exiting so that a supervisor can restart it/);
+    expect(jobManager.code).toBe(3);
+    expect(jobManager.stderr).toMatch(/weir jobmanager: the subscription to weir\.dispatcher\.submit closed: .*Permissions Violation.*; exiting so that a supervisor can restart it/);
+  });
+});
