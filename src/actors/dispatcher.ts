@@ -7,6 +7,8 @@ import { busFor } from "../bus/trace.ts";
 import type { SubmitJob } from "../messages/schema.ts";
 import { listen, send, type ActorDeps, describeError } from "./actor-deps.ts";
 import { jobMasterMachine } from "./job-master.ts";
+import { jobGraphProblems } from "../graph/job-graph-check.ts";
+import { Rejections } from "../messages/rejections.ts";
 
 export interface DispatcherInput {
   deps: ActorDeps;
@@ -28,7 +30,18 @@ export type DispatcherEvent =
 const JOB_MASTER_PREFIX = "job-";
 
 const inbox = fromCallback<DispatcherEvent, ActorDeps>(({ input: deps, sendBack }) => {
-  const sub = listen(deps, "dispatcher", subjects.submitJob(), ["submit-job"], (message, reply) => sendBack({ type: "SUBMIT", message, reply }));
+  const rejections = new Rejections(deps.metrics, deps.log, "dispatcher");
+  const sub = listen(deps, "dispatcher", subjects.submitJob(), ["submit-job"], (message, reply) => {
+    const problems = jobGraphProblems(message.jobGraph);
+    if (problems.length === 0) {
+      sendBack({ type: "SUBMIT", message, reply });
+      return;
+    }
+    // Well-formed but unable to run: refused here, counted, and the client told what is wrong.
+    const error = `job ${message.jobId} cannot run: ${problems.join("; ")}`;
+    rejections.reject({ reason: "invalid", detail: error }, { subject: subjects.submitJob(), bytes: 0 });
+    if (reply) send(deps, reply, { type: "submit-job-reply", jobId: message.jobId, accepted: false, error });
+  });
   return () => sub.unsubscribe();
 });
 
