@@ -48,6 +48,12 @@ const inbox = fromCallback<DispatcherEvent, ActorDeps>(({ input: deps, sendBack 
 export const dispatcherMachine = setup({
   types: { input: {} as DispatcherInput, context: {} as DispatcherContext, events: {} as DispatcherEvent },
   actors: { inbox, jobMaster: jobMasterMachine },
+  actions: {
+    /** The job master is started: the client hears its job was accepted. */
+    acceptSubmission: ({ context, event }) => {
+      if (event.type === "SUBMIT" && event.reply) send(context.deps, event.reply, { type: "submit-job-reply", jobId: event.message.jobId, accepted: true });
+    },
+  },
   guards: {
     isDuplicate: ({ context, event }) => event.type === "SUBMIT" && event.message.jobId in context.jobs,
   },
@@ -64,21 +70,23 @@ export const dispatcherMachine = setup({
         },
       },
       {
-        actions: assign({
-          jobs: ({ context, event, spawn, self }) => {
-            const { jobId } = event.message;
-            const log = context.jobLogger?.(jobId) ?? context.deps.log.child({ jobId });
-            const ref = spawn("jobMaster", {
-              id: `${JOB_MASTER_PREFIX}${jobId}`,
-              input: { deps: { ...context.deps, bus: busFor(context.deps.bus, `job-master/${jobId}`), log }, submission: event.message, slotRequestTimeoutMs: context.slotRequestTimeoutMs },
-            });
-            // Its errors reach this actor as xstate.error.actor events; an observer without `error` would rethrow them.
-            ref.subscribe({ complete: () => self.send({ type: "JOB_ENDED", jobId }), error: () => undefined });
-            log.info({ jobName: event.message.jobGraph.jobName, vertices: event.message.jobGraph.vertices.length }, "job submitted");
-            if (event.reply) send(context.deps, event.reply, { type: "submit-job-reply", jobId, accepted: true });
-            return { ...context.jobs, [jobId]: ref };
-          },
-        }),
+        actions: [
+          assign({
+            jobs: ({ context, event, spawn, self }) => {
+              const { jobId } = event.message;
+              const log = context.jobLogger?.(jobId) ?? context.deps.log.child({ jobId });
+              const ref = spawn("jobMaster", {
+                id: `${JOB_MASTER_PREFIX}${jobId}`,
+                input: { deps: { ...context.deps, bus: busFor(context.deps.bus, `job-master/${jobId}`), log }, submission: event.message, slotRequestTimeoutMs: context.slotRequestTimeoutMs },
+              });
+              // Its errors reach this actor as xstate.error.actor events; an observer without `error` would rethrow them.
+              ref.subscribe({ complete: () => self.send({ type: "JOB_ENDED", jobId }), error: () => undefined });
+              log.info({ jobName: event.message.jobGraph.jobName, vertices: event.message.jobGraph.vertices.length }, "job submitted");
+              return { ...context.jobs, [jobId]: ref };
+            },
+          }),
+          "acceptSubmission",
+        ],
       },
     ],
     JOB_ENDED: {
