@@ -26,23 +26,13 @@ import {
 import type { Auction, Bid, NexmarkEvent } from "../../src/nexmark/index.ts";
 import { auctions, bids, queryJob, runIfMain } from "./common.ts";
 
-export interface Q9Row {
-  id: number;
-  itemName: string;
-  description: string;
-  initialBid: number;
-  reserve: number;
-  dateTime: number;
-  expires: number;
-  seller: number;
-  category: number;
-  extra: string;
+export type Q9Row = Omit<Auction, "type"> & {
   auction: number;
   bidder: number;
   price: number;
   bid_dateTime: number;
   bid_extra: string;
-}
+};
 
 /** The columns of a bid that q9 reads: only these cross the shuffle, as Flink's planner projects. */
 export type WinningBidColumns = Pick<Bid, "auction" | "bidder" | "price" | "dateTime" | "extra">;

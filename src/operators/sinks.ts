@@ -116,7 +116,7 @@ const FILE_SINK_STATE = new ListStateDescriptor<FileSinkEntry>("weir.file-sink")
 export class FileSink extends BatchedTextSink {
   private fd = -1;
   private file = "";
-  private state?: ListState<FileSinkEntry>;
+  private state!: ListState<FileSinkEntry>;
   constructor(private readonly path: string, private readonly format: LineFormat) {
     super();
   }
@@ -147,7 +147,6 @@ export class FileSink extends BatchedTextSink {
     writeSync(this.fd, text);
   }
   snapshotState(): void {
-    if (!this.state) return;
     this.writePending();
     fsyncSync(this.fd);
     this.state.update([{ subtaskIndex: this.ctx.subtaskIndex, file: this.file, length: fstatSync(this.fd).size }]);

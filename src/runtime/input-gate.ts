@@ -178,7 +178,7 @@ export class InputGate {
   bufferedBefore(index: number, checkpointId: number): DataElement[][] {
     const buffered: DataElement[][] = [];
     for (const frame of this.channels[index].frames) {
-      const at = frame.elements.findIndex((e) => e.kind === "barrier" && e.checkpointId === checkpointId);
+      const at = barrierAt(frame.elements, checkpointId);
       if (at >= 0) {
         buffered.push(frame.elements.slice(0, at));
         break;
@@ -192,7 +192,7 @@ export class InputGate {
   settledFor(checkpointId: number): number[] {
     const settled: number[] = [];
     for (const channel of this.channels) {
-      const queued = channel.frames.some((frame) => frame.elements.some((e) => e.kind === "barrier" && e.checkpointId === checkpointId));
+      const queued = channel.frames.some((frame) => barrierAt(frame.elements, checkpointId) >= 0);
       if (channel.ended || queued) settled.push(channel.index);
     }
     return settled;
@@ -264,12 +264,12 @@ export class InputGate {
 
   /** Copies an arriving frame into the channel's recording, up to the in-band barrier it waits for. */
   private record(channel: InputChannel, elements: DataElement[]): void {
-    const barrierAt = elements.findIndex((e) => e.kind === "barrier" && e.checkpointId === channel.recordingFor);
-    if (barrierAt < 0) {
+    const at = barrierAt(elements, channel.recordingFor);
+    if (at < 0) {
       channel.recording!.push(elements);
       return;
     }
-    channel.recording!.push(elements.slice(0, barrierAt));
+    channel.recording!.push(elements.slice(0, at));
     channel.recording = undefined;
     this.options.onRecordedBarrier?.(channel, channel.recordingFor);
   }
@@ -290,4 +290,9 @@ export class InputGate {
       this.scheduleRefresh();
     }, CREDIT_REFRESH_MS);
   }
+}
+
+/** Where a frame's barrier of `checkpointId` is among its elements, or -1. */
+function barrierAt(elements: readonly DataElement[], checkpointId: number): number {
+  return elements.findIndex((e) => e.kind === "barrier" && e.checkpointId === checkpointId);
 }
