@@ -184,6 +184,7 @@ export class ClusterView {
     if (error !== undefined) job.error = error;
     if (!TERMINAL.has(status)) return;
     job.endTime = now;
+    this.forgetOldJobs();
     // A failure no task reported (no slots, a restore that cannot succeed) is an exception of its own.
     if (status === "failed" && error !== undefined && !job.exceptions.some((e) => error.includes(e.message))) this.addException(job, { timestamp: now, message: error });
     for (const checkpoint of job.checkpoints) {
