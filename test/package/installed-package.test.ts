@@ -130,18 +130,18 @@ describe("the packed weir package installed in a project of its own", () => {
     const lines = outputLines(join(project, "embedded.ndjson"));
     expect([...lines].sort()).toEqual([...EXPECTED_LINES].sort());
     expect(countsPerWord(lines)).toEqual(EXPECTED_PER_WORD);
-  });
+  }, 120_000);
 
   it("loads weir/testing, whose SimulatedClock keeps simulated time", async () => {
     const result = await runOk(process.execPath, ["--import", "tsx", "clock.ts"], project);
     expect(result.stdout).toBe("1234 false\n");
-  });
+  }, 120_000);
 
   it("type-checks the job and a weir/testing user against the package's .d.ts files", async () => {
     const result = await runCommand(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], project);
     expect(result.stdout).toBe("");
     expect(result.code).toBe(0);
-  });
+  }, 120_000);
 
   describe("on a cluster of installed `weir` processes", () => {
     let server: NatsServerHandle | undefined;
