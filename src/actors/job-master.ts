@@ -33,7 +33,7 @@ export interface JobMasterInput {
   slotRequestTimeoutMs?: number;
 }
 
-interface JobMasterContext {
+export interface JobMasterContext {
   deps: ActorDeps;
   submission: SubmitJob;
   slotRequestTimeoutMs: number;
