@@ -114,7 +114,7 @@ describe("the monitor's view of a job", () => {
     const job = view.job("j1", 100)!;
     expect([job.status, job.restarts, job.plan.vertices[1].subtasks[0].attempt, job.plan.vertices[1].subtasks[0].state]).toEqual(["failed", 1, 1, "running"]);
     // The job's failure repeats the task's: reported once.
-    expect(job.exceptions).toEqual([{ timestamp: 20, message: "Error: boom", task: "count -> Sink: out[0]", workerId: "w1" }]);
+    expect(job.exceptions).toEqual([{ timestamp: 20, message: "Error: boom", task: "\"count -> Sink: out\"[0] (v2)", workerId: "w1" }]);
   });
 
   it("a failure no task reported (no slots) is the job's own exception; unknown jobs and strangers' reports change nothing", () => {
