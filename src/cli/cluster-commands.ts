@@ -12,6 +12,7 @@ import { isSubjectToken } from "../bus/subjects.ts";
 import { PrometheusExporter } from "../observability/prometheus.ts";
 import { startMetricsServer } from "../observability/metrics-server.ts";
 import { taskGauges } from "../cluster/task-gauges.ts";
+import { openKvJobHistory } from "../cluster/kv-job-history.ts";
 
 /** A long-lived process that can no longer serve exits (code 3), so a supervisor can restart it. */
 function exitWhenDeaf(role: string): (reason: string) => void {
@@ -44,7 +45,12 @@ export async function jobManagerCommand(options: { nats: string; heartbeatTimeou
   const log = createRootLogger({ name: "weir-jobmanager", level: options.logLevel });
   const metrics = new MetricRegistry();
   const bus = await NatsBus.connect({ servers: options.nats, name: "weir-jobmanager", log, metrics, onDeaf: exitWhenDeaf("jobmanager") });
-  const jobManager = startJobManager({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { heartbeatTimeoutMs: options.heartbeatTimeout, slotRequestTimeoutMs: options.slotTimeout, onFailure: exitOnActorFailure("jobmanager") });
+  // Ended jobs are kept in a JetStream bucket when the server has JetStream; else in memory only.
+  const jobHistory = await openKvJobHistory(bus.connection, log, metrics).catch((error: Error) => {
+    log.warn({ err: error }, "no JetStream for the job history: ended jobs are kept in memory only");
+    return undefined;
+  });
+  const jobManager = startJobManager({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { heartbeatTimeoutMs: options.heartbeatTimeout, slotRequestTimeoutMs: options.slotTimeout, onFailure: exitOnActorFailure("jobmanager"), jobHistory });
   await bus.flush();
   log.info({ nats: options.nats }, "job manager ready");
   onShutdown(async () => {

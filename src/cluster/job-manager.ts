@@ -8,6 +8,7 @@ import { dispatcherMachine } from "../actors/dispatcher.ts";
 import { resourceManagerMachine } from "../actors/resource-manager.ts";
 import { monitorMachine } from "../actors/monitor.ts";
 import { WEIR_VERSION } from "../core/version.ts";
+import type { JobHistory } from "../monitor/job-history.ts";
 
 export interface JobManagerOptions {
   heartbeatIntervalMs?: number;
@@ -20,6 +21,8 @@ export interface JobManagerOptions {
   onFailure?: (actor: string, error: unknown) => void;
   /** Run the monitor that answers what the cluster runs (REST API, `weir list`); default true. */
   monitor?: boolean;
+  /** Where the monitor keeps ended jobs beyond this process's life (default: in memory only). */
+  jobHistory?: JobHistory;
 }
 
 export interface RunningJobManager {
@@ -38,7 +41,7 @@ export function startJobManager(deps: ActorDeps, options: JobManagerOptions = {}
   const monitor =
     options.monitor === false
       ? undefined
-      : createActor(monitorMachine, { input: { deps: { ...deps, bus: busFor(deps.bus, "monitor"), log: deps.log.child({ actor: "monitor" }) }, version: WEIR_VERSION }, clock: deps.clock }).start();
+      : createActor(monitorMachine, { input: { deps: { ...deps, bus: busFor(deps.bus, "monitor"), log: deps.log.child({ actor: "monitor" }) }, version: WEIR_VERSION, history: options.jobHistory }, clock: deps.clock }).start();
   const onFailure = options.onFailure ?? ((actor: string, error: unknown) => deps.log.fatal({ actor, err: error }, `the ${actor} failed; this job manager can no longer serve`));
   // An error observer keeps xstate from rethrowing the failure as an uncaught exception.
   resourceManager.subscribe({ error: (error) => onFailure("resource manager", error) });
