@@ -29,7 +29,7 @@ export async function openKvJobHistory(nats: NatsConnection, log: Logger, metric
       const jobs: JobDetails[] = [];
       for await (const key of await kv.keys()) {
         const entry = await kv.get(key);
-        if (!entry || entry.operation !== "PUT") continue;
+        if (entry?.operation !== "PUT") continue;
         let value: unknown;
         try {
           value = entry.json();
