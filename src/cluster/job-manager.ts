@@ -9,6 +9,7 @@ import { resourceManagerMachine } from "../actors/resource-manager.ts";
 import { monitorMachine } from "../actors/monitor.ts";
 import { WEIR_VERSION } from "../core/version.ts";
 import type { JobHistory } from "../monitor/job-history.ts";
+import type { ClusterView } from "../monitor/cluster-view.ts";
 
 export interface JobManagerOptions {
   heartbeatIntervalMs?: number;
@@ -26,6 +27,8 @@ export interface JobManagerOptions {
 }
 
 export interface RunningJobManager {
+  /** The monitor's view of the cluster (absent without a monitor). */
+  view(): ClusterView | undefined;
   stop(): void;
 }
 
@@ -48,6 +51,7 @@ export function startJobManager(deps: ActorDeps, options: JobManagerOptions = {}
   dispatcher.subscribe({ error: (error) => onFailure("dispatcher", error) });
   monitor?.subscribe({ error: (error) => onFailure("monitor", error) });
   return {
+    view: () => monitor?.getSnapshot().context.view,
     stop() {
       monitor?.stop();
       dispatcher.stop();
