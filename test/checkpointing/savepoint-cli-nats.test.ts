@@ -57,8 +57,8 @@ describe("savepoints from the command line, on a cluster", () => {
 
   it("weir savepoint, weir stop --savepoint, and weir run --from-savepoint at parallelism 3 give every count exactly once", async () => {
     const first = join(dir, "out-1");
-    // Slow enough (15 s for every event) that the job is still running when it is stopped.
-    const run = startRun(["test/fixtures/jobs/checkpointed-counts.ts", "--nats", server.url, "-p", "2", "--", "--events", String(EVENTS), "--rate", "400", "--output", first]);
+    // Slow enough (24 s for every event) that the job is still running when it is stopped, even on a loaded machine.
+    const run = startRun(["test/fixtures/jobs/checkpointed-counts.ts", "--nats", server.url, "-p", "2", "--", "--events", String(EVENTS), "--rate", "250", "--output", first]);
     const jobId = await run.jobId;
     // A savepoint needs a running job: retry briefly while it deploys.
     let taken: Awaited<ReturnType<typeof runWeir>> | undefined;
