@@ -1,3 +1,4 @@
 // Connectors to systems outside weir.
 export { postgresSink, type PostgresSinkOptions } from "./postgres-sink.ts";
 export type { SinkConnector } from "./sink-connector.ts";
+export { jetStreamSource, type JetStreamSourceOptions } from "./jetstream-source.ts";

@@ -1,0 +1,96 @@
+// The JetStream source against a real nats-server with JetStream: a stream of numbers on four
+// subjects, read by two subtasks with checkpoints and a failure after two completed ones. Every
+// key's running count comes out exactly once (lost = 0, duplicated = 0), because the restore reads
+// on from the checkpointed stream sequences. Also: a restart from a savepoint reads only what
+// came after it, and a missing stream fails the job with a clear error.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { JobExecutionError, StreamExecutionEnvironment, jetStreamSource } from "../../src/index.ts";
+import { startNatsServer, type NatsServerHandle } from "../../src/testing/index.ts";
+import { range, RunningCount, tally, totalsPerKey } from "../fixtures/running-counts.ts";
+
+const KEYS = 7;
+const EVENTS = 20_000;
+const SUBJECTS = ["numbers.0", "numbers.1", "numbers.2", "numbers.3"];
+
+/** Throws once, on its first record after two checkpoints completed; shared by every copy and attempt. */
+class FailOnceAfterCheckpoints {
+  private readonly sharedRef: () => { failed: number; completed: number };
+  constructor(shared: { failed: number; completed: number }) {
+    this.sharedRef = () => shared;
+  }
+  map(value: number): number {
+    const shared = this.sharedRef();
+    if (shared.completed >= 2 && shared.failed === 0) {
+      shared.failed += 1;
+      throw new Error("injected failure after a checkpoint");
+    }
+    return value;
+  }
+  notifyCheckpointComplete(): void {
+    this.sharedRef().completed += 1;
+  }
+}
+
+describe("the JetStream source", () => {
+  let server: NatsServerHandle;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connect({ servers: server.url });
+    await (await jetstreamManager(nc)).streams.add({ name: "NUMBERS", subjects: ["numbers.*"] });
+    const js = jetstream(nc);
+    for (let from = 0; from < EVENTS; from += 1000) {
+      await Promise.all(range(1000).map((i) => js.publish(SUBJECTS[(from + i) % SUBJECTS.length], JSON.stringify(from + i))));
+    }
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await server?.stop();
+  });
+
+  it("reads every message exactly once across a failure and a restore from a checkpoint", async () => {
+    const shared = { failed: 0, completed: 0 };
+    const env = new StreamExecutionEnvironment({ parallelism: 2 });
+    env.enableCheckpointing(20);
+    env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
+    const out = env
+      .fromSource(jetStreamSource<number>({ servers: server.url, stream: "NUMBERS", subjects: SUBJECTS, bounded: true }), "Numbers")
+      .rebalance()
+      // 100 µs a record, in a subtask of its own: checkpoints complete while the stream is read.
+      .map((n: number) => {
+        const until = process.hrtime.bigint() + 100_000n;
+        while (process.hrtime.bigint() < until);
+        return n;
+      })
+      .map(new FailOnceAfterCheckpoints(shared))
+      .keyBy((n) => n % KEYS)
+      .process(new RunningCount())
+      .collect();
+    await env.execute("jetstream-exactly-once");
+    expect(shared.failed).toBe(1);
+    expect(tally(out.values, totalsPerKey(range(EVENTS), KEYS))).toEqual({ lost: 0, duplicated: 0 });
+    expect(out.values).toHaveLength(EVENTS);
+  });
+
+  it("reads the whole stream as one split when no subjects are given", async () => {
+    const env = new StreamExecutionEnvironment({ parallelism: 1 });
+    const out = env.fromSource(jetStreamSource<number>({ servers: server.url, stream: "NUMBERS", bounded: true }), "All").collect();
+    await env.execute("jetstream-all");
+    expect(out.values).toEqual(range(EVENTS));
+  });
+
+  it("fails the job with the stream's name when the stream does not exist, and refuses bad options", async () => {
+    expect(() => jetStreamSource({ servers: server.url, stream: "" })).toThrow("jetStreamSource: stream must name a JetStream stream");
+    expect(() => jetStreamSource({ servers: server.url, stream: "S", subjects: [] })).toThrow("jetStreamSource: subjects must list at least one subject filter");
+    const env = new StreamExecutionEnvironment({ parallelism: 1 });
+    env.fromSource(jetStreamSource({ servers: server.url, stream: "MISSING", bounded: true }), "Missing").addSink(() => undefined);
+    const error = await env.execute("jetstream-missing").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobExecutionError);
+    expect((error as Error).message).toMatch(/jetStreamSource: cannot read stream "MISSING" on nats:\/\/127\.0\.0\.1:\d+: stream not found/);
+  });
+});
