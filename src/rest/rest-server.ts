@@ -90,14 +90,13 @@ export async function buildRestApp(options: RestServerOptions): Promise<FastifyI
   return app;
 }
 
+/** The dashboard's files; `/` answers 503 while it is not built (checked per request, so a build needs no restart). */
 async function registerDashboard(app: FastifyInstance, webRoot: string): Promise<void> {
-  if (existsSync(join(webRoot, "index.html"))) {
-    await app.register(fastifyStatic, { root: webRoot, prefix: "/" });
-    return;
-  }
-  app.get("/", { schema: { hide: true } }, (_request, reply) =>
-    reply.code(503).send({ error: `the dashboard is not built (no ${join(webRoot, "index.html")}): run \`npm run build:web\`, the REST API works meanwhile` }),
-  );
+  await app.register(fastifyStatic, { root: webRoot, prefix: "/", index: false, suppressWarning: true });
+  app.get("/", { schema: { hide: true } }, (_request, reply) => {
+    if (existsSync(join(webRoot, "index.html"))) return reply.sendFile("index.html");
+    return reply.code(503).send({ error: `the dashboard is not built (no ${join(webRoot, "index.html")}): run \`npm run build:web\`; the REST API works meanwhile` });
+  });
 }
 
 function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
