@@ -41,6 +41,8 @@ const inbox = fromCallback<DispatcherEvent, ActorDeps>(({ input: deps, sendBack 
     const error = `job ${message.jobId} cannot run: ${problems.join("; ")}`;
     rejections.reject({ reason: "invalid", detail: error }, { subject: subjects.submitJob(), bytes: 0 });
     if (reply) send(deps, reply, { type: "submit-job-reply", jobId: message.jobId, accepted: false, error });
+    // Watchers (the monitor, a client that lost the reply) learn the job's end like any other.
+    send(deps, subjects.jobStatus(message.jobId), { type: "job-status", jobId: message.jobId, status: "failed", error, timestamp: deps.clock.now() });
   });
   return () => sub.unsubscribe();
 });

@@ -40,6 +40,12 @@ export const subjects = {
   checkpointAcks: (jobId: string) => `weir.job.${token(jobId, "job id")}.checkpoint.acks`,
   /** Client → job master: savepoint requests (request/reply). */
   savepoint: (jobId: string) => `weir.job.${token(jobId, "job id")}.savepoint`,
+  /** Workers → the job manager's monitor: each subtask's figures, every heartbeat interval. */
+  taskMetrics: (jobId: string) => `weir.job.${token(jobId, "job id")}.metrics`,
+  /** One kind of job subject (e.g. "tasks", "checkpoint.acks") of every job, for the monitor. */
+  everyJob: (kind: "status" | "tasks" | "metrics" | "checkpoint.control" | "checkpoint.acks") => `weir.job.*.${kind}`,
+  /** Client → the job manager's monitor: what the cluster runs (request/reply). */
+  monitorQuery: () => "weir.monitor.query",
   /** Collect sinks → client. */
   collect: (jobId: string) => `weir.job.${token(jobId, "job id")}.collect`,
   /** Frames on one channel: (edge, producer → consumer), within one attempt of the job. */

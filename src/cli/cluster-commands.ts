@@ -1,9 +1,7 @@
-// `weir jobmanager`, `weir worker` and `weir cancel`: long-lived processes on a NATS server.
+// `weir jobmanager` and `weir worker`: long-lived processes on a NATS server.
 // They reconnect forever and stop cleanly on SIGINT/SIGTERM.
 
 import { NatsBus } from "../bus/nats-bus.ts";
-import { cancelJob, requestSavepoint } from "../cluster/job-client.ts";
-import { resolve } from "node:path";
 import { createJobLoader } from "../cluster/job-loader.ts";
 import { startJobManager } from "../cluster/job-manager.ts";
 import { startWorker } from "../cluster/task-manager.ts";
@@ -11,6 +9,9 @@ import { createRootLogger } from "../observability/logger.ts";
 import { MetricRegistry } from "../observability/metrics.ts";
 import { systemClock } from "../core/clock.ts";
 import { isSubjectToken } from "../bus/subjects.ts";
+import { PrometheusExporter } from "../observability/prometheus.ts";
+import { startMetricsServer } from "../observability/metrics-server.ts";
+import { taskGauges } from "../cluster/task-gauges.ts";
 
 /** A long-lived process that can no longer serve exits (code 3), so a supervisor can restart it. */
 function exitWhenDeaf(role: string): (reason: string) => void {
@@ -52,41 +53,20 @@ export async function jobManagerCommand(options: { nats: string; heartbeatTimeou
   });
 }
 
-export async function workerCommand(options: { nats: string; slots: number; id?: string; logLevel: string }): Promise<void> {
+export async function workerCommand(options: { nats: string; slots: number; id?: string; logLevel: string; metricsPort?: number; metricsHost: string }): Promise<void> {
   if (options.id !== undefined && !isSubjectToken(options.id)) throw new Error(`--id ${JSON.stringify(options.id)}: use only letters, digits, '-' and '_'`);
   const log = createRootLogger({ name: "weir-worker", level: options.logLevel });
   const metrics = new MetricRegistry();
   const bus = await NatsBus.connect({ servers: options.nats, name: `weir-worker-${options.id ?? process.pid}`, log, metrics, onDeaf: exitWhenDeaf("worker") });
   const worker = startWorker({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { slots: options.slots, workerId: options.id, loadJob: createJobLoader(), onFailure: (error) => exitOnActorFailure("worker")("worker actor", error) });
   log.info({ workerId: worker.workerId, slots: options.slots }, "worker started");
+  const exporter = new PrometheusExporter(metrics, () => taskGauges(worker.samples()));
+  const metricsServer = options.metricsPort === undefined ? undefined : await startMetricsServer(exporter, { host: options.metricsHost, port: options.metricsPort });
+  if (metricsServer) log.info({ url: metricsServer.url }, `metrics at ${metricsServer.url}`);
   onShutdown(async () => {
+    await metricsServer?.close();
     await worker.stop();
     await bus.close();
   });
 }
 
-export async function cancelCommand(jobId: string, options: { nats: string }): Promise<void> {
-  await withClientBus(options.nats, "weir-cancel", (bus) => cancelJob(bus, jobId));
-  process.stderr.write(`job ${jobId} is canceling\n`);
-}
-
-async function withClientBus<T>(nats: string, name: string, fn: (bus: NatsBus) => Promise<T>): Promise<T> {
-  const log = createRootLogger({ name, level: process.env.WEIR_LOG_LEVEL ?? "warn" });
-  const bus = await NatsBus.connect({ servers: nats, name, log, metrics: new MetricRegistry() });
-  try {
-    return await fn(bus);
-  } finally {
-    await bus.close();
-  }
-}
-
-export async function savepointCommand(jobId: string, dir: string, options: { nats: string }): Promise<void> {
-  const location = await withClientBus(options.nats, "weir-savepoint", (bus) => requestSavepoint(bus, jobId, resolve(dir)));
-  process.stdout.write(`${location}\n`);
-}
-
-export async function stopCommand(jobId: string, options: { nats: string; savepoint: string; drain?: boolean }): Promise<void> {
-  const location = await withClientBus(options.nats, "weir-stop", (bus) => requestSavepoint(bus, jobId, resolve(options.savepoint), options.drain ? "drain" : "terminate"));
-  process.stdout.write(`${location}\n`);
-  process.stderr.write(`job ${jobId} is stopping after its savepoint\n`);
-}

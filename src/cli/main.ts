@@ -2,7 +2,9 @@
 
 import { Command, InvalidArgumentError } from "commander";
 import { runCommand } from "./run.ts";
-import { jobManagerCommand, workerCommand, cancelCommand, savepointCommand, stopCommand } from "./cluster-commands.ts";
+import { jobManagerCommand, workerCommand } from "./cluster-commands.ts";
+import { cancelCommand, infoCommand, listCommand, savepointCommand, stopCommand } from "./query-commands.ts";
+import { WEIR_VERSION } from "../core/version.ts";
 import { nexmarkGenerateCommand } from "./nexmark-command.ts";
 
 function positiveInt(value: string): number {
@@ -23,7 +25,22 @@ function positiveNumber(value: string): number {
   return n;
 }
 
-const program = new Command("weir").description("a stateful stream processor: actors on NATS, msgpack frames").showHelpAfterError();
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+function logLevel(value: string): string {
+  if (!LOG_LEVELS.includes(value)) throw new InvalidArgumentError(`use one of ${LOG_LEVELS.join(", ")}`);
+  return value;
+}
+
+/** Where the cluster's NATS server is, unless --nats says: $WEIR_NATS_URL, else the local default. */
+const DEFAULT_NATS = process.env.WEIR_NATS_URL ?? "nats://127.0.0.1:4222";
+const NATS_HELP = "the NATS server ($WEIR_NATS_URL if set)";
+
+const program = new Command("weir")
+  .description("a stateful stream processor: actors on NATS, msgpack frames")
+  .version(WEIR_VERSION, "-V, --version", "print weir's version")
+  .showHelpAfterError()
+  .addHelpText("after", "\nExit codes: 0 success, 1 failure (the job failed, or the command could not be carried out), 2 unknown job, 3 a job manager or worker can no longer serve.");
 
 program
   .command("run")
@@ -35,32 +52,49 @@ program
   .option("--trace <file>", "record every message on the bus to this file (NDJSON)")
   .option("-s, --from-savepoint <path>", "start from this savepoint (or retained checkpoint) directory")
   .option("--allow-non-restored-state", "with --from-savepoint: drop state that belongs to no operator of the job instead of failing")
-  .option("--log-level <level>", "pino log level (default: $WEIR_LOG_LEVEL or warn)", process.env.WEIR_LOG_LEVEL ?? "warn")
+  .option("--log-level <level>", "pino log level ($WEIR_LOG_LEVEL if set)", logLevel, process.env.WEIR_LOG_LEVEL ?? "warn")
   .action((job: string, args: string[], options) => runCommand(job, args, options));
 
 program
   .command("jobmanager")
   .description("run a job manager (dispatcher, resource manager, job masters) on a NATS server")
-  .requiredOption("--nats <url>", "the NATS server")
+  .option("--nats <url>", NATS_HELP, DEFAULT_NATS)
   .option("--heartbeat-timeout <ms>", "declare a worker lost after this long without a heartbeat", positiveInt, 10_000)
   .option("--slot-timeout <ms>", "fail a job that cannot get enough slots within this long", positiveInt, 30_000)
-  .option("--log-level <level>", "pino log level (default: $WEIR_LOG_LEVEL or info)", process.env.WEIR_LOG_LEVEL ?? "info")
+  .option("--log-level <level>", "pino log level ($WEIR_LOG_LEVEL if set)", logLevel, process.env.WEIR_LOG_LEVEL ?? "info")
   .action((options) => jobManagerCommand(options));
 
 program
   .command("worker")
   .description("run a worker (TaskManager) offering slots on a NATS server")
-  .requiredOption("--nats <url>", "the NATS server")
+  .option("--nats <url>", NATS_HELP, DEFAULT_NATS)
   .option("--slots <n>", "number of slots to offer", positiveInt, 1)
   .option("--id <id>", "worker id (default: random)")
-  .option("--log-level <level>", "pino log level (default: $WEIR_LOG_LEVEL or info)", process.env.WEIR_LOG_LEVEL ?? "info")
+  .option("--metrics-port <n>", "serve Prometheus metrics on http://<metrics-host>:<n>/metrics (0: any free port)", nonNegativeInt)
+  .option("--metrics-host <host>", "the address the metrics endpoint listens on", "127.0.0.1")
+  .option("--log-level <level>", "pino log level ($WEIR_LOG_LEVEL if set)", logLevel, process.env.WEIR_LOG_LEVEL ?? "info")
   .action((options) => workerCommand(options));
+
+program
+  .command("list")
+  .description("list the cluster's jobs, running and recently ended")
+  .option("--nats <url>", NATS_HELP, DEFAULT_NATS)
+  .option("--json", "print JSON")
+  .action((options) => listCommand(options));
+
+program
+  .command("info")
+  .description("show a job: status, vertices with their figures, last checkpoints, exceptions")
+  .argument("<jobId>")
+  .option("--nats <url>", NATS_HELP, DEFAULT_NATS)
+  .option("--json", "print JSON")
+  .action((jobId: string, options) => infoCommand(jobId, options));
 
 program
   .command("cancel")
   .description("cancel a running job")
   .argument("<jobId>")
-  .requiredOption("--nats <url>", "the NATS server")
+  .option("--nats <url>", NATS_HELP, DEFAULT_NATS)
   .action((jobId: string, options) => cancelCommand(jobId, options));
 
 program
@@ -68,7 +102,7 @@ program
   .description("take a savepoint of a running job into a new folder under <dir>; prints its location")
   .argument("<jobId>")
   .argument("<dir>", "an absolute directory every worker and the job manager can reach")
-  .requiredOption("--nats <url>", "the NATS server")
+  .option("--nats <url>", NATS_HELP, DEFAULT_NATS)
   .action((jobId: string, dir: string, options) => savepointCommand(jobId, dir, options));
 
 program
@@ -77,7 +111,7 @@ program
   .argument("<jobId>")
   .requiredOption("--savepoint <dir>", "an absolute directory every worker and the job manager can reach")
   .option("--drain", "end event time first (a final watermark fires every timer and window) before stopping")
-  .requiredOption("--nats <url>", "the NATS server")
+  .option("--nats <url>", NATS_HELP, DEFAULT_NATS)
   .action((jobId: string, options) => stopCommand(jobId, options));
 
 const nexmark = program.command("nexmark").description("the Nexmark benchmark's event generator");

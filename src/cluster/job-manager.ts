@@ -6,6 +6,8 @@ import type { ActorDeps } from "../actors/actor-deps.ts";
 import { busFor } from "../bus/trace.ts";
 import { dispatcherMachine } from "../actors/dispatcher.ts";
 import { resourceManagerMachine } from "../actors/resource-manager.ts";
+import { monitorMachine } from "../actors/monitor.ts";
+import { WEIR_VERSION } from "../core/version.ts";
 
 export interface JobManagerOptions {
   heartbeatIntervalMs?: number;
@@ -16,6 +18,8 @@ export interface JobManagerOptions {
    * only its job). That actor has stopped: the process can no longer serve and should exit.
    */
   onFailure?: (actor: string, error: unknown) => void;
+  /** Run the monitor that answers what the cluster runs (REST API, `weir list`); default true. */
+  monitor?: boolean;
 }
 
 export interface RunningJobManager {
@@ -31,12 +35,18 @@ export function startJobManager(deps: ActorDeps, options: JobManagerOptions = {}
     input: { deps: { ...deps, bus: busFor(deps.bus, "dispatcher"), log: deps.log.child({ actor: "dispatcher" }) }, slotRequestTimeoutMs: options.slotRequestTimeoutMs, jobLogger: (jobId) => deps.log.child({ jobId }) },
     clock: deps.clock,
   }).start();
+  const monitor =
+    options.monitor === false
+      ? undefined
+      : createActor(monitorMachine, { input: { deps: { ...deps, bus: busFor(deps.bus, "monitor"), log: deps.log.child({ actor: "monitor" }) }, version: WEIR_VERSION }, clock: deps.clock }).start();
   const onFailure = options.onFailure ?? ((actor: string, error: unknown) => deps.log.fatal({ actor, err: error }, `the ${actor} failed; this job manager can no longer serve`));
   // An error observer keeps xstate from rethrowing the failure as an uncaught exception.
   resourceManager.subscribe({ error: (error) => onFailure("resource manager", error) });
   dispatcher.subscribe({ error: (error) => onFailure("dispatcher", error) });
+  monitor?.subscribe({ error: (error) => onFailure("monitor", error) });
   return {
     stop() {
+      monitor?.stop();
       dispatcher.stop();
       resourceManager.stop();
     },

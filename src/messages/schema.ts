@@ -383,6 +383,53 @@ export interface SavepointReply {
   error?: string;
 }
 
+// ---------------------------------------------------------------- monitoring
+
+/** One subtask's cumulative figures at one moment; rates are derived by whoever keeps two of them. */
+export interface TaskSample {
+  recordsIn: number;
+  recordsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  busyMs: number;
+  backPressuredMs: number;
+  /** -Infinity before the first watermark. */
+  inputWatermark: number;
+  outputWatermark: number;
+  queuedFrames: number;
+  framesAwaitingCredit: number;
+  startedAt: number;
+}
+
+/** Worker → monitor, every heartbeat interval: the figures of its subtasks of one job. */
+export interface TaskMetricsReport {
+  type: "task-metrics";
+  v: number;
+  jobId: string;
+  workerId: string;
+  /** When the samples were taken (the worker's clock). */
+  timestamp: number;
+  tasks: { task: SubtaskId; sample: TaskSample }[];
+}
+
+/** Client → monitor (request/reply): what the cluster runs. */
+export interface MonitorQuery {
+  type: "monitor-query";
+  v: number;
+  what: "overview" | "workers" | "jobs" | "job";
+  jobId?: string;
+}
+
+export interface MonitorReply {
+  type: "monitor-reply";
+  v: number;
+  /** The view asked for (shapes in observability/views.ts); absent with `error`. */
+  body?: unknown;
+  error?: string;
+  /** The job asked about is not known. */
+  unknownJob?: boolean;
+}
+
 export type ControlMessage =
   | SubmitJob
   | SubmitJobReply
@@ -406,7 +453,10 @@ export type ControlMessage =
   | CheckpointDecline
   | CheckpointNotify
   | TriggerSavepoint
-  | SavepointReply;
+  | SavepointReply
+  | TaskMetricsReport
+  | MonitorQuery
+  | MonitorReply;
 
 export type Message = ControlMessage | Frame | CreditGrant;
 export type MessageType = Message["type"];

@@ -77,6 +77,20 @@ const element = variants("kind", {
   "end-of-partition": object({}),
 });
 
+const taskSample = object({
+  recordsIn: "number",
+  recordsOut: "number",
+  bytesIn: "number",
+  bytesOut: "number",
+  busyMs: "number",
+  backPressuredMs: "number",
+  inputWatermark: "number",
+  outputWatermark: "number",
+  queuedFrames: "int",
+  framesAwaitingCredit: "int",
+  startedAt: "number",
+});
+
 const taskState = oneOf("created", "deploying", "initializing", "running", "finished", "canceling", "canceled", "failed");
 const jobStatus = oneOf("created", "scheduling", "deploying", "running", "finished", "canceling", "canceled", "failing", "restarting", "failed");
 
@@ -117,4 +131,7 @@ export const MESSAGE_SHAPES: Record<MessageType, Shape> = {
   "checkpoint-notify": object({ jobId: "token", checkpointId: "int", outcome: oneOf("complete", "aborted") }),
   "trigger-savepoint": object({ jobId: "token", dir: "string", stop: stopMode }),
   "savepoint-reply": object({ jobId: "token", location: optional("string"), error: optional("string") }),
+  "task-metrics": object({ jobId: "token", workerId: "token", timestamp: "number", tasks: arrayOf(object({ task: subtaskId, sample: taskSample })) }),
+  "monitor-query": object({ what: oneOf("overview", "workers", "jobs", "job"), jobId: optional("token") }),
+  "monitor-reply": object({ body: optional("unknown"), error: optional("string"), unknownJob: optional("boolean") }),
 };

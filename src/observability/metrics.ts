@@ -1,4 +1,4 @@
-// Process-wide counters, passed explicitly to whoever counts. A later issue exports them to Prometheus.
+// Process-wide counters, passed explicitly to whoever counts; prometheus.ts exports them.
 // Receives increments; sends nothing.
 
 export class Counter {
@@ -89,6 +89,10 @@ export class MetricRegistry {
       if (Object.entries(where).every(([k, v]) => counter.labels[k] === v)) total += counter.value;
     }
     return total;
+  }
+
+  histogramsSnapshot(): { name: string; labels: Record<string, string>; histogram: Histogram }[] {
+    return [...this.histograms.values()].map((h) => ({ name: h.name, labels: { ...h.labels }, histogram: h }));
   }
 
   snapshot(): { name: string; labels: Record<string, string>; value: number }[] {

@@ -83,10 +83,8 @@ export const EdgeViewSchema = Type.Object({
   partitioner: Type.String(),
   sideOutput: Type.Optional(Type.String()),
 });
-export type EdgeView = Static<typeof EdgeViewSchema>;
 
 export const PlanViewSchema = Type.Object({ vertices: Type.Array(VertexViewSchema), edges: Type.Array(EdgeViewSchema) });
-export type PlanView = Static<typeof PlanViewSchema>;
 
 export const SubtaskCheckpointViewSchema = Type.Object({
   vertexId: Type.String(),
@@ -120,7 +118,6 @@ export const CheckpointsViewSchema = Type.Object({
   /** Newest first; the last few only. */
   history: Type.Array(CheckpointViewSchema),
 });
-export type CheckpointsView = Static<typeof CheckpointsViewSchema>;
 
 export const ExceptionViewSchema = Type.Object({
   timestamp: Type.Number(),

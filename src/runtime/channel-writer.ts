@@ -23,6 +23,10 @@ export class ChannelWriter {
   private recordLimit = 64;
   bytesSent = 0;
   framesSent = 0;
+  /** Records framed for this channel so far (sent or waiting for credit). */
+  recordsFramed = 0;
+  /** The last watermark put on this channel (-Infinity before the first). */
+  lastWatermark = -Infinity;
 
   constructor(
     private readonly bus: Bus,
@@ -46,6 +50,7 @@ export class ChannelWriter {
 
   /** Appends a control element after everything emitted so far, and flushes. */
   emitControl(element: DataElement): void {
+    if (element.kind === "watermark") this.lastWatermark = element.timestamp;
     this.closeRecordBatch();
     this.elements.push(element);
     this.flush();
@@ -75,6 +80,11 @@ export class ChannelWriter {
   /** True when buffered output can leave now: no frames are waiting for credit. */
   get hasCredit(): boolean {
     return this.waiting.length === 0 && this.sent < this.granted;
+  }
+
+  /** Frames waiting for credit. */
+  get waitingFrames(): number {
+    return this.waiting.length;
   }
 
   /** True when frames wait for credit: the producer must stop taking input. */
@@ -124,6 +134,7 @@ export class ChannelWriter {
       return [...this.encodeFrames(left), ...this.encodeFrames(right)];
     }
     this.seq += 1;
+    this.recordsFramed += recordCount;
     if (recordCount >= 8) this.adaptRecordLimit(bytes.length, recordCount);
     return [bytes];
   }

@@ -89,6 +89,8 @@ export class InputGate {
   /** Arrivals of blocked channels, in order, set aside until unblockAll(). */
   private deferred: InputChannel[] = [];
   private closed = false;
+  /** Bytes of the frames accepted so far. */
+  bytesIn = 0;
 
   constructor(private readonly options: InputGateOptions) {
     this.credits = options.creditsPerChannel ?? DEFAULT_CREDITS_PER_CHANNEL;
@@ -151,6 +153,11 @@ export class InputGate {
   }
 
   /** True when a frame of an unblocked channel may be waiting (poll to find out). */
+  /** Frames received and not yet taken. */
+  get bufferedFrames(): number {
+    return this.arrivals.length - this.head;
+  }
+
   get hasBufferedFrames(): boolean {
     return this.head < this.arrivals.length;
   }
@@ -252,6 +259,7 @@ export class InputGate {
     }
     channel.expectedSeq += 1;
     channel.receivedSinceRefresh = true;
+    this.bytesIn += data.length;
     const last = frame.elements[frame.elements.length - 1];
     if (last?.kind === "end-of-partition") channel.ended = true;
     if (channel.recording) this.record(channel, frame.elements);

@@ -20,6 +20,8 @@ export interface SourceLoopHost {
   isBackpressured: () => boolean;
   /** Resolves when credit arrives. */
   creditArrived: () => Promise<void>;
+  /** Called before each batch of polls. */
+  beforeBatch: () => void;
   /** Called after each batch of polls (a zero buffer timeout flushes here). */
   afterBatch: () => void;
 }
@@ -35,6 +37,7 @@ export async function runSourceLoop(reader: SourceReader<unknown>, output: Colle
         continue;
       }
       let status: InputStatus = "more";
+      hooks.beforeBatch();
       for (let i = 0; i < POLLS_PER_TURN && status === "more" && !hooks.isBackpressured(); i++) status = reader.pollNext(output);
       hooks.afterBatch();
       if (status === "end") return "end";

@@ -7,7 +7,7 @@
 
 import type { Bus } from "../bus/bus.ts";
 import type { Rejections } from "../messages/rejections.ts";
-import type { Frame, JobGraphSpec, JobVertexSpec, SubtaskId, TaskRestore, TriggerCheckpoint } from "../messages/schema.ts";
+import type { Frame, JobGraphSpec, JobVertexSpec, SubtaskId, TaskRestore, TaskSample, TriggerCheckpoint } from "../messages/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
 import { CurrentTimestamp } from "../operators/operator.ts";
@@ -22,6 +22,7 @@ import { SubtaskBarriers } from "./subtask-barriers.ts";
 import { SubtaskCheckpointer } from "./subtask-checkpointer.ts";
 import { SubtaskTime } from "./subtask-time.ts";
 import { openTaskOperators, type TaskOperators } from "./task-operators.ts";
+import { TaskMeter } from "./task-meter.ts";
 import { TaskOutputs } from "./task-outputs.ts";
 import { replayChannelState } from "./unaligned-checkpoint.ts";
 
@@ -77,11 +78,14 @@ export class StreamTask implements SourceLoopHost {
   private settle!: { resolve: () => void; reject: (error: Error) => void };
   private readonly done: Promise<void>;
   recordsIn = 0;
+  private readonly meter = new TaskMeter();
+  private readonly startedAt: number;
 
   constructor(private readonly options: StreamTaskOptions) {
     const vertex = options.jobGraph.vertices.find((v) => v.id === options.task.vertexId);
     if (!vertex) throw new Error(`job graph has no vertex ${options.task.vertexId}`);
     this.vertex = vertex;
+    this.startedAt = options.clock.now();
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     // A failure before run() is called must not surface as an unhandled rejection.
     this.done.catch(() => undefined);
@@ -190,6 +194,24 @@ export class StreamTask implements SourceLoopHost {
     this.fail(new TaskCanceledError());
   }
 
+  /** Its figures so far, for the worker's metrics report (cheap: sums over channels). */
+  sample(): TaskSample {
+    const out = this.outputs?.totals() ?? { records: 0, bytes: 0, waitingFrames: 0, watermark: -Infinity };
+    return {
+      recordsIn: this.recordsIn,
+      recordsOut: out.records,
+      bytesIn: this.gate?.bytesIn ?? 0,
+      bytesOut: out.bytes,
+      busyMs: this.meter.busyMs,
+      backPressuredMs: this.meter.backPressuredTotal(),
+      inputWatermark: this.time?.inputWatermark ?? -Infinity,
+      outputWatermark: out.watermark,
+      queuedFrames: this.gate?.bufferedFrames ?? 0,
+      framesAwaitingCredit: out.waitingFrames,
+      startedAt: this.startedAt,
+    };
+  }
+
   // ------------------------------------------------------------------ sources
 
   private async runSource(): Promise<void> {
@@ -215,10 +237,15 @@ export class StreamTask implements SourceLoopHost {
     return this.outputs.isBackpressured;
   }
   creditArrived(): Promise<void> {
+    this.meter.backPressured();
     return new Promise<void>((resolve) => (this.creditWaiter = resolve));
+  }
+  beforeBatch(): void {
+    this.meter.beginTurn();
   }
   afterBatch(): void {
     if (this.vertex.bufferTimeoutMs === 0) this.outputs.flush();
+    this.meter.endTurn();
   }
 
   /** After a restore from an unaligned checkpoint, its in-flight data goes first. */
@@ -240,15 +267,23 @@ export class StreamTask implements SourceLoopHost {
     this.drainScheduled = false;
     if (this.stopped || this.finishing) return;
     const gate = this.gate!;
-    for (let i = 0; i < FRAMES_PER_TURN; i++) {
-      if (this.outputs.isBackpressured) return; // resumed by onCredit
-      const next = gate.poll();
-      if (!next) break;
-      const consumed = this.processFrame(next.channel, next.frame);
-      if (consumed) gate.release(next.channel);
-      if (this.stopped) return;
+    this.meter.beginTurn();
+    try {
+      for (let i = 0; i < FRAMES_PER_TURN; i++) {
+        if (this.outputs.isBackpressured) {
+          this.meter.backPressured();
+          return; // resumed by onCredit
+        }
+        const next = gate.poll();
+        if (!next) break;
+        const consumed = this.processFrame(next.channel, next.frame);
+        if (consumed) gate.release(next.channel);
+        if (this.stopped) return;
+      }
+      if (this.vertex.bufferTimeoutMs === 0) this.outputs.flush();
+    } finally {
+      this.meter.endTurn();
     }
-    if (this.vertex.bufferTimeoutMs === 0) this.outputs.flush();
     if (gate.hasBufferedFrames) this.scheduleDrain();
     else if (gate.allEnded && !gate.hasDeferredFrames) void this.finish().catch((error: Error) => this.fail(error));
   }
@@ -311,6 +346,7 @@ export class StreamTask implements SourceLoopHost {
   // ------------------------------------------------------------------ outputs and end
 
   private onCredit(): void {
+    if (!this.outputs.isBackpressured) this.meter.creditArrived();
     const waiter = this.creditWaiter;
     this.creditWaiter = undefined;
     waiter?.();

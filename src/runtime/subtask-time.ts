@@ -45,6 +45,13 @@ export class SubtaskTime {
     isIdle: () => this.announced === "idle",
   };
 
+  /** The lowest watermark over the inputs (-Infinity before every input has one; sources have none). */
+  get inputWatermark(): number {
+    let lowest = Infinity;
+    for (const valve of this.valves) if (valve !== undefined && valve.currentWatermark < lowest) lowest = valve.currentWatermark;
+    return lowest === Infinity ? -Infinity : lowest;
+  }
+
   onWatermark(channel: InputChannel, timestamp: number): void {
     const slot = this.slots.get(channel)!;
     this.apply(slot.input, slot.valve.inputWatermark(slot.index, timestamp));

@@ -45,6 +45,21 @@ export class TaskOutputs {
     return false;
   }
 
+  /** What the writers have sent or hold, summed (per frame, never per record). */
+  totals(): { records: number; bytes: number; waitingFrames: number; watermark: number } {
+    let records = 0;
+    let bytes = 0;
+    let waitingFrames = 0;
+    let watermark = -Infinity;
+    for (const writer of this.writers) {
+      records += writer.recordsFramed;
+      bytes += writer.bytesSent;
+      waitingFrames += writer.waitingFrames;
+      if (writer.lastWatermark > watermark) watermark = writer.lastWatermark;
+    }
+    return { records, bytes, waitingFrames, watermark };
+  }
+
   /** Sends every part-filled frame (as far as credit allows). */
   flush(): void {
     for (const writer of this.writers) if (writer.hasBufferedRecords) writer.flush();

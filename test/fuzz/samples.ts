@@ -87,6 +87,16 @@ export const SAMPLES: { [T in MessageType]: Extract<Message, { type: T }> } = {
   "checkpoint-notify": { type: "checkpoint-notify", v, jobId: FOREIGN_JOB, checkpointId: 4, outcome: "complete" },
   "trigger-savepoint": { type: "trigger-savepoint", v, jobId: FOREIGN_JOB, dir: "/nonexistent/sp", stop: "terminate" },
   "savepoint-reply": { type: "savepoint-reply", v, jobId: FOREIGN_JOB, location: "/nonexistent/sp/1", error: "forged" },
+  "task-metrics": {
+    type: "task-metrics",
+    v,
+    jobId: FOREIGN_JOB,
+    workerId: FOREIGN_WORKER,
+    timestamp: 9,
+    tasks: [{ task: { jobId: FOREIGN_JOB, vertexId: "fv1", subtaskIndex: 0, attempt: 0 }, sample: { recordsIn: 1, recordsOut: 2, bytesIn: 3, bytesOut: 4, busyMs: 5, backPressuredMs: 6, inputWatermark: -Infinity, outputWatermark: 7, queuedFrames: 0, framesAwaitingCredit: 1, startedAt: 2 } }],
+  },
+  "monitor-query": { type: "monitor-query", v, what: "job", jobId: FOREIGN_JOB },
+  "monitor-reply": { type: "monitor-reply", v, error: "forged", unknownJob: true },
 };
 
 export const SAMPLE_TYPES = Object.keys(SAMPLES) as MessageType[];

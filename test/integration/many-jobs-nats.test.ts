@@ -118,8 +118,8 @@ describe("three jobs sharing two worker processes", () => {
     expect(lines).toEqual(expectedRunningCounts(EVENTS));
 
     const unknown = await runWeir(["cancel", "0123456789abcdef", "--nats", server.url]);
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toBe("weir: job 0123456789abcdef is not running (no job master answered): nothing was canceled\n");
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe("weir: no job 0123456789abcdef is known to the job manager (`weir list` shows the jobs)\n");
   }, 180_000);
 
   it("a job that cannot get its slots says what it waits for, then fails with how many it needed and found", async () => {

@@ -65,6 +65,15 @@ const examples: { [T in MessageType]: Unversioned<Extract<Message, { type: T }>>
   "checkpoint-notify": { type: "checkpoint-notify", jobId: "job-1", checkpointId: 4, outcome: "aborted" },
   "trigger-savepoint": { type: "trigger-savepoint", jobId: "job-1", dir: "/savepoints/a", stop: "terminate" },
   "savepoint-reply": { type: "savepoint-reply", jobId: "job-1", location: "/savepoints/a" },
+  "task-metrics": {
+    type: "task-metrics",
+    jobId: "job-1",
+    workerId: "w1",
+    timestamp: 10,
+    tasks: [{ task: { jobId: "job-1", vertexId: "v1", subtaskIndex: 0, attempt: 0 }, sample: { recordsIn: 10, recordsOut: 9, bytesIn: 100, bytesOut: 90, busyMs: 3.5, backPressuredMs: 0, inputWatermark: -Infinity, outputWatermark: 1000, queuedFrames: 2, framesAwaitingCredit: 0, startedAt: 1 } }],
+  },
+  "monitor-query": { type: "monitor-query", what: "jobs" },
+  "monitor-reply": { type: "monitor-reply", body: { jobs: [] } },
   "cancel-job-reply": { type: "cancel-job-reply", jobId: "job-1" },
 };
 

@@ -1,0 +1,78 @@
+// The monitor actor: watches the control plane of every job and worker (submissions, statuses,
+// task states, checkpoints, heartbeats, the workers' task figures) and answers what the cluster
+// runs: the REST API and `weir list`/`weir info` ask it. It only listens and answers; it steers
+// nothing. Its view is folded by the pure ClusterView (src/monitor/cluster-view.ts).
+// Receives those messages and monitor-query (request/reply); sends monitor-reply.
+
+import { fromCallback, setup } from "xstate";
+import { subjects } from "../bus/subjects.ts";
+import type { ControlMessage, MessageType, MonitorQuery } from "../messages/schema.ts";
+import { ClusterView } from "../monitor/cluster-view.ts";
+import { listen, send, type ActorDeps } from "./actor-deps.ts";
+
+export interface MonitorInput {
+  deps: ActorDeps;
+  /** weir's version, shown in the overview. */
+  version: string;
+}
+
+interface MonitorContext extends MonitorInput {
+  view: ClusterView;
+}
+
+export type MonitorEvent = { type: "OBSERVED"; message: ControlMessage } | { type: "QUERY"; query: MonitorQuery; reply?: string };
+
+/** What the monitor watches, by subject. */
+const WATCHED: readonly [string, readonly MessageType[]][] = [
+  [subjects.submitJob(), ["submit-job"]],
+  [subjects.everyJob("status"), ["job-status"]],
+  [subjects.everyJob("tasks"), ["task-state"]],
+  [subjects.everyJob("metrics"), ["task-metrics"]],
+  [subjects.everyJob("checkpoint.control"), ["trigger-checkpoint", "checkpoint-notify"]],
+  [subjects.everyJob("checkpoint.acks"), ["checkpoint-ack", "checkpoint-decline"]],
+  [subjects.registerWorker(), ["register-worker"]],
+  [subjects.heartbeat(), ["heartbeat"]],
+  [subjects.unregisterWorker(), ["unregister-worker"]],
+  [subjects.workerLost(), ["worker-lost"]],
+];
+
+const inbox = fromCallback<MonitorEvent, ActorDeps>(({ input: deps, sendBack }) => {
+  const subs = WATCHED.map(([subject, types]) => listen(deps, "monitor", subject, types, (message) => sendBack({ type: "OBSERVED", message: message as ControlMessage })));
+  subs.push(listen(deps, "monitor", subjects.monitorQuery(), ["monitor-query"], (query, reply) => sendBack({ type: "QUERY", query, reply })));
+  return () => subs.forEach((s) => s.unsubscribe());
+});
+
+export const monitorMachine = setup({
+  types: { input: {} as MonitorInput, context: {} as MonitorContext, events: {} as MonitorEvent },
+  actors: { inbox },
+  actions: {
+    /** The view is a fold owned by this actor alone, updated in place (the same object for every query). */
+    observe: ({ context, event }) => {
+      if (event.type === "OBSERVED") context.view.apply(event.message, context.deps.clock.now());
+    },
+    answer: ({ context, event }) => {
+      if (event.type !== "QUERY" || !event.reply) return;
+      const { query } = event;
+      const now = context.deps.clock.now();
+      const { view } = context;
+      switch (query.what) {
+        case "overview":
+          return send(context.deps, event.reply, { type: "monitor-reply", body: view.overview() });
+        case "workers":
+          return send(context.deps, event.reply, { type: "monitor-reply", body: { workers: view.workers() } });
+        case "jobs":
+          return send(context.deps, event.reply, { type: "monitor-reply", body: { jobs: view.jobs(now) } });
+        case "job": {
+          const job = query.jobId === undefined ? undefined : view.job(query.jobId, now);
+          if (job) return send(context.deps, event.reply, { type: "monitor-reply", body: job });
+          return send(context.deps, event.reply, { type: "monitor-reply", unknownJob: true, error: `no job ${query.jobId ?? "(no id given)"} is known to the job manager` });
+        }
+      }
+    },
+  },
+}).createMachine({
+  id: "monitor",
+  context: ({ input }) => ({ ...input, view: new ClusterView(input.version) }),
+  invoke: { src: "inbox", input: ({ context }) => context.deps },
+  on: { OBSERVED: { actions: "observe" }, QUERY: { actions: "answer" } },
+});

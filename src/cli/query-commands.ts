@@ -1,0 +1,60 @@
+// `weir list`, `weir info`, and cancel/savepoint/stop through the job manager: they ask the
+// cluster's monitor and print for people (or JSON with --json). An unknown job exits with code 2.
+
+import { resolve } from "node:path";
+import { NatsBus } from "../bus/nats-bus.ts";
+import { busClusterQueries } from "../cluster/bus-cluster-queries.ts";
+import { UnknownJobError, type ClusterQueries } from "../cluster/cluster-queries.ts";
+import { createRootLogger } from "../observability/logger.ts";
+import { MetricRegistry } from "../observability/metrics.ts";
+import { formatJobDetails, formatJobList } from "./format.ts";
+
+/** Exit codes: 1 a command or job failed, 2 the job is unknown, 3 a long-lived process can no longer serve. */
+export const EXIT_UNKNOWN_JOB = 2;
+
+async function withQueries<T>(nats: string, name: string, fn: (queries: ClusterQueries) => Promise<T>): Promise<T | undefined> {
+  const log = createRootLogger({ name, level: process.env.WEIR_LOG_LEVEL ?? "warn" });
+  const bus = await NatsBus.connect({ servers: nats, name, log, metrics: new MetricRegistry() });
+  try {
+    return await fn(busClusterQueries(bus));
+  } catch (error) {
+    if (!(error instanceof UnknownJobError)) throw error;
+    process.stderr.write(`weir: ${error.message}\n`);
+    process.exitCode = EXIT_UNKNOWN_JOB;
+    return undefined;
+  } finally {
+    await bus.close();
+  }
+}
+
+export async function listCommand(options: { nats: string; json?: boolean }): Promise<void> {
+  const jobs = await withQueries(options.nats, "weir-list", (q) => q.jobs());
+  if (jobs === undefined) return;
+  process.stdout.write(options.json ? `${JSON.stringify(jobs, null, 2)}\n` : formatJobList(jobs, Date.now()));
+}
+
+export async function infoCommand(jobId: string, options: { nats: string; json?: boolean }): Promise<void> {
+  const job = await withQueries(options.nats, "weir-info", (q) => q.job(jobId));
+  if (job === undefined) return;
+  process.stdout.write(options.json ? `${JSON.stringify(job, null, 2)}\n` : formatJobDetails(job));
+}
+
+export async function cancelCommand(jobId: string, options: { nats: string }): Promise<void> {
+  const done = await withQueries(options.nats, "weir-cancel", async (q) => {
+    await q.cancel(jobId);
+    return true;
+  });
+  if (done) process.stderr.write(`job ${jobId} is canceling\n`);
+}
+
+export async function savepointCommand(jobId: string, dir: string, options: { nats: string }): Promise<void> {
+  const location = await withQueries(options.nats, "weir-savepoint", (q) => q.savepoint(jobId, resolve(dir)));
+  if (location !== undefined) process.stdout.write(`${location}\n`);
+}
+
+export async function stopCommand(jobId: string, options: { nats: string; savepoint: string; drain?: boolean }): Promise<void> {
+  const location = await withQueries(options.nats, "weir-stop", (q) => q.savepoint(jobId, resolve(options.savepoint), options.drain ? "drain" : "terminate"));
+  if (location === undefined) return;
+  process.stdout.write(`${location}\n`);
+  process.stderr.write(`job ${jobId} is stopping after its savepoint\n`);
+}

@@ -1,0 +1,223 @@
+// What the cluster runs, folded from the control messages that cross the bus: submissions, job
+// statuses, task states, checkpoint triggers, acknowledgements and notices, worker registrations,
+// heartbeats and the workers' task figures. Deterministic and free of I/O: the same messages at
+// the same times give the same views (tests feed traces). The monitor actor owns one.
+
+import type { ControlMessage, JobGraphSpec, JobStatus, SubmitJob, TaskSample, TaskState } from "../messages/schema.ts";
+import type { ExceptionView, JobDetails, JobSummary, Overview, SubtaskCheckpointView, WorkerView } from "../observability/views.ts";
+import { renderJob, summarizeJob } from "./job-render.ts";
+
+/** Ended jobs kept for `jobs()` and `job()`; older ones are forgotten first. */
+export const MAX_ENDED_JOBS = 100;
+/** Checkpoints kept per job (newest), beside the counts of all. */
+export const MAX_CHECKPOINTS = 20;
+export const MAX_EXCEPTIONS = 50;
+
+const TERMINAL: ReadonlySet<JobStatus> = new Set(["finished", "failed", "canceled"]);
+
+export interface TimedSample {
+  sample: TaskSample;
+  at: number;
+}
+
+export interface TaskRecord {
+  vertexId: string;
+  index: number;
+  attempt: number;
+  state: TaskState;
+  workerId?: string;
+  latest?: TimedSample;
+  previous?: TimedSample;
+}
+
+export interface CheckpointRecord {
+  id: number;
+  savepoint: boolean;
+  location?: string;
+  triggeredAt: number;
+  endedAt?: number;
+  status: "in_progress" | "completed" | "failed";
+  failure?: string;
+  /** Subtasks taking part (those not finished when it was triggered). */
+  total: number;
+  acks: SubtaskCheckpointView[];
+}
+
+export interface JobRecord {
+  id: string;
+  graph: JobGraphSpec;
+  status: JobStatus;
+  startTime: number;
+  endTime?: number;
+  error?: string;
+  restarts: number;
+  /** By `vertexId/index`. */
+  tasks: Map<string, TaskRecord>;
+  /** Oldest first, at most MAX_CHECKPOINTS. */
+  checkpoints: CheckpointRecord[];
+  counts: { completed: number; failed: number };
+  /** Oldest first, at most MAX_EXCEPTIONS. */
+  exceptions: ExceptionView[];
+}
+
+export class ClusterView {
+  private readonly jobRecords = new Map<string, JobRecord>();
+  private readonly workerRecords = new Map<string, WorkerView>();
+
+  constructor(private readonly version: string) {}
+
+  /** Folds one observed message in, at monitor time `now`. */
+  apply(message: ControlMessage, now: number): void {
+    switch (message.type) {
+      case "submit-job":
+        this.submitted(message, now);
+        return;
+      case "job-status":
+        this.withJob(message.jobId, (job) => this.statusChanged(job, message.status, message.error, now));
+        return;
+      case "task-state":
+        this.withJob(message.task.jobId, (job) => {
+          const task = job.tasks.get(`${message.task.vertexId}/${message.task.subtaskIndex}`);
+          if (!task || message.task.attempt < task.attempt) return;
+          if (message.task.attempt > task.attempt) Object.assign(task, { attempt: message.task.attempt, latest: undefined, previous: undefined });
+          task.state = message.state;
+          task.workerId = message.workerId;
+          if (message.state === "failed") this.addException(job, { timestamp: now, message: message.error ?? "unknown error", task: taskName(job.graph, task.vertexId, task.index), workerId: message.workerId });
+        });
+        return;
+      case "task-metrics":
+        this.withJob(message.jobId, (job) => {
+          for (const { task: id, sample } of message.tasks) {
+            const task = job.tasks.get(`${id.vertexId}/${id.subtaskIndex}`);
+            if (!task || task.attempt !== id.attempt) continue;
+            task.previous = task.latest;
+            task.latest = { sample, at: message.timestamp };
+          }
+        });
+        return;
+      case "trigger-checkpoint":
+        this.withJob(message.jobId, (job) => {
+          if (job.checkpoints.some((c) => c.id === message.checkpointId)) return;
+          const total = [...job.tasks.values()].filter((t) => t.state !== "finished").length;
+          job.checkpoints.push({ id: message.checkpointId, savepoint: message.savepointDir !== undefined, location: message.savepointDir, triggeredAt: now, status: "in_progress", total, acks: [] });
+          if (job.checkpoints.length > MAX_CHECKPOINTS) job.checkpoints.shift();
+        });
+        return;
+      case "checkpoint-ack":
+        this.withCheckpoint(message.jobId, message.checkpointId, (checkpoint) => {
+          const { vertexId, subtaskIndex } = message.task;
+          if (checkpoint.acks.some((a) => a.vertexId === vertexId && a.subtaskIndex === subtaskIndex)) return;
+          checkpoint.acks.push({ vertexId, subtaskIndex, ...message.stats });
+        });
+        return;
+      case "checkpoint-decline":
+        this.withCheckpoint(message.jobId, message.checkpointId, (checkpoint) => {
+          checkpoint.failure ??= `${message.task.vertexId}[${message.task.subtaskIndex}] declined: ${message.reason}`;
+        });
+        return;
+      case "checkpoint-notify":
+        this.withJob(message.jobId, (job) => {
+          const checkpoint = job.checkpoints.find((c) => c.id === message.checkpointId);
+          if (checkpoint?.status !== "in_progress") return;
+          checkpoint.status = message.outcome === "complete" ? "completed" : "failed";
+          checkpoint.endedAt = now;
+          if (message.outcome === "complete") job.counts.completed += 1;
+          else job.counts.failed += 1;
+        });
+        return;
+      case "register-worker":
+        this.workerRecords.set(message.workerId, { id: message.workerId, host: message.host, pid: message.pid, slots: message.slots, usedSlots: 0, lastHeartbeat: now });
+        return;
+      case "heartbeat": {
+        const known = this.workerRecords.get(message.workerId);
+        this.workerRecords.set(message.workerId, { id: message.workerId, host: known?.host ?? "unknown", pid: known?.pid ?? 0, slots: message.slots, usedSlots: message.usedSlots, lastHeartbeat: now });
+        return;
+      }
+      case "unregister-worker":
+      case "worker-lost":
+        this.workerRecords.delete(message.workerId);
+        return;
+      default:
+        return;
+    }
+  }
+
+  overview(): Overview {
+    const workers = [...this.workerRecords.values()];
+    const jobs: Record<string, number> = {};
+    for (const job of this.jobRecords.values()) jobs[job.status] = (jobs[job.status] ?? 0) + 1;
+    const slotsTotal = workers.reduce((sum, w) => sum + w.slots, 0);
+    const used = workers.reduce((sum, w) => sum + w.usedSlots, 0);
+    return { version: this.version, workers: workers.length, slotsTotal, slotsAvailable: slotsTotal - used, jobs };
+  }
+
+  workers(): WorkerView[] {
+    return [...this.workerRecords.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Newest first. */
+  jobs(now: number): JobSummary[] {
+    return [...this.jobRecords.values()].reverse().map((job) => summarizeJob(job, now));
+  }
+
+  job(jobId: string, now: number): JobDetails | undefined {
+    const job = this.jobRecords.get(jobId);
+    return job && renderJob(job, now);
+  }
+
+  private submitted(message: SubmitJob, now: number): void {
+    const known = this.jobRecords.get(message.jobId);
+    if (known && !TERMINAL.has(known.status)) return; // a duplicate id: the dispatcher refuses it
+    this.jobRecords.delete(message.jobId);
+    const tasks = new Map<string, TaskRecord>();
+    for (const vertex of message.jobGraph.vertices) {
+      for (let index = 0; index < vertex.parallelism; index++) tasks.set(`${vertex.id}/${index}`, { vertexId: vertex.id, index, attempt: 0, state: "created" });
+    }
+    this.jobRecords.set(message.jobId, { id: message.jobId, graph: message.jobGraph, status: "created", startTime: now, restarts: 0, tasks, checkpoints: [], counts: { completed: 0, failed: 0 }, exceptions: [] });
+    this.forgetOldJobs();
+  }
+
+  private statusChanged(job: JobRecord, status: JobStatus, error: string | undefined, now: number): void {
+    if (TERMINAL.has(job.status)) return;
+    if (status === "restarting" && job.status !== "restarting") job.restarts += 1;
+    job.status = status;
+    if (error !== undefined) job.error = error;
+    if (!TERMINAL.has(status)) return;
+    job.endTime = now;
+    // A failure no task reported (no slots, a restore that cannot succeed) is an exception of its own.
+    if (status === "failed" && error !== undefined && !job.exceptions.some((e) => error.includes(e.message))) this.addException(job, { timestamp: now, message: error });
+    for (const checkpoint of job.checkpoints) {
+      if (checkpoint.status !== "in_progress") continue;
+      checkpoint.status = "failed";
+      checkpoint.failure ??= `the job ended (${status})`;
+      checkpoint.endedAt = now;
+      job.counts.failed += 1;
+    }
+  }
+
+  private addException(job: JobRecord, exception: ExceptionView): void {
+    job.exceptions.push(exception);
+    if (job.exceptions.length > MAX_EXCEPTIONS) job.exceptions.shift();
+  }
+
+  private withJob(jobId: string, fn: (job: JobRecord) => void): void {
+    const job = this.jobRecords.get(jobId);
+    if (job) fn(job);
+  }
+
+  private withCheckpoint(jobId: string, checkpointId: number, fn: (checkpoint: CheckpointRecord) => void): void {
+    const checkpoint = this.jobRecords.get(jobId)?.checkpoints.find((c) => c.id === checkpointId);
+    if (checkpoint) fn(checkpoint);
+  }
+
+  private forgetOldJobs(): void {
+    const ended = [...this.jobRecords.values()].filter((job) => TERMINAL.has(job.status));
+    for (const job of ended.slice(0, Math.max(0, ended.length - MAX_ENDED_JOBS))) this.jobRecords.delete(job.id);
+  }
+}
+
+/** A subtask by its operators' name, as people read it: `Map -> Sink "out"[0]`. */
+export function taskName(graph: JobGraphSpec, vertexId: string, index: number): string {
+  const vertex = graph.vertices.find((v) => v.id === vertexId);
+  return `${vertex?.name ?? vertexId}[${index}]`;
+}
