@@ -39,7 +39,6 @@ export type StopBody = Static<typeof StopBodySchema>;
 export const CancelQuerySchema = Type.Object({ mode: Type.Literal("cancel", { description: "the only mode: cancel the job" }) });
 
 export const ErrorSchema = Type.Object({ error: Type.String() });
-export type ErrorBody = Static<typeof ErrorSchema>;
 
 export const LocationSchema = Type.Object({ location: Type.String({ description: "where the savepoint was written" }) });
 export const AcceptedSchema = Type.Object({});

@@ -3,7 +3,8 @@
 
 import { resolve } from "node:path";
 import type { JobClient } from "../../src/api/executor.ts";
-import { RemoteExecutor, importJobDefinition } from "../../src/cluster/index.ts";
+import { importJobDefinition } from "../../src/cluster/job-loader.ts";
+import { RemoteExecutor } from "../../src/cluster/remote-executor.ts";
 import { StreamExecutionEnvironment } from "../../src/index.ts";
 import { buildJobGraph } from "../../src/graph/job-graph.ts";
 import type { JobGraphSpec } from "../../src/messages/schema.ts";

@@ -25,7 +25,7 @@ export interface ChartProps {
   width?: number;
 }
 
-export function Chart({ title, series, data, time = true, yLabel, rightLabel, width = 560 }: ChartProps) {
+export function Chart({ title, series, data, time = true, yLabel, rightLabel, width = 540 }: ChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   // Rebuilt when the series change (key); fed new data by the effect below.

@@ -1,7 +1,9 @@
 // A job's checkpoints: counts, a timeline of duration, size and alignment, and the history table.
 
 import { useState } from "preact/hooks";
-import type { CheckpointsView, CheckpointView, SubtaskCheckpointView } from "../../src/observability/views.ts";
+import type { CheckpointView, JobDetails, SubtaskCheckpointView } from "../../src/observability/views.ts";
+
+type CheckpointsView = JobDetails["checkpoints"];
 import { Chart } from "./chart.tsx";
 import { bytes, duration, time } from "./format.ts";
 

@@ -3,8 +3,11 @@
 
 import dagre from "@dagrejs/dagre";
 import { useMemo } from "preact/hooks";
-import type { EdgeView, PlanView, VertexMetrics, VertexView } from "../../src/observability/views.ts";
+import type { JobDetails, VertexMetrics, VertexView } from "../../src/observability/views.ts";
 import { busyColour, duration, rate, watermarkLag } from "./format.ts";
+
+type PlanView = JobDetails["plan"];
+type EdgeView = PlanView["edges"][number];
 
 const WIDTH = 240;
 

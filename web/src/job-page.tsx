@@ -35,7 +35,7 @@ function useSamples(job: JobDetails | undefined): { throughput: Samples; lag: Sa
       const data = [[...samples.data[0], now / 1000], ...values.map((value, i) => [...samples.data[i + 1], value])];
       samples.data = data.map((column) => column.slice(-KEEP_SAMPLES));
     };
-    push(history.current.throughput, job.plan.vertices.map((v) => v.metrics.recordsOutPerSecond));
+    push(history.current.throughput, job.plan.vertices.map((v) => (isSink(job, v.id) ? v.metrics.recordsInPerSecond : v.metrics.recordsOutPerSecond)));
     push(
       history.current.lag,
       job.plan.vertices.map((v) => {
@@ -47,6 +47,11 @@ function useSamples(job: JobDetails | undefined): { throughput: Samples; lag: Sa
   }, [job]);
   const none = { vertexIds: [], data: [[]] };
   return { throughput: history.current?.throughput ?? none, lag: history.current?.lag ?? none };
+}
+
+/** A vertex no edge leaves: its records end there, so its throughput is what comes in. */
+function isSink(job: JobDetails, vertexId: string): boolean {
+  return !job.plan.edges.some((e) => e.source === vertexId);
 }
 
 export function JobPage({ jobId }: { jobId: string }) {
@@ -87,7 +92,12 @@ export function JobPage({ jobId }: { jobId: string }) {
 
       <h3>Live</h3>
       <div class="charts">
-        <Chart title="records out per second" series={samples.throughput.vertexIds.map((id) => ({ label: names.get(id) ?? id }))} data={samples.throughput.data} yLabel="records/s" />
+        <Chart
+          title="records per second (out; in for sinks)"
+          series={samples.throughput.vertexIds.map((id) => ({ label: `${names.get(id) ?? id} (${isSink(job, id) ? "in" : "out"})` }))}
+          data={samples.throughput.data}
+          yLabel="records/s"
+        />
         <Chart title="watermark lag (s)" series={samples.lag.vertexIds.map((id) => ({ label: names.get(id) ?? id }))} data={samples.lag.data} yLabel="seconds" />
       </div>
 
