@@ -50,7 +50,7 @@ export interface CheckpointCoordinatorInput {
   kept: readonly KeptCheckpoint[];
 }
 
-interface CoordinatorContext {
+export interface CoordinatorContext {
   deps: ActorDeps;
   storage: CheckpointStorage;
   setup: CoordinationSetup;

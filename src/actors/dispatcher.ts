@@ -40,9 +40,10 @@ const inbox = fromCallback<DispatcherEvent, ActorDeps>(({ input: deps, sendBack 
     // Well-formed but unable to run: refused here, counted, and the client told what is wrong.
     const error = `job ${message.jobId} cannot run: ${problems.join("; ")}`;
     rejections.reject({ reason: "invalid", detail: error }, { subject: subjects.submitJob(), bytes: 0 });
-    if (reply) send(deps, reply, { type: "submit-job-reply", jobId: message.jobId, accepted: false, error });
-    // Watchers (the monitor, a client that lost the reply) learn the job's end like any other.
+    // Watchers (the monitor, a client that lost the reply) learn the job's end like any other; before
+    // the reply, so a client that asked hears it first.
     send(deps, subjects.jobStatus(message.jobId), { type: "job-status", jobId: message.jobId, status: "failed", error, timestamp: deps.clock.now() });
+    if (reply) send(deps, reply, { type: "submit-job-reply", jobId: message.jobId, accepted: false, error });
   });
   return () => sub.unsubscribe();
 });

@@ -15,6 +15,7 @@ import { assign, fromCallback, sendTo, setup } from "xstate";
 import { subjects } from "../bus/subjects.ts";
 import type { JobStatus, SubmitJob, SubtaskId, TaskState } from "../messages/schema.ts";
 import { requiredSlots } from "../graph/job-graph.ts";
+import { taskLabel } from "../graph/task-label.ts";
 import { planDeployments } from "../coordinator/execution-plan.ts";
 import { decideRestart, type RestartDecision, type RestartStrategyConfig } from "../coordinator/restart-strategy.ts";
 import { allInState, allTerminal, applyTaskReport, createTracker, failTasksOn, nonTerminal, trackerKey, type TaskTracker } from "../coordinator/task-tracker.ts";
@@ -33,7 +34,7 @@ export interface JobMasterInput {
   slotRequestTimeoutMs?: number;
 }
 
-interface JobMasterContext {
+export interface JobMasterContext {
   deps: ActorDeps;
   submission: SubmitJob;
   slotRequestTimeoutMs: number;
@@ -132,7 +133,7 @@ export const jobMasterMachine = setup({
       const regions = regionsOf(jobGraph, [event.task.vertexId, ...context.recovering]);
       if (!isPartial(jobGraph, regions)) return {};
       context.deps.log.warn({ task: event.task, error: event.error, vertices: [...regions] }, "a task failed: failing over its region");
-      const cause = `task ${event.task.vertexId}[${event.task.subtaskIndex}] failed: ${event.error ?? "unknown error"}`;
+      const cause = `task ${taskLabel(jobGraph, event.task.vertexId, event.task.subtaskIndex)} failed: ${event.error ?? "unknown error"}`;
       return { recovering: [...regions].sort(), error: undefined, lastFailure: cause };
     }),
     cancelRegionTasks: ({ context }) => {
@@ -152,7 +153,7 @@ export const jobMasterMachine = setup({
       if (event.type !== "TASK_STATE") return {};
       const { tracker, outcome } = applyTaskReport(context.tracker, event.task, event.state);
       if (outcome !== "updated") context.deps.log.debug({ task: event.task, state: event.state, outcome }, "task report not applied");
-      const name = `task ${event.task.vertexId}[${event.task.subtaskIndex}]`;
+      const name = `task ${taskLabel(context.submission.jobGraph, event.task.vertexId, event.task.subtaskIndex)}`;
       let error = context.error;
       if (!error && event.state === "failed" && outcome === "updated") error = `${name} failed: ${event.error ?? "unknown error"}`;
       if (!error && event.state === "canceled" && outcome === "updated" && !params.expectCancel) error = `${name} was canceled by its worker (was the worker stopped?)`;

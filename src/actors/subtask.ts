@@ -23,7 +23,7 @@ export interface SubtaskInput {
   loadJob: JobLoader;
 }
 
-interface SubtaskContext extends SubtaskInput {
+export interface SubtaskContext extends SubtaskInput {
   streamGraph?: StreamGraph;
   checkpointIo?: CheckpointIo;
   task?: StreamTask;

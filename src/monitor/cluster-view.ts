@@ -6,6 +6,7 @@
 import type { ControlMessage, JobGraphSpec, JobStatus, SubmitJob, TaskSample, TaskState } from "../messages/schema.ts";
 import type { ExceptionView, JobDetails, JobSummary, Overview, SubtaskCheckpointView, WorkerView } from "../observability/views.ts";
 import { renderJob, summarizeJob } from "./job-render.ts";
+import { taskLabel } from "../graph/task-label.ts";
 
 /** Ended jobs kept for `jobs()` and `job()`; older ones are forgotten first. */
 export const MAX_ENDED_JOBS = 100;
@@ -82,7 +83,7 @@ export class ClusterView {
           if (message.task.attempt > task.attempt) Object.assign(task, { attempt: message.task.attempt, latest: undefined, previous: undefined });
           task.state = message.state;
           task.workerId = message.workerId;
-          if (message.state === "failed") this.addException(job, { timestamp: now, message: message.error ?? "unknown error", task: taskName(job.graph, task.vertexId, task.index), workerId: message.workerId });
+          if (message.state === "failed") this.addException(job, { timestamp: now, message: message.error ?? "unknown error", task: taskLabel(job.graph, task.vertexId, task.index), workerId: message.workerId });
         });
         return;
       case "task-metrics":
@@ -184,6 +185,7 @@ export class ClusterView {
     if (error !== undefined) job.error = error;
     if (!TERMINAL.has(status)) return;
     job.endTime = now;
+    this.forgetOldJobs();
     // A failure no task reported (no slots, a restore that cannot succeed) is an exception of its own.
     if (status === "failed" && error !== undefined && !job.exceptions.some((e) => error.includes(e.message))) this.addException(job, { timestamp: now, message: error });
     for (const checkpoint of job.checkpoints) {
@@ -214,10 +216,4 @@ export class ClusterView {
     const ended = [...this.jobRecords.values()].filter((job) => TERMINAL.has(job.status));
     for (const job of ended.slice(0, Math.max(0, ended.length - MAX_ENDED_JOBS))) this.jobRecords.delete(job.id);
   }
-}
-
-/** A subtask by its operators' name, as people read it: `Map -> Sink "out"[0]`. */
-export function taskName(graph: JobGraphSpec, vertexId: string, index: number): string {
-  const vertex = graph.vertices.find((v) => v.id === vertexId);
-  return `${vertex?.name ?? vertexId}[${index}]`;
 }

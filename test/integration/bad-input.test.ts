@@ -112,17 +112,19 @@ describe("a running job receiving bad input on its subjects", () => {
     for (const sums of perKey.values()) expect(sums.sort((a, b) => a - b)).toEqual(Array.from({ length: RECORDS / KEYS }, (_, i) => i + 1));
 
     const rejected = (reason: string, endpoint?: string) => metrics.sum("weir_rejected_messages_total", endpoint ? { reason, endpoint } : { reason });
-    expect(rejected("malformed")).toBe(2);
+    // The monitor watches task states and heartbeats too: it rejects what reaches it as well.
+    expect(rejected("malformed")).toBe(3);
     expect(rejected("oversized")).toBe(1);
-    expect(rejected("wrong-version")).toBe(2);
+    expect(rejected("wrong-version")).toBe(3);
     expect(rejected("unknown-type")).toBe(1);
     expect(rejected("invalid")).toBe(3);
     expect(rejected("malformed", `job-master ${jobId}`)).toBe(1);
     expect(rejected("invalid", "worker w1")).toBe(1);
     expect(rejected("wrong-version", "resource-manager")).toBe(1);
+    expect([rejected("malformed", "monitor"), rejected("wrong-version", "monitor")]).toEqual([1, 1]);
     // Logged once per endpoint and reason, with the subject.
     const rejectionLogs = logLines.map((l) => JSON.parse(l) as { msg: string; subject?: string; reason?: string }).filter((l) => l.msg.startsWith("rejected a bus message"));
-    expect(rejectionLogs).toHaveLength(8);
+    expect(rejectionLogs).toHaveLength(10);
     expect(rejectionLogs.every((l) => typeof l.subject === "string" && typeof l.reason === "string")).toBe(true);
   });
 });

@@ -62,7 +62,7 @@ describe("failures on a cluster", () => {
     await run.running;
     expect(await b.stop("SIGTERM")).toBe(0);
     expect(await run.exit).toBe(1);
-    expect(run.stderr()).toMatch(/failed: task v\d+\[\d\] was canceled by its worker/);
+    expect(run.stderr()).toMatch(/failed: task "[^"]+"\[\d\] \(v\d+\) was canceled by its worker/);
     await a.stop();
   });
 

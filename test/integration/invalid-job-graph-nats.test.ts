@@ -50,7 +50,7 @@ describe("a job graph that cannot run", () => {
       await server?.stop();
     });
 
-    it("is refused with the reason, counted as invalid, and starts no job", async () => {
+    it("is refused with the reason, counted as invalid, published as failed, and starts no job", async () => {
       const connect = async (name: string) => {
         const bus = await NatsBus.connect({ servers: server.url, name, log: silentLogger(), metrics });
         buses.push(bus);
@@ -75,7 +75,8 @@ describe("a job graph that cannot run", () => {
       expect(again.ok && again.message.error).toMatch(/cannot run/);
       expect(metrics.sum("weir_rejected_messages_total", { endpoint: "dispatcher", reason: "invalid" })).toBe(2);
       await client.flush();
-      expect(statuses).toEqual([]);
+      // Watchers (the monitor, `weir list`) hear of each refusal as a failed job; nothing ran.
+      expect(statuses).toEqual(["failed", "failed"]);
       jobManager.stop();
     });
   });

@@ -4,7 +4,7 @@
 // the exit codes of commands about unknown or ended jobs.
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -13,7 +13,8 @@ import { connect } from "@nats-io/transport-node";
 import type { JobDetails, JobSummary } from "../../src/observability/views.ts";
 import { runWeir, startJobManagerProcess, startNatsServer, startWeirProcess, type NatsServerHandle, type WeirProcess } from "../../src/testing/index.ts";
 
-const EVENTS = 3_000;
+/** More than the test waits for: the job runs until it is stopped. */
+const EVENTS = 1_000_000;
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -55,7 +56,7 @@ describe("a cluster that says what it runs", () => {
     const empty = await runWeir(["list", "--nats", server.url]);
     expect(empty.stdout).toBe("no jobs\n");
 
-    const child = spawn(process.execPath, ["bin/weir.mjs", "run", "test/fixtures/jobs/checkpointed-counts.ts", "--nats", server.url, "-p", "2", "--", "--events", String(EVENTS), "--rate", "600", "--output", join(dir, "counts")], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["bin/weir.mjs", "run", "test/fixtures/jobs/checkpointed-counts.ts", "--nats", server.url, "-p", "2", "--", "--events", String(EVENTS), "--rate", "400", "--output", join(dir, "counts")], { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const exit = new Promise<number | null>((resolve) => child.once("exit", resolve));
@@ -66,6 +67,7 @@ describe("a cluster that says what it runs", () => {
       return job.status === "running" && job.plan.vertices.every((v) => v.subtasks.every((s) => s.metrics !== null)) ? job : undefined;
     }, "the job to run with figures from every subtask");
     expect(running.name).toBe("checkpointed-counts");
+    expect(running.plan.vertices.map((v) => v.name)).toEqual(["Generator", "KeyedProcess -> NdjsonFileSink"]);
     expect(running.plan.vertices.map((v) => [v.id, v.parallelism, v.isSource, v.subtasks.map((s) => `${s.index}:${s.state}:${s.workerId}`)])).toEqual([
       ["v1", 2, true, ["0:running:mon-a", "1:running:mon-a"]],
       ["v2", 2, false, ["0:running:mon-a", "1:running:mon-a"]],
@@ -79,7 +81,7 @@ describe("a cluster that says what it runs", () => {
 
     // A savepoint taken from the CLI shows in the job's checkpoint history, acknowledged by all four subtasks.
     const savepoint = await runWeir(["savepoint", jobId, join(dir, "savepoints"), "--nats", server.url]);
-    expect(savepoint.code).toBe(0);
+    expect([savepoint.code, savepoint.stderr]).toEqual([0, ""]);
     const location = savepoint.stdout.trim();
     const withSavepoint = await waitFor(async () => {
       const job = await info(jobId);
@@ -89,13 +91,19 @@ describe("a cluster that says what it runs", () => {
     const [entry] = withSavepoint.checkpoints.history;
     expect([entry.savepoint, entry.status, entry.location && pathToFileURL(entry.location).href, entry.acknowledged, entry.total, entry.subtasks.length]).toEqual([true, "completed", location, 4, 4, 4]);
 
+    // Stopped with a drain: every record the generator made before the stop reached the counter,
+    // which wrote one line each. The final figures equal the lines written, exactly.
+    const stop = await runWeir(["stop", jobId, "--savepoint", join(dir, "savepoints"), "--drain", "--nats", server.url]);
+    expect(stop.code).toBe(0);
     expect(await exit).toBe(0);
-    // Every record the generator made went into the counter: the final figures say so exactly.
+    const lines = readdirSync(join(dir, "counts")).reduce((sum, f) => sum + readFileSync(join(dir, "counts", f), "utf8").split("\n").filter((l) => l.length > 0).length, 0);
+    expect(lines).toBeGreaterThan(0);
     const finished = await waitFor(async () => {
       const job = await info(jobId);
-      return job.status === "finished" && job.plan.vertices[1].metrics.recordsIn === EVENTS ? job : undefined;
+      return job.status === "finished" && job.plan.vertices[1].metrics.recordsIn === lines ? job : undefined;
     }, "the final figures");
-    expect(finished.plan.vertices[0].metrics.recordsOut).toBe(EVENTS);
+    expect(finished.plan.vertices[0].metrics.recordsOut).toBe(lines);
+    expect(finished.checkpoints.counts).toEqual({ completed: 2, failed: 0, inProgress: 0 });
     expect(finished.plan.vertices[1].subtasks.map((s) => s.state)).toEqual(["finished", "finished"]);
 
     const list = await runWeir(["list", "--json", "--nats", server.url]);
@@ -103,7 +111,8 @@ describe("a cluster that says what it runs", () => {
     expect(jobs.map((j) => [j.id, j.name, j.status, j.tasks])).toEqual([[jobId, "checkpointed-counts", "finished", { finished: 4 }]]);
     const text = await runWeir(["info", jobId, "--nats", server.url]);
     expect(text.stdout).toContain(`job ${jobId} "checkpointed-counts": finished`);
-    expect(text.stdout).toContain("checkpoints: 1 completed, 0 failed, 0 in progress");
+    expect(text.stdout).toContain("checkpoints: 2 completed, 0 failed, 0 in progress");
+    expect(text.stdout).toMatch(new RegExp(`\\nv2 +KeyedProcess -> NdjsonFileSink +2 +0/2 running, 2 finished +${lines} \\(0/s\\) +0 \\(0/s\\) +0% +0% +- *\\n`));
 
     // Commands about a job that ended, or never was, say so.
     const cancelEnded = await runWeir(["cancel", jobId, "--nats", server.url]);
