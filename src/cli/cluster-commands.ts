@@ -15,6 +15,7 @@ import { isSubjectToken } from "../bus/subjects.ts";
 import { PrometheusExporter } from "../observability/prometheus.ts";
 import { startMetricsServer } from "../observability/metrics-server.ts";
 import { taskGauges } from "../cluster/task-gauges.ts";
+import { openKvJobHistory } from "../cluster/kv-job-history.ts";
 import { startRestServer } from "../rest/rest-server.ts";
 
 /** A long-lived process that can no longer serve exits (code 3), so a supervisor can restart it. */
@@ -59,7 +60,12 @@ export async function jobManagerCommand(options: JobManagerCommandOptions): Prom
   const log = createRootLogger({ name: "weir-jobmanager", level: options.logLevel });
   const metrics = new MetricRegistry();
   const bus = await NatsBus.connect({ servers: options.nats, name: "weir-jobmanager", log, metrics, onDeaf: exitWhenDeaf("jobmanager") });
-  const jobManager = startJobManager({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { heartbeatTimeoutMs: options.heartbeatTimeout, slotRequestTimeoutMs: options.slotTimeout, onFailure: exitOnActorFailure("jobmanager") });
+  // Ended jobs are kept in a JetStream bucket when the server has JetStream; else in memory only.
+  const jobHistory = await openKvJobHistory(bus.connection, log, metrics).catch((error: Error) => {
+    log.warn({ err: error }, "no JetStream for the job history: ended jobs are kept in memory only");
+    return undefined;
+  });
+  const jobManager = startJobManager({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { heartbeatTimeoutMs: options.heartbeatTimeout, slotRequestTimeoutMs: options.slotTimeout, onFailure: exitOnActorFailure("jobmanager"), jobHistory });
   await bus.flush();
   const token = options.restToken ?? process.env.WEIR_REST_TOKEN ?? randomBytes(18).toString("base64url");
   const exporter = new PrometheusExporter(metrics);

@@ -8,6 +8,8 @@ import { dispatcherMachine } from "../actors/dispatcher.ts";
 import { resourceManagerMachine } from "../actors/resource-manager.ts";
 import { monitorMachine } from "../actors/monitor.ts";
 import { WEIR_VERSION } from "../core/version.ts";
+import type { JobHistory } from "../monitor/job-history.ts";
+import type { ClusterView } from "../monitor/cluster-view.ts";
 
 export interface JobManagerOptions {
   heartbeatIntervalMs?: number;
@@ -20,9 +22,13 @@ export interface JobManagerOptions {
   onFailure?: (actor: string, error: unknown) => void;
   /** Run the monitor that answers what the cluster runs (REST API, `weir list`); default true. */
   monitor?: boolean;
+  /** Where the monitor keeps ended jobs beyond this process's life (default: in memory only). */
+  jobHistory?: JobHistory;
 }
 
 export interface RunningJobManager {
+  /** The monitor's view of the cluster (absent without a monitor). */
+  view(): ClusterView | undefined;
   stop(): void;
 }
 
@@ -38,13 +44,14 @@ export function startJobManager(deps: ActorDeps, options: JobManagerOptions = {}
   const monitor =
     options.monitor === false
       ? undefined
-      : createActor(monitorMachine, { input: { deps: { ...deps, bus: busFor(deps.bus, "monitor"), log: deps.log.child({ actor: "monitor" }) }, version: WEIR_VERSION }, clock: deps.clock }).start();
+      : createActor(monitorMachine, { input: { deps: { ...deps, bus: busFor(deps.bus, "monitor"), log: deps.log.child({ actor: "monitor" }) }, version: WEIR_VERSION, history: options.jobHistory }, clock: deps.clock }).start();
   const onFailure = options.onFailure ?? ((actor: string, error: unknown) => deps.log.fatal({ actor, err: error }, `the ${actor} failed; this job manager can no longer serve`));
   // An error observer keeps xstate from rethrowing the failure as an uncaught exception.
   resourceManager.subscribe({ error: (error) => onFailure("resource manager", error) });
   dispatcher.subscribe({ error: (error) => onFailure("dispatcher", error) });
   monitor?.subscribe({ error: (error) => onFailure("monitor", error) });
   return {
+    view: () => monitor?.getSnapshot().context.view,
     stop() {
       monitor?.stop();
       dispatcher.stop();

@@ -64,6 +64,8 @@ export interface JobRecord {
 export class ClusterView {
   private readonly jobRecords = new Map<string, JobRecord>();
   private readonly workerRecords = new Map<string, WorkerView>();
+  /** Ended jobs known only from the history (an earlier job manager saw them), by id. */
+  private readonly archived = new Map<string, JobDetails>();
 
   constructor(private readonly version: string) {}
 
@@ -143,10 +145,22 @@ export class ClusterView {
     }
   }
 
+  /** Ended jobs from the history; jobs this view follows itself win. */
+  restore(history: readonly JobDetails[]): void {
+    for (const job of history) if (!this.jobRecords.has(job.id)) this.archived.set(job.id, job);
+    this.forgetOldJobs();
+  }
+
+  /** True when `jobId` has ended here (its details belong in the history). */
+  hasEnded(jobId: string): boolean {
+    const job = this.jobRecords.get(jobId);
+    return job !== undefined && TERMINAL.has(job.status);
+  }
+
   overview(): Overview {
     const workers = [...this.workerRecords.values()];
     const jobs: Record<string, number> = {};
-    for (const job of this.jobRecords.values()) jobs[job.status] = (jobs[job.status] ?? 0) + 1;
+    for (const job of [...this.jobRecords.values(), ...this.archived.values()]) jobs[job.status] = (jobs[job.status] ?? 0) + 1;
     const slotsTotal = workers.reduce((sum, w) => sum + w.slots, 0);
     const used = workers.reduce((sum, w) => sum + w.usedSlots, 0);
     return { version: this.version, workers: workers.length, slotsTotal, slotsAvailable: slotsTotal - used, jobs };
@@ -156,20 +170,23 @@ export class ClusterView {
     return [...this.workerRecords.values()].sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  /** Newest first. */
+  /** Newest (by start) first. */
   jobs(now: number): JobSummary[] {
-    return [...this.jobRecords.values()].reverse().map((job) => summarizeJob(job, now));
+    const summaries = [...this.jobRecords.values()].map((job) => summarizeJob(job, now));
+    for (const { plan: _plan, checkpoints: _checkpoints, exceptions: _exceptions, config: _config, ...summary } of this.archived.values()) summaries.push(summary);
+    return summaries.sort((a, b) => b.startTime - a.startTime);
   }
 
   job(jobId: string, now: number): JobDetails | undefined {
     const job = this.jobRecords.get(jobId);
-    return job && renderJob(job, now);
+    return job ? renderJob(job, now) : this.archived.get(jobId);
   }
 
   private submitted(message: SubmitJob, now: number): void {
     const known = this.jobRecords.get(message.jobId);
     if (known && !TERMINAL.has(known.status)) return; // a duplicate id: the dispatcher refuses it
     this.jobRecords.delete(message.jobId);
+    this.archived.delete(message.jobId);
     const tasks = new Map<string, TaskRecord>();
     for (const vertex of message.jobGraph.vertices) {
       for (let index = 0; index < vertex.parallelism; index++) tasks.set(`${vertex.id}/${index}`, { vertexId: vertex.id, index, attempt: 0, state: "created" });
@@ -212,8 +229,14 @@ export class ClusterView {
     if (checkpoint) fn(checkpoint);
   }
 
+  /** Keeps the newest MAX_ENDED_JOBS ended jobs, followed or archived. */
   private forgetOldJobs(): void {
-    const ended = [...this.jobRecords.values()].filter((job) => TERMINAL.has(job.status));
-    for (const job of ended.slice(0, Math.max(0, ended.length - MAX_ENDED_JOBS))) this.jobRecords.delete(job.id);
+    const ended = [...this.jobRecords.values()].filter((job) => TERMINAL.has(job.status)).map((job) => ({ id: job.id, endTime: job.endTime ?? 0 }));
+    for (const job of this.archived.values()) ended.push({ id: job.id, endTime: job.endTime ?? job.startTime });
+    ended.sort((a, b) => a.endTime - b.endTime);
+    for (const { id } of ended.slice(0, Math.max(0, ended.length - MAX_ENDED_JOBS))) {
+      this.jobRecords.delete(id);
+      this.archived.delete(id);
+    }
   }
 }

@@ -114,6 +114,14 @@ describe("a cluster that says what it runs", () => {
     expect(text.stdout).toContain("checkpoints: 2 completed, 0 failed, 0 in progress");
     expect(text.stdout).toMatch(new RegExp(`\\nv2 +KeyedProcess -> NdjsonFileSink +2 +0/2 running, 2 finished +${lines} \\(0/s\\) +0 \\(0/s\\) +0% +0% +- *\\n`));
 
+    // A job manager that restarts still lists the job, from the history in JetStream.
+    await processes[0].stop();
+    processes[0] = await startJobManagerProcess(server.url);
+    const relisted = JSON.parse((await runWeir(["list", "--json", "--nats", server.url])).stdout) as JobSummary[];
+    expect(relisted.map((j) => [j.id, j.status, j.tasks])).toEqual([[jobId, "finished", { finished: 4 }]]);
+    const remembered = await info(jobId);
+    expect([remembered.plan.vertices[1].metrics.recordsIn, remembered.checkpoints.counts.completed]).toEqual([lines, 2]);
+
     // Commands about a job that ended, or never was, say so.
     const cancelEnded = await runWeir(["cancel", jobId, "--nats", server.url]);
     expect([cancelEnded.code, cancelEnded.stderr]).toEqual([1, `weir: job ${jobId} has already finished\n`]);

@@ -143,6 +143,33 @@ describe("the monitor's view of a job", () => {
   });
 });
 
+describe("the monitor's history", () => {
+  it("lists ended jobs an earlier job manager saw, until a newer run of the same id or newer ended jobs replace them", () => {
+    const earlier = fold([
+      [0, submit("old")],
+      [10, status("old", "finished")],
+    ]);
+    const saved = earlier.job("old", 20)!;
+    const view = fold([[100, submit("j1")]]);
+    view.restore([saved]);
+    expect(view.jobs(200).map((j) => [j.id, j.status])).toEqual([
+      ["j1", "created"],
+      ["old", "finished"],
+    ]);
+    expect(view.job("old", 200)).toEqual(saved);
+    expect(view.overview().jobs).toEqual({ created: 1, finished: 1 });
+    expect([view.hasEnded("old"), view.hasEnded("j1")]).toEqual([false, false]);
+    view.apply(submit("old"), 300);
+    expect(view.job("old", 300)!.status).toBe("created");
+    for (let i = 0; i < MAX_ENDED_JOBS; i++) {
+      view.apply(submit(`e${i}`), 1_000 + i);
+      view.apply(status(`e${i}`, "finished"), 1_000 + i);
+    }
+    view.restore([{ ...saved, id: "ancient", endTime: 5 }]);
+    expect(view.job("ancient", 5_000)).toBeUndefined();
+  });
+});
+
 describe("the monitor's view of workers", () => {
   it("learns workers from registrations and heartbeats and forgets the lost", () => {
     const view = fold([
