@@ -15,6 +15,7 @@ import { isSubjectToken } from "../bus/subjects.ts";
 import { PrometheusExporter } from "../observability/prometheus.ts";
 import { startMetricsServer } from "../observability/metrics-server.ts";
 import { taskGauges } from "../cluster/task-gauges.ts";
+import { clusterGauges } from "../cluster/cluster-gauges.ts";
 import { openKvJobHistory } from "../cluster/kv-job-history.ts";
 import { startRestServer } from "../rest/rest-server.ts";
 
@@ -68,7 +69,11 @@ export async function jobManagerCommand(options: JobManagerCommandOptions): Prom
   const jobManager = startJobManager({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { heartbeatTimeoutMs: options.heartbeatTimeout, slotRequestTimeoutMs: options.slotTimeout, onFailure: exitOnActorFailure("jobmanager"), jobHistory });
   await bus.flush();
   const token = options.restToken ?? process.env.WEIR_REST_TOKEN ?? randomBytes(18).toString("base64url");
-  const exporter = new PrometheusExporter(metrics);
+  // Its counters, and gauges of the cluster (workers, slots, jobs) from its monitor's view.
+  const exporter = new PrometheusExporter(metrics, () => {
+    const view = jobManager.view();
+    return view ? clusterGauges(view, systemClock.now()) : [];
+  });
   const rest = await startRestServer({
     queries: busClusterQueries(bus),
     host: options.restHost,

@@ -145,6 +145,9 @@ describe("the REST API, on a live cluster", () => {
     const bad = metrics.body.split("\n").filter((line) => line !== "" && !line.startsWith("# HELP ") && !line.startsWith("# TYPE ") && !sample.test(line));
     expect(bad).toEqual([]);
     expect(metrics.body).toMatch(/^# TYPE weir_rejected_messages_total counter$/m);
+    // The cluster as the job manager's monitor sees it: one worker with four slots.
+    expect(metrics.body).toMatch(/^weir_workers 1$/m);
+    expect(metrics.body).toMatch(/^weir_slots_total 4$/m);
   });
 
   it("stops a job with a savepoint, and cancels another: both end as /jobs says", async () => {
