@@ -47,7 +47,16 @@ function TokenField() {
 function App() {
   const hash = useHash();
   const job = /^#\/jobs\/([^/?#]+)/.exec(hash);
-  const page = job ? <JobPage jobId={decodeURIComponent(job[1])} /> : hash.startsWith("#/jobs") ? <JobTable /> : <OverviewPage />;
+  const page = job ? (
+    <JobPage jobId={decodeURIComponent(job[1])} />
+  ) : hash.startsWith("#/jobs") ? (
+    <section>
+      <h2>Jobs</h2>
+      <JobTable />
+    </section>
+  ) : (
+    <OverviewPage />
+  );
   return (
     <>
       <header class="top">
