@@ -8,7 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NatsBus } from "../../src/bus/nats-bus.ts";
 import { subjects } from "../../src/bus/subjects.ts";
+import { busClusterQueries } from "../../src/cluster/bus-cluster-queries.ts";
+import { MetricRegistry } from "../../src/observability/metrics.ts";
+import { silentLogger } from "../../src/observability/logger.ts";
+import { buildRestApp } from "../../src/rest/rest-server.ts";
 import type { JobDetails, JobSummary, Overview, WorkerView } from "../../src/observability/views.ts";
 import { restEndpointOf, startJobManagerProcess, startNatsServer, startWorkerProcess, type NatsServerHandle, type WeirProcess } from "../../src/testing/index.ts";
 import { submitJobModule, until } from "./cluster-job.ts";
@@ -149,6 +154,21 @@ describe("the REST API, on a live cluster", () => {
     // The cluster as the job manager's monitor sees it: one worker with four slots.
     expect(metrics.body).toMatch(/^weir_workers 1$/m);
     expect(metrics.body).toMatch(/^weir_slots_total 4$/m);
+  });
+
+  it("answers 503 at / while the dashboard is not built, and serves the API meanwhile", async () => {
+    const bus = await NatsBus.connect({ servers: server.url, name: "rest-test", log: silentLogger(), metrics: new MetricRegistry() });
+    const webRoot = join(dir, "no-dashboard");
+    const app = await buildRestApp({ queries: busClusterQueries(bus), host: "127.0.0.1", port: 0, token: "t", metricsText: async () => "", webRoot, log: silentLogger() });
+    try {
+      const page = await app.inject({ method: "GET", url: "/" });
+      expect([page.statusCode, page.json()]).toEqual([503, { error: `the dashboard is not built (no ${join(webRoot, "index.html")}): run \`npm run build:web\`; the REST API works meanwhile` }]);
+      const workers = await app.inject({ method: "GET", url: "/taskmanagers" });
+      expect(workers.json().workers.map((w: WorkerView) => w.id)).toEqual(["rest-w"]);
+    } finally {
+      await app.close();
+      await bus.close();
+    }
   });
 
   it("stops a job with a savepoint, and cancels another: both end as /jobs says", async () => {
