@@ -80,6 +80,8 @@ describe("the dashboard, on a live cluster", () => {
     const before = await numberIn(page, 'tr[data-subtask="0"] .records-out');
     await expect.poll(() => numberIn(page, 'tr[data-subtask="0"] .records-out'), POLL).toBeGreaterThan(before);
     await expect.poll(() => page.locator(`button.vertex[data-vertex-id="${source.id}"] .records-out-rate`).textContent(), POLL).not.toBe("0/s");
+    // Each subtask's backpressure level, from GET /jobs/:id/vertices/:vertexId/backpressure.
+    await expect.poll(() => page.locator('tr[data-subtask="1"] .level').textContent(), POLL).toMatch(/^(ok|low|high)$/);
 
     // A savepoint from the button (into the job manager's --savepoint-dir), then in the history.
     await page.click("button.savepoint");

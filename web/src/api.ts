@@ -54,10 +54,12 @@ export interface Polled<T> {
   error?: string;
 }
 
-/** GETs `path` now and every `intervalMs` after each answer; a new path starts over. */
-export function usePoll<T>(path: string, intervalMs = 1000): Polled<T> {
+/** GETs `path` now and every `intervalMs` after each answer; a new path starts over; null asks nothing. */
+export function usePoll<T>(path: string | null, intervalMs = 1000): Polled<T> {
   const [state, setState] = useState<Polled<T>>({});
   useEffect(() => {
+    setState({});
+    if (path === null) return;
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const tick = async () => {
@@ -69,7 +71,6 @@ export function usePoll<T>(path: string, intervalMs = 1000): Polled<T> {
       }
       if (!stopped) timer = setTimeout(tick, intervalMs);
     };
-    setState({});
     tick();
     return () => {
       stopped = true;

@@ -3,6 +3,7 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { JobDetails } from "../../src/observability/views.ts";
+import type { Backpressure } from "../../src/rest/rest-schemas.ts";
 import { usePoll } from "./api.ts";
 import { Chart } from "./chart.tsx";
 import { CheckpointHistory } from "./checkpoints.tsx";
@@ -55,12 +56,14 @@ function isSink(job: JobDetails, vertexId: string): boolean {
 }
 
 export function JobPage({ jobId }: { jobId: string }) {
-  const { data: job, error } = usePoll<JobDetails>(`/jobs/${encodeURIComponent(jobId)}`);
+  const path = `/jobs/${encodeURIComponent(jobId)}`;
+  const { data: job, error } = usePoll<JobDetails>(path);
   const [selected, setSelected] = useState<string | undefined>();
   const samples = useSamples(job);
+  const vertex = job?.plan.vertices.find((v) => v.id === selected) ?? job?.plan.vertices[0];
+  const backpressure = usePoll<Backpressure>(vertex ? `${path}/vertices/${encodeURIComponent(vertex.id)}/backpressure` : null);
   if (!job) return <p class={error ? "error" : "loading"}>{error ?? "loading…"}</p>;
   const names = new Map(job.plan.vertices.map((v) => [v.id, v.name]));
-  const vertex = job.plan.vertices.find((v) => v.id === selected) ?? job.plan.vertices[0];
   const now = Date.now();
   return (
     <section class="job">
@@ -86,7 +89,7 @@ export function JobPage({ jobId }: { jobId: string }) {
           <h3>
             Subtasks of <span class="selected-vertex">{vertex.name}</span>
           </h3>
-          <SubtaskTable vertex={vertex} now={now} />
+          <SubtaskTable vertex={vertex} now={now} backpressure={backpressure.data} />
         </>
       )}
 

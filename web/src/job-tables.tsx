@@ -1,9 +1,11 @@
 // A vertex's subtasks with their figures, and a job's exceptions.
 
 import type { ExceptionView, SubtaskMetrics, SubtaskView, VertexView } from "../../src/observability/views.ts";
+import type { Backpressure } from "../../src/rest/rest-schemas.ts";
 import { count, duration, rate, time, watermarkLag } from "./format.ts";
 
-export function SubtaskTable({ vertex, now }: { vertex: VertexView; now: number }) {
+/** A vertex's subtasks; `backpressure` (GET …/backpressure, Flink's levels) when it has come. */
+export function SubtaskTable({ vertex, now, backpressure }: { vertex: VertexView; now: number; backpressure?: Backpressure }) {
   return (
     <table class="subtasks">
       <thead>
@@ -17,20 +19,21 @@ export function SubtaskTable({ vertex, now }: { vertex: VertexView; now: number 
           <th class="num">out</th>
           <th class="num">busy</th>
           <th class="num">backpressured</th>
+          <th>level</th>
           <th class="num">queued</th>
           <th>watermark</th>
         </tr>
       </thead>
       <tbody>
         {vertex.subtasks.map((s) => (
-          <SubtaskRow key={s.index} subtask={s} now={now} />
+          <SubtaskRow key={s.index} subtask={s} now={now} level={backpressure?.subtasks.find((b) => b.subtask === s.index)?.backpressureLevel} />
         ))}
       </tbody>
     </table>
   );
 }
 
-function SubtaskRow({ subtask: s, now }: { subtask: SubtaskView; now: number }) {
+function SubtaskRow({ subtask: s, now, level }: { subtask: SubtaskView; now: number; level?: string }) {
   const m: SubtaskMetrics | null = s.metrics;
   return (
     <tr data-subtask={s.index}>
@@ -43,6 +46,7 @@ function SubtaskRow({ subtask: s, now }: { subtask: SubtaskView; now: number }) 
       <td class="num">{m ? rate(m.recordsOutPerSecond) : "–"}</td>
       <td class="num">{m ? `${duration(m.busyMsPerSecond)}/s` : "–"}</td>
       <td class="num">{m ? `${duration(m.backPressuredMsPerSecond)}/s` : "–"}</td>
+      <td>{level ? <span class={`level level-${level}`}>{level}</span> : "–"}</td>
       <td class="num">{m ? count(m.queuedFrames) : "–"}</td>
       <td>{m ? watermarkLag(m.outputWatermark ?? m.inputWatermark, now) : "–"}</td>
     </tr>
