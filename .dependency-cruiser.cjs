@@ -8,7 +8,7 @@ const floors = [
   ["checkpoint"],
   ["state"],
   ["operators"],
-  ["graph", "joins", "windowing", "nexmark"],
+  ["graph", "joins", "windowing", "nexmark", "connectors"],
   ["coordinator", "runtime", "monitor"],
   ["actors", "api"],
   ["cluster"],

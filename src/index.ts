@@ -154,5 +154,6 @@ export type { CustomPartitioner } from "./runtime/partitioners.ts";
 export { MiniCluster, EmbeddedExecutor } from "./cluster/mini-cluster.ts";
 export { RemoteExecutor } from "./cluster/remote-executor.ts";
 export type { Bus } from "./bus/bus.ts";
+export { postgresSink, type PostgresSinkOptions, type SinkConnector } from "./connectors/index.ts";
 export { InProcessBus } from "./bus/in-process-bus.ts";
 export { NatsBus } from "./bus/nats-bus.ts";

@@ -17,6 +17,7 @@ import type { OutputTag } from "../core/output-tag.ts";
 import type { WatermarkStrategy } from "../core/watermark-strategy.ts";
 import { TimestampsAndWatermarksOperator } from "../operators/timestamps-and-watermarks.ts";
 import type { KeyedProcessFunction, ProcessFunction } from "../core/process-functions.ts";
+import type { SinkConnector } from "../connectors/sink-connector.ts";
 import type { CustomPartitioner } from "../runtime/partitioners.ts";
 import type { StreamNode } from "../graph/stream-graph.ts";
 import { CollectedStream, DataStreamSink, setName, setParallelism, setSlotSharingGroup, setUid } from "./stream-settings.ts";
@@ -173,6 +174,11 @@ export class DataStream<T> {
   addSink(fn: SinkFunction<T>): DataStreamSink {
     const copies = subtaskCopies(fn, "addSink()");
     return this.addSinkOperator("Sink", () => new SinkOperator(copies()));
+  }
+
+  /** Writes into an external system through a connector, e.g. `sinkTo(postgresSink({ … }))`. */
+  sinkTo(connector: SinkConnector<T>): DataStreamSink {
+    return this.addSinkOperator(connector.name, () => connector.createOperator());
   }
 
   /** One line per record: strings as they are, anything else as JSON. */

@@ -11,6 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startJobManagerProcess, startNatsServer, startWorkerProcess, type NatsServerHandle, type WeirProcess } from "../../src/testing/index.ts";
+import pg from "pg";
+import { randomBytes } from "node:crypto";
 import { CHECKPOINTED_COUNTS, type KeyCount } from "../fixtures/jobs/checkpointed-keyed-counts.ts";
 import { range, tally, totalsPerKey } from "../fixtures/running-counts.ts";
 import { connect } from "@nats-io/transport-node";
@@ -106,10 +108,15 @@ describe("a worker killed while a checkpointed job runs on a NATS cluster", () =
     }
   });
 
-  it("restarts the job from its latest checkpoint on the workers left; the client and the file sink get every running count exactly once", async () => {
+  it("restarts the job from its latest checkpoint on the workers left; the client, the file sink and the PostgreSQL sink get every running count exactly once", async () => {
     // About 10 s of input: the job is still running when a checkpoint exists and the worker is killed.
     const files = join(dir, "counts");
-    const run = startRun([JOB, "--nats", server.url, "--", "--checkpoints", checkpoints, "--results", results, "--file", files, "--rate", "600"]);
+    const database = `weir_failover_${randomBytes(4).toString("hex")}`;
+    await adminQuery(`CREATE DATABASE ${database}`);
+    const url = `postgres://postgres@127.0.0.1:5432/${database}`;
+    const db = new pg.Pool({ connectionString: url });
+    await db.query("CREATE TABLE counts (key integer, count integer, value integer)");
+    const run = startRun([JOB, "--nats", server.url, "--", "--checkpoints", checkpoints, "--results", results, "--file", files, "--postgres", url, "--rate", "600"]);
     try {
       const jobId = await run.jobId;
       await until("a completed checkpoint and a worker running the job", () => hasCompletedCheckpoint(checkpoints, jobId) && workers.some((w) => runsSubtasksOf(w, jobId, 0)));
@@ -137,8 +144,24 @@ describe("a worker killed while a checkpointed job runs on a NATS cluster", () =
       const written = readdirSync(files).flatMap((name) => readFileSync(join(files, name), "utf8").split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as KeyCount));
       expect(tally(written, totalsPerKey(range(EVENTS), KEYS))).toEqual({ lost: 0, duplicated: 0 });
       expect(written).toHaveLength(EVENTS);
+      // The PostgreSQL sink committed each checkpoint's rows once: a replay after the kill inserted none twice.
+      const inserted = (await db.query<KeyCount>("SELECT key, count, value FROM counts")).rows;
+      expect(tally(inserted, totalsPerKey(range(EVENTS), KEYS))).toEqual({ lost: 0, duplicated: 0 });
+      expect(inserted).toHaveLength(EVENTS);
     } finally {
       run.kill();
+      await db.end();
+      await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     }
   });
 });
+
+async function adminQuery(sql: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: "postgres://postgres@127.0.0.1:5432/postgres" });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}

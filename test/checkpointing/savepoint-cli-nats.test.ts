@@ -99,9 +99,8 @@ describe("savepoints from the command line, on a cluster", () => {
     expect({ lost, duplicated, lines: before.length + after.length }).toEqual({ lost: 0, duplicated: 0, lines: EVENTS });
   });
 
-  it("weir savepoint of a job that is not running says so and exits 1", async () => {
+  it("weir savepoint of a job the cluster does not know says so and exits 2", async () => {
     const result = await runWeir(["savepoint", "0123456789abcdef", join(dir, "none"), "--nats", server.url]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/job 0123456789abcdef is not running/);
+    expect([result.code, result.stderr]).toEqual([2, "weir: no job 0123456789abcdef is known to the job manager (`weir list` shows the jobs)\n"]);
   });
 });

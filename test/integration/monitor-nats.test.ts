@@ -131,6 +131,25 @@ describe("a cluster that says what it runs", () => {
     }
   }, 120_000);
 
+  it("shows backpressure: a slowed sink is busy and the source ahead of it waits for credit", async () => {
+    const slowDir = mkdtempSync(join(dir, "slow-"));
+    const child = spawn(process.execPath, ["bin/weir.mjs", "run", "test/fixtures/jobs/slow-sink.ts", "--nats", server.url, "--", "--dir", slowDir, "--records", "5000000"], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exit = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const jobId = await waitFor(async () => /job ([0-9a-f]+) submitted/.exec(stderr)?.[1], "the job to be submitted");
+    // Source and map are chained (v1); all records go to sink subtask 1 (v2), 100 µs each.
+    const job = await waitFor(async () => {
+      const details = await info(jobId);
+      const [source, sink] = details.plan.vertices;
+      const busySink = sink?.subtasks[1]?.metrics;
+      return source && busySink && source.metrics.backPressuredMsPerSecond >= 500 && busySink.busyMsPerSecond >= 500 ? details : undefined;
+    }, "the source to be backpressured and the sink busy");
+    expect(job.plan.vertices.map((v) => v.name)).toEqual(["Generator -> Map", "Sink"]);
+    expect((await runWeir(["cancel", jobId, "--nats", server.url])).code).toBe(0);
+    expect(await exit).toBe(1);
+  }, 120_000);
+
   it("counts a stranger's malformed message on the worker's /metrics", async () => {
     const before = await (await fetch(metricsUrl)).text();
     expect(before).not.toContain('weir_rejected_messages_total{endpoint="worker mon-a"');

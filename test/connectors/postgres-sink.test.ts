@@ -1,0 +1,108 @@
+// The PostgreSQL sink against the real server on 127.0.0.1:5432, in a database of its own:
+// exactly-once across a failure (a map that throws once after completed checkpoints; every key's
+// running count is in the table exactly once: lost = 0, duplicated = 0), rows written as they
+// come without checkpoints, and clear errors for bad options and an unreachable database.
+
+import pg from "pg";
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JobExecutionError, StreamExecutionEnvironment, postgresSink } from "../../src/index.ts";
+import { heldSource } from "../checkpointing/held-source.ts";
+import { range, RunningCount, tally, totalsPerKey, type KeyCount } from "../fixtures/running-counts.ts";
+
+const ADMIN = "postgres://postgres@127.0.0.1:5432/postgres";
+const KEYS = 7;
+const EVENTS = 6_000;
+
+/** Throws once, on its first record after two checkpoints completed; the switch is shared by every copy and attempt. */
+class FailOnceAfterCheckpoints {
+  private readonly sharedRef: () => { armed: boolean; failed: number; completed: number };
+  constructor(shared: { armed: boolean; failed: number; completed: number }) {
+    this.sharedRef = () => shared;
+  }
+  map(value: number): number {
+    const shared = this.sharedRef();
+    if (shared.armed && shared.failed === 0) {
+      shared.failed += 1;
+      throw new Error("injected failure after a checkpoint");
+    }
+    return value;
+  }
+  notifyCheckpointComplete(): void {
+    const shared = this.sharedRef();
+    if (shared.failed === 0 && ++shared.completed >= 2) shared.armed = true;
+  }
+}
+
+describe("the PostgreSQL sink", () => {
+  const database = `weir_sink_${randomBytes(4).toString("hex")}`;
+  const url = `postgres://postgres@127.0.0.1:5432/${database}`;
+  let db: pg.Pool;
+
+  beforeAll(async () => {
+    const admin = new pg.Client({ connectionString: ADMIN });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${database}`);
+    await admin.end();
+    db = new pg.Pool({ connectionString: url });
+  });
+
+  afterAll(async () => {
+    await db?.end();
+    const admin = new pg.Client({ connectionString: ADMIN });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.end();
+  });
+
+  const rows = async (table: string): Promise<KeyCount[]> => (await db.query<KeyCount>(`SELECT key, count, value FROM ${table}`)).rows;
+
+  it("writes every running count exactly once across a failure and a restart from a checkpoint", async () => {
+    await db.query("CREATE TABLE counts (key integer, count integer, value integer)");
+    const shared = { armed: false, failed: 0, completed: 0 };
+    const env = new StreamExecutionEnvironment({ parallelism: 2 });
+    env.enableCheckpointing(30);
+    env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
+    env
+      .fromSource(heldSource({ count: EVENTS, holdFrom: EVENTS / 2, release: () => shared.armed, end: () => shared.failed > 0 }), "Numbers")
+      .map(new FailOnceAfterCheckpoints(shared))
+      .keyBy((v) => v % KEYS)
+      .process(new RunningCount())
+      .sinkTo(postgresSink<KeyCount>({ connectionString: url, table: "counts", columns: ["key", "count", "value"], row: (r) => [r.key, r.count, r.value], batchSize: 100 }));
+    await env.execute("postgres-exactly-once");
+    expect(shared.failed).toBe(1);
+    const written = await rows("counts");
+    expect(tally(written, totalsPerKey(range(EVENTS), KEYS))).toEqual({ lost: 0, duplicated: 0 });
+    expect(written).toHaveLength(EVENTS);
+    // Each subtask committed each epoch once; the rows after the last checkpoint under an end epoch.
+    const commits = (await db.query<{ subtask: number; epoch: string }>("SELECT subtask, epoch FROM weir_sink_commits WHERE sink_id = 'counts'")).rows;
+    expect(commits.length).toBeGreaterThanOrEqual(2);
+    expect(commits.every((c) => /^(checkpoint|end-after)-\d+$/.test(c.epoch) && (c.subtask === 0 || c.subtask === 1))).toBe(true);
+  });
+
+  it("without checkpoints, writes rows as they come", async () => {
+    await db.query("CREATE TABLE plain (key integer, count integer, value integer)");
+    const env = new StreamExecutionEnvironment({ parallelism: 2 });
+    env
+      .fromSequence(0, 999)
+      .keyBy((v) => v % KEYS)
+      .process(new RunningCount())
+      .sinkTo(postgresSink<KeyCount>({ connectionString: url, table: "plain", columns: ["key", "count", "value"], row: (r) => [r.key, r.count, r.value] }));
+    await env.execute("postgres-plain");
+    const written = await rows("plain");
+    expect(tally(written, totalsPerKey(range(1000), KEYS))).toEqual({ lost: 0, duplicated: 0 });
+    expect(written).toHaveLength(1000);
+  });
+
+  it("refuses bad options when the job is built, and fails the job when the database cannot be reached", async () => {
+    expect(() => postgresSink({ connectionString: "", table: "", columns: [], row: undefined as unknown as () => [] })).toThrow(
+      "postgresSink: connectionString must be a postgres:// URL; table must name a table; columns must list at least one column name; row must be a function from a record to its column values",
+    );
+    const env = new StreamExecutionEnvironment({ parallelism: 1 });
+    env.fromSequence(0, 9).sinkTo(postgresSink<number>({ connectionString: "postgres://weir:secret@127.0.0.1:1/none", table: "t", columns: ["n"], row: (n) => [n] }));
+    const error = await env.execute("postgres-unreachable").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobExecutionError);
+    expect((error as Error).message).toMatch(/postgres sink t: cannot use postgres:\/\/weir:\*\*\*@127\.0\.0\.1:1\/none: .*ECONNREFUSED/);
+    expect((error as Error).message).not.toContain("secret");
+  });
+});
