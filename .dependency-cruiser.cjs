@@ -12,6 +12,7 @@ const floors = [
   ["coordinator", "runtime", "monitor"],
   ["actors", "api"],
   ["cluster"],
+  ["rest"],
   ["cli", "testing"],
 ];
 

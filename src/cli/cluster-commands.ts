@@ -1,7 +1,10 @@
-// `weir jobmanager` and `weir worker`: long-lived processes on a NATS server.
-// They reconnect forever and stop cleanly on SIGINT/SIGTERM.
+// `weir jobmanager` (with its REST API and dashboard) and `weir worker`: long-lived processes on a
+// NATS server. They reconnect forever and stop cleanly on SIGINT/SIGTERM.
 
+import { randomBytes } from "node:crypto";
+import { resolve } from "node:path";
 import { NatsBus } from "../bus/nats-bus.ts";
+import { busClusterQueries } from "../cluster/bus-cluster-queries.ts";
 import { createJobLoader } from "../cluster/job-loader.ts";
 import { startJobManager } from "../cluster/job-manager.ts";
 import { startWorker } from "../cluster/task-manager.ts";
@@ -12,7 +15,9 @@ import { isSubjectToken } from "../bus/subjects.ts";
 import { PrometheusExporter } from "../observability/prometheus.ts";
 import { startMetricsServer } from "../observability/metrics-server.ts";
 import { taskGauges } from "../cluster/task-gauges.ts";
+import { clusterGauges } from "../cluster/cluster-gauges.ts";
 import { openKvJobHistory } from "../cluster/kv-job-history.ts";
+import { startRestServer } from "../rest/rest-server.ts";
 
 /** A long-lived process that can no longer serve exits (code 3), so a supervisor can restart it. */
 function exitWhenDeaf(role: string): (reason: string) => void {
@@ -41,7 +46,18 @@ function onShutdown(stop: () => Promise<void>): void {
   process.on("SIGTERM", handler);
 }
 
-export async function jobManagerCommand(options: { nats: string; heartbeatTimeout: number; slotTimeout: number; logLevel: string }): Promise<void> {
+export interface JobManagerCommandOptions {
+  nats: string;
+  heartbeatTimeout: number;
+  slotTimeout: number;
+  restPort: number;
+  restHost: string;
+  restToken?: string;
+  savepointDir?: string;
+  logLevel: string;
+}
+
+export async function jobManagerCommand(options: JobManagerCommandOptions): Promise<void> {
   const log = createRootLogger({ name: "weir-jobmanager", level: options.logLevel });
   const metrics = new MetricRegistry();
   const bus = await NatsBus.connect({ servers: options.nats, name: "weir-jobmanager", log, metrics, onDeaf: exitWhenDeaf("jobmanager") });
@@ -52,8 +68,29 @@ export async function jobManagerCommand(options: { nats: string; heartbeatTimeou
   });
   const jobManager = startJobManager({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { heartbeatTimeoutMs: options.heartbeatTimeout, slotRequestTimeoutMs: options.slotTimeout, onFailure: exitOnActorFailure("jobmanager"), jobHistory });
   await bus.flush();
+  const token = options.restToken ?? process.env.WEIR_REST_TOKEN ?? randomBytes(18).toString("base64url");
+  // Its counters, and gauges of the cluster (workers, slots, jobs) from its monitor's view.
+  const exporter = new PrometheusExporter(metrics, () => {
+    const view = jobManager.view();
+    return view ? clusterGauges(view, systemClock.now()) : [];
+  });
+  const rest = await startRestServer({
+    queries: busClusterQueries(bus),
+    host: options.restHost,
+    port: options.restPort,
+    token,
+    savepointDir: options.savepointDir === undefined ? undefined : resolve(options.savepointDir),
+    metricsText: () => exporter.text(),
+    log,
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "EADDRINUSE") throw error;
+    throw new Error(`--rest-port ${options.restPort}: ${options.restHost}:${options.restPort} is in use; pass another port (0 picks a free one)`);
+  });
+  // The one line that says where the dashboard is, with the token its buttons send.
+  log.info({ url: rest.url }, `dashboard and REST API at ${rest.url}/#token=${encodeURIComponent(token)}`);
   log.info({ nats: options.nats }, "job manager ready");
   onShutdown(async () => {
+    await rest.close();
     jobManager.stop();
     await bus.close();
   });

@@ -19,6 +19,12 @@ function nonNegativeInt(value: string): number {
   return n;
 }
 
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port from 0 to 65535 (0: any free port), got ${JSON.stringify(value)}`);
+  return n;
+}
+
 function positiveNumber(value: string): number {
   const n = Number(value);
   if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a positive number, got ${JSON.stringify(value)}`);
@@ -61,6 +67,10 @@ program
   .option("--nats <url>", NATS_HELP, DEFAULT_NATS)
   .option("--heartbeat-timeout <ms>", "declare a worker lost after this long without a heartbeat", positiveInt, 10_000)
   .option("--slot-timeout <ms>", "fail a job that cannot get enough slots within this long", positiveInt, 30_000)
+  .option("--rest-port <n>", "port of the REST API and the dashboard (0: any free port)", port, 8081)
+  .option("--rest-host <host>", "address the REST API and the dashboard listen on", "127.0.0.1")
+  .option("--rest-token <token>", "what savepoint, stop and cancel requests must send as `Authorization: Bearer <token>` ($WEIR_REST_TOKEN if set, else a random one)")
+  .option("--savepoint-dir <dir>", "where savepoints asked for over REST go when a request names no directory")
   .option("--log-level <level>", "pino log level ($WEIR_LOG_LEVEL if set)", logLevel, process.env.WEIR_LOG_LEVEL ?? "info")
   .action((options) => jobManagerCommand(options));
 

@@ -44,8 +44,17 @@ export async function startWeirProcess(args: string[], readyText: string, timeou
   };
 }
 
+/** A job manager; its REST API listens on a free port unless `extra` names one (restEndpointOf says where). */
 export function startJobManagerProcess(natsUrl: string, extra: string[] = []): Promise<WeirProcess> {
-  return startWeirProcess(["jobmanager", "--nats", natsUrl, ...extra], "job manager ready");
+  const restPort = extra.includes("--rest-port") ? [] : ["--rest-port", "0"];
+  return startWeirProcess(["jobmanager", "--nats", natsUrl, ...restPort, ...extra], "job manager ready");
+}
+
+/** Where a started job manager's REST API and dashboard listen, and its token: from its startup log line. */
+export function restEndpointOf(jobManager: WeirProcess): { url: string; token: string } {
+  const match = /dashboard and REST API at (http:\/\/[^\s"]+?)\/#token=([^\s"]+)/.exec(jobManager.logs());
+  if (!match) throw new Error(`the job manager logged no dashboard address:\n${jobManager.logs()}`);
+  return { url: match[1], token: decodeURIComponent(match[2]) };
 }
 
 export function startWorkerProcess(natsUrl: string, slots: number, id: string): Promise<WeirProcess> {

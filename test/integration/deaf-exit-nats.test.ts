@@ -29,7 +29,7 @@ describe("a job manager or worker that can no longer serve", () => {
   });
 
   it("a worker and a job manager whose subscriptions the server closes exit with code 3 and the reason", async () => {
-    const [worker, jobManager] = await Promise.all([runWeir(["worker", "--nats", server.url, "--slots", "1", "--id", "w-deaf"], 30_000), runWeir(["jobmanager", "--nats", server.url], 30_000)]);
+    const [worker, jobManager] = await Promise.all([runWeir(["worker", "--nats", server.url, "--slots", "1", "--id", "w-deaf"], 30_000), runWeir(["jobmanager", "--nats", server.url, "--rest-port", "0"], 30_000)]);
     expect(worker.code).toBe(3);
     expect(worker.stderr).toMatch(/weir worker: the subscription to weir\.worker\.w-deaf\.control closed: .*Permissions Violation.*; exiting so that a supervisor can restart it/);
     expect(jobManager.code).toBe(3);

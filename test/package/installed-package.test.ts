@@ -116,7 +116,7 @@ describe("the packed weir package installed in a project of its own", () => {
     const { stdout } = await runOk("tar", ["-tzf", tarball], scratch);
     const files = stdout.split("\n").filter((f) => f !== "");
     expect(files.filter((f) => f.startsWith("package/src/") || f.startsWith("package/test/"))).toEqual([]);
-    for (const needed of ["package/package.json", "package/README.md", "package/bin/weir.mjs", "package/dist/index.js", "package/dist/index.d.ts", "package/dist/testing/index.js", "package/dist/testing/index.d.ts", "package/dist/cli/main.js"]) {
+    for (const needed of ["package/package.json", "package/README.md", "package/bin/weir.mjs", "package/web/dist/index.html", "package/dist/index.js", "package/dist/index.d.ts", "package/dist/testing/index.js", "package/dist/testing/index.d.ts", "package/dist/cli/main.js"]) {
       expect(files).toContain(needed);
     }
     expect(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
@@ -154,7 +154,13 @@ describe("the packed weir package installed in a project of its own", () => {
 
     it("runs the job with --nats on a job manager and a worker, with exact counts", async () => {
       server = await startNatsServer();
-      daemons.push(await startDaemon(weirBin, ["jobmanager", "--nats", server.url], project, "job manager ready"));
+      const jobManager = await startDaemon(weirBin, ["jobmanager", "--nats", server.url, "--rest-port", "0"], project, "job manager ready");
+      daemons.push(jobManager);
+      // The package ships the built dashboard, which the installed job manager serves.
+      const dashboard = /dashboard and REST API at (http:\/\/[^\s"/]+)\//.exec(jobManager.logs())?.[1];
+      const page = await fetch(`${dashboard}/`);
+      expect([page.status, page.headers.get("content-type")]).toEqual([200, "text/html; charset=utf-8"]);
+      expect(await page.text()).toContain('<div id="app"></div>');
       const worker = await startDaemon(weirBin, ["worker", "--nats", server.url, "--slots", "2", "--id", "package-worker"], project, "worker registered");
       daemons.push(worker);
       const result = await runCommand(weirBin, ["run", "job.ts", "--nats", server.url, "--parallelism", "2", "--", "--input", "input.txt", "--output", "cluster.ndjson"], project);
