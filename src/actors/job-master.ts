@@ -13,7 +13,7 @@
 
 import { assign, fromCallback, sendTo, setup } from "xstate";
 import { subjects } from "../bus/subjects.ts";
-import type { JobStatus, SubmitJob, SubtaskId, TaskState } from "../messages/schema.ts";
+import type { JobStatus, SubmitJob, SubtaskId, TaskState, WorkerLost } from "../messages/schema.ts";
 import { requiredSlots } from "../graph/job-graph.ts";
 import { taskLabel } from "../graph/task-label.ts";
 import { planDeployments } from "../coordinator/execution-plan.ts";
@@ -61,7 +61,7 @@ export interface JobMasterContext {
 export type JobMasterEvent =
   | { type: "TASK_STATE"; task: SubtaskId; state: TaskState; error?: string }
   | { type: "CANCEL" }
-  | { type: "WORKER_LOST"; workerId: string; reason: "heartbeat-timeout" | "unregistered" }
+  | { type: "WORKER_LOST"; workerId: string; reason: WorkerLost["reason"] }
   | { type: "RESTORE_FAILED"; reason: string }
   | CoordinatorReport;
 
@@ -170,7 +170,7 @@ export const jobMasterMachine = setup({
     },
     applyWorkerLost: assign(({ context, event }) => {
       if (event.type !== "WORKER_LOST") return {};
-      const why = event.reason === "unregistered" ? "left the cluster" : "was lost (no heartbeat)";
+      const why = { unregistered: "left the cluster", "heartbeat-timeout": "was lost (no heartbeat)", unreachable: "was lost (its connection is gone)" }[event.reason];
       const hit = nonTerminal(context.tracker).some((d) => d.workerId === event.workerId);
       return { tracker: failTasksOn(context.tracker, event.workerId), error: context.error ?? (hit ? `worker ${event.workerId} ${why}` : undefined) };
     }),

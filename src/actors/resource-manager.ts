@@ -1,12 +1,16 @@
 // The resource manager actor: knows the workers and their slots, answers slot requests, and
-// declares a worker lost when its heartbeats stop. Decisions live in coordinator/slot-pool.ts.
-// Receives register-worker, unregister-worker, heartbeat, request-slots, release-slots; sends
-// worker-registered, slots-reply and worker-lost.
+// declares a worker lost when its heartbeats stop, or sooner when its connection is gone: a
+// prober pings every worker every probe interval, and a ping nobody listens for (NATS answers "no
+// responders" at once) twice in a row means the worker has left the bus. Decisions live in
+// coordinator/slot-pool.ts. Receives register-worker, unregister-worker, heartbeat, request-slots,
+// release-slots; sends worker-registered, slots-reply, worker-ping and worker-lost.
 
-import { assign, fromCallback, setup } from "xstate";
+import { assign, fromCallback, sendTo, setup } from "xstate";
+import { NoRespondersError } from "../bus/bus.ts";
 import { subjects } from "../bus/subjects.ts";
+import { encode } from "../messages/codec.ts";
 import type { Heartbeat, RegisterWorker, ReleaseSlots, RequestSlots, SlotsReply, UnregisterWorker, WorkerLost } from "../messages/schema.ts";
-import { allocateSlots, emptySlotPool, expireWorkers, heartbeat, registerWorker, releaseSlots, unregisterWorker, type SlotPool } from "../coordinator/slot-pool.ts";
+import { allocateSlots, emptySlotPool, expireWorkers, heartbeat, probed, registerWorker, releaseSlots, unregisterWorker, type SlotPool } from "../coordinator/slot-pool.ts";
 import { listen, send, type ActorDeps } from "./actor-deps.ts";
 
 export interface ResourceManagerInput {
@@ -14,6 +18,8 @@ export interface ResourceManagerInput {
   heartbeatIntervalMs?: number;
   /** A worker silent for this long is lost. */
   heartbeatTimeoutMs?: number;
+  /** How often every worker is pinged (ms; default 250, 0: never, heartbeats only). */
+  probeIntervalMs?: number;
 }
 
 interface ResourceManagerContext {
@@ -21,9 +27,12 @@ interface ResourceManagerContext {
   pool: SlotPool;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
+  probeIntervalMs: number;
 }
 
 export type ResourceManagerEvent =
+  | { type: "PROBE_DUE" }
+  | { type: "PROBED"; workerId: string; reachable: boolean }
   | { type: "REGISTER"; message: RegisterWorker; reply?: string }
   | { type: "UNREGISTER"; message: UnregisterWorker }
   | { type: "HEARTBEAT"; message: Heartbeat }
@@ -41,14 +50,42 @@ const inbox = fromCallback<ResourceManagerEvent, ActorDeps>(({ input: deps, send
   return () => subs.forEach((s) => s.unsubscribe());
 });
 
+/**
+ * Pings the workers it is told of and reports which answered and which nobody listens for. A ping
+ * that times out says nothing (a busy worker): the heartbeat timeout covers hung workers.
+ */
+const prober = fromCallback<{ type: "PROBE"; workerIds: string[] }, { deps: ActorDeps; intervalMs: number }>(({ input: { deps, intervalMs }, sendBack, receive }) => {
+  let stopped = false;
+  let timer: unknown;
+  if (intervalMs <= 0) return () => undefined;
+  const tick = () => {
+    if (stopped) return;
+    sendBack({ type: "PROBE_DUE" });
+    timer = deps.clock.setTimeout(tick, intervalMs);
+  };
+  timer = deps.clock.setTimeout(tick, intervalMs);
+  receive(({ workerIds }) => {
+    for (const workerId of workerIds) {
+      deps.bus.request(subjects.workerPing(workerId), encode({ type: "worker-ping", workerId }), { timeoutMs: Math.max(intervalMs * 4, 1000) }).then(
+        () => !stopped && sendBack({ type: "PROBED", workerId, reachable: true }),
+        (error: unknown) => !stopped && error instanceof NoRespondersError && sendBack({ type: "PROBED", workerId, reachable: false }),
+      );
+    }
+  });
+  return () => {
+    stopped = true;
+    deps.clock.clearTimeout(timer);
+  };
+});
+
 /** The machine's types and its effects: messages it sends, as named actions. */
 const effects = setup({
   types: { input: {} as ResourceManagerInput, context: {} as ResourceManagerContext, events: {} as ResourceManagerEvent },
-  actors: { inbox },
+  actors: { inbox, prober },
   delays: { checkInterval: ({ context }) => context.heartbeatIntervalMs },
   actions: {
     announceWorkerLost: ({ context }, lost: Omit<WorkerLost, "type" | "v">) => {
-      const message = lost.reason === "unregistered" ? "worker unregistered" : "worker lost: no heartbeat";
+      const message = { unregistered: "worker unregistered", "heartbeat-timeout": "worker lost: no heartbeat", unreachable: "worker lost: its connection is gone" }[lost.reason];
       context.deps.log[lost.reason === "unregistered" ? "info" : "warn"]({ workerId: lost.workerId, jobIds: lost.jobIds }, message);
       send(context.deps, subjects.workerLost(), { type: "worker-lost", ...lost });
     },
@@ -66,6 +103,13 @@ export const resourceManagerMachine = effects.extend({
       const { pool, lost } = expireWorkers(context.pool, context.deps.clock.now(), context.heartbeatTimeoutMs);
       enqueue.assign({ pool });
       for (const worker of lost) enqueue({ type: "announceWorkerLost", params: { workerId: worker.workerId, jobIds: worker.jobIds, reason: "heartbeat-timeout" } });
+    }),
+    /** A worker nobody listens for any more, twice in a row, is lost at once. */
+    applyProbe: effects.enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "PROBED") return;
+      const { pool, lost } = probed(context.pool, event.workerId, event.reachable);
+      enqueue.assign({ pool });
+      if (lost) enqueue({ type: "announceWorkerLost", params: { workerId: lost.workerId, jobIds: lost.jobIds, reason: "unreachable" } });
     }),
     register: effects.enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "REGISTER") return;
@@ -101,8 +145,12 @@ export const resourceManagerMachine = effects.extend({
     pool: emptySlotPool,
     heartbeatIntervalMs: input.heartbeatIntervalMs ?? 1000,
     heartbeatTimeoutMs: input.heartbeatTimeoutMs ?? 10_000,
+    probeIntervalMs: input.probeIntervalMs ?? 250,
   }),
-  invoke: { src: "inbox", input: ({ context }) => context.deps },
+  invoke: [
+    { src: "inbox", input: ({ context }) => context.deps },
+    { id: "prober", src: "prober", input: ({ context }) => ({ deps: context.deps, intervalMs: context.probeIntervalMs }) },
+  ],
   initial: "serving",
   states: {
     serving: {
@@ -114,6 +162,8 @@ export const resourceManagerMachine = effects.extend({
           actions: assign(({ context, event }) => ({ pool: heartbeat(context.pool, event.message.workerId, event.message.slots, context.deps.clock.now()) })),
         },
         REQUEST_SLOTS: { actions: "allocate" },
+        PROBE_DUE: { actions: sendTo("prober", ({ context }) => ({ type: "PROBE" as const, workerIds: Object.keys(context.pool.workers) })) },
+        PROBED: { actions: "applyProbe" },
         RELEASE_SLOTS: { actions: assign(({ context, event }) => ({ pool: releaseSlots(context.pool, event.message.jobId) })) },
       },
     },

@@ -1,7 +1,7 @@
 // The worker actor (Flink's TaskManager): registers with the resource manager, offers its slots,
 // heartbeats, and deploys and cancels subtasks as their job masters ask.
-// Receives deploy-task and cancel-task on its control subject; sends register-worker, heartbeat,
-// and unregister-worker when it stops.
+// Receives deploy-task and cancel-task on its control subject and worker-ping (answered with
+// worker-pong); sends register-worker, heartbeat, and unregister-worker when it stops.
 //
 //   registering ─registered─▶ registered (heartbeat every interval) ─STOP─▶ stopping ─no tasks─▶ stopped
 //        └─no answer─▶ waiting ─1 s─▶ registering
@@ -39,11 +39,17 @@ export type WorkerEvent =
   | { type: "STOP" };
 
 const inbox = fromCallback<WorkerEvent, { deps: ActorDeps; workerId: string }>(({ input: { deps, workerId }, sendBack }) => {
-  const sub = listen(deps, `worker ${workerId}`, subjects.workerControl(workerId), ["deploy-task", "cancel-task"], (message) => {
-    if (message.type === "deploy-task") sendBack({ type: "DEPLOY", message });
-    else sendBack({ type: "CANCEL", task: message.task });
-  });
-  return () => sub.unsubscribe();
+  const subs = [
+    listen(deps, `worker ${workerId}`, subjects.workerControl(workerId), ["deploy-task", "cancel-task"], (message) => {
+      if (message.type === "deploy-task") sendBack({ type: "DEPLOY", message });
+      else sendBack({ type: "CANCEL", task: message.task });
+    }),
+    // Answered here, at once: the resource manager learns the worker is connected.
+    listen(deps, `worker ${workerId}`, subjects.workerPing(workerId), ["worker-ping"], (_ping, reply) => {
+      if (reply) send(deps, reply, { type: "worker-pong", workerId });
+    }),
+  ];
+  return () => subs.forEach((s) => s.unsubscribe());
 });
 
 const register = fromPromise<number, WorkerContext>(async ({ input }) => {

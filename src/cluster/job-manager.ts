@@ -14,6 +14,8 @@ import type { ClusterView } from "../monitor/cluster-view.ts";
 export interface JobManagerOptions {
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;
+  /** How often the resource manager pings every worker to find one whose connection is gone (ms; 0: never). */
+  probeIntervalMs?: number;
   slotRequestTimeoutMs?: number;
   /**
    * Called if the dispatcher or the resource manager itself throws (a job master's exception fails
@@ -34,7 +36,7 @@ export interface RunningJobManager {
 
 export function startJobManager(deps: ActorDeps, options: JobManagerOptions = {}): RunningJobManager {
   const resourceManager = createActor(resourceManagerMachine, {
-    input: { deps: { ...deps, bus: busFor(deps.bus, "resource-manager"), log: deps.log.child({ actor: "resource-manager" }) }, heartbeatIntervalMs: options.heartbeatIntervalMs, heartbeatTimeoutMs: options.heartbeatTimeoutMs },
+    input: { deps: { ...deps, bus: busFor(deps.bus, "resource-manager"), log: deps.log.child({ actor: "resource-manager" }) }, heartbeatIntervalMs: options.heartbeatIntervalMs, heartbeatTimeoutMs: options.heartbeatTimeoutMs, probeIntervalMs: options.probeIntervalMs },
     clock: deps.clock,
   }).start();
   const dispatcher = createActor(dispatcherMachine, {

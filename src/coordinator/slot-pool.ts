@@ -7,6 +7,8 @@ export interface WorkerEntry {
   workerId: string;
   slots: number;
   lastHeartbeat: number;
+  /** Liveness probes in a row that found nobody on the worker's ping subject. */
+  unanswered?: number;
   /** slot index → job id */
   allocated: Readonly<Record<number, string>>;
 }
@@ -18,8 +20,9 @@ export interface SlotPool {
 export const emptySlotPool: SlotPool = { workers: {} };
 
 export function registerWorker(pool: SlotPool, workerId: string, slots: number, now: number): SlotPool {
-  const existing = pool.workers[workerId];
-  const entry: WorkerEntry = existing ? { ...existing, slots, lastHeartbeat: now } : { workerId, slots, lastHeartbeat: now, allocated: {} };
+  // A heartbeat or registration is an answer: unanswered probes start counting again.
+  const { unanswered: _unanswered, ...existing } = pool.workers[workerId] ?? { workerId, allocated: {} };
+  const entry: WorkerEntry = { ...existing, slots, lastHeartbeat: now };
   return { workers: { ...pool.workers, [workerId]: entry } };
 }
 
@@ -75,6 +78,21 @@ export function releaseSlots(pool: SlotPool, jobId: string): SlotPool {
 export interface LostWorker {
   workerId: string;
   jobIds: string[];
+}
+
+/** Probes that find nobody in a row before a worker is lost: one could fall in a reconnect. */
+export const UNREACHABLE_PROBES = 2;
+
+/**
+ * A liveness probe of `workerId` came back: `reachable` when it answered, else nobody listens on
+ * its ping subject (its connection is gone). After UNREACHABLE_PROBES such probes in a row it is lost.
+ */
+export function probed(pool: SlotPool, workerId: string, reachable: boolean): { pool: SlotPool; lost?: LostWorker } {
+  const entry = pool.workers[workerId];
+  if (!entry) return { pool };
+  const unanswered = reachable ? 0 : (entry.unanswered ?? 0) + 1;
+  if (unanswered < UNREACHABLE_PROBES) return { pool: { workers: { ...pool.workers, [workerId]: { ...entry, unanswered } } } };
+  return unregisterWorker(pool, workerId);
 }
 
 /** Removes workers silent for longer than `timeoutMs`, reporting the jobs that had slots on them. */

@@ -234,7 +234,21 @@ export interface WorkerLost {
   v: number;
   workerId: string;
   jobIds: string[];
-  reason: "heartbeat-timeout" | "unregistered";
+  /** unreachable: its connection is gone (nobody answers its ping subject), found within a second. */
+  reason: "heartbeat-timeout" | "unregistered" | "unreachable";
+}
+
+/** Resource manager → worker (request/reply): is it still connected? Its absence is a lost worker. */
+export interface WorkerPing {
+  type: "worker-ping";
+  v: number;
+  workerId: string;
+}
+
+export interface WorkerPong {
+  type: "worker-pong";
+  v: number;
+  workerId: string;
 }
 
 /** Identifies one execution of one subtask. */
@@ -444,6 +458,8 @@ export type ControlMessage =
   | SlotsReply
   | ReleaseSlots
   | WorkerLost
+  | WorkerPing
+  | WorkerPong
   | DeployTask
   | CancelTask
   | TaskStateChanged

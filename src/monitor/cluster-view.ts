@@ -7,6 +7,7 @@ import type { ControlMessage, JobGraphSpec, JobStatus, SubmitJob, TaskSample, Ta
 import type { ExceptionView, JobDetails, JobSummary, Overview, SubtaskCheckpointView, WorkerView } from "../observability/views.ts";
 import { renderJob, summarizeJob } from "./job-render.ts";
 import { taskLabel } from "../graph/task-label.ts";
+import { pathToFileURL } from "node:url";
 
 /** Ended jobs kept for `jobs()` and `job()`; older ones are forgotten first. */
 export const MAX_ENDED_JOBS = 100;
@@ -102,7 +103,7 @@ export class ClusterView {
         this.withJob(message.jobId, (job) => {
           if (job.checkpoints.some((c) => c.id === message.checkpointId)) return;
           const total = [...job.tasks.values()].filter((t) => t.state !== "finished").length;
-          job.checkpoints.push({ id: message.checkpointId, savepoint: message.savepointDir !== undefined, location: message.savepointDir, triggeredAt: now, status: "in_progress", total, acks: [] });
+          job.checkpoints.push({ id: message.checkpointId, savepoint: message.savepointDir !== undefined, location: savepointLocation(message.savepointDir), triggeredAt: now, status: "in_progress", total, acks: [] });
           if (job.checkpoints.length > MAX_CHECKPOINTS) job.checkpoints.shift();
         });
         return;
@@ -239,4 +240,9 @@ export class ClusterView {
       this.archived.delete(id);
     }
   }
+}
+
+/** A savepoint's folder as the savepoint's reply names it: a `file://` URL for a local path. */
+function savepointLocation(dir: string | undefined): string | undefined {
+  return dir?.startsWith("/") ? pathToFileURL(dir).href : dir;
 }

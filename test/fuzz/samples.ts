@@ -96,6 +96,8 @@ export const SAMPLES: { [T in MessageType]: Extract<Message, { type: T }> } = {
     tasks: [{ task: { jobId: FOREIGN_JOB, vertexId: "fv1", subtaskIndex: 0, attempt: 0 }, sample: { recordsIn: 1, recordsOut: 2, bytesIn: 3, bytesOut: 4, busyMs: 5, backPressuredMs: 6, inputWatermark: -Infinity, outputWatermark: 7, queuedFrames: 0, framesAwaitingCredit: 1, startedAt: 2 } }],
   },
   "monitor-query": { type: "monitor-query", v, what: "job", jobId: FOREIGN_JOB },
+  "worker-ping": { type: "worker-ping", v, workerId: FOREIGN_WORKER },
+  "worker-pong": { type: "worker-pong", v, workerId: FOREIGN_WORKER },
   "monitor-reply": { type: "monitor-reply", v, error: "forged", unknownJob: true },
 };
 

@@ -111,10 +111,10 @@ describe("the REST API, on a live cluster", () => {
     expect(taken.status).toBe(200);
     const location = String(taken.body.location);
     expect(location).toContain(join(dir, "savepoints", `savepoint-${job.client.jobId.slice(0, 6)}-`));
-    // The reply's location is a file:// URI; the history may name the same folder as a plain path.
-    const folder = location.replace(/^file:\/\//, "");
+    // The history names the savepoint as its reply does.
+    const folder = location;
     const listed = await until("the savepoint in the checkpoint history", async () =>
-      (await getJson<JobDetails["checkpoints"]>(`/jobs/${job.client.jobId}/checkpoints`)).history.find((c) => c.location?.replace(/^file:\/\//, "") === folder),
+      (await getJson<JobDetails["checkpoints"]>(`/jobs/${job.client.jobId}/checkpoints`)).history.find((c) => c.location === folder),
     );
     expect({ savepoint: listed.savepoint, status: listed.status }).toEqual({ savepoint: true, status: "completed" });
   });

@@ -7,6 +7,7 @@ import {
   expireWorkers,
   freeSlots,
   heartbeat,
+  probed,
   registerWorker,
   releaseSlots,
   unregisterWorker,
@@ -123,6 +124,28 @@ describe("unregisterWorker", () => {
   it("ignores an unknown worker", () => {
     const pool = poolOf({ a: 1 });
     expect(unregisterWorker(pool, "zz")).toEqual({ pool });
+  });
+});
+
+describe("probed", () => {
+  it("loses a worker nobody listens for twice in a row, with the jobs that had slots there; an answer or a heartbeat in between resets the count", () => {
+    let pool = registerWorker(registerWorker(emptySlotPool, "w1", 2, 0), "w2", 2, 0);
+    const granted = allocateSlots(pool, "job-a", 3);
+    if (granted.kind !== "allocated") throw new Error("expected slots");
+    pool = granted.pool;
+    let step = probed(pool, "w1", false);
+    expect(step.lost).toBeUndefined();
+    step = probed(step.pool, "w1", true);
+    step = probed(step.pool, "w1", false);
+    expect(step.lost).toBeUndefined();
+    pool = heartbeat(step.pool, "w1", 2, 10);
+    step = probed(pool, "w1", false);
+    expect(step.lost).toBeUndefined();
+    step = probed(step.pool, "w1", false);
+    expect(step.lost).toEqual({ workerId: "w1", jobIds: ["job-a"] });
+    expect(Object.keys(step.pool.workers)).toEqual(["w2"]);
+    // An unknown worker (already gone) changes nothing.
+    expect(probed(step.pool, "w1", false)).toEqual({ pool: step.pool });
   });
 });
 

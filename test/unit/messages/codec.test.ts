@@ -73,6 +73,8 @@ const examples: { [T in MessageType]: Unversioned<Extract<Message, { type: T }>>
     tasks: [{ task: { jobId: "job-1", vertexId: "v1", subtaskIndex: 0, attempt: 0 }, sample: { recordsIn: 10, recordsOut: 9, bytesIn: 100, bytesOut: 90, busyMs: 3.5, backPressuredMs: 0, inputWatermark: -Infinity, outputWatermark: 1000, queuedFrames: 2, framesAwaitingCredit: 0, startedAt: 1 } }],
   },
   "monitor-query": { type: "monitor-query", what: "jobs" },
+  "worker-ping": { type: "worker-ping", workerId: "w1" },
+  "worker-pong": { type: "worker-pong", workerId: "w1" },
   "monitor-reply": { type: "monitor-reply", body: { jobs: [] } },
   "cancel-job-reply": { type: "cancel-job-reply", jobId: "job-1" },
 };

@@ -92,7 +92,7 @@ describe("the monitor's view of a job", () => {
     expect(counts).toEqual({ completed: 1, failed: 1, inProgress: 1 });
     expect(history.map((c) => [c.id, c.status, c.savepoint, c.durationMs, c.bytes, c.maxAlignmentMs, c.acknowledged, c.total, c.location, c.failure])).toEqual([
       [3, "in_progress", false, 50, 0, 0, 0, 3, undefined, undefined],
-      [2, "failed", true, 20, 0, 0, 0, 3, "/savepoints/sp-1", "v2[0] declined: disk full"],
+      [2, "failed", true, 20, 0, 0, 0, 3, "file:///savepoints/sp-1", "v2[0] declined: disk full"],
       [1, "completed", false, 60, 330, 7, 3, 3, undefined, undefined],
     ]);
     // The job ends: what was in flight failed with it.
