@@ -6,6 +6,7 @@ import { jobManagerCommand, workerCommand } from "./cluster-commands.ts";
 import { cancelCommand, infoCommand, listCommand, savepointCommand, stopCommand } from "./query-commands.ts";
 import { WEIR_VERSION } from "../core/version.ts";
 import { nexmarkGenerateCommand } from "./nexmark-command.ts";
+import { traceReplayCommand, traceShowCommand } from "./trace-commands.ts";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -29,6 +30,11 @@ const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"
 
 function logLevel(value: string): string {
   if (!LOG_LEVELS.includes(value)) throw new InvalidArgumentError(`use one of ${LOG_LEVELS.join(", ")}`);
+  return value;
+}
+
+function timeFormat(value: string): "offset" | "iso" {
+  if (value !== "offset" && value !== "iso") throw new InvalidArgumentError("use offset or iso");
   return value;
 }
 
@@ -123,6 +129,25 @@ nexmark
   .option("--first-event-rate <r>", "events per second of event time (default 10000: 0.1 ms between events)", positiveNumber)
   .option("--base-time <ms>", "event time of the first event, epoch ms (default 2026-01-01T00:00:00Z)", nonNegativeInt)
   .action((options) => nexmarkGenerateCommand(options));
+
+const trace = program.command("trace").description("read a trace recorded with `weir run --trace`");
+trace
+  .command("show")
+  .description("print a trace decoded, one line per entry: time, actor, direction, subject, message")
+  .argument("<file>", "the trace file (NDJSON)")
+  .option("--actor <name>", "only entries of actors whose name starts with this")
+  .option("--job <id>", "only entries of this job")
+  .option("--subject <pattern>", "only entries whose subject matches this NATS pattern (* one token, > the rest)")
+  .option("--type <types>", "only messages of these types (comma-separated; repeatable)", (v: string, prev: string[] = []) => [...prev, v])
+  .option("--time <format>", "offset (ms since the first entry) or iso", timeFormat, "offset")
+  .option("--json", "one JSON object per line, with the decoded message in full")
+  .action((file: string, options) => traceShowCommand(file, options));
+trace
+  .command("replay")
+  .description("feed one recorded actor its inbound messages again and compare what it publishes")
+  .argument("<file>", "the trace file (NDJSON)")
+  .requiredOption("--actor <name>", "job-master/<jobId>, dispatcher or resource-manager")
+  .action((file: string, options) => traceReplayCommand(file, options));
 
 program.parseAsync(process.argv).catch((error: Error) => {
   process.stderr.write(`weir: ${error.message}\n`);
