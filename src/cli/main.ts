@@ -56,6 +56,8 @@ program
   .option("-p, --parallelism <n>", "default parallelism of the job's operators", positiveInt)
   .option("--nats <url>", "submit to the job manager on this NATS server instead of running embedded")
   .option("--trace <file>", "record every message on the bus to this file (NDJSON)")
+  .option("--detached", "with --nats: print the job's id once it is accepted and exit, leaving it to the cluster")
+  .option("--progress-interval <s>", "with --nats, when stderr is not a terminal: seconds between status lines (0: none)", nonNegativeInt, 10)
   .option("-s, --from-savepoint <path>", "start from this savepoint (or retained checkpoint) directory")
   .option("--allow-non-restored-state", "with --from-savepoint: drop state that belongs to no operator of the job instead of failing")
   .option("--log-level <level>", "pino log level ($WEIR_LOG_LEVEL if set)", logLevel, process.env.WEIR_LOG_LEVEL ?? "warn")
