@@ -5,7 +5,7 @@ import { NatsBus } from "../bus/nats-bus.ts";
 import { createJobLoader } from "../cluster/job-loader.ts";
 import { startJobManager } from "../cluster/job-manager.ts";
 import { startWorker } from "../cluster/task-manager.ts";
-import { createRootLogger } from "../observability/logger.ts";
+import { createRootLogger, type LogFormat } from "../observability/logger.ts";
 import { MetricRegistry } from "../observability/metrics.ts";
 import { systemClock } from "../core/clock.ts";
 import { isSubjectToken } from "../bus/subjects.ts";
@@ -40,8 +40,8 @@ function onShutdown(stop: () => Promise<void>): void {
   process.on("SIGTERM", handler);
 }
 
-export async function jobManagerCommand(options: { nats: string; heartbeatTimeout: number; slotTimeout: number; logLevel: string }): Promise<void> {
-  const log = createRootLogger({ name: "weir-jobmanager", level: options.logLevel });
+export async function jobManagerCommand(options: { nats: string; heartbeatTimeout: number; slotTimeout: number; logLevel: string; logFormat?: LogFormat }): Promise<void> {
+  const log = createRootLogger({ name: "weir-jobmanager", level: options.logLevel, format: options.logFormat });
   const metrics = new MetricRegistry();
   const bus = await NatsBus.connect({ servers: options.nats, name: "weir-jobmanager", log, metrics, onDeaf: exitWhenDeaf("jobmanager") });
   const jobManager = startJobManager({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { heartbeatTimeoutMs: options.heartbeatTimeout, slotRequestTimeoutMs: options.slotTimeout, onFailure: exitOnActorFailure("jobmanager") });
@@ -53,9 +53,9 @@ export async function jobManagerCommand(options: { nats: string; heartbeatTimeou
   });
 }
 
-export async function workerCommand(options: { nats: string; slots: number; id?: string; logLevel: string; metricsPort?: number; metricsHost: string }): Promise<void> {
+export async function workerCommand(options: { nats: string; slots: number; id?: string; logLevel: string; logFormat?: LogFormat; metricsPort?: number; metricsHost: string }): Promise<void> {
   if (options.id !== undefined && !isSubjectToken(options.id)) throw new Error(`--id ${JSON.stringify(options.id)}: use only letters, digits, '-' and '_'`);
-  const log = createRootLogger({ name: "weir-worker", level: options.logLevel });
+  const log = createRootLogger({ name: "weir-worker", level: options.logLevel, format: options.logFormat });
   const metrics = new MetricRegistry();
   const bus = await NatsBus.connect({ servers: options.nats, name: `weir-worker-${options.id ?? process.pid}`, log, metrics, onDeaf: exitWhenDeaf("worker") });
   const worker = startWorker({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { slots: options.slots, workerId: options.id, loadJob: createJobLoader(), onFailure: (error) => exitOnActorFailure("worker")("worker actor", error) });

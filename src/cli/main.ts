@@ -5,6 +5,7 @@ import { runCommand } from "./run.ts";
 import { jobManagerCommand, workerCommand } from "./cluster-commands.ts";
 import { cancelCommand, infoCommand, listCommand, savepointCommand, stopCommand } from "./query-commands.ts";
 import { WEIR_VERSION } from "../core/version.ts";
+import { LOG_FORMATS, type LogFormat } from "../observability/logger.ts";
 import { nexmarkGenerateCommand } from "./nexmark-command.ts";
 import { traceReplayCommand, traceShowCommand } from "./trace-commands.ts";
 
@@ -31,6 +32,14 @@ const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"
 function logLevel(value: string): string {
   if (!LOG_LEVELS.includes(value)) throw new InvalidArgumentError(`use one of ${LOG_LEVELS.join(", ")}`);
   return value;
+}
+
+const LOG_FORMAT_HELP = "pretty (readable lines) or json; default: pretty on a terminal, else json";
+
+function logFormat(value: string): LogFormat {
+  const format = LOG_FORMATS.find((f) => f === value);
+  if (!format) throw new InvalidArgumentError(`use one of ${LOG_FORMATS.join(", ")}`);
+  return format;
 }
 
 function timeFormat(value: string): "offset" | "iso" {
@@ -61,6 +70,7 @@ program
   .option("-s, --from-savepoint <path>", "start from this savepoint (or retained checkpoint) directory")
   .option("--allow-non-restored-state", "with --from-savepoint: drop state that belongs to no operator of the job instead of failing")
   .option("--log-level <level>", "pino log level ($WEIR_LOG_LEVEL if set)", logLevel, process.env.WEIR_LOG_LEVEL ?? "warn")
+  .option("--log-format <format>", LOG_FORMAT_HELP, logFormat)
   .action((job: string, args: string[], options) => runCommand(job, args, options));
 
 program
@@ -70,6 +80,7 @@ program
   .option("--heartbeat-timeout <ms>", "declare a worker lost after this long without a heartbeat", positiveInt, 10_000)
   .option("--slot-timeout <ms>", "fail a job that cannot get enough slots within this long", positiveInt, 30_000)
   .option("--log-level <level>", "pino log level ($WEIR_LOG_LEVEL if set)", logLevel, process.env.WEIR_LOG_LEVEL ?? "info")
+  .option("--log-format <format>", LOG_FORMAT_HELP, logFormat)
   .action((options) => jobManagerCommand(options));
 
 program
@@ -81,6 +92,7 @@ program
   .option("--metrics-port <n>", "serve Prometheus metrics on http://<metrics-host>:<n>/metrics (0: any free port)", nonNegativeInt)
   .option("--metrics-host <host>", "the address the metrics endpoint listens on", "127.0.0.1")
   .option("--log-level <level>", "pino log level ($WEIR_LOG_LEVEL if set)", logLevel, process.env.WEIR_LOG_LEVEL ?? "info")
+  .option("--log-format <format>", LOG_FORMAT_HELP, logFormat)
   .action((options) => workerCommand(options));
 
 program

@@ -9,7 +9,7 @@ import { EmbeddedExecutor } from "../cluster/mini-cluster.ts";
 import { RemoteExecutor } from "../cluster/remote-executor.ts";
 import { TraceRecorder } from "../bus/trace.ts";
 import { subjects } from "../bus/subjects.ts";
-import { createRootLogger } from "../observability/logger.ts";
+import { createRootLogger, type LogFormat } from "../observability/logger.ts";
 import { systemClock } from "../core/clock.ts";
 import { NoRespondersError, RequestTimeoutError, type Bus } from "../bus/bus.ts";
 import { busClusterQueries } from "../cluster/bus-cluster-queries.ts";
@@ -25,6 +25,7 @@ export interface RunOptions {
   fromSavepoint?: string;
   allowNonRestoredState?: boolean;
   logLevel: string;
+  logFormat?: LogFormat;
   /** With --nats: print the job id once accepted and exit, leaving the job to the cluster. */
   detached?: boolean;
   /** Seconds between status lines when stderr is not a terminal (0: none). */
@@ -34,7 +35,7 @@ export interface RunOptions {
 export async function runCommand(job: string, args: string[], options: RunOptions): Promise<void> {
   const path = resolve(job);
   if (!existsSync(path)) throw new Error(`job module ${job} not found`);
-  const log = createRootLogger({ name: "weir-run", level: options.logLevel });
+  const log = createRootLogger({ name: "weir-run", level: options.logLevel, format: options.logFormat });
   const recorder = options.trace ? new TraceRecorder(systemClock, resolve(options.trace)) : undefined;
   const artifact = { kind: "module" as const, path, args, cwd: process.cwd(), parallelism: options.parallelism };
 
