@@ -7,6 +7,7 @@ import { cancelCommand, infoCommand, listCommand, savepointCommand, stopCommand 
 import { WEIR_VERSION } from "../core/version.ts";
 import { LOG_FORMATS, type LogFormat } from "../observability/logger.ts";
 import { nexmarkGenerateCommand } from "./nexmark-command.ts";
+import { applyConfig, CONFIG_FILE, loadConfig, LOG_LEVELS } from "./config-file.ts";
 import { traceReplayCommand, traceShowCommand } from "./trace-commands.ts";
 
 function positiveInt(value: string): number {
@@ -27,10 +28,8 @@ function positiveNumber(value: string): number {
   return n;
 }
 
-const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
-
 function logLevel(value: string): string {
-  if (!LOG_LEVELS.includes(value)) throw new InvalidArgumentError(`use one of ${LOG_LEVELS.join(", ")}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new InvalidArgumentError(`use one of ${LOG_LEVELS.join(", ")}`);
   return value;
 }
 
@@ -55,6 +54,9 @@ const program = new Command("weir")
   .description("a stateful stream processor: actors on NATS, msgpack frames")
   .version(WEIR_VERSION, "-V, --version", "print weir's version")
   .showHelpAfterError()
+  .option("--config <file>", `defaults for the commands' options, as JSON (default: ./${CONFIG_FILE} if present)`)
+  // The config file fills in what the command line left unset, before any command runs.
+  .hook("preAction", (root, command) => applyConfig(command, loadConfig(root.opts<{ config?: string }>().config, process.cwd())))
   .addHelpText("after", "\nExit codes: 0 success, 1 failure (the job failed, or the command could not be carried out), 2 unknown job, 3 a job manager or worker can no longer serve.");
 
 program

@@ -31,12 +31,19 @@ export function createRootLogger(options: RootLoggerOptions = { name: "weir" }):
   const dest = options.destination ?? 2;
   const terminal = (dest === 2 && process.stderr.isTTY === true) || (dest === 1 && process.stdout.isTTY === true);
   const settings = { name: options.name, level, base: { pid: process.pid } };
-  if ((options.format ?? (terminal ? "pretty" : "json")) === "pretty") {
-    // Loaded only when asked for, so JSON-logging processes start without it.
-    const pretty = createRequire(import.meta.url)("pino-pretty") as typeof PinoPretty;
-    return pino(settings, pretty({ destination: dest, sync: true, colorize: terminal, singleLine: true, ignore: "pid,hostname", translateTime: "SYS:HH:MM:ss.l" }));
-  }
+  const pretty = (options.format ?? (terminal ? "pretty" : "json")) === "pretty" ? loadPretty() : undefined;
+  if (pretty) return pino(settings, pretty({ destination: dest, sync: true, colorize: terminal, singleLine: true, ignore: "pid,hostname", translateTime: "SYS:HH:MM:ss.l" }));
   return pino(settings, pino.destination({ dest, sync: true }));
+}
+
+/** pino-pretty, loaded only when asked for (JSON-logging processes start without it); logs stay JSON if it is missing. */
+function loadPretty(): typeof PinoPretty | undefined {
+  try {
+    return createRequire(import.meta.url)("pino-pretty") as typeof PinoPretty;
+  } catch (error) {
+    process.stderr.write(`weir: readable logs need the pino-pretty package (${(error as Error).message.split("\n")[0]}); logging JSON\n`);
+    return undefined;
+  }
 }
 
 /** A logger that writes nothing: the default in tests and embedded runs unless asked. */
