@@ -1,10 +1,11 @@
-// The config file: weir.config.json in the working directory (or --config <file>) gives defaults
+// The config file: weir.config.json (or .yaml/.yml) in the working directory, or --config <file>, gives defaults
 // for the commands' flags. A flag given on the command line wins, then $WEIR_NATS_URL and
 // $WEIR_LOG_LEVEL, then the file, then weir's defaults. The file is checked whole before any
 // command runs: an unknown key or a value of the wrong type stops it, naming the key.
 
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { extname, join } from "node:path";
+import { parse as parseYaml } from "yaml";
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import type { Command } from "commander";
@@ -35,12 +36,15 @@ export type WeirConfig = Partial<Static<typeof ConfigSchema>>;
 
 export const CONFIG_FILE = "weir.config.json";
 
+/** The names looked for in the working directory, in this order; at most one may be there. */
+const CONFIG_FILES = [CONFIG_FILE, "weir.config.yaml", "weir.config.yml"];
+
 /** Keys whose environment variable, when set, wins over the file. */
 const ENVIRONMENT: Partial<Record<keyof WeirConfig, string>> = { nats: "WEIR_NATS_URL", logLevel: "WEIR_LOG_LEVEL" };
 
 /** Checks a parsed config; throws naming the first wrong key and what it allows. */
 export function checkConfig(value: unknown, source: string): WeirConfig {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${source}: expected a JSON object of settings`);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${source}: expected an object of settings`);
   const properties: Record<string, TSchema> = ConfigSchema.properties;
   const allowed = Object.keys(properties);
   for (const key of Object.keys(value)) {
@@ -52,18 +56,19 @@ export function checkConfig(value: unknown, source: string): WeirConfig {
   return value as WeirConfig;
 }
 
-/** Reads the config: `file` if given (it must exist), else weir.config.json in `cwd` if there is one. */
+/** Reads the config: `file` if given (it must exist), else weir.config.json (.yaml, .yml) in `cwd` if there is one. */
 export function loadConfig(file: string | undefined, cwd: string): WeirConfig {
-  const path = file ?? join(cwd, CONFIG_FILE);
-  if (!existsSync(path)) {
-    if (file !== undefined) throw new Error(`config file ${file} not found`);
-    return {};
-  }
+  if (file !== undefined && !existsSync(file)) throw new Error(`config file ${file} not found`);
+  const found = file === undefined ? CONFIG_FILES.map((name) => join(cwd, name)).filter((path) => existsSync(path)) : [file];
+  if (found.length > 1) throw new Error(`${found.join(" and ")}: keep one config file`);
+  if (found.length === 0) return {};
+  const path = found[0];
+  const yaml = [".yaml", ".yml"].includes(extname(path));
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, "utf8"));
+    parsed = yaml ? parseYaml(readFileSync(path, "utf8")) : JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
-    throw new Error(`${path}: not JSON (${(error as Error).message})`);
+    throw new Error(`${path}: not ${yaml ? "YAML" : "JSON"} (${(error as Error).message.split("\n")[0]})`);
   }
   return checkConfig(parsed, path);
 }

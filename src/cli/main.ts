@@ -54,7 +54,7 @@ const program = new Command("weir")
   .description("a stateful stream processor: actors on NATS, msgpack frames")
   .version(WEIR_VERSION, "-V, --version", "print weir's version")
   .showHelpAfterError()
-  .option("--config <file>", `defaults for the commands' options, as JSON (default: ./${CONFIG_FILE} if present)`)
+  .option("--config <file>", `defaults for the commands' options, JSON or YAML (default: ./${CONFIG_FILE}, .yaml or .yml if present)`)
   // The config file fills in what the command line left unset, before any command runs.
   .hook("preAction", (root, command) => applyConfig(command, loadConfig(root.opts<{ config?: string }>().config, process.cwd())))
   .addHelpText("after", "\nExit codes: 0 success, 1 failure (the job failed, or the command could not be carried out), 2 unknown job, 3 a job manager or worker can no longer serve.");

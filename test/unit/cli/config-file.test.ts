@@ -27,7 +27,7 @@ describe("the config file", () => {
     expect(() => checkConfig({ parallelism: "4" }, "c.json")).toThrow('c.json: "parallelism" must be an integer >= 1, not "4"');
     expect(() => checkConfig({ parallelism: 0 }, "c.json")).toThrow('c.json: "parallelism" must be an integer >= 1, not 0');
     expect(() => checkConfig({ logFormat: "xml" }, "c.json")).toThrow('c.json: "logFormat" must be one of pretty, json, not "xml"');
-    expect(() => checkConfig([1], "c.json")).toThrow("c.json: expected a JSON object of settings");
+    expect(() => checkConfig([1], "c.json")).toThrow("c.json: expected an object of settings");
   });
 
   it("is weir.config.json in the working directory when there is one; a named file must exist", () => {
@@ -38,6 +38,16 @@ describe("the config file", () => {
     expect(() => loadConfig(join(cwd, "other.json"), cwd)).toThrow(`config file ${join(cwd, "other.json")} not found`);
     writeFileSync(join(cwd, "weir.config.json"), "{ slots: 3 }");
     expect(() => loadConfig(undefined, cwd)).toThrow(`${join(cwd, "weir.config.json")}: not JSON`);
+  });
+
+  it("may be YAML, found as weir.config.yaml or given as a .yml file; only one may be in the directory", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "weir-config-yaml-"));
+    writeFileSync(join(cwd, "weir.config.yaml"), "# the cluster\nnats: nats://10.0.0.1:4222\nslots: 4\n");
+    expect(loadConfig(undefined, cwd)).toEqual({ nats: "nats://10.0.0.1:4222", slots: 4 });
+    writeFileSync(join(cwd, "other.yml"), "slots: four\n");
+    expect(() => loadConfig(join(cwd, "other.yml"), cwd)).toThrow(`${join(cwd, "other.yml")}: "slots" must be an integer >= 1, not "four"`);
+    writeFileSync(join(cwd, "weir.config.json"), "{}");
+    expect(() => loadConfig(undefined, cwd)).toThrow(`${join(cwd, "weir.config.json")} and ${join(cwd, "weir.config.yaml")}: keep one config file`);
   });
 
   it("stops any command before it runs when the file is wrong", async () => {
