@@ -57,7 +57,7 @@ const program = new Command("weir")
   .option("--config <file>", `defaults for the commands' options, JSON or YAML (default: ./${CONFIG_FILE}, .yaml or .yml if present)`)
   // The config file fills in what the command line left unset, before any command runs.
   .hook("preAction", (root, command) => applyConfig(command, loadConfig(root.opts<{ config?: string }>().config, process.cwd())))
-  .addHelpText("after", "\nExit codes: 0 success, 1 failure (the job failed, or the command could not be carried out), 2 unknown job, 3 a job manager or worker can no longer serve.");
+  .addHelpText("after", "\nExit codes: 0 success, 1 failure (the job failed, or the command could not be carried out), 2 unknown job, 3 a job manager or worker can no longer serve, 130 interrupted (Ctrl-C).");
 
 program
   .command("run")
@@ -68,7 +68,7 @@ program
   .option("--nats <url>", "submit to the job manager on this NATS server instead of running embedded")
   .option("--trace <file>", "record every message on the bus to this file (NDJSON)")
   .option("--detached", "with --nats: print the job's id once it is accepted and exit, leaving it to the cluster")
-  .option("--progress-interval <s>", "with --nats, when stderr is not a terminal: seconds between status lines (0: none)", nonNegativeInt, 10)
+  .option("--progress-interval <s>", "with --nats: seconds between status lines when stderr is not a terminal (on one, a line rewritten every second); 0: none", nonNegativeInt, 10)
   .option("-s, --from-savepoint <path>", "start from this savepoint (or retained checkpoint) directory")
   .option("--allow-non-restored-state", "with --from-savepoint: drop state that belongs to no operator of the job instead of failing")
   .option("--log-level <level>", "pino log level ($WEIR_LOG_LEVEL if set)", logLevel, process.env.WEIR_LOG_LEVEL ?? "warn")
