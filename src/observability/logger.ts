@@ -2,8 +2,7 @@
 // Nothing on the per-record path logs.
 
 import { createRequire } from "node:module";
-import { pino, type Logger } from "pino";
-import type PinoPretty from "pino-pretty";
+import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger };
 
@@ -36,10 +35,13 @@ export function createRootLogger(options: RootLoggerOptions = { name: "weir" }):
   return pino(settings, pino.destination({ dest, sync: true }));
 }
 
+/** The part of pino-pretty's factory used here. */
+type PrettyFactory = (options: { destination: number | string; sync: boolean; colorize: boolean; singleLine: boolean; ignore: string; translateTime: string }) => DestinationStream;
+
 /** pino-pretty, loaded only when asked for (JSON-logging processes start without it); logs stay JSON if it is missing. */
-function loadPretty(): typeof PinoPretty | undefined {
+function loadPretty(): PrettyFactory | undefined {
   try {
-    return createRequire(import.meta.url)("pino-pretty") as typeof PinoPretty;
+    return createRequire(import.meta.url)("pino-pretty") as PrettyFactory;
   } catch (error) {
     process.stderr.write(`weir: readable logs need the pino-pretty package (${(error as Error).message.split("\n")[0]}); logging JSON\n`);
     return undefined;

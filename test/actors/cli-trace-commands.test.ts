@@ -66,7 +66,7 @@ describe("weir trace show and replay", () => {
 
   it("shows a broken line and an undecodable payload as such, and a missing file is an error", async () => {
     const broken = join(dir, "broken.ndjson");
-    writeFileSync(broken, readFileSync(traceFile, "utf8").split("\n").slice(0, 2).join("\n") + "\n");
+    writeFileSync(broken, `${readFileSync(traceFile, "utf8").split("\n").slice(0, 2).join("\n")}\n`);
     appendFileSync(broken, "not json\n");
     appendFileSync(broken, `${JSON.stringify({ t: trace[1].t, kind: "deliver", actor: "x", subject: "weir.x", data: Buffer.from([0x93, 1, 2, 3]).toString("base64") })}\n`);
     appendFileSync(broken, `${JSON.stringify({ t: 1, kind: "deliver" })}\n`);
