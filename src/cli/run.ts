@@ -50,7 +50,8 @@ export async function runCommand(job: string, args: string[], options: RunOption
         log.info({ jobId }, "job accepted");
         process.stderr.write(`job ${jobId} submitted\n`);
       },
-      onProgress: (jobId, status, detail) => process.stderr.write(`job ${jobId} ${status}: ${detail}\n`),
+      // On a terminal the status line may be showing: the progress line replaces it.
+      onProgress: (jobId, status, detail) => process.stderr.write(`${process.stderr.isTTY ? "\r\x1b[K" : ""}job ${jobId} ${status}: ${detail}\n`),
       wrapBus: (bus) => {
         // Status queries go on the bus itself: they are not part of the job's trace.
         clusterBus = bus;

@@ -22,6 +22,21 @@ async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, w
   }
 }
 
+describe("weir run with no job manager", () => {
+  let server: NatsServerHandle;
+  beforeAll(async () => {
+    server = await startNatsServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("says so when no job manager answers the submission", async () => {
+    const result = await runWeir(["run", JOB, "--nats", server.url, "--", "--events", "10", "--output", join(tmpdir(), "weir-none")]);
+    expect(result).toEqual({ code: 1, stdout: "", stderr: `weir: no job manager answered on ${server.url}: start one with \`weir jobmanager --nats ${server.url}\`\n` });
+  }, 60_000);
+});
+
 describe("weir run against a cluster", () => {
   let server: NatsServerHandle;
   const processes: WeirProcess[] = [];
@@ -31,7 +46,9 @@ describe("weir run against a cluster", () => {
 
   beforeAll(async () => {
     server = await startNatsServer();
-  });
+    processes.push(await startJobManagerProcess(server.url));
+    processes.push(await startWorkerProcess(server.url, 4, "attached-a"));
+  }, 60_000);
 
   afterAll(async () => {
     await Promise.all(processes.map((p) => p.stop()));
@@ -39,14 +56,7 @@ describe("weir run against a cluster", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("says so when no job manager answers the submission", async () => {
-    const result = await runWeir(["run", JOB, "--nats", server.url, "--", "--events", "10", "--output", join(dir, "none")]);
-    expect(result).toEqual({ code: 1, stdout: "", stderr: `weir: no job manager answered on ${server.url}: start one with \`weir jobmanager --nats ${server.url}\`\n` });
-  }, 60_000);
-
   it("prints a status line every second with --progress-interval 1, and on Ctrl-C leaves the job running", async () => {
-    processes.push(await startJobManagerProcess(server.url));
-    processes.push(await startWorkerProcess(server.url, 4, "attached-a"));
     const child = spawn(process.execPath, ["bin/weir.mjs", "run", JOB, "--nats", server.url, "--progress-interval", "1", "-p", "2", "--", "--events", "1000000", "--rate", "500", "--output", join(dir, "counts")], { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -61,13 +71,30 @@ describe("weir run against a cluster", () => {
     // Every line is the submission, a status line or the parting message.
     const lines = stderr.trimEnd().split("\n");
     expect(lines[0]).toBe(`job ${jobId} submitted`);
-    expect(lines.slice(1, -1).every((l) => new RegExp(status.source).test(l))).toBe(true);
+    const anyStatus = new RegExp(String.raw`^job ${jobId} (scheduling|deploying|running): in \d+(\.\d)?k?/s, out \d+(\.\d)?k?/s, no checkpoint yet, 0 restart\(s\)$`);
+    expect(lines.slice(1, -1).filter((l) => !anyStatus.test(l))).toEqual([]);
 
     const listed = await waitFor(async () => (await jobs()).find((j) => j.id === jobId), "the job in the list");
     expect(listed.status).toBe("running");
     const cancel = await runWeir(["cancel", jobId, "--nats", server.url]);
     expect(cancel).toEqual({ code: 0, stdout: "", stderr: `job ${jobId} is canceling\n` });
     await waitFor(async () => ((await jobs()).find((j) => j.id === jobId)?.status === "canceled" ? true : undefined), "the job to be canceled");
+  }, 120_000);
+
+  it("on a terminal, rewrites one status line in place and clears it when the job ends", async () => {
+    // `script` gives the run a real terminal; what it writes comes back on script's stdout.
+    const command = ["node", "bin/weir.mjs", "run", JOB, "--nats", server.url, "--", "--events", "2000", "--rate", "500", "--output", join(dir, "tty")].join(" ");
+    const child = spawn("script", ["-qefc", command, "/dev/null"], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code).toBe(0);
+    const jobId = /job ([0-9a-f]{16}) submitted\r\n/.exec(out)?.[1];
+    expect(jobId).toBeDefined();
+    expect(out).toMatch(new RegExp(String.raw`\rjob ${jobId} running: in \d+(\.\d)?k?/s, out \d+(\.\d)?k?/s, no checkpoint yet, 0 restart\(s\)\x1b\[K`));
+    expect(out).toMatch(new RegExp(String.raw`\r\x1b\[Kjob ${jobId} finished in \d+ ms\r\n$`));
+    // In place: no status line ends with a newline.
+    expect(out).not.toMatch(/restart\(s\)(\x1b\[K)?\r?\n/);
   }, 120_000);
 
   it("--detached prints the job id and exits once the job is accepted; embedded it is refused", async () => {
