@@ -1,4 +1,6 @@
 // `weir run <job>`: builds the job from its module and runs it, embedded or on a NATS cluster.
+// Attached to a cluster it reports the job's status as it runs and leaves the job running on
+// Ctrl-C; detached it prints the job's id and exits once the job manager has accepted it.
 
 import { basename, resolve } from "node:path";
 import { existsSync } from "node:fs";
