@@ -2,7 +2,6 @@
 // in and out, the last completed checkpoint, restarts) built from the monitor's job view. On a
 // terminal it is rewritten in place every second; otherwise a plain line every few seconds.
 
-import type { ClusterQueries } from "../cluster/cluster-queries.ts";
 import type { JobDetails } from "../observability/views.ts";
 import { duration, rate } from "./format.ts";
 
@@ -22,12 +21,14 @@ export function formatRunStatus(job: JobDetails, now: number): string {
 }
 
 export interface ProgressOptions {
-  queries: ClusterQueries;
-  jobId: string;
+  /** Asks for the job's view, e.g. `() => busClusterQueries(bus).job(id)`. */
+  fetchJob: () => Promise<JobDetails>;
   /** Rewrite one line in place (a terminal) rather than print a line each time. */
   tty: boolean;
   intervalMs: number;
   write: (text: string) => void;
+  /** The terminal's width: a longer in-place line is cut, since a wrapped one cannot be rewritten. */
+  columns?: number;
 }
 
 /** Reports the job's status every `intervalMs` until stopped; a failed query skips a report. */
@@ -37,13 +38,14 @@ export function startProgressReporter(options: ProgressOptions): { stop: () => v
   const report = async () => {
     let line: string;
     try {
-      line = formatRunStatus(await options.queries.job(options.jobId), Date.now());
+      line = formatRunStatus(await options.fetchJob(), Date.now());
     } catch {
       return;
     }
     if (stopped) return;
     shown = true;
-    options.write(options.tty ? `\r${line}\x1b[K` : `${line}\n`);
+    const width = options.columns ?? Number.POSITIVE_INFINITY;
+    options.write(options.tty ? `\r${line.length >= width ? `${line.slice(0, width - 2)}…` : line}\x1b[K` : `${line}\n`);
   };
   const timer = setInterval(() => void report(), options.intervalMs);
   timer.unref();

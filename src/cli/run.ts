@@ -110,7 +110,8 @@ async function submit(env: StreamExecutionEnvironment, jobName: string, nats: st
  */
 function follow(bus: Bus, jobId: string, nats: string, intervalS: number): () => void {
   const tty = process.stderr.isTTY === true;
-  const reporter = intervalS > 0 ? startProgressReporter({ queries: busClusterQueries(bus), jobId, tty, intervalMs: tty ? 1000 : intervalS * 1000, write: (text) => process.stderr.write(text) }) : undefined;
+  const queries = busClusterQueries(bus);
+  const reporter = intervalS > 0 ? startProgressReporter({ fetchJob: () => queries.job(jobId), tty, intervalMs: tty ? 1000 : intervalS * 1000, columns: process.stderr.columns, write: (text) => process.stderr.write(text) }) : undefined;
   const onInterrupt = () => {
     reporter?.stop();
     process.stderr.write(`the job ${jobId} keeps running on the cluster; cancel it with \`weir cancel ${jobId} --nats ${nats}\`\n`, () => process.exit(EXIT_INTERRUPTED));

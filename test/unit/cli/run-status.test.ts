@@ -1,8 +1,8 @@
 // The status line of an attached `weir run --nats`: records/s in (the sources' output) and out
 // (the sinks' input), the last completed checkpoint and its age, restarts.
 
-import { describe, expect, it } from "vitest";
-import { formatRunStatus } from "../../../src/cli/run-status.ts";
+import { describe, expect, it, vi } from "vitest";
+import { formatRunStatus, startProgressReporter } from "../../../src/cli/run-status.ts";
 import type { CheckpointView, JobDetails, VertexView } from "../../../src/observability/views.ts";
 
 function vertex(id: string, isSource: boolean, recordsInPerSecond: number, recordsOutPerSecond: number): VertexView {
@@ -48,5 +48,44 @@ describe("the status line of an attached run", () => {
   it("says when no checkpoint has completed yet", () => {
     const plan = { vertices: [vertex("v1", true, 0, 12)], edges: [] };
     expect(formatRunStatus(job({ plan, status: "scheduling" }), 5)).toBe("job j1 scheduling: in 12/s, out 0/s, no checkpoint yet, 0 restart(s)");
+  });
+});
+
+describe("the status reporter", () => {
+  const running = job({ id: "0123456789abcdef", plan: { vertices: [vertex("v1", true, 0, 40)], edges: [] } });
+
+  it("on a terminal rewrites one line in place, cut to the terminal's width, and clears it when stopped", async () => {
+    vi.useFakeTimers();
+    try {
+      const written: string[] = [];
+      const reporter = startProgressReporter({ fetchJob: async () => running, tty: true, intervalMs: 1000, columns: 40, write: (t) => written.push(t) });
+      await vi.advanceTimersByTimeAsync(2000);
+      reporter.stop();
+      await vi.advanceTimersByTimeAsync(2000);
+      const line = "\rjob 0123456789abcdef running: in 40/s,…\x1b[K";
+      expect(written).toEqual([line, line, "\r\x1b[K"]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("elsewhere prints whole lines, and skips a report whose query fails", async () => {
+    vi.useFakeTimers();
+    try {
+      const written: string[] = [];
+      let calls = 0;
+      const fetchJob = async () => {
+        calls += 1;
+        if (calls === 2) throw new Error("the job manager did not answer");
+        return running;
+      };
+      const reporter = startProgressReporter({ fetchJob, tty: false, intervalMs: 10_000, columns: 40, write: (t) => written.push(t) });
+      await vi.advanceTimersByTimeAsync(30_000);
+      reporter.stop();
+      const line = "job 0123456789abcdef running: in 40/s, out 0/s, no checkpoint yet, 0 restart(s)\n";
+      expect(written).toEqual([line, line]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
