@@ -44,7 +44,8 @@ export function startProgressReporter(options: ProgressOptions): { stop: () => v
     }
     if (stopped) return;
     shown = true;
-    const width = options.columns ?? Number.POSITIVE_INFINITY;
+    // A terminal of unknown size reports 0 columns: then the line is left whole.
+    const width = options.columns !== undefined && options.columns > 0 ? options.columns : Number.POSITIVE_INFINITY;
     options.write(options.tty ? `\r${line.length >= width ? `${line.slice(0, width - 2)}…` : line}\x1b[K` : `${line}\n`);
   };
   const timer = setInterval(() => void report(), options.intervalMs);

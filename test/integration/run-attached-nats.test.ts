@@ -83,7 +83,8 @@ describe("weir run against a cluster", () => {
 
   it("on a terminal, rewrites one status line in place and clears it when the job ends", async () => {
     // `script` gives the run a real terminal; what it writes comes back on script's stdout.
-    const command = ["node", "bin/weir.mjs", "run", JOB, "--nats", server.url, "--", "--events", "2000", "--rate", "500", "--output", join(dir, "tty")].join(" ");
+    // A terminal wide enough for the whole line (a narrower one gets it cut).
+    const command = ["stty", "cols", "200;", "node", "bin/weir.mjs", "run", JOB, "--nats", server.url, "--", "--events", "2000", "--rate", "500", "--output", join(dir, "tty")].join(" ");
     const child = spawn("script", ["-qefc", command, "/dev/null"], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
