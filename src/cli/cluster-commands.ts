@@ -8,7 +8,7 @@ import { busClusterQueries } from "../cluster/bus-cluster-queries.ts";
 import { createJobLoader } from "../cluster/job-loader.ts";
 import { startJobManager } from "../cluster/job-manager.ts";
 import { startWorker } from "../cluster/task-manager.ts";
-import { createRootLogger } from "../observability/logger.ts";
+import { createRootLogger, type LogFormat } from "../observability/logger.ts";
 import { MetricRegistry } from "../observability/metrics.ts";
 import { systemClock } from "../core/clock.ts";
 import { isSubjectToken } from "../bus/subjects.ts";
@@ -49,16 +49,18 @@ function onShutdown(stop: () => Promise<void>): void {
 export interface JobManagerCommandOptions {
   nats: string;
   heartbeatTimeout: number;
+  probeInterval: number;
   slotTimeout: number;
   restPort: number;
   restHost: string;
   restToken?: string;
   savepointDir?: string;
   logLevel: string;
+  logFormat?: LogFormat;
 }
 
 export async function jobManagerCommand(options: JobManagerCommandOptions): Promise<void> {
-  const log = createRootLogger({ name: "weir-jobmanager", level: options.logLevel });
+  const log = createRootLogger({ name: "weir-jobmanager", level: options.logLevel, format: options.logFormat });
   const metrics = new MetricRegistry();
   const bus = await NatsBus.connect({ servers: options.nats, name: "weir-jobmanager", log, metrics, onDeaf: exitWhenDeaf("jobmanager") });
   // Ended jobs are kept in a JetStream bucket when the server has JetStream; else in memory only.
@@ -66,7 +68,7 @@ export async function jobManagerCommand(options: JobManagerCommandOptions): Prom
     log.warn({ err: error }, "no JetStream for the job history: ended jobs are kept in memory only");
     return undefined;
   });
-  const jobManager = startJobManager({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { heartbeatTimeoutMs: options.heartbeatTimeout, slotRequestTimeoutMs: options.slotTimeout, onFailure: exitOnActorFailure("jobmanager"), jobHistory });
+  const jobManager = startJobManager({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { heartbeatTimeoutMs: options.heartbeatTimeout, probeIntervalMs: options.probeInterval, slotRequestTimeoutMs: options.slotTimeout, onFailure: exitOnActorFailure("jobmanager"), jobHistory });
   await bus.flush();
   const token = options.restToken ?? process.env.WEIR_REST_TOKEN ?? randomBytes(18).toString("base64url");
   // Its counters, and gauges of the cluster (workers, slots, jobs) from its monitor's view.
@@ -96,9 +98,9 @@ export async function jobManagerCommand(options: JobManagerCommandOptions): Prom
   });
 }
 
-export async function workerCommand(options: { nats: string; slots: number; id?: string; logLevel: string; metricsPort?: number; metricsHost: string }): Promise<void> {
+export async function workerCommand(options: { nats: string; slots: number; id?: string; logLevel: string; logFormat?: LogFormat; metricsPort?: number; metricsHost: string }): Promise<void> {
   if (options.id !== undefined && !isSubjectToken(options.id)) throw new Error(`--id ${JSON.stringify(options.id)}: use only letters, digits, '-' and '_'`);
-  const log = createRootLogger({ name: "weir-worker", level: options.logLevel });
+  const log = createRootLogger({ name: "weir-worker", level: options.logLevel, format: options.logFormat });
   const metrics = new MetricRegistry();
   const bus = await NatsBus.connect({ servers: options.nats, name: `weir-worker-${options.id ?? process.pid}`, log, metrics, onDeaf: exitWhenDeaf("worker") });
   const worker = startWorker({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { slots: options.slots, workerId: options.id, loadJob: createJobLoader(), onFailure: (error) => exitOnActorFailure("worker")("worker actor", error) });

@@ -5,7 +5,10 @@ import { runCommand } from "./run.ts";
 import { jobManagerCommand, workerCommand } from "./cluster-commands.ts";
 import { cancelCommand, infoCommand, listCommand, savepointCommand, stopCommand } from "./query-commands.ts";
 import { WEIR_VERSION } from "../core/version.ts";
+import { LOG_FORMATS, type LogFormat } from "../observability/logger.ts";
 import { nexmarkGenerateCommand } from "./nexmark-command.ts";
+import { applyConfig, CONFIG_FILE, loadConfig, LOG_LEVELS } from "./config-file.ts";
+import { traceReplayCommand, traceShowCommand } from "./trace-commands.ts";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -31,10 +34,21 @@ function positiveNumber(value: string): number {
   return n;
 }
 
-const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
-
 function logLevel(value: string): string {
-  if (!LOG_LEVELS.includes(value)) throw new InvalidArgumentError(`use one of ${LOG_LEVELS.join(", ")}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new InvalidArgumentError(`use one of ${LOG_LEVELS.join(", ")}`);
+  return value;
+}
+
+const LOG_FORMAT_HELP = "pretty (readable lines) or json; default: pretty on a terminal, else json";
+
+function logFormat(value: string): LogFormat {
+  const format = LOG_FORMATS.find((f) => f === value);
+  if (!format) throw new InvalidArgumentError(`use one of ${LOG_FORMATS.join(", ")}`);
+  return format;
+}
+
+function timeFormat(value: string): "offset" | "iso" {
+  if (value !== "offset" && value !== "iso") throw new InvalidArgumentError("use offset or iso");
   return value;
 }
 
@@ -46,7 +60,10 @@ const program = new Command("weir")
   .description("a stateful stream processor: actors on NATS, msgpack frames")
   .version(WEIR_VERSION, "-V, --version", "print weir's version")
   .showHelpAfterError()
-  .addHelpText("after", "\nExit codes: 0 success, 1 failure (the job failed, or the command could not be carried out), 2 unknown job, 3 a job manager or worker can no longer serve.");
+  .option("--config <file>", `defaults for the commands' options, JSON or YAML (default: ./${CONFIG_FILE}, .yaml or .yml if present)`)
+  // The config file fills in what the command line left unset, before any command runs.
+  .hook("preAction", (root, command) => applyConfig(command, loadConfig(root.opts<{ config?: string }>().config, process.cwd())))
+  .addHelpText("after", "\nExit codes: 0 success, 1 failure (the job failed, or the command could not be carried out), 2 unknown job, 3 a job manager or worker can no longer serve, 130 interrupted (Ctrl-C).");
 
 program
   .command("run")
@@ -56,9 +73,12 @@ program
   .option("-p, --parallelism <n>", "default parallelism of the job's operators", positiveInt)
   .option("--nats <url>", "submit to the job manager on this NATS server instead of running embedded")
   .option("--trace <file>", "record every message on the bus to this file (NDJSON)")
+  .option("--detached", "with --nats: print the job's id once it is accepted and exit, leaving it to the cluster")
+  .option("--progress-interval <s>", "with --nats: seconds between status lines when stderr is not a terminal (on one, a line rewritten every second); 0: none", nonNegativeInt, 10)
   .option("-s, --from-savepoint <path>", "start from this savepoint (or retained checkpoint) directory")
   .option("--allow-non-restored-state", "with --from-savepoint: drop state that belongs to no operator of the job instead of failing")
   .option("--log-level <level>", "pino log level ($WEIR_LOG_LEVEL if set)", logLevel, process.env.WEIR_LOG_LEVEL ?? "warn")
+  .option("--log-format <format>", LOG_FORMAT_HELP, logFormat)
   .action((job: string, args: string[], options) => runCommand(job, args, options));
 
 program
@@ -72,6 +92,7 @@ program
   .option("--rest-token <token>", "what savepoint, stop and cancel requests must send as `Authorization: Bearer <token>` ($WEIR_REST_TOKEN if set, else a random one)")
   .option("--savepoint-dir <dir>", "where savepoints asked for over REST go when a request names no directory")
   .option("--log-level <level>", "pino log level ($WEIR_LOG_LEVEL if set)", logLevel, process.env.WEIR_LOG_LEVEL ?? "info")
+  .option("--log-format <format>", LOG_FORMAT_HELP, logFormat)
   .action((options) => jobManagerCommand(options));
 
 program
@@ -83,6 +104,7 @@ program
   .option("--metrics-port <n>", "serve Prometheus metrics on http://<metrics-host>:<n>/metrics (0: any free port)", nonNegativeInt)
   .option("--metrics-host <host>", "the address the metrics endpoint listens on", "127.0.0.1")
   .option("--log-level <level>", "pino log level ($WEIR_LOG_LEVEL if set)", logLevel, process.env.WEIR_LOG_LEVEL ?? "info")
+  .option("--log-format <format>", LOG_FORMAT_HELP, logFormat)
   .action((options) => workerCommand(options));
 
 program
@@ -133,6 +155,25 @@ nexmark
   .option("--first-event-rate <r>", "events per second of event time (default 10000: 0.1 ms between events)", positiveNumber)
   .option("--base-time <ms>", "event time of the first event, epoch ms (default 2026-01-01T00:00:00Z)", nonNegativeInt)
   .action((options) => nexmarkGenerateCommand(options));
+
+const trace = program.command("trace").description("read a trace recorded with `weir run --trace`");
+trace
+  .command("show")
+  .description("print a trace decoded, one line per entry: time, actor, direction, subject, message")
+  .argument("<file>", "the trace file (NDJSON)")
+  .option("--actor <name>", "only entries of actors whose name starts with this")
+  .option("--job <id>", "only entries of this job")
+  .option("--subject <pattern>", "only entries whose subject matches this NATS pattern (* one token, > the rest)")
+  .option("--type <types>", "only messages of these types (comma-separated; repeatable)", (v: string, prev: string[] = []) => [...prev, v])
+  .option("--time <format>", "offset (ms since the first entry) or iso", timeFormat, "offset")
+  .option("--json", "one JSON object per line, with the decoded message in full")
+  .action((file: string, options) => traceShowCommand(file, options));
+trace
+  .command("replay")
+  .description("feed one recorded actor its inbound messages again and compare what it publishes")
+  .argument("<file>", "the trace file (NDJSON)")
+  .requiredOption("--actor <name>", "job-master/<jobId>, dispatcher or resource-manager")
+  .action((file: string, options) => traceReplayCommand(file, options));
 
 program.parseAsync(process.argv).catch((error: Error) => {
   process.stderr.write(`weir: ${error.message}\n`);
