@@ -28,6 +28,10 @@ const ConfigSchema = Type.Object(
     metricsHost: Type.String({ minLength: 1, description: "a host name or address" }),
     heartbeatTimeout: Type.Integer({ minimum: 1, description: "an integer >= 1 (ms)" }),
     slotTimeout: Type.Integer({ minimum: 1, description: "an integer >= 1 (ms)" }),
+    probeInterval: Type.Integer({ minimum: 0, description: "an integer >= 0 (ms)" }),
+    restPort: Type.Integer({ minimum: 0, maximum: 65535, description: "a port number, 0 to 65535" }),
+    restHost: Type.String({ minLength: 1, description: "a host name or address" }),
+    savepointDir: Type.String({ minLength: 1, description: "a directory" }),
   },
   { additionalProperties: false },
 );

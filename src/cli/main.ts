@@ -86,6 +86,7 @@ program
   .description("run a job manager (dispatcher, resource manager, job masters) on a NATS server")
   .option("--nats <url>", NATS_HELP, DEFAULT_NATS)
   .option("--heartbeat-timeout <ms>", "declare a worker lost after this long without a heartbeat", positiveInt, 10_000)
+  .option("--probe-interval <ms>", "ping every worker this often; one whose connection is gone (nobody answers, twice) is lost at once (0: heartbeats only)", nonNegativeInt, 250)
   .option("--slot-timeout <ms>", "fail a job that cannot get enough slots within this long", positiveInt, 30_000)
   .option("--rest-port <n>", "port of the REST API and the dashboard (0: any free port)", port, 8081)
   .option("--rest-host <host>", "address the REST API and the dashboard listen on", "127.0.0.1")
