@@ -9,8 +9,10 @@
 //   kill ─detection─▶ failing ─▶ restarting ─restart delay─▶ scheduling ─redeploy+restore─▶ running
 //        ─first checkpoint (interval wait + the checkpoint itself)─▶ completed
 //
-// Detection is the heartbeat timeout give or take a heartbeat interval (1 s): the last heartbeat
-// came up to 1 s before the kill, and the resource manager checks once a second. There is no
+// Detection is the resource manager's liveness probe: a killed worker's connection closes with
+// it, and two pings in a row (250 ms apart) that nobody is subscribed for lose it. Without the
+// probe (`weir jobmanager --probe-interval 0`) it is the heartbeat timeout, give or take a
+// heartbeat interval. There is no
 // baseline to run here: the result line gives times in ms (weir_ms: kill → first completed
 // checkpoint; baseline_ms: the configured heartbeat timeout), and `ratio` is baseline_ms /
 // weir_ms, the share of the recovery that the heartbeat timeout accounts for by configuration.
