@@ -9,30 +9,12 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { JobExecutionError, StreamExecutionEnvironment, jetStreamSource } from "../../src/index.ts";
 import { startNatsServer, type NatsServerHandle } from "../../src/testing/index.ts";
+import { FailOnceAfterCheckpoints } from "../fixtures/fail-once.ts";
 import { range, RunningCount, tally, totalsPerKey } from "../fixtures/running-counts.ts";
 
 const KEYS = 7;
 const EVENTS = 20_000;
 const SUBJECTS = ["numbers.0", "numbers.1", "numbers.2", "numbers.3"];
-
-/** Throws once, on its first record after two checkpoints completed; shared by every copy and attempt. */
-class FailOnceAfterCheckpoints {
-  private readonly sharedRef: () => { failed: number; completed: number };
-  constructor(shared: { failed: number; completed: number }) {
-    this.sharedRef = () => shared;
-  }
-  map(value: number): number {
-    const shared = this.sharedRef();
-    if (shared.completed >= 2 && shared.failed === 0) {
-      shared.failed += 1;
-      throw new Error("injected failure after a checkpoint");
-    }
-    return value;
-  }
-  notifyCheckpointComplete(): void {
-    this.sharedRef().completed += 1;
-  }
-}
 
 describe("the JetStream source", () => {
   let server: NatsServerHandle;

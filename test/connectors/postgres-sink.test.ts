@@ -8,31 +8,12 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobExecutionError, StreamExecutionEnvironment, postgresSink } from "../../src/index.ts";
 import { heldSource } from "../checkpointing/held-source.ts";
+import { FailOnceAfterCheckpoints } from "../fixtures/fail-once.ts";
 import { range, RunningCount, tally, totalsPerKey, type KeyCount } from "../fixtures/running-counts.ts";
 
 const ADMIN = "postgres://postgres@127.0.0.1:5432/postgres";
 const KEYS = 7;
 const EVENTS = 6_000;
-
-/** Throws once, on its first record after two checkpoints completed; the switch is shared by every copy and attempt. */
-class FailOnceAfterCheckpoints {
-  private readonly sharedRef: () => { armed: boolean; failed: number; completed: number };
-  constructor(shared: { armed: boolean; failed: number; completed: number }) {
-    this.sharedRef = () => shared;
-  }
-  map(value: number): number {
-    const shared = this.sharedRef();
-    if (shared.armed && shared.failed === 0) {
-      shared.failed += 1;
-      throw new Error("injected failure after a checkpoint");
-    }
-    return value;
-  }
-  notifyCheckpointComplete(): void {
-    const shared = this.sharedRef();
-    if (shared.failed === 0 && ++shared.completed >= 2) shared.armed = true;
-  }
-}
 
 describe("the PostgreSQL sink", () => {
   const database = `weir_sink_${randomBytes(4).toString("hex")}`;
@@ -59,12 +40,12 @@ describe("the PostgreSQL sink", () => {
 
   it("writes every running count exactly once across a failure and a restart from a checkpoint", async () => {
     await db.query("CREATE TABLE counts (key integer, count integer, value integer)");
-    const shared = { armed: false, failed: 0, completed: 0 };
+    const shared = { failed: 0, completed: 0 };
     const env = new StreamExecutionEnvironment({ parallelism: 2 });
     env.enableCheckpointing(30);
     env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
     env
-      .fromSource(heldSource({ count: EVENTS, holdFrom: EVENTS / 2, release: () => shared.armed, end: () => shared.failed > 0 }), "Numbers")
+      .fromSource(heldSource({ count: EVENTS, holdFrom: EVENTS / 2, release: () => shared.completed >= 2, end: () => shared.failed > 0 }), "Numbers")
       .map(new FailOnceAfterCheckpoints(shared))
       .keyBy((v) => v % KEYS)
       .process(new RunningCount())
