@@ -13,6 +13,9 @@ const RULES: [RegExp, MessageType[]][] = [
   [/^weir\.rm\.slots\.release$/, ["release-slots"]],
   [/^weir\.rm\.worker-lost$/, ["worker-lost"]],
   [/^weir\.worker\.[^.]+\.control$/, ["deploy-task", "cancel-task"]],
+  [/^weir\.worker\.[^.]+\.ping$/, ["worker-ping"]],
+  [/^weir\.job\.[^.]+\.metrics$/, ["task-metrics"]],
+  [/^weir\.monitor\.query$/, ["monitor-query"]],
   [/^weir\.job\.[^.]+\.status$/, ["job-status"]],
   [/^weir\.job\.[^.]+\.cancel$/, ["cancel-job"]],
   [/^weir\.job\.[^.]+\.tasks$/, ["task-state"]],
@@ -33,9 +36,11 @@ export const EVERY_SUBJECT_KIND = [
   "job.checkpoint.acks",
   "job.checkpoint.control",
   "job.collect",
+  "job.metrics",
   "job.savepoint",
   "job.status",
   "job.tasks",
+  "monitor.query",
   "rm.heartbeat",
   "rm.register",
   "rm.slots.release",
@@ -43,6 +48,7 @@ export const EVERY_SUBJECT_KIND = [
   "rm.unregister",
   "rm.worker-lost",
   "worker.control",
+  "worker.ping",
 ];
 
 /** The message types an endpoint on `subject` accepts (empty: not a subject weir serves). */
@@ -50,7 +56,7 @@ export function expectedTypes(subject: string): MessageType[] {
   return RULES.find(([pattern]) => pattern.test(subject))?.[1] ?? [];
 }
 
-/** The subjects the job manager serves, and a worker's. */
+/** The subjects the job manager serves (the monitor's among them), and a worker's. */
 export function clusterSubjects(workerIds: readonly string[]): string[] {
   return [
     "weir.dispatcher.submit",
@@ -60,13 +66,14 @@ export function clusterSubjects(workerIds: readonly string[]): string[] {
     "weir.rm.slots.request",
     "weir.rm.slots.release",
     "weir.rm.worker-lost",
-    ...workerIds.map((id) => `weir.worker.${id}.control`),
+    "weir.monitor.query",
+    ...workerIds.flatMap((id) => [`weir.worker.${id}.control`, `weir.worker.${id}.ping`]),
   ];
 }
 
 /** The subjects of one job: its masters', its coordinator's, its subtasks' control and its client's. */
 export function jobSubjects(jobId: string): string[] {
-  return ["status", "cancel", "tasks", "checkpoint.control", "checkpoint.acks", "savepoint", "collect"].map((s) => `weir.job.${jobId}.${s}`);
+  return ["status", "cancel", "tasks", "metrics", "checkpoint.control", "checkpoint.acks", "savepoint", "collect"].map((s) => `weir.job.${jobId}.${s}`);
 }
 
 /** True for a job's data-plane subjects (frames and credits), learned by listening. */
