@@ -182,7 +182,8 @@ export const jobMasterMachine = setup({
       const strategy = config.restartStrategy ?? defaultRestartStrategy(config.checkpointing !== undefined);
       const failureTimes = [...context.failureTimes, now];
       const restart = decideRestart(strategy, { failures: failureTimes }, now);
-      if (!restart.restart) context.deps.log.warn({ reason: restart.reason }, "not restarting the job");
+      // Info: the job's final status says so too ("… (not restarted: <reason>)").
+      if (!restart.restart) context.deps.log.info({ reason: restart.reason }, "not restarting the job");
       const cause = context.error ?? context.lastFailure ?? "the job failed";
       return { failureTimes, restart, error: restart.restart ? context.error : `${cause} (not restarted: ${restart.reason})` };
     }),

@@ -55,8 +55,9 @@ export const subtaskMachine = setup({
     report: ({ context }, state: TaskState) => {
       const { deps, deploy, workerId, error } = context;
       send(deps, subjects.taskState(deploy.task.jobId), { type: "task-state", task: deploy.task, workerId, state, error });
-      if (error) deps.log.warn({ state, error }, `subtask ${state}`);
-      else deps.log.info({ state }, `subtask ${state}`);
+      // At info even when it failed: the job's status carries the error to whoever waits for the
+      // job, so a failure is reported once where people look (`weir run` logs at warn).
+      deps.log.info(error ? { state, error } : { state }, `subtask ${state}`);
     },
     // Constructing the task runs on what the deploy message says; whatever it throws fails this
     // subtask (reported to its job master) instead of escaping the actor and its worker.
