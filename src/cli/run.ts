@@ -16,6 +16,7 @@ import { systemClock } from "../core/clock.ts";
 import { NoRespondersError, RequestTimeoutError, type Bus } from "../bus/bus.ts";
 import { busClusterQueries } from "../cluster/bus-cluster-queries.ts";
 import { startProgressReporter } from "./run-status.ts";
+import { watchJobManager } from "./job-manager-watch.ts";
 
 /** The exit code of a command interrupted by Ctrl-C (128 + SIGINT). */
 const EXIT_INTERRUPTED = 130;
@@ -117,8 +118,21 @@ function follow(bus: Bus, jobId: string, nats: string, intervalS: number): () =>
     process.stderr.write(`the job ${jobId} keeps running on the cluster; cancel it with \`weir cancel ${jobId} --nats ${nats}\`\n`, () => process.exit(EXIT_INTERRUPTED));
   };
   process.once("SIGINT", onInterrupt);
+  // Noticed within seconds: a job manager that stopped answering, and one that restarted without the job.
+  const watch = watchJobManager({
+    jobId,
+    nats,
+    fetchJob: () => queries.job(jobId),
+    intervalMs: 2000,
+    write: (line) => process.stderr.write(`${tty ? "\r\x1b[K" : ""}${line}`),
+    onJobForgotten: () => {
+      reporter?.stop();
+      process.stderr.write(`weir: job ${jobId} was lost with its job manager\n`, () => process.exit(1));
+    },
+  });
   return () => {
     reporter?.stop();
+    watch.stop();
     process.off("SIGINT", onInterrupt);
   };
 }

@@ -112,3 +112,39 @@ describe("weir run against a cluster", () => {
     expect(embedded).toEqual({ code: 1, stdout: "", stderr: "weir: --detached goes with --nats <url>: an embedded job runs inside this process and ends with it\n" });
   }, 120_000);
 });
+
+describe("weir run when its job manager goes away", () => {
+  let server: NatsServerHandle;
+  const processes: WeirProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "weir-run-jm-lost-"));
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    processes.push(await startJobManagerProcess(server.url));
+    processes.push(await startWorkerProcess(server.url, 4, "orphan-a"));
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(processes.map((p) => p.stop("SIGKILL")));
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("says within seconds that no job manager answers, and gives up when the one that comes back no longer knows the job", async () => {
+    const child = spawn(process.execPath, ["bin/weir.mjs", "run", JOB, "--nats", server.url, "--progress-interval", "0", "--", "--events", "1000000", "--rate", "200", "--output", join(dir, "counts")], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exit = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const jobId = await waitFor(() => /job ([0-9a-f]+) submitted/.exec(stderr)?.[1], "the job to be submitted");
+    await waitFor(() => (processes[1].logs().includes(`"jobId":"${jobId}"`) && processes[1].logs().includes('"msg":"subtask running"') ? true : undefined), "the job to run");
+
+    await processes[0].stop("SIGKILL");
+    await waitFor(() => (stderr.includes("no job manager answers") ? true : undefined), "the run to notice");
+    expect(stderr).toContain(`no job manager answers on ${server.url} (was it stopped?); waiting for one. The job's subtasks may still be running on the workers\n`);
+
+    processes[0] = await startJobManagerProcess(server.url);
+    expect(await exit).toBe(1);
+    expect(stderr).toContain(`the job manager on ${server.url} no longer knows job ${jobId} (it restarted`);
+    expect(stderr.endsWith(`weir: job ${jobId} was lost with its job manager\n`)).toBe(true);
+  }, 120_000);
+});
