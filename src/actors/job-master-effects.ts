@@ -62,7 +62,7 @@ export const requestSlots = fromPromise<SlotGrant[], { deps: ActorDeps; jobId: s
     }
     await new Promise<void>((resolve) => deps.clock.setTimeout(() => resolve(), 250));
   }
-  throw new Error(`could not get ${count} slots within ${timeoutMs} ms: ${lastError}`);
+  throw new Error(`could not get ${count} slot${count === 1 ? "" : "s"} within ${timeoutMs} ms: ${lastError}`);
 });
 
 /**

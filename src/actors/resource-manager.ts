@@ -130,7 +130,7 @@ export const resourceManagerMachine = effects.extend({
       const outcome = allocateSlots(context.pool, jobId, count);
       const to = event.reply;
       if (outcome.kind === "insufficient") {
-        const error = `job ${jobId} needs ${count} slots, found ${outcome.free} free on ${outcome.workers} worker(s): start more workers (weir worker --slots N) or lower the parallelism`;
+        const error = `job ${jobId} needs ${count} slot${count === 1 ? "" : "s"}, found ${outcome.free} free on ${outcome.workers} worker(s): start more workers (weir worker --slots N) or lower the parallelism`;
         if (to) enqueue({ type: "replySlots", params: { to, reply: { jobId, slots: [], error } } });
         return;
       }

@@ -42,7 +42,7 @@ function watermark(value: number | null): string {
 
 export function formatJobDetails(job: JobDetails): string {
   const lines = [
-    `job ${job.id} "${job.name}": ${job.status}, running for ${duration(job.durationMs)}, ${job.restarts} restart(s)`,
+    `job ${job.id} "${job.name}": ${job.status}, ${job.endTime === undefined ? "running for" : "ran for"} ${duration(job.durationMs)}, ${job.restarts} restart(s)`,
     ...(job.error ? [`error: ${job.error}`] : []),
     "",
     table(

@@ -59,7 +59,7 @@ const NATS_HELP = "the NATS server ($WEIR_NATS_URL if set)";
 const program = new Command("weir")
   .description("a stateful stream processor: actors on NATS, msgpack frames")
   .version(WEIR_VERSION, "-V, --version", "print weir's version")
-  .showHelpAfterError()
+  .showHelpAfterError("(weir --help, or weir <command> --help, shows the usage)")
   .option("--config <file>", `defaults for the commands' options, JSON or YAML (default: ./${CONFIG_FILE}, .yaml or .yml if present)`)
   // The config file fills in what the command line left unset, before any command runs.
   .hook("preAction", (root, command) => applyConfig(command, loadConfig(root.opts<{ config?: string }>().config, process.cwd())))

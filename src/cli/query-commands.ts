@@ -8,11 +8,18 @@ import { UnknownJobError, type ClusterQueries } from "../cluster/cluster-queries
 import { createRootLogger } from "../observability/logger.ts";
 import { MetricRegistry } from "../observability/metrics.ts";
 import { formatJobDetails, formatJobList } from "./format.ts";
+import { isSubjectToken } from "../bus/subjects.ts";
 
 /** Exit codes: 1 a command or job failed, 2 the job is unknown, 3 a long-lived process can no longer serve. */
 export const EXIT_UNKNOWN_JOB = 2;
 
-async function withQueries<T>(nats: string, name: string, fn: (queries: ClusterQueries) => Promise<T>): Promise<T | undefined> {
+async function withQueries<T>(nats: string, name: string, fn: (queries: ClusterQueries) => Promise<T>, jobId?: string): Promise<T | undefined> {
+  // Not even a possible id: said at once, without asking the cluster.
+  if (jobId !== undefined && !isSubjectToken(jobId)) {
+    process.stderr.write(`weir: ${JSON.stringify(jobId)} is not a job id (ids are letters, digits, '-' and '_'; \`weir list\` shows the jobs)\n`);
+    process.exitCode = EXIT_UNKNOWN_JOB;
+    return undefined;
+  }
   const log = createRootLogger({ name, level: process.env.WEIR_LOG_LEVEL ?? "warn" });
   const bus = await NatsBus.connect({ servers: nats, name, log, metrics: new MetricRegistry() });
   try {
@@ -34,7 +41,7 @@ export async function listCommand(options: { nats: string; json?: boolean }): Pr
 }
 
 export async function infoCommand(jobId: string, options: { nats: string; json?: boolean }): Promise<void> {
-  const job = await withQueries(options.nats, "weir-info", (q) => q.job(jobId));
+  const job = await withQueries(options.nats, "weir-info", (q) => q.job(jobId), jobId);
   if (job === undefined) return;
   process.stdout.write(options.json ? `${JSON.stringify(job, null, 2)}\n` : formatJobDetails(job));
 }
@@ -43,17 +50,17 @@ export async function cancelCommand(jobId: string, options: { nats: string }): P
   const done = await withQueries(options.nats, "weir-cancel", async (q) => {
     await q.cancel(jobId);
     return true;
-  });
+  }, jobId);
   if (done) process.stderr.write(`job ${jobId} is canceling\n`);
 }
 
 export async function savepointCommand(jobId: string, dir: string, options: { nats: string }): Promise<void> {
-  const location = await withQueries(options.nats, "weir-savepoint", (q) => q.savepoint(jobId, resolve(dir)));
+  const location = await withQueries(options.nats, "weir-savepoint", (q) => q.savepoint(jobId, resolve(dir)), jobId);
   if (location !== undefined) process.stdout.write(`${location}\n`);
 }
 
 export async function stopCommand(jobId: string, options: { nats: string; savepoint: string; drain?: boolean }): Promise<void> {
-  const location = await withQueries(options.nats, "weir-stop", (q) => q.savepoint(jobId, resolve(options.savepoint), options.drain ? "drain" : "terminate"));
+  const location = await withQueries(options.nats, "weir-stop", (q) => q.savepoint(jobId, resolve(options.savepoint), options.drain ? "drain" : "terminate"), jobId);
   if (location === undefined) return;
   process.stdout.write(`${location}\n`);
   process.stderr.write(`job ${jobId} is stopping after its savepoint\n`);

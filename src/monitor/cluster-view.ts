@@ -16,6 +16,7 @@ export const MAX_CHECKPOINTS = 20;
 export const MAX_EXCEPTIONS = 50;
 
 const TERMINAL: ReadonlySet<JobStatus> = new Set(["finished", "failed", "canceled"]);
+const TASK_ENDED: ReadonlySet<TaskState> = new Set(["finished", "failed", "canceled"]);
 
 export interface TimedSample {
   sample: TaskSample;
@@ -138,8 +139,16 @@ export class ClusterView {
         return;
       }
       case "unregister-worker":
+        this.workerRecords.delete(message.workerId);
+        return;
       case "worker-lost":
         this.workerRecords.delete(message.workerId);
+        // Its subtasks report nothing more: they failed with it (as their job master decides too).
+        for (const jobId of message.jobIds) {
+          this.withJob(jobId, (job) => {
+            for (const task of job.tasks.values()) if (task.workerId === message.workerId && !TASK_ENDED.has(task.state)) task.state = "failed";
+          });
+        }
         return;
       default:
         return;
@@ -203,6 +212,8 @@ export class ClusterView {
     if (error !== undefined) job.error = error;
     if (!TERMINAL.has(status)) return;
     job.endTime = now;
+    // Subtasks that never reported their end (a lost worker's, say) ended with the job.
+    for (const task of job.tasks.values()) if (!TASK_ENDED.has(task.state)) task.state = "canceled";
     this.forgetOldJobs();
     // A failure no task reported (no slots, a restore that cannot succeed) is an exception of its own.
     if (status === "failed" && error !== undefined && !job.exceptions.some((e) => error.includes(e.message))) this.addException(job, { timestamp: now, message: error });

@@ -130,6 +130,9 @@ describe("a cluster that says what it runs", () => {
     expect([cancelEnded.code, cancelEnded.stderr]).toEqual([1, `weir: job ${jobId} has already finished\n`]);
     const unknowns = await Promise.all([["info", "0123456789abcdef"], ["cancel", "0123456789abcdef"], ["savepoint", "0123456789abcdef", dir]].map((args) => runWeir([...args, "--nats", server.url])));
     for (const unknown of unknowns) expect([unknown.code, unknown.stderr]).toEqual([2, "weir: no job 0123456789abcdef is known to the job manager (`weir list` shows the jobs)\n"]);
+    // Not even a possible id: said at once.
+    const malformed = await runWeir(["stop", "a b", "--savepoint", dir, "--nats", server.url]);
+    expect([malformed.code, malformed.stderr]).toEqual([2, `weir: "a b" is not a job id (ids are letters, digits, '-' and '_'; \`weir list\` shows the jobs)\n`]);
   }, 180_000);
 
   it("shows backpressure: a slowed sink is busy and the source ahead of it waits for credit", async () => {

@@ -112,7 +112,8 @@ describe("the monitor's view of a job", () => {
       [70, status("j1", "failed", "task v2[0] failed: Error: boom")],
     ]);
     const job = view.job("j1", 100)!;
-    expect([job.status, job.restarts, job.plan.vertices[1].subtasks[0].attempt, job.plan.vertices[1].subtasks[0].state]).toEqual(["failed", 1, 1, "running"]);
+    // A subtask that never reported its end ended with the job.
+    expect([job.status, job.restarts, job.plan.vertices[1].subtasks[0].attempt, job.plan.vertices[1].subtasks[0].state]).toEqual(["failed", 1, 1, "canceled"]);
     // The job's failure repeats the task's: reported once.
     expect(job.exceptions).toEqual([{ timestamp: 20, message: "Error: boom", task: "\"count -> Sink: out\"[0] (v2)", workerId: "w1" }]);
   });
@@ -140,6 +141,18 @@ describe("the monitor's view of a job", () => {
     const ids = view.jobs(5_000).map((j) => j.id);
     expect(ids.length).toBe(MAX_ENDED_JOBS + 1); // the running j1 stays
     expect([ids.includes("j1"), ids.includes("e0"), ids.includes("e2"), ids.includes("e3")]).toEqual([true, false, false, true]);
+  });
+});
+
+describe("a lost worker's subtasks", () => {
+  it("fail with it: they will report nothing more", () => {
+    const view = fold([
+      [0, submit("j1")],
+      [10, state("v1", 0, "running")],
+      [10, { type: "task-state", v, task: task("v1", 1), workerId: "w2", state: "running" }],
+      [20, { type: "worker-lost", v, workerId: "w1", jobIds: ["j1"], reason: "unreachable" }],
+    ]);
+    expect(view.job("j1", 30)!.plan.vertices[0].subtasks.map((s) => s.state)).toEqual(["failed", "running"]);
   });
 });
 
