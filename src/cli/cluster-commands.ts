@@ -8,7 +8,7 @@ import { busClusterQueries } from "../cluster/bus-cluster-queries.ts";
 import { createJobLoader } from "../cluster/job-loader.ts";
 import { startJobManager } from "../cluster/job-manager.ts";
 import { startWorker } from "../cluster/task-manager.ts";
-import { createRootLogger, type LogFormat } from "../observability/logger.ts";
+import { createRootLogger, type Logger, type LogFormat } from "../observability/logger.ts";
 import { MetricRegistry } from "../observability/metrics.ts";
 import { systemClock } from "../core/clock.ts";
 import { isSubjectToken } from "../bus/subjects.ts";
@@ -35,12 +35,16 @@ function exitOnActorFailure(role: string): (actor: string, error: unknown) => vo
   };
 }
 
-function onShutdown(stop: () => Promise<void>): void {
+function onShutdown(log: Logger, role: string, stop: () => Promise<void>): void {
   let stopping = false;
-  const handler = () => {
+  const handler = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    stop().finally(() => process.exit(0));
+    log.info({ signal }, `${role} stopping`);
+    stop().finally(() => {
+      log.info(`${role} stopped`);
+      process.exit(0);
+    });
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
@@ -91,7 +95,7 @@ export async function jobManagerCommand(options: JobManagerCommandOptions): Prom
   // The one line that says where the dashboard is, with the token its buttons send.
   log.info({ url: rest.url }, `dashboard and REST API at ${rest.url}/#token=${encodeURIComponent(token)}`);
   log.info({ nats: options.nats }, "job manager ready");
-  onShutdown(async () => {
+  onShutdown(log, "job manager", async () => {
     await rest.close();
     jobManager.stop();
     await bus.close();
@@ -108,7 +112,7 @@ export async function workerCommand(options: { nats: string; slots: number; id?:
   const exporter = new PrometheusExporter(metrics, () => taskGauges(worker.samples()));
   const metricsServer = options.metricsPort === undefined ? undefined : await startMetricsServer(exporter, { host: options.metricsHost, port: options.metricsPort });
   if (metricsServer) log.info({ url: metricsServer.url }, `metrics at ${metricsServer.url}`);
-  onShutdown(async () => {
+  onShutdown(log, "worker", async () => {
     await metricsServer?.close();
     await worker.stop();
     await bus.close();

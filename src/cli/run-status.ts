@@ -38,7 +38,10 @@ export function startProgressReporter(options: ProgressOptions): { stop: () => v
   const report = async () => {
     let line: string;
     try {
-      line = formatRunStatus(await options.fetchJob(), Date.now());
+      const job = await options.fetchJob();
+      // While it waits for slots, the scheduling progress line says what it waits for instead.
+      if (job.status === "scheduling" || job.status === "created") return;
+      line = formatRunStatus(job, Date.now());
     } catch {
       return;
     }

@@ -104,7 +104,7 @@ function answerError(error: FastifyError, request: FastifyRequest, reply: Fastif
   if (error instanceof HttpError) return reply.code(error.statusCode).send({ error: error.message });
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     // fastify's own client errors: a body that is not JSON, an unsupported content type…
-    return reply.code(error.statusCode).send({ error: error.message });
+    return reply.code(error.statusCode).send({ error: `bad request: ${error.message} (GET /openapi.json describes every route)` });
   }
   request.log.error({ err: error, url: request.url }, "a REST request failed");
   return reply.code(500).send({ error: error.message });

@@ -88,4 +88,19 @@ describe("the status reporter", () => {
       vi.useRealTimers();
     }
   });
+
+  it("says nothing while the job waits for slots (the scheduling progress line does)", async () => {
+    vi.useFakeTimers();
+    try {
+      const written: string[] = [];
+      let calls = 0;
+      const fetchJob = async () => (++calls <= 2 ? { ...running, status: "scheduling" as const } : running);
+      const reporter = startProgressReporter({ fetchJob, tty: false, intervalMs: 1000, columns: 200, write: (t) => written.push(t) });
+      await vi.advanceTimersByTimeAsync(3000);
+      reporter.stop();
+      expect(written).toEqual(["job 0123456789abcdef running: in 40/s, out 0/s, no checkpoint yet, 0 restart(s)\n"]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
