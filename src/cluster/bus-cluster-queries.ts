@@ -5,7 +5,7 @@
 import { NoRespondersError, type Bus } from "../bus/bus.ts";
 import { subjects } from "../bus/subjects.ts";
 import { decode, encode } from "../messages/codec.ts";
-import type { MonitorQuery } from "../messages/schema.ts";
+import { hasEnded, type MonitorQuery } from "../messages/schema.ts";
 import type { JobDetails, JobSummary, Overview, WorkerView } from "../observability/views.ts";
 import { UnknownJobError, type ClusterQueries } from "./cluster-queries.ts";
 import { cancelJob, requestSavepoint } from "./job-client.ts";
@@ -40,7 +40,7 @@ export function busClusterQueries(bus: Bus, timeoutMs = 5000): ClusterQueries {
     } catch (error) {
       const known = await job(jobId).catch((lookup: Error) => lookup);
       if (known instanceof UnknownJobError) throw known;
-      if (!(known instanceof Error) && ["finished", "failed", "canceled"].includes(known.status)) throw new Error(`job ${jobId} has already ${known.status === "finished" ? "finished" : `ended (${known.status})`}`);
+      if (!(known instanceof Error) && hasEnded(known.status)) throw new Error(`job ${jobId} has already ${known.status === "finished" ? "finished" : `ended (${known.status})`}`);
       throw error;
     }
   };

@@ -7,10 +7,9 @@ import { NoRespondersError, type Bus } from "../bus/bus.ts";
 import { subjects } from "../bus/subjects.ts";
 import { listen, type ActorDeps } from "../actors/actor-deps.ts";
 import { decode, encode } from "../messages/codec.ts";
-import type { JobArtifact, JobStatus } from "../messages/schema.ts";
+import { hasEnded, type JobArtifact, type JobStatus } from "../messages/schema.ts";
 import { JobExecutionError, type JobClient, type JobExecutionResult, type PreparedJob } from "../api/executor.ts";
 
-const TERMINAL: ReadonlySet<JobStatus> = new Set(["finished", "failed", "canceled"]);
 
 export function newJobId(): string {
   return randomBytes(8).toString("hex");
@@ -45,7 +44,7 @@ export async function submitJob(job: PreparedJob, options: RunJobOptions): Promi
     listen(deps, "job-client", subjects.jobStatus(jobId), ["job-status"], (m) => {
       deps.log.info({ jobId, status: m.status, detail: m.detail }, "job status");
       if (m.detail !== undefined) options.onProgress?.(jobId, m.status, m.detail);
-      if (TERMINAL.has(m.status)) settle({ status: m.status, error: m.error, stoppedWithSavepoint: m.stoppedWithSavepoint });
+      if (hasEnded(m.status)) settle({ status: m.status, error: m.error, stoppedWithSavepoint: m.stoppedWithSavepoint });
     }),
     listen(deps, "job-client", subjects.collect(jobId), ["collect"], (m) => {
       try {

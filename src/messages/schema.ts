@@ -125,6 +125,11 @@ export interface SubmitJobReply {
   error?: string;
 }
 
+/** A job or subtask in one of these has ended for good. */
+export function hasEnded(state: JobStatus | TaskState): boolean {
+  return state === "finished" || state === "failed" || state === "canceled";
+}
+
 export type JobStatus =
   | "created"
   | "scheduling"

@@ -3,7 +3,7 @@
 // heartbeats and the workers' task figures. Deterministic and free of I/O: the same messages at
 // the same times give the same views (tests feed traces). The monitor actor owns one.
 
-import type { ControlMessage, JobGraphSpec, JobStatus, SubmitJob, TaskSample, TaskState } from "../messages/schema.ts";
+import { hasEnded, type ControlMessage, type JobGraphSpec, type JobStatus, type SubmitJob, type TaskSample, type TaskState } from "../messages/schema.ts";
 import type { ExceptionView, JobDetails, JobSummary, Overview, SubtaskCheckpointView, WorkerView } from "../observability/views.ts";
 import { renderJob, summarizeJob } from "./job-render.ts";
 import { taskLabel } from "../graph/task-label.ts";
@@ -15,8 +15,6 @@ export const MAX_ENDED_JOBS = 100;
 export const MAX_CHECKPOINTS = 20;
 export const MAX_EXCEPTIONS = 50;
 
-const TERMINAL: ReadonlySet<JobStatus> = new Set(["finished", "failed", "canceled"]);
-const TASK_ENDED: ReadonlySet<TaskState> = new Set(["finished", "failed", "canceled"]);
 
 export interface TimedSample {
   sample: TaskSample;
@@ -146,7 +144,7 @@ export class ClusterView {
         // Its subtasks report nothing more: they failed with it (as their job master decides too).
         for (const jobId of message.jobIds) {
           this.withJob(jobId, (job) => {
-            for (const task of job.tasks.values()) if (task.workerId === message.workerId && !TASK_ENDED.has(task.state)) task.state = "failed";
+            for (const task of job.tasks.values()) if (task.workerId === message.workerId && !hasEnded(task.state)) task.state = "failed";
           });
         }
         return;
@@ -164,7 +162,7 @@ export class ClusterView {
   /** True when `jobId` has ended here (its details belong in the history). */
   hasEnded(jobId: string): boolean {
     const job = this.jobRecords.get(jobId);
-    return job !== undefined && TERMINAL.has(job.status);
+    return job !== undefined && hasEnded(job.status);
   }
 
   overview(): Overview {
@@ -194,7 +192,7 @@ export class ClusterView {
 
   private submitted(message: SubmitJob, now: number): void {
     const known = this.jobRecords.get(message.jobId);
-    if (known && !TERMINAL.has(known.status)) return; // a duplicate id: the dispatcher refuses it
+    if (known && !hasEnded(known.status)) return; // a duplicate id: the dispatcher refuses it
     this.jobRecords.delete(message.jobId);
     this.archived.delete(message.jobId);
     const tasks = new Map<string, TaskRecord>();
@@ -206,14 +204,14 @@ export class ClusterView {
   }
 
   private statusChanged(job: JobRecord, status: JobStatus, error: string | undefined, now: number): void {
-    if (TERMINAL.has(job.status)) return;
+    if (hasEnded(job.status)) return;
     if (status === "restarting" && job.status !== "restarting") job.restarts += 1;
     job.status = status;
     if (error !== undefined) job.error = error;
-    if (!TERMINAL.has(status)) return;
+    if (!hasEnded(status)) return;
     job.endTime = now;
     // Subtasks that never reported their end (a lost worker's, say) ended with the job.
-    for (const task of job.tasks.values()) if (!TASK_ENDED.has(task.state)) task.state = "canceled";
+    for (const task of job.tasks.values()) if (!hasEnded(task.state)) task.state = "canceled";
     this.forgetOldJobs();
     // A failure no task reported (no slots, a restore that cannot succeed) is an exception of its own.
     if (status === "failed" && error !== undefined && !job.exceptions.some((e) => error.includes(e.message))) this.addException(job, { timestamp: now, message: error });
@@ -243,7 +241,7 @@ export class ClusterView {
 
   /** Keeps the newest MAX_ENDED_JOBS ended jobs, followed or archived. */
   private forgetOldJobs(): void {
-    const ended = [...this.jobRecords.values()].filter((job) => TERMINAL.has(job.status)).map((job) => ({ id: job.id, endTime: job.endTime ?? 0 }));
+    const ended = [...this.jobRecords.values()].filter((job) => hasEnded(job.status)).map((job) => ({ id: job.id, endTime: job.endTime ?? 0 }));
     for (const job of this.archived.values()) ended.push({ id: job.id, endTime: job.endTime ?? job.startTime });
     ended.sort((a, b) => a.endTime - b.endTime);
     for (const { id } of ended.slice(0, Math.max(0, ended.length - MAX_ENDED_JOBS))) {

@@ -1,11 +1,10 @@
 // Renders a job as the monitor knows it into the views people and programs read: per-subtask
 // figures with rates from the last two samples, per-vertex aggregates, checkpoint history.
 
-import type { JobStatus } from "../messages/schema.ts";
+import { hasEnded } from "../messages/schema.ts";
 import type { CheckpointView, JobDetails, JobSummary, SubtaskMetrics, SubtaskView, VertexMetrics, VertexView } from "../observability/views.ts";
 import type { CheckpointRecord, JobRecord, TaskRecord } from "./cluster-view.ts";
 
-const TERMINAL: ReadonlySet<JobStatus> = new Set(["finished", "failed", "canceled"]);
 
 export function summarizeJob(job: JobRecord, now: number): JobSummary {
   const tasks: Record<string, number> = {};
@@ -25,7 +24,7 @@ export function summarizeJob(job: JobRecord, now: number): JobSummary {
 }
 
 export function renderJob(job: JobRecord, now: number): JobDetails {
-  const running = !TERMINAL.has(job.status);
+  const running = !hasEnded(job.status);
   const vertices = job.graph.vertices.map((vertex): VertexView => {
     const subtasks = [...job.tasks.values()].filter((t) => t.vertexId === vertex.id).map((t) => renderSubtask(t, running));
     const states: Record<string, number> = {};

@@ -6,13 +6,11 @@ import { Type, type Static } from "@sinclair/typebox";
 
 const Nullable = <T extends ReturnType<typeof Type.Number>>(schema: T) => Type.Union([schema, Type.Null()]);
 
-export const TaskStateSchema = Type.Union(
-  ["created", "deploying", "initializing", "running", "finished", "canceling", "canceled", "failed"].map((s) => Type.Literal(s)),
-);
+const L = Type.Literal;
 
-export const JobStatusSchema = Type.Union(
-  ["created", "scheduling", "deploying", "running", "finished", "canceling", "canceled", "failing", "restarting", "failed"].map((s) => Type.Literal(s)),
-);
+export const TaskStateSchema = Type.Union([L("created"), L("deploying"), L("initializing"), L("running"), L("finished"), L("canceling"), L("canceled"), L("failed")]);
+
+export const JobStatusSchema = Type.Union([L("created"), L("scheduling"), L("deploying"), L("running"), L("finished"), L("canceling"), L("canceled"), L("failing"), L("restarting"), L("failed")]);
 
 /** One subtask's figures, counted per frame by its task and reported with the worker's heartbeats. */
 export const SubtaskMetricsSchema = Type.Object({

@@ -152,12 +152,12 @@ export class InputGate {
     return channel === undefined ? undefined : { channel, frame: channel.frames.shift()! };
   }
 
-  /** True when a frame of an unblocked channel may be waiting (poll to find out). */
   /** Frames received and not yet taken. */
   get bufferedFrames(): number {
     return this.arrivals.length - this.head;
   }
 
+  /** True when a frame of an unblocked channel may be waiting (poll to find out). */
   get hasBufferedFrames(): boolean {
     return this.head < this.arrivals.length;
   }

@@ -5,7 +5,7 @@ export { replayActor, type ReplayOptions, type ReplayReport, type ReplayMismatch
 export { TraceRecorder, readTrace, busFor, type TraceEntry } from "../bus/trace.ts";
 export { SimulatedClock, systemClock, type Clock } from "../core/clock.ts";
 export { startNatsServer, freePort, type NatsServerHandle } from "./nats-server.ts";
-export { startWeirProcess, startJobManagerProcess, startWorkerProcess, restEndpointOf, runWeir, type WeirProcess } from "./processes.ts";
+export { startWeirProcess, startJobManagerProcess, startWorkerProcess, restEndpointOf, runWeir, runProcess, type FinishedProcess, type WeirProcess } from "./processes.ts";
 export { MetricRegistry } from "../observability/metrics.ts";
 // What a replay test starts and inspects: the actor machines, the codec, job graphs and loaders.
 export { jobMasterMachine, workerMachine, subtaskMachine, dispatcherMachine, resourceManagerMachine } from "../actors/index.ts";

@@ -61,18 +61,34 @@ export function startWorkerProcess(natsUrl: string, slots: number, id: string): 
   return startWeirProcess(["worker", "--nats", natsUrl, "--slots", String(slots), "--id", id], "worker registered");
 }
 
+export interface FinishedProcess {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 /** Runs `weir <args>` to completion and returns its exit code and output. */
-export function runWeir(args: string[], timeoutMs = 50_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runWeir(args: string[], timeoutMs = 50_000): Promise<FinishedProcess> {
+  return runProcess(process.execPath, [WEIR_BIN, ...args], { timeoutMs, label: `weir ${args.join(" ")}` });
+}
+
+/** Runs `command args` (in `cwd`) to completion; rejects only if it cannot start or does not finish within `timeoutMs`. */
+export function runProcess(command: string, args: string[], options: { cwd?: string; timeoutMs?: number; label?: string } = {}): Promise<FinishedProcess> {
+  const { cwd, timeoutMs = 50_000, label = `${command} ${args.join(" ")}` } = options;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WEIR_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`weir ${args.join(" ")} did not finish within ${timeoutMs} ms:\n${stderr}`));
+      reject(new Error(`${label} did not finish within ${timeoutMs} ms:\n${stdout}\n${stderr}`));
     }, timeoutMs);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     child.once("exit", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });

@@ -13,19 +13,10 @@ import type { JobDetails, JobSummary } from "../../src/observability/views.ts";
 import { NatsBus } from "../../src/bus/nats-bus.ts";
 import { busClusterQueries } from "../../src/cluster/bus-cluster-queries.ts";
 import { MetricRegistry, silentLogger, runWeir, startJobManagerProcess, startNatsServer, startWeirProcess, type NatsServerHandle, type WeirProcess } from "../../src/testing/index.ts";
+import { waitFor } from "../fixtures/wait-for.ts";
 
 /** More than the test waits for: the job runs until it is stopped. */
 const EVENTS = 1_000_000;
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe("a cluster that says what it runs", () => {
   let server: NatsServerHandle;

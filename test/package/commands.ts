@@ -2,34 +2,13 @@
 // to completion with their output, or as long-lived processes that are ready when a log line says so.
 
 import { spawn, type ChildProcess } from "node:child_process";
+import { runProcess, type FinishedProcess } from "../../src/testing/index.ts";
 
-export interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type Finished = FinishedProcess;
 
 /** Runs `command args` in `cwd` to completion; rejects only if it does not finish within `timeoutMs`. */
 export function runCommand(command: string, args: string[], cwd: string, timeoutMs = 120_000): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${command} ${args.join(" ")} did not finish within ${timeoutMs} ms:\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runProcess(command, args, { cwd, timeoutMs });
 }
 
 /** Like runCommand, but rejects with the command's output unless it exits with 0. */
