@@ -15,7 +15,9 @@ import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Packr } from "msgpackr";
-import { KeyedStateBackend, ValueStateDescriptor } from "../../src/state/keyed-state-backend.ts";
+import { ValueStateDescriptor } from "../../src/state/keyed-state-backend.ts";
+import { HeapKeyedStateBackend } from "../../src/state/heap-keyed-state-backend.ts";
+import type { KeyedStateBackend } from "../../src/state/keyed-state-backend.ts";
 import { LmdbKeyedStateBackend } from "../../src/state/lmdb/index.ts";
 import type { KeyGroupStateSnapshot } from "../../src/state/key-group-snapshots.ts";
 import { encodeSubtaskSnapshot, SUBTASK_SNAPSHOT_FORMAT, type SubtaskSnapshot } from "../../src/state/operator-snapshot.ts";
@@ -75,7 +77,7 @@ async function checkpointOf(backend: Backend, fillMs: number, path: string): Pro
 }
 
 async function heapRound(keys: number, dir: string, round: number): Promise<Timing> {
-  const backend = new KeyedStateBackend({ maxParallelism: 128 });
+  const backend = new HeapKeyedStateBackend({ maxParallelism: 128 });
   return checkpointOf(backend, fill(backend, keys), join(dir, `heap-${round}.chk`));
 }
 

@@ -9,7 +9,9 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { keyGroupRangeFor } from "../../src/core/key-groups.ts";
-import { KeyedStateBackend, ValueStateDescriptor } from "../../src/state/keyed-state-backend.ts";
+import { ValueStateDescriptor } from "../../src/state/keyed-state-backend.ts";
+import { HeapKeyedStateBackend } from "../../src/state/heap-keyed-state-backend.ts";
+import type { KeyedStateBackend } from "../../src/state/keyed-state-backend.ts";
 import { caseResult } from "../report.ts";
 
 const TARGET_BYTES_PER_KEY = 150;
@@ -38,7 +40,7 @@ function fillMap(keys: number): Map<number, number> {
 }
 
 function fillBackend(keys: number): KeyedStateBackend {
-  const backend = new KeyedStateBackend({ maxParallelism: MAX_PARALLELISM, keyGroupRange: keyGroupRangeFor(0, 1, MAX_PARALLELISM) });
+  const backend = new HeapKeyedStateBackend({ maxParallelism: MAX_PARALLELISM, keyGroupRange: keyGroupRangeFor(0, 1, MAX_PARALLELISM) });
   const state = backend.getState(new ValueStateDescriptor<number>("value", 0));
   for (let k = 0; k < keys; k++) {
     backend.setCurrentKey(k);

@@ -5,7 +5,7 @@
 
 import type { KeySelector } from "../core/functions.ts";
 import type { KeyedRuntimeContext } from "../core/process-functions.ts";
-import type { KeyedStateBackendLike } from "../state/keyed-state-backend.ts";
+import type { KeyedStateBackend } from "../state/keyed-state-backend.ts";
 import type { KeyedTimerService, TimeDomain } from "../state/timer-service.ts";
 import type { StreamStatusValue } from "../messages/schema.ts";
 import { CombinedWatermark } from "../operators/combined-watermark.ts";
@@ -16,7 +16,7 @@ import { BaseOperator, runtimeContextOf, type OperatorContext } from "../operato
  * sides share state and timers. The one-input KeyedOperator stays as it is (one selector, no branch).
  */
 export abstract class KeyedTwoInputOperator extends BaseOperator {
-  protected state!: KeyedStateBackendLike;
+  protected state!: KeyedStateBackend;
   protected timers!: KeyedTimerService;
   private readonly combined = new CombinedWatermark();
 

@@ -15,7 +15,7 @@ import type {
 import type { KeySelector } from "../core/functions.ts";
 import type { StreamStatusValue } from "../messages/schema.ts";
 import type { HeapBroadcastState } from "../state/broadcast-state.ts";
-import type { KeyedStateBackendLike } from "../state/keyed-state-backend.ts";
+import type { KeyedStateBackend } from "../state/keyed-state-backend.ts";
 import type { HeapOperatorStateStore } from "../state/operator-state.ts";
 import type { MapStateDescriptor } from "../core/state-descriptors.ts";
 import type { KeyedTimerService, TimeDomain } from "../state/timer-service.ts";
@@ -102,7 +102,7 @@ export class BroadcastProcessOperator<IN1, IN2, OUT> extends BroadcastOperator {
 }
 
 export class KeyedBroadcastProcessOperator<K, IN1, IN2, OUT> extends BroadcastOperator {
-  private state!: KeyedStateBackendLike;
+  private state!: KeyedStateBackend;
   private timers!: KeyedTimerService;
   private readOnlyContext!: KeyedBroadcastOnTimerContext<K>;
   private context!: KeyedBroadcastContext<K>;

@@ -5,13 +5,13 @@ import type { KeySelector, ReduceFunction } from "../core/functions.ts";
 import { callable, closeFunction, openFunction } from "../core/functions.ts";
 import type { OutputTag } from "../core/output-tag.ts";
 import type { KeyedProcessFunction, KeyedRuntimeContext, OnTimerContext } from "../core/process-functions.ts";
-import { ValueStateDescriptor, type KeyedStateBackendLike, type ValueState } from "../state/keyed-state-backend.ts";
+import { ValueStateDescriptor, type KeyedStateBackend, type ValueState } from "../state/keyed-state-backend.ts";
 import { BaseOperator, runtimeContextOf, type OperatorContext } from "./operator.ts";
 import type { KeyedTimerService, TimeDomain } from "../state/timer-service.ts";
 
 /** Base of operators on a keyed stream: sets the current key before each record. */
 export abstract class KeyedOperator extends BaseOperator {
-  protected state!: KeyedStateBackendLike;
+  protected state!: KeyedStateBackend;
   constructor(protected readonly keySelector: KeySelector<unknown, unknown>) {
     super();
   }
@@ -45,7 +45,7 @@ export abstract class KeyedOperator extends BaseOperator {
  * The context a keyed process function sees: the current key, side outputs, timers, the record's
  * timestamp and the domain of the timer firing (shared by the one- and two-input keyed operators).
  */
-export function keyedProcessContext<K>(ctx: OperatorContext, state: KeyedStateBackendLike, timers: KeyedTimerService, domain: () => TimeDomain): OnTimerContext<K> {
+export function keyedProcessContext<K>(ctx: OperatorContext, state: KeyedStateBackend, timers: KeyedTimerService, domain: () => TimeDomain): OnTimerContext<K> {
   const output = ctx.output;
   const current = ctx.timestamp;
   return {

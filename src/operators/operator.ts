@@ -7,7 +7,7 @@ import type { StreamStatusValue } from "../messages/schema.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
-import type { KeyedStateBackendLike } from "../state/keyed-state-backend.ts";
+import type { KeyedStateBackend } from "../state/keyed-state-backend.ts";
 import type { KeyedStateStore } from "../core/keyed-state.ts";
 import type { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, ValueStateDescriptor } from "../core/state-descriptors.ts";
 import type { KeyedRuntimeContext } from "../core/process-functions.ts";
@@ -82,7 +82,7 @@ export interface OperatorContext extends RuntimeContext {
   /** For operators that talk to the cluster themselves (the collect sink). */
   readonly bus: Bus;
   /** Present on keyed operators: the state of the key being processed. */
-  readonly keyedState?: KeyedStateBackendLike;
+  readonly keyedState?: KeyedStateBackend;
   /** Present on keyed operators. */
   readonly timers?: KeyedTimerService;
   /** This operator's operator state (list, union list and broadcast state), restored or fresh. */

@@ -9,7 +9,8 @@ import { LmdbKeyedStateBackend } from "../state/lmdb/lmdb-keyed-state-backend.ts
 import type { OperatorContext, StreamOperator } from "../operators/operator.ts";
 import type { StreamGraph } from "../graph/stream-graph.ts";
 import { functionInitializationContext, isCheckpointedFunction } from "../state/checkpointed-function.ts";
-import { KeyedStateBackend, type KeyedStateBackendLike } from "../state/keyed-state-backend.ts";
+import type { KeyedStateBackend } from "../state/keyed-state-backend.ts";
+import { HeapKeyedStateBackend } from "../state/heap-keyed-state-backend.ts";
 import { HeapOperatorStateStore } from "../state/operator-state.ts";
 import { decodeSubtaskSnapshot, restoredStateFor, type OldSubtaskSnapshot, type RestoredOperatorState, type SubtaskSnapshot } from "../state/operator-snapshot.ts";
 import { applyIncrementalChain, type IncrementalSnapshot } from "../state/lmdb/incremental-snapshots.ts";
@@ -72,10 +73,10 @@ export interface OpenSlotOptions {
 }
 
 /** The job's keyed state backend for one operator of this subtask: heap, or LMDB in its own directory. */
-function createKeyedStateBackend(options: OpenSlotOptions, keyGroupRange: KeyGroupRange): KeyedStateBackendLike {
+function createKeyedStateBackend(options: OpenSlotOptions, keyGroupRange: KeyGroupRange): KeyedStateBackend {
   const { task, vertex, clock, uid, config } = options;
   const common = { maxParallelism: vertex.maxParallelism, keyGroupRange, clock };
-  if (config.stateBackend !== "lmdb") return new KeyedStateBackend(common);
+  if (config.stateBackend !== "lmdb") return new HeapKeyedStateBackend(common);
   const directory = join(config.stateDir ?? tmpdir(), "weir-state", task.jobId, `${uid}-${task.subtaskIndex}-${task.attempt}`);
   return new LmdbKeyedStateBackend({ ...common, directory });
 }

@@ -13,7 +13,7 @@ import type { StreamOperator } from "../operators/operator.ts";
 import type { SourceReader } from "../operators/source.ts";
 import type { StateWriter } from "../checkpoint/checkpoint-storage.ts";
 import { isCheckpointedFunction, isCheckpointListener, type FunctionSnapshotContext } from "../state/checkpointed-function.ts";
-import type { KeyedStateBackendLike } from "../state/keyed-state-backend.ts";
+import type { KeyedStateBackend } from "../state/keyed-state-backend.ts";
 import type { HeapOperatorStateStore } from "../state/operator-state.ts";
 import { encodeOperatorSnapshots, encodeSubtaskSnapshot, encodeWithPackedOperators, SUBTASK_SNAPSHOT_FORMAT, type ChainLink, type ChannelStateSnapshot, type OperatorSnapshot } from "../state/operator-snapshot.ts";
 import type { StateHandle } from "../checkpoint/checkpoint-metadata.ts";
@@ -28,7 +28,7 @@ export interface OperatorSlot {
   uid: string;
   /** Absent for a source node, whose only state is its reader's position. */
   operator?: StreamOperator;
-  keyedState?: KeyedStateBackendLike;
+  keyedState?: KeyedStateBackend;
   timers?: KeyedTimerService;
   operatorState: HeapOperatorStateStore;
   /** The source reader, on the head of a source subtask. */

@@ -3,6 +3,7 @@ export * from "../core/state-descriptors.ts";
 export * from "../core/state-ttl.ts";
 export * from "../core/keyed-state.ts";
 export * from "./keyed-state-backend.ts";
+export * from "./heap-keyed-state-backend.ts";
 export * from "./state-table.ts";
 export * from "./key-group-snapshots.ts";
 export * from "./operator-state.ts";

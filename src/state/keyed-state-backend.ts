@@ -1,20 +1,16 @@
-// Heap keyed state, organised by key group: per state name, one map per key group of the subtask's
-// range, from the normalized key to the value. The keyed operator sets the current key once per
-// record; that computes the key's group once, so state accesses are an array index and a lookup.
-// Snapshots are per key group and restore keeps only this subtask's groups (rescaling); values
-// that are not plain data go through their descriptor's serializer (see StateSerializer).
+// What a keyed state backend is, for the operators and the subtask that use one: the current key,
+// the state handles by descriptor, per-key-group snapshots and restore, and the capabilities a
+// backend declares (values handed out live or as copies; incremental snapshots). The heap backend
+// (heap-keyed-state-backend.ts) and the LMDB one (lmdb/) implement it.
 
-import { systemClock, type Clock } from "../core/clock.ts";
-import { KeyGroupScope, type KeyGroupScopeOptions } from "./key-group-scope.ts";
-import { keyGroupsInRange, type KeyGroupStateSnapshot, type StateTableSnapshot } from "./key-group-snapshots.ts";
-import { stateFor, type AggregatingState, type KeyedStateStore, type ListState, type MapState, type ReducingState, type StateFor, type ValueState } from "../core/keyed-state.ts";
-import { HeapAggregatingState, HeapListState, HeapMapState, HeapReducingState, HeapValueState, type CurrentKeyScope } from "./heap-keyed-states.ts";
-import type { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, StateDescriptor, StateKind } from "../core/state-descriptors.ts";
-import { ValueStateDescriptor } from "../core/state-descriptors.ts";
-import { denormalizeKey, normalizeKey, StateTable } from "./state-table.ts";
-import { TtlPolicy } from "../core/state-ttl.ts";
-import { TtlAggregatingState, TtlListState, TtlMapState, TtlReducingState, TtlValueState } from "./ttl-keyed-states.ts";
+import type { Clock } from "../core/clock.ts";
+import type { KeyGroupRange } from "../core/key-groups.ts";
+import type { KeyedStateStore, StateFor, ValueState } from "../core/keyed-state.ts";
+import { ValueStateDescriptor, type StateDescriptor } from "../core/state-descriptors.ts";
+import type { KeyGroupScopeOptions } from "./key-group-scope.ts";
+import type { KeyGroupStateSnapshot } from "./key-group-snapshots.ts";
 import type { IncrementalSnapshot } from "./lmdb/incremental-snapshots.ts";
+import { normalizeKey } from "./state-table.ts";
 
 // Kept importable from here, where they were first defined.
 export { ValueStateDescriptor };
@@ -26,9 +22,6 @@ export interface KeyedStateBackendOptions extends KeyGroupScopeOptions {
   clock?: Clock;
 }
 
-/** The public surface of a keyed state backend (heap or LMDB): what operators depend on. */
-export type KeyedStateBackendLike = Pick<KeyedStateBackend, keyof KeyedStateBackend>;
-
 /** A backend that snapshots only what changed since the last confirmed checkpoint (LMDB) declares it so. */
 export interface IncrementalSnapshots {
   snapshotIncremental(checkpointId: number, options?: { full?: boolean }): IncrementalSnapshot;
@@ -36,150 +29,33 @@ export interface IncrementalSnapshots {
   notifyCheckpointComplete(checkpointId: number): unknown;
 }
 
-const STATE_KINDS: readonly StateKind[] = ["value", "list", "reducing", "aggregating", "map"];
-
-/**
- * One keyed operator's state on the heap, for one subtask's key groups.
- * @example
- * const backend = new KeyedStateBackend({ maxParallelism: 128, keyGroupRange: keyGroupRangeFor(0, 2, 128), clock });
- * const count = backend.getState(new ValueStateDescriptor("count", 0));
- * backend.setCurrentKey("alice");
- * count.update(count.value()! + 1);
- * const snapshot = backend.snapshot(); // per key group, plain data
- */
-export class KeyedStateBackend extends KeyGroupScope implements KeyedStateStore, CurrentKeyScope {
-  /** State handles hand out the stored values themselves: changing a value in place changes the state. */
-  readonly valuesAreLive: boolean = true;
-  /** Heap snapshots are always full. */
-  readonly incremental: IncrementalSnapshots | undefined = undefined;
-  private readonly clock: Clock;
-  private readonly tables = new Map<string, StateTable>();
-
-  constructor(options: KeyedStateBackendOptions = {}) {
-    super(options);
-    this.clock = options.clock ?? systemClock;
-  }
-
-  getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T> {
-    const table = this.table(descriptor);
-    const ttl = this.ttlPolicy(descriptor);
-    return ttl ? new TtlValueState<T>(this, table, ttl, descriptor.defaultValue) : new HeapValueState<T>(this, table, descriptor.defaultValue);
-  }
-
-  getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T> {
-    const table = this.table(descriptor);
-    const ttl = this.ttlPolicy(descriptor);
-    return ttl ? new TtlListState<T>(this, table, ttl) : new HeapListState<T>(this, table);
-  }
-
-  getReducingState<T>(descriptor: ReducingStateDescriptor<T>): ReducingState<T> {
-    const table = this.table(descriptor);
-    const ttl = this.ttlPolicy(descriptor);
-    return ttl ? new TtlReducingState<T>(this, table, ttl, descriptor.reduce) : new HeapReducingState<T>(this, table, descriptor.reduce);
-  }
-
-  getAggregatingState<IN, ACC, OUT>(descriptor: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT> {
-    const table = this.table(descriptor);
-    const ttl = this.ttlPolicy(descriptor);
-    const fn = descriptor.aggregateFunction;
-    return ttl ? new TtlAggregatingState<IN, ACC, OUT>(this, table, ttl, fn) : new HeapAggregatingState<IN, ACC, OUT>(this, table, fn);
-  }
-
-  getMapState<K, V>(descriptor: MapStateDescriptor<K, V>): MapState<K, V> {
-    const table = this.table(descriptor);
-    const ttl = this.ttlPolicy(descriptor);
-    return ttl ? new TtlMapState<K, V>(this, table, ttl) : new HeapMapState<K, V>(this, table);
-  }
-
+/** One keyed operator's state for one subtask's key groups (Flink's KeyedStateBackend). */
+export interface KeyedStateBackend extends KeyedStateStore {
+  readonly maxParallelism: number;
+  readonly keyGroupRange: KeyGroupRange;
+  /** True when handles hand out the stored values themselves (changing one in place changes the state); false when values read are copies. */
+  readonly valuesAreLive: boolean;
+  /** Present when the backend can snapshot only what changed since the last confirmed checkpoint. */
+  readonly incremental: IncrementalSnapshots | undefined;
+  /** Makes `key` current: every state handle reads and writes its state until the next call. */
+  setCurrentKey(key: unknown): void;
+  readonly currentKey: unknown;
+  readonly currentKeyGroup: number;
   /** The handle any descriptor yields (for code that is generic over the state kind). */
-  getStateFor<D extends StateDescriptor>(descriptor: D): StateFor<D> {
-    return stateFor(this, descriptor);
-  }
-
-
+  getStateFor<D extends StateDescriptor>(descriptor: D): StateFor<D>;
   /**
    * Runs `fn` for every key that has state under `descriptor`, with that key current (Flink's
-   * applyToAllKeys, behind KeyedBroadcastProcessFunction's applyToKeyedState). `fn` may change or
-   * clear the state; the key that was current before is current again afterwards.
+   * applyToAllKeys). `fn` may change or clear the state; the key that was current before is current again afterwards.
    */
-  applyToAllKeys<D extends StateDescriptor>(descriptor: D, fn: (key: unknown, state: StateFor<D>) => void): void {
-    const state = this.getStateFor(descriptor);
-    const table = this.tables.get(descriptor.name)!;
-    const keys: [number, unknown, unknown][] = [];
-    table.groups.forEach((group, index) => group?.forEach((_, normalized) => keys.push([index, normalized, denormalizeKey(normalized)])));
-    // A key removed by an earlier call is skipped.
-    this.forEachKey(keys, (index, normalized) => table.groups[index]?.has(normalized) === true, (key) => fn(key, state));
-  }
-
+  applyToAllKeys<D extends StateDescriptor>(descriptor: D, fn: (key: unknown, state: StateFor<D>) => void): void;
   /** Number of keys with state under the name (for tests and metrics). */
-  size(name: string): number {
-    return this.tables.get(name)?.size() ?? 0;
-  }
-
-  /** Releases what the backend holds outside the heap (nothing here; the LMDB backend deletes its files). */
-  dispose(): Promise<void> {
-    return Promise.resolve();
-  }
-
+  size(name: string): number;
   /** Names of the states created or restored so far. */
-  stateNames(): string[] {
-    return [...this.tables.keys()];
-  }
-
+  stateNames(): string[];
   /** Every key group of this subtask that holds state, as plain data (TTL snapshot cleanup applied). */
-  snapshot(): KeyGroupStateSnapshot[] {
-    const now = this.clock.now();
-    const snapshots: KeyGroupStateSnapshot[] = [];
-    for (let index = 0; index < this.groupCount; index++) {
-      const tables: StateTableSnapshot[] = [];
-      for (const table of this.tables.values()) {
-        const entries = table.snapshotGroup(index, now);
-        if (entries.length > 0) tables.push({ name: table.name, kind: table.kind, ttl: table.hasTtl, entries });
-      }
-      if (tables.length > 0) snapshots.push({ keyGroup: this.keyGroupRange.start + index, tables });
-    }
-    return snapshots;
-  }
-
-  /**
-   * Loads the key groups of this subtask's range from snapshots taken at any parallelism (pass
-   * every old subtask's snapshots, concatenated); key groups outside the range are ignored.
-   */
-  restore(snapshots: readonly KeyGroupStateSnapshot[]): void {
-    for (const group of keyGroupsInRange(snapshots, this.keyGroupRange)) {
-      for (const snapshot of group.tables) {
-        if (!STATE_KINDS.includes(snapshot.kind)) throw new Error(`keyed state snapshot of ${snapshot.name}: unknown state kind ${String(snapshot.kind)}`);
-        this.tableFor(snapshot.name, snapshot.kind, snapshot.ttl).restoreGroup(group.keyGroup - this.keyGroupRange.start, snapshot.entries);
-      }
-    }
-  }
-
-  private table(descriptor: StateDescriptor): StateTable {
-    const table = this.tableFor(descriptor.name, descriptor.kind, descriptor.ttlConfig !== undefined);
-    if (descriptor.ttlConfig) table.ttlConfig = descriptor.ttlConfig;
-    // Converts restored values through the descriptor's serializer the first time (see StateTable.register).
-    table.register(descriptor.serializer);
-    return table;
-  }
-
-  /** The named table, created on first use; a later use must agree on its kind and on TTL. */
-  private tableFor(name: string, kind: StateKind, hasTtl: boolean): StateTable {
-    let table = this.tables.get(name);
-    if (!table) {
-      table = new StateTable(name, kind, hasTtl, this.groupCount);
-      this.tables.set(name, table);
-    } else if (table.kind !== kind) {
-      throw new Error(`state ${JSON.stringify(name)} is ${table.kind} state; it cannot be used as ${kind} state`);
-    } else if (table.hasTtl !== hasTtl) {
-      throw new Error(`state ${JSON.stringify(name)} was created ${table.hasTtl ? "with" : "without"} a TTL; turning TTL ${hasTtl ? "on" : "off"} for existing state is not supported`);
-    }
-    return table;
-  }
-
-  private ttlPolicy(descriptor: StateDescriptor): TtlPolicy | undefined {
-    const config = descriptor.ttlConfig;
-    if (!config) return undefined;
-    const clock = this.clock;
-    return new TtlPolicy(config, () => clock.now());
-  }
+  snapshot(): KeyGroupStateSnapshot[];
+  /** Loads this subtask's key groups from snapshots taken at any parallelism, by either backend; other key groups are ignored. */
+  restore(snapshots: readonly KeyGroupStateSnapshot[]): void;
+  /** Releases what the backend holds outside the heap. */
+  dispose(): Promise<void>;
 }

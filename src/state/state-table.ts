@@ -5,6 +5,7 @@
 
 import { isExpired, type StateTtlConfig, type TtlValue } from "../core/state-ttl.ts";
 import type { StateKind, StateSerializer } from "../core/state-descriptors.ts";
+import { convertEntry, convertStored, type StoredStateInfo } from "./stored-values.ts";
 
 /** Map keys that compare by value: primitives as they are, anything else by its JSON text. */
 export function normalizeKey(key: unknown): unknown {
@@ -27,7 +28,7 @@ export function denormalizeKey(normalized: unknown): unknown {
 /** One key's entry in a snapshot: the key as its original value, and the stored value (see StateTable). */
 export type StateEntry = [key: unknown, value: unknown];
 
-export class StateTable {
+export class StateTable implements StoredStateInfo {
   /** Indexed by key group − range start; a group's map is created on its first write. */
   readonly groups: (Map<unknown, unknown> | undefined)[];
   /** The TTL of the descriptor that registered the table (restored tables have none until then). */
@@ -76,7 +77,7 @@ export class StateTable {
     this.holdsSnapshotData = false;
     if (serializer === undefined) return;
     const fromSnapshot = (data: unknown): unknown => serializer.fromSnapshot(data);
-    for (const group of this.groups) group?.forEach((stored, key) => group.set(key, this.convertStored(stored, fromSnapshot)));
+    for (const group of this.groups) group?.forEach((stored, key) => group.set(key, convertStored(this, stored, fromSnapshot)));
   }
 
   /** One key group's entries; with a snapshot cleanup TTL, expired values are left out. */
@@ -103,14 +104,14 @@ export class StateTable {
     for (const entry of entries) {
       if (!Array.isArray(entry) || entry.length !== 2) throw new Error(`keyed state snapshot of ${this.name}: an entry must be a [key, value] pair`);
       const stored = this.restoreValue(entry[1]);
-      group.set(normalizeKey(entry[0]), serializer === undefined ? stored : this.convertStored(stored, (data) => serializer.fromSnapshot(data)));
+      group.set(normalizeKey(entry[0]), serializer === undefined ? stored : convertStored(this, stored, (data) => serializer.fromSnapshot(data)));
     }
   }
 
   /** A stored value as plain data (lists and maps copied), or undefined when nothing of it is live. */
   private snapshotValue(stored: unknown, live: (entry: unknown) => boolean): unknown {
     const serializer = this.serializer;
-    const plain = serializer === undefined ? (entry: unknown) => entry : (entry: unknown) => this.convertEntry(entry, (value) => serializer.toSnapshot(value));
+    const plain = serializer === undefined ? (entry: unknown) => entry : (entry: unknown) => convertEntry(this, entry, (value) => serializer.toSnapshot(value));
     switch (this.kind) {
       case "list": {
         const elements = (stored as unknown[]).filter(live).map(plain);
@@ -124,31 +125,6 @@ export class StateTable {
       default:
         return live(stored) ? plain(stored) : undefined;
     }
-  }
-
-  /** A stored value with `convert` applied to each value in it (each list element, each map value). */
-  private convertStored(stored: unknown, convert: (value: unknown) => unknown): unknown {
-    switch (this.kind) {
-      case "list":
-        return (stored as unknown[]).map((element) => this.convertEntry(element, convert));
-      case "map": {
-        const map = stored as Map<unknown, unknown>;
-        map.forEach((value, userKey) => map.set(userKey, this.convertEntry(value, convert)));
-        return map;
-      }
-      default:
-        return this.convertEntry(stored, convert);
-    }
-  }
-
-  /** One value, inside its TtlValue wrapper for TTL states (the wrapper is copied, not changed). */
-  private convertEntry(entry: unknown, convert: (value: unknown) => unknown): unknown {
-    if (!this.hasTtl) return convert(entry);
-    const wrapped = entry as TtlValue<unknown> | null;
-    if (typeof wrapped !== "object" || wrapped === null || typeof wrapped.timestamp !== "number") {
-      throw new Error(`keyed state ${this.name}: a TTL state's value must be a { value, timestamp } object`);
-    }
-    return { value: convert(wrapped.value), timestamp: wrapped.timestamp };
   }
 
   private restoreValue(value: unknown): unknown {

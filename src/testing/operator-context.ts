@@ -8,7 +8,8 @@ import { silentLogger, type Logger } from "../observability/logger.ts";
 import { MetricRegistry } from "../observability/metrics.ts";
 import { CurrentTimestamp, type OperatorContext, type StreamOperator } from "../operators/operator.ts";
 import { SimulatedClock } from "../core/clock.ts";
-import { KeyedStateBackend } from "../state/keyed-state-backend.ts";
+import { HeapKeyedStateBackend } from "../state/heap-keyed-state-backend.ts";
+import type { KeyedStateBackend } from "../state/keyed-state-backend.ts";
 import { KeyedTimerService } from "../state/timer-service.ts";
 import { HeapOperatorStateStore } from "../state/operator-state.ts";
 
@@ -53,7 +54,7 @@ export function operatorTestContext(operator: StreamOperator, options: OperatorT
   const emitted = options.emitted ?? [];
   const timestamp = options.timestamp ?? new CurrentTimestamp();
   const clock = new SimulatedClock(options.start ?? 0);
-  const state = new KeyedStateBackend({ clock });
+  const state = new HeapKeyedStateBackend({ clock });
   const metrics = new MetricRegistry();
   const timers = new KeyedTimerService(clock, () => state.currentKey, (ts, key, domain) => operator.onTimer?.(ts, key, domain));
   const recordSide = options.recordSideOutputs ?? true;

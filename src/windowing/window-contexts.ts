@@ -5,7 +5,7 @@
 import type { OutputTag } from "../core/output-tag.ts";
 import type { Output } from "../operators/operator.ts";
 import type { Clock } from "../core/clock.ts";
-import type { KeyedStateBackendLike, ValueState, ValueStateDescriptor } from "../state/keyed-state-backend.ts";
+import type { KeyedStateBackend, ValueState, ValueStateDescriptor } from "../state/keyed-state-backend.ts";
 import type { KeyedStateStore } from "../core/keyed-state.ts";
 import type { KeyedTimerService } from "../state/timer-service.ts";
 import type { EvictorContext } from "./evictors.ts";
@@ -91,7 +91,7 @@ export class WindowProcessContext extends WindowScope implements ProcessWindowCo
     private readonly timers: KeyedTimerService,
     private readonly clock: Clock,
     private readonly sideOutputs: Output,
-    keyedState: KeyedStateBackendLike,
+    keyedState: KeyedStateBackend,
     private readonly merging: boolean,
     registry?: ScopedStateRegistry,
   ) {

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { keyGroupOf, keyGroupRangeFor } from "../../src/core/key-groups.ts";
 import { SimulatedClock } from "../../src/core/clock.ts";
 import {
+  HeapKeyedStateBackend,
   KeyedStateBackend,
   KeyedTimerService,
   ListStateDescriptor,
@@ -40,7 +41,7 @@ function expectedFor(_key: unknown, i: number) {
 
 /** The subtasks of a job at `parallelism`, each fed only its own keys. */
 function populate(parallelism: number): KeyedStateBackend[] {
-  const backends = Array.from({ length: parallelism }, (_, subtask) => new KeyedStateBackend({ maxParallelism: MAX_PARALLELISM, keyGroupRange: keyGroupRangeFor(subtask, parallelism, MAX_PARALLELISM) }));
+  const backends = Array.from({ length: parallelism }, (_, subtask) => new HeapKeyedStateBackend({ maxParallelism: MAX_PARALLELISM, keyGroupRange: keyGroupRangeFor(subtask, parallelism, MAX_PARALLELISM) }));
   KEYS.forEach((key, i) => {
     const backend = backends[subtaskOf(key, parallelism)];
     backend.setCurrentKey(key);
@@ -67,7 +68,7 @@ function read(backend: KeyedStateBackend, key: unknown) {
 function rescale(snapshots: KeyGroupStateSnapshot[][], parallelism: number): KeyedStateBackend[] {
   const all = unpack(pack(snapshots.flat())) as KeyGroupStateSnapshot[];
   return Array.from({ length: parallelism }, (_, subtask) => {
-    const backend = new KeyedStateBackend({ maxParallelism: MAX_PARALLELISM, keyGroupRange: keyGroupRangeFor(subtask, parallelism, MAX_PARALLELISM) });
+    const backend = new HeapKeyedStateBackend({ maxParallelism: MAX_PARALLELISM, keyGroupRange: keyGroupRangeFor(subtask, parallelism, MAX_PARALLELISM) });
     backend.restore(all);
     return backend;
   });
@@ -109,7 +110,7 @@ describe("keyed state snapshots per key group", () => {
   });
 
   it("a snapshot leaves out key groups without state and states without keys", () => {
-    const backend = new KeyedStateBackend({ maxParallelism: MAX_PARALLELISM });
+    const backend = new HeapKeyedStateBackend({ maxParallelism: MAX_PARALLELISM });
     backend.getListState(SEEN);
     backend.setCurrentKey("only");
     backend.getState(COUNT).update(1);
@@ -147,7 +148,7 @@ describe("keyed state snapshots per key group", () => {
   it("restore ignores key groups outside the subtask's range", () => {
     const [full] = populate(1);
     const range = keyGroupRangeFor(1, 4, MAX_PARALLELISM);
-    const part = new KeyedStateBackend({ maxParallelism: MAX_PARALLELISM, keyGroupRange: range });
+    const part = new HeapKeyedStateBackend({ maxParallelism: MAX_PARALLELISM, keyGroupRange: range });
     part.restore(full.snapshot());
     const expected = KEYS.filter((key) => subtaskOf(key, 4) === 1).length;
     expect(part.size("count")).toBe(expected);
@@ -156,14 +157,14 @@ describe("keyed state snapshots per key group", () => {
 
   it("restore refuses a state whose kind differs from the one already registered", () => {
     const [full] = populate(1);
-    const backend = new KeyedStateBackend({ maxParallelism: MAX_PARALLELISM });
+    const backend = new HeapKeyedStateBackend({ maxParallelism: MAX_PARALLELISM });
     backend.getListState(new ListStateDescriptor<number>("count"));
     expect(() => backend.restore(full.snapshot())).toThrow('state "count" is list state; it cannot be used as value state');
   });
 
   it("a restored state must be requested with its kind", () => {
     const [full] = populate(1);
-    const backend = new KeyedStateBackend({ maxParallelism: MAX_PARALLELISM });
+    const backend = new HeapKeyedStateBackend({ maxParallelism: MAX_PARALLELISM });
     backend.restore(full.snapshot());
     expect(() => backend.getMapState(new MapStateDescriptor<string, number>("seen"))).toThrow('state "seen" is list state; it cannot be used as map state');
   });

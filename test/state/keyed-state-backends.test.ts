@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { keyGroupOf, keyGroupRangeFor } from "../../src/core/key-groups.ts";
 import {
   AggregatingStateDescriptor,
+  HeapKeyedStateBackend,
   KeyedStateBackend,
   ListStateDescriptor,
   MapStateDescriptor,
@@ -22,8 +23,8 @@ import {
 } from "../../src/state/index.ts";
 import { LmdbKeyedStateBackend } from "../../src/state/lmdb/index.ts";
 
-/** The public surface both backends share: the LMDB backend must be assignable to it. */
-type KeyedBackend = Pick<KeyedStateBackend, keyof KeyedStateBackend>;
+/** The interface both backends implement, and the normalized key both compute. */
+type KeyedBackend = KeyedStateBackend & { readonly currentNormalizedKey: unknown };
 
 const opened: LmdbKeyedStateBackend[] = [];
 afterEach(async () => {
@@ -45,7 +46,7 @@ function lmdb(writeBufferSize?: number) {
 }
 
 const BACKENDS: [string, (options?: KeyedStateBackendOptions) => KeyedBackend][] = [
-  ["heap", (options) => new KeyedStateBackend(options)],
+  ["heap", (options) => new HeapKeyedStateBackend(options)],
   ["lmdb", lmdb()],
   ["lmdb, every write committed", lmdb(1)],
 ];

@@ -4,11 +4,11 @@
 // visits every key — is one behaviour table run on each backend in keyed-state-backends.test.ts.
 
 import { describe, expect, it } from "vitest";
-import { KeyedStateBackend, MapStateDescriptor } from "../../src/state/index.ts";
+import { HeapKeyedStateBackend, MapStateDescriptor } from "../../src/state/index.ts";
 
 describe("MapState on the heap backend", () => {
   it("lists keys, values and entries in insertion order, not key order", () => {
-    const backend = new KeyedStateBackend();
+    const backend = new HeapKeyedStateBackend();
     const m = backend.getMapState(new MapStateDescriptor<string, number>("m"));
     backend.setCurrentKey("k");
     m.putAll([["z", 1], ["x", 2]]);

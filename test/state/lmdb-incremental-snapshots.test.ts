@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SimulatedClock } from "../../src/core/clock.ts";
 import { keyGroupOf, keyGroupRangeFor, type KeyGroupRange } from "../../src/core/key-groups.ts";
 import {
+  HeapKeyedStateBackend,
   KeyedStateBackend,
   ListStateDescriptor,
   MapStateDescriptor,
@@ -221,7 +222,7 @@ describe("incremental snapshots of the LMDB backend", () => {
     source.notifyCheckpointComplete(2);
     const expected = canonical(source.snapshot());
 
-    const heap = new KeyedStateBackend({ maxParallelism: MAX_PARALLELISM });
+    const heap = new HeapKeyedStateBackend({ maxParallelism: MAX_PARALLELISM });
     heap.restore(applyIncrementalChain(undefined, stored(chain)));
     expect(canonical(heap.snapshot())).toEqual(expected);
 
@@ -237,7 +238,7 @@ describe("incremental snapshots of the LMDB backend", () => {
   });
 
   it("after a restore from a full snapshot the next delta is full", () => {
-    const heap = new KeyedStateBackend({ maxParallelism: MAX_PARALLELISM });
+    const heap = new HeapKeyedStateBackend({ maxParallelism: MAX_PARALLELISM });
     populate(heap, KEYS.slice(0, 10));
     const backend = lmdb();
     backend.restore(heap.snapshot());
@@ -317,7 +318,7 @@ describe("incremental snapshots of the LMDB backend", () => {
 
     const [one] = [lmdb()];
     one.restoreFromChain(undefined, stored(deltas));
-    const expected = new KeyedStateBackend({ maxParallelism: MAX_PARALLELISM });
+    const expected = new HeapKeyedStateBackend({ maxParallelism: MAX_PARALLELISM });
     populate(expected, KEYS);
     for (const key of ["user-1", "user-2", "user-3"]) {
       expected.setCurrentKey(key);

@@ -10,6 +10,7 @@ import { pack, unpack } from "msgpackr";
 import { afterEach, describe, expect, it } from "vitest";
 import { keyGroupOf, keyGroupRangeFor } from "../../src/core/key-groups.ts";
 import {
+  HeapKeyedStateBackend,
   KeyedStateBackend,
   ListStateDescriptor,
   MapStateDescriptor,
@@ -21,7 +22,7 @@ import {
 } from "../../src/state/index.ts";
 import { LmdbKeyedStateBackend } from "../../src/state/lmdb/index.ts";
 
-type KeyedBackend = Pick<KeyedStateBackend, keyof KeyedStateBackend>;
+type KeyedBackend = KeyedStateBackend;
 type Make = (options?: KeyedStateBackendOptions) => KeyedBackend;
 
 const opened: LmdbKeyedStateBackend[] = [];
@@ -29,7 +30,7 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((b) => b.dispose()));
 });
 
-const heap: Make = (options) => new KeyedStateBackend(options);
+const heap: Make = (options) => new HeapKeyedStateBackend(options);
 const lmdb: Make = (options = {}) => {
   const backend = new LmdbKeyedStateBackend({ ...options, directory: mkdtempSync(join(tmpdir(), "weir-lmdb-snap-")) });
   opened.push(backend);

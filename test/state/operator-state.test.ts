@@ -7,6 +7,7 @@ import { pack, unpack } from "msgpackr";
 import { describe, expect, it } from "vitest";
 import {
   HeapOperatorStateStore,
+  HeapKeyedStateBackend,
   KeyedStateBackend,
   ListStateDescriptor,
   MapStateDescriptor,
@@ -234,7 +235,7 @@ describe("CheckpointedFunction", () => {
   });
 
   it("the initialization context reaches the keyed state store when there is one", () => {
-    const keyed = new KeyedStateBackend();
+    const keyed = new HeapKeyedStateBackend();
     expect(functionInitializationContext(new HeapOperatorStateStore(), keyed).getKeyedStateStore()).toBe(keyed);
     expect(functionInitializationContext(new HeapOperatorStateStore()).getKeyedStateStore()).toBeUndefined();
   });

@@ -8,6 +8,7 @@ import { SimulatedClock } from "../../src/core/clock.ts";
 import { keyGroupOf, keyGroupRangeFor } from "../../src/core/key-groups.ts";
 import {
   AggregatingStateDescriptor,
+  HeapKeyedStateBackend,
   KeyedStateBackend,
   ListStateDescriptor,
   MapStateDescriptor,
@@ -107,14 +108,14 @@ function read(backend: KeyedStateBackend, d: ReturnType<typeof descriptors>, key
 describe("state descriptors with a serializer", () => {
   it("every state kind's values come back as what they were, after msgpack, at parallelism 1 and split across 2", () => {
     const before = descriptors();
-    const original = new KeyedStateBackend({ maxParallelism: MAX_PARALLELISM });
+    const original = new HeapKeyedStateBackend({ maxParallelism: MAX_PARALLELISM });
     populate(original, before);
     const expected = KEYS.map((key) => read(original, before, key));
     const snapshot = roundTrip(original.snapshot());
 
     for (const parallelism of [1, 2]) {
       const after = descriptors();
-      const subtasks = Array.from({ length: parallelism }, (_, i) => new KeyedStateBackend({ maxParallelism: MAX_PARALLELISM, keyGroupRange: keyGroupRangeFor(i, parallelism, MAX_PARALLELISM) }));
+      const subtasks = Array.from({ length: parallelism }, (_, i) => new HeapKeyedStateBackend({ maxParallelism: MAX_PARALLELISM, keyGroupRange: keyGroupRangeFor(i, parallelism, MAX_PARALLELISM) }));
       for (const subtask of subtasks) subtask.restore(snapshot);
       const subtaskOf = (key: string) => subtasks.find((s) => keyGroupOf(key, MAX_PARALLELISM) >= s.keyGroupRange.start && keyGroupOf(key, MAX_PARALLELISM) <= s.keyGroupRange.end)!;
       expect(KEYS.map((key) => read(subtaskOf(key), after, key))).toEqual(expected);
@@ -124,11 +125,11 @@ describe("state descriptors with a serializer", () => {
 
   it("restored values are converted once, when the descriptor registers — never on access", () => {
     const d = descriptors();
-    const original = new KeyedStateBackend();
+    const original = new HeapKeyedStateBackend();
     populate(original, d);
     const snapshot = roundTrip(original.snapshot());
 
-    const restored = new KeyedStateBackend();
+    const restored = new HeapKeyedStateBackend();
     restored.restore(snapshot);
     const after = descriptors();
     expect(after.points.restored).toBe(0);
@@ -146,10 +147,10 @@ describe("state descriptors with a serializer", () => {
 
   it("a state restored but not yet registered snapshots again exactly as it was restored", () => {
     const d = descriptors();
-    const original = new KeyedStateBackend();
+    const original = new HeapKeyedStateBackend();
     populate(original, d);
     const snapshot = roundTrip(original.snapshot());
-    const restored = new KeyedStateBackend();
+    const restored = new HeapKeyedStateBackend();
     restored.restore(snapshot);
     restored.getState(descriptors().tags); // one state registered, the others still waiting for their descriptors
     expect(roundTrip(restored.snapshot())).toEqual(snapshot);
@@ -157,11 +158,11 @@ describe("state descriptors with a serializer", () => {
 
   it("a restore into states already registered converts at once", () => {
     const d = descriptors();
-    const original = new KeyedStateBackend();
+    const original = new HeapKeyedStateBackend();
     populate(original, d);
     const snapshot = roundTrip(original.snapshot());
     const after = descriptors();
-    const restored = new KeyedStateBackend();
+    const restored = new HeapKeyedStateBackend();
     restored.getListState(after.path);
     restored.getMapState(after.byName);
     restored.restore(snapshot);
@@ -174,7 +175,7 @@ describe("state descriptors with a serializer", () => {
     const clock = new SimulatedClock(1_000);
     const ttl = () => StateTtlConfig.newBuilder(100).build();
     const seen = () => new ValueStateDescriptor<Set<string>>("seen", undefined, { serializer: setSerializer }).enableTimeToLive(ttl());
-    const original = new KeyedStateBackend({ clock });
+    const original = new HeapKeyedStateBackend({ clock });
     original.setCurrentKey("a");
     original.getState(seen()).update(new Set(["x"]));
     clock.advanceTo(1_050);
@@ -183,7 +184,7 @@ describe("state descriptors with a serializer", () => {
     const snapshot = roundTrip(original.snapshot());
     expect(snapshot.flatMap((g) => g.tables.flatMap((t) => t.entries.map(([, v]) => (v as { timestamp: number }).timestamp))).sort()).toEqual([1_000, 1_050]);
 
-    const restored = new KeyedStateBackend({ clock });
+    const restored = new HeapKeyedStateBackend({ clock });
     restored.restore(snapshot);
     const state = restored.getState(seen());
     clock.advanceTo(1_100);
@@ -194,7 +195,7 @@ describe("state descriptors with a serializer", () => {
   });
 
   it("a state cannot be used both with and without a serializer", () => {
-    const backend = new KeyedStateBackend();
+    const backend = new HeapKeyedStateBackend();
     backend.getState(new ValueStateDescriptor<Set<string>>("tags", undefined, { serializer: setSerializer }));
     expect(() => backend.getState(new ValueStateDescriptor<Set<string>>("tags"))).toThrow(/registered with a serializer/);
     // The same kind of serializer given again (a descriptor made per call) is fine.
@@ -202,11 +203,11 @@ describe("state descriptors with a serializer", () => {
   });
 
   it("plain data needs no serializer, and a Set without one does not come back as a Set (why serializers exist)", () => {
-    const backend = new KeyedStateBackend();
+    const backend = new HeapKeyedStateBackend();
     backend.setCurrentKey("a");
     backend.getState(new ValueStateDescriptor<number[]>("plain")).update([1, 2]);
     backend.getState(new ValueStateDescriptor<Set<number>>("set")).update(new Set([1]));
-    const restored = new KeyedStateBackend();
+    const restored = new HeapKeyedStateBackend();
     restored.restore(roundTrip(backend.snapshot()));
     restored.setCurrentKey("a");
     expect(restored.getState(new ValueStateDescriptor<number[]>("plain")).value()).toEqual([1, 2]);

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SimulatedClock } from "../../src/core/clock.ts";
 import {
   AggregatingStateDescriptor,
+  HeapKeyedStateBackend,
   KeyedStateBackend,
   ListStateDescriptor,
   MapStateDescriptor,
@@ -22,7 +23,7 @@ import {
 } from "../../src/state/index.ts";
 import { LmdbKeyedStateBackend } from "../../src/state/lmdb/index.ts";
 
-type KeyedBackend = Pick<KeyedStateBackend, keyof KeyedStateBackend>;
+type KeyedBackend = KeyedStateBackend;
 type Make = (options?: KeyedStateBackendOptions) => KeyedBackend;
 
 const opened: LmdbKeyedStateBackend[] = [];
@@ -38,7 +39,7 @@ function lmdb(writeBufferSize?: number): Make {
   };
 }
 
-const heap: Make = (options) => new KeyedStateBackend(options);
+const heap: Make = (options) => new HeapKeyedStateBackend(options);
 const BACKENDS: [string, Make][] = [
   ["heap", heap],
   ["lmdb", lmdb()],

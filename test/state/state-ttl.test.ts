@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { SimulatedClock } from "../../src/core/clock.ts";
 import {
+  HeapKeyedStateBackend,
   KeyedStateBackend,
   StateTtlConfig,
   StateVisibility,
@@ -17,7 +18,7 @@ const TTL = 1_000;
 
 function setup(config: StateTtlConfig = StateTtlConfig.newBuilder(TTL).build()) {
   const clock = new SimulatedClock(0);
-  const backend = new KeyedStateBackend({ clock });
+  const backend = new HeapKeyedStateBackend({ clock });
   return { clock, backend, config };
 }
 
@@ -57,7 +58,7 @@ describe("TTL across a restore", () => {
     first.backend.setCurrentKey("k");
     first.backend.getState(new ValueStateDescriptor<number>("v").enableTimeToLive(config)).update(7);
     const clock = new SimulatedClock(900);
-    const restored = new KeyedStateBackend({ clock });
+    const restored = new HeapKeyedStateBackend({ clock });
     restored.restore(first.backend.snapshot());
     const v = restored.getState(new ValueStateDescriptor<number>("v").enableTimeToLive(config));
     restored.setCurrentKey("k");

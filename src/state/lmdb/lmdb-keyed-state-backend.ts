@@ -1,27 +1,23 @@
 // Keyed state on disk, in an embedded LMDB environment (one per subtask and operator), for state
-// larger than memory. Same surface as the heap KeyedStateBackend — handles, applyToAllKeys,
+// larger than memory. Same surface as the heap backend (the KeyedStateBackend interface) — handles, applyToAllKeys,
 // per-key-group snapshots in the same format, restore of any key groups — plus incremental
 // snapshots: only the keys changed since the last confirmed checkpoint.
 
 import { systemClock, type Clock } from "../../core/clock.ts";
 import { KeyGroupScope } from "../key-group-scope.ts";
 import type { KeyGroupStateSnapshot } from "../key-group-snapshots.ts";
-import type { KeyedStateBackend, KeyedStateBackendOptions } from "../keyed-state-backend.ts";
-import { stateFor, type AggregatingState, type KeyedStateStore, type ListState, type MapState, type ReducingState, type StateFor, type ValueState } from "../../core/keyed-state.ts";
+import type { IncrementalSnapshots, KeyedStateBackend, KeyedStateBackendOptions } from "../keyed-state-backend.ts";
+import type { AggregatingState, ListState, MapState, ReducingState, StateFor, ValueState } from "../../core/keyed-state.ts";
 import type { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, StateDescriptor, StateKind, ValueStateDescriptor } from "../../core/state-descriptors.ts";
-import { TtlPolicy } from "../../core/state-ttl.ts";
 import { CheckpointChangeLog, type Confirmation } from "./checkpoint-change-log.ts";
 import { applyIncrementalChain, type IncrementalSnapshot } from "./incremental-snapshots.ts";
-import { LmdbAggregatingState, LmdbListState, LmdbMapState, LmdbReducingState, LmdbValueState, type LmdbKeyScope } from "./lmdb-keyed-states.ts";
+import { lmdbCells, type LmdbKeyScope } from "./lmdb-state-cells.ts";
 import { keyOfPart, keyPartOf, prefixEnd, unpackString } from "./lmdb-state-keys.ts";
 import { LmdbStateStore } from "./lmdb-state-store.ts";
 import { LmdbStateTable } from "./lmdb-state-table.ts";
 import { readDelta, readFullDelta, readFullSnapshot, restoreSnapshots, type StateTables } from "./lmdb-snapshots.ts";
-import { LmdbTtlAggregatingState, LmdbTtlListState, LmdbTtlMapState, LmdbTtlReducingState, LmdbTtlValueState } from "./lmdb-ttl-keyed-states.ts";
-import type { IncrementalSnapshots } from "../keyed-state-backend.ts";
-
-/** The public surface of the heap KeyedStateBackend: what code that takes either backend can use. */
-export type KeyedStateBackendLike = Pick<KeyedStateBackend, keyof KeyedStateBackend>;
+import { stateHandle } from "../state-handles.ts";
+import { checkStateUse } from "../stored-values.ts";
 
 export interface LmdbKeyedStateBackendOptions extends KeyedStateBackendOptions {
   /** This subtask's own directory for its LMDB environment; created if missing, cleared when opened. */
@@ -32,7 +28,7 @@ export interface LmdbKeyedStateBackendOptions extends KeyedStateBackendOptions {
 
 /**
  * One keyed operator's state in LMDB, for one subtask's key groups. Interchangeable with the heap
- * KeyedStateBackend; values must be msgpack-friendly (or have a serializer on their descriptor,
+ * HeapKeyedStateBackend; values must be msgpack-friendly (or have a serializer on their descriptor,
  * which then converts on every access), and a value read is a copy (write it back to change it). Map state lists its entries in the byte order of their encoded user keys.
  * @example
  * const backend = new LmdbKeyedStateBackend({ directory: join(stateDir, `${operatorId}-${subtask}`), keyGroupRange, clock });
@@ -43,7 +39,7 @@ export interface LmdbKeyedStateBackendOptions extends KeyedStateBackendOptions {
  * backend.notifyCheckpointComplete(7);
  * await backend.dispose();
  */
-export class LmdbKeyedStateBackend extends KeyGroupScope implements KeyedStateBackendLike, KeyedStateStore, LmdbKeyScope, StateTables {
+export class LmdbKeyedStateBackend extends KeyGroupScope implements KeyedStateBackend, LmdbKeyScope, StateTables {
   /** A value read is a copy: a change counts only once it is written back. */
   readonly valuesAreLive: boolean = false;
   /** Snapshots can be deltas on the last confirmed checkpoint. */
@@ -80,39 +76,28 @@ export class LmdbKeyedStateBackend extends KeyGroupScope implements KeyedStateBa
   }
 
   getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T> {
-    const table = this.table(descriptor);
-    const ttl = this.ttlPolicy(descriptor);
-    return ttl ? new LmdbTtlValueState<T>(this, table, this.store, ttl, descriptor.defaultValue) : new LmdbValueState<T>(this, table, this.store, descriptor.defaultValue);
+    return this.getStateFor(descriptor);
   }
 
   getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T> {
-    const table = this.table(descriptor);
-    const ttl = this.ttlPolicy(descriptor);
-    return ttl ? new LmdbTtlListState<T>(this, table, this.store, ttl) : new LmdbListState<T>(this, table, this.store);
+    return this.getStateFor(descriptor);
   }
 
   getReducingState<T>(descriptor: ReducingStateDescriptor<T>): ReducingState<T> {
-    const table = this.table(descriptor);
-    const ttl = this.ttlPolicy(descriptor);
-    return ttl ? new LmdbTtlReducingState<T>(this, table, this.store, ttl, descriptor.reduce) : new LmdbReducingState<T>(this, table, this.store, descriptor.reduce);
+    return this.getStateFor(descriptor);
   }
 
   getAggregatingState<IN, ACC, OUT>(descriptor: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT> {
-    const table = this.table(descriptor);
-    const ttl = this.ttlPolicy(descriptor);
-    const fn = descriptor.aggregateFunction;
-    return ttl ? new LmdbTtlAggregatingState<IN, ACC, OUT>(this, table, this.store, ttl, fn) : new LmdbAggregatingState<IN, ACC, OUT>(this, table, this.store, fn);
+    return this.getStateFor(descriptor);
   }
 
   getMapState<K, V>(descriptor: MapStateDescriptor<K, V>): MapState<K, V> {
-    const table = this.table(descriptor);
-    const ttl = this.ttlPolicy(descriptor);
-    return ttl ? new LmdbTtlMapState<K, V>(this, table, this.store, ttl) : new LmdbMapState<K, V>(this, table, this.store);
+    return this.getStateFor(descriptor);
   }
 
   /** The handle any descriptor yields (for code that is generic over the state kind). */
   getStateFor<D extends StateDescriptor>(descriptor: D): StateFor<D> {
-    return stateFor(this, descriptor);
+    return stateHandle(descriptor, lmdbCells(this, this.table(descriptor), this.store), this.clock);
   }
 
   /**
@@ -205,10 +190,8 @@ export class LmdbKeyedStateBackend extends KeyGroupScope implements KeyedStateBa
     if (!table) {
       table = new LmdbStateTable(name, kind, hasTtl, this.keyGroupRange);
       this.registered.set(name, table);
-    } else if (table.kind !== kind) {
-      throw new Error(`state ${JSON.stringify(name)} is ${table.kind} state; it cannot be used as ${kind} state`);
-    } else if (table.hasTtl !== hasTtl) {
-      throw new Error(`state ${JSON.stringify(name)} was created ${table.hasTtl ? "with" : "without"} a TTL; turning TTL ${hasTtl ? "on" : "off"} for existing state is not supported`);
+    } else {
+      checkStateUse(table, kind, hasTtl);
     }
     return table;
   }
@@ -218,13 +201,6 @@ export class LmdbKeyedStateBackend extends KeyGroupScope implements KeyedStateBa
     if (descriptor.ttlConfig) table.ttlConfig = descriptor.ttlConfig;
     table.register(descriptor.serializer);
     return table;
-  }
-
-  private ttlPolicy(descriptor: StateDescriptor): TtlPolicy | undefined {
-    const config = descriptor.ttlConfig;
-    if (!config) return undefined;
-    const clock = this.clock;
-    return new TtlPolicy(config, () => clock.now());
   }
 
   /** The distinct key parts with state in one key group (a map's entries share theirs). */

@@ -6,8 +6,9 @@ import type { KeyGroupRange } from "../../core/key-groups.ts";
 import type { StateKind, StateSerializer } from "../../core/state-descriptors.ts";
 import { isExpired, type StateTtlConfig, type TtlValue } from "../../core/state-ttl.ts";
 import { prefixEnd, tablePrefix } from "./lmdb-state-keys.ts";
+import { convertEntry, convertStored, type StoredStateInfo } from "../stored-values.ts";
 
-export class LmdbStateTable {
+export class LmdbStateTable implements StoredStateInfo {
   /** The TTL of the descriptor that registered the table (restored tables have none until then). */
   ttlConfig: StateTtlConfig | undefined;
   /** Indexed by key group − range start. */
@@ -44,14 +45,28 @@ export class LmdbStateTable {
     }
   }
 
-  /** A user value (a value, an element, an accumulator, a map value) as it is stored. */
+  /** A cell's value (a value, a list, an accumulator; TTL-wrapped for TTL states) as it is stored. */
   toStored(value: unknown): unknown {
-    return this.serializer === undefined ? value : this.serializer.toSnapshot(value);
+    const serializer = this.serializer;
+    return serializer === undefined ? value : convertStored(this, value, (v) => serializer.toSnapshot(v));
   }
 
-  /** A stored value back as the user's value. */
+  /** A stored value back as the cell's value. */
   fromStored(stored: unknown): unknown {
-    return this.serializer === undefined ? stored : this.serializer.fromSnapshot(stored);
+    const serializer = this.serializer;
+    return serializer === undefined ? stored : convertStored(this, stored, (v) => serializer.fromSnapshot(v));
+  }
+
+  /** A map entry's value (TTL-wrapped for TTL states) as it is stored. */
+  toStoredEntry(value: unknown): unknown {
+    const serializer = this.serializer;
+    return serializer === undefined ? value : convertEntry(this, value, (v) => serializer.toSnapshot(v));
+  }
+
+  /** A stored map entry's value back as the cell's. */
+  fromStoredEntry(stored: unknown): unknown {
+    const serializer = this.serializer;
+    return serializer === undefined ? stored : convertEntry(this, stored, (v) => serializer.fromSnapshot(v));
   }
 
   /** Whether snapshots leave expired values out. */

@@ -2,11 +2,12 @@
 // value, so two equal objects are the same key.
 
 import { describe, expect, it } from "vitest";
-import { KeyedStateBackend, normalizeKey, ValueStateDescriptor } from "../../../src/state/keyed-state-backend.ts";
+import { normalizeKey, ValueStateDescriptor } from "../../../src/state/keyed-state-backend.ts";
+import { HeapKeyedStateBackend } from "../../../src/state/heap-keyed-state-backend.ts";
 
 describe("KeyedStateBackend", () => {
   it("scopes a value state to the current key", () => {
-    const backend = new KeyedStateBackend();
+    const backend = new HeapKeyedStateBackend();
     const count = backend.getState(new ValueStateDescriptor<number>("count"));
     backend.setCurrentKey("alice");
     count.update(1);
@@ -24,7 +25,7 @@ describe("KeyedStateBackend", () => {
   });
 
   it("answers the descriptor's default for a key without a value, without storing it", () => {
-    const backend = new KeyedStateBackend();
+    const backend = new HeapKeyedStateBackend();
     const total = backend.getState(new ValueStateDescriptor("total", 0));
     backend.setCurrentKey("k");
     expect(total.value()).toBe(0);
@@ -34,7 +35,7 @@ describe("KeyedStateBackend", () => {
   });
 
   it("returns to the default after clear, and after an update to undefined", () => {
-    const backend = new KeyedStateBackend();
+    const backend = new HeapKeyedStateBackend();
     const last = backend.getState(new ValueStateDescriptor<string>("last", "none"));
     backend.setCurrentKey(1);
     last.update("x");
@@ -47,7 +48,7 @@ describe("KeyedStateBackend", () => {
   });
 
   it("keeps falsy values distinct from the default", () => {
-    const backend = new KeyedStateBackend();
+    const backend = new HeapKeyedStateBackend();
     const n = backend.getState(new ValueStateDescriptor("n", 42));
     const flag = backend.getState(new ValueStateDescriptor("flag", true));
     const text = backend.getState(new ValueStateDescriptor("text", "default"));
@@ -61,7 +62,7 @@ describe("KeyedStateBackend", () => {
   });
 
   it("keeps states with different names apart, and shares one name between handles", () => {
-    const backend = new KeyedStateBackend();
+    const backend = new HeapKeyedStateBackend();
     backend.setCurrentKey("k");
     const a = backend.getState(new ValueStateDescriptor<number>("a"));
     const b = backend.getState(new ValueStateDescriptor<number>("b"));
@@ -74,7 +75,7 @@ describe("KeyedStateBackend", () => {
   });
 
   it("treats equal object and array keys as the same key", () => {
-    const backend = new KeyedStateBackend();
+    const backend = new HeapKeyedStateBackend();
     const state = backend.getState(new ValueStateDescriptor<string>("s"));
     backend.setCurrentKey({ user: 7, region: "eu" });
     state.update("first");
@@ -90,7 +91,7 @@ describe("KeyedStateBackend", () => {
   });
 
   it("keeps keys of different types apart", () => {
-    const backend = new KeyedStateBackend();
+    const backend = new HeapKeyedStateBackend();
     const state = backend.getState(new ValueStateDescriptor<string>("s"));
     const keys: unknown[] = [1, "1", true, "true", null, "null", [1], "[1]", 1n];
     keys.forEach((key, i) => {
@@ -105,7 +106,7 @@ describe("KeyedStateBackend", () => {
   });
 
   it("exposes the current key as given", () => {
-    const backend = new KeyedStateBackend();
+    const backend = new HeapKeyedStateBackend();
     const key = { id: 3 };
     backend.setCurrentKey(key);
     expect(backend.currentKey).toBe(key);

@@ -1,0 +1,95 @@
+// The heap backend's cells: the current key's entry in its key group's map of a StateTable. Each
+// access reads the key group index and normalized key the backend computed in setCurrentKey: one
+// array index and one map lookup, no allocation. Values are stored as they are (live).
+
+import type { MapStateCell, StateCell, StateCells } from "./state-cells.ts";
+import { denormalizeKey, normalizeKey, type StateTable } from "./state-table.ts";
+
+/** The backend as the cells see it: where the current key's state lives. */
+export interface CurrentKeyScope {
+  /** The current key's key group minus the range start. */
+  readonly currentGroupIndex: number;
+  readonly currentNormalizedKey: unknown;
+}
+
+class HeapCell implements StateCell {
+  readonly live = true;
+  private readonly groups: (Map<unknown, unknown> | undefined)[];
+
+  constructor(private readonly scope: CurrentKeyScope, private readonly table: StateTable) {
+    this.groups = table.groups;
+  }
+
+  get(): unknown {
+    const scope = this.scope;
+    const group = this.groups[scope.currentGroupIndex];
+    return group === undefined ? undefined : group.get(scope.currentNormalizedKey);
+  }
+
+  put(value: unknown): void {
+    const scope = this.scope;
+    this.table.groupForWrite(scope.currentGroupIndex).set(scope.currentNormalizedKey, value);
+  }
+
+  remove(): void {
+    const scope = this.scope;
+    this.groups[scope.currentGroupIndex]?.delete(scope.currentNormalizedKey);
+  }
+}
+
+/** Map state on the heap: the current key's entry is a Map from normalized user keys to values. */
+class HeapMapCell implements MapStateCell {
+  private readonly cell: HeapCell;
+
+  constructor(scope: CurrentKeyScope, table: StateTable) {
+    this.cell = new HeapCell(scope, table);
+  }
+
+  private map(): Map<unknown, unknown> | undefined {
+    return this.cell.get() as Map<unknown, unknown> | undefined;
+  }
+
+  getEntry(userKey: unknown): unknown {
+    return this.map()?.get(normalizeKey(userKey));
+  }
+
+  hasEntry(userKey: unknown): boolean {
+    return this.map()?.has(normalizeKey(userKey)) ?? false;
+  }
+
+  putEntry(userKey: unknown, value: unknown): void {
+    let map = this.map();
+    if (map === undefined) {
+      map = new Map();
+      this.cell.put(map);
+    }
+    map.set(normalizeKey(userKey), value);
+  }
+
+  removeEntry(userKey: unknown): void {
+    const map = this.map();
+    if (map === undefined) return;
+    map.delete(normalizeKey(userKey));
+    if (map.size === 0) this.cell.remove();
+  }
+
+  entries(limit = Number.POSITIVE_INFINITY): [unknown, unknown][] {
+    const map = this.map();
+    const entries: [unknown, unknown][] = [];
+    if (map === undefined) return entries;
+    for (const [key, value] of map) {
+      if (entries.length >= limit) break;
+      entries.push([denormalizeKey(key), value]);
+    }
+    return entries;
+  }
+
+  remove(): void {
+    this.cell.remove();
+  }
+}
+
+/** The cells of one heap state table, for the backend's current key. */
+export function heapCells(scope: CurrentKeyScope, table: StateTable): StateCells {
+  return { value: () => new HeapCell(scope, table), map: () => new HeapMapCell(scope, table) };
+}
