@@ -1,6 +1,7 @@
 // The heap backend's cells: the current key's entry in its key group's map of a StateTable. Each
 // access reads the key group index and normalized key the backend computed in setCurrentKey: one
-// array index and one map lookup, no allocation. Values are stored as they are (live).
+// array index and one map lookup, no allocation. Values are stored as they are (live); map state
+// over any live cell is a Map of normalized user keys (also used by the window's per-window state).
 
 import type { MapStateCell, StateCell, StateCells } from "./state-cells.ts";
 import { denormalizeKey, normalizeKey, type StateTable } from "./state-table.ts";
@@ -37,13 +38,12 @@ class HeapCell implements StateCell {
   }
 }
 
-/** Map state on the heap: the current key's entry is a Map from normalized user keys to values. */
-class HeapMapCell implements MapStateCell {
-  private readonly cell: HeapCell;
-
-  constructor(scope: CurrentKeyScope, table: StateTable) {
-    this.cell = new HeapCell(scope, table);
-  }
+/**
+ * Map state over a cell whose values are live (the heap, a window's slot): the cell holds a Map
+ * from normalized user keys to values, created with the first entry and removed with the last.
+ */
+class LiveMapCell implements MapStateCell {
+  constructor(private readonly cell: StateCell) {}
 
   private map(): Map<unknown, unknown> | undefined {
     return this.cell.get() as Map<unknown, unknown> | undefined;
@@ -89,7 +89,12 @@ class HeapMapCell implements MapStateCell {
   }
 }
 
+/** Map state's cell over a live cell (see LiveMapCell). */
+export function liveMapCell(cell: StateCell): MapStateCell {
+  return new LiveMapCell(cell);
+}
+
 /** The cells of one heap state table, for the backend's current key. */
 export function heapCells(scope: CurrentKeyScope, table: StateTable): StateCells {
-  return { value: () => new HeapCell(scope, table), map: () => new HeapMapCell(scope, table) };
+  return { value: () => new HeapCell(scope, table), map: () => new LiveMapCell(new HeapCell(scope, table)) };
 }

@@ -5,7 +5,7 @@
 import type { StateSerializer } from "../core/state-descriptors.ts";
 import type { TimeDomain } from "../state/timer-service.ts";
 import type { MergingWindowMapping } from "./merging-window-set.ts";
-import { RestoredScopedValue, scopedValueToSnapshot, type ScopedStateRegistry, type SlotValuesField } from "./window-state-store.ts";
+import { RestoredScopedValue, scopedValueToSnapshot, type ScopedStateRegistry, type SlotValuesField } from "./window-state-cells.ts";
 import { emptyKeyWindows, type KeyWindows, type ScopedValues, type WindowSlot, type WindowTimers } from "./window-state.ts";
 import type { Window } from "./windows.ts";
 

@@ -11,7 +11,7 @@ import type { KeyedTimerService } from "../state/timer-service.ts";
 import type { EvictorContext } from "./evictors.ts";
 import type { OnMergeContext } from "./trigger.ts";
 import type { ProcessWindowContext } from "./window-functions.ts";
-import { SlotStateStore, type ScopedStateRegistry } from "./window-state-store.ts";
+import { SlotStateStore, type ScopedStateRegistry } from "./window-state-cells.ts";
 import { addWindowTimer, emptyKeyWindows, removeWindowTimer, slotFor, type KeyWindows, type WindowSlot } from "./window-state.ts";
 import type { Window } from "./windows.ts";
 
@@ -45,7 +45,7 @@ export class WindowTriggerContext extends WindowScope implements OnMergeContext 
   /** `registry` learns the trigger's per-window states (for snapshots). */
   constructor(private readonly timers: KeyedTimerService, private readonly clock: Clock, private readonly currentKey: () => unknown, registry?: ScopedStateRegistry) {
     super();
-    this.states = new SlotStateStore("triggerState", (create) => this.slotOf(create), registry);
+    this.states = new SlotStateStore("triggerState", (create) => this.slotOf(create), clock, registry);
   }
 
   getCurrentProcessingTime(): number {
@@ -96,7 +96,7 @@ export class WindowProcessContext extends WindowScope implements ProcessWindowCo
     registry?: ScopedStateRegistry,
   ) {
     super();
-    this.perWindow = new SlotStateStore("windowState", (create) => this.slotOf(create), registry);
+    this.perWindow = new SlotStateStore("windowState", (create) => this.slotOf(create), clock, registry);
     this.perKey = keyedState;
   }
 
