@@ -84,20 +84,3 @@ export interface KeyedStateStore {
   getAggregatingState<IN, ACC, OUT>(descriptor: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT>;
   getMapState<K, V>(descriptor: MapStateDescriptor<K, V>): MapState<K, V>;
 }
-
-/** The handle any descriptor yields from `store`, for code that is generic over the state kind. */
-export function stateFor<D extends StateDescriptor>(store: KeyedStateStore, descriptor: D): StateFor<D> {
-  const d: StateDescriptor = descriptor;
-  switch (d.kind) {
-    case "value":
-      return store.getState(d as ValueStateDescriptor<unknown>) as StateFor<D>;
-    case "list":
-      return store.getListState(d as ListStateDescriptor<unknown>) as StateFor<D>;
-    case "reducing":
-      return store.getReducingState(d as ReducingStateDescriptor<unknown>) as StateFor<D>;
-    case "aggregating":
-      return store.getAggregatingState(d as AggregatingStateDescriptor<unknown, unknown, unknown>) as StateFor<D>;
-    case "map":
-      return store.getMapState(d as MapStateDescriptor<unknown, unknown>) as StateFor<D>;
-  }
-}

@@ -7,8 +7,8 @@
 import { systemClock, type Clock } from "../core/clock.ts";
 import { KeyGroupScope } from "./key-group-scope.ts";
 import { keyGroupsInRange, type KeyGroupStateSnapshot, type StateTableSnapshot } from "./key-group-snapshots.ts";
-import type { AggregatingState, ListState, MapState, ReducingState, StateFor, ValueState } from "../core/keyed-state.ts";
-import type { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, StateDescriptor, StateKind, ValueStateDescriptor } from "../core/state-descriptors.ts";
+import type { StateFor } from "../core/keyed-state.ts";
+import type { StateDescriptor, StateKind } from "../core/state-descriptors.ts";
 import { heapCells } from "./heap-state-cells.ts";
 import type { IncrementalSnapshots, KeyedStateBackend, KeyedStateBackendOptions } from "./keyed-state-backend.ts";
 import { stateHandle } from "./state-handles.ts";
@@ -39,27 +39,7 @@ export class HeapKeyedStateBackend extends KeyGroupScope implements KeyedStateBa
     this.clock = options.clock ?? systemClock;
   }
 
-  getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T> {
-    return this.getStateFor(descriptor);
-  }
-
-  getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T> {
-    return this.getStateFor(descriptor);
-  }
-
-  getReducingState<T>(descriptor: ReducingStateDescriptor<T>): ReducingState<T> {
-    return this.getStateFor(descriptor);
-  }
-
-  getAggregatingState<IN, ACC, OUT>(descriptor: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT> {
-    return this.getStateFor(descriptor);
-  }
-
-  getMapState<K, V>(descriptor: MapStateDescriptor<K, V>): MapState<K, V> {
-    return this.getStateFor(descriptor);
-  }
-
-  /** The handle any descriptor yields (for code that is generic over the state kind). */
+  /** The handle any descriptor yields (every kind's getter comes here, see KeyGroupScope). */
   getStateFor<D extends StateDescriptor>(descriptor: D): StateFor<D> {
     return stateHandle(descriptor, heapCells(this, this.table(descriptor)), this.clock);
   }

@@ -1,9 +1,11 @@
 // The current key of a keyed state backend and the key groups it owns: what every backend (heap,
-// LMDB) shares. Setting a key computes its key group once and checks it belongs to this subtask;
+// LMDB) shares, with each state kind's getter leading to the backend's getStateFor. Setting a key computes its key group once and checks it belongs to this subtask;
 // state handles then read the current key, its normalized form and its group's index.
 
 import type { KeyGroupRange } from "../core/key-groups.ts";
 import { keyGroupOf } from "../core/key-groups.ts";
+import type { AggregatingState, KeyedStateStore, ListState, MapState, ReducingState, StateFor, ValueState } from "../core/keyed-state.ts";
+import type { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, StateDescriptor, ValueStateDescriptor } from "../core/state-descriptors.ts";
 import { normalizeKey } from "./state-table.ts";
 
 export interface KeyGroupScopeOptions {
@@ -13,7 +15,7 @@ export interface KeyGroupScopeOptions {
   keyGroupRange?: KeyGroupRange;
 }
 
-export abstract class KeyGroupScope {
+export abstract class KeyGroupScope implements KeyedStateStore {
   readonly maxParallelism: number;
   readonly keyGroupRange: KeyGroupRange;
   protected readonly groupCount: number;
@@ -30,6 +32,29 @@ export abstract class KeyGroupScope {
       throw new Error(`key group range ${start}..${end} does not fit in maxParallelism ${this.maxParallelism}`);
     }
     this.groupCount = end - start + 1;
+  }
+
+  /** The handle for a descriptor of any kind, for the current key. */
+  abstract getStateFor<D extends StateDescriptor>(descriptor: D): StateFor<D>;
+
+  getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T> {
+    return this.getStateFor(descriptor);
+  }
+
+  getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T> {
+    return this.getStateFor(descriptor);
+  }
+
+  getReducingState<T>(descriptor: ReducingStateDescriptor<T>): ReducingState<T> {
+    return this.getStateFor(descriptor);
+  }
+
+  getAggregatingState<IN, ACC, OUT>(descriptor: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT> {
+    return this.getStateFor(descriptor);
+  }
+
+  getMapState<K, V>(descriptor: MapStateDescriptor<K, V>): MapState<K, V> {
+    return this.getStateFor(descriptor);
   }
 
   /** Makes `key` current: every state handle reads and writes its state until the next call. */

@@ -8,7 +8,7 @@ import { keyGroupOf, keyGroupRangeFor } from "../../src/core/key-groups.ts";
 import { SimulatedClock } from "../../src/core/clock.ts";
 import {
   HeapKeyedStateBackend,
-  KeyedStateBackend,
+  type KeyedStateBackend,
   KeyedTimerService,
   ListStateDescriptor,
   MapStateDescriptor,

@@ -11,7 +11,7 @@ import { keyGroupOf, keyGroupRangeFor } from "../../src/core/key-groups.ts";
 import {
   AggregatingStateDescriptor,
   HeapKeyedStateBackend,
-  KeyedStateBackend,
+  type KeyedStateBackend,
   ListStateDescriptor,
   MapStateDescriptor,
   ReducingStateDescriptor,

@@ -12,7 +12,7 @@ import { SimulatedClock } from "../../src/core/clock.ts";
 import { keyGroupOf, keyGroupRangeFor, type KeyGroupRange } from "../../src/core/key-groups.ts";
 import {
   HeapKeyedStateBackend,
-  KeyedStateBackend,
+  type KeyedStateBackend,
   ListStateDescriptor,
   MapStateDescriptor,
   ReducingStateDescriptor,

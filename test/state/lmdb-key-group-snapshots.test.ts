@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { keyGroupOf, keyGroupRangeFor } from "../../src/core/key-groups.ts";
 import {
   HeapKeyedStateBackend,
-  KeyedStateBackend,
+  type KeyedStateBackend,
   ListStateDescriptor,
   MapStateDescriptor,
   ReducingStateDescriptor,

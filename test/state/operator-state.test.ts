@@ -8,7 +8,6 @@ import { describe, expect, it } from "vitest";
 import {
   HeapOperatorStateStore,
   HeapKeyedStateBackend,
-  KeyedStateBackend,
   ListStateDescriptor,
   MapStateDescriptor,
   functionInitializationContext,

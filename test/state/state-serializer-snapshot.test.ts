@@ -9,7 +9,7 @@ import { keyGroupOf, keyGroupRangeFor } from "../../src/core/key-groups.ts";
 import {
   AggregatingStateDescriptor,
   HeapKeyedStateBackend,
-  KeyedStateBackend,
+  type KeyedStateBackend,
   ListStateDescriptor,
   MapStateDescriptor,
   ReducingStateDescriptor,

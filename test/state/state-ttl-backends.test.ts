@@ -12,7 +12,7 @@ import { SimulatedClock } from "../../src/core/clock.ts";
 import {
   AggregatingStateDescriptor,
   HeapKeyedStateBackend,
-  KeyedStateBackend,
+  type KeyedStateBackend,
   ListStateDescriptor,
   MapStateDescriptor,
   ReducingStateDescriptor,

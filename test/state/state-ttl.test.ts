@@ -6,7 +6,6 @@ import { describe, expect, it } from "vitest";
 import { SimulatedClock } from "../../src/core/clock.ts";
 import {
   HeapKeyedStateBackend,
-  KeyedStateBackend,
   StateTtlConfig,
   StateVisibility,
   UpdateType,

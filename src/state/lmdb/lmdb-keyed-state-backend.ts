@@ -7,8 +7,8 @@ import { systemClock, type Clock } from "../../core/clock.ts";
 import { KeyGroupScope } from "../key-group-scope.ts";
 import type { KeyGroupStateSnapshot } from "../key-group-snapshots.ts";
 import type { IncrementalSnapshots, KeyedStateBackend, KeyedStateBackendOptions } from "../keyed-state-backend.ts";
-import type { AggregatingState, ListState, MapState, ReducingState, StateFor, ValueState } from "../../core/keyed-state.ts";
-import type { AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, StateDescriptor, StateKind, ValueStateDescriptor } from "../../core/state-descriptors.ts";
+import type { StateFor } from "../../core/keyed-state.ts";
+import type { StateDescriptor, StateKind } from "../../core/state-descriptors.ts";
 import { CheckpointChangeLog, type Confirmation } from "./checkpoint-change-log.ts";
 import { applyIncrementalChain, type IncrementalSnapshot } from "./incremental-snapshots.ts";
 import { lmdbCells, type LmdbKeyScope } from "./lmdb-state-cells.ts";
@@ -75,27 +75,7 @@ export class LmdbKeyedStateBackend extends KeyGroupScope implements KeyedStateBa
     return this.registered;
   }
 
-  getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T> {
-    return this.getStateFor(descriptor);
-  }
-
-  getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T> {
-    return this.getStateFor(descriptor);
-  }
-
-  getReducingState<T>(descriptor: ReducingStateDescriptor<T>): ReducingState<T> {
-    return this.getStateFor(descriptor);
-  }
-
-  getAggregatingState<IN, ACC, OUT>(descriptor: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT> {
-    return this.getStateFor(descriptor);
-  }
-
-  getMapState<K, V>(descriptor: MapStateDescriptor<K, V>): MapState<K, V> {
-    return this.getStateFor(descriptor);
-  }
-
-  /** The handle any descriptor yields (for code that is generic over the state kind). */
+  /** The handle any descriptor yields (every kind's getter comes here, see KeyGroupScope). */
   getStateFor<D extends StateDescriptor>(descriptor: D): StateFor<D> {
     return stateHandle(descriptor, lmdbCells(this, this.table(descriptor), this.store), this.clock);
   }
