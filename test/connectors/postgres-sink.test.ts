@@ -7,7 +7,7 @@ import pg from "pg";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobExecutionError, StreamExecutionEnvironment, postgresSink } from "../../src/index.ts";
-import { heldSource } from "../checkpointing/held-source.ts";
+import { heldSource } from "../checkpoint/held-source.ts";
 import { FailOnceAfterCheckpoints } from "../fixtures/fail-once.ts";
 import { range, RunningCount, tally, totalsPerKey, type KeyCount } from "../fixtures/running-counts.ts";
 
