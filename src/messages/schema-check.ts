@@ -72,8 +72,9 @@ function unionProblem(schema: TUnion, value: unknown, path: string): string | un
   if (members.every(KindGuard.IsLiteral)) return `${path}: expected one of ${members.map((m) => m.const).join("|")}`;
   const tag = tagOf(members);
   if (tag === undefined) return expected(schema, path);
+  if (!isRecord(value)) return `${path}: expected an object`;
   const cases = members as TObject[];
-  const chosen = isRecord(value) ? cases.find((member) => member.properties[tag].const === value[tag]) : undefined;
+  const chosen = cases.find((member) => member.properties[tag].const === value[tag]);
   if (!chosen) return `${path}.${tag}: expected one of ${cases.map((member) => member.properties[tag].const).join("|")}`;
   return firstProblem(chosen, value, path);
 }
