@@ -13,8 +13,8 @@ export type SchemaCheck = (value: unknown) => string | undefined;
 /**
  * Compiles `schema` once; the returned check is what decoders call per value.
  * @example
- * const checkCredit = compileCheck(CreditSchema);
- * checkCredit({ consumer: 1.5, credits: 8 }) // "$.consumer: expected an integer"
+ * const checkCredit = compileCheck(MESSAGE_SCHEMAS.credit);
+ * checkCredit({ type: "credit", v: 1, consumer: 1.5, credits: 8 }) // "$.consumer: expected an integer"
  */
 export function compileCheck(schema: TSchema): SchemaCheck {
   const compiled = TypeCompiler.Compile(schema);
