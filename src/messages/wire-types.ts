@@ -23,7 +23,7 @@ export const EXPECTED = "expected";
 /** A string usable as one NATS subject token (an id that ends up in subjects): letters, digits, '-' and '_'. */
 export const token = () => Type.String({ pattern: SUBJECT_TOKEN.source, [EXPECTED]: "an id of letters, digits, '-' and '_' (at most 128)" });
 
-/** A safe integer (what msgpack round-trips as a number, not a BigInt). */
+/** A safe integer: one a JavaScript number holds exactly (a BigInt, as msgpack's int64 decodes, is refused). */
 export const int = () => Type.Integer({ minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER });
 
 /** Any number but NaN: ±Infinity included. */
