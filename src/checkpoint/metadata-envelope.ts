@@ -3,8 +3,8 @@
 // Pure: encodes metadata, and decodes bytes into an outcome (ok, corrupt or wrong format).
 
 import { Packr } from "msgpackr";
-import { arrayOf, checkShape, object, oneOf, optional, variants } from "../messages/shape.ts";
-import type { CheckpointMetadata, StateHandle } from "./checkpoint-metadata.ts";
+import { compileCheck } from "../messages/schema-check.ts";
+import { CheckpointMetadataSchema, type CheckpointMetadata, type StateHandle } from "./checkpoint-metadata.ts";
 import { CorruptCheckpointError, UnsupportedCheckpointFormatError } from "./checkpoint-errors.ts";
 import { contentDigest } from "./content-digest.ts";
 
@@ -13,22 +13,8 @@ export const METADATA_FORMAT = 1;
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
-const stateHandleShape = variants("kind", {
-  inline: object({ bytes: "unknown", digest: "string" }),
-  blob: object({ uri: "string", bytes: "int", digest: "string" }),
-});
-const metadataShape = object({
-  kind: oneOf("checkpoint", "savepoint"),
-  jobId: "string",
-  jobName: "string",
-  checkpointId: "int",
-  timestamp: "number",
-  epoch: "int",
-  operators: arrayOf(object({ uid: "string", name: "string", parallelism: "int", maxParallelism: "int" })),
-  subtasks: arrayOf(
-    object({ vertexId: "string", subtaskIndex: "int", operatorUids: arrayOf("string"), handle: optional(stateHandleShape), finished: optional("boolean") }),
-  ),
-});
+/** Compiled once: every restore and every listing of retained checkpoints reads metadata. */
+const checkMetadata = compileCheck(CheckpointMetadataSchema);
 
 /** What a `_metadata` record's bytes turned out to hold. */
 export type MetadataReadOutcome =
@@ -61,12 +47,9 @@ export function readMetadataEnvelope(bytes: Uint8Array): MetadataReadOutcome {
   const metadata = decoded.value;
   const format = typeof metadata === "object" && metadata !== null ? metadata.format : undefined;
   if (format !== METADATA_FORMAT) return { kind: "wrong-format", format };
-  const problem = checkShape(metadata, metadataShape);
+  const problem = checkMetadata(metadata);
   if (problem) return { kind: "corrupt", detail: `metadata does not have the expected shape (${problem})` };
-  const checked = metadata as unknown as CheckpointMetadata;
-  const notBytes = checked.subtasks.findIndex((s) => s.handle?.kind === "inline" && !(s.handle.bytes instanceof Uint8Array));
-  if (notBytes >= 0) return { kind: "corrupt", detail: `$.subtasks[${notBytes}].handle.bytes: expected bytes` };
-  return { kind: "ok", metadata: withPlainInlineBytes(checked) };
+  return { kind: "ok", metadata: withPlainInlineBytes(metadata as unknown as CheckpointMetadata) };
 }
 
 /**

@@ -1,13 +1,13 @@
 // The one codec: msgpackr bytes <-> typed messages. Size is checked before decoding, then the
-// message's type and version, then its shape. Decoding is total: whatever the bytes, it returns an
-// outcome, and a rejection's detail is built by describeValue, which no decoded value can make throw.
+// message's type and version, then its fields against the type's schema (schema.ts). Decoding is
+// total: whatever the bytes, it returns an outcome, and a rejection's detail is built by
+// describeValue or schema-check.ts, which no decoded value can make throw.
 
 import { Packr } from "msgpackr";
-import { MESSAGE_SHAPES } from "./shapes.ts";
-import { checkShape } from "./shape.ts";
+import { compileCheck, type SchemaCheck } from "./schema-check.ts";
 import { describeValue } from "./describe-value.ts";
 import { structureProblem } from "./msgpack-structure.ts";
-import { PROTOCOL_VERSION, type Message, type MessageType } from "./schema.ts";
+import { MESSAGE_SCHEMAS, PROTOCOL_VERSION, type Message, type MessageType } from "./schema.ts";
 
 /** NATS's default max payload; frames aim far below it (32 KiB). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -80,7 +80,7 @@ function decodeChecked<T extends MessageType>(bytes: Uint8Array, expected: reado
     return { ok: false, reason: "malformed", detail: "not a message object" };
   }
   const record = value as { type?: unknown; v?: unknown };
-  if (typeof record.type !== "string" || !Object.hasOwn(MESSAGE_SHAPES, record.type)) {
+  if (typeof record.type !== "string" || !Object.hasOwn(MESSAGE_SCHEMAS, record.type)) {
     return { ok: false, reason: "unknown-type", detail: `unknown message type ${describeValue(record.type)}` };
   }
   if (record.v !== PROTOCOL_VERSION) {
@@ -89,7 +89,16 @@ function decodeChecked<T extends MessageType>(bytes: Uint8Array, expected: reado
   if (expected && !expected.includes(record.type as T)) {
     return { ok: false, reason: "unexpected-type", detail: `${record.type} where ${expected.join("|")} was expected` };
   }
-  const problem = checkShape(value, MESSAGE_SHAPES[record.type as MessageType]);
+  const problem = checkOf(record.type as MessageType)(value);
   if (problem) return { ok: false, reason: "invalid", detail: problem };
   return { ok: true, message: value as Extract<Message, { type: T }> };
+}
+
+/** Each type's schema is compiled the first time a message of that type arrives, then reused. */
+const checks = new Map<MessageType, SchemaCheck>();
+
+function checkOf(type: MessageType): SchemaCheck {
+  let check = checks.get(type);
+  if (!check) checks.set(type, (check = compileCheck(MESSAGE_SCHEMAS[type])));
+  return check;
 }

@@ -1,453 +1,357 @@
 // Every message that crosses the bus, as discriminated unions on `type`, each with a version `v`.
-// Receives nothing and sends nothing: the codec (codec.ts) turns these into bytes and back.
-// Later protocols (splits) add members here under the same scheme.
+// Each message is defined once, as a TypeBox schema; its TypeScript type is derived from it, and the
+// codec (codec.ts) checks decoded messages with the same schema. Receives nothing and sends nothing.
+// Later protocols (splits) add members here under the same scheme: a schema, its type, an entry in
+// MESSAGE_SCHEMAS.
 
-import type { StateHandle, SubtaskStateMetadata, OperatorMetadata } from "./snapshot-handles.ts";
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { CheckpointingModeSchema, JobArtifactSchema, JobGraphSpecSchema, RestoreSettingsSchema } from "./job-spec.ts";
+import { OperatorMetadataSchema, StateHandleSchema, SubtaskStateMetadataSchema } from "./snapshot-handles.ts";
+import { int, numeric, oneOf, opaqueArray, optional, token } from "./wire-types.ts";
 
-/** How a job restarts after a failure (Flink's restart-strategy.*); decided in src/coordinator/restart-strategy.ts. */
-export type RestartStrategyConfig =
-  | { kind: "none" }
-  | { kind: "fixed-delay"; attempts: number; delayMs: number }
-  | { kind: "failure-rate"; maxFailuresPerInterval: number; intervalMs: number; delayMs: number }
-  | { kind: "exponential-delay"; initialBackoffMs: number; maxBackoffMs: number; multiplier: number; resetBackoffThresholdMs: number; attempts?: number };
+export type {
+  CheckpointingConfig,
+  CheckpointingMode,
+  JobArtifact,
+  JobConfig,
+  JobEdgeSpec,
+  JobGraphSpec,
+  JobVertexSpec,
+  PartitionerSpec,
+  RestartStrategyConfig,
+  RestoreSettings,
+  StateBackendKind,
+} from "./job-spec.ts";
 
 /** Wire version of every message defined here. A message with another `v` is rejected. */
 export const PROTOCOL_VERSION = 1;
 
+/** The fields every message starts with: its type and the protocol version. */
+const header = <T extends string>(type: T) => ({ type: Type.Literal(type), v: int() });
+
 // ---------------------------------------------------------------- data plane
 
-export type StreamStatusValue = "idle" | "active";
+const StreamStatusValueSchema = oneOf("idle", "active");
+export type StreamStatusValue = Static<typeof StreamStatusValueSchema>;
 
-/** One element of a data channel's ordered stream. Records travel in batches, never one per message. */
-export type DataElement =
+/** Checked by `kind`; user records and their timestamps only as arrays, so a frame's check does no per-record work. */
+const DataElementSchema = Type.Union([
   /** `timestamps[i]` is the event time of `records[i]` (null: none); absent when no record has one. */
-  | { kind: "records"; records: unknown[]; timestamps?: (number | null)[] }
-  | { kind: "watermark"; timestamp: number }
-  | { kind: "stream-status"; status: StreamStatusValue }
+  Type.Object({ kind: Type.Literal("records"), records: opaqueArray(), timestamps: optional(opaqueArray<number | null>()) }),
+  Type.Object({ kind: Type.Literal("watermark"), timestamp: numeric() }),
+  Type.Object({ kind: Type.Literal("stream-status"), status: StreamStatusValueSchema }),
   /**
    * A checkpoint barrier; a savepoint's names the directory its state goes to. An unaligned
    * barrier travels as a priority frame (seq 0), ahead of the frames queued before it.
    */
-  | { kind: "barrier"; checkpointId: number; timestamp: number; mode: CheckpointingMode; savepointDir?: string; unaligned?: boolean }
-  | { kind: "latency-marker"; markedTime: number; sourceVertex: string; sourceSubtask: number }
-  | { kind: "end-of-partition" };
+  Type.Object({
+    kind: Type.Literal("barrier"),
+    checkpointId: int(),
+    timestamp: numeric(),
+    mode: CheckpointingModeSchema,
+    savepointDir: optional(Type.String()),
+    unaligned: optional(Type.Boolean()),
+  }),
+  Type.Object({ kind: Type.Literal("latency-marker"), markedTime: numeric(), sourceVertex: Type.String(), sourceSubtask: int() }),
+  Type.Object({ kind: Type.Literal("end-of-partition") }),
+]);
+/** One element of a data channel's ordered stream. Records travel in batches, never one per message. */
+export type DataElement = Static<typeof DataElementSchema>;
 
+const FrameSchema = Type.Object({ ...header("frame"), seq: int(), producer: int(), elements: Type.Array(DataElementSchema) });
 /** A frame: what a producer publishes on one channel. `seq` starts at 1 and grows by one per frame. */
-export interface Frame {
-  type: "frame";
-  v: number;
-  seq: number;
-  producer: number;
-  elements: DataElement[];
-}
+export type Frame = Static<typeof FrameSchema>;
 
+const CreditGrantSchema = Type.Object({ ...header("credit"), consumer: int(), credits: int() });
 /** Credits a consumer grants to one producer: the number of further frames it can buffer. */
-export interface CreditGrant {
-  type: "credit";
-  v: number;
-  consumer: number;
-  credits: number;
-}
+export type CreditGrant = Static<typeof CreditGrantSchema>;
 
 // ---------------------------------------------------------------- control plane
 
-/** Where a worker finds the code of a job. `module` paths must be readable by the worker. */
-export type JobArtifact =
-  | { kind: "module"; path: string; args: string[]; cwd: string; parallelism?: number }
-  | { kind: "in-process"; key: string };
-
-export type CheckpointingMode = "exactly-once" | "at-least-once";
-
-/** Checkpointing as a job configures it (enableCheckpointing and the checkpoint config). */
-export interface CheckpointingConfig {
-  intervalMs: number;
-  mode: CheckpointingMode;
-  timeoutMs: number;
-  minPauseMs: number;
-  maxConcurrent: number;
-  /** Consecutive failed checkpoints tolerated; one more fails the job. */
-  tolerableFailures: number;
-  /** Completed checkpoints kept (Flink's state.checkpoints.num-retained). */
-  retained: number;
-  /** Keep the retained checkpoints when the job is canceled (else they are deleted). */
-  retainOnCancel: boolean;
-  /** "jobmanager", "file:///dir" or "object-store://bucket" (see src/checkpoint/storage-spec.ts). */
-  storage: string;
-  /** Barriers overtake in-flight frames, which are stored with the snapshot (exactly-once only). */
-  unaligned?: boolean;
-  /** With `unaligned`: checkpoints start aligned and a subtask switches to unaligned once its alignment takes this long (ms). */
-  alignedTimeoutMs?: number;
-}
-
-export type StateBackendKind = "heap" | "lmdb";
-
-export interface JobConfig {
-  jobName: string;
-  parallelism: number;
-  maxParallelism: number;
-  bufferTimeoutMs: number;
-  /** Sources emit latency markers this often (ms); 0 or absent: off. */
-  latencyTrackingIntervalMs?: number;
-  /** Absent: checkpointing is off. */
-  checkpointing?: CheckpointingConfig;
-  /** Absent: fixed-delay with effectively unlimited attempts when checkpointing is on, none otherwise (Flink's default). */
-  restartStrategy?: RestartStrategyConfig;
-  /** Keyed state backend (default heap); lmdb keeps state on disk under `stateDir`. */
-  stateBackend?: StateBackendKind;
-  stateDir?: string;
-  /** LMDB only: checkpoints write what changed since the last one (a full snapshot every few). */
-  incrementalCheckpoints?: boolean;
-}
-
-/** Where a new run's state comes from: a savepoint or retained checkpoint. */
-export interface RestoreSettings {
-  /** A savepoint directory, its _metadata file, or a checkpoint location. */
-  location: string;
-  /** Skip state that belongs to no operator of the new job instead of failing. */
-  allowNonRestoredState: boolean;
-}
-
-export interface SubmitJob {
-  type: "submit-job";
-  v: number;
-  jobId: string;
-  artifact: JobArtifact;
+const SubmitJobSchema = Type.Object({
+  ...header("submit-job"),
+  jobId: token(),
+  artifact: JobArtifactSchema,
   /** The job graph as built by the client; workers rebuild it from the artifact and compare digests. */
-  jobGraph: JobGraphSpec;
-  restoreFrom?: RestoreSettings;
-}
+  jobGraph: JobGraphSpecSchema,
+  restoreFrom: optional(RestoreSettingsSchema),
+});
+export type SubmitJob = Static<typeof SubmitJobSchema>;
 
-export interface SubmitJobReply {
-  type: "submit-job-reply";
-  v: number;
-  jobId: string;
-  accepted: boolean;
-  error?: string;
-}
+const SubmitJobReplySchema = Type.Object({ ...header("submit-job-reply"), jobId: token(), accepted: Type.Boolean(), error: optional(Type.String()) });
+export type SubmitJobReply = Static<typeof SubmitJobReplySchema>;
+
+const JobStatusSchema = oneOf("created", "scheduling", "deploying", "running", "finished", "canceling", "canceled", "failing", "restarting", "failed");
+export type JobStatus = Static<typeof JobStatusSchema>;
+
+const TaskStateSchema = oneOf("created", "deploying", "initializing", "running", "finished", "canceling", "canceled", "failed");
+export type TaskState = Static<typeof TaskStateSchema>;
 
 /** A job or subtask in one of these has ended for good. */
 export function hasEnded(state: JobStatus | TaskState): boolean {
   return state === "finished" || state === "failed" || state === "canceled";
 }
 
-export type JobStatus =
-  | "created"
-  | "scheduling"
-  | "deploying"
-  | "running"
-  | "finished"
-  | "canceling"
-  | "canceled"
-  | "failing"
-  | "restarting"
-  | "failed";
-
-/** Published by a job master whenever its job changes state; clients wait on it. */
-export interface JobStatusChanged {
-  type: "job-status";
-  v: number;
-  jobId: string;
-  status: JobStatus;
-  error?: string;
-  timestamp: number;
+const JobStatusChangedSchema = Type.Object({
+  ...header("job-status"),
+  jobId: token(),
+  status: JobStatusSchema,
+  error: optional(Type.String()),
+  timestamp: numeric(),
   /** Set on `finished` when the job was stopped with this savepoint (without drain: its subtasks were canceled, not ended). */
-  stoppedWithSavepoint?: string;
+  stoppedWithSavepoint: optional(Type.String()),
   /** Progress while the status lasts, for people to read (e.g. what scheduling is waiting for). */
-  detail?: string;
-}
+  detail: optional(Type.String()),
+});
+/** Published by a job master whenever its job changes state; clients wait on it. */
+export type JobStatusChanged = Static<typeof JobStatusChangedSchema>;
 
-export interface CancelJob {
-  type: "cancel-job";
-  v: number;
-  jobId: string;
-}
+const CancelJobSchema = Type.Object({ ...header("cancel-job"), jobId: token() });
+export type CancelJob = Static<typeof CancelJobSchema>;
 
+const CancelJobReplySchema = Type.Object({ ...header("cancel-job-reply"), jobId: token() });
 /** The job master's answer to cancel-job (request/reply): the cancellation has begun. */
-export interface CancelJobReply {
-  type: "cancel-job-reply";
-  v: number;
-  jobId: string;
-}
+export type CancelJobReply = Static<typeof CancelJobReplySchema>;
 
-export interface RegisterWorker {
-  type: "register-worker";
-  v: number;
-  workerId: string;
-  slots: number;
-  host: string;
-  pid: number;
-}
+const RegisterWorkerSchema = Type.Object({ ...header("register-worker"), workerId: token(), slots: int(), host: Type.String(), pid: int() });
+export type RegisterWorker = Static<typeof RegisterWorkerSchema>;
 
-export interface WorkerRegistered {
-  type: "worker-registered";
-  v: number;
-  workerId: string;
-  heartbeatIntervalMs: number;
-}
+const WorkerRegisteredSchema = Type.Object({ ...header("worker-registered"), workerId: token(), heartbeatIntervalMs: int() });
+export type WorkerRegistered = Static<typeof WorkerRegisteredSchema>;
 
-export interface Heartbeat {
-  type: "heartbeat";
-  v: number;
-  workerId: string;
+const HeartbeatSchema = Type.Object({
+  ...header("heartbeat"),
+  workerId: token(),
   /** Total slots, so a resource manager that restarted can re-learn the worker from a heartbeat. */
-  slots: number;
+  slots: int(),
   /** Slots in use, so the resource manager can reconcile. */
-  usedSlots: number;
-  timestamp: number;
-}
+  usedSlots: int(),
+  timestamp: numeric(),
+});
+export type Heartbeat = Static<typeof HeartbeatSchema>;
 
+const RequestSlotsSchema = Type.Object({ ...header("request-slots"), jobId: token(), count: int() });
 /** A request from a job master to the resource manager for slots. */
-export interface RequestSlots {
-  type: "request-slots";
-  v: number;
-  jobId: string;
-  count: number;
-}
+export type RequestSlots = Static<typeof RequestSlotsSchema>;
 
-export interface SlotGrant {
-  workerId: string;
-  slotIndex: number;
-}
+const SlotGrantSchema = Type.Object({ workerId: token(), slotIndex: int() });
+export type SlotGrant = Static<typeof SlotGrantSchema>;
 
-export interface SlotsReply {
-  type: "slots-reply";
-  v: number;
-  jobId: string;
-  slots: SlotGrant[];
-  error?: string;
-}
+const SlotsReplySchema = Type.Object({ ...header("slots-reply"), jobId: token(), slots: Type.Array(SlotGrantSchema), error: optional(Type.String()) });
+export type SlotsReply = Static<typeof SlotsReplySchema>;
 
-export interface ReleaseSlots {
-  type: "release-slots";
-  v: number;
-  jobId: string;
-}
+const ReleaseSlotsSchema = Type.Object({ ...header("release-slots"), jobId: token() });
+export type ReleaseSlots = Static<typeof ReleaseSlotsSchema>;
 
+const UnregisterWorkerSchema = Type.Object({ ...header("unregister-worker"), workerId: token() });
 /** Sent by a worker that is shutting down, so its slots are not offered again. */
-export interface UnregisterWorker {
-  type: "unregister-worker";
-  v: number;
-  workerId: string;
-}
+export type UnregisterWorker = Static<typeof UnregisterWorkerSchema>;
 
+const WorkerLostSchema = Type.Object({
+  ...header("worker-lost"),
+  workerId: token(),
+  jobIds: Type.Array(Type.String()),
+  /** unreachable: its connection is gone (nobody answers its ping subject), found within a second. */
+  reason: oneOf("heartbeat-timeout", "unregistered", "unreachable"),
+});
 /**
  * Published by the resource manager when a worker stops heartbeating or unregisters; job masters
  * with slots there fail over.
  */
-export interface WorkerLost {
-  type: "worker-lost";
-  v: number;
-  workerId: string;
-  jobIds: string[];
-  /** unreachable: its connection is gone (nobody answers its ping subject), found within a second. */
-  reason: "heartbeat-timeout" | "unregistered" | "unreachable";
-}
+export type WorkerLost = Static<typeof WorkerLostSchema>;
 
+const WorkerPingSchema = Type.Object({ ...header("worker-ping"), workerId: token() });
 /** Resource manager → worker (request/reply): is it still connected? Its absence is a lost worker. */
-export interface WorkerPing {
-  type: "worker-ping";
-  v: number;
-  workerId: string;
-}
+export type WorkerPing = Static<typeof WorkerPingSchema>;
 
-export interface WorkerPong {
-  type: "worker-pong";
-  v: number;
-  workerId: string;
-}
+const WorkerPongSchema = Type.Object({ ...header("worker-pong"), workerId: token() });
+export type WorkerPong = Static<typeof WorkerPongSchema>;
 
+const SubtaskIdSchema = Type.Object({ jobId: token(), vertexId: Type.String(), subtaskIndex: int(), attempt: int() });
 /** Identifies one execution of one subtask. */
-export interface SubtaskId {
-  jobId: string;
-  vertexId: string;
-  subtaskIndex: number;
-  attempt: number;
-}
+export type SubtaskId = Static<typeof SubtaskIdSchema>;
 
-/** What a deployed subtask restores: the old subtasks' handles that hold state of its operators. */
-export interface TaskRestore {
-  checkpointId: number;
+const TaskRestoreSchema = Type.Object({
+  checkpointId: int(),
   /** The subtask had finished when the checkpoint was taken: it ends at once (Flink's FINISHED_ON_RESTORE). */
-  finished: boolean;
-  operators: OperatorMetadata[];
-  subtasks: SubtaskStateMetadata[];
-}
+  finished: Type.Boolean(),
+  operators: Type.Array(OperatorMetadataSchema),
+  subtasks: Type.Array(SubtaskStateMetadataSchema),
+});
+/** What a deployed subtask restores: the old subtasks' handles that hold state of its operators. */
+export type TaskRestore = Static<typeof TaskRestoreSchema>;
 
-export interface DeployTask {
-  type: "deploy-task";
-  v: number;
-  task: SubtaskId;
-  slotIndex: number;
-  artifact: JobArtifact;
-  jobGraph: JobGraphSpec;
-  restore?: TaskRestore;
-}
+const DeployTaskSchema = Type.Object({
+  ...header("deploy-task"),
+  task: SubtaskIdSchema,
+  slotIndex: int(),
+  artifact: JobArtifactSchema,
+  jobGraph: JobGraphSpecSchema,
+  restore: optional(TaskRestoreSchema),
+});
+export type DeployTask = Static<typeof DeployTaskSchema>;
 
-export interface CancelTask {
-  type: "cancel-task";
-  v: number;
-  task: SubtaskId;
-}
+const CancelTaskSchema = Type.Object({ ...header("cancel-task"), task: SubtaskIdSchema });
+export type CancelTask = Static<typeof CancelTaskSchema>;
 
-export type TaskState =
-  | "created"
-  | "deploying"
-  | "initializing"
-  | "running"
-  | "finished"
-  | "canceling"
-  | "canceled"
-  | "failed";
+const TaskStateChangedSchema = Type.Object({ ...header("task-state"), task: SubtaskIdSchema, workerId: token(), state: TaskStateSchema, error: optional(Type.String()) });
+export type TaskStateChanged = Static<typeof TaskStateChangedSchema>;
 
-export interface TaskStateChanged {
-  type: "task-state";
-  v: number;
-  task: SubtaskId;
-  workerId: string;
-  state: TaskState;
-  error?: string;
-}
-
+const CollectBatchSchema = Type.Object({
+  ...header("collect"),
+  jobId: token(),
+  sinkId: Type.String(),
+  subtaskIndex: int(),
+  seq: int(),
+  records: opaqueArray(),
+  last: Type.Boolean(),
+});
 /** Results of the collect sink, sent from sink subtasks to the client that submitted the job. */
-export interface CollectBatch {
-  type: "collect";
-  v: number;
-  jobId: string;
-  sinkId: string;
-  subtaskIndex: number;
-  seq: number;
-  records: unknown[];
-  last: boolean;
-}
+export type CollectBatch = Static<typeof CollectBatchSchema>;
 
 // ---------------------------------------------------------------- checkpoints
 
-/** Job master → source subtasks: inject barrier `checkpointId` now. */
-export interface TriggerCheckpoint {
-  type: "trigger-checkpoint";
-  v: number;
-  jobId: string;
-  checkpointId: number;
-  timestamp: number;
-  mode: CheckpointingMode;
-  savepointDir?: string;
+const stopMode = () => optional(oneOf("drain", "terminate"));
+
+const TriggerCheckpointSchema = Type.Object({
+  ...header("trigger-checkpoint"),
+  jobId: token(),
+  checkpointId: int(),
+  timestamp: numeric(),
+  mode: CheckpointingModeSchema,
+  savepointDir: optional(Type.String()),
   /** Stop-with-savepoint: after the barrier, sources end (drain: with a final +∞ watermark) or wait to be stopped. */
-  stop?: "drain" | "terminate";
+  stop: stopMode(),
   /** Unaligned: the barrier overtakes queued frames (never for savepoints). */
-  unaligned?: boolean;
-}
+  unaligned: optional(Type.Boolean()),
+});
+/** Job master → source subtasks: inject barrier `checkpointId` now. */
+export type TriggerCheckpoint = Static<typeof TriggerCheckpointSchema>;
 
-export interface CheckpointStats {
+const CheckpointStatsSchema = Type.Object({
   /** The synchronous part: capturing the state while input waits. */
-  syncMs: number;
+  syncMs: numeric(),
   /** Writing it while processing goes on. */
-  asyncMs: number;
+  asyncMs: numeric(),
   /** From the first to the last barrier of the checkpoint at this subtask's inputs. */
-  alignmentMs: number;
-  bytes: number;
-}
+  alignmentMs: numeric(),
+  bytes: int(),
+});
+export type CheckpointStats = Static<typeof CheckpointStatsSchema>;
 
-/** Subtask → job master: its snapshot of checkpoint `checkpointId` is stored. */
-export interface CheckpointAck {
-  type: "checkpoint-ack";
-  v: number;
-  jobId: string;
-  checkpointId: number;
-  task: SubtaskId;
+const CheckpointAckSchema = Type.Object({
+  ...header("checkpoint-ack"),
+  jobId: token(),
+  checkpointId: int(),
+  task: SubtaskIdSchema,
   /** Absent when none of its operators has state. */
-  handle?: StateHandle;
-  operatorUids: string[];
-  stats: CheckpointStats;
+  handle: optional(StateHandleSchema),
+  operatorUids: Type.Array(Type.String()),
+  stats: CheckpointStatsSchema,
   /** Incremental: the earlier checkpoints whose state files this snapshot builds on. */
-  references?: number[];
+  references: optional(Type.Array(int())),
   /** The snapshot holds operator state or source splits (not only keyed state). */
-  operatorState?: boolean;
+  operatorState: optional(Type.Boolean()),
   /** The snapshot holds union list state. */
-  unionState?: boolean;
-}
+  unionState: optional(Type.Boolean()),
+});
+/** Subtask → job master: its snapshot of checkpoint `checkpointId` is stored. */
+export type CheckpointAck = Static<typeof CheckpointAckSchema>;
 
+const CheckpointDeclineSchema = Type.Object({ ...header("checkpoint-decline"), jobId: token(), checkpointId: int(), task: SubtaskIdSchema, reason: Type.String() });
 /** Subtask → job master: it could not take its part of checkpoint `checkpointId`. */
-export interface CheckpointDecline {
-  type: "checkpoint-decline";
-  v: number;
-  jobId: string;
-  checkpointId: number;
-  task: SubtaskId;
-  reason: string;
-}
+export type CheckpointDecline = Static<typeof CheckpointDeclineSchema>;
 
+const CheckpointNotifySchema = Type.Object({ ...header("checkpoint-notify"), jobId: token(), checkpointId: int(), outcome: oneOf("complete", "aborted") });
 /** Job master → subtasks: checkpoint `checkpointId` completed or was aborted. */
-export interface CheckpointNotify {
-  type: "checkpoint-notify";
-  v: number;
-  jobId: string;
-  checkpointId: number;
-  outcome: "complete" | "aborted";
-}
+export type CheckpointNotify = Static<typeof CheckpointNotifySchema>;
 
+const TriggerSavepointSchema = Type.Object({ ...header("trigger-savepoint"), jobId: token(), dir: Type.String(), stop: stopMode() });
 /** Client → job master (request/reply): take a savepoint into `dir`, optionally stopping the job. */
-export interface TriggerSavepoint {
-  type: "trigger-savepoint";
-  v: number;
-  jobId: string;
-  dir: string;
-  stop?: "drain" | "terminate";
-}
+export type TriggerSavepoint = Static<typeof TriggerSavepointSchema>;
 
-export interface SavepointReply {
-  type: "savepoint-reply";
-  v: number;
-  jobId: string;
-  location?: string;
-  error?: string;
-}
+const SavepointReplySchema = Type.Object({ ...header("savepoint-reply"), jobId: token(), location: optional(Type.String()), error: optional(Type.String()) });
+export type SavepointReply = Static<typeof SavepointReplySchema>;
 
 // ---------------------------------------------------------------- monitoring
 
-/** One subtask's cumulative figures at one moment; rates are derived by whoever keeps two of them. */
-export interface TaskSample {
-  recordsIn: number;
-  recordsOut: number;
-  bytesIn: number;
-  bytesOut: number;
-  busyMs: number;
-  backPressuredMs: number;
+const TaskSampleSchema = Type.Object({
+  recordsIn: numeric(),
+  recordsOut: numeric(),
+  bytesIn: numeric(),
+  bytesOut: numeric(),
+  busyMs: numeric(),
+  backPressuredMs: numeric(),
   /** -Infinity before the first watermark. */
-  inputWatermark: number;
-  outputWatermark: number;
-  queuedFrames: number;
-  framesAwaitingCredit: number;
-  startedAt: number;
-}
+  inputWatermark: numeric(),
+  outputWatermark: numeric(),
+  queuedFrames: int(),
+  framesAwaitingCredit: int(),
+  startedAt: numeric(),
+});
+/** One subtask's cumulative figures at one moment; rates are derived by whoever keeps two of them. */
+export type TaskSample = Static<typeof TaskSampleSchema>;
 
-/** Worker → monitor, every heartbeat interval: the figures of its subtasks of one job. */
-export interface TaskMetricsReport {
-  type: "task-metrics";
-  v: number;
-  jobId: string;
-  workerId: string;
+const TaskMetricsReportSchema = Type.Object({
+  ...header("task-metrics"),
+  jobId: token(),
+  workerId: token(),
   /** When the samples were taken (the worker's clock). */
-  timestamp: number;
-  tasks: { task: SubtaskId; sample: TaskSample }[];
-}
+  timestamp: numeric(),
+  tasks: Type.Array(Type.Object({ task: SubtaskIdSchema, sample: TaskSampleSchema })),
+});
+/** Worker → monitor, every heartbeat interval: the figures of its subtasks of one job. */
+export type TaskMetricsReport = Static<typeof TaskMetricsReportSchema>;
 
+const MonitorQuerySchema = Type.Object({ ...header("monitor-query"), what: oneOf("overview", "workers", "jobs", "job"), jobId: optional(token()) });
 /** Client → monitor (request/reply): what the cluster runs. */
-export interface MonitorQuery {
-  type: "monitor-query";
-  v: number;
-  what: "overview" | "workers" | "jobs" | "job";
-  jobId?: string;
-}
+export type MonitorQuery = Static<typeof MonitorQuerySchema>;
 
-export interface MonitorReply {
-  type: "monitor-reply";
-  v: number;
+const MonitorReplySchema = Type.Object({
+  ...header("monitor-reply"),
   /** The view asked for (shapes in observability/views.ts); absent with `error`. */
-  body?: unknown;
-  error?: string;
+  body: optional(Type.Unknown()),
+  error: optional(Type.String()),
   /** The job asked about is not known. */
-  unknownJob?: boolean;
-}
+  unknownJob: optional(Type.Boolean()),
+});
+export type MonitorReply = Static<typeof MonitorReplySchema>;
+
+// ---------------------------------------------------------------- every message
+
+/** The schema of every message type: the codec decides with these what it accepts. */
+export const MESSAGE_SCHEMAS = {
+  frame: FrameSchema,
+  credit: CreditGrantSchema,
+  "submit-job": SubmitJobSchema,
+  "submit-job-reply": SubmitJobReplySchema,
+  "job-status": JobStatusChangedSchema,
+  "cancel-job": CancelJobSchema,
+  "cancel-job-reply": CancelJobReplySchema,
+  "register-worker": RegisterWorkerSchema,
+  "worker-registered": WorkerRegisteredSchema,
+  heartbeat: HeartbeatSchema,
+  "request-slots": RequestSlotsSchema,
+  "slots-reply": SlotsReplySchema,
+  "release-slots": ReleaseSlotsSchema,
+  "worker-lost": WorkerLostSchema,
+  "worker-ping": WorkerPingSchema,
+  "worker-pong": WorkerPongSchema,
+  "unregister-worker": UnregisterWorkerSchema,
+  "deploy-task": DeployTaskSchema,
+  "cancel-task": CancelTaskSchema,
+  "task-state": TaskStateChangedSchema,
+  collect: CollectBatchSchema,
+  "trigger-checkpoint": TriggerCheckpointSchema,
+  "checkpoint-ack": CheckpointAckSchema,
+  "checkpoint-decline": CheckpointDeclineSchema,
+  "checkpoint-notify": CheckpointNotifySchema,
+  "trigger-savepoint": TriggerSavepointSchema,
+  "savepoint-reply": SavepointReplySchema,
+  "task-metrics": TaskMetricsReportSchema,
+  "monitor-query": MonitorQuerySchema,
+  "monitor-reply": MonitorReplySchema,
+} satisfies { [T in MessageType]: TSchema & { properties: { type: { const: T } } } };
 
 export type ControlMessage =
   | SubmitJob
@@ -481,52 +385,3 @@ export type ControlMessage =
 
 export type Message = ControlMessage | Frame | CreditGrant;
 export type MessageType = Message["type"];
-
-// ---------------------------------------------------------------- the job graph as it travels
-
-export type PartitionerSpec =
-  | { kind: "forward" }
-  | { kind: "rebalance" }
-  | { kind: "rescale" }
-  | { kind: "shuffle" }
-  | { kind: "broadcast" }
-  | { kind: "global" }
-  | { kind: "hash" }
-  | { kind: "custom" };
-
-/** An edge between two job vertices. `inputIndex` tells a two-input operator which side it feeds. */
-export interface JobEdgeSpec {
-  id: string;
-  source: string;
-  target: string;
-  partitioner: PartitionerSpec;
-  /** The stream node (in the source vertex) whose output feeds this edge, and the side-output tag if any. */
-  sourceNode: number;
-  sideOutput?: string;
-  targetNode: number;
-  inputIndex: number;
-}
-
-export interface JobVertexSpec {
-  id: string;
-  name: string;
-  parallelism: number;
-  maxParallelism: number;
-  /** Stream node ids chained into this vertex, head first. */
-  nodes: number[];
-  /** The operators' uids, in the order of `nodes`: state is matched to operators by uid. */
-  operatorUids: string[];
-  isSource: boolean;
-  bufferTimeoutMs: number;
-  /** Subtasks of vertices in different slot-sharing groups never share a slot (unset: "default"). */
-  slotSharingGroup?: string;
-}
-
-export interface JobGraphSpec {
-  jobName: string;
-  vertices: JobVertexSpec[];
-  edges: JobEdgeSpec[];
-  /** A digest of the stream graph's shape, so a worker can tell it rebuilt the same job. */
-  digest: string;
-  config: JobConfig;
-}

@@ -3,12 +3,12 @@
 
 import { describe, expect, it } from "vitest";
 import { decode, encodeVersioned } from "../../src/messages/codec.ts";
-import { MESSAGE_SHAPES } from "../../src/messages/shapes.ts";
+import { MESSAGE_SCHEMAS } from "../../src/messages/schema.ts";
 import { SAMPLE_TYPES, SAMPLES } from "./samples.ts";
 
 describe("fuzz samples", () => {
   it("cover every message type of the schema", () => {
-    expect([...SAMPLE_TYPES].sort()).toEqual(Object.keys(MESSAGE_SHAPES).sort());
+    expect([...SAMPLE_TYPES].sort()).toEqual(Object.keys(MESSAGE_SCHEMAS).sort());
   });
 
   it.each(SAMPLE_TYPES)("the %s sample is valid and decodes to itself", (type) => {

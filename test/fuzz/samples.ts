@@ -1,6 +1,6 @@
 // One valid message of every type in the schema: the seeds the fuzzer mutates. The mapped type
 // makes the compiler insist on a sample for every MessageType, and samples.test.ts checks the list
-// against the codec's shapes at run time, so a new message type cannot be left out of the fuzzing.
+// against the codec's schemas at run time, so a new message type cannot be left out of the fuzzing.
 // Ids are foreign on purpose (no job or worker of a fuzzed cluster has them).
 
 import { PROTOCOL_VERSION, type DataElement, type JobGraphSpec, type Message, type MessageType, type SubtaskId } from "../../src/messages/schema.ts";

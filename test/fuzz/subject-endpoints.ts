@@ -1,6 +1,6 @@
 // Which message types each weir subject carries: the fuzzer keeps a mutant only if the endpoint it
 // goes to rejects it (a valid message there is a command, not bad input), and draws mutants from
-// the endpoint's own types half the time so that shape checks are reached deep.
+// the endpoint's own types half the time so that schema checks are reached deep.
 
 import type { MessageType } from "../../src/messages/schema.ts";
 
