@@ -15,7 +15,7 @@ import type { StateWriter } from "../checkpoint/checkpoint-storage.ts";
 import { isCheckpointedFunction, isCheckpointListener, type FunctionSnapshotContext } from "../state/checkpointed-function.ts";
 import type { KeyedStateBackend } from "../state/keyed-state-backend.ts";
 import type { HeapOperatorStateStore } from "../state/operator-state.ts";
-import { encodeOperatorSnapshots, encodeSubtaskSnapshot, encodeWithPackedOperators, SUBTASK_SNAPSHOT_FORMAT, type ChainLink, type ChannelStateSnapshot, type OperatorSnapshot } from "../state/operator-snapshot.ts";
+import { encodeOperatorSnapshots, encodeSubtaskSnapshot, encodeWithKeyedParts, encodeWithPackedOperators, SUBTASK_SNAPSHOT_FORMAT, type ChainLink, type ChannelStateSnapshot, type KeyedParts, type OperatorSnapshot } from "../state/operator-snapshot.ts";
 import type { StateHandle } from "../checkpoint/checkpoint-metadata.ts";
 import type { KeyedTimerService } from "../state/timer-service.ts";
 import type { Clock } from "../core/clock.ts";
@@ -60,6 +60,17 @@ interface KeyedPlan {
   chain: ChainLink[];
 }
 
+/** A backend taking an operator's keyed state after the barrier: the operator's index in the snapshot, and the taking. */
+type LaterKeyedState = [operatorIndex: number, taking: { finish(): Promise<Uint8Array[]> }];
+
+/** What the barrier captured: the snapshot, or its operators encoded and keyed state still being taken. */
+interface Captured {
+  bytes?: Uint8Array;
+  packed?: Uint8Array;
+  later?: LaterKeyedState[];
+  chain?: ChainLink[];
+}
+
 /** What a snapshot holds besides keyed state: a restore reads it from every old subtask only when needed. */
 interface StateScope {
   /** Operator list, union or broadcast state, or a source's splits: redistributed when the parallelism changes. */
@@ -93,15 +104,15 @@ export class SubtaskCheckpointer {
   snapshot(barrier: Barrier, alignmentMs: number): void {
     const { clock } = this.options;
     const started = clock.now();
-    let bytes: Uint8Array | undefined;
+    let captured: Captured;
     try {
-      bytes = this.capture(barrier);
+      captured = this.capture(barrier);
     } catch (error) {
       this.decline(barrier.checkpointId, `capturing the state failed: ${(error as Error).message}`);
       return;
     }
     const syncMs = clock.now() - started;
-    const write = this.persistAndAck(barrier, bytes, { syncMs, alignmentMs }).finally(() => this.writes.delete(write));
+    const write = this.persistAndAck(barrier, captured.bytes ?? this.finishCapture(captured), { syncMs, alignmentMs }).finally(() => this.writes.delete(write));
     this.writes.add(write);
   }
 
@@ -169,12 +180,24 @@ export class SubtaskCheckpointer {
     this.closed = true;
   }
 
-  private capture(barrier: Barrier): Uint8Array | undefined {
+  /**
+   * Encodes the operators' state now (encoding is the copy: user values may change as soon as input
+   * resumes), except keyed state a backend takes after the barrier without stopping the input.
+   */
+  private capture(barrier: Barrier): Captured {
     const plan = this.planKeyed(barrier);
-    const operators = this.operatorSnapshots(barrier, plan);
-    // Encoding is the copy: user values may change as soon as input resumes.
+    const later: LaterKeyedState[] = [];
+    const operators = this.operatorSnapshots(barrier, plan, later);
     const chain = plan.incremental ? plan.chain : undefined;
-    return operators.length > 0 ? encodeSubtaskSnapshot({ format: SUBTASK_SNAPSHOT_FORMAT, operators, chain }) : undefined;
+    if (later.length === 0) return { bytes: operators.length > 0 ? encodeSubtaskSnapshot({ format: SUBTASK_SNAPSHOT_FORMAT, operators, chain }) : undefined };
+    return { packed: encodeOperatorSnapshots(operators), later, chain };
+  }
+
+  /** The snapshot, once the backends have taken their keyed state. */
+  private async finishCapture(captured: Captured): Promise<Uint8Array | undefined> {
+    const { packed, later = [], chain } = captured;
+    const parts: KeyedParts = await Promise.all(later.map(async ([index, taking]): Promise<KeyedParts[number]> => [index, await taking.finish()]));
+    return packed === undefined ? undefined : encodeWithKeyedParts(packed, parts, chain);
   }
 
   /** Incremental checkpoints: a delta on the confirmed chain, or a full snapshot to start a new one. */
@@ -188,7 +211,7 @@ export class SubtaskCheckpointer {
   }
 
   /** Every chained operator's state that is not empty, after the user snapshot hooks ran. */
-  private operatorSnapshots(barrier: Barrier, plan: KeyedPlan): OperatorSnapshot[] {
+  private operatorSnapshots(barrier: Barrier, plan: KeyedPlan, later?: LaterKeyedState[]): OperatorSnapshot[] {
     const context: FunctionSnapshotContext = { checkpointId: barrier.checkpointId, checkpointTimestamp: barrier.timestamp };
     const operators: OperatorSnapshot[] = [];
     for (const slot of this.options.slots) {
@@ -200,7 +223,9 @@ export class SubtaskCheckpointer {
       }
       const snapshot: OperatorSnapshot = { uid: slot.uid };
       const backend = slot.keyedState;
+      let taking: { finish(): Promise<Uint8Array[]> } | undefined;
       if (plan.incremental && backend?.incremental) snapshot.keyedDelta = backend.incremental.snapshotIncremental(barrier.checkpointId, { full: plan.full });
+      else if (later !== undefined && backend?.asyncSnapshots) taking = backend.asyncSnapshots.beginSnapshot();
       else {
         const keyed = backend?.snapshot();
         if (keyed && keyed.length > 0) snapshot.keyed = keyed;
@@ -211,15 +236,23 @@ export class SubtaskCheckpointer {
       if (operatorState.length > 0) snapshot.operatorState = operatorState;
       const splits = slot.reader?.snapshotState?.(barrier.checkpointId);
       if (splits !== undefined) snapshot.splits = splits;
-      if (Object.keys(snapshot).length > 1) operators.push(snapshot);
+      if (taking !== undefined) later!.push([operators.length, taking]);
+      if (taking !== undefined || Object.keys(snapshot).length > 1) operators.push(snapshot);
     }
     this.scopes.set(barrier.checkpointId, scopeOf(operators));
     return operators;
   }
 
-  private async persistAndAck(barrier: Barrier, bytes: Uint8Array | undefined, timing: { syncMs: number; alignmentMs: number }): Promise<void> {
+  private async persistAndAck(barrier: Barrier, state: Uint8Array | undefined | Promise<Uint8Array | undefined>, timing: { syncMs: number; alignmentMs: number }): Promise<void> {
     const { task, vertex, clock, bus } = this.options;
     const started = clock.now();
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await state;
+    } catch (error) {
+      this.decline(barrier.checkpointId, `capturing the state failed: ${(error as Error).message}`);
+      return;
+    }
     try {
       const storage = barrier.savepointDir === undefined ? this.options.storage : this.options.openSavepointStorage(barrier.savepointDir);
       const handle = bytes === undefined ? undefined : await storage.writeState(task.jobId, barrier.checkpointId, `${vertex.id}-${task.subtaskIndex}`, bytes);

@@ -10,7 +10,9 @@ import { keyGroupsInRange, type KeyGroupStateSnapshot, type StateTableSnapshot }
 import type { StateFor } from "../core/keyed-state.ts";
 import type { StateDescriptor, StateKind } from "../core/state-descriptors.ts";
 import { heapCells } from "./heap-state-cells.ts";
-import type { IncrementalSnapshots, KeyedStateBackend, KeyedStateBackendOptions } from "./keyed-state-backend.ts";
+import { KeyGroupCapture } from "./key-group-capture.ts";
+import type { AsyncSnapshots, IncrementalSnapshots, KeyedStateBackend, KeyedStateBackendOptions } from "./keyed-state-backend.ts";
+import { encodeKeyGroupSnapshot } from "./operator-snapshot.ts";
 import { stateHandle } from "./state-handles.ts";
 import { denormalizeKey, StateTable } from "./state-table.ts";
 import { checkStateUse } from "./stored-values.ts";
@@ -31,6 +33,10 @@ export class HeapKeyedStateBackend extends KeyGroupScope implements KeyedStateBa
   readonly valuesAreLive: boolean = true;
   /** Heap snapshots are always full. */
   readonly incremental: IncrementalSnapshots | undefined = undefined;
+  /** Snapshots copy each key group on its first access afterwards, so the input does not wait for them. */
+  readonly asyncSnapshots: AsyncSnapshots = this;
+  /** @internal The snapshot being taken, if any: state cells let it copy a key group before touching it. */
+  capture: KeyGroupCapture | undefined = undefined;
   private readonly clock: Clock;
   private readonly tables = new Map<string, StateTable>();
 
@@ -79,14 +85,41 @@ export class HeapKeyedStateBackend extends KeyGroupScope implements KeyedStateBa
     const now = this.clock.now();
     const snapshots: KeyGroupStateSnapshot[] = [];
     for (let index = 0; index < this.groupCount; index++) {
-      const tables: StateTableSnapshot[] = [];
-      for (const table of this.tables.values()) {
-        const entries = table.snapshotGroup(index, now);
-        if (entries.length > 0) tables.push({ name: table.name, kind: table.kind, ttl: table.hasTtl, entries });
-      }
-      if (tables.length > 0) snapshots.push({ keyGroup: this.keyGroupRange.start + index, tables });
+      const snapshot = this.groupSnapshot(index, now);
+      if (snapshot !== undefined) snapshots.push(snapshot);
     }
     return snapshots;
+  }
+
+  /**
+   * The state as it is now, taken without stopping the input: each key group is encoded on its
+   * first access from here on, or by `finish()` in short slices (see KeyGroupCapture). A snapshot
+   * still being taken when the next begins is completed first.
+   */
+  beginSnapshot(): KeyGroupCapture {
+    this.capture?.takeAll();
+    const now = this.clock.now();
+    const capture: KeyGroupCapture = new KeyGroupCapture(
+      this.groupCount,
+      (index) => {
+        const snapshot = this.groupSnapshot(index, now);
+        return snapshot === undefined ? null : encodeKeyGroupSnapshot(snapshot);
+      },
+      () => {
+        if (this.capture === capture) this.capture = undefined;
+      },
+    );
+    this.capture = capture;
+    return capture;
+  }
+
+  private groupSnapshot(index: number, now: number): KeyGroupStateSnapshot | undefined {
+    const tables: StateTableSnapshot[] = [];
+    for (const table of this.tables.values()) {
+      const entries = table.snapshotGroup(index, now);
+      if (entries.length > 0) tables.push({ name: table.name, kind: table.kind, ttl: table.hasTtl, entries });
+    }
+    return tables.length > 0 ? { keyGroup: this.keyGroupRange.start + index, tables } : undefined;
   }
 
   /**

@@ -3,14 +3,17 @@
 // array index and one map lookup, no allocation. Values are stored as they are (live); map state
 // over any live cell is a Map of normalized user keys (also used by the window's per-window state).
 
+import type { KeyGroupCapture } from "./key-group-capture.ts";
 import type { MapStateCell, StateCell, StateCells } from "./state-cells.ts";
 import { denormalizeKey, normalizeKey, type StateTable } from "./state-table.ts";
 
-/** The backend as the cells see it: where the current key's state lives. */
+/** The backend as the cells see it: where the current key's state lives, and a snapshot being taken. */
 export interface CurrentKeyScope {
   /** The current key's key group minus the range start. */
   readonly currentGroupIndex: number;
   readonly currentNormalizedKey: unknown;
+  /** Set while a snapshot is being taken: a key group is copied before its first access. */
+  readonly capture: KeyGroupCapture | undefined;
 }
 
 class HeapCell implements StateCell {
@@ -21,19 +24,27 @@ class HeapCell implements StateCell {
     this.groups = table.groups;
   }
 
+  // Every access first lets a snapshot in progress copy the key group (values are live: even a
+  // read hands out an object the caller may change).
   get(): unknown {
     const scope = this.scope;
+    const capture = scope.capture;
+    if (capture !== undefined) capture.touch(scope.currentGroupIndex);
     const group = this.groups[scope.currentGroupIndex];
     return group === undefined ? undefined : group.get(scope.currentNormalizedKey);
   }
 
   put(value: unknown): void {
     const scope = this.scope;
+    const capture = scope.capture;
+    if (capture !== undefined) capture.touch(scope.currentGroupIndex);
     this.table.groupForWrite(scope.currentGroupIndex).set(scope.currentNormalizedKey, value);
   }
 
   remove(): void {
     const scope = this.scope;
+    const capture = scope.capture;
+    if (capture !== undefined) capture.touch(scope.currentGroupIndex);
     this.groups[scope.currentGroupIndex]?.delete(scope.currentNormalizedKey);
   }
 }

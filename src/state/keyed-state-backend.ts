@@ -29,6 +29,15 @@ export interface IncrementalSnapshots {
   notifyCheckpointComplete(checkpointId: number): unknown;
 }
 
+/** A backend that snapshots without stopping the input (the heap: key groups copied on first access) declares it so. */
+export interface AsyncSnapshots {
+  /**
+   * Starts a snapshot of the state as it is now, and returns at once. `finish()` resolves with each
+   * key group that holds state, encoded (encodeKeyGroupSnapshot), in key group order.
+   */
+  beginSnapshot(): { finish(): Promise<Uint8Array[]> };
+}
+
 /** One keyed operator's state for one subtask's key groups (Flink's KeyedStateBackend). */
 export interface KeyedStateBackend extends KeyedStateStore {
   readonly maxParallelism: number;
@@ -37,6 +46,8 @@ export interface KeyedStateBackend extends KeyedStateStore {
   readonly valuesAreLive: boolean;
   /** Present when the backend can snapshot only what changed since the last confirmed checkpoint. */
   readonly incremental: IncrementalSnapshots | undefined;
+  /** Present when the backend can take a full snapshot without stopping the input. */
+  readonly asyncSnapshots: AsyncSnapshots | undefined;
   /** Makes `key` current: every state handle reads and writes its state until the next call. */
   setCurrentKey(key: unknown): void;
   readonly currentKey: unknown;

@@ -58,6 +58,22 @@ export function encodeOperatorSnapshots(operators: OperatorSnapshot[]): Uint8Arr
   return packr.pack(operators);
 }
 
+/** One key group of a backend's snapshot, encoded alone (see AsyncSnapshots). */
+export function encodeKeyGroupSnapshot(snapshot: KeyGroupStateSnapshot): Uint8Array {
+  return packr.pack(snapshot);
+}
+
+/** An operator's keyed state taken after the barrier, key group by key group: [index in `operators`, encoded key groups]. */
+export type KeyedParts = [operatorIndex: number, groups: Uint8Array[]][];
+
+/**
+ * A snapshot whose operator part was encoded at the barrier and whose keyed state was taken
+ * afterwards (AsyncSnapshots). Decoding puts each operator's key groups back into its `keyed`.
+ */
+export function encodeWithKeyedParts(packedOperators: Uint8Array, keyedParts: KeyedParts, chain?: ChainLink[]): Uint8Array {
+  return packr.pack({ format: SUBTASK_SNAPSHOT_FORMAT, operators: [], packedOperators, keyedParts, chain });
+}
+
 /** A snapshot whose operator part was encoded earlier, with its channel state. */
 export function encodeWithPackedOperators(packedOperators: Uint8Array | undefined, channels: ChannelStateSnapshot, chain?: ChainLink[]): Uint8Array {
   return packr.pack({ format: SUBTASK_SNAPSHOT_FORMAT, operators: [], packedOperators, channels, chain });
@@ -72,13 +88,27 @@ function unpack(bytes: Uint8Array, what: string): unknown {
 }
 
 export function decodeSubtaskSnapshot(bytes: Uint8Array, what: string): SubtaskSnapshot {
-  const value = unpack(bytes, what) as (Partial<SubtaskSnapshot> & { packedOperators?: Uint8Array }) | null;
+  const value = unpack(bytes, what) as (Partial<SubtaskSnapshot> & { packedOperators?: Uint8Array; keyedParts?: KeyedParts }) | null;
   if (value?.packedOperators instanceof Uint8Array) value.operators = unpack(value.packedOperators, what) as OperatorSnapshot[];
+  if (value?.keyedParts !== undefined) restoreKeyedParts(value.operators, value.keyedParts, what);
   const snapshot = value as Partial<SubtaskSnapshot> | null;
   if (snapshot?.format !== SUBTASK_SNAPSHOT_FORMAT || !Array.isArray(snapshot.operators)) {
     throw new Error(`${what}: unknown state format ${JSON.stringify(snapshot?.format)} (this weir reads format ${SUBTASK_SNAPSHOT_FORMAT})`);
   }
   return snapshot as SubtaskSnapshot;
+}
+
+function restoreKeyedParts(operators: OperatorSnapshot[] | undefined, keyedParts: unknown, what: string): void {
+  if (!Array.isArray(operators) || !Array.isArray(keyedParts)) throw new Error(`${what}: the keyed state of the snapshot is not readable`);
+  for (const entry of keyedParts) {
+    const [index, groups] = Array.isArray(entry) ? entry : [];
+    const operator = operators[index as number];
+    if (operator === undefined || !Array.isArray(groups)) throw new Error(`${what}: the keyed state of the snapshot is not readable`);
+    operator.keyed = groups.map((group: unknown) => {
+      if (!(group instanceof Uint8Array)) throw new Error(`${what}: a key group of the snapshot is not readable`);
+      return unpack(group, what) as KeyGroupStateSnapshot;
+    });
+  }
 }
 
 /** One operator's state as a new subtask restores it. */

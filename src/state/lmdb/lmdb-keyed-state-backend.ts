@@ -6,7 +6,7 @@
 import { systemClock, type Clock } from "../../core/clock.ts";
 import { KeyGroupScope } from "../key-group-scope.ts";
 import type { KeyGroupStateSnapshot } from "../key-group-snapshots.ts";
-import type { IncrementalSnapshots, KeyedStateBackend, KeyedStateBackendOptions } from "../keyed-state-backend.ts";
+import type { AsyncSnapshots, IncrementalSnapshots, KeyedStateBackend, KeyedStateBackendOptions } from "../keyed-state-backend.ts";
 import type { StateFor } from "../../core/keyed-state.ts";
 import type { StateDescriptor, StateKind } from "../../core/state-descriptors.ts";
 import { CheckpointChangeLog, type Confirmation } from "./checkpoint-change-log.ts";
@@ -44,6 +44,8 @@ export class LmdbKeyedStateBackend extends KeyGroupScope implements KeyedStateBa
   readonly valuesAreLive: boolean = false;
   /** Snapshots can be deltas on the last confirmed checkpoint. */
   readonly incremental: IncrementalSnapshots = this;
+  /** Full snapshots are read while the input waits. */
+  readonly asyncSnapshots: AsyncSnapshots | undefined = undefined;
   private readonly clock: Clock;
   /** The current key's part of an LMDB key, derived from the normalized key when first asked for. */
   private keyPart = "";
