@@ -3,7 +3,9 @@
 // barrier (pre-commit) and written once that checkpoint has completed (commit). Epochs a restore
 // brings back are written again first; the subclass makes every write idempotent (message ids,
 // last-write-wins keys). Items after the last checkpoint are written at the end of input as an
-// `end-after-<id>` epoch. Without periodic checkpoints, items are written as they come.
+// `end-after-<id>` epoch. A failed write fails the subtask (a restore writes the epoch again), or,
+// for a sink that asks for it, is logged and tried again after the next checkpoint. Without
+// periodic checkpoints, items are written as they come.
 
 import { ListStateDescriptor } from "../core/state-descriptors.ts";
 import type { ListState } from "../core/keyed-state.ts";
@@ -40,8 +42,15 @@ export abstract class WriteAheadSink<Item> extends BaseOperator {
   /** Until open has returned, a failure is thrown from open rather than reported. */
   private opened = false;
 
-  /** `stateName` names the operator state (one per sink kind, so a savepoint keeps it). */
-  constructor(private readonly stateName: string) {
+  /**
+   * `stateName` names the operator state (one per sink kind, so a savepoint keeps it).
+   * `retryFailedWrites`: a failed write is logged and tried again after the next checkpoint
+   * (the subtask fails only at the end of input) instead of failing the subtask at once.
+   */
+  constructor(
+    private readonly stateName: string,
+    private readonly retryFailedWrites = false,
+  ) {
     super();
   }
 
@@ -110,6 +119,7 @@ export abstract class WriteAheadSink<Item> extends BaseOperator {
     await this.writes;
     // A write that failed leaves its epoch staged: the subtask fails, and a restore writes it again.
     if (this.failure) throw this.failure;
+    if (this.staged.length > 0) throw new Error(`${this.describe()}: ${this.staged.length} epoch(s) could not be written: ${this.staged.map(epochLabel).join(", ")}`);
   }
 
   override async close(): Promise<void> {
@@ -132,7 +142,9 @@ export abstract class WriteAheadSink<Item> extends BaseOperator {
         await this.writeEpoch(epoch);
         this.staged = this.staged.filter((s) => s !== epoch);
       } catch (error) {
-        this.fail(`${epochLabel(epoch)} was not written: ${(error as Error).message}`);
+        const reason = `${epochLabel(epoch)} was not written: ${(error as Error).message}`;
+        if (this.retryFailedWrites) this.ctx.log.warn({ epoch: epoch.epoch, origin: epoch.origin }, `${this.describe()}: ${reason}; it is tried again after the next checkpoint`);
+        else this.fail(reason);
       } finally {
         this.queued.delete(epoch);
       }
