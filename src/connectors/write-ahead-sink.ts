@@ -128,7 +128,8 @@ export abstract class WriteAheadSink<Item> extends BaseOperator {
   }
 
   private stage(epoch: string, checkpointId: number): void {
-    if (this.buffer.length > 0) this.staged.push({ epoch, checkpointId, origin: this.ctx.subtaskIndex, jobId: this.ctx.jobId, items: this.compact(this.buffer) });
+    // A new list: one handed to the state at an earlier barrier stays as it was.
+    if (this.buffer.length > 0) this.staged = [...this.staged, { epoch, checkpointId, origin: this.ctx.subtaskIndex, jobId: this.ctx.jobId, items: this.compact(this.buffer) }];
     this.buffer = [];
   }
 

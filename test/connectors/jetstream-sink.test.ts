@@ -1,8 +1,10 @@
 // The JetStream sinks against a real nats-server with JetStream: a JetStream source → keyed
 // running count → a JetStream stream sink and a KV sink, with checkpoints and a failure after two
 // completed ones. The output stream holds every running count exactly once (lost = 0,
-// duplicated = 0, against totals from the input alone) and the bucket each key's final count. A
-// restored epoch published again is dropped by the server (same message ids). Bad input — a
+// duplicated = 0, against totals from the input alone) and the bucket each key's final count, with
+// aligned and with unaligned checkpoints. A restored epoch published again is dropped by the
+// server (same message ids); the bucket never holds a value computed after the last completed
+// checkpoint, and each interval puts only a key's last value. Bad input — a
 // missing stream or bucket, a duplicate window too short, a refused publish, a bad key — fails
 // the job with an error naming the sink, its stream or bucket, and the checkpoint.
 
@@ -58,12 +60,17 @@ describe("the JetStream sinks", () => {
     await server?.stop();
   });
 
-  it("JetStream → keyed count → a stream and a KV bucket: every running count published exactly once and each key's final count in the bucket, across a failure", async () => {
-    await jsm.streams.add({ name: "COUNTS", subjects: ["counts.*"] });
-    await new Kvm(nc).create("final-counts");
+  it.each([
+    { checkpoints: "aligned", unaligned: false },
+    { checkpoints: "unaligned", unaligned: true },
+  ])("JetStream → keyed count → a stream and a KV bucket, $checkpoints checkpoints: every running count published exactly once and each key's final count in the bucket, across a failure", async ({ checkpoints, unaligned }) => {
+    const stream = `COUNTS_${checkpoints.toUpperCase()}`;
+    const bucketName = `final-counts-${checkpoints}`;
+    await jsm.streams.add({ name: stream, subjects: [`${checkpoints}.counts.*`] });
+    await new Kvm(nc).create(bucketName);
     const shared = { failed: 0, completed: 0 };
     const env = new StreamExecutionEnvironment({ parallelism: 2 });
-    env.enableCheckpointing(20);
+    env.enableCheckpointing(20).getCheckpointConfig().enableUnalignedCheckpoints(unaligned);
     env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
     const counts = env
       .fromSource(jetStreamSource<number>({ servers: server.url, stream: "NUMBERS", subjects: SUBJECTS, bounded: true }), "Numbers")
@@ -77,17 +84,17 @@ describe("the JetStream sinks", () => {
       .map(new FailOnceAfterCheckpoints(shared))
       .keyBy((n) => n % KEYS)
       .process(new RunningCount());
-    counts.sinkTo(jetStreamSink<KeyCount>({ servers: server.url, stream: "COUNTS", subject: (c) => `counts.${c.key}` }));
-    counts.sinkTo(jetStreamKvSink<KeyCount>({ servers: server.url, bucket: "final-counts", key: (c) => `key-${c.key}`, value: (c) => String(c.count) }));
-    await env.execute("jetstream-sinks-exactly-once");
+    counts.sinkTo(jetStreamSink<KeyCount>({ servers: server.url, stream, subject: (c) => `${checkpoints}.counts.${c.key}` }));
+    counts.sinkTo(jetStreamKvSink<KeyCount>({ servers: server.url, bucket: bucketName, key: (c) => `key-${c.key}`, value: (c) => String(c.count) }));
+    await env.execute(`jetstream-sinks-exactly-once-${checkpoints}`);
     expect(shared.failed).toBe(1);
 
-    const published = await readStream<KeyCount>(nc, jsm, "COUNTS");
+    const published = await readStream<KeyCount>(nc, jsm, stream);
     const totals = totalsPerKey(range(EVENTS), KEYS);
     expect(tally(published, totals)).toEqual({ lost: 0, duplicated: 0 });
     expect(published).toHaveLength(EVENTS);
 
-    const bucket = await new Kvm(nc).open("final-counts");
+    const bucket = await new Kvm(nc).open(bucketName);
     const stored = new Map<number, number>();
     for await (const key of await bucket.keys()) stored.set(Number(key.slice("key-".length)), Number(decoder.decode((await bucket.get(key))!.value)));
     expect(stored).toEqual(totals);
@@ -105,7 +112,7 @@ describe("the JetStream sinks", () => {
     await first.open(contextFor(firstState));
     for (const n of range(300)) first.process(n, 0);
     first.snapshotState!({ checkpointId: 1, checkpointTimestamp: 0 });
-    const checkpoint = firstState.snapshot();
+    const checkpoint = structuredClone(firstState.snapshot()); // the runtime encodes it: a copy
     first.notifyCheckpointComplete!(1);
     await first.finish();
     await first.close();
@@ -119,6 +126,42 @@ describe("the JetStream sinks", () => {
     expect(await readStream<number>(nc, jsm, "REPLAYED")).toEqual(range(300));
     const replay = lines.map((line) => JSON.parse(line) as { msg: string; duplicates?: number; published?: number }).find((entry) => entry.msg.includes("dropped records it already had"));
     expect(replay).toMatchObject({ duplicates: 300, published: 300 });
+  });
+
+  it("the KV bucket holds only values of completed checkpoints: a restore puts its epoch again, and each interval puts a key's last value only", async () => {
+    await new Kvm(nc).create("restored", { history: 10 });
+    const sink = jetStreamKvSink<{ key: string; count: number }>({ servers: server.url, bucket: "restored", key: (r) => r.key, value: (r) => String(r.count) });
+    const contextFor = (operatorState: HeapOperatorStateStore): OperatorContext => ({ ...operatorTestContext(sink.createOperator()).ctx, checkpointing: true, checkpointIntervalMs: 100, operatorState });
+    const bucket = await new Kvm(nc).open("restored");
+    const history = async (key: string) => {
+      const values: string[] = [];
+      for await (const entry of await bucket.history({ key })) values.push(decoder.decode(entry.value));
+      return values;
+    };
+
+    // Checkpoint 1 completes with a=1, b=1; checkpoint 2 stages a=2 and never completes (a failure).
+    const first = sink.createOperator();
+    const firstState = new HeapOperatorStateStore();
+    await first.open(contextFor(firstState));
+    first.process({ key: "a", count: 1 }, 0);
+    first.process({ key: "b", count: 1 }, 0);
+    first.snapshotState!({ checkpointId: 1, checkpointTimestamp: 0 });
+    const checkpoint = structuredClone(firstState.snapshot()); // the runtime encodes it: a copy
+    first.notifyCheckpointComplete!(1);
+    first.process({ key: "a", count: 2 }, 0);
+    first.snapshotState!({ checkpointId: 2, checkpointTimestamp: 0 });
+    await first.close();
+    expect([await history("a"), await history("b")]).toEqual([["1"], ["1"]]);
+
+    // The restore of checkpoint 1 puts its values again; the replay then counts a up to 3 and ends.
+    const second = sink.createOperator();
+    await second.open(contextFor(new HeapOperatorStateStore(checkpoint)));
+    expect([await history("a"), await history("b")]).toEqual([["1", "1"], ["1", "1"]]);
+    second.process({ key: "a", count: 2 }, 0);
+    second.process({ key: "a", count: 3 }, 0);
+    await second.finish();
+    await second.close();
+    expect([await history("a"), await history("b")]).toEqual([["1", "1", "3"], ["1", "1"]]);
   });
 
   it("without checkpoints, publishes records and puts values as they come", async () => {
