@@ -36,7 +36,9 @@ const connectionString = values.postgres;
 async function publishSampleOrders(count: number): Promise<void> {
   const nc = await connect({ servers });
   try {
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nc).catch((error: Error) => {
+      throw new Error(`${servers}: ${error.message} (start nats-server with -js)`);
+    });
     await jsm.streams.info("ORDERS").catch(() => jsm.streams.add({ name: "ORDERS", subjects: ["orders.*"] }));
     const js = jetstream(nc);
     const orders = Array.from({ length: count }, (_, i): Order => ({ customer: CUSTOMERS[i % CUSTOMERS.length], amount: 100 + ((i * 37) % 900) }));
@@ -56,20 +58,29 @@ async function query<R extends pg.QueryResultRow>(sql: string): Promise<R[]> {
   }
 }
 
-await publishSampleOrders(Number(values.orders));
-await query("CREATE TABLE IF NOT EXISTS order_totals (customer text NOT NULL, orders integer NOT NULL, total bigint NOT NULL)");
+async function main(): Promise<void> {
+  await publishSampleOrders(Number(values.orders));
+  await query("CREATE TABLE IF NOT EXISTS order_totals (customer text NOT NULL, orders integer NOT NULL, total bigint NOT NULL)");
 
-const env = new StreamExecutionEnvironment({ parallelism: 2 });
-env.enableCheckpointing(500);
-env
-  .fromSource(jetStreamSource<Order>({ servers, stream: "ORDERS", subjects: REGIONS.map((r) => `orders.${r}`), bounded: true }), "orders")
-  .map((o): CustomerTotal => ({ customer: o.customer, orders: 1, total: o.amount }))
-  .keyBy((t) => t.customer)
-  .reduce((a, b) => ({ customer: a.customer, orders: a.orders + b.orders, total: a.total + b.total }))
-  .name("total-per-customer")
-  .sinkTo(postgresSink<CustomerTotal>({ connectionString, table: "order_totals", columns: ["customer", "orders", "total"], row: (t) => [t.customer, t.orders, t.total] }));
-await env.execute("jetstream-to-postgres");
+  const env = new StreamExecutionEnvironment({ parallelism: 2 });
+  env.enableCheckpointing(500);
+  env
+    .fromSource(jetStreamSource<Order>({ servers, stream: "ORDERS", subjects: REGIONS.map((r) => `orders.${r}`), bounded: true }), "orders")
+    .map((o): CustomerTotal => ({ customer: o.customer, orders: 1, total: o.amount }))
+    .keyBy((t) => t.customer)
+    .reduce((a, b) => ({ customer: a.customer, orders: a.orders + b.orders, total: a.total + b.total }))
+    .name("total-per-customer")
+    .sinkTo(postgresSink<CustomerTotal>({ connectionString, table: "order_totals", columns: ["customer", "orders", "total"], row: (t) => [t.customer, t.orders, t.total] }));
+  await env.execute("jetstream-to-postgres");
 
-// Every running total is a row; the latest per customer covers all orders the stream holds.
-const latest = await query<CustomerTotal>("SELECT DISTINCT ON (customer) customer, orders, total FROM order_totals ORDER BY customer, orders DESC");
-for (const t of latest) console.log(`${t.customer}: ${t.orders} orders, ${(Number(t.total) / 100).toFixed(2)} in total`);
+  // Every running total is a row; the latest per customer covers all orders the stream holds.
+  const latest = await query<CustomerTotal>("SELECT DISTINCT ON (customer) customer, orders, total FROM order_totals ORDER BY customer, orders DESC");
+  for (const t of latest) console.log(`${t.customer}: ${t.orders} orders, ${(Number(t.total) / 100).toFixed(2)} in total`);
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(`jetstream-to-postgres: ${(error as Error).message}`);
+  process.exitCode = 1;
+}
