@@ -1,9 +1,10 @@
 // A sink publishing records to a NATS JetStream stream, exactly once with checkpointing: records
 // are staged at each barrier and published once that checkpoint has completed, each with a
-// `Nats-Msg-Id` made of the sink id, the job that staged it, the subtask, the epoch and the
-// record's position in it. A restore publishes the epochs it brings back again under the same
-// ids, and the server drops those it already has — as long as it still remembers them, which it
-// does for the stream's duplicate window; the sink refuses a window too short for the job.
+// `Nats-Msg-Id` made of the sink id, the job that staged it, the subtask and the record's position
+// in that subtask's input. A restore publishes the epochs it brings back again under the same
+// ids, a replay gives the records after it the same positions, and the server drops what it
+// already has — as long as it still remembers the ids, which it does for the stream's duplicate
+// window; the sink refuses a window too short for the job.
 
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient, type PubAck } from "@nats-io/jetstream";
@@ -112,7 +113,7 @@ class JetStreamSinkOperator extends WriteAheadSink<Outgoing> {
 
   protected async writeEpoch(epoch: StagedEpoch<Outgoing>): Promise<void> {
     const prefix = messageIdPrefix(this.sinkId, epoch);
-    const acks = await this.publishAll(epoch.items, (i) => `${prefix}${i}`);
+    const acks = await this.publishAll(epoch.items, (i) => `${prefix}${epoch.firstPosition + i}`);
     const duplicates = acks.filter((ack) => ack.duplicate).length;
     if (duplicates > 0) this.ctx.log.info({ sink: this.sinkId, stream: this.options.stream, epoch: epoch.epoch, origin: epoch.origin, duplicates, published: acks.length }, "jetstream sink: the server dropped records it already had (a replay after a restore)");
   }
@@ -137,9 +138,9 @@ class JetStreamSinkOperator extends WriteAheadSink<Outgoing> {
   }
 }
 
-/** `<sinkId>:<jobId>:<subtask>:<epoch>:` — the same for an epoch however often it is published. */
+/** `<sinkId>:<jobId>:<subtask>:` — with the record's position, the same however often it is published. */
 function messageIdPrefix(sinkId: string, epoch: StagedEpoch<unknown>): string {
-  return `${sinkId}:${epoch.jobId}:${epoch.origin}:${epoch.epoch}:`;
+  return `${sinkId}:${epoch.jobId}:${epoch.origin}:`;
 }
 
 function seconds(ms: number): string {

@@ -21,10 +21,20 @@ export interface StagedEpoch<Item> {
   origin: number;
   /** The job that staged it: ids derived from it stay the same when a later job restores the epoch. */
   jobId: string;
+  /**
+   * How many records the subtask had received in this job before the epoch's first. With the job
+   * and the subtask it places each record however a replay cuts the records into epochs (a replay
+   * after the end of input stages as `checkpoint-<id>` what the first attempt wrote as `end-after-<id>`).
+   */
+  firstPosition: number;
   items: Item[];
 }
 
 interface WriteAheadState<Item> {
+  origin: number;
+  jobId: string;
+  /** Records received in this job up to the barrier. */
+  nextPosition: number;
   lastCheckpointId: number;
   staged: StagedEpoch<Item>[];
 }
@@ -34,6 +44,8 @@ export abstract class WriteAheadSink<Item> extends BaseOperator {
   private staged: StagedEpoch<Item>[] = [];
   private state?: ListState<WriteAheadState<Item>>;
   private lastCheckpointId = 0;
+  /** Records received in this job (counted on from a restore in the same job). */
+  private position = 0;
   /** Writes run one after another, in epoch order; each waits for the one before. */
   private writes: Promise<void> = Promise.resolve();
   private readonly queued = new Set<StagedEpoch<Item>>();
@@ -79,6 +91,7 @@ export abstract class WriteAheadSink<Item> extends BaseOperator {
     const restored = this.state.get();
     // Restored from a completed checkpoint: what it staged belongs to completed checkpoints.
     this.lastCheckpointId = Math.max(0, ...restored.map((s) => s.lastCheckpointId));
+    this.position = restored.find((s) => s.origin === ctx.subtaskIndex && s.jobId === ctx.jobId)?.nextPosition ?? 0;
     this.staged = restored.flatMap((s) => s.staged);
     for (const epoch of [...this.staged]) this.enqueue(epoch);
     await this.writes;
@@ -88,6 +101,7 @@ export abstract class WriteAheadSink<Item> extends BaseOperator {
 
   process(record: unknown): void {
     this.buffer.push(this.toItem(record));
+    this.position += 1;
     if (this.state || this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
@@ -100,7 +114,7 @@ export abstract class WriteAheadSink<Item> extends BaseOperator {
     if (!this.state) return;
     this.stage(`checkpoint-${ctx.checkpointId}`, ctx.checkpointId);
     this.lastCheckpointId = ctx.checkpointId;
-    this.state.update([{ lastCheckpointId: this.lastCheckpointId, staged: this.staged }]);
+    this.state.update([{ origin: this.ctx.subtaskIndex, jobId: this.ctx.jobId, nextPosition: this.position, lastCheckpointId: this.lastCheckpointId, staged: this.staged }]);
   }
 
   notifyCheckpointComplete(checkpointId: number): void {
@@ -129,7 +143,10 @@ export abstract class WriteAheadSink<Item> extends BaseOperator {
 
   private stage(epoch: string, checkpointId: number): void {
     // A new list: one handed to the state at an earlier barrier stays as it was.
-    if (this.buffer.length > 0) this.staged = [...this.staged, { epoch, checkpointId, origin: this.ctx.subtaskIndex, jobId: this.ctx.jobId, items: this.compact(this.buffer) }];
+    if (this.buffer.length > 0) {
+      const { subtaskIndex: origin, jobId } = this.ctx;
+      this.staged = [...this.staged, { epoch, checkpointId, origin, jobId, firstPosition: this.position - this.buffer.length, items: this.compact(this.buffer) }];
+    }
     this.buffer = [];
   }
 

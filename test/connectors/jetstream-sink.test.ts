@@ -128,6 +128,36 @@ describe("the JetStream sinks", () => {
     expect(replay).toMatchObject({ duplicates: 300, published: 300 });
   });
 
+  it("a replay that cuts the records into other epochs gives them the same ids: published at the end of input, then replayed from the checkpoint before", async () => {
+    await jsm.streams.add({ name: "RECUT", subjects: ["recut"] });
+    const sink = jetStreamSink<number>({ servers: server.url, stream: "RECUT", subject: "recut" });
+    const contextFor = (operatorState: HeapOperatorStateStore): OperatorContext => ({ ...operatorTestContext(sink.createOperator()).ctx, checkpointing: true, checkpointIntervalMs: 100, operatorState });
+
+    // The first attempt: checkpoint 1 after 100 records, then 50 more published at the end of input.
+    const first = sink.createOperator();
+    const firstState = new HeapOperatorStateStore();
+    await first.open(contextFor(firstState));
+    for (const n of range(100)) first.process(n, 0);
+    first.snapshotState!({ checkpointId: 1, checkpointTimestamp: 0 });
+    const checkpoint = structuredClone(firstState.snapshot()); // the runtime encodes it: a copy
+    first.notifyCheckpointComplete!(1);
+    for (const n of range(50)) first.process(100 + n, 0);
+    await first.finish();
+    await first.close();
+    expect(await readStream<number>(nc, jsm, "RECUT")).toEqual(range(150));
+
+    // The job fails over to checkpoint 1 (another subtask failed): the replay of the last 50 is cut at a checkpoint 2.
+    const second = sink.createOperator();
+    await second.open(contextFor(new HeapOperatorStateStore(checkpoint)));
+    for (const n of range(30)) second.process(100 + n, 0);
+    second.snapshotState!({ checkpointId: 2, checkpointTimestamp: 0 });
+    second.notifyCheckpointComplete!(2);
+    for (const n of range(20)) second.process(130 + n, 0);
+    await second.finish();
+    await second.close();
+    expect(await readStream<number>(nc, jsm, "RECUT")).toEqual(range(150));
+  });
+
   it("the KV bucket holds only values of completed checkpoints: a restore puts its epoch again, and each interval puts a key's last value only", async () => {
     await new Kvm(nc).create("restored", { history: 10 });
     const sink = jetStreamKvSink<{ key: string; count: number }>({ servers: server.url, bucket: "restored", key: (r) => r.key, value: (r) => String(r.count) });
