@@ -63,6 +63,8 @@ class JetStreamSinkOperator extends WriteAheadSink<Outgoing> {
   private nc?: NatsConnection;
   private js?: JetStreamClient;
   private readonly subjectOf: (record: unknown) => string;
+  /** The stream's subjects, for errors. */
+  private subjects: readonly string[] = [];
   private readonly serialize: (record: unknown) => Uint8Array | string;
 
   constructor(
@@ -84,7 +86,9 @@ class JetStreamSinkOperator extends WriteAheadSink<Outgoing> {
     let windowMs: number;
     try {
       this.nc = await connect({ servers, name: "weir-jetstream-sink" });
-      windowMs = (await (await jetstreamManager(this.nc)).streams.info(stream)).config.duplicate_window / 1e6;
+      const { config } = await (await jetstreamManager(this.nc)).streams.info(stream);
+      windowMs = config.duplicate_window / 1e6;
+      this.subjects = config.subjects ?? [];
     } catch (error) {
       await this.disconnect();
       throw new Error(`${this.describe()}: cannot publish on ${String(servers)}: ${(error as Error).message}`);
@@ -129,7 +133,7 @@ class JetStreamSinkOperator extends WriteAheadSink<Outgoing> {
     for (let start = 0; start < items.length; start += IN_FLIGHT) {
       const window = items.slice(start, start + IN_FLIGHT).map(({ subject, data }, i) =>
         this.js!.publish(subject, data, msgIdOf ? { msgID: msgIdOf(start + i), expect } : { expect }).catch((error: Error) => {
-          throw new Error(`publishing to ${subject} was refused: ${error.message}`);
+          throw new Error(`publishing to ${subject} was refused: ${refusal(error, this.subjects)}`);
         }),
       );
       acks.push(...(await Promise.all(window)));
@@ -141,6 +145,12 @@ class JetStreamSinkOperator extends WriteAheadSink<Outgoing> {
 /** `<sinkId>:<jobId>:<subtask>:` — with the record's position, the same however often it is published. */
 function messageIdPrefix(sinkId: string, epoch: StagedEpoch<unknown>): string {
   return `${sinkId}:${epoch.jobId}:${epoch.origin}:`;
+}
+
+/** The server's reason; "no responders" (which nats.js calls "jetstream is not enabled") means no stream stores the subject. */
+function refusal(error: Error, subjects: readonly string[]): string {
+  if (error.name !== "JetStreamNotEnabled") return error.message;
+  return `no stream stores that subject (the sink's stream stores ${subjects.join(", ") || "no subjects"})`;
 }
 
 function seconds(ms: number): string {

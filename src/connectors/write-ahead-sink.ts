@@ -160,7 +160,7 @@ export abstract class WriteAheadSink<Item> extends BaseOperator {
         await this.writeEpoch(epoch);
         this.staged = this.staged.filter((s) => s !== epoch);
       } catch (error) {
-        const reason = `${epochLabel(epoch)} was not written: ${(error as Error).message}`;
+        const reason = `could not write ${epochLabel(epoch)}: ${(error as Error).message}`;
         if (this.retryFailedWrites) this.ctx.log.warn({ epoch: epoch.epoch, origin: epoch.origin }, `${this.describe()}: ${reason}; it is tried again after the next checkpoint`);
         else this.fail(reason);
       } finally {

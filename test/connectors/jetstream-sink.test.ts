@@ -238,7 +238,13 @@ describe("the JetStream sinks", () => {
     // A subject outside the stream: the server refuses the publish at the first commit.
     await jsm.streams.add({ name: "NARROW", subjects: ["narrow.ok"] });
     const refused = await failureOf(jetStreamSink<number>({ servers: server.url, stream: "NARROW", subject: "narrow.elsewhere" }));
-    expect(refused.message).toMatch(/jetStreamSink NARROW \(stream "NARROW"\): (checkpoint \d+|the records after checkpoint \d+) \(subtask 0(, end of input)?\) was not written: publishing to narrow\.elsewhere was refused: /);
+    expect(refused.message).toMatch(
+      /jetStreamSink NARROW \(stream "NARROW"\): could not write (checkpoint \d+ \(subtask 0\)|the records after checkpoint \d+ \(subtask 0, end of input\)): publishing to narrow\.elsewhere was refused: no stream stores that subject \(the sink's stream stores narrow\.ok\)/,
+    );
+    // A subject of another stream: refused too, because the sink expects its own stream.
+    await jsm.streams.add({ name: "OTHER", subjects: ["other"] });
+    const elsewhere = await failureOf(jetStreamSink<number>({ servers: server.url, stream: "NARROW", subject: "other" }));
+    expect(elsewhere.message).toMatch(/jetStreamSink NARROW \(stream "NARROW"\): could not write .*: publishing to other was refused: expected stream does not match/);
 
     const noBucket = await failureOf(jetStreamKvSink<number>({ servers: server.url, bucket: "missing-bucket", key: String }));
     expect(noBucket.message).toMatch(/jetStreamKvSink missing-bucket \(bucket "missing-bucket"\): cannot use the bucket on nats:\/\/127\.0\.0\.1:\d+: bucket not found/);
