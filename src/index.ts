@@ -154,6 +154,6 @@ export type { CustomPartitioner } from "./runtime/partitioners.ts";
 export { MiniCluster, EmbeddedExecutor } from "./cluster/mini-cluster.ts";
 export { RemoteExecutor } from "./cluster/remote-executor.ts";
 export type { Bus } from "./bus/bus.ts";
-export { postgresSink, jetStreamSource, type PostgresSinkOptions, type JetStreamSourceOptions, type SinkConnector } from "./connectors/index.ts";
+export { postgresSink, jetStreamSource, jetStreamSink, jetStreamKvSink, type PostgresSinkOptions, type JetStreamSourceOptions, type JetStreamSinkOptions, type JetStreamKvSinkOptions, type SinkConnector } from "./connectors/index.ts";
 export { InProcessBus } from "./bus/in-process-bus.ts";
 export { NatsBus } from "./bus/nats-bus.ts";

@@ -2,3 +2,5 @@
 export { postgresSink, type PostgresSinkOptions } from "./postgres-sink.ts";
 export type { SinkConnector } from "./sink-connector.ts";
 export { jetStreamSource, type JetStreamSourceOptions } from "./jetstream-source.ts";
+export { jetStreamSink, type JetStreamSinkOptions } from "./jetstream-sink.ts";
+export { jetStreamKvSink, type JetStreamKvSinkOptions } from "./jetstream-kv-sink.ts";

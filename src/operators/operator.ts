@@ -89,6 +89,8 @@ export interface OperatorContext extends RuntimeContext {
   readonly operatorState: HeapOperatorStateStore;
   /** True when the job takes periodic checkpoints (sinks may then commit output per checkpoint). */
   readonly checkpointing: boolean;
+  /** The periodic checkpoint interval when `checkpointing` (sinks check their commit windows against it). */
+  readonly checkpointIntervalMs?: number;
 }
 
 /**

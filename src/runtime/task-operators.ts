@@ -80,6 +80,7 @@ export async function openTaskOperators(options: TaskOperatorsOptions, opened: T
         metrics,
         bus,
         checkpointing: jobGraph.config.checkpointing !== undefined,
+        checkpointIntervalMs: jobGraph.config.checkpointing?.intervalMs,
         ...options.shared,
         ...state,
       }),

@@ -3,7 +3,8 @@
 // parallelism 2. First a task fails once with checkpoints in a JetStream Object Store; then, with
 // checkpoints in a shared directory, a worker running the job's subtasks is killed with SIGKILL.
 // Each time the job restarts from its latest checkpoint and the client receives every key's running
-// count 1..n exactly once: lost = 0 and duplicated = 0, against an expectation from the input alone.
+// count 1..n exactly once: lost = 0 and duplicated = 0, against an expectation from the input alone;
+// so do the file, PostgreSQL and JetStream sinks, and the KV sink holds each key's final count.
 
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -15,8 +16,10 @@ import pg from "pg";
 import { randomBytes } from "node:crypto";
 import { CHECKPOINTED_COUNTS, type KeyCount } from "../fixtures/jobs/checkpointed-keyed-counts.ts";
 import { range, tally, totalsPerKey } from "../fixtures/running-counts.ts";
-import { connect } from "@nats-io/transport-node";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Objm } from "@nats-io/obj";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
 
 const JOB = "test/fixtures/jobs/checkpointed-keyed-counts.ts";
 const { keys: KEYS, events: EVENTS } = CHECKPOINTED_COUNTS;
@@ -108,7 +111,7 @@ describe("a worker killed while a checkpointed job runs on a NATS cluster", () =
     }
   });
 
-  it("restarts the job from its latest checkpoint on the workers left; the client, the file sink and the PostgreSQL sink get every running count exactly once", async () => {
+  it("restarts the job from its latest checkpoint on the workers left; the client, the file, PostgreSQL and JetStream sinks get every running count exactly once, the KV sink each final count", async () => {
     // About 10 s of input: the job is still running when a checkpoint exists and the worker is killed.
     const files = join(dir, "counts");
     const database = `weir_failover_${randomBytes(4).toString("hex")}`;
@@ -116,7 +119,10 @@ describe("a worker killed while a checkpointed job runs on a NATS cluster", () =
     const url = `postgres://postgres@127.0.0.1:5432/${database}`;
     const db = new pg.Pool({ connectionString: url });
     await db.query("CREATE TABLE counts (key integer, count integer, value integer)");
-    const run = startRun([JOB, "--nats", server.url, "--", "--checkpoints", checkpoints, "--results", results, "--file", files, "--postgres", url, "--rate", "600"]);
+    const nc = await connect({ servers: server.url });
+    await (await jetstreamManager(nc)).streams.add({ name: "COUNTS", subjects: ["counts.*"] });
+    await new Kvm(nc).create("counts");
+    const run = startRun([JOB, "--nats", server.url, "--", "--checkpoints", checkpoints, "--results", results, "--file", files, "--postgres", url, "--jetstream", server.url, "--rate", "600"]);
     try {
       const jobId = await run.jobId;
       await until("a completed checkpoint and a worker running the job", () => hasCompletedCheckpoint(checkpoints, jobId) && workers.some((w) => runsSubtasksOf(w, jobId, 0)));
@@ -149,8 +155,18 @@ describe("a worker killed while a checkpointed job runs on a NATS cluster", () =
       const inserted = (await db.query<KeyCount>("SELECT key, count, value FROM counts")).rows;
       expect(tally(inserted, totalsPerKey(range(EVENTS), KEYS))).toEqual({ lost: 0, duplicated: 0 });
       expect(inserted).toHaveLength(EVENTS);
+      // The JetStream sink published each checkpoint's records under the same ids again after the kill: the server kept one of each.
+      const published = await readCounts(nc);
+      expect(tally(published, totalsPerKey(range(EVENTS), KEYS))).toEqual({ lost: 0, duplicated: 0 });
+      expect(published).toHaveLength(EVENTS);
+      // The KV sink holds each key's final count.
+      const bucket = await new Kvm(nc).open("counts");
+      const finals = new Map<number, number>();
+      for await (const key of await bucket.keys()) finals.set(Number(key.slice("key-".length)), Number(new TextDecoder().decode((await bucket.get(key))!.value)));
+      expect(finals).toEqual(totalsPerKey(range(EVENTS), KEYS));
     } finally {
       run.kill();
+      await nc.close();
       await db.end();
       await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     }
@@ -165,4 +181,17 @@ async function adminQuery(sql: string): Promise<void> {
   } finally {
     await admin.end();
   }
+}
+
+/** Every running count in the stream COUNTS, in stream order. */
+async function readCounts(nc: NatsConnection): Promise<KeyCount[]> {
+  const out: KeyCount[] = [];
+  if ((await (await jetstreamManager(nc)).streams.info("COUNTS")).state.messages === 0) return out;
+  const messages = await (await jetstream(nc).consumers.get("COUNTS")).consume();
+  for await (const message of messages) {
+    out.push(message.json<KeyCount>());
+    if (message.info.pending === 0) break;
+  }
+  messages.stop();
+  return out;
 }

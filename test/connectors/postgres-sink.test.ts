@@ -1,7 +1,8 @@
 // The PostgreSQL sink against the real server on 127.0.0.1:5432, in a database of its own:
 // exactly-once across a failure (a map that throws once after completed checkpoints; every key's
-// running count is in the table exactly once: lost = 0, duplicated = 0), rows written as they
-// come without checkpoints, and clear errors for bad options and an unreachable database.
+// running count is in the table exactly once: lost = 0, duplicated = 0), a second run of the same
+// job writing its rows again, rows written as they come without checkpoints, and clear errors for
+// bad options and an unreachable database.
 
 import pg from "pg";
 import { randomBytes } from "node:crypto";
@@ -55,10 +56,31 @@ describe("the PostgreSQL sink", () => {
     const written = await rows("counts");
     expect(tally(written, totalsPerKey(range(EVENTS), KEYS))).toEqual({ lost: 0, duplicated: 0 });
     expect(written).toHaveLength(EVENTS);
-    // Each subtask committed each epoch once; the rows after the last checkpoint under an end epoch.
+    // Each subtask committed each epoch of this job once; the rows after the last checkpoint under an end epoch.
     const commits = (await db.query<{ subtask: number; epoch: string }>("SELECT subtask, epoch FROM weir_sink_commits WHERE sink_id = 'counts'")).rows;
     expect(commits.length).toBeGreaterThanOrEqual(2);
-    expect(commits.every((c) => /^(checkpoint|end-after)-\d+$/.test(c.epoch) && (c.subtask === 0 || c.subtask === 1))).toBe(true);
+    expect(commits.every((c) => /^[0-9a-f]+\/(checkpoint|end-after)-\d+$/.test(c.epoch) && (c.subtask === 0 || c.subtask === 1))).toBe(true);
+    expect(new Set(commits.map((c) => c.epoch.split("/")[0])).size).toBe(1);
+  });
+
+  it("a second run of the same job writes its rows again: its epochs are its own", async () => {
+    await db.query("CREATE TABLE reruns (key integer, count integer, value integer)");
+    for (let run = 0; run < 2; run++) {
+      const env = new StreamExecutionEnvironment({ parallelism: 2 });
+      env.enableCheckpointing(30);
+      env
+        .fromSequence(0, 499)
+        .keyBy((v) => v % KEYS)
+        .process(new RunningCount())
+        .sinkTo(postgresSink<KeyCount>({ connectionString: url, table: "reruns", columns: ["key", "count", "value"], row: (r) => [r.key, r.count, r.value] }));
+      await env.execute("postgres-rerun");
+    }
+    // Every running count of the job, once per run.
+    const times = new Map<string, number>();
+    for (const r of await rows("reruns")) times.set(`${r.key}/${r.count}`, (times.get(`${r.key}/${r.count}`) ?? 0) + 1);
+    const expected = [...totalsPerKey(range(500), KEYS)].flatMap(([key, total]) => range(total).map((c) => `${key}/${c + 1}`));
+    expect([...times.keys()].sort()).toEqual(expected.sort());
+    expect(new Set(times.values())).toEqual(new Set([2]));
   });
 
   it("without checkpoints, writes rows as they come", async () => {
