@@ -15,7 +15,7 @@ import { StreamExecutionEnvironment, jetStreamKvSink, jetStreamSink } from "../.
 import { startNatsServer, type NatsServerHandle } from "../../src/testing/index.ts";
 import type { CollectedStream } from "../../src/api/data-stream.ts";
 import type { RestoreSettings } from "../../src/messages/schema.ts";
-import { heldSource } from "../checkpointing/held-source.ts";
+import { heldSource } from "../checkpoint/held-source.ts";
 import { range, RunningCount, tally, totalsPerKey, type KeyCount } from "../fixtures/running-counts.ts";
 
 const KEYS = 11;
