@@ -1,0 +1,137 @@
+// A secured bus: nats-server started with deploy/nats-server.conf (a user per role, inside
+// `accounts { }`). A job manager, a worker and a client each log in as their own user and the job
+// is exact; without credentials a command is refused in one line; the client's user cannot forge
+// a job's data or control messages nor register a worker: the server refuses every such publish.
+
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect, PermissionViolationError, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { subjects } from "../../src/bus/subjects.ts";
+import { encode } from "../../src/messages/codec.ts";
+import { runWeir, startJobManagerProcess, startNatsServer, startWorkerProcess, type NatsServerHandle, type WeirProcess } from "../../src/testing/index.ts";
+import { expectedWordCounts, finalCounts, generateText } from "../fixtures/word-count-expectation.ts";
+
+const PASSWORDS = { WEIR_JOBMANAGER_PASSWORD: "jm-secret", WEIR_WORKER_PASSWORD: "worker-secret", WEIR_CLIENT_PASSWORD: "client-secret" };
+const CLIENT_LOGIN = { WEIR_NATS_USER: "weir-client", WEIR_NATS_PASSWORD: PASSWORDS.WEIR_CLIENT_PASSWORD };
+
+describe("a bus secured with a NATS user per role", () => {
+  let server: NatsServerHandle;
+  let processes: WeirProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "weir-secured-"));
+  const input = join(dir, "input.txt");
+  const text = generateText(4000);
+  const expected = expectedWordCounts(text);
+
+  beforeAll(async () => {
+    writeFileSync(input, text);
+    server = await startNatsServer({ config: "deploy/nats-server.conf", env: PASSWORDS });
+    processes = [await startJobManagerProcess(server.url, ["--user", "weir-jobmanager", "--password", PASSWORDS.WEIR_JOBMANAGER_PASSWORD])];
+    processes.push(await startWorkerProcess(server.url, 2, "worker-a", ["--user", "weir-worker", "--password", PASSWORDS.WEIR_WORKER_PASSWORD]));
+  });
+
+  afterAll(async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+    await server?.stop();
+  });
+
+  it("runs a job end to end with the job manager, the worker and the client each logged in as its own user", async () => {
+    const output = join(dir, "counts.ndjson");
+    const result = await runWeir(["run", "examples/word-count.ts", "--nats", server.url, "-p", "2", "--", "--input", input, "--output", output], 50_000, CLIENT_LOGIN);
+    expect(result.stderr).toMatch(/^job [0-9a-f]{16} submitted\njob [0-9a-f]{16} finished in \d+ ms\n$/);
+    expect(result.code).toBe(0);
+    const { totals, nonIncreasing } = finalCounts(readFileSync(output, "utf8"));
+    expect(totals).toEqual(expected);
+    expect(nonIncreasing).toEqual([]);
+  });
+
+  it("refuses a command that brings no credentials, or wrong ones, in one line with exit code 4", async () => {
+    const [anonymous, wrong] = await Promise.all([runWeir(["list", "--nats", server.url]), runWeir(["worker", "--nats", server.url, "--user", "weir-worker", "--password", "wrong"])]);
+    expect(anonymous).toEqual({
+      code: 4,
+      stdout: "",
+      stderr: `weir: the NATS server at ${server.url} refused the login without credentials (Authorization Violation); it asks for credentials: give --user and --password, --token or --creds (or $WEIR_NATS_USER and $WEIR_NATS_PASSWORD, …) (docs/security.md)\n`,
+    });
+    expect(wrong).toEqual({
+      code: 4,
+      stdout: "",
+      stderr: `weir: the NATS server at ${server.url} refused the login as user "weir-worker" (Authorization Violation); check them against the server's configuration (docs/security.md)\n`,
+    });
+  });
+
+  it("refuses a worker that logs in as a client when it subscribes to its control subject, with exit code 4", async () => {
+    const result = await runWeir(["worker", "--nats", server.url, "--id", "intruder", "--log-level", "silent"], 20_000, CLIENT_LOGIN);
+    expect(result).toEqual({
+      code: 4,
+      stdout: "",
+      stderr: 'weir worker: the NATS server refused the subscription to weir.worker.intruder.control: Permissions Violation for Subscription to "weir.worker.intruder.control"; log in as the NATS user for workers (docs/security.md)\n',
+    });
+  });
+
+  it("lets the client's user publish no frame, credit, control, status, collect or registration: the server refuses each, and the job stays exact", async () => {
+    const attacker = await connect({ servers: server.url, user: "weir-client", pass: PASSWORDS.WEIR_CLIENT_PASSWORD });
+    const refused = collectRefusals(attacker);
+    // The client's user may follow any job's status: the attack starts as soon as a job is running.
+    const jobIds: string[] = [];
+    const forged = new Promise<string[]>((resolve) => {
+      attacker.subscribe(subjects.everyJob("status"), {
+        callback: (_error, msg) => {
+          const jobId = msg.subject.split(".")[2];
+          if (jobIds.includes(jobId)) return;
+          jobIds.push(jobId);
+          resolve(forge(attacker, jobId));
+        },
+      });
+    });
+    await attacker.flush();
+    const output = join(dir, "attacked.ndjson");
+    const result = await runWeir(["run", "examples/word-count.ts", "--nats", server.url, "-p", "2", "--", "--input", input, "--output", output], 50_000, CLIENT_LOGIN);
+    const attempts = await forged;
+    await attacker.flush();
+    const registration = await attacker.request(subjects.registerWorker(), encode({ type: "register-worker", workerId: "intruder", slots: 64, host: "elsewhere", pid: 1 }), { timeout: 2000 }).then(
+      () => "answered",
+      (error: Error) => (error.cause instanceof PermissionViolationError ? error.cause.message : error.message),
+    );
+    await attacker.close();
+
+    expect(result.code).toBe(0);
+    const { totals, nonIncreasing } = finalCounts(readFileSync(output, "utf8"));
+    expect(totals).toEqual(expected);
+    expect(nonIncreasing).toEqual([]);
+    expect(jobIds).toHaveLength(1);
+    expect(refused.sort()).toEqual([...attempts, `publish ${subjects.registerWorker()}`].sort());
+    expect(registration).toBe('Permissions Violation for Publish to "weir.rm.register"');
+  });
+});
+
+/** Every publish or subscription the server refused this connection, as "publish <subject>" or "subscription <subject>". */
+function collectRefusals(connection: NatsConnection): string[] {
+  const refused: string[] = [];
+  void (async () => {
+    for await (const status of connection.status()) {
+      if (status.type === "error" && status.error instanceof PermissionViolationError) refused.push(`${status.error.operation} ${status.error.subject}`);
+    }
+  })();
+  return refused;
+}
+
+/** Publishes what only workers and the job manager may on `jobId`'s subjects; returns what it tried. */
+function forge(connection: NatsConnection, jobId: string): string[] {
+  const bytes = new Uint8Array([1, 2, 3]);
+  const published = [
+    subjects.frames(jobId, 0, "v1-v2", 0, 0),
+    subjects.credits(jobId, 0, "v1-v2", 0, 0),
+    subjects.checkpointControl(jobId),
+    subjects.checkpointAcks(jobId),
+    subjects.taskState(jobId),
+    subjects.jobStatus(jobId),
+    subjects.collect(jobId),
+    subjects.workerControl("worker-a"),
+    subjects.heartbeat(),
+  ];
+  for (const subject of published) connection.publish(subject, bytes);
+  // Nor may it listen to the job's frames.
+  connection.subscribe(subjects.framesInto(jobId, 0, "v1-v2", 0));
+  return [...published.map((s) => `publish ${s}`), `subscription ${subjects.framesInto(jobId, 0, "v1-v2", 0)}`];
+}
