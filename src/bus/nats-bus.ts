@@ -68,6 +68,14 @@ export interface NatsBusOptions {
   probeTimeoutMs?: number;
 }
 
+/** What to check after a first connection failed: the server's address, or its TLS certificate. */
+function connectAdvice(error: Error): string {
+  if (error.message === "connection refused") return ". Is nats-server running there?";
+  const code = [error, error.cause].map((e) => (e as NodeJS.ErrnoException | undefined)?.code ?? "").join(" ");
+  if (/CERT|UNABLE_TO|SELF_SIGNED/.test(code)) return ". The server's TLS certificate was not accepted: it must be signed by the TLS CA given (--tls-ca) and name the URL's host";
+  return "";
+}
+
 export class NatsBus implements Bus {
   private closing = false;
   private deaf = false;
@@ -102,8 +110,7 @@ export class NatsBus implements Bus {
       pingInterval: 10_000,
     }).catch((error: Error) => {
       if (error instanceof AuthorizationError) throw new NatsLoginRefusedError(options.servers, login, error.message);
-      const refused = error.message === "connection refused";
-      throw new Error(`cannot connect to NATS at ${options.servers}: ${error.message}${refused ? ". Is nats-server running there?" : ""}`, { cause: error });
+      throw new Error(`cannot connect to NATS at ${options.servers}: ${error.message}${connectAdvice(error)}`, { cause: error });
     });
     const bus = new NatsBus(connection, options.log, options.metrics, options.onDeaf);
     void bus.watchStatus(options.metrics);

@@ -3,6 +3,7 @@
 // is exact; without credentials a command is refused in one line; the client's user cannot forge
 // a job's data or control messages nor register a worker: the server refuses every such publish.
 
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -104,6 +105,45 @@ describe("a bus secured with a NATS user per role", () => {
     expect(registration).toBe('Permissions Violation for Publish to "weir.rm.register"');
   });
 });
+
+describe("a bus over TLS with client certificates", () => {
+  let server: NatsServerHandle;
+  const dir = mkdtempSync(join(tmpdir(), "weir-tls-"));
+  const pem = (name: string) => join(dir, name);
+
+  beforeAll(async () => {
+    makeCertificates(dir);
+    server = await startNatsServer({ jetstream: false, args: ["--tls", "--tlscert", pem("server.pem"), "--tlskey", pem("server-key.pem"), "--tlscacert", pem("ca.pem"), "--tlsverify"] });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("connects with the CA, a client certificate and its key, and says when the server's certificate is not trusted", async () => {
+    const url = `tls://127.0.0.1:${server.port}`;
+    const [trusted, untrusted] = await Promise.all([
+      runWeir(["list", "--nats", url, "--tls-ca", pem("ca.pem"), "--tls-cert", pem("client.pem"), "--tls-key", pem("client-key.pem")]),
+      runWeir(["list", "--nats", url, "--tls-cert", pem("client.pem"), "--tls-key", pem("client-key.pem")]),
+    ]);
+    // Connected: only the job manager is missing.
+    expect(trusted).toEqual({ code: 1, stdout: "", stderr: "weir: no job manager answered: is `weir jobmanager` running against this NATS server?\n" });
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stderr).toMatch(new RegExp(`^weir: cannot connect to NATS at ${url}: .+\\. The server's TLS certificate was not accepted: it must be signed by the TLS CA given \\(--tls-ca\\) and name the URL's host\n$`));
+  });
+});
+
+/** A CA, a server certificate for localhost and 127.0.0.1, and a client certificate, as PEM files in `dir`. */
+function makeCertificates(dir: string): void {
+  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
+  const key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  openssl("req", "-x509", ...key, "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "1", "-subj", "/CN=weir test CA");
+  writeFileSync(join(dir, "server.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+  for (const [name, extra] of [["server", ["-extfile", "server.ext"]], ["client", []]] as const) {
+    openssl("req", ...key, "-keyout", `${name}-key.pem`, "-out", `${name}.csr`, "-subj", `/CN=weir ${name}`);
+    openssl("x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-out", `${name}.pem`, "-days", "1", ...extra);
+  }
+}
 
 /** Every publish or subscription the server refused this connection, as "publish <subject>" or "subscription <subject>". */
 function collectRefusals(connection: NatsConnection): string[] {
