@@ -78,6 +78,8 @@ function connectAdvice(error: Error): string {
 
 export class NatsBus implements Bus {
   private closing = false;
+  /** Set when the server refused this connection's login on a reconnect: what closes next is that. */
+  private loginRefusal: string | undefined;
   private deaf = false;
   /** Bumped on every disconnect and reconnect: a probe spanning one proves nothing. */
   private connectionEpoch = 0;
@@ -113,7 +115,7 @@ export class NatsBus implements Bus {
       throw new Error(`cannot connect to NATS at ${options.servers}: ${error.message}${connectAdvice(error)}`, { cause: error });
     });
     const bus = new NatsBus(connection, options.log, options.metrics, options.onDeaf);
-    void bus.watchStatus(options.metrics);
+    void bus.watchStatus(options.metrics, (detail) => new NatsLoginRefusedError(options.servers, login, detail).message);
     void connection.closed().then((error) => {
       // Refused again on a reconnect (credentials changed on the server): nats.js gives up, and so do we.
       if (error instanceof AuthorizationError) bus.reportDeaf(new NatsLoginRefusedError(options.servers, login, error.message).message, "refused");
@@ -183,7 +185,7 @@ export class NatsBus implements Bus {
     await this.connection.drain().catch(() => this.connection.close());
   }
 
-  private async watchStatus(metrics: MetricRegistry): Promise<void> {
+  private async watchStatus(metrics: MetricRegistry, describeRefusal: (detail: string) => string): Promise<void> {
     for await (const status of this.connection.status()) {
       switch (status.type) {
         case "disconnect":
@@ -201,7 +203,12 @@ export class NatsBus implements Bus {
           this.log.error({ subject: status.sub.getSubject(), pending: status.pending }, "NATS reports a slow consumer");
           break;
         case "error":
-          if (status.error instanceof PermissionViolationError) {
+          if (status.error instanceof AuthorizationError) {
+            this.loginRefusal = describeRefusal(status.error.message);
+            this.log.error({ reason: this.loginRefusal }, "the NATS server refused this process's login on a reconnect");
+          } else if (status.error instanceof PermissionViolationError && status.error.operation === "subscription") {
+            // Said once, by the refused subscription (subscribe, above).
+          } else if (status.error instanceof PermissionViolationError) {
             // A publish the user may not make is dropped by the server; the connection stays up.
             metrics.counter("weir_nats_permission_violations_total").inc();
             this.log.error({ operation: status.error.operation, subject: status.error.subject }, "the NATS server refused a publish or subscription: this process's NATS user lacks the permission");
@@ -215,12 +222,19 @@ export class NatsBus implements Bus {
     }
   }
 
-  private reportDeaf(reason: string, cause: DeafCause = "lost"): void {
+  private reportDeaf(lostBecause: string, lostCause: DeafCause = "lost"): void {
     if (this.closing || this.deaf) return;
     this.deaf = true;
     clearInterval(this.probeTimer);
+    // A connection closed after its login was refused closes its subscriptions too: the refusal is the reason.
+    const [reason, cause] = this.loginRefusal === undefined ? [lostBecause, lostCause] : [this.loginRefusal, "refused" as const];
+    if (!this.onDeaf) {
+      // A short-lived client (e.g. `weir run --trace` without the right to read all of weir.>) goes on without it.
+      this.log.error({ reason }, "a NATS subscription ended");
+      return;
+    }
     this.log.fatal({ reason }, "this process can no longer serve on NATS");
-    this.onDeaf?.(reason, cause);
+    this.onDeaf(reason, cause);
   }
 
   /**

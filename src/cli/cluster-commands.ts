@@ -29,7 +29,7 @@ import { EXIT_NATS_REFUSED } from "./nats-login-options.ts";
 function exitWhenDeaf(role: string): (reason: string, cause: DeafCause) => void {
   return (reason, cause) => {
     if (cause === "refused") {
-      process.stderr.write(`weir ${role}: ${reason}; log in as the NATS user for ${role}s (docs/security.md)\n`);
+      process.stderr.write(`weir ${role}: ${reason}; it needs the login of the NATS user for ${role}s (docs/security.md)\n`);
       process.exit(EXIT_NATS_REFUSED);
     }
     process.stderr.write(`weir ${role}: ${reason}; exiting so that a supervisor can restart it\n`);

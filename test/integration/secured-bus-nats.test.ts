@@ -66,7 +66,7 @@ describe("a bus secured with a NATS user per role", () => {
     expect(result).toEqual({
       code: 4,
       stdout: "",
-      stderr: 'weir worker: the NATS server refused the subscription to weir.worker.intruder.control: Permissions Violation for Subscription to "weir.worker.intruder.control"; log in as the NATS user for workers (docs/security.md)\n',
+      stderr: 'weir worker: the NATS server refused the subscription to weir.worker.intruder.control: Permissions Violation for Subscription to "weir.worker.intruder.control"; it needs the login of the NATS user for workers (docs/security.md)\n',
     });
   });
 
