@@ -13,6 +13,8 @@ import { subjects } from "../../src/bus/subjects.ts";
 import { encode } from "../../src/messages/codec.ts";
 import { runWeir, startJobManagerProcess, startNatsServer, startWorkerProcess, type NatsServerHandle, type WeirProcess } from "../../src/testing/index.ts";
 import { expectedWordCounts, finalCounts, generateText } from "../fixtures/word-count-expectation.ts";
+import { CHECKPOINTED_COUNTS, type KeyCount } from "../fixtures/jobs/checkpointed-keyed-counts.ts";
+import { range, tally, totalsPerKey } from "../fixtures/running-counts.ts";
 
 const PASSWORDS = { WEIR_JOBMANAGER_PASSWORD: "jm-secret", WEIR_WORKER_PASSWORD: "worker-secret", WEIR_CLIENT_PASSWORD: "client-secret" };
 const CLIENT_LOGIN = { WEIR_NATS_USER: "weir-client", WEIR_NATS_PASSWORD: PASSWORDS.WEIR_CLIENT_PASSWORD };
@@ -45,6 +47,19 @@ describe("a bus secured with a NATS user per role", () => {
     const { totals, nonIncreasing } = finalCounts(readFileSync(output, "utf8"));
     expect(totals).toEqual(expected);
     expect(nonIncreasing).toEqual([]);
+  });
+
+  it("checkpoints into a JetStream Object Store and collects results with each role's login: a failure restarts from a checkpoint, exactly once", async () => {
+    const results = join(dir, "collected.json");
+    const marker = join(dir, "failed-once");
+    const job = ["test/fixtures/jobs/checkpointed-keyed-counts.ts", "--storage", "object-store://weir-secured-checkpoints", "--results", results, "--rate", "4000", "--fail-marker", marker];
+    const result = await runWeir(["run", job[0], "--nats", server.url, "--", ...job.slice(1)], 50_000, CLIENT_LOGIN);
+    expect(result.stderr).toMatch(/^job [0-9a-f]{16} submitted\njob [0-9a-f]{16} finished in \d+ ms\n$/);
+    expect(result.code).toBe(0);
+    const collected = JSON.parse(readFileSync(results, "utf8")) as KeyCount[];
+    expect(tally(collected, totalsPerKey(range(CHECKPOINTED_COUNTS.events), CHECKPOINTED_COUNTS.keys))).toEqual({ lost: 0, duplicated: 0 });
+    expect(processes[0].logs()).toMatch(/"msg":"restarting the job".*injected failure after two checkpoints|injected failure after two checkpoints.*"msg":"restarting the job"/);
+    expect(processes.map((p) => p.logs()).join("")).not.toContain("lacks the permission");
   });
 
   it("refuses a command that brings no credentials, or wrong ones, in one line with exit code 4", async () => {
