@@ -60,7 +60,9 @@ export interface NatsBusOptions {
   /**
    * Called once when this connection can no longer serve: closed for good (not by close()), a
    * subscription closed by the server or client, or connected but not reading (a liveness probe
-   * of PING/PONG round trips unanswered for `probeTimeoutMs`). Processes exit on it.
+   * of PING/PONG round trips unanswered for `probeTimeoutMs`). Processes exit on it. `cause` is
+   * "refused" when the server refused the login (on a reconnect) or a subscription: restarting
+   * with the same login cannot help.
    */
   onDeaf?: (reason: string, cause: DeafCause) => void;
   /** How often the liveness probe runs (ms; default 5000) and how long it may go unanswered (default 30000). */
@@ -211,7 +213,7 @@ export class NatsBus implements Bus {
           } else if (status.error instanceof PermissionViolationError) {
             // A publish the user may not make is dropped by the server; the connection stays up.
             metrics.counter("weir_nats_permission_violations_total").inc();
-            this.log.error({ operation: status.error.operation, subject: status.error.subject }, "the NATS server refused a publish or subscription: this process's NATS user lacks the permission");
+            this.log.error({ operation: status.error.operation, subject: status.error.subject }, "the NATS server refused a publish: this process's NATS user lacks the permission");
           } else {
             this.log.error({ err: status.error }, "NATS connection error");
           }
