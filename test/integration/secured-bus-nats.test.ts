@@ -10,6 +10,11 @@ import { join } from "node:path";
 import { connect, PermissionViolationError, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { subjects } from "../../src/bus/subjects.ts";
+import { NatsBus, NatsNotPermittedError } from "../../src/bus/nats-bus.ts";
+import { natsLogin } from "../../src/bus/nats-login.ts";
+import { silentLogger } from "../../src/observability/logger.ts";
+import { MetricRegistry } from "../../src/observability/metrics.ts";
+import { waitFor } from "../fixtures/wait-for.ts";
 import { encode } from "../../src/messages/codec.ts";
 import { runWeir, startJobManagerProcess, startNatsServer, startWorkerProcess, type NatsServerHandle, type WeirProcess } from "../../src/testing/index.ts";
 import { expectedWordCounts, finalCounts, generateText } from "../fixtures/word-count-expectation.ts";
@@ -159,6 +164,36 @@ function makeCertificates(dir: string): void {
     openssl("x509", "-req", "-in", `${name}.csr`, "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial", "-out", `${name}.pem`, "-days", "1", ...extra);
   }
 }
+
+describe("NatsBus logged in with a user's permissions", () => {
+  let server: NatsServerHandle;
+
+  beforeAll(async () => {
+    server = await startNatsServer({ config: "deploy/nats-server.conf", env: PASSWORDS, jetstream: false });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("counts a publish the server refuses, and rejects a request it refuses with NatsNotPermittedError", async () => {
+    const outcome = natsLogin({ user: "weir-worker", password: PASSWORDS.WEIR_WORKER_PASSWORD });
+    if (outcome.kind !== "login") throw new Error(outcome.problem);
+    const metrics = new MetricRegistry();
+    const bus = await NatsBus.connect({ servers: server.url, login: outcome.login, name: "test-worker", log: silentLogger(), metrics });
+    try {
+      bus.publish(subjects.jobStatus("0123abcd"), new Uint8Array([1]));
+      bus.publish(subjects.heartbeat(), new Uint8Array([1]));
+      await bus.flush();
+      expect(await waitFor(() => (metrics.sum("weir_nats_permission_violations_total") > 0 ? metrics.sum("weir_nats_permission_violations_total") : undefined), "the refused publish", 10_000)).toBe(1);
+      const refused = await bus.request(subjects.submitJob(), new Uint8Array([1]), { timeoutMs: 2000 }).catch((error: Error) => error);
+      expect(refused).toBeInstanceOf(NatsNotPermittedError);
+      expect((refused as Error).message).toBe('the NATS server refused: Permissions Violation for Publish to "weir.dispatcher.submit"');
+    } finally {
+      await bus.close();
+    }
+  });
+});
 
 /** Every publish or subscription the server refused this connection, as "publish <subject>" or "subscription <subject>". */
 function collectRefusals(connection: NatsConnection): string[] {
