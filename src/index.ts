@@ -156,4 +156,5 @@ export { RemoteExecutor } from "./cluster/remote-executor.ts";
 export type { Bus } from "./bus/bus.ts";
 export { postgresSink, jetStreamSource, jetStreamSink, jetStreamKvSink, type PostgresSinkOptions, type JetStreamSourceOptions, type JetStreamSinkOptions, type JetStreamKvSinkOptions, type SinkConnector } from "./connectors/index.ts";
 export { InProcessBus } from "./bus/in-process-bus.ts";
-export { NatsBus } from "./bus/nats-bus.ts";
+export { NatsBus, NatsLoginRefusedError, NatsNotPermittedError } from "./bus/nats-bus.ts";
+export { natsLogin, type NatsLogin, type NatsLoginSettings, type NatsLoginOutcome } from "./bus/nats-login.ts";

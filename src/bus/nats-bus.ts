@@ -3,11 +3,14 @@
 // guarded (handler-guard.ts): an exception never reaches the client's reader. A connection that
 // can no longer serve — closed for good, a subscription closed under it, or connected but no
 // longer reading — is reported once through `onDeaf`, so a process can exit instead of going deaf.
+// A refused login and a refused permission are errors of their own (NatsLoginRefusedError,
+// NatsNotPermittedError): retrying cannot fix them, the process's credentials must change.
 
-import { connect, headers, RequestError, TimeoutError, type Msg, type NatsConnection } from "@nats-io/transport-node";
+import { AuthorizationError, connect, headers, PermissionViolationError, RequestError, TimeoutError, type Msg, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
 import { guardHandler, type HandlerGuardOptions } from "./handler-guard.ts";
+import { ANONYMOUS, type NatsLogin } from "./nats-login.ts";
 
 /** The header of an error reply: the responder's handler threw (the payload is empty). */
 export const ERROR_REPLY_HEADER = "Weir-Error";
@@ -21,10 +24,35 @@ import {
   type SubscribeOptions,
 } from "./bus.ts";
 
+/** The NATS server refused to let this process log in: its credentials are missing or wrong. */
+export class NatsLoginRefusedError extends Error {
+  constructor(
+    readonly servers: string,
+    readonly login: NatsLogin,
+    detail: string,
+  ) {
+    super(`the NATS server at ${servers} refused the login ${login.describe} (${detail})`);
+    this.name = "NatsLoginRefusedError";
+  }
+}
+
+/** The NATS server refused a publish or a subscription: the user's permissions leave the subject out. */
+export class NatsNotPermittedError extends Error {
+  constructor(detail: string) {
+    super(`the NATS server refused: ${detail}`);
+    this.name = "NatsNotPermittedError";
+  }
+}
+
+/** Why a connection can no longer serve: it was lost, or the server refused its login or one of its subscriptions. */
+export type DeafCause = "lost" | "refused";
+
 export interface NatsBusOptions {
   servers: string;
   /** A name the server shows for this connection. */
   name: string;
+  /** Credentials and TLS (default: none). */
+  login?: NatsLogin;
   log: Logger;
   metrics: MetricRegistry;
   /** Give up on the first connection after this long (ms); reconnects after that never give up. */
@@ -32,16 +60,28 @@ export interface NatsBusOptions {
   /**
    * Called once when this connection can no longer serve: closed for good (not by close()), a
    * subscription closed by the server or client, or connected but not reading (a liveness probe
-   * of PING/PONG round trips unanswered for `probeTimeoutMs`). Processes exit on it.
+   * of PING/PONG round trips unanswered for `probeTimeoutMs`). Processes exit on it. `cause` is
+   * "refused" when the server refused the login (on a reconnect) or a subscription: restarting
+   * with the same login cannot help.
    */
-  onDeaf?: (reason: string) => void;
+  onDeaf?: (reason: string, cause: DeafCause) => void;
   /** How often the liveness probe runs (ms; default 5000) and how long it may go unanswered (default 30000). */
   probeIntervalMs?: number;
   probeTimeoutMs?: number;
 }
 
+/** What to check after a first connection failed: the server's address, or its TLS certificate. */
+function connectAdvice(error: Error): string {
+  if (error.message === "connection refused") return ". Is nats-server running there?";
+  const code = [error, error.cause].map((e) => (e as NodeJS.ErrnoException | undefined)?.code ?? "").join(" ");
+  if (/CERT|UNABLE_TO|SELF_SIGNED/.test(code)) return ". The server's TLS certificate was not accepted: it must be signed by the TLS CA given (--tls-ca) and name the URL's host";
+  return "";
+}
+
 export class NatsBus implements Bus {
   private closing = false;
+  /** Set when the server refused this connection's login on a reconnect: what closes next is that. */
+  private loginRefusal: string | undefined;
   private deaf = false;
   /** Bumped on every disconnect and reconnect: a probe spanning one proves nothing. */
   private connectionEpoch = 0;
@@ -49,7 +89,7 @@ export class NatsBus implements Bus {
   private probeTimer: NodeJS.Timeout | undefined;
   private readonly guard: HandlerGuardOptions;
 
-  private constructor(readonly connection: NatsConnection, private readonly log: Logger, metrics: MetricRegistry, private readonly onDeaf?: (reason: string) => void) {
+  private constructor(readonly connection: NatsConnection, private readonly log: Logger, metrics: MetricRegistry, private readonly onDeaf?: (reason: string, cause: DeafCause) => void) {
     this.guard = {
       metrics,
       log,
@@ -63,7 +103,9 @@ export class NatsBus implements Bus {
 
   /** Connects and starts watching the connection's status. */
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
+    const login = options.login ?? ANONYMOUS;
     const connection = await connect({
+      ...login.options,
       servers: options.servers,
       name: options.name,
       maxReconnectAttempts: -1,
@@ -71,11 +113,16 @@ export class NatsBus implements Bus {
       timeout: options.connectTimeoutMs ?? 5000,
       pingInterval: 10_000,
     }).catch((error: Error) => {
-      throw new Error(`cannot connect to NATS at ${options.servers}: ${error.message}. Is nats-server running there?`, { cause: error });
+      if (error instanceof AuthorizationError) throw new NatsLoginRefusedError(options.servers, login, error.message);
+      throw new Error(`cannot connect to NATS at ${options.servers}: ${error.message}${connectAdvice(error)}`, { cause: error });
     });
     const bus = new NatsBus(connection, options.log, options.metrics, options.onDeaf);
-    void bus.watchStatus(options.metrics);
-    void connection.closed().then((error) => bus.reportDeaf(`the NATS connection closed${error ? `: ${error.message}` : ""}`));
+    void bus.watchStatus(options.metrics, (detail) => new NatsLoginRefusedError(options.servers, login, detail).message);
+    void connection.closed().then((error) => {
+      // Refused again on a reconnect (credentials changed on the server): nats.js gives up, and so do we.
+      if (error instanceof AuthorizationError) bus.reportDeaf(new NatsLoginRefusedError(options.servers, login, error.message).message, "refused");
+      else bus.reportDeaf(`the NATS connection closed${error ? `: ${error.message}` : ""}`);
+    });
     if (options.onDeaf) bus.startProbe(options.probeIntervalMs ?? 5000, options.probeTimeoutMs ?? 30_000);
     return bus;
   }
@@ -91,14 +138,17 @@ export class NatsBus implements Bus {
       queue: options.queue,
       callback: (error, msg) => {
         if (error) {
-          this.log.error({ err: error, subject }, "subscription failed");
+          // A refused subscription closes: reportDeaf says so once, below.
+          if (!(error instanceof PermissionViolationError)) this.log.error({ err: error, subject }, "subscription failed");
           return;
         }
         guarded(msg.data, msg.subject, msg.reply);
       },
     });
     void subscription.closed.then((error) => {
-      if (!unsubscribed) this.reportDeaf(`the subscription to ${subject} closed${error ? `: ${error.message}` : ""}`);
+      if (unsubscribed) return;
+      if (error instanceof PermissionViolationError) this.reportDeaf(`the NATS server refused the subscription to ${subject}: ${error.message}`, "refused");
+      else this.reportDeaf(`the subscription to ${subject} closed${error ? `: ${error.message}` : ""}`);
     });
     return {
       unsubscribe: () => {
@@ -115,6 +165,7 @@ export class NatsBus implements Bus {
       reply = await this.connection.request(subject, data, { timeout: timeoutMs });
     } catch (error) {
       if (error instanceof RequestError && error.isNoResponders()) throw new NoRespondersError(subject);
+      if (error instanceof RequestError && error.cause instanceof PermissionViolationError) throw new NatsNotPermittedError(error.cause.message);
       if (error instanceof TimeoutError || (error instanceof RequestError && error.cause instanceof TimeoutError)) {
         throw new RequestTimeoutError(subject, timeoutMs);
       }
@@ -136,7 +187,7 @@ export class NatsBus implements Bus {
     await this.connection.drain().catch(() => this.connection.close());
   }
 
-  private async watchStatus(metrics: MetricRegistry): Promise<void> {
+  private async watchStatus(metrics: MetricRegistry, describeRefusal: (detail: string) => string): Promise<void> {
     for await (const status of this.connection.status()) {
       switch (status.type) {
         case "disconnect":
@@ -154,7 +205,18 @@ export class NatsBus implements Bus {
           this.log.error({ subject: status.sub.getSubject(), pending: status.pending }, "NATS reports a slow consumer");
           break;
         case "error":
-          this.log.error({ err: status.error }, "NATS connection error");
+          if (status.error instanceof AuthorizationError) {
+            this.loginRefusal = describeRefusal(status.error.message);
+            this.log.error({ reason: this.loginRefusal }, "the NATS server refused this process's login on a reconnect");
+          } else if (status.error instanceof PermissionViolationError && status.error.operation === "subscription") {
+            // Said once, by the refused subscription (subscribe, above).
+          } else if (status.error instanceof PermissionViolationError) {
+            // A publish the user may not make is dropped by the server; the connection stays up.
+            metrics.counter("weir_nats_permission_violations_total").inc();
+            this.log.error({ operation: status.error.operation, subject: status.error.subject }, "the NATS server refused a publish: this process's NATS user lacks the permission");
+          } else {
+            this.log.error({ err: status.error }, "NATS connection error");
+          }
           break;
         default:
           break;
@@ -162,12 +224,19 @@ export class NatsBus implements Bus {
     }
   }
 
-  private reportDeaf(reason: string): void {
+  private reportDeaf(lostBecause: string, lostCause: DeafCause = "lost"): void {
     if (this.closing || this.deaf) return;
     this.deaf = true;
     clearInterval(this.probeTimer);
+    // A connection closed after its login was refused closes its subscriptions too: the refusal is the reason.
+    const [reason, cause] = this.loginRefusal === undefined ? [lostBecause, lostCause] : [this.loginRefusal, "refused" as const];
+    if (!this.onDeaf) {
+      // A short-lived client (e.g. `weir run --trace` without the right to read all of weir.>) goes on without it.
+      this.log.error({ reason }, "a NATS subscription ended");
+      return;
+    }
     this.log.fatal({ reason }, "this process can no longer serve on NATS");
-    this.onDeaf?.(reason);
+    this.onDeaf(reason, cause);
   }
 
   /**

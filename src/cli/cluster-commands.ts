@@ -18,10 +18,20 @@ import { taskGauges } from "../cluster/task-gauges.ts";
 import { clusterGauges } from "../cluster/cluster-gauges.ts";
 import { openKvJobHistory } from "../cluster/kv-job-history.ts";
 import { startRestServer } from "../rest/rest-server.ts";
+import type { DeafCause } from "../bus/nats-bus.ts";
+import type { NatsLogin } from "../bus/nats-login.ts";
+import { EXIT_NATS_REFUSED } from "./nats-login-options.ts";
 
-/** A long-lived process that can no longer serve exits (code 3), so a supervisor can restart it. */
-function exitWhenDeaf(role: string): (reason: string) => void {
-  return (reason) => {
+/**
+ * A long-lived process that can no longer serve exits (code 3), so a supervisor can restart it;
+ * one the NATS server refused exits with code 4: a restart with the same credentials cannot help.
+ */
+function exitWhenDeaf(role: "jobmanager" | "worker"): (reason: string, cause: DeafCause) => void {
+  return (reason, cause) => {
+    if (cause === "refused") {
+      process.stderr.write(`weir ${role}: ${reason}; it needs the login of the NATS user for ${role === "worker" ? "workers" : "job managers"} (docs/security.md)\n`);
+      process.exit(EXIT_NATS_REFUSED);
+    }
     process.stderr.write(`weir ${role}: ${reason}; exiting so that a supervisor can restart it\n`);
     process.exit(3);
   };
@@ -52,6 +62,7 @@ function onShutdown(log: Logger, role: string, stop: () => Promise<void>): void 
 
 export interface JobManagerCommandOptions {
   nats: string;
+  login?: NatsLogin;
   heartbeatTimeout: number;
   probeInterval: number;
   slotTimeout: number;
@@ -66,7 +77,7 @@ export interface JobManagerCommandOptions {
 export async function jobManagerCommand(options: JobManagerCommandOptions): Promise<void> {
   const log = createRootLogger({ name: "weir-jobmanager", level: options.logLevel, format: options.logFormat });
   const metrics = new MetricRegistry();
-  const bus = await NatsBus.connect({ servers: options.nats, name: "weir-jobmanager", log, metrics, onDeaf: exitWhenDeaf("jobmanager") });
+  const bus = await NatsBus.connect({ servers: options.nats, login: options.login, name: "weir-jobmanager", log, metrics, onDeaf: exitWhenDeaf("jobmanager") });
   // Ended jobs are kept in a JetStream bucket when the server has JetStream; else in memory only.
   const jobHistory = await openKvJobHistory(bus.connection, log, metrics).catch((error: Error) => {
     log.warn({ err: error }, "no JetStream for the job history: ended jobs are kept in memory only");
@@ -102,11 +113,11 @@ export async function jobManagerCommand(options: JobManagerCommandOptions): Prom
   });
 }
 
-export async function workerCommand(options: { nats: string; slots: number; id?: string; logLevel: string; logFormat?: LogFormat; metricsPort?: number; metricsHost: string }): Promise<void> {
+export async function workerCommand(options: { nats: string; login?: NatsLogin; slots: number; id?: string; logLevel: string; logFormat?: LogFormat; metricsPort?: number; metricsHost: string }): Promise<void> {
   if (options.id !== undefined && !isSubjectToken(options.id)) throw new Error(`--id ${JSON.stringify(options.id)}: use only letters, digits, '-' and '_'`);
   const log = createRootLogger({ name: "weir-worker", level: options.logLevel, format: options.logFormat });
   const metrics = new MetricRegistry();
-  const bus = await NatsBus.connect({ servers: options.nats, name: `weir-worker-${options.id ?? process.pid}`, log, metrics, onDeaf: exitWhenDeaf("worker") });
+  const bus = await NatsBus.connect({ servers: options.nats, login: options.login, name: `weir-worker-${options.id ?? process.pid}`, log, metrics, onDeaf: exitWhenDeaf("worker") });
   const worker = startWorker({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { slots: options.slots, workerId: options.id, loadJob: createJobLoader(), onFailure: (error) => exitOnActorFailure("worker")("worker actor", error) });
   log.info({ workerId: worker.workerId, slots: options.slots }, "worker started");
   const exporter = new PrometheusExporter(metrics, () => taskGauges(worker.samples()));

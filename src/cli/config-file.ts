@@ -1,6 +1,6 @@
 // The config file: weir.config.json (or .yaml/.yml) in the working directory, or --config <file>, gives defaults
-// for the commands' flags. A flag given on the command line wins, then $WEIR_NATS_URL and
-// $WEIR_LOG_LEVEL, then the file, then weir's defaults. The file is checked whole before any
+// for the commands' flags. A flag given on the command line wins, then $WEIR_NATS_URL,
+// $WEIR_LOG_LEVEL and the $WEIR_NATS_* login variables, then the file, then weir's defaults. The file is checked whole before any
 // command runs: an unknown key or a value of the wrong type stops it, naming the key.
 
 import { existsSync, readFileSync } from "node:fs";
@@ -32,6 +32,13 @@ const ConfigSchema = Type.Object(
     restPort: Type.Integer({ minimum: 0, maximum: 65535, description: "a port number, 0 to 65535" }),
     restHost: Type.String({ minLength: 1, description: "a host name or address" }),
     savepointDir: Type.String({ minLength: 1, description: "a directory" }),
+    creds: Type.String({ minLength: 1, description: "the path of a NATS credentials file" }),
+    user: Type.String({ minLength: 1, description: "a NATS user name" }),
+    password: Type.String({ minLength: 1, description: "the NATS user's password" }),
+    token: Type.String({ minLength: 1, description: "a NATS authentication token" }),
+    tlsCa: Type.String({ minLength: 1, description: "the path of a PEM file of CA certificates" }),
+    tlsCert: Type.String({ minLength: 1, description: "the path of a PEM client certificate" }),
+    tlsKey: Type.String({ minLength: 1, description: "the path of a PEM private key" }),
   },
   { additionalProperties: false },
 );

@@ -9,6 +9,7 @@ import { LOG_FORMATS, type LogFormat } from "../observability/logger.ts";
 import { nexmarkGenerateCommand } from "./nexmark-command.ts";
 import { applyConfig, CONFIG_FILE, loadConfig, LOG_LEVELS } from "./config-file.ts";
 import { traceReplayCommand, traceShowCommand } from "./trace-commands.ts";
+import { addNatsLoginOptions, EXIT_NATS_REFUSED, explainRefusal, loginFlagGiven, natsLoginOf } from "./nats-login-options.ts";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -63,7 +64,7 @@ const program = new Command("weir")
   .option("--config <file>", `defaults for the commands' options, JSON or YAML (default: ./${CONFIG_FILE}, .yaml or .yml if present)`)
   // The config file fills in what the command line left unset, before any command runs.
   .hook("preAction", (root, command) => applyConfig(command, loadConfig(root.opts<{ config?: string }>().config, process.cwd())))
-  .addHelpText("after", "\nExit codes: 0 success, 1 failure (the job failed, or the command could not be carried out), 2 unknown job, 3 a job manager or worker can no longer serve, 130 interrupted (Ctrl-C).");
+  .addHelpText("after", "\nExit codes: 0 success, 1 failure (the job failed, or the command could not be carried out), 2 unknown job, 3 a job manager or worker can no longer serve, 4 the NATS server refused the login or a permission, 130 interrupted (Ctrl-C).");
 
 program
   .command("run")
@@ -79,7 +80,10 @@ program
   .option("--allow-non-restored-state", "with --from-savepoint: drop state that belongs to no operator of the job instead of failing")
   .option("--log-level <level>", "pino log level ($WEIR_LOG_LEVEL if set)", logLevel, process.env.WEIR_LOG_LEVEL ?? "warn")
   .option("--log-format <format>", LOG_FORMAT_HELP, logFormat)
-  .action((job: string, args: string[], options) => runCommand(job, args, options));
+  .action((job: string, args: string[], options, command: Command) => {
+    if (!options.nats && loginFlagGiven(command)) throw new Error("the NATS login options go with --nats <url>: an embedded job connects to nothing");
+    return runCommand(job, args, { ...options, login: options.nats ? natsLoginOf(command) : undefined });
+  });
 
 program
   .command("jobmanager")
@@ -94,7 +98,7 @@ program
   .option("--savepoint-dir <dir>", "where savepoints asked for over REST go when a request names no directory")
   .option("--log-level <level>", "pino log level ($WEIR_LOG_LEVEL if set)", logLevel, process.env.WEIR_LOG_LEVEL ?? "info")
   .option("--log-format <format>", LOG_FORMAT_HELP, logFormat)
-  .action((options) => jobManagerCommand(options));
+  .action((options, command: Command) => jobManagerCommand({ ...options, login: natsLoginOf(command) }));
 
 program
   .command("worker")
@@ -106,14 +110,14 @@ program
   .option("--metrics-host <host>", "the address the metrics endpoint listens on", "127.0.0.1")
   .option("--log-level <level>", "pino log level ($WEIR_LOG_LEVEL if set)", logLevel, process.env.WEIR_LOG_LEVEL ?? "info")
   .option("--log-format <format>", LOG_FORMAT_HELP, logFormat)
-  .action((options) => workerCommand(options));
+  .action((options, command: Command) => workerCommand({ ...options, login: natsLoginOf(command) }));
 
 program
   .command("list")
   .description("list the cluster's jobs, running and recently ended")
   .option("--nats <url>", NATS_HELP, DEFAULT_NATS)
   .option("--json", "print JSON")
-  .action((options) => listCommand(options));
+  .action((options, command: Command) => listCommand({ ...options, login: natsLoginOf(command) }));
 
 program
   .command("info")
@@ -121,14 +125,14 @@ program
   .argument("<jobId>")
   .option("--nats <url>", NATS_HELP, DEFAULT_NATS)
   .option("--json", "print JSON")
-  .action((jobId: string, options) => infoCommand(jobId, options));
+  .action((jobId: string, options, command: Command) => infoCommand(jobId, { ...options, login: natsLoginOf(command) }));
 
 program
   .command("cancel")
   .description("cancel a running job")
   .argument("<jobId>")
   .option("--nats <url>", NATS_HELP, DEFAULT_NATS)
-  .action((jobId: string, options) => cancelCommand(jobId, options));
+  .action((jobId: string, options, command: Command) => cancelCommand(jobId, { ...options, login: natsLoginOf(command) }));
 
 program
   .command("savepoint")
@@ -136,7 +140,7 @@ program
   .argument("<jobId>")
   .argument("<dir>", "an absolute directory every worker and the job manager can reach")
   .option("--nats <url>", NATS_HELP, DEFAULT_NATS)
-  .action((jobId: string, dir: string, options) => savepointCommand(jobId, dir, options));
+  .action((jobId: string, dir: string, options, command: Command) => savepointCommand(jobId, dir, { ...options, login: natsLoginOf(command) }));
 
 program
   .command("stop")
@@ -145,7 +149,7 @@ program
   .requiredOption("--savepoint <dir>", "an absolute directory every worker and the job manager can reach")
   .option("--drain", "end event time first (a final watermark fires every timer and window) before stopping")
   .option("--nats <url>", NATS_HELP, DEFAULT_NATS)
-  .action((jobId: string, options) => stopCommand(jobId, options));
+  .action((jobId: string, options, command: Command) => stopCommand(jobId, { ...options, login: natsLoginOf(command) }));
 
 const nexmark = program.command("nexmark").description("the Nexmark benchmark's event generator");
 nexmark
@@ -176,7 +180,12 @@ trace
   .requiredOption("--actor <name>", "job-master/<jobId>, dispatcher or resource-manager")
   .action((file: string, options) => traceReplayCommand(file, options));
 
+// Every command that connects to NATS takes the login options.
+const CONNECTING = ["run", "jobmanager", "worker", "list", "info", "cancel", "savepoint", "stop"];
+for (const command of program.commands.filter((c) => CONNECTING.includes(c.name()))) addNatsLoginOptions(command);
+
 program.parseAsync(process.argv).catch((error: Error) => {
-  process.stderr.write(`weir: ${error.message}\n`);
-  process.exit(1);
+  const refusal = explainRefusal(error);
+  process.stderr.write(`weir: ${refusal ?? error.message}\n`);
+  process.exit(refusal === undefined ? 1 : EXIT_NATS_REFUSED);
 });

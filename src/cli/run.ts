@@ -17,6 +17,7 @@ import { NoRespondersError, RequestTimeoutError, type Bus } from "../bus/bus.ts"
 import { busClusterQueries } from "../cluster/bus-cluster-queries.ts";
 import { startProgressReporter } from "./run-status.ts";
 import { watchJobManager } from "./job-manager-watch.ts";
+import type { NatsLogin } from "../bus/nats-login.ts";
 
 /** The exit code of a command interrupted by Ctrl-C (128 + SIGINT). */
 const EXIT_INTERRUPTED = 130;
@@ -24,6 +25,8 @@ const EXIT_INTERRUPTED = 130;
 export interface RunOptions {
   parallelism?: number;
   nats?: string;
+  /** With --nats: credentials and TLS for the NATS server. */
+  login?: NatsLogin;
   trace?: string;
   fromSavepoint?: string;
   allowNonRestoredState?: boolean;
@@ -48,6 +51,7 @@ export async function runCommand(job: string, args: string[], options: RunOption
   if (options.nats) {
     executor = new RemoteExecutor({
       servers: options.nats,
+      login: options.login,
       log,
       onAccepted: (jobId) => {
         log.info({ jobId }, "job accepted");

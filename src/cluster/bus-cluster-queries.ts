@@ -2,7 +2,7 @@
 // requests to the job's master; a job that no master answers for is looked up, so the caller
 // learns whether it never existed or has already ended.
 
-import { NoRespondersError, type Bus } from "../bus/bus.ts";
+import { NoRespondersError, RequestTimeoutError, type Bus } from "../bus/bus.ts";
 import { subjects } from "../bus/subjects.ts";
 import { decode, encode } from "../messages/codec.ts";
 import { hasEnded, type MonitorQuery } from "../messages/schema.ts";
@@ -24,7 +24,9 @@ export function busClusterQueries(bus: Bus, timeoutMs = 5000): ClusterQueries {
       bytes = await bus.request(subjects.monitorQuery(), encode({ type: "monitor-query", what, jobId }), { timeoutMs });
     } catch (error) {
       if (error instanceof NoRespondersError) throw new NoJobManagerError();
-      throw new Error(`the job manager did not answer within ${timeoutMs} ms (${(error as Error).message})`);
+      if (error instanceof RequestTimeoutError) throw new Error(`the job manager did not answer within ${timeoutMs} ms (${error.message})`);
+      // E.g. the NATS server refused the request: said as it is.
+      throw error;
     }
     const reply = decode(bytes, ["monitor-reply"]);
     if (!reply.ok) throw new Error(`bad answer from the job manager: ${reply.detail}`);

@@ -3,7 +3,7 @@
 
 import { randomBytes } from "node:crypto";
 import { isAbsolute, join } from "node:path";
-import { NoRespondersError, type Bus } from "../bus/bus.ts";
+import { NoRespondersError, RequestTimeoutError, type Bus } from "../bus/bus.ts";
 import { subjects } from "../bus/subjects.ts";
 import { listen, type ActorDeps } from "../actors/actor-deps.ts";
 import { decode, encode } from "../messages/codec.ts";
@@ -162,7 +162,8 @@ export async function cancelJob(bus: Bus, jobId: string, timeoutMs = 5000): Prom
     bytes = await bus.request(subjects.cancelJob(jobId), encode({ type: "cancel-job", jobId }), { timeoutMs });
   } catch (error) {
     if (error instanceof NoRespondersError) throw new Error(`job ${jobId} is not running (no job master answered): nothing was canceled`);
-    throw new Error(`job ${jobId}: no answer to the cancel request within ${timeoutMs} ms (${(error as Error).message})`);
+    if (error instanceof RequestTimeoutError) throw new Error(`job ${jobId}: no answer to the cancel request within ${timeoutMs} ms (${error.message})`);
+    throw error;
   }
   const reply = decode(bytes, ["cancel-job-reply"]);
   if (!reply.ok) throw new Error(`bad cancel reply: ${reply.detail}`);

@@ -8,11 +8,14 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type ConsumerMessages } from "@nats-io/jetstream";
 import type { Collector } from "../operators/operator.ts";
+import type { NatsLogin } from "../bus/nats-login.ts";
 import type { InputStatus, Source, SourceReader, SourceReaderContext } from "../operators/source.ts";
 
 export interface JetStreamSourceOptions<T> {
   /** The NATS server(s), e.g. `nats://127.0.0.1:4222`. */
   servers: string | string[];
+  /** Credentials and TLS for that server, e.g. `natsLogin({ creds: "/etc/weir/source.creds" })` (default: none). */
+  login?: NatsLogin;
   stream: string;
   /** Subject filters of the stream, one split each (default: the whole stream as one split). */
   subjects?: readonly string[];
@@ -76,7 +79,7 @@ class JetStreamReader<T> implements SourceReader<T> {
   async open(): Promise<void> {
     const { servers, stream } = this.options;
     try {
-      this.nc = await connect({ servers, name: "weir-jetstream-source" });
+      this.nc = await connect({ ...this.options.login?.options, servers, name: "weir-jetstream-source" });
       await (await jetstreamManager(this.nc)).streams.info(stream);
     } catch (error) {
       await this.nc?.close();

@@ -1,5 +1,6 @@
 // Starts a real nats-server (from PATH) on free ports for a test suite, with JetStream in a
-// temporary directory and the monitoring endpoint on, and stops it afterwards.
+// temporary directory and the monitoring endpoint on, and stops it afterwards. A configuration
+// file (e.g. deploy/nats-server.conf, with users and permissions) and its environment are optional.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -41,13 +42,30 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
+export interface NatsServerOptions {
+  /** Default true. */
+  jetstream?: boolean;
+  /** A configuration file (`-c`); the address, ports and store given here win over its own. */
+  config?: string;
+  /** Variables the configuration refers to (`$NAME`, e.g. passwords), added to this process's. */
+  env?: Record<string, string>;
+  /** More command-line arguments. */
+  args?: string[];
+}
+
 /** Spawns `nats-server`; throws with install advice if it is not on PATH. */
-export async function startNatsServer(options: { jetstream?: boolean; args?: string[] } = {}): Promise<NatsServerHandle> {
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerHandle> {
   const port = await freePort();
   const monitorPort = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), "weir-nats-"));
-  const args = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort), ...(options.jetstream === false ? [] : ["-js", "-sd", storeDir]), ...(options.args ?? [])];
-  let child = await spawnServer(args, port, monitorPort);
+  const args = [
+    ...(options.config === undefined ? [] : ["-c", options.config]),
+    ...["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort)],
+    ...(options.jetstream === false ? [] : ["-js", "-sd", storeDir]),
+    ...(options.args ?? []),
+  ];
+  const env = { ...process.env, ...options.env };
+  let child = await spawnServer(args, env, port, monitorPort);
   const stopChild = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -62,7 +80,7 @@ export async function startNatsServer(options: { jetstream?: boolean; args?: str
     varz: async () => (await (await fetch(`${monitorUrl}/varz`)).json()) as Record<string, unknown>,
     restart: async () => {
       await stopChild();
-      child = await spawnServer(args, port, monitorPort);
+      child = await spawnServer(args, env, port, monitorPort);
     },
     stop: async () => {
       await stopChild();
@@ -71,8 +89,8 @@ export async function startNatsServer(options: { jetstream?: boolean; args?: str
   };
 }
 
-async function spawnServer(args: string[], port: number, monitorPort: number): Promise<ChildProcess> {
-  const child: ChildProcess = spawn("nats-server", args, { stdio: ["ignore", "ignore", "pipe"] });
+async function spawnServer(args: string[], env: NodeJS.ProcessEnv, port: number, monitorPort: number): Promise<ChildProcess> {
+  const child: ChildProcess = spawn("nats-server", args, { stdio: ["ignore", "ignore", "pipe"], env });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const spawnError = new Promise<never>((_, reject) =>

@@ -57,8 +57,9 @@ export function restEndpointOf(jobManager: WeirProcess): { url: string; token: s
   return { url: match[1], token: decodeURIComponent(match[2]) };
 }
 
-export function startWorkerProcess(natsUrl: string, slots: number, id: string): Promise<WeirProcess> {
-  return startWeirProcess(["worker", "--nats", natsUrl, "--slots", String(slots), "--id", id], "worker registered");
+/** A worker; `extra` adds flags (e.g. its NATS login). */
+export function startWorkerProcess(natsUrl: string, slots: number, id: string, extra: string[] = []): Promise<WeirProcess> {
+  return startWeirProcess(["worker", "--nats", natsUrl, "--slots", String(slots), "--id", id, ...extra], "worker registered");
 }
 
 export interface FinishedProcess {
@@ -67,16 +68,16 @@ export interface FinishedProcess {
   stderr: string;
 }
 
-/** Runs `weir <args>` to completion and returns its exit code and output. */
-export function runWeir(args: string[], timeoutMs = 50_000): Promise<FinishedProcess> {
-  return runProcess(process.execPath, [WEIR_BIN, ...args], { timeoutMs, label: `weir ${args.join(" ")}` });
+/** Runs `weir <args>` to completion (with `env` added to this process's variables) and returns its exit code and output. */
+export function runWeir(args: string[], timeoutMs = 50_000, env?: Record<string, string>): Promise<FinishedProcess> {
+  return runProcess(process.execPath, [WEIR_BIN, ...args], { timeoutMs, env, label: `weir ${args.join(" ")}` });
 }
 
 /** Runs `command args` (in `cwd`) to completion; rejects only if it cannot start or does not finish within `timeoutMs`. */
-export function runProcess(command: string, args: string[], options: { cwd?: string; timeoutMs?: number; label?: string } = {}): Promise<FinishedProcess> {
+export function runProcess(command: string, args: string[], options: { cwd?: string; timeoutMs?: number; label?: string; env?: Record<string, string> } = {}): Promise<FinishedProcess> {
   const { cwd, timeoutMs = 50_000, label = `${command} ${args.join(" ")}` } = options;
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));

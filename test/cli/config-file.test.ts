@@ -8,7 +8,7 @@ import { checkConfig, loadConfig } from "../../src/cli/config-file.ts";
 import { runWeir } from "../../src/testing/index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "weir-config-"));
-const KEYS = "nats, logLevel, logFormat, parallelism, progressInterval, slots, metricsPort, metricsHost, heartbeatTimeout, slotTimeout, probeInterval, restPort, restHost, savepointDir";
+const KEYS = "nats, logLevel, logFormat, parallelism, progressInterval, slots, metricsPort, metricsHost, heartbeatTimeout, slotTimeout, probeInterval, restPort, restHost, savepointDir, creds, user, password, token, tlsCa, tlsCert, tlsKey";
 
 function configFile(name: string, content: unknown): string {
   const file = join(dir, name);
@@ -70,4 +70,20 @@ describe("the config file", () => {
     expect(flagWins.code).toBe(0);
     expect(flagWins.stderr).toMatch(/^job [0-9a-f]{16} finished in \d+ ms\n$/);
   }, 60_000);
+
+  it("gives the NATS login too: a flag wins, then a WEIR_NATS_* variable, then the file; a problem names where the value came from", async () => {
+    const file = configFile("login.json", { nats: "nats://127.0.0.1:1", password: "from-file" });
+    const [fromFile, fromVariable, fromFlag, twoWays, embedded] = await Promise.all([
+      runWeir(["list", "--config", file]),
+      runWeir(["list", "--config", file], 30_000, { WEIR_NATS_PASSWORD: "from-variable" }),
+      runWeir(["list", "--config", file, "--password", "from-flag"], 30_000, { WEIR_NATS_PASSWORD: "from-variable" }),
+      runWeir(["cancel", "0123abcd", "--config", file, "--user", "weir-client", "--creds", join(dir, "missing.creds")]),
+      runWeir(["run", "examples/word-count.ts", "--user", "weir-client", "--password", "pw"]),
+    ]);
+    expect(fromFile).toEqual({ code: 1, stdout: "", stderr: 'weir: "password" in the config file goes with --user: name the user the password belongs to\n' });
+    expect(fromVariable).toEqual({ code: 1, stdout: "", stderr: "weir: $WEIR_NATS_PASSWORD goes with --user: name the user the password belongs to\n" });
+    expect(fromFlag).toEqual({ code: 1, stdout: "", stderr: "weir: --password goes with --user: name the user the password belongs to\n" });
+    expect(twoWays).toEqual({ code: 1, stdout: "", stderr: "weir: --creds and --user are different ways to log in to NATS: give one\n" });
+    expect(embedded).toEqual({ code: 1, stdout: "", stderr: "weir: the NATS login options go with --nats <url>: an embedded job connects to nothing\n" });
+  }, 30_000);
 });

@@ -1,7 +1,7 @@
-// A process that cannot serve exits with code 3 and says why, so that a supervisor restarts it
-// instead of it living on deaf. The server here refuses the subjects a job manager and a worker
-// must serve (a permissions mistake an operator can make): the server closes those subscriptions,
-// and each process notices and exits.
+// A process that cannot serve exits and says why, instead of living on deaf. The server here
+// refuses the subjects a job manager and a worker must serve (a permissions mistake an operator
+// can make): the server closes those subscriptions, and each process notices and exits with code
+// 4, not 3: a supervisor restarting it with the same login would only be refused again.
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,11 +28,11 @@ describe("a job manager or worker that can no longer serve", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("a worker and a job manager whose subscriptions the server closes exit with code 3 and the reason", async () => {
+  it("a worker and a job manager whose subscriptions the server refuses exit with code 4 and the reason", async () => {
     const [worker, jobManager] = await Promise.all([runWeir(["worker", "--nats", server.url, "--slots", "1", "--id", "w-deaf"], 30_000), runWeir(["jobmanager", "--nats", server.url, "--rest-port", "0"], 30_000)]);
-    expect(worker.code).toBe(3);
-    expect(worker.stderr).toMatch(/weir worker: the subscription to weir\.worker\.w-deaf\.control closed: .*Permissions Violation.*; exiting so that a supervisor can restart it/);
-    expect(jobManager.code).toBe(3);
-    expect(jobManager.stderr).toMatch(/weir jobmanager: the subscription to weir\.dispatcher\.submit closed: .*Permissions Violation.*; exiting so that a supervisor can restart it/);
+    expect(worker.code).toBe(4);
+    expect(worker.stderr).toContain('weir worker: the NATS server refused the subscription to weir.worker.w-deaf.control: Permissions Violation for Subscription to "weir.worker.w-deaf.control"; it needs the login of the NATS user for workers (docs/security.md)\n');
+    expect(jobManager.code).toBe(4);
+    expect(jobManager.stderr).toContain('weir jobmanager: the NATS server refused the subscription to weir.dispatcher.submit: Permissions Violation for Subscription to "weir.dispatcher.submit"; it needs the login of the NATS user for job managers (docs/security.md)\n');
   });
 });
