@@ -4,6 +4,7 @@
 // checkpoints; a restore puts the epochs it brings back again — the same values, so a replayed
 // put changes nothing but the key's revision. Without checkpointing, values are put as they come.
 
+import type { NatsLogin } from "../bus/nats-login.ts";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
@@ -13,6 +14,8 @@ import { type StagedEpoch, WriteAheadSink } from "./write-ahead-sink.ts";
 export interface JetStreamKvSinkOptions<T> {
   /** The NATS server(s), e.g. `nats://127.0.0.1:4222`. */
   servers: string | string[];
+  /** Credentials and TLS for that server, e.g. `natsLogin({ creds: "/etc/weir/sink.creds" })` (default: none). */
+  login?: NatsLogin;
   /** The KV bucket; it must exist. */
   bucket: string;
   /** A record's key: letters, digits, `-`, `_`, `/`, `=`, and `.` between tokens. */
@@ -66,7 +69,7 @@ class JetStreamKvSinkOperator extends WriteAheadSink<Entry> {
   protected async connect(): Promise<void> {
     const { servers, bucket } = this.options;
     try {
-      this.nc = await connect({ servers, name: "weir-jetstream-kv-sink" });
+      this.nc = await connect({ ...this.options.login?.options, servers, name: "weir-jetstream-kv-sink" });
       this.kv = await new Kvm(jetstream(this.nc)).open(bucket);
       await this.kv.status();
     } catch (error) {

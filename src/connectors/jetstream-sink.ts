@@ -6,6 +6,7 @@
 // already has — as long as it still remembers the ids, which it does for the stream's duplicate
 // window; the sink refuses a window too short for the job.
 
+import type { NatsLogin } from "../bus/nats-login.ts";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient, type PubAck } from "@nats-io/jetstream";
 import type { OperatorContext } from "../operators/operator.ts";
@@ -15,6 +16,8 @@ import { type StagedEpoch, WriteAheadSink } from "./write-ahead-sink.ts";
 export interface JetStreamSinkOptions<T> {
   /** The NATS server(s), e.g. `nats://127.0.0.1:4222`. */
   servers: string | string[];
+  /** Credentials and TLS for that server, e.g. `natsLogin({ creds: "/etc/weir/sink.creds" })` (default: none). */
+  login?: NatsLogin;
   /** The stream the records go into; it must exist and hold the subjects published to. */
   stream: string;
   /** The subject of every record, or a function giving each record's subject. */
@@ -85,7 +88,7 @@ class JetStreamSinkOperator extends WriteAheadSink<Outgoing> {
     const { servers, stream } = this.options;
     let windowMs: number;
     try {
-      this.nc = await connect({ servers, name: "weir-jetstream-sink" });
+      this.nc = await connect({ ...this.options.login?.options, servers, name: "weir-jetstream-sink" });
       const { config } = await (await jetstreamManager(this.nc)).streams.info(stream);
       windowMs = config.duplicate_window / 1e6;
       this.subjects = config.subjects ?? [];
