@@ -1,10 +1,12 @@
 // The dispatcher actor: accepts job submissions and starts one job master per job.
 // Receives submit-job (request/reply); replies submit-job-reply; spawns job-master children.
+// When a job has ended it publishes its final job-status twice more (FINAL_STATUS_ECHOES_MS after),
+// so a client or monitor that missed the job master's still learns how the job ended.
 
-import { assign, fromCallback, setup, stopChild, type ActorRefFrom } from "xstate";
+import { assign, fromCallback, setup, spawnChild, stopChild, type ActorRefFrom } from "xstate";
 import { subjects } from "../bus/subjects.ts";
 import { busFor } from "../bus/trace.ts";
-import type { SubmitJob } from "../messages/schema.ts";
+import type { JobStatus, SubmitJob } from "../messages/schema.ts";
 import { listen, send, type ActorDeps, describeError } from "./actor-deps.ts";
 import { jobMasterMachine } from "./job-master.ts";
 import { jobGraphProblems } from "../graph/job-graph-check.ts";
@@ -23,11 +25,35 @@ interface DispatcherContext extends DispatcherInput {
 
 export type DispatcherEvent =
   | { type: "SUBMIT"; message: SubmitJob; reply?: string }
-  | { type: "JOB_ENDED"; jobId: string }
+  | ({ type: "JOB_ENDED" } & FinalStatus)
+  | { type: "ECHOES_SENT"; jobId: string }
   /** A child actor threw (a job master, or the inbox): the error is contained here. */
   | { type: `xstate.error.actor.${string}`; error: unknown };
 
+/** How a job ended, as its job master's final state says. */
+interface FinalStatus {
+  jobId: string;
+  status: JobStatus;
+  error?: string;
+}
+
 const JOB_MASTER_PREFIX = "job-";
+const ECHO_PREFIX = "final-status-";
+
+/** When, after a job ended, its final job-status is published again (ms). */
+export const FINAL_STATUS_ECHOES_MS = [1000, 5000] as const;
+
+/** Publishes a job's final status again at each of FINAL_STATUS_ECHOES_MS, then says so. */
+const echoFinalStatus = fromCallback<DispatcherEvent, { deps: ActorDeps; ended: FinalStatus }>(({ input: { deps, ended }, sendBack }) => {
+  const { jobId, status, error } = ended;
+  const handles = FINAL_STATUS_ECHOES_MS.map((ms, i) =>
+    deps.clock.setTimeout(() => {
+      send(deps, subjects.jobStatus(jobId), { type: "job-status", jobId, status, error, timestamp: deps.clock.now() });
+      if (i === FINAL_STATUS_ECHOES_MS.length - 1) sendBack({ type: "ECHOES_SENT", jobId });
+    }, ms),
+  );
+  return () => handles.forEach((handle) => deps.clock.clearTimeout(handle));
+});
 
 const inbox = fromCallback<DispatcherEvent, ActorDeps>(({ input: deps, sendBack }) => {
   const rejections = new Rejections(deps.metrics, deps.log, "dispatcher");
@@ -50,7 +76,7 @@ const inbox = fromCallback<DispatcherEvent, ActorDeps>(({ input: deps, sendBack 
 
 export const dispatcherMachine = setup({
   types: { input: {} as DispatcherInput, context: {} as DispatcherContext, events: {} as DispatcherEvent },
-  actors: { inbox, jobMaster: jobMasterMachine },
+  actors: { inbox, jobMaster: jobMasterMachine, echoFinalStatus },
   actions: {
     /** The job master is started: the client hears its job was accepted. */
     acceptSubmission: ({ context, event }) => {
@@ -83,7 +109,13 @@ export const dispatcherMachine = setup({
                 input: { deps: { ...context.deps, bus: busFor(context.deps.bus, `job-master/${jobId}`), log }, submission: event.message, slotRequestTimeoutMs: context.slotRequestTimeoutMs },
               });
               // Its errors reach this actor as xstate.error.actor events; an observer without `error` would rethrow them.
-              ref.subscribe({ complete: () => self.send({ type: "JOB_ENDED", jobId }), error: () => undefined });
+              ref.subscribe({
+                complete: () => {
+                  const { value, output } = ref.getSnapshot();
+                  self.send({ type: "JOB_ENDED", jobId, status: value as JobStatus, error: (output as { error?: string } | undefined)?.error });
+                },
+                error: () => undefined,
+              });
               log.info({ jobName: event.message.jobGraph.jobName, vertices: event.message.jobGraph.vertices.length }, "job submitted");
               return { ...context.jobs, [jobId]: ref };
             },
@@ -96,8 +128,13 @@ export const dispatcherMachine = setup({
       actions: [
         stopChild(({ event }) => `${JOB_MASTER_PREFIX}${endedJob(event)}`),
         assign({ jobs: ({ context, event }) => Object.fromEntries(Object.entries(context.jobs).filter(([id]) => id !== endedJob(event))) }),
+        spawnChild("echoFinalStatus", {
+          id: ({ event }) => `${ECHO_PREFIX}${endedJob(event) ?? ""}`,
+          input: ({ context, event }) => ({ deps: context.deps, ended: event as FinalStatus }),
+        }),
       ],
     },
+    ECHOES_SENT: { actions: stopChild(({ event }) => `${ECHO_PREFIX}${event.jobId}`) },
     // A job master that throws fails its job, visibly, and nothing else: the dispatcher and every
     // other job go on. Its slots are released and its status published as failed.
     "xstate.error.actor.*": {

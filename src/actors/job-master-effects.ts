@@ -1,8 +1,9 @@
-// The job master's effects that are more than a message: opening checkpoint storage (and the
-// savepoint a job starts from), asking the resource manager for slots, and deploying subtasks with
-// their share of the snapshot to restore. The job master machine invokes or calls these.
+// The job master's effects that are more than a message: its inbox, the ticks that make it re-send
+// what may have been lost, opening checkpoint storage (and the savepoint a job starts from), asking
+// the resource manager for slots, and deploying subtasks with their share of the snapshot to
+// restore. The job master machine invokes or calls these.
 
-import { fromPromise } from "xstate";
+import { fromCallback, fromPromise } from "xstate";
 import { NoRespondersError } from "../bus/bus.ts";
 import { subjects } from "../bus/subjects.ts";
 import type { CheckpointMetadata } from "../checkpoint/checkpoint-metadata.ts";
@@ -14,7 +15,37 @@ import type { Deployment } from "../coordinator/execution-plan.ts";
 import { trackerKey } from "../coordinator/task-tracker.ts";
 import { decode, encode } from "../messages/codec.ts";
 import type { SlotGrant, SubmitJob } from "../messages/schema.ts";
-import { send, type ActorDeps } from "./actor-deps.ts";
+import type { Clock } from "../core/clock.ts";
+import { listen, send, type ActorDeps } from "./actor-deps.ts";
+import type { JobMasterEvent } from "./job-master.ts";
+
+/** The job master's messages: task states, cancellation (answered at once), lost workers. */
+export const inbox = fromCallback<JobMasterEvent, { deps: ActorDeps; jobId: string }>(({ input: { deps, jobId }, sendBack }) => {
+  const endpoint = `job-master ${jobId}`;
+  const subs = [
+    listen(deps, endpoint, subjects.taskState(jobId), ["task-state"], (m) => sendBack({ type: "TASK_STATE", task: m.task, state: m.state, error: m.error })),
+    listen(deps, endpoint, subjects.cancelJob(jobId), ["cancel-job"], (_m, reply) => {
+      // Answered at once: a job master exists for this job, and cancellation has begun.
+      if (reply) send(deps, reply, { type: "cancel-job-reply", jobId });
+      sendBack({ type: "CANCEL" });
+    }),
+    listen(deps, endpoint, subjects.workerLost(), ["worker-lost"], (m) => {
+      if (m.jobIds.includes(jobId)) sendBack({ type: "WORKER_LOST", workerId: m.workerId, reason: m.reason });
+    }),
+  ];
+  return () => subs.forEach((s) => s.unsubscribe());
+});
+
+/** Sends RECONCILE every interval, on the actor's clock. */
+export const reconcileTicks = fromCallback<JobMasterEvent, { clock: Clock; intervalMs: number }>(({ input: { clock, intervalMs }, sendBack }) => {
+  let handle: unknown;
+  const tick = () => {
+    sendBack({ type: "RECONCILE" });
+    handle = clock.setTimeout(tick, intervalMs);
+  };
+  handle = clock.setTimeout(tick, intervalMs);
+  return () => clock.clearTimeout(handle);
+});
 
 /** Opens checkpoint storage and loads (and checks against the job) the savepoint the job starts from. */
 export const prepare = fromPromise<{ storage: TrackedCheckpointStorage; restoreFrom?: CheckpointMetadata }, { deps: ActorDeps; submission: SubmitJob }>(async ({ input }) => {

@@ -4,6 +4,9 @@
 // failure cancels, waits, and redeploys from the latest completed checkpoint as the restart
 // strategy allows. Receives task-state, cancel-job (answered with cancel-job-reply) and worker-lost; sends
 // request-slots, deploy-task, cancel-task, release-slots and job-status.
+// Every RECONCILE_INTERVAL_MS it re-sends what may have been lost: deploy-task to subtasks it has
+// heard nothing from, cancel-task to subtasks it is ending that have not ended (both idempotent on
+// the worker); workers announce their subtasks' states again with every heartbeat.
 //
 //   initializing ─▶ scheduling ─slots─▶ deploying ─all running─▶ running ─all finished─▶ finished
 //                      ▲                    │ task failed / worker lost │
@@ -11,7 +14,7 @@
 //                      └──after delay── restarting ◀─restart allowed─┘ └─not allowed─▶ failed
 //   deploying/running ─cancel─▶ canceling ─all ended─▶ canceled; scheduling ─cancel─▶ canceled
 
-import { assign, fromCallback, sendTo, setup } from "xstate";
+import { assign, sendTo, setup } from "xstate";
 import { subjects } from "../bus/subjects.ts";
 import type { JobStatus, SubmitJob, SubtaskId, TaskState, WorkerLost } from "../messages/schema.ts";
 import { requiredSlots } from "../graph/job-graph.ts";
@@ -23,8 +26,8 @@ import { allTerminalIn, failedOutside, isPartial, redeployments, regionsOf } fro
 import type { CheckpointMetadata } from "../checkpoint/checkpoint-metadata.ts";
 import type { TrackedCheckpointStorage } from "../checkpoint/tracked-storage.ts";
 import type { KeptCheckpoint } from "../checkpoint/retention.ts";
-import { listen, send, type ActorDeps } from "./actor-deps.ts";
-import { deployTasks, prepare, requestSlots } from "./job-master-effects.ts";
+import { send, type ActorDeps } from "./actor-deps.ts";
+import { deployTasks, inbox, prepare, reconcileTicks, requestSlots } from "./job-master-effects.ts";
 import { checkpointCoordinatorMachine, type CoordinatorReport } from "./checkpoint-coordinator.ts";
 
 export interface JobMasterInput {
@@ -58,8 +61,12 @@ export interface JobMasterContext {
   stoppedWith?: string;
 }
 
+/** How often the job master re-sends deploys and cancels that may have been lost (ms). */
+export const RECONCILE_INTERVAL_MS = 2000;
+
 export type JobMasterEvent =
   | { type: "TASK_STATE"; task: SubtaskId; state: TaskState; error?: string }
+  | { type: "RECONCILE" }
   | { type: "CANCEL" }
   | { type: "WORKER_LOST"; workerId: string; reason: WorkerLost["reason"] }
   | { type: "RESTORE_FAILED"; reason: string }
@@ -70,22 +77,6 @@ export function defaultRestartStrategy(checkpointing: boolean): RestartStrategyC
   return checkpointing ? { kind: "fixed-delay", attempts: Number.MAX_SAFE_INTEGER, delayMs: 1000 } : { kind: "none" };
 }
 
-const inbox = fromCallback<JobMasterEvent, { deps: ActorDeps; jobId: string }>(({ input: { deps, jobId }, sendBack }) => {
-  const endpoint = `job-master ${jobId}`;
-  const subs = [
-    listen(deps, endpoint, subjects.taskState(jobId), ["task-state"], (m) => sendBack({ type: "TASK_STATE", task: m.task, state: m.state, error: m.error })),
-    listen(deps, endpoint, subjects.cancelJob(jobId), ["cancel-job"], (_m, reply) => {
-      // Answered at once: a job master exists for this job, and cancellation has begun.
-      if (reply) send(deps, reply, { type: "cancel-job-reply", jobId });
-      sendBack({ type: "CANCEL" });
-    }),
-    listen(deps, endpoint, subjects.workerLost(), ["worker-lost"], (m) => {
-      if (m.jobIds.includes(jobId)) sendBack({ type: "WORKER_LOST", workerId: m.workerId, reason: m.reason });
-    }),
-  ];
-  return () => subs.forEach((s) => s.unsubscribe());
-});
-
 const onTaskEvents = {
   TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: false } } },
   WORKER_LOST: { actions: ["cancelTasksOnLostWorker", "applyWorkerLost"] },
@@ -94,7 +85,7 @@ const onTaskEvents = {
 
 export const jobMasterMachine = setup({
   types: { input: {} as JobMasterInput, context: {} as JobMasterContext, events: {} as JobMasterEvent },
-  actors: { inbox, prepare, requestSlots, coordinator: checkpointCoordinatorMachine },
+  actors: { inbox, reconcileTicks, prepare, requestSlots, coordinator: checkpointCoordinatorMachine },
   delays: { restartDelay: ({ context }) => (context.restart?.restart ? context.restart.delayMs : 0) },
   actions: {
     publishStatus: ({ context }, status: JobStatus) => {
@@ -107,6 +98,14 @@ export const jobMasterMachine = setup({
     deployCreated: ({ context, self }) => {
       const created = Object.values(context.tracker).filter((e) => e.state === "created").map((e) => e.deployment);
       const outcome = deployTasks(context.deps, context.submission, context.restoreFrom, created);
+      if (!outcome.ok) self.send({ type: "RESTORE_FAILED", reason: outcome.reason });
+    },
+    /** Deploys again the subtasks not heard from since they were deployed (a lost deploy-task or task-state). */
+    redeployUnheard: ({ context, self }) => {
+      const unheard = Object.values(context.tracker).filter((e) => e.state === "created").map((e) => e.deployment);
+      if (unheard.length === 0) return;
+      context.deps.log.info({ subtasks: unheard.map((d) => taskLabel(context.submission.jobGraph, d.task.vertexId, d.task.subtaskIndex)) }, "no word from deployed subtasks: deploying them again");
+      const outcome = deployTasks(context.deps, context.submission, context.restoreFrom, unheard);
       if (!outcome.ok) self.send({ type: "RESTORE_FAILED", reason: outcome.reason });
     },
     /** The failed regions' subtasks become a new attempt, in the slots they had; the rest runs on. */
@@ -239,7 +238,10 @@ export const jobMasterMachine = setup({
     savepointsInFlight: 0,
     recovering: [],
   }),
-  invoke: { src: "inbox", input: ({ context }) => ({ deps: context.deps, jobId: context.submission.jobId }) },
+  invoke: [
+    { src: "inbox", input: ({ context }) => ({ deps: context.deps, jobId: context.submission.jobId }) },
+    { src: "reconcileTicks", input: ({ context }) => ({ clock: context.deps.clock, intervalMs: RECONCILE_INTERVAL_MS }) },
+  ],
   initial: "initializing",
   states: {
     initializing: {
@@ -278,7 +280,12 @@ export const jobMasterMachine = setup({
         { guard: "allFinished", target: "finished" },
         { guard: "allRunning", target: "running" },
       ],
-      on: { ...onTaskEvents, TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: false } } }, RESTORE_FAILED: { target: "failing", actions: "restoreFailed" } },
+      on: {
+        ...onTaskEvents,
+        TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: false } } },
+        RESTORE_FAILED: { target: "failing", actions: "restoreFailed" },
+        RECONCILE: { actions: "redeployUnheard" },
+      },
     },
     running: {
       entry: { type: "publishStatus", params: "running" },
@@ -295,6 +302,8 @@ export const jobMasterMachine = setup({
         CHECKPOINT_FAILURES_EXCEEDED: { actions: "onCoordinatorReport" },
         RESTORE_FAILED: { target: "failing", actions: "restoreFailed" },
         STOP_AFTER_SAVEPOINT: { target: "stopping", actions: assign({ stoppedWith: ({ event }) => event.location }) },
+        // A failed region's subtasks deployed again and not heard from.
+        RECONCILE: { actions: "redeployUnheard" },
       },
       initial: "steady",
       states: {
@@ -326,7 +335,7 @@ export const jobMasterMachine = setup({
             { guard: ({ context }) => allTerminalIn(context.tracker, context.recovering) && context.restart?.restart === true, target: "regionRestarting" },
             { guard: ({ context }) => allTerminalIn(context.tracker, context.recovering), target: "#job-master.failing", actions: assign({ recovering: [] }) },
           ],
-          on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } } },
+          on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } }, RECONCILE: { actions: "cancelRegionTasks" } },
         },
         regionRestarting: {
           after: { restartDelay: { target: "regionDeploying", actions: ["nextRegionAttempt", "deployCreated"] } },
@@ -345,7 +354,12 @@ export const jobMasterMachine = setup({
         { guard: ({ context }) => allTerminal(context.tracker) && context.restart?.restart === true, target: "restarting" },
         { guard: "allEnded", target: "failed" },
       ],
-      on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } }, WORKER_LOST: { actions: ["cancelTasksOnLostWorker", "applyWorkerLost"] }, CANCEL: "canceling" },
+      on: {
+        TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } },
+        WORKER_LOST: { actions: ["cancelTasksOnLostWorker", "applyWorkerLost"] },
+        CANCEL: "canceling",
+        RECONCILE: { actions: "cancelLiveTasks" },
+      },
     },
     restarting: {
       entry: [{ type: "publishStatus", params: "restarting" }, "releaseSlots"],
@@ -356,12 +370,20 @@ export const jobMasterMachine = setup({
     stopping: {
       entry: "cancelLiveTasks",
       always: { guard: "allEnded", target: "finished" },
-      on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } }, WORKER_LOST: { actions: ["cancelTasksOnLostWorker", "applyWorkerLost"] } },
+      on: {
+        TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } },
+        WORKER_LOST: { actions: ["cancelTasksOnLostWorker", "applyWorkerLost"] },
+        RECONCILE: { actions: "cancelLiveTasks" },
+      },
     },
     canceling: {
       entry: [{ type: "publishStatus", params: "canceling" }, "cancelLiveTasks"],
       always: { guard: "allEnded", target: "canceled" },
-      on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } }, WORKER_LOST: { actions: ["cancelTasksOnLostWorker", "applyWorkerLost"] } },
+      on: {
+        TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } },
+        WORKER_LOST: { actions: ["cancelTasksOnLostWorker", "applyWorkerLost"] },
+        RECONCILE: { actions: "cancelLiveTasks" },
+      },
     },
     finished: { type: "final", entry: ["releaseSlots", { type: "disposeCheckpoints", params: { keep: false } }, { type: "publishStatus", params: "finished" }] },
     failed: { type: "final", entry: ["releaseSlots", { type: "disposeCheckpoints", params: { keep: true } }, { type: "publishStatus", params: "failed" }] },

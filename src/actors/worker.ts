@@ -1,7 +1,10 @@
 // The worker actor (Flink's TaskManager): registers with the resource manager, offers its slots,
 // heartbeats, and deploys and cancels subtasks as their job masters ask.
 // Receives deploy-task and cancel-task on its control subject and worker-ping (answered with
-// worker-pong); sends register-worker, heartbeat, and unregister-worker when it stops.
+// worker-pong); sends register-worker, heartbeat, and unregister-worker when it stops. With every
+// heartbeat it announces again the state of each subtask it runs, and of each that ended in the
+// last ENDED_MEMORY_MS, so a lost task-state only delays its job master; a repeated deploy-task
+// of a subtask it runs or ran lately is ignored, so a job master may re-send one it heard nothing of.
 //
 //   registering ─registered─▶ registered (heartbeat every interval) ─STOP─▶ stopping ─no tasks─▶ stopped
 //        └─no answer─▶ waiting ─1 s─▶ registering
@@ -11,7 +14,7 @@ import { hostname } from "node:os";
 import { subjects } from "../bus/subjects.ts";
 import { busFor } from "../bus/trace.ts";
 import { decode, encode } from "../messages/codec.ts";
-import type { DeployTask, SubtaskId } from "../messages/schema.ts";
+import type { DeployTask, SubtaskId, TaskState } from "../messages/schema.ts";
 import { listen, send, taskKey, type ActorDeps, describeError } from "./actor-deps.ts";
 import { subtaskMachine, type JobLoader } from "./subtask.ts";
 
@@ -25,9 +28,21 @@ export interface WorkerInput {
   pid?: number;
 }
 
+/** How long an ended subtask is announced again, and a repeated deploy of it ignored (ms). */
+export const ENDED_MEMORY_MS = 30_000;
+
+interface EndedTask {
+  task: SubtaskId;
+  state: TaskState;
+  error?: string;
+  endedAt: number;
+}
+
 interface WorkerContext extends WorkerInput {
   heartbeatIntervalMs: number;
   tasks: Record<string, { ref: ActorRefFrom<typeof subtaskMachine>; slotIndex: number; task: SubtaskId }>;
+  /** Subtasks that ended lately, by key. */
+  ended: Record<string, EndedTask>;
 }
 
 export type WorkerEvent =
@@ -73,12 +88,28 @@ export const workerMachine = setup({
         usedSlots: new Set(Object.values(context.tasks).map((t) => t.slotIndex)).size,
         timestamp: context.deps.clock.now(),
       }),
+    /** Each subtask's state once more (task-state is idempotent for its job master). */
+    announceTasks: ({ context }) => {
+      const { deps, workerId } = context;
+      for (const { ref, task } of Object.values(context.tasks)) {
+        const { value, context: subtask } = ref.getSnapshot();
+        send(deps, subjects.taskState(task.jobId), { type: "task-state", task, workerId, state: value as TaskState, error: subtask.error });
+      }
+      for (const { task, state, error } of Object.values(context.ended)) send(deps, subjects.taskState(task.jobId), { type: "task-state", task, workerId, state, error });
+    },
+    pruneEnded: assign({
+      ended: ({ context }) => {
+        const since = context.deps.clock.now() - ENDED_MEMORY_MS;
+        return Object.fromEntries(Object.entries(context.ended).filter(([, e]) => e.endedAt > since));
+      },
+    }),
     deploy: assign({
       tasks: ({ context, event, spawn, self }) => {
         if (event.type !== "DEPLOY") return context.tasks;
         const { task, slotIndex } = event.message;
         const key = taskKey(task);
-        if (context.tasks[key]) return context.tasks;
+        // Already running, or ended lately: its job master re-sent a deploy it did not hear about.
+        if (context.tasks[key] || context.ended[key]) return context.tasks;
         if (slotIndex < 0 || slotIndex >= context.slots) {
           context.deps.log.error({ task, slotIndex }, "deploy names a slot this worker does not have");
           return context.tasks;
@@ -100,13 +131,17 @@ export const workerMachine = setup({
     cancelAll: ({ context }) => {
       for (const { ref } of Object.values(context.tasks)) ref.send({ type: "CANCEL" });
     },
-    forget: assign({
-      tasks: ({ context, event }) => {
-        const key = endedKey(event);
-        if (key === undefined) return context.tasks;
-        const { [key]: _ended, ...rest } = context.tasks;
-        return rest;
-      },
+    forget: assign(({ context, event }) => {
+      const key = endedKey(event);
+      const entry = key === undefined ? undefined : context.tasks[key];
+      if (key === undefined || entry === undefined) return {};
+      const { [key]: _gone, ...tasks } = context.tasks;
+      const { value, context: subtask } = entry.ref.getSnapshot();
+      // A subtask actor that threw was reported failed (reportCrash).
+      const crashed = event.type !== "TASK_ENDED";
+      const state: TaskState = crashed ? "failed" : (value as TaskState);
+      const error = crashed ? `the subtask's actor failed: ${describeError("error" in event ? event.error : undefined)}` : subtask.error;
+      return { tasks, ended: { ...context.ended, [key]: { task: entry.task, state, error, endedAt: context.deps.clock.now() } } };
     }),
     /** A subtask actor threw: its job master hears that it failed (and fails over); the worker goes on. */
     reportCrash: ({ context, event }) => {
@@ -121,7 +156,7 @@ export const workerMachine = setup({
   },
 }).createMachine({
   id: "worker",
-  context: ({ input }) => ({ ...input, heartbeatIntervalMs: 1000, tasks: {} }),
+  context: ({ input }) => ({ ...input, heartbeatIntervalMs: 1000, tasks: {}, ended: {} }),
   invoke: { src: "inbox", input: ({ context }) => ({ deps: context.deps, workerId: context.workerId }) },
   on: {
     DEPLOY: { actions: "deploy" },
@@ -148,7 +183,7 @@ export const workerMachine = setup({
       entry: ["heartbeat", ({ context }) => context.deps.log.info({ slots: context.slots }, "worker registered")],
       initial: "beating",
       states: {
-        beating: { after: { heartbeatInterval: { target: "beating", reenter: true, actions: "heartbeat" } } },
+        beating: { after: { heartbeatInterval: { target: "beating", reenter: true, actions: ["heartbeat", "pruneEnded", "announceTasks"] } } },
       },
     },
     // Waits until every subtask has reported its end, so job masters learn of it at once.

@@ -40,8 +40,12 @@ export async function submitJob(job: PreparedJob, options: RunJobOptions): Promi
   let settle!: (outcome: { status: JobStatus; error?: string; stoppedWithSavepoint?: string }) => void;
   const ended = new Promise<{ status: JobStatus; error?: string; stoppedWithSavepoint?: string }>((resolve) => (settle = resolve));
   let collectError: Error | undefined;
+  let over = false;
   const subs = [
     listen(deps, "job-client", subjects.jobStatus(jobId), ["job-status"], (m) => {
+      // The dispatcher publishes a job's final status again, in case it was lost: the first one counts.
+      if (over) return;
+      over = hasEnded(m.status);
       deps.log.info({ jobId, status: m.status, detail: m.detail }, "job status");
       if (m.detail !== undefined) options.onProgress?.(jobId, m.status, m.detail);
       if (hasEnded(m.status)) settle({ status: m.status, error: m.error, stoppedWithSavepoint: m.stoppedWithSavepoint });

@@ -83,9 +83,11 @@ export class ClusterView {
           const task = job.tasks.get(`${message.task.vertexId}/${message.task.subtaskIndex}`);
           if (!task || message.task.attempt < task.attempt) return;
           if (message.task.attempt > task.attempt) Object.assign(task, { attempt: message.task.attempt, latest: undefined, previous: undefined });
+          // Workers announce their subtasks' states again with each heartbeat: a failure is one exception.
+          const newlyFailed = message.state === "failed" && task.state !== "failed";
           task.state = message.state;
           task.workerId = message.workerId;
-          if (message.state === "failed") this.addException(job, { timestamp: now, message: message.error ?? "unknown error", task: taskLabel(job.graph, task.vertexId, task.index), workerId: message.workerId });
+          if (newlyFailed) this.addException(job, { timestamp: now, message: message.error ?? "unknown error", task: taskLabel(job.graph, task.vertexId, task.index), workerId: message.workerId });
         });
         return;
       case "task-metrics":
