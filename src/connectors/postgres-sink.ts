@@ -63,6 +63,10 @@ class PostgresSinkOperator extends WriteAheadSink<unknown[]> {
     this.insert = `INSERT INTO ${escapeTable(table)} (${columns.map((c) => pg.escapeIdentifier(c)).join(", ")}) VALUES `;
     this.pool = new pg.Pool({ connectionString, max: 2 });
     this.pool.on("error", (error) => ctx.log.warn({ err: error }, "postgres sink: an idle connection failed"));
+    // A connection the server ends while it is in use (a restart, an administrator) fails the
+    // statement it runs, which fails the subtask; its error event must not escape as an uncaught
+    // exception and take the whole worker down.
+    this.pool.on("connect", (client) => client.on("error", (error) => ctx.log.warn({ err: error }, "postgres sink: a connection failed")));
     try {
       await createCommitsTable(this.pool);
     } catch (error) {

@@ -27,6 +27,8 @@ describe("the PostgreSQL sink", () => {
     await admin.query(`CREATE DATABASE ${database}`);
     await admin.end();
     db = new pg.Pool({ connectionString: url });
+    // The test ends connections to this database (below): the pool's idle ones included.
+    db.on("error", () => undefined);
   });
 
   afterAll(async () => {
@@ -61,6 +63,42 @@ describe("the PostgreSQL sink", () => {
     expect(commits.length).toBeGreaterThanOrEqual(2);
     expect(commits.every((c) => /^[0-9a-f]+\/(checkpoint|end-after)-\d+$/.test(c.epoch) && (c.subtask === 0 || c.subtask === 1))).toBe(true);
     expect(new Set(commits.map((c) => c.epoch.split("/")[0])).size).toBe(1);
+  });
+
+  it("connections the server ends mid-run do not crash the process, and every running count is written once", async () => {
+    await db.query("CREATE TABLE cut (key integer, count integer, value integer)");
+    const shared = { completed: 0, cut: 0 };
+    const ended: Promise<unknown>[] = [];
+    /** At the second completed checkpoint notice, once: the server ends every connection to the database. */
+    class CutConnections {
+      private readonly ref = () => shared;
+      map(value: number): number {
+        return value;
+      }
+      notifyCheckpointComplete(): void {
+        const state = this.ref();
+        state.completed += 1;
+        if (state.completed >= 2 && state.cut === 0) {
+          state.cut = 1;
+          ended.push(adminQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [database]));
+        }
+      }
+    }
+    const env = new StreamExecutionEnvironment({ parallelism: 2 });
+    env.enableCheckpointing(30);
+    env.setRestartStrategy({ kind: "fixed-delay", attempts: 3, delayMs: 10 });
+    env
+      .fromSource(heldSource({ count: EVENTS, holdFrom: EVENTS / 2, release: () => shared.cut > 0 && shared.completed >= 6, end: () => true }), "Numbers")
+      .map(new CutConnections())
+      .keyBy((v) => v % KEYS)
+      .process(new RunningCount())
+      .sinkTo(postgresSink<KeyCount>({ connectionString: url, table: "cut", columns: ["key", "count", "value"], row: (r) => [r.key, r.count, r.value], batchSize: 100 }));
+    await env.execute("postgres-connections-cut");
+    await Promise.all(ended);
+    expect(shared.cut).toBe(1);
+    const written = await rows("cut");
+    expect(tally(written, totalsPerKey(range(EVENTS), KEYS))).toEqual({ lost: 0, duplicated: 0 });
+    expect(written).toHaveLength(EVENTS);
   });
 
   it("a second run of the same job writes its rows again: its epochs are its own", async () => {
@@ -109,3 +147,13 @@ describe("the PostgreSQL sink", () => {
     expect((error as Error).message).not.toContain("secret");
   });
 });
+
+async function adminQuery(sql: string, params: unknown[]): Promise<unknown> {
+  const admin = new pg.Client({ connectionString: ADMIN });
+  await admin.connect();
+  try {
+    return (await admin.query(sql, params)).rows;
+  } finally {
+    await admin.end();
+  }
+}
