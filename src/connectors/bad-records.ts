@@ -31,7 +31,7 @@ export interface DeadLetter {
  */
 export const DEAD_LETTERS = new OutputTag<DeadLetter>("dead-letters");
 
-/** Counts dead letters per job and source task. */
+/** Counts dead letters per job and source (labels `job`, `source`: the name given to fromSource). */
 export const DEAD_LETTERS_METRIC = "weir_source_dead_letters_total";
 
 export interface BadRecordOptions {
@@ -56,7 +56,7 @@ export class BadRecords {
     const policy = options.onBadRecord ?? "fail";
     if (policy !== "fail" && policy !== "dead-letter") throw new Error(`${source}: onBadRecord must be "fail" or "dead-letter", got ${JSON.stringify(policy)}`);
     this.tag = (options.deadLetterTag ?? DEAD_LETTERS).id;
-    if (policy === "dead-letter") this.counter = ctx.metrics?.counter(DEAD_LETTERS_METRIC, { job: ctx.jobId ?? "", task: ctx.taskName ?? "" });
+    if (policy === "dead-letter") this.counter = ctx.metrics?.counter(DEAD_LETTERS_METRIC, { job: ctx.jobId ?? "", source: ctx.sourceName ?? "" });
   }
 
   /** Throws the named error, or emits the dead letter; the caller then goes on after the record. */

@@ -15,9 +15,9 @@ export interface SourceReaderContext {
   clock: Clock;
   /** The splits to resume from (a checkpoint's, redistributed among the new readers); absent on a fresh start. */
   restoredSplits?: unknown[];
-  /** The job and the source's task, for metric labels (absent in contexts built by hand, e.g. tests). */
+  /** The job and the source's name (as given to fromSource), for metric labels; absent in contexts built by hand, e.g. tests. */
   jobId?: string;
-  taskName?: string;
+  sourceName?: string;
   /** The process's counters (absent in contexts built by hand). */
   metrics?: MetricRegistry;
 }
