@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { DEAD_LETTERS, DEAD_LETTERS_METRIC, JobExecutionError, StreamExecutionEnvironment, fileSource, type DeadLetter, type Source, type SourceOutput } from "../../src/index.ts";
 import { EmbeddedExecutor } from "../../src/cluster/mini-cluster.ts";
 import { systemClock } from "../../src/core/clock.ts";
+import { ownerOf } from "../../src/connectors/file-splits.ts";
 import { MetricRegistry } from "../../src/observability/metrics.ts";
 import { FailOnceAfterCheckpoints } from "../fixtures/fail-once.ts";
 import { range, RunningCount, tally, totalsPerKey } from "../fixtures/running-counts.ts";
@@ -20,8 +21,8 @@ const KEYS = 7;
 const EVENTS = 20_000;
 
 /** Reads `count` records (all when absent) from a reader of `source`, then snapshots it. */
-async function readSome<T>(source: Source<T>, restoredSplits: unknown[] | undefined, count = Infinity): Promise<{ values: T[]; side: unknown[]; splits: unknown[] }> {
-  const reader = source.createReader({ subtaskIndex: 0, parallelism: 1, clock: systemClock, restoredSplits });
+async function readSome<T>(source: Source<T>, restoredSplits: unknown[] | undefined, count = Infinity, parallelism = 1): Promise<{ values: T[]; side: unknown[]; splits: unknown[] }> {
+  const reader = source.createReader({ subtaskIndex: 0, parallelism, clock: systemClock, restoredSplits });
   const values: T[] = [];
   const side: unknown[] = [];
   const output: SourceOutput<T> = { collect: (v) => values.push(v), collectSide: (_, v) => side.push(v) };
@@ -54,19 +55,21 @@ describe("the file source", () => {
   }
 
   it("reads every line exactly once across a failure and a restore from a checkpoint, resuming mid-file", async () => {
-    // Three files of unequal length, so the checkpoints fall inside them.
+    // Three files of unequal length, so the checkpoints fall inside them; lines of 200 bytes, so
+    // a frame holds few of them and the source stays backpressured while the files are read.
     const numbers = range(EVENTS);
+    const lines = (from: number, to: number) => numbers.slice(from, to).map((n) => `${n} ${"x".repeat(200)}`).join("\n");
     const path = await directoryOf("numbers", {
-      "a.txt": `${numbers.slice(0, 9000).join("\n")}\n`,
-      "b.txt": `${numbers.slice(9000, 15_000).join("\n")}\n`,
-      "c.txt": numbers.slice(15_000).join("\n"), // no final newline
+      "a.txt": `${lines(0, 9000)}\n`,
+      "b.txt": `${lines(9000, 15_000)}\n`,
+      "c.txt": lines(15_000, EVENTS), // no final newline
     });
     const shared = { failed: 0, completed: 0 };
     const env = new StreamExecutionEnvironment({ parallelism: 2 });
     env.enableCheckpointing(20);
     env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
     const out = env
-      .fromSource(fileSource({ path, format: (line) => Number(line) }), "Numbers")
+      .fromSource(fileSource({ path, format: (line) => Number(line.slice(0, line.indexOf(" "))) }), "Numbers")
       .rebalance()
       // 100 µs a record, in a subtask of its own: checkpoints complete while the files are read.
       .map((n: number) => {
@@ -125,6 +128,23 @@ describe("the file source", () => {
     await client.cancel();
     await expect(client.result).rejects.toBeInstanceOf(JobExecutionError);
     expect([...seen].sort()).toEqual(["four", "one", "three", "two"]);
+  });
+
+  it("remembers a watched directory's finished files in its checkpoint, and refuses a restore that would move files", async () => {
+    const path = await directoryOf("watched-restore", { "1.txt": "one\n" });
+    const source = fileSource<string>({ path, format: "text", watch: true, pollIntervalMs: 10 });
+    const first = await readSome(source, undefined, 1);
+    // Taken right after its last record: the file is finished only once a poll found its end.
+    expect(first.splits).toEqual([{ path: join(path, "1.txt"), offset: 4 }]);
+    await writeFile(join(path, "2.txt"), "two\n");
+    const next = await readSome(source, [{ path: join(path, "1.txt"), offset: 4, done: true }], 1);
+    expect(next.values).toEqual(["two"]);
+    expect(next.splits).toEqual([
+      { path: join(path, "1.txt"), offset: 4, done: true },
+      { path: join(path, "2.txt"), offset: 4 },
+    ]);
+    const moved = ["1.txt", "2.txt"].map((f) => join(path, f)).find((f) => ownerOf(f, 2) !== 0)!;
+    await expect(readSome(source, next.splits, 1, 2)).rejects.toThrow(`fileSource ${path}: a watched directory resumes only at the parallelism it was checkpointed with (${moved} belongs to another subtask)`);
   });
 
   it("fails the job on a malformed line with the source, the file and the byte offset", async () => {
