@@ -6,6 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEAD_LETTERS, DEAD_LETTERS_METRIC, JobExecutionError, StreamExecutionEnvironment, fileSource, type DeadLetter, type Source, type SourceOutput } from "../../src/index.ts";
@@ -19,6 +20,17 @@ import { waitFor } from "../fixtures/wait-for.ts";
 
 const KEYS = 7;
 const EVENTS = 20_000;
+
+/** The source, noting the splits each restored reader is given. */
+function noteRestores<T>(source: Source<T>, restored: unknown[]): Source<T> {
+  return {
+    parallel: source.parallel,
+    createReader: (ctx) => {
+      restored.push(...(ctx.restoredSplits ?? []));
+      return source.createReader(ctx);
+    },
+  };
+}
 
 /** Reads `count` records (all when absent) from a reader of `source`, then snapshots it. */
 async function readSome<T>(source: Source<T>, restoredSplits: unknown[] | undefined, count = Infinity, parallelism = 1): Promise<{ values: T[]; side: unknown[]; splits: unknown[] }> {
@@ -65,11 +77,12 @@ describe("the file source", () => {
       "c.txt": lines(15_000, EVENTS), // no final newline
     });
     const shared = { failed: 0, completed: 0 };
+    const restored: unknown[] = [];
     const env = new StreamExecutionEnvironment({ parallelism: 2 });
     env.enableCheckpointing(20);
     env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
     const out = env
-      .fromSource(fileSource({ path, format: (line) => Number(line.slice(0, line.indexOf(" "))) }), "Numbers")
+      .fromSource(noteRestores(fileSource({ path, format: (line) => Number(line.slice(0, line.indexOf(" "))) }), restored), "Numbers")
       .rebalance()
       // 100 µs a record, in a subtask of its own: checkpoints complete while the files are read.
       .map((n: number) => {
@@ -85,6 +98,10 @@ describe("the file source", () => {
     expect(shared.failed).toBe(1);
     expect(tally(out.values, totalsPerKey(numbers, KEYS))).toEqual({ lost: 0, duplicated: 0 });
     expect(out.values).toHaveLength(EVENTS);
+    // The restore went on inside a file, not at its start or its end.
+    const sizes = new Map(["a.txt", "b.txt", "c.txt"].map((f) => [join(path, f), statSync(join(path, f)).size]));
+    const midFile = (restored as { path: string; offset: number }[]).filter((s) => s.offset > 0 && s.offset < sizes.get(s.path)!);
+    expect(midFile.length).toBeGreaterThan(0);
   });
 
   it("restores a reader at the byte offset of the next unread record, keeping a CSV file's header", async () => {
