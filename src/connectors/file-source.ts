@@ -172,7 +172,8 @@ class FileReader<T> implements SourceReader<T> {
   private finish(file: OpenFile): void {
     file.split.done = true;
     if (!this.options.watch) this.splits = this.splits.filter((s) => s !== file.split);
-    void file.handle?.close();
+    // Closing a file that was read to its end cannot lose anything: a failure here is not the job's.
+    void file.handle?.close().catch(() => undefined);
     this.current = undefined;
   }
 
