@@ -100,7 +100,7 @@ export { isCheckpointListener, type CheckpointListener } from "./state/checkpoin
 export { loadMetadata, readState, openCheckpointStorage, type CheckpointStorage } from "./checkpoint/checkpoint-storage.ts";
 export type { CheckpointMetadata, StateHandle } from "./checkpoint/checkpoint-metadata.ts";
 export type { Collector, RuntimeContext } from "./operators/operator.ts";
-export type { Source, SourceReader, InputStatus, GeneratorOptions } from "./operators/source.ts";
+export type { Source, SourceReader, SourceReaderContext, SourceOutput, InputStatus, GeneratorOptions } from "./operators/source.ts";
 export type { Clock } from "./core/clock.ts";
 // State (AggregateFunction and the window KeyedStateStore come from the windowing export above).
 export {
@@ -154,7 +154,25 @@ export type { CustomPartitioner } from "./runtime/partitioners.ts";
 export { MiniCluster, EmbeddedExecutor } from "./cluster/mini-cluster.ts";
 export { RemoteExecutor } from "./cluster/remote-executor.ts";
 export type { Bus } from "./bus/bus.ts";
-export { postgresSink, jetStreamSource, jetStreamSink, jetStreamKvSink, type PostgresSinkOptions, type JetStreamSourceOptions, type JetStreamSinkOptions, type JetStreamKvSinkOptions, type SinkConnector } from "./connectors/index.ts";
+export {
+  postgresSink,
+  jetStreamSource,
+  jetStreamSink,
+  jetStreamKvSink,
+  fileSource,
+  DEAD_LETTERS,
+  DEAD_LETTERS_METRIC,
+  type PostgresSinkOptions,
+  type JetStreamSourceOptions,
+  type JetStreamSinkOptions,
+  type JetStreamKvSinkOptions,
+  type FileSourceOptions,
+  type FileFormat,
+  type BadRecordPolicy,
+  type BadRecordOptions,
+  type DeadLetter,
+  type SinkConnector,
+} from "./connectors/index.ts";
 export { InProcessBus } from "./bus/in-process-bus.ts";
 export { NatsBus, NatsLoginRefusedError, NatsNotPermittedError } from "./bus/nats-bus.ts";
 export { natsLogin, type NatsLogin, type NatsLoginSettings, type NatsLoginOutcome } from "./bus/nats-login.ts";

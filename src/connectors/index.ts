@@ -4,3 +4,6 @@ export type { SinkConnector } from "./sink-connector.ts";
 export { jetStreamSource, type JetStreamSourceOptions } from "./jetstream-source.ts";
 export { jetStreamSink, type JetStreamSinkOptions } from "./jetstream-sink.ts";
 export { jetStreamKvSink, type JetStreamKvSinkOptions } from "./jetstream-kv-sink.ts";
+export { fileSource, type FileSourceOptions } from "./file-source.ts";
+export type { FileFormat } from "./file-formats.ts";
+export { DEAD_LETTERS, DEAD_LETTERS_METRIC, type BadRecordPolicy, type BadRecordOptions, type DeadLetter } from "./bad-records.ts";

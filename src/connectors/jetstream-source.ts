@@ -4,14 +4,16 @@
 // Splits are spread over the subtasks (subject i to subtask i mod parallelism). Messages are
 // pulled into a bounded buffer by the consumer and handed out by pollNext without awaiting.
 // Bounded: each split ends once it has caught up with its subject (no message pending).
+// Messages are decoded as pollNext hands them out, so an undecodable one fails the job or becomes
+// a dead letter at its own position in the split.
 
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type ConsumerMessages } from "@nats-io/jetstream";
-import type { Collector } from "../operators/operator.ts";
 import type { NatsLogin } from "../bus/nats-login.ts";
-import type { InputStatus, Source, SourceReader, SourceReaderContext } from "../operators/source.ts";
+import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from "../operators/source.ts";
+import { BadRecords, type BadRecordOptions } from "./bad-records.ts";
 
-export interface JetStreamSourceOptions<T> {
+export interface JetStreamSourceOptions<T> extends BadRecordOptions {
   /** The NATS server(s), e.g. `nats://127.0.0.1:4222`. */
   servers: string | string[];
   /** Credentials and TLS for that server, e.g. `natsLogin({ creds: "/etc/weir/source.creds" })` (default: none). */
@@ -19,7 +21,7 @@ export interface JetStreamSourceOptions<T> {
   stream: string;
   /** Subject filters of the stream, one split each (default: the whole stream as one split). */
   subjects?: readonly string[];
-  /** A message's record (default: its data parsed as JSON). */
+  /** A message's record (default: its data parsed as JSON); a throw makes it a bad record (see onBadRecord). */
   deserialize?: (data: Uint8Array, subject: string) => T;
   /** End each split once it has caught up (default: false, read forever). */
   bounded?: boolean;
@@ -43,7 +45,7 @@ export function jetStreamSource<T>(options: JetStreamSourceOptions<T>): Source<T
   const deserialize = options.deserialize ?? ((data: Uint8Array) => JSON.parse(decoder.decode(data)) as T);
   return {
     parallel: true,
-    createReader: (ctx) => new JetStreamReader<T>(options, deserialize, initialSplits(subjects, ctx)),
+    createReader: (ctx) => new JetStreamReader<T>(options, deserialize, initialSplits(subjects, ctx), new BadRecords(`jetStreamSource ${options.stream}`, "sequence", options, ctx)),
   };
 }
 
@@ -52,15 +54,16 @@ function initialSplits(subjects: readonly string[], ctx: SourceReaderContext): J
   return subjects.filter((_, i) => i % ctx.parallelism === ctx.subtaskIndex).map((subject) => ({ subject, nextSeq: 1 }));
 }
 
-interface Buffered<T> {
+interface Buffered {
   split: JetStreamSplit;
   seq: number;
-  record: T;
+  subject: string;
+  data: Uint8Array;
 }
 
 class JetStreamReader<T> implements SourceReader<T> {
   private nc?: NatsConnection;
-  private readonly buffer: Buffered<T>[] = [];
+  private readonly buffer: Buffered[] = [];
   private head = 0;
   private readonly running = new Map<JetStreamSplit, ConsumerMessages>();
   private readonly ended = new Set<JetStreamSplit>();
@@ -74,6 +77,7 @@ class JetStreamReader<T> implements SourceReader<T> {
     private readonly options: JetStreamSourceOptions<T>,
     private readonly deserialize: (data: Uint8Array, subject: string) => T,
     private readonly splits: JetStreamSplit[],
+    private readonly badRecords: BadRecords,
   ) {}
 
   async open(): Promise<void> {
@@ -102,7 +106,7 @@ class JetStreamReader<T> implements SourceReader<T> {
   private async pump(split: JetStreamSplit, messages: ConsumerMessages): Promise<void> {
     try {
       for await (const message of messages) {
-        this.buffer.push({ split, seq: message.seq, record: this.deserialize(message.data, message.subject) });
+        this.buffer.push({ split, seq: message.seq, subject: message.subject, data: message.data });
         this.notify();
         if (this.options.bounded && message.info.pending === 0) break;
         while (this.buffer.length - this.head >= BUFFER_LIMIT && !this.closed) await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
@@ -117,12 +121,19 @@ class JetStreamReader<T> implements SourceReader<T> {
     this.notify();
   }
 
-  pollNext(output: Collector<T>): InputStatus {
+  pollNext(output: SourceOutput<T>): InputStatus {
     if (this.failure) throw this.failure;
     if (this.head < this.buffer.length) {
       const next = this.buffer[this.head++];
       next.split.nextSeq = next.seq + 1;
-      output.collect(next.record);
+      let record: T;
+      try {
+        record = this.deserialize(next.data, next.subject);
+      } catch (error) {
+        this.badRecords.reject(output, next.split.subject, next.seq, next.data.slice(), error);
+        return "more";
+      }
+      output.collect(record);
       if (this.head >= 1024 || this.head === this.buffer.length) this.compact();
       return "more";
     }

@@ -3,6 +3,7 @@
 // a list of splits (plain data): checkpoints store it, and a restore hands each new reader its share.
 
 import type { Clock } from "../core/clock.ts";
+import type { MetricRegistry } from "../observability/metrics.ts";
 import type { Collector } from "./operator.ts";
 
 /** "more": call again; "nothing": wait for available(); "end": this reader is done. */
@@ -14,12 +15,22 @@ export interface SourceReaderContext {
   clock: Clock;
   /** The splits to resume from (a checkpoint's, redistributed among the new readers); absent on a fresh start. */
   restoredSplits?: unknown[];
+  /** The job and the source's name (as given to fromSource), for metric labels; absent in contexts built by hand, e.g. tests. */
+  jobId?: string;
+  sourceName?: string;
+  /** The process's counters (absent in contexts built by hand). */
+  metrics?: MetricRegistry;
+}
+
+/** Where a reader's records go: the main output, and side outputs by tag id (dead letters). */
+export interface SourceOutput<T> extends Collector<T> {
+  collectSide(tag: string, record: unknown): void;
 }
 
 export interface SourceReader<T> {
   open?(): void | Promise<void>;
   /** Emits zero or more records (usually one) and says whether more are ready. */
-  pollNext(output: Collector<T>): InputStatus;
+  pollNext(output: SourceOutput<T>): InputStatus;
   /** After "nothing": resolves when pollNext may have more. */
   available?(): Promise<void>;
   /**

@@ -2,8 +2,7 @@
 // an output lacks credit or the reader has nothing, and stops at the end of input or when told to.
 // Barriers are injected between two turns (trigger messages are handled between them).
 
-import type { Collector } from "../operators/operator.ts";
-import type { InputStatus, SourceReader } from "../operators/source.ts";
+import type { InputStatus, SourceOutput, SourceReader } from "../operators/source.ts";
 import type { Clock } from "../core/clock.ts";
 
 /** Source polls per turn before yielding. */
@@ -27,7 +26,7 @@ export interface SourceLoopHost {
 }
 
 /** Runs the reader until its input ends ("end") or the subtask stops ("stopped"); opens and closes it. */
-export async function runSourceLoop(reader: SourceReader<unknown>, output: Collector<unknown>, hooks: SourceLoopHost): Promise<"end" | "stopped"> {
+export async function runSourceLoop(reader: SourceReader<unknown>, output: SourceOutput<unknown>, hooks: SourceLoopHost): Promise<"end" | "stopped"> {
   await reader.open?.();
   try {
     for (;;) {

@@ -92,7 +92,16 @@ export async function openTaskOperators(options: TaskOperatorsOptions, opened: T
   // The source node has no operator of its own: its slot holds only the reader's position.
   const uid = vertex.operatorUids[0];
   const restoredSplits = restoredShare(uid, restore, old, task.subtaskIndex, vertex.parallelism)?.splits;
-  const reader = streamGraph.node(vertex.nodes[0]).source!.createReader({ subtaskIndex: task.subtaskIndex, parallelism: vertex.parallelism, clock, restoredSplits });
+  const sourceNode = streamGraph.node(vertex.nodes[0]);
+  const reader = sourceNode.source!.createReader({
+    subtaskIndex: task.subtaskIndex,
+    parallelism: vertex.parallelism,
+    clock,
+    restoredSplits,
+    jobId: task.jobId,
+    sourceName: sourceNode.name,
+    metrics,
+  });
   opened.reader = reader;
   opened.slots.unshift({ uid, operatorState: new HeapOperatorStateStore(), reader });
 }

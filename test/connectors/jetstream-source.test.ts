@@ -2,12 +2,15 @@
 // subjects, read by two subtasks with checkpoints and a failure after two completed ones. Every
 // key's running count comes out exactly once (lost = 0, duplicated = 0), because the restore reads
 // on from the checkpointed stream sequences. Also: a restart from a savepoint reads only what
-// came after it, and a missing stream fails the job with a clear error.
+// came after it, and a missing stream fails the job with a clear error. A message that cannot be
+// decoded fails the job naming the stream, the subject and the sequence, or becomes a dead letter.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { JobExecutionError, StreamExecutionEnvironment, jetStreamSource } from "../../src/index.ts";
+import { DEAD_LETTERS, DEAD_LETTERS_METRIC, JobExecutionError, StreamExecutionEnvironment, jetStreamSource, type DeadLetter } from "../../src/index.ts";
+import { EmbeddedExecutor } from "../../src/cluster/mini-cluster.ts";
+import { MetricRegistry } from "../../src/observability/metrics.ts";
 import { startNatsServer, type NatsServerHandle } from "../../src/testing/index.ts";
 import { FailOnceAfterCheckpoints } from "../fixtures/fail-once.ts";
 import { range, RunningCount, tally, totalsPerKey } from "../fixtures/running-counts.ts";
@@ -23,8 +26,11 @@ describe("the JetStream source", () => {
   beforeAll(async () => {
     server = await startNatsServer();
     nc = await connect({ servers: server.url });
-    await (await jetstreamManager(nc)).streams.add({ name: "NUMBERS", subjects: ["numbers.*"] });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: "NUMBERS", subjects: ["numbers.*"] });
+    await jsm.streams.add({ name: "MIXED", subjects: ["mixed.*"] });
     const js = jetstream(nc);
+    for (const text of ["1", "not json", "3", "{"]) await js.publish("mixed.a", text);
     for (let from = 0; from < EVENTS; from += 1000) {
       await Promise.all(range(1000).map((i) => js.publish(SUBJECTS[(from + i) % SUBJECTS.length], JSON.stringify(from + i))));
     }
@@ -75,4 +81,39 @@ describe("the JetStream source", () => {
     expect(error).toBeInstanceOf(JobExecutionError);
     expect((error as Error).message).toMatch(/jetStreamSource: cannot read stream "MISSING" on nats:\/\/127\.0\.0\.1:\d+: stream not found/);
   });
+
+  it("fails the job on an undecodable message with the stream, the subject and the sequence", async () => {
+    const env = new StreamExecutionEnvironment({ parallelism: 1 });
+    env.fromSource(jetStreamSource<number>({ servers: server.url, stream: "MIXED", subjects: ["mixed.a"], bounded: true }), "Mixed").addSink(() => undefined);
+    const error = await env.execute("jetstream-undecodable").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobExecutionError);
+    expect((error as Error).message).toContain(`jetStreamSource MIXED: cannot decode the record at sequence 2 of mixed.a: ${parseError("not json")}`);
+  });
+
+  it("sends undecodable messages to the dead-letter output and counts them when configured", async () => {
+    const metrics = new MetricRegistry();
+    const env = new StreamExecutionEnvironment({ parallelism: 1, executor: new EmbeddedExecutor({ metrics }) });
+    const numbers = env.fromSource(jetStreamSource<number>({ servers: server.url, stream: "MIXED", subjects: ["mixed.a"], bounded: true, onBadRecord: "dead-letter" }), "Mixed");
+    const good = numbers.collect();
+    const bad = numbers.getSideOutput(DEAD_LETTERS).collect();
+    await env.execute("jetstream-dead-letters");
+    expect(good.values).toEqual([1, 3]);
+    expect(bad.values.every((letter) => letter.raw instanceof Uint8Array)).toBe(true);
+    const asText = bad.values.map((letter) => ({ ...letter, raw: new TextDecoder().decode(letter.raw as Uint8Array) }));
+    expect(asText).toEqual<DeadLetter[]>([
+      { source: "jetStreamSource MIXED", split: "mixed.a", position: 2, raw: "not json", error: parseError("not json") },
+      { source: "jetStreamSource MIXED", split: "mixed.a", position: 4, raw: "{", error: parseError("{") },
+    ]);
+    expect(metrics.sum(DEAD_LETTERS_METRIC, { source: "Mixed" })).toBe(2);
+  });
 });
+
+/** The message JSON.parse throws for `text` on this Node version. */
+function parseError(text: string): string {
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error(`${JSON.stringify(text)} parses`);
+}
