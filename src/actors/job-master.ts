@@ -158,7 +158,7 @@ export const jobMasterMachine = setup({
       if (!error && event.state === "canceled" && outcome === "updated" && !params.expectCancel) error = `${name} was canceled by its worker (was the worker stopped?)`;
       return { tracker, error };
     }),
-    /** A finished subtask takes no part in later checkpoints. */
+    /** A finished subtask takes no part in later checkpoints (only on a first report that it finished: see newlyFinished). */
     forwardFinished: sendTo("coordinator", ({ event }) => ({ type: "TASK_FINISHED" as const, task: event.type === "TASK_STATE" ? event.task : ({} as SubtaskId) }), {}),
     /** The worker may only be cut off from the resource manager: its subtasks are told to stop. */
     cancelTasksOnLostWorker: ({ context, event }) => {
@@ -223,6 +223,12 @@ export const jobMasterMachine = setup({
     allFinished: ({ context }) => allInState(context.tracker, ["finished"]) && context.savepointsInFlight === 0,
     allEnded: ({ context }) => allTerminal(context.tracker),
     mayRestart: ({ context }) => context.restart?.restart === true,
+    /** A subtask of this attempt reports it finished, for the first time (workers announce states again). */
+    newlyFinished: ({ context, event }) => {
+      if (event.type !== "TASK_STATE" || event.state !== "finished") return false;
+      const entry = context.tracker[trackerKey(event.task)];
+      return entry !== undefined && entry.deployment.task.attempt === event.task.attempt && entry.state !== "finished";
+    },
   },
 }).createMachine({
   id: "job-master",
@@ -311,7 +317,12 @@ export const jobMasterMachine = setup({
         steady: {
           always: { guard: "regionFailing", target: "regionFailover" },
           // Only here is there a coordinator to tell that a subtask finished.
-          on: { TASK_STATE: { actions: [{ type: "applyReport", params: { expectCancel: false } }, "noteRegionalFailure", "forwardFinished"] } },
+          on: {
+            TASK_STATE: [
+              { guard: "newlyFinished", actions: [{ type: "applyReport", params: { expectCancel: false } }, "noteRegionalFailure", "forwardFinished"] },
+              { actions: [{ type: "applyReport", params: { expectCancel: false } }, "noteRegionalFailure"] },
+            ],
+          },
           invoke: {
             id: "coordinator",
             src: "coordinator",
