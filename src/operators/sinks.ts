@@ -1,6 +1,7 @@
 // Sinks: a user sink function, print (stdout), a line/NDJSON file sink and the collect sink that
 // streams results back to the client. Writes are batched per event-loop turn, never per record.
 
+import { collectMac } from "../messages/deployment-binding.ts";
 import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, statSync, truncateSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { callable, closeFunction, openFunction, type SinkFunction } from "../core/functions.ts";
@@ -252,7 +253,9 @@ export class CollectSink extends BaseOperator {
   }
   /** Encodes records into numbered batches below the frame limit, splitting as needed. */
   private encodeBatches(records: unknown[], last: boolean): Uint8Array[] {
-    const message = { type: "collect" as const, jobId: this.ctx.jobId, sinkId: this.sinkId, subtaskIndex: this.ctx.subtaskIndex, seq: this.seq + 1, records, last };
+    const position = { jobId: this.ctx.jobId, sinkId: this.sinkId, subtaskIndex: this.ctx.subtaskIndex, seq: this.seq + 1, last, count: records.length };
+    const mac = collectMac(this.ctx.collectKey ?? "", position);
+    const message = { type: "collect" as const, jobId: position.jobId, sinkId: this.sinkId, subtaskIndex: position.subtaskIndex, seq: position.seq, records, last, mac };
     const bytes = encode(message);
     if (bytes.length <= MAX_FRAME_BYTES) {
       this.seq += 1;
