@@ -75,6 +75,7 @@ export async function submitJob(job: PreparedJob, options: RunJobOptions): Promi
       if (outcome.status !== "finished") throw new JobExecutionError(jobId, outcome.status, outcome.error);
       // Stopped without drain, the sinks were canceled after the savepoint: no final batch comes.
       if (!outcome.stoppedWithSavepoint) await collect.complete(deps);
+      if (collect.forged > 0) deps.log.warn({ jobId, dropped: collect.forged }, "dropped collect batches not signed with the job's collect key");
       if (collectError) throw collectError;
       return { jobId, jobName: job.jobGraph.jobName, status: "finished", durationMs: deps.clock.now() - startedAt };
     } finally {
@@ -125,6 +126,8 @@ class CollectTracker {
   private readonly nextSeq = new Map<string, number>();
   private readonly open = new Set<string>();
   private waiter?: () => void;
+  /** Batches rejected for a wrong signature. */
+  forged = 0;
 
   constructor(
     private readonly job: PreparedJob,
@@ -142,6 +145,7 @@ class CollectTracker {
     const collected = this.job.collectors.get(sinkId);
     if (!collected) return;
     if (batch.mac !== collectMac(this.key, { jobId: batch.jobId, sinkId, subtaskIndex: subtask, seq, last, count: records.length })) {
+      this.forged += 1;
       this.rejections.reject({ reason: "wrong-deployment", detail: `collect batch ${seq} of sink ${sinkId}/${subtask} is not signed with the job's collect key` }, context);
       return;
     }
