@@ -117,14 +117,15 @@ describe("a running job receiving bad input on its subjects", () => {
     expect(rejected("oversized")).toBe(1);
     expect(rejected("wrong-version")).toBe(3);
     expect(rejected("unknown-type")).toBe(1);
-    expect(rejected("invalid")).toBe(3);
+    expect(rejected("invalid")).toBe(2);
+    expect(rejected("wrong-deployment")).toBe(1);
     expect(rejected("malformed", `job-master ${jobId}`)).toBe(1);
     expect(rejected("invalid", "worker w1")).toBe(1);
     expect(rejected("wrong-version", "resource-manager")).toBe(1);
     expect([rejected("malformed", "monitor"), rejected("wrong-version", "monitor")]).toEqual([1, 1]);
     // Logged once per endpoint and reason, with the subject.
     const rejectionLogs = logLines.map((l) => JSON.parse(l) as { msg: string; subject?: string; reason?: string }).filter((l) => l.msg.startsWith("rejected a bus message"));
-    expect(rejectionLogs).toHaveLength(10);
+    expect(rejectionLogs).toHaveLength(11);
     expect(rejectionLogs.every((l) => typeof l.subject === "string" && typeof l.reason === "string")).toBe(true);
   });
 });
