@@ -1,10 +1,10 @@
 // Sinks: a user sink function, print (stdout), a line/NDJSON file sink and the collect sink that
 // streams results back to the client. Writes are batched per event-loop turn, never per record.
 
-import { collectMac } from "../messages/deployment-binding.ts";
 import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, statSync, truncateSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { callable, closeFunction, openFunction, type SinkFunction } from "../core/functions.ts";
+import { collectMac } from "../messages/deployment-binding.ts";
 import { subjects } from "../bus/subjects.ts";
 import { encode } from "../messages/codec.ts";
 import { MAX_FRAME_BYTES, RecordTooLargeError } from "../messages/frame-limits.ts";
