@@ -34,7 +34,7 @@ export function listen<T extends MessageType>(
   endpoint: string,
   subject: string,
   types: readonly T[],
-  onMessage: (message: Extract<Message, { type: T }>, reply: string | undefined) => void,
+  onMessage: (message: Extract<Message, { type: T }>, reply: string | undefined, context: { subject: string; bytes: number }) => void,
   options: { queue?: string } = {},
 ): BusSubscription {
   const rejections = new Rejections(deps.metrics, deps.log, endpoint);
@@ -43,7 +43,7 @@ export function listen<T extends MessageType>(
     (data, actual, reply) => {
       const outcome = decode(data, types);
       if (!outcome.ok) rejections.reject(outcome, { subject: actual, bytes: data.length });
-      else onMessage(outcome.message, reply);
+      else onMessage(outcome.message, reply, { subject: actual, bytes: data.length });
     },
     { ...options, endpoint },
   );

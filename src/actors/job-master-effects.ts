@@ -14,6 +14,7 @@ import { trackCommits, type TrackedCheckpointStorage } from "../checkpoint/track
 import type { Deployment } from "../coordinator/execution-plan.ts";
 import { trackerKey } from "../coordinator/task-tracker.ts";
 import { decode, encode } from "../messages/codec.ts";
+import { channelToken, collectKey } from "../messages/deployment-binding.ts";
 import type { SlotGrant, SubmitJob } from "../messages/schema.ts";
 import type { Clock } from "../core/clock.ts";
 import { listen, send, type ActorDeps } from "./actor-deps.ts";
@@ -122,6 +123,8 @@ export function deployTasks(deps: ActorDeps, submission: SubmitJob, restoreFrom:
       artifact: submission.artifact,
       jobGraph: submission.jobGraph,
       restore: plan?.get(trackerKey(deployment.task)),
+      channelToken: channelToken(submission.secret, deployment.task.attempt),
+      collectKey: collectKey(submission.secret),
     });
   }
   return { ok: true };

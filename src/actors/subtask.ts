@@ -71,6 +71,7 @@ export const subtaskMachine = setup({
             jobGraph: context.deploy.jobGraph,
             streamGraph: context.streamGraph!,
             restore: context.deploy.restore,
+            binding: { channelToken: context.deploy.channelToken, collectKey: context.deploy.collectKey },
             checkpointIo: context.checkpointIo,
           }),
         };

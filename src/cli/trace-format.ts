@@ -119,10 +119,13 @@ function elementSummary(element: DataElement): string {
   }
 }
 
+/** Fields that bind messages to a deployment: noise on a line for people (the JSON form keeps them). */
+const BINDING_FIELDS = new Set(["secret", "channelToken", "collectKey", "token", "mac"]);
+
 /** A message in one line: its type, then its fields as key=value (frames and batches summarized). */
 export function formatMessage(message: Message): string {
   if (message.type === "frame") return `frame seq=${message.seq} producer=${message.producer} [${message.elements.map(elementSummary).join(", ")}]`;
-  const fields = Object.entries(message).filter(([k, v]) => k !== "type" && k !== "v" && v !== undefined);
+  const fields = Object.entries(message).filter(([k, v]) => k !== "type" && k !== "v" && v !== undefined && !BINDING_FIELDS.has(k));
   const parts = fields.map(([k, v]) => (k === "records" && Array.isArray(v) ? `records=${v.length}` : `${k}=${fieldValue(k, v)}`));
   return [message.type, ...parts].join(" ");
 }

@@ -7,7 +7,9 @@ import { NoRespondersError, RequestTimeoutError, type Bus } from "../bus/bus.ts"
 import { subjects } from "../bus/subjects.ts";
 import { listen, type ActorDeps } from "../actors/actor-deps.ts";
 import { decode, encode } from "../messages/codec.ts";
-import { hasEnded, type JobArtifact, type JobStatus } from "../messages/schema.ts";
+import { collectKey, collectMac, newJobSecret } from "../messages/deployment-binding.ts";
+import { Rejections } from "../messages/rejections.ts";
+import { hasEnded, type CollectBatch, type JobArtifact, type JobStatus } from "../messages/schema.ts";
 import { JobExecutionError, type JobClient, type JobExecutionResult, type PreparedJob } from "../api/executor.ts";
 
 
@@ -35,7 +37,8 @@ export async function submitJob(job: PreparedJob, options: RunJobOptions): Promi
   const { deps, artifact } = options;
   const jobId = options.jobId ?? newJobId();
   const startedAt = deps.clock.now();
-  const collect = new CollectTracker(job);
+  const secret = newJobSecret();
+  const collect = new CollectTracker(job, collectKey(secret), new Rejections(deps.metrics, deps.log, "job-client"));
 
   let settle!: (outcome: { status: JobStatus; error?: string; stoppedWithSavepoint?: string }) => void;
   const ended = new Promise<{ status: JobStatus; error?: string; stoppedWithSavepoint?: string }>((resolve) => (settle = resolve));
@@ -50,9 +53,9 @@ export async function submitJob(job: PreparedJob, options: RunJobOptions): Promi
       if (m.detail !== undefined) options.onProgress?.(jobId, m.status, m.detail);
       if (hasEnded(m.status)) settle({ status: m.status, error: m.error, stoppedWithSavepoint: m.stoppedWithSavepoint });
     }),
-    listen(deps, "job-client", subjects.collect(jobId), ["collect"], (m) => {
+    listen(deps, "job-client", subjects.collect(jobId), ["collect"], (m, _reply, context) => {
       try {
-        collect.accept(m.sinkId, m.subtaskIndex, m.seq, m.records, m.last);
+        collect.accept(m, context);
       } catch (error) {
         collectError ??= error as Error;
       }
@@ -61,7 +64,7 @@ export async function submitJob(job: PreparedJob, options: RunJobOptions): Promi
   const unsubscribe = () => subs.forEach((sub) => sub.unsubscribe());
   try {
     await deps.bus.flush();
-    const submission = { type: "submit-job" as const, jobId, artifact, jobGraph: job.jobGraph, restoreFrom: job.restoreFrom };
+    const submission = { type: "submit-job" as const, jobId, artifact, jobGraph: job.jobGraph, restoreFrom: job.restoreFrom, secret };
     const reply = decode(await deps.bus.request(subjects.submitJob(), encode(submission), { timeoutMs: 10_000 }), ["submit-job-reply"]);
     if (!reply.ok) throw new Error(`bad reply from the dispatcher: ${reply.detail}`);
     if (!reply.message.accepted) throw new JobExecutionError(jobId, "failed", reply.message.error);
@@ -76,6 +79,7 @@ export async function submitJob(job: PreparedJob, options: RunJobOptions): Promi
       if (outcome.status !== "finished") throw new JobExecutionError(jobId, outcome.status, outcome.error);
       // Stopped without drain, the sinks were canceled after the savepoint: no final batch comes.
       if (!outcome.stoppedWithSavepoint) await collect.complete(deps);
+      if (collect.forged > 0) deps.log.warn({ jobId, dropped: collect.forged }, "dropped collect batches not signed with the job's collect key");
       if (collectError) throw collectError;
       return { jobId, jobName: job.jobGraph.jobName, status: "finished", durationMs: deps.clock.now() - startedAt };
     } finally {
@@ -117,22 +121,38 @@ export async function requestSavepoint(bus: Bus, jobId: string, dir: string, sto
   return reply.message.location;
 }
 
-/** Follows the collect batches of every collect sink subtask; a gap is an error, never a silent loss. */
+/**
+ * Follows the collect batches of every collect sink subtask; a gap is an error, never a silent
+ * loss. A batch not signed with the job's collect key is a stranger's: rejected before it is
+ * numbered, so it can neither take a real batch's place nor fail the job.
+ */
 class CollectTracker {
   private readonly nextSeq = new Map<string, number>();
   private readonly open = new Set<string>();
   private waiter?: () => void;
+  /** Batches rejected for a wrong signature. */
+  forged = 0;
 
-  constructor(private readonly job: PreparedJob) {
+  constructor(
+    private readonly job: PreparedJob,
+    private readonly key: string,
+    private readonly rejections: Rejections,
+  ) {
     for (const sinkId of job.collectors.keys()) {
       const vertex = job.jobGraph.vertices.find((v) => v.nodes.includes(Number(sinkId)))!;
       for (let i = 0; i < vertex.parallelism; i++) this.open.add(`${sinkId}/${i}`);
     }
   }
 
-  accept(sinkId: string, subtask: number, seq: number, records: unknown[], last: boolean): void {
+  accept(batch: CollectBatch, context: { subject: string; bytes: number }): void {
+    const { sinkId, subtaskIndex: subtask, seq, records, last } = batch;
     const collected = this.job.collectors.get(sinkId);
     if (!collected) return;
+    if (batch.mac !== collectMac(this.key, { jobId: batch.jobId, sinkId, subtaskIndex: subtask, seq, last, count: records.length })) {
+      this.forged += 1;
+      this.rejections.reject({ reason: "wrong-deployment", detail: `collect batch ${seq} of sink ${sinkId}/${subtask} is not signed with the job's collect key` }, context);
+      return;
+    }
     const key = `${sinkId}/${subtask}`;
     const expected = this.nextSeq.get(key) ?? 1;
     // After a failover a restored sink sends again what it had sent since its checkpoint: drop repeats.

@@ -12,7 +12,12 @@ import { MESSAGE_SCHEMAS, PROTOCOL_VERSION, type Message, type MessageType } fro
 /** NATS's default max payload; frames aim far below it (32 KiB). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
-export type RejectReason = "oversized" | "malformed" | "unknown-type" | "wrong-version" | "invalid" | "unexpected-type";
+/**
+ * Why a message was rejected. Beyond what decoding finds: `after-end` (a frame on a channel that
+ * has ended), `wrong-deployment` (a frame, credit or collect batch without its deployment's token
+ * or signature).
+ */
+export type RejectReason = "oversized" | "malformed" | "unknown-type" | "wrong-version" | "invalid" | "unexpected-type" | "after-end" | "wrong-deployment";
 
 export type DecodeOutcome<M extends Message = Message> =
   | { ok: true; message: M }

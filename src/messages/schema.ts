@@ -58,12 +58,18 @@ const DataElementSchema = Type.Union([
 /** One element of a data channel's ordered stream. Records travel in batches, never one per message. */
 export type DataElement = Static<typeof DataElementSchema>;
 
-const FrameSchema = Type.Object({ ...header("frame"), seq: int(), producer: int(), elements: Type.Array(DataElementSchema) });
-/** A frame: what a producer publishes on one channel. `seq` starts at 1 and grows by one per frame. */
+/** A deployment's channel token (deployment-binding.ts): 32 hex digits. */
+const channelTokenField = () => Type.String({ maxLength: 64 });
+
+const FrameSchema = Type.Object({ ...header("frame"), seq: int(), producer: int(), token: channelTokenField(), elements: Type.Array(DataElementSchema) });
+/**
+ * A frame: what a producer publishes on one channel. `seq` starts at 1 and grows by one per frame;
+ * `token` is its attempt's channel token: a frame with another is a stranger's, rejected unsequenced.
+ */
 export type Frame = Static<typeof FrameSchema>;
 
-const CreditGrantSchema = Type.Object({ ...header("credit"), consumer: int(), credits: int() });
-/** Credits a consumer grants to one producer: the number of further frames it can buffer. */
+const CreditGrantSchema = Type.Object({ ...header("credit"), consumer: int(), credits: int(), token: channelTokenField() });
+/** Credits a consumer grants to one producer: the number of further frames it can buffer. `token` as in frames. */
 export type CreditGrant = Static<typeof CreditGrantSchema>;
 
 // ---------------------------------------------------------------- control plane
@@ -75,6 +81,8 @@ const SubmitJobSchema = Type.Object({
   /** The job graph as built by the client; workers rebuild it from the artifact and compare digests. */
   jobGraph: JobGraphSpecSchema,
   restoreFrom: optional(RestoreSettingsSchema),
+  /** Drawn by the client: the job's channel tokens and collect key are derived from it (deployment-binding.ts). */
+  secret: Type.String({ minLength: 16, maxLength: 64 }),
 });
 export type SubmitJob = Static<typeof SubmitJobSchema>;
 
@@ -188,6 +196,10 @@ const DeployTaskSchema = Type.Object({
   artifact: JobArtifactSchema,
   jobGraph: JobGraphSpecSchema,
   restore: optional(TaskRestoreSchema),
+  /** The token of this attempt's frames and credits: the subtask sends it and accepts only it. */
+  channelToken: channelTokenField(),
+  /** The key a collect sink signs its batches with. */
+  collectKey: channelTokenField(),
 });
 export type DeployTask = Static<typeof DeployTaskSchema>;
 
@@ -205,6 +217,8 @@ const CollectBatchSchema = Type.Object({
   seq: int(),
   records: opaqueArray(),
   last: Type.Boolean(),
+  /** The batch's signature with the job's collect key: the client drops a batch whose signature is wrong. */
+  mac: channelTokenField(),
 });
 /** Results of the collect sink, sent from sink subtasks to the client that submitted the job. */
 export type CollectBatch = Static<typeof CollectBatchSchema>;

@@ -81,6 +81,8 @@ export interface OperatorContext extends RuntimeContext {
   readonly metrics?: MetricRegistry;
   /** For operators that talk to the cluster themselves (the collect sink). */
   readonly bus: Bus;
+  /** The key the collect sink signs its batches with (absent outside a deployed subtask). */
+  readonly collectKey?: string;
   /** Present on keyed operators: the state of the key being processed. */
   readonly keyedState?: KeyedStateBackend;
   /** Present on keyed operators. */

@@ -4,6 +4,7 @@
 import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, statSync, truncateSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { callable, closeFunction, openFunction, type SinkFunction } from "../core/functions.ts";
+import { collectMac } from "../messages/deployment-binding.ts";
 import { subjects } from "../bus/subjects.ts";
 import { encode } from "../messages/codec.ts";
 import { MAX_FRAME_BYTES, RecordTooLargeError } from "../messages/frame-limits.ts";
@@ -252,7 +253,9 @@ export class CollectSink extends BaseOperator {
   }
   /** Encodes records into numbered batches below the frame limit, splitting as needed. */
   private encodeBatches(records: unknown[], last: boolean): Uint8Array[] {
-    const message = { type: "collect" as const, jobId: this.ctx.jobId, sinkId: this.sinkId, subtaskIndex: this.ctx.subtaskIndex, seq: this.seq + 1, records, last };
+    const position = { jobId: this.ctx.jobId, sinkId: this.sinkId, subtaskIndex: this.ctx.subtaskIndex, seq: this.seq + 1, last, count: records.length };
+    const mac = collectMac(this.ctx.collectKey ?? "", position);
+    const message = { type: "collect" as const, jobId: position.jobId, sinkId: this.sinkId, subtaskIndex: position.subtaskIndex, seq: position.seq, records, last, mac };
     const bytes = encode(message);
     if (bytes.length <= MAX_FRAME_BYTES) {
       this.seq += 1;

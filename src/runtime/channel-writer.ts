@@ -32,6 +32,8 @@ export class ChannelWriter {
     private readonly bus: Bus,
     private readonly subject: string,
     private readonly producer: number,
+    /** The attempt's channel token: consumers accept only frames that carry it. */
+    private readonly token: string,
     private readonly onCredit: () => void,
     private readonly targetBytes = DEFAULT_FRAME_BYTES,
   ) {}
@@ -61,7 +63,7 @@ export class ChannelWriter {
    * still queued here: how an unaligned barrier overtakes in-flight data.
    */
   emitPriority(element: DataElement): void {
-    const frame: Frame = { type: "frame", v: PROTOCOL_VERSION, seq: 0, producer: this.producer, elements: [element] };
+    const frame: Frame = { type: "frame", v: PROTOCOL_VERSION, seq: 0, producer: this.producer, token: this.token, elements: [element] };
     this.bus.publish(this.subject, encodeVersioned(frame));
   }
 
@@ -124,7 +126,7 @@ export class ChannelWriter {
   }
 
   private encodeFrames(elements: DataElement[]): Uint8Array[] {
-    const frame: Frame = { type: "frame", v: PROTOCOL_VERSION, seq: this.seq + 1, producer: this.producer, elements };
+    const frame: Frame = { type: "frame", v: PROTOCOL_VERSION, seq: this.seq + 1, producer: this.producer, token: this.token, elements };
     const bytes = encodeVersioned(frame);
     const recordCount = countRecords(elements);
     if (bytes.length > MAX_FRAME_BYTES) {

@@ -1,4 +1,6 @@
-// The consuming end of a subtask's input channels. Checks every frame's sequence number (a gap
+// The consuming end of a subtask's input channels. Takes only frames with its attempt's channel
+// token and nothing on a channel after its end of partition (anything else is a stranger's:
+// rejected and counted, never sequenced), checks every frame's sequence number (a gap
 // or repeat fails the subtask: loss is never silent), buffers frames it granted credit for, and
 // grants credit back as frames are consumed. Credits are cumulative and re-announced while a
 // channel is quiet, so a grant lost in flight (or sent before the producer listened) is repaired.
@@ -61,6 +63,8 @@ export interface InputGateOptions {
   clock: Clock;
   jobId: string;
   attempt: number;
+  /** The attempt's channel token: a frame without it is a stranger's, rejected before its number is looked at. */
+  token: string;
   consumer: number;
   edges: InputEdge[];
   rejections: Rejections;
@@ -239,6 +243,10 @@ export class InputGate {
       return;
     }
     const frame = outcome.message;
+    if (frame.token !== this.options.token) {
+      this.options.rejections.reject({ reason: "wrong-deployment", detail: `frame ${frame.seq} from producer ${frame.producer} without this attempt's channel token` }, { subject, bytes: data.length });
+      return;
+    }
     const channel = this.byKey.get(`${edgeId}/${frame.producer}`);
     if (!channel || !subject.endsWith(`.${frame.producer}`)) {
       this.options.rejections.reject({ reason: "invalid", detail: `frame from producer ${frame.producer} matches no channel` }, { subject, bytes: data.length });
@@ -246,7 +254,7 @@ export class InputGate {
     }
     if (channel.ended) {
       // A producer sends nothing after its end of partition: whatever comes is a stranger's.
-      this.options.rejections.reject({ reason: "invalid", detail: `frame ${frame.seq} on ${channel.name} after its end of partition` }, { subject, bytes: data.length });
+      this.options.rejections.reject({ reason: "after-end", detail: `frame ${frame.seq} on ${channel.name} after its end of partition` }, { subject, bytes: data.length });
       return;
     }
     if (frame.seq === 0) {
@@ -284,7 +292,7 @@ export class InputGate {
 
   private announce(channel: InputChannel): void {
     channel.announced = channel.consumed + this.credits;
-    this.options.bus.publish(channel.creditSubject, encode({ type: "credit", consumer: this.options.consumer, credits: channel.announced }));
+    this.options.bus.publish(channel.creditSubject, encode({ type: "credit", consumer: this.options.consumer, credits: channel.announced, token: this.options.token }));
   }
 
   /** Re-announces credit on channels that stayed quiet, repairing grants lost before the producer listened. */

@@ -101,6 +101,8 @@ export function producersOf(edge: JobEdgeSpec, jobGraph: JobGraphSpec, consumer:
 export function buildChain(options: {
   bus: Bus;
   task: SubtaskId;
+  /** The attempt's channel token, sent in every frame. */
+  token: string;
   vertex: JobVertexSpec;
   jobGraph: JobGraphSpec;
   streamGraph: StreamGraph;
@@ -132,7 +134,7 @@ export function buildChain(options: {
     const consumers = consumersOf(edge, jobGraph, task.subtaskIndex);
     const target = jobGraph.vertices.find((v) => v.id === edge.target)!;
     const edgeWriters = consumers.map(
-      (consumer) => new ChannelWriter(bus, subjects.frames(task.jobId, task.attempt, edge.id, consumer, task.subtaskIndex), task.subtaskIndex, options.onCredit),
+      (consumer) => new ChannelWriter(bus, subjects.frames(task.jobId, task.attempt, edge.id, consumer, task.subtaskIndex), task.subtaskIndex, options.token, options.onCredit),
     );
     const streamEdge = streamGraph.edges.find((e) => e.source === edge.sourceNode && e.target === edge.targetNode && e.inputIndex === edge.inputIndex && e.sideOutput === edge.sideOutput);
     const selector =

@@ -5,6 +5,7 @@
 // through the SubtaskCheckpointer. The subtask actor owns the lifecycle; this class sends no
 // per-record events anywhere.
 
+import type { DeploymentBinding } from "../messages/deployment-binding.ts";
 import type { Bus } from "../bus/bus.ts";
 import type { Rejections } from "../messages/rejections.ts";
 import type { Frame, JobGraphSpec, JobVertexSpec, SubtaskId, TaskRestore, TaskSample, TriggerCheckpoint } from "../messages/schema.ts";
@@ -37,6 +38,8 @@ export interface StreamTaskOptions {
   streamGraph: StreamGraph;
   /** This subtask's share of a checkpoint or savepoint to start from. */
   restore?: TaskRestore;
+  /** What binds this subtask's messages to its deployment: its attempt's channel token and the collect key. */
+  binding: DeploymentBinding;
   checkpointIo?: CheckpointIo;
 }
 
@@ -103,10 +106,11 @@ export class StreamTask implements SourceLoopHost {
   }
 
   private async openChain(): Promise<void> {
-    const { bus, task, jobGraph, streamGraph, clock, metrics, restore, rejections } = this.options;
-    this.chain = buildChain({ bus, task, vertex: this.vertex, jobGraph, streamGraph, onCredit: () => this.onCredit(), timestamp: this.timestamp });
+    const { bus, task, jobGraph, streamGraph, clock, metrics, restore, rejections, binding } = this.options;
+    const token = binding.channelToken;
+    this.chain = buildChain({ bus, task, token, vertex: this.vertex, jobGraph, streamGraph, onCredit: () => this.onCredit(), timestamp: this.timestamp });
     this.outputs = new TaskOutputs(this.chain.partitioned, this.chain.writers, clock);
-    this.outputs.subscribeCredits(bus, task, rejections);
+    this.outputs.subscribeCredits(bus, task, token, rejections);
     const intervalMs = jobGraph.config.latencyTrackingIntervalMs ?? 0;
     this.latency = new LatencyMarkers({ task, vertex: this.vertex, clock, metrics, outputs: this.chain.partitioned, intervalMs });
     this.gate = this.createInputGate();
@@ -126,7 +130,7 @@ export class StreamTask implements SourceLoopHost {
   }
 
   private createInputGate(): InputGate | undefined {
-    const { bus, task, jobGraph, clock, rejections } = this.options;
+    const { bus, task, jobGraph, clock, rejections, binding } = this.options;
     const inputs = jobGraph.edges.filter((e) => e.target === this.vertex.id);
     if (inputs.length === 0) return undefined;
     return new InputGate({
@@ -134,6 +138,7 @@ export class StreamTask implements SourceLoopHost {
       clock,
       jobId: task.jobId,
       attempt: task.attempt,
+      token: binding.channelToken,
       consumer: task.subtaskIndex,
       edges: inputs.map((e) => ({ edgeId: e.id, inputIndex: e.inputIndex, producers: producersOf(e, jobGraph, task.subtaskIndex) })),
       rejections,

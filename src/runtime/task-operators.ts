@@ -2,6 +2,7 @@
 // subtask's share of a checkpoint, and creates a source subtask's reader from its share of the
 // restored splits. The slots it returns are what the SubtaskCheckpointer snapshots.
 
+import type { DeploymentBinding } from "../messages/deployment-binding.ts";
 import type { Bus } from "../bus/bus.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
@@ -27,6 +28,7 @@ export interface TaskOperatorsOptions {
   jobGraph: JobGraphSpec;
   streamGraph: StreamGraph;
   restore?: TaskRestore;
+  binding: DeploymentBinding;
   checkpointIo?: CheckpointIo;
   chain: BuiltChain;
   /** What every operator's context shares with the subtask (the record's timestamp, stream status, fail). */
@@ -79,6 +81,7 @@ export async function openTaskOperators(options: TaskOperatorsOptions, opened: T
         log,
         metrics,
         bus,
+        collectKey: options.binding.collectKey,
         checkpointing: jobGraph.config.checkpointing !== undefined,
         checkpointIntervalMs: jobGraph.config.checkpointing?.intervalMs,
         ...options.shared,

@@ -21,8 +21,8 @@ export class TaskOutputs {
     private readonly clock: Clock,
   ) {}
 
-  /** Routes each edge's credit grants to its channel writers. */
-  subscribeCredits(bus: Bus, task: SubtaskId, rejections: Rejections): void {
+  /** Routes each edge's credit grants to its channel writers; a grant without this attempt's `token` is a stranger's. */
+  subscribeCredits(bus: Bus, task: SubtaskId, token: string, rejections: Rejections): void {
     for (const output of this.partitioned) {
       const byConsumer = new Map(output.consumers.map((consumer, i) => [consumer, output.writers[i]]));
       const subject = subjects.creditsInto(task.jobId, task.attempt, output.edge.id, task.subtaskIndex);
@@ -31,6 +31,7 @@ export class TaskOutputs {
           const outcome = decode(data, ["credit"]);
           const writer = outcome.ok ? byConsumer.get(outcome.message.consumer) : undefined;
           if (!outcome.ok) rejections.reject(outcome, { subject: actual, bytes: data.length });
+          else if (outcome.message.token !== token) rejections.reject({ reason: "wrong-deployment", detail: `credit from consumer ${outcome.message.consumer} without this attempt's channel token` }, { subject: actual, bytes: data.length });
           else if (!writer) rejections.reject({ reason: "invalid", detail: `credit from unknown consumer ${outcome.message.consumer}` }, { subject: actual, bytes: data.length });
           else writer.grant(outcome.message.credits);
         }),

@@ -57,6 +57,7 @@ export function replayChannelState(
   for (const { edgeId, producer, elements } of channels.inputs) {
     const channel = inputs.find((c) => c.edgeId === edgeId && c.producer === producer);
     if (!channel) throw new Error(`the restored in-flight data names input ${edgeId}[${producer}], which this subtask does not have`);
-    process(channel, { type: "frame", v: PROTOCOL_VERSION, seq: 0, producer, elements: elements.filter(isReplayable) });
+    // Handed to the subtask directly, never through the bus: no channel token to check.
+    process(channel, { type: "frame", v: PROTOCOL_VERSION, seq: 0, producer, token: "", elements: elements.filter(isReplayable) });
   }
 }

@@ -120,7 +120,7 @@ describe("weir trace show and replay", () => {
 
 describe("trace lines for people", () => {
   it("summarizes a frame by sequence, producer and elements", () => {
-    const frame = { type: "frame" as const, v: 1, seq: 3, producer: 1, elements: [{ kind: "records" as const, records: [1, 2, 3] }, { kind: "watermark" as const, timestamp: 5 }, { kind: "end-of-partition" as const }] };
+    const frame = { type: "frame" as const, v: 1, seq: 3, producer: 1, token: "t", elements: [{ kind: "records" as const, records: [1, 2, 3] }, { kind: "watermark" as const, timestamp: 5 }, { kind: "end-of-partition" as const }] };
     expect(formatMessage(frame)).toBe("frame seq=3 producer=1 [records:3, watermark:5, end-of-partition]");
   });
 

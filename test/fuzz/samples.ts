@@ -50,9 +50,9 @@ const restore = {
 
 /** A valid, versioned message of every type, as the codec would decode it. */
 export const SAMPLES: { [T in MessageType]: Extract<Message, { type: T }> } = {
-  frame: { type: "frame", v, seq: 1, producer: 0, elements },
-  credit: { type: "credit", v, consumer: 0, credits: 8 },
-  "submit-job": { type: "submit-job", v, jobId: FOREIGN_JOB, artifact: { kind: "module", path: "/nonexistent/job.ts", args: ["--x"], cwd: "/nonexistent", parallelism: 2 }, jobGraph, restoreFrom: { location: "/nonexistent/sp", allowNonRestoredState: true } },
+  frame: { type: "frame", v, seq: 1, producer: 0, token: "0123456789abcdef0123456789abcdef", elements },
+  credit: { type: "credit", v, consumer: 0, credits: 8, token: "0123456789abcdef0123456789abcdef" },
+  "submit-job": { type: "submit-job", v, jobId: FOREIGN_JOB, artifact: { kind: "module", path: "/nonexistent/job.ts", args: ["--x"], cwd: "/nonexistent", parallelism: 2 }, jobGraph, restoreFrom: { location: "/nonexistent/sp", allowNonRestoredState: true }, secret: "0123456789abcdef0123456789abcdef" },
   "submit-job-reply": { type: "submit-job-reply", v, jobId: FOREIGN_JOB, accepted: false, error: "no slots" },
   "job-status": { type: "job-status", v, jobId: FOREIGN_JOB, status: "failed", error: "forged", timestamp: 5, detail: "d" },
   "cancel-job": { type: "cancel-job", v, jobId: FOREIGN_JOB },
@@ -65,10 +65,10 @@ export const SAMPLES: { [T in MessageType]: Extract<Message, { type: T }> } = {
   "release-slots": { type: "release-slots", v, jobId: FOREIGN_JOB },
   "worker-lost": { type: "worker-lost", v, workerId: FOREIGN_WORKER, jobIds: [FOREIGN_JOB], reason: "heartbeat-timeout" },
   "unregister-worker": { type: "unregister-worker", v, workerId: FOREIGN_WORKER },
-  "deploy-task": { type: "deploy-task", v, task, slotIndex: 0, artifact: { kind: "in-process", key: "fuzz-key" }, jobGraph, restore },
+  "deploy-task": { type: "deploy-task", v, task, slotIndex: 0, artifact: { kind: "in-process", key: "fuzz-key" }, jobGraph, restore, channelToken: "0123456789abcdef0123456789abcdef", collectKey: "0123456789abcdef0123456789abcdef" },
   "cancel-task": { type: "cancel-task", v, task },
   "task-state": { type: "task-state", v, task, workerId: FOREIGN_WORKER, state: "failed", error: "forged" },
-  collect: { type: "collect", v, jobId: FOREIGN_JOB, sinkId: "4", subtaskIndex: 0, seq: 1, records: [{ word: "a", count: 1 }], last: false },
+  collect: { type: "collect", v, jobId: FOREIGN_JOB, sinkId: "4", subtaskIndex: 0, seq: 1, records: [{ word: "a", count: 1 }], last: false, mac: "0123456789abcdef0123456789abcdef" },
   "trigger-checkpoint": { type: "trigger-checkpoint", v, jobId: FOREIGN_JOB, checkpointId: 4, timestamp: 17, mode: "exactly-once", savepointDir: "/tmp/sp", stop: "drain", unaligned: false },
   "checkpoint-ack": {
     type: "checkpoint-ack",

@@ -88,7 +88,7 @@ describe("a running job receiving bad input on its subjects", () => {
       attacker.publish(frameSubject, foreign.pack({ type: "frame", v: PROTOCOL_VERSION + 1, seq: 1, producer: 0, elements: [] })); // wrong version
       attacker.publish(frameSubject, foreign.pack({ type: "teleport", v: PROTOCOL_VERSION })); // unknown type
       attacker.publish(frameSubject, foreign.pack({ type: "frame", v: PROTOCOL_VERSION, seq: "one", producer: 0, elements: [] })); // invalid
-      attacker.publish(subjects.frames(jobId, 0, keyedEdge.id, 1, 7), encode({ type: "frame", seq: 1, producer: 7, elements: [] })); // no such channel
+      attacker.publish(subjects.frames(jobId, 0, keyedEdge.id, 1, 7), encode({ type: "frame", seq: 1, producer: 7, token: "forged", elements: [] })); // not this attempt's token
       attacker.publish(subjects.taskState(jobId), new Uint8Array([1, 2, 3])); // job master: malformed
       attacker.publish(subjects.workerControl("w1"), foreign.pack({ type: "deploy-task", v: PROTOCOL_VERSION })); // worker: invalid
       attacker.publish(subjects.heartbeat(), foreign.pack({ type: "heartbeat", v: 99 })); // resource manager: wrong version
@@ -117,14 +117,15 @@ describe("a running job receiving bad input on its subjects", () => {
     expect(rejected("oversized")).toBe(1);
     expect(rejected("wrong-version")).toBe(3);
     expect(rejected("unknown-type")).toBe(1);
-    expect(rejected("invalid")).toBe(3);
+    expect(rejected("invalid")).toBe(2);
+    expect(rejected("wrong-deployment")).toBe(1);
     expect(rejected("malformed", `job-master ${jobId}`)).toBe(1);
     expect(rejected("invalid", "worker w1")).toBe(1);
     expect(rejected("wrong-version", "resource-manager")).toBe(1);
     expect([rejected("malformed", "monitor"), rejected("wrong-version", "monitor")]).toEqual([1, 1]);
     // Logged once per endpoint and reason, with the subject.
     const rejectionLogs = logLines.map((l) => JSON.parse(l) as { msg: string; subject?: string; reason?: string }).filter((l) => l.msg.startsWith("rejected a bus message"));
-    expect(rejectionLogs).toHaveLength(10);
+    expect(rejectionLogs).toHaveLength(11);
     expect(rejectionLogs.every((l) => typeof l.subject === "string" && typeof l.reason === "string")).toBe(true);
   });
 });

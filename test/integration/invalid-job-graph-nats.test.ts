@@ -65,7 +65,7 @@ describe("a job graph that cannot run", () => {
       });
       const graph = wordCountGraph();
       const jobGraph = { ...graph, vertices: graph.vertices.map((v) => ({ ...v, parallelism: -1 })) };
-      const submit = encode({ type: "submit-job", jobId: "bad-parallelism", artifact: { kind: "in-process", key: "none" }, jobGraph });
+      const submit = encode({ type: "submit-job", jobId: "bad-parallelism", artifact: { kind: "in-process", key: "none" }, jobGraph, secret: "0123456789abcdef" });
       const reply = decode(await client.request(subjects.submitJob(), submit, { timeoutMs: 5_000 }), ["submit-job-reply"]);
       expect(reply.ok && reply.message).toMatchObject({ jobId: "bad-parallelism", accepted: false });
       expect(reply.ok && reply.message.error).toBe(`job bad-parallelism cannot run: ${graph.vertices.map((v) => `vertex ${v.id} has parallelism -1 (an integer in [1, ${v.maxParallelism}])`).join("; ")}`);

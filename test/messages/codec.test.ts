@@ -33,9 +33,9 @@ const everyElementKind: DataElement[] = [
 
 /** One example of every message type; the mapped type makes the compiler insist on all of them. */
 const examples: { [T in MessageType]: Unversioned<Extract<Message, { type: T }>> } = {
-  frame: { type: "frame", seq: 1, producer: 3, elements: everyElementKind },
-  credit: { type: "credit", consumer: 1, credits: 8 },
-  "submit-job": { type: "submit-job", jobId: "job-1", artifact: { kind: "module", path: "/jobs/wc.ts", args: ["--input", "x"], cwd: "/jobs", parallelism: 4 }, jobGraph },
+  frame: { type: "frame", seq: 1, producer: 3, token: "t-1", elements: everyElementKind },
+  credit: { type: "credit", consumer: 1, credits: 8, token: "t-1" },
+  "submit-job": { type: "submit-job", jobId: "job-1", artifact: { kind: "module", path: "/jobs/wc.ts", args: ["--input", "x"], cwd: "/jobs", parallelism: 4 }, jobGraph, secret: "0123456789abcdef" },
   "submit-job-reply": { type: "submit-job-reply", jobId: "job-1", accepted: false, error: "no slots" },
   "job-status": { type: "job-status", jobId: "job-1", status: "running", timestamp: 5 },
   "cancel-job": { type: "cancel-job", jobId: "job-1" },
@@ -47,10 +47,10 @@ const examples: { [T in MessageType]: Unversioned<Extract<Message, { type: T }>>
   "release-slots": { type: "release-slots", jobId: "job-1" },
   "worker-lost": { type: "worker-lost", workerId: "worker-a", jobIds: ["job-1", "job-2"], reason: "heartbeat-timeout" },
   "unregister-worker": { type: "unregister-worker", workerId: "worker-a" },
-  "deploy-task": { type: "deploy-task", task, slotIndex: 1, artifact: { kind: "in-process", key: "k-1" }, jobGraph },
+  "deploy-task": { type: "deploy-task", task, slotIndex: 1, artifact: { kind: "in-process", key: "k-1" }, jobGraph, channelToken: "t-1", collectKey: "c-1" },
   "cancel-task": { type: "cancel-task", task },
   "task-state": { type: "task-state", task, workerId: "worker-a", state: "failed", error: "boom" },
-  collect: { type: "collect", jobId: "job-1", sinkId: "4", subtaskIndex: 0, seq: 3, records: [{ word: "a", count: 1 }], last: true },
+  collect: { type: "collect", jobId: "job-1", sinkId: "4", subtaskIndex: 0, seq: 3, records: [{ word: "a", count: 1 }], last: true, mac: "m-1" },
   "trigger-checkpoint": { type: "trigger-checkpoint", jobId: "job-1", checkpointId: 4, timestamp: 17, mode: "exactly-once", savepointDir: "/sp", stop: "drain" },
   "checkpoint-ack": {
     type: "checkpoint-ack",
@@ -137,7 +137,7 @@ describe("encode and decode", () => {
       fc.property(frame, ({ seq, producer, batches, watermark }) => {
         const elements: DataElement[] = batches.map((records) => ({ kind: "records", records }));
         if (watermark !== undefined) elements.push({ kind: "watermark", timestamp: watermark });
-        const message = { type: "frame" as const, seq, producer, elements };
+        const message = { type: "frame" as const, seq, producer, token: "t-1", elements };
         expect(decode(encode(message), ["frame"])).toEqual({ ok: true, message: { ...message, v: PROTOCOL_VERSION } });
       }),
       { numRuns: 300 },
@@ -160,7 +160,7 @@ describe("rejections", () => {
   });
 
   it("the default limit is NATS's 1 MiB payload", () => {
-    const big = encode({ type: "collect", jobId: "j", sinkId: "s", subtaskIndex: 0, seq: 1, records: ["x".repeat(DEFAULT_MAX_MESSAGE_BYTES)], last: true });
+    const big = encode({ type: "collect", jobId: "j", sinkId: "s", subtaskIndex: 0, seq: 1, records: ["x".repeat(DEFAULT_MAX_MESSAGE_BYTES)], last: true, mac: "m" });
     expect(DEFAULT_MAX_MESSAGE_BYTES).toBe(1024 * 1024);
     expect(rejection(big).reason).toBe("oversized");
     expect(decode(big, undefined, big.length).ok).toBe(true);

@@ -71,7 +71,7 @@ describe("message schemas", () => {
 
   it("a frame's required fields are found down to its element kinds", () => {
     const paths = requiredFields(MESSAGE_SCHEMAS.frame, SAMPLES.frame, "$").map(([path, key]) => `${path}.${key}`);
-    expect(paths).toEqual(["$.type", "$.v", "$.seq", "$.producer", "$.elements", "$.elements[0].kind", "$.elements[0].records"]);
+    expect(paths).toEqual(["$.type", "$.v", "$.seq", "$.producer", "$.token", "$.elements", "$.elements[0].kind", "$.elements[0].records"]);
   });
 
   it.each<[string, unknown, string | undefined]>([

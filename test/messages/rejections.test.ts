@@ -23,8 +23,8 @@ function rejectionOf(bytes: Uint8Array) {
 }
 
 const garbage = Uint8Array.from([0xc1, 0xc1, 0xc1]);
-const truncated = encode({ type: "credit", consumer: 0, credits: 1 }).subarray(0, 3);
-const aCredit = encode({ type: "credit", consumer: 0, credits: 1 });
+const truncated = encode({ type: "credit", consumer: 0, credits: 1, token: "t" }).subarray(0, 3);
+const aCredit = encode({ type: "credit", consumer: 0, credits: 1, token: "t" });
 
 describe("Rejections", () => {
   it("counts every rejection under the endpoint and reason", () => {

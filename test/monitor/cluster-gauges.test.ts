@@ -19,8 +19,8 @@ describe("the job manager's gauges", () => {
     const view = new ClusterView("1.0.0");
     view.apply({ type: "register-worker", v, workerId: "w1", slots: 4, host: "h", pid: 1 }, 0);
     view.apply({ type: "heartbeat", v, workerId: "w1", slots: 4, usedSlots: 1, timestamp: 0 }, 1);
-    view.apply({ type: "submit-job", v, jobId: "a", artifact: { kind: "in-process", key: "a" }, jobGraph: graph }, 10);
-    view.apply({ type: "submit-job", v, jobId: "b", artifact: { kind: "in-process", key: "b" }, jobGraph: graph }, 20);
+    view.apply({ type: "submit-job", v, jobId: "a", artifact: { kind: "in-process", key: "a" }, jobGraph: graph, secret: "0123456789abcdef" }, 10);
+    view.apply({ type: "submit-job", v, jobId: "b", artifact: { kind: "in-process", key: "b" }, jobGraph: graph, secret: "0123456789abcdef" }, 20);
     view.apply({ type: "job-status", v, jobId: "b", status: "canceled", timestamp: 0 }, 30);
     view.apply({ type: "trigger-checkpoint", v, jobId: "a", checkpointId: 1, timestamp: 0, mode: "exactly-once" }, 100);
     view.apply({ type: "checkpoint-ack", v, jobId: "a", checkpointId: 1, task: { jobId: "a", vertexId: "v1", subtaskIndex: 0, attempt: 0 }, operatorUids: ["s"], stats: { syncMs: 1, asyncMs: 2, alignmentMs: 0, bytes: 512 } }, 120);

@@ -17,7 +17,7 @@ const graph: JobGraphSpec = {
   config: { jobName: "counts", parallelism: 2, maxParallelism: 128, bufferTimeoutMs: 100 },
 };
 
-const submit = (jobId: string): ControlMessage => ({ type: "submit-job", v, jobId, artifact: { kind: "in-process", key: jobId }, jobGraph: graph });
+const submit = (jobId: string): ControlMessage => ({ type: "submit-job", v, jobId, artifact: { kind: "in-process", key: jobId }, jobGraph: graph, secret: "0123456789abcdef" });
 const status = (jobId: string, s: "running" | "restarting" | "finished" | "failed" | "canceled", error?: string): ControlMessage => ({ type: "job-status", v, jobId, status: s, error, timestamp: 0 });
 const task = (vertexId: string, subtaskIndex: number, attempt = 0) => ({ jobId: "j1", vertexId, subtaskIndex, attempt });
 const state = (vertexId: string, index: number, s: "running" | "finished" | "failed", attempt = 0, error?: string): ControlMessage => ({ type: "task-state", v, task: task(vertexId, index, attempt), workerId: "w1", state: s, error });

@@ -26,7 +26,7 @@ function setup(targetBytes?: number) {
     sizes.push(data.length);
   });
   let credits = 0;
-  const writer = new ChannelWriter(bus, SUBJECT, 1, () => credits++, targetBytes);
+  const writer = new ChannelWriter(bus, SUBJECT, 1, "attempt-token", () => credits++, targetBytes);
   return { writer, frames, sizes, creditCalls: () => credits, delivered: () => bus.flush() };
 }
 
@@ -49,6 +49,7 @@ describe("ChannelWriter", () => {
       [3, 1],
     ]);
     expect(frames.map((f) => f.elements)).toEqual([[{ kind: "records", records: ["a", "b"] }], [{ kind: "records", records: ["c"] }], [{ kind: "end-of-partition" }]]);
+    expect(frames.map((f) => f.token)).toEqual(["attempt-token", "attempt-token", "attempt-token"]);
     expect(writer.framesSent).toBe(3);
   });
 

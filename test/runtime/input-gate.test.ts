@@ -16,6 +16,7 @@ import { ChannelSequenceError, DEFAULT_CREDITS_PER_CHANNEL, InputGate } from "..
 const JOB = "job-1";
 const ATTEMPT = 0;
 const CONSUMER = 0;
+const TOKEN = "attempt-token";
 const METRIC = "weir_rejected_messages_total";
 
 let bus: InProcessBus;
@@ -44,6 +45,7 @@ function setup(options: { creditsPerChannel?: number; producers?: number[] } = {
     clock,
     jobId: JOB,
     attempt: ATTEMPT,
+    token: TOKEN,
     consumer: CONSUMER,
     edges: [{ edgeId: "e0", inputIndex: 0, producers: options.producers ?? [0, 1] }],
     rejections: new Rejections(metrics, silentLogger(), "test gate"),
@@ -62,7 +64,7 @@ function setup(options: { creditsPerChannel?: number; producers?: number[] } = {
     settle: () => bus.flush(),
     /** Publishes a hand-made frame from `producer` on its channel subject. */
     sendFrame(producer: number, seq: number, elements: DataElement[] = [{ kind: "records", records: [`${producer}/${seq}`] }]) {
-      bus.publish(subjects.frames(JOB, ATTEMPT, "e0", CONSUMER, producer), encode({ type: "frame", seq, producer, elements }));
+      bus.publish(subjects.frames(JOB, ATTEMPT, "e0", CONSUMER, producer), encode({ type: "frame", seq, producer, token: TOKEN, elements }));
     },
     sendBytes(producer: number, bytes: Uint8Array) {
       bus.publish(subjects.frames(JOB, ATTEMPT, "e0", CONSUMER, producer), bytes);
@@ -165,7 +167,7 @@ describe("InputGate credits", () => {
     const t = setup({ creditsPerChannel: 2, producers: [0] });
     t.gate.open(); // the initial grant goes out before the producer subscribes
     await t.settle();
-    const writer = new ChannelWriter(bus, subjects.frames(JOB, ATTEMPT, "e0", CONSUMER, 0), 0, () => {});
+    const writer = new ChannelWriter(bus, subjects.frames(JOB, ATTEMPT, "e0", CONSUMER, 0), 0, TOKEN, () => {});
     bus.subscribe(subjects.creditsInto(JOB, ATTEMPT, "e0", 0), (data) => {
       const outcome = decode(data, ["credit"]);
       if (outcome.ok) writer.grant(outcome.message.credits);
@@ -298,7 +300,7 @@ describe("InputGate rejections", () => {
   it("counts a message of another type on a frame subject as unexpected-type", async () => {
     const t = setup();
     t.gate.open();
-    t.sendBytes(0, encode({ type: "credit", consumer: 0, credits: 5 }));
+    t.sendBytes(0, encode({ type: "credit", consumer: 0, credits: 5, token: TOKEN }));
     await t.settle();
     expect(t.metrics.sum(METRIC, { reason: "unexpected-type" })).toBe(1);
     expect(t.gate.poll()).toBeUndefined();
@@ -307,7 +309,7 @@ describe("InputGate rejections", () => {
   it("counts a frame from a producer that is not one of its channels as invalid", async () => {
     const t = setup();
     t.gate.open();
-    t.sendBytes(7, encode({ type: "frame", seq: 1, producer: 7, elements: [] }));
+    t.sendBytes(7, encode({ type: "frame", seq: 1, producer: 7, token: TOKEN, elements: [] }));
     await t.settle();
     expect(t.metrics.sum(METRIC, { reason: "invalid" })).toBe(1);
     expect(t.errors).toEqual([]);
@@ -316,13 +318,13 @@ describe("InputGate rejections", () => {
   it("counts a frame whose producer field disagrees with its subject as invalid", async () => {
     const t = setup();
     t.gate.open();
-    t.sendBytes(1, encode({ type: "frame", seq: 1, producer: 0, elements: [] }));
+    t.sendBytes(1, encode({ type: "frame", seq: 1, producer: 0, token: TOKEN, elements: [] }));
     await t.settle();
     expect(t.metrics.sum(METRIC, { reason: "invalid" })).toBe(1);
     expect(t.gate.channels.map((c) => c.expectedSeq)).toEqual([1, 1]);
   });
 
-  it("refuses any frame on a channel after its end of partition: counted as invalid, nothing of it is buffered", async () => {
+  it("refuses any frame on a channel after its end of partition: counted as after-end, nothing of it is buffered", async () => {
     const t = setup({ producers: [0] });
     t.gate.open();
     t.sendFrame(0, 1, [{ kind: "records", records: ["last"] }, { kind: "end-of-partition" }]);
@@ -330,12 +332,37 @@ describe("InputGate rejections", () => {
     t.sendFrame(0, 2, [{ kind: "records", records: ["forged"] }]);
     t.sendFrame(0, 0, [{ kind: "barrier", checkpointId: 9, timestamp: 0, mode: "exactly-once", unaligned: true }]);
     await t.settle();
-    expect(t.metrics.sum(METRIC, { endpoint: "test gate", reason: "invalid" })).toBe(2);
+    expect(t.metrics.sum(METRIC, { endpoint: "test gate", reason: "after-end" })).toBe(2);
     expect(t.errors).toEqual([]);
     const taken = t.gate.poll();
     expect(taken?.frame.elements).toEqual([{ kind: "records", records: ["last"] }, { kind: "end-of-partition" }]);
     expect(t.gate.poll()).toBeUndefined();
     expect(t.gate.channels[0].expectedSeq).toBe(2);
+  });
+
+  it("refuses a frame without this attempt's token before looking at its number: a forged next frame neither displaces the real one nor fails the subtask", async () => {
+    const t = setup({ producers: [0] });
+    t.gate.open();
+    for (const token of ["another-attempt", ""]) t.sendBytes(0, encode({ type: "frame", seq: 1, producer: 0, token, elements: [{ kind: "records", records: ["forged"] }] }));
+    t.sendBytes(0, encode({ type: "frame", seq: 7, producer: 0, token: "another-attempt", elements: [] }));
+    t.sendFrame(0, 1, [{ kind: "records", records: ["real"] }]);
+    await t.settle();
+    expect(t.metrics.sum(METRIC, { endpoint: "test gate", reason: "wrong-deployment" })).toBe(3);
+    expect(t.errors).toEqual([]);
+    expect(t.gate.poll()?.frame.elements).toEqual([{ kind: "records", records: ["real"] }]);
+    expect(t.gate.poll()).toBeUndefined();
+  });
+
+  it("announces credit with this attempt's token", async () => {
+    const t = setup({ producers: [0] });
+    const tokens: string[] = [];
+    bus.subscribe(subjects.creditsInto(JOB, ATTEMPT, "e0", 0), (data) => {
+      const outcome = decode(data, ["credit"]);
+      if (outcome.ok) tokens.push(outcome.message.token);
+    });
+    t.gate.open();
+    await t.settle();
+    expect(tokens).toEqual([TOKEN]);
   });
 
   it("counts an oversized message on a frame subject before decoding it", async () => {
@@ -350,7 +377,7 @@ describe("InputGate rejections", () => {
 describe("ChannelWriter and InputGate together", () => {
   it("move every record, in order, through a channel with little credit", async () => {
     const t = setup({ creditsPerChannel: 2, producers: [0] });
-    const writer = new ChannelWriter(bus, subjects.frames(JOB, ATTEMPT, "e0", CONSUMER, 0), 0, () => {});
+    const writer = new ChannelWriter(bus, subjects.frames(JOB, ATTEMPT, "e0", CONSUMER, 0), 0, TOKEN, () => {});
     bus.subscribe(subjects.creditsInto(JOB, ATTEMPT, "e0", 0), (data) => {
       const outcome = decode(data, ["credit"]);
       if (outcome.ok) writer.grant(outcome.message.credits);

@@ -49,6 +49,7 @@ function subtask() {
     clock,
     jobId: JOB,
     attempt: 0,
+    token: "t",
     consumer: 0,
     edges: [{ edgeId: "e0", inputIndex: 0, producers: [0, 1] }],
     rejections,
@@ -88,7 +89,7 @@ function subtask() {
     blocked: () => gate.channels.map((c) => c.blocked),
     async send(producer: number, ...elements: DataElement[]) {
       seq[producer] += 1;
-      bus.publish(subjects.frames(JOB, 0, "e0", 0, producer), encode({ type: "frame", seq: seq[producer], producer, elements }));
+      bus.publish(subjects.frames(JOB, 0, "e0", 0, producer), encode({ type: "frame", seq: seq[producer], producer, token: "t", elements }));
       await bus.flush();
     },
     /** Processes every frame the gate hands out, as StreamTask.drain does, element by element. */
