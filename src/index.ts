@@ -17,6 +17,7 @@ export { AbstractRichFunction, RichMapFunction, RichFlatMapFunction, RichFilterF
 export { UncopyableFunctionError } from "./api/subtask-copies.ts";
 export { ProcessFunction, KeyedProcessFunction, CoProcessFunction, type ProcessContext, type KeyedProcessContext, type OnTimerContext, type KeyedRuntimeContext } from "./core/process-functions.ts";
 export { OutputTag } from "./core/output-tag.ts";
+export { UnrecoverableError } from "./core/errors.ts";
 export {
   KeyedCoProcessFunction,
   ProcessJoinFunction,

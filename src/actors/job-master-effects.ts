@@ -24,7 +24,7 @@ import type { JobMasterEvent } from "./job-master.ts";
 export const inbox = fromCallback<JobMasterEvent, { deps: ActorDeps; jobId: string }>(({ input: { deps, jobId }, sendBack }) => {
   const endpoint = `job-master ${jobId}`;
   const subs = [
-    listen(deps, endpoint, subjects.taskState(jobId), ["task-state"], (m) => sendBack({ type: "TASK_STATE", task: m.task, state: m.state, error: m.error })),
+    listen(deps, endpoint, subjects.taskState(jobId), ["task-state"], (m) => sendBack({ type: "TASK_STATE", task: m.task, state: m.state, error: m.error, unrecoverable: m.unrecoverable })),
     listen(deps, endpoint, subjects.cancelJob(jobId), ["cancel-job"], (_m, reply) => {
       // Answered at once: a job master exists for this job, and cancellation has begun.
       if (reply) send(deps, reply, { type: "cancel-job-reply", jobId });

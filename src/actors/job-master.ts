@@ -65,7 +65,7 @@ export interface JobMasterContext {
 export const RECONCILE_INTERVAL_MS = 2000;
 
 export type JobMasterEvent =
-  | { type: "TASK_STATE"; task: SubtaskId; state: TaskState; error?: string }
+  | { type: "TASK_STATE"; task: SubtaskId; state: TaskState; error?: string; unrecoverable?: boolean }
   | { type: "RECONCILE" }
   | { type: "CANCEL" }
   | { type: "WORKER_LOST"; workerId: string; reason: WorkerLost["reason"] }
@@ -125,7 +125,8 @@ export const jobMasterMachine = setup({
     }),
     /** A subtask failed: fail over its pipelined regions alone when others can run on. */
     noteRegionalFailure: assign(({ context, event }) => {
-      if (event.type !== "TASK_STATE" || event.state !== "failed") return {};
+      // An unrecoverable failure fails the whole job (applyReport).
+      if (event.type !== "TASK_STATE" || event.state !== "failed" || event.unrecoverable) return {};
       const entry = context.tracker[trackerKey(event.task)];
       if (!entry || entry.deployment.task.attempt !== event.task.attempt) return {};
       const { jobGraph } = context.submission;
@@ -155,6 +156,10 @@ export const jobMasterMachine = setup({
       const name = `task ${taskLabel(context.submission.jobGraph, event.task.vertexId, event.task.subtaskIndex)}`;
       let error = context.error;
       if (!error && event.state === "failed" && outcome === "updated") error = `${name} failed: ${event.error ?? "unknown error"}`;
+      // No restart can cure it: the job fails at once, whatever its restart strategy.
+      if (event.state === "failed" && outcome === "updated" && event.unrecoverable && context.restart?.restart !== false) {
+        return { tracker, error: `${error} (not restarted: no restart can cure this failure)`, restart: { restart: false as const, reason: "the failure is unrecoverable" } };
+      }
       if (!error && event.state === "canceled" && outcome === "updated" && !params.expectCancel) error = `${name} was canceled by its worker (was the worker stopped?)`;
       return { tracker, error };
     }),

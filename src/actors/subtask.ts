@@ -10,6 +10,7 @@ import type { DeployTask, TaskState } from "../messages/schema.ts";
 import { Rejections } from "../messages/rejections.ts";
 import type { StreamGraph } from "../graph/stream-graph.ts";
 import { StreamTask, TaskCanceledError } from "../runtime/stream-task.ts";
+import { isUnrecoverable } from "../core/errors.ts";
 import { send, taskKey, type ActorDeps } from "./actor-deps.ts";
 import { openCheckpointIo, type CheckpointIo } from "../runtime/checkpoint-io.ts";
 
@@ -30,6 +31,8 @@ export interface SubtaskContext extends SubtaskInput {
   /** Why the task could not be created (a deploy naming a vertex its graph lacks, …): initializing fails with it. */
   setupError?: unknown;
   error?: string;
+  /** The failure was an UnrecoverableError: no restart can cure it. */
+  unrecoverable?: boolean;
 }
 
 export type SubtaskEvent = { type: "CANCEL" };
@@ -53,8 +56,8 @@ export const subtaskMachine = setup({
   },
   actions: {
     report: ({ context }, state: TaskState) => {
-      const { deps, deploy, workerId, error } = context;
-      send(deps, subjects.taskState(deploy.task.jobId), { type: "task-state", task: deploy.task, workerId, state, error });
+      const { deps, deploy, workerId, error, unrecoverable } = context;
+      send(deps, subjects.taskState(deploy.task.jobId), { type: "task-state", task: deploy.task, workerId, state, error, unrecoverable });
       // At info even when it failed: the job's status carries the error to whoever waits for the
       // job, so a failure is reported once where people look (`weir run` logs at warn).
       deps.log.info(error ? { state, error } : { state }, `subtask ${state}`);
@@ -79,7 +82,7 @@ export const subtaskMachine = setup({
         return { setupError: error };
       }
     }),
-    recordError: assign({ error: (_, params: { error: unknown }) => describe(params.error) }),
+    recordError: assign((_, params: { error: unknown }) => ({ error: describe(params.error), unrecoverable: isUnrecoverable(params.error) || undefined })),
   },
 }).createMachine({
   id: "subtask",
@@ -130,6 +133,8 @@ export const subtaskMachine = setup({
 });
 
 function describe(error: unknown): string {
+  // Its message says all there is to say: no stack.
+  if (isUnrecoverable(error)) return `${(error as Error).name}: ${(error as Error).message}`;
   if (error instanceof Error) return error.stack?.split("\n").slice(0, 4).join("\n") ?? error.message;
   return String(error);
 }

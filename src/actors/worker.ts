@@ -35,6 +35,7 @@ interface EndedTask {
   task: SubtaskId;
   state: TaskState;
   error?: string;
+  unrecoverable?: boolean;
   endedAt: number;
 }
 
@@ -93,9 +94,9 @@ export const workerMachine = setup({
       const { deps, workerId } = context;
       for (const { ref, task } of Object.values(context.tasks)) {
         const { value, context: subtask } = ref.getSnapshot();
-        send(deps, subjects.taskState(task.jobId), { type: "task-state", task, workerId, state: value as TaskState, error: subtask.error });
+        send(deps, subjects.taskState(task.jobId), { type: "task-state", task, workerId, state: value as TaskState, error: subtask.error, unrecoverable: subtask.unrecoverable });
       }
-      for (const { task, state, error } of Object.values(context.ended)) send(deps, subjects.taskState(task.jobId), { type: "task-state", task, workerId, state, error });
+      for (const { task, state, error, unrecoverable } of Object.values(context.ended)) send(deps, subjects.taskState(task.jobId), { type: "task-state", task, workerId, state, error, unrecoverable });
     },
     pruneEnded: assign({
       ended: ({ context }) => {
@@ -141,7 +142,8 @@ export const workerMachine = setup({
       const crashed = event.type !== "TASK_ENDED";
       const state: TaskState = crashed ? "failed" : (value as TaskState);
       const error = crashed ? `the subtask's actor failed: ${describeError("error" in event ? event.error : undefined)}` : subtask.error;
-      return { tasks, ended: { ...context.ended, [key]: { task: entry.task, state, error, endedAt: context.deps.clock.now() } } };
+      const unrecoverable = crashed ? undefined : subtask.unrecoverable;
+      return { tasks, ended: { ...context.ended, [key]: { task: entry.task, state, error, unrecoverable, endedAt: context.deps.clock.now() } } };
     }),
     /** A subtask actor threw: its job master hears that it failed (and fails over); the worker goes on. */
     reportCrash: ({ context, event }) => {

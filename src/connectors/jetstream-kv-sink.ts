@@ -4,6 +4,7 @@
 // checkpoints; a restore puts the epochs it brings back again — the same values, so a replayed
 // put changes nothing but the key's revision. Without checkpointing, values are put as they come.
 
+import { UnrecoverableError } from "../core/errors.ts";
 import type { NatsLogin } from "../bus/nats-login.ts";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
@@ -75,7 +76,8 @@ class JetStreamKvSinkOperator extends WriteAheadSink<Entry> {
     } catch (error) {
       await this.disconnect();
       const reason = (error as Error).message;
-      throw new Error(`${this.describe()}: cannot use the bucket on ${String(servers)}: ${/stream not found/.test(reason) ? "bucket not found" : reason}`);
+      if (/stream not found/.test(reason)) throw new UnrecoverableError(`${this.describe()}: cannot use the bucket on ${String(servers)}: bucket not found`);
+      throw new Error(`${this.describe()}: cannot use the bucket on ${String(servers)}: ${reason}`);
     }
   }
 

@@ -6,6 +6,7 @@
 // already has — as long as it still remembers the ids, which it does for the stream's duplicate
 // window; the sink refuses a window too short for the job.
 
+import { UnrecoverableError } from "../core/errors.ts";
 import type { NatsLogin } from "../bus/nats-login.ts";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient, type PubAck } from "@nats-io/jetstream";
@@ -94,14 +95,16 @@ class JetStreamSinkOperator extends WriteAheadSink<Outgoing> {
       this.subjects = config.subjects ?? [];
     } catch (error) {
       await this.disconnect();
-      throw new Error(`${this.describe()}: cannot publish on ${String(servers)}: ${(error as Error).message}`);
+      const reason = (error as Error).message;
+      const Failure = /stream not found/.test(reason) ? UnrecoverableError : Error;
+      throw new Failure(`${this.describe()}: cannot publish on ${String(servers)}: ${reason}`);
     }
     this.js = jetstream(this.nc);
     if (!ctx.checkpointing || ctx.checkpointIntervalMs === undefined) return;
     const shortest = shortestDuplicateWindowMs(ctx.checkpointIntervalMs);
     if (windowMs < shortest) {
       await this.disconnect();
-      throw new Error(
+      throw new UnrecoverableError(
         `${this.describe()}: the stream's duplicate window (${seconds(windowMs)}) is shorter than ${seconds(shortest)}, the least this sink accepts with checkpoints every ${seconds(ctx.checkpointIntervalMs)} ` +
           `(the greater of ${seconds(MIN_WINDOW_MS)} and ${MIN_WINDOW_INTERVALS} intervals): records republished after a failure could be stored twice; raise the stream's duplicate_window`,
       );

@@ -7,6 +7,7 @@
 // Messages are decoded as pollNext hands them out, so an undecodable one fails the job or becomes
 // a dead letter at its own position in the split.
 
+import { UnrecoverableError } from "../core/errors.ts";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type ConsumerMessages } from "@nats-io/jetstream";
 import type { NatsLogin } from "../bus/nats-login.ts";
@@ -87,7 +88,9 @@ class JetStreamReader<T> implements SourceReader<T> {
       await (await jetstreamManager(this.nc)).streams.info(stream);
     } catch (error) {
       await this.nc?.close();
-      throw new Error(`jetStreamSource: cannot read stream ${JSON.stringify(stream)} on ${String(servers)}: ${(error as Error).message}`);
+      const reason = (error as Error).message;
+      const Failure = /stream not found/.test(reason) ? UnrecoverableError : Error;
+      throw new Failure(`jetStreamSource: cannot read stream ${JSON.stringify(stream)} on ${String(servers)}: ${reason}`);
     }
     const js = jetstream(this.nc);
     for (const split of this.splits) {

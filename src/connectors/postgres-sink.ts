@@ -8,6 +8,7 @@
 // repeats exactly. Without periodic checkpoints, rows are inserted as they come (each event-loop
 // turn's rows in one statement).
 
+import { UnrecoverableError } from "../core/errors.ts";
 import pg from "pg";
 import type { OperatorContext } from "../operators/operator.ts";
 import type { SinkConnector } from "./sink-connector.ts";
@@ -69,9 +70,14 @@ class PostgresSinkOperator extends WriteAheadSink<unknown[]> {
     this.pool.on("connect", (client) => client.on("error", (error) => ctx.log.warn({ err: error }, "postgres sink: a connection failed")));
     try {
       await createCommitsTable(this.pool);
+      // The table and its columns exist (and may be read): found out now, not at the first commit.
+      await this.pool.query(`SELECT ${columns.map((c) => pg.escapeIdentifier(c)).join(", ")} FROM ${escapeTable(table)} LIMIT 0`);
     } catch (error) {
       await this.disconnect();
-      throw new Error(`${this.describe()}: cannot use ${redact(connectionString)}: ${(error as Error).message}`);
+      const code = (error as { code?: string }).code;
+      // A missing database, table or column, or a refused login or privilege: retrying cannot help.
+      const Failure = code !== undefined && UNRECOVERABLE_SQLSTATES.has(code) ? UnrecoverableError : Error;
+      throw new Failure(`${this.describe()}: cannot use ${redact(connectionString)}: ${(error as Error).message}`);
     }
   }
 
@@ -121,6 +127,9 @@ function epochName(staged: StagedEpoch<unknown>): string {
 }
 
 /** Concurrent subtasks may race to create the table: the loser's error is harmless. */
+/** invalid_catalog_name, undefined_table, undefined_column, insufficient_privilege, invalid_authorization_specification, invalid_password. */
+const UNRECOVERABLE_SQLSTATES = new Set(["3D000", "42P01", "42703", "42501", "28000", "28P01"]);
+
 async function createCommitsTable(pool: pg.Pool): Promise<void> {
   try {
     await pool.query(COMMITS_TABLE);

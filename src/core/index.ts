@@ -16,3 +16,4 @@ export * from "./state-ttl.ts";
 export * from "./keyed-state.ts";
 export * from "./broadcast-state.ts";
 export * from "./timer-service.ts";
+export * from "./errors.ts";

@@ -206,7 +206,15 @@ export type DeployTask = Static<typeof DeployTaskSchema>;
 const CancelTaskSchema = Type.Object({ ...header("cancel-task"), task: SubtaskIdSchema });
 export type CancelTask = Static<typeof CancelTaskSchema>;
 
-const TaskStateChangedSchema = Type.Object({ ...header("task-state"), task: SubtaskIdSchema, workerId: token(), state: TaskStateSchema, error: optional(Type.String()) });
+const TaskStateChangedSchema = Type.Object({
+  ...header("task-state"),
+  task: SubtaskIdSchema,
+  workerId: token(),
+  state: TaskStateSchema,
+  error: optional(Type.String()),
+  /** With `failed`: no restart can cure the failure (an UnrecoverableError), so the job fails at once. */
+  unrecoverable: optional(Type.Boolean()),
+});
 export type TaskStateChanged = Static<typeof TaskStateChangedSchema>;
 
 const CollectBatchSchema = Type.Object({

@@ -211,11 +211,14 @@ describe("the JetStream sinks", () => {
     for (const [key, total] of totalsPerKey(range(1000), KEYS)) expect(decoder.decode((await bucket.get(String(key)))!.value)).toBe(String(total));
   });
 
-  /** Runs 0..99 through a checkpointed job into `sink`; resolves the job's error. */
-  async function failureOf(sink: Parameters<ReturnType<StreamExecutionEnvironment["fromSequence"]>["sinkTo"]>[0], intervalMs = 50): Promise<Error> {
+  /**
+   * Runs 0..99 through a checkpointed job into `sink`; resolves the job's error. `restarts`: keep
+   * the default strategy (restart without end), for failures no restart can cure.
+   */
+  async function failureOf(sink: Parameters<ReturnType<StreamExecutionEnvironment["fromSequence"]>["sinkTo"]>[0], intervalMs = 50, restarts = false): Promise<Error> {
     const env = new StreamExecutionEnvironment({ parallelism: 1 });
     env.enableCheckpointing(intervalMs);
-    env.setRestartStrategy({ kind: "none" });
+    if (!restarts) env.setRestartStrategy({ kind: "none" });
     env.fromSequence(0, 99).sinkTo(sink);
     const error = await env.execute("jetstream-sink-bad-input").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobExecutionError);
@@ -226,11 +229,12 @@ describe("the JetStream sinks", () => {
     expect(() => jetStreamSink({ servers: server.url, stream: "", subject: "" })).toThrow("jetStreamSink: stream must name a JetStream stream; subject must be a subject or a function from a record to its subject");
     expect(() => jetStreamKvSink({ servers: server.url, bucket: "a.b", key: undefined as unknown as () => string })).toThrow("jetStreamKvSink: bucket must name a KV bucket (letters, digits, '-' and '_'); key must be a function from a record to its key");
 
-    const missing = await failureOf(jetStreamSink<number>({ servers: server.url, stream: "MISSING", subject: "missing" }));
-    expect(missing.message).toMatch(/jetStreamSink MISSING \(stream "MISSING"\): cannot publish on nats:\/\/127\.0\.0\.1:\d+: stream not found/);
+    // A missing stream or bucket, a window too short: no restart can cure them, so the job fails at once.
+    const missing = await failureOf(jetStreamSink<number>({ servers: server.url, stream: "MISSING", subject: "missing" }), 50, true);
+    expect(missing.message).toMatch(/jetStreamSink MISSING \(stream "MISSING"\): cannot publish on nats:\/\/127\.0\.0\.1:\d+: stream not found \(not restarted: no restart can cure this failure\)$/);
 
     await jsm.streams.add({ name: "FORGETFUL", subjects: ["forgetful"], duplicate_window: 1_000_000_000 });
-    const short = await failureOf(jetStreamSink<number>({ servers: server.url, stream: "FORGETFUL", subject: "forgetful" }), 10_000);
+    const short = await failureOf(jetStreamSink<number>({ servers: server.url, stream: "FORGETFUL", subject: "forgetful" }), 10_000, true);
     expect(short.message).toContain(
       `jetStreamSink FORGETFUL (stream "FORGETFUL"): the stream's duplicate window (1 s) is shorter than 40 s, the least this sink accepts with checkpoints every 10 s (the greater of 30 s and 4 intervals): records republished after a failure could be stored twice; raise the stream's duplicate_window`,
     );
@@ -246,7 +250,7 @@ describe("the JetStream sinks", () => {
     const elsewhere = await failureOf(jetStreamSink<number>({ servers: server.url, stream: "NARROW", subject: "other" }));
     expect(elsewhere.message).toMatch(/jetStreamSink NARROW \(stream "NARROW"\): could not write .*: publishing to other was refused: expected stream does not match/);
 
-    const noBucket = await failureOf(jetStreamKvSink<number>({ servers: server.url, bucket: "missing-bucket", key: String }));
+    const noBucket = await failureOf(jetStreamKvSink<number>({ servers: server.url, bucket: "missing-bucket", key: String }), 50, true);
     expect(noBucket.message).toMatch(/jetStreamKvSink missing-bucket \(bucket "missing-bucket"\): cannot use the bucket on nats:\/\/127\.0\.0\.1:\d+: bucket not found/);
 
     await new Kvm(nc).create("strict");

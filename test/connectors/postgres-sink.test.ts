@@ -146,6 +146,17 @@ describe("the PostgreSQL sink", () => {
     expect((error as Error).message).toMatch(/postgres sink t: cannot use postgres:\/\/weir:\*\*\*@127\.0\.0\.1:1\/none: .*ECONNREFUSED/);
     expect((error as Error).message).not.toContain("secret");
   });
+  it("a table that does not exist fails a checkpointed job at once, without restarts, naming the table", async () => {
+    const env = new StreamExecutionEnvironment({ parallelism: 1 });
+    // Checkpointing on and no restart strategy: the default restarts without end.
+    env.enableCheckpointing(50);
+    env.fromSequence(0, 9).sinkTo(postgresSink<number>({ connectionString: url, table: "no_such_table", columns: ["n"], row: (n) => [n] }));
+    const error = await env.execute("postgres-missing-table").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobExecutionError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/UnrecoverableError: postgres sink no_such_table: cannot use postgres:\/\/postgres@127\.0\.0\.1:5432\/weir_sink_[0-9a-f]+: relation "no_such_table" does not exist \(not restarted: no restart can cure this failure\)$/);
+    expect(message).not.toMatch(/\n\s+at /);
+  });
 });
 
 async function adminQuery(sql: string, params: unknown[]): Promise<unknown> {

@@ -15,7 +15,8 @@ import { natsLogin } from "../../src/bus/nats-login.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
 import { MetricRegistry } from "../../src/observability/metrics.ts";
 import { waitFor } from "../fixtures/wait-for.ts";
-import { encode } from "../../src/messages/codec.ts";
+import { decode, encode } from "../../src/messages/codec.ts";
+import { hasEnded } from "../../src/messages/schema.ts";
 import { runWeir, startJobManagerProcess, startNatsServer, startWorkerProcess, type NatsServerHandle, type WeirProcess } from "../../src/testing/index.ts";
 import { expectedWordCounts, finalCounts, generateText } from "../fixtures/word-count-expectation.ts";
 import { CHECKPOINTED_COUNTS, type KeyCount } from "../fixtures/jobs/checkpointed-keyed-counts.ts";
@@ -93,13 +94,15 @@ describe("a bus secured with a NATS user per role", () => {
   it("lets the client's user publish no frame, credit, control, status, collect or registration: the server refuses each, and the job stays exact", async () => {
     const attacker = await connect({ servers: server.url, user: "weir-client", pass: PASSWORDS.WEIR_CLIENT_PASSWORD });
     const refused = collectRefusals(attacker);
-    // The client's user may follow any job's status: the attack starts as soon as a job is running.
+    // The client's user may follow any job's status: the attack starts as soon as a job is under way
+    // (an ended job's status, published again by the dispatcher, is the earlier test's).
     const jobIds: string[] = [];
     const forged = new Promise<string[]>((resolve) => {
       attacker.subscribe(subjects.everyJob("status"), {
         callback: (_error, msg) => {
           const jobId = msg.subject.split(".")[2];
-          if (jobIds.includes(jobId)) return;
+          const status = decode(msg.data, ["job-status"]);
+          if (jobIds.includes(jobId) || !status.ok || hasEnded(status.message.status)) return;
           jobIds.push(jobId);
           resolve(forge(attacker, jobId));
         },
