@@ -94,18 +94,15 @@ export const jobMasterMachine = setup({
       const stoppedWithSavepoint = status === "finished" ? context.stoppedWith : undefined;
       send(deps, subjects.jobStatus(submission.jobId), { type: "job-status", jobId: submission.jobId, status, error, timestamp: deps.clock.now(), stoppedWithSavepoint });
     },
-    /** Deploys every subtask not deployed yet: all of them at first, a failed region's again after a regional failover. */
-    deployCreated: ({ context, self }) => {
+    /**
+     * Deploys every subtask not heard from yet: all of them at first, a failed region's again after
+     * a regional failover, and, with `again`, those whose deploy-task or task-state was lost.
+     */
+    deployCreated: ({ context, self }, params?: { again: boolean }) => {
       const created = Object.values(context.tracker).filter((e) => e.state === "created").map((e) => e.deployment);
+      if (created.length === 0) return;
+      if (params?.again) context.deps.log.info({ subtasks: created.map((d) => taskLabel(context.submission.jobGraph, d.task.vertexId, d.task.subtaskIndex)) }, "no word from deployed subtasks: deploying them again");
       const outcome = deployTasks(context.deps, context.submission, context.restoreFrom, created);
-      if (!outcome.ok) self.send({ type: "RESTORE_FAILED", reason: outcome.reason });
-    },
-    /** Deploys again the subtasks not heard from since they were deployed (a lost deploy-task or task-state). */
-    redeployUnheard: ({ context, self }) => {
-      const unheard = Object.values(context.tracker).filter((e) => e.state === "created").map((e) => e.deployment);
-      if (unheard.length === 0) return;
-      context.deps.log.info({ subtasks: unheard.map((d) => taskLabel(context.submission.jobGraph, d.task.vertexId, d.task.subtaskIndex)) }, "no word from deployed subtasks: deploying them again");
-      const outcome = deployTasks(context.deps, context.submission, context.restoreFrom, unheard);
       if (!outcome.ok) self.send({ type: "RESTORE_FAILED", reason: outcome.reason });
     },
     /** The failed regions' subtasks become a new attempt, in the slots they had; the rest runs on. */
@@ -295,7 +292,7 @@ export const jobMasterMachine = setup({
         ...onTaskEvents,
         TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: false } } },
         RESTORE_FAILED: { target: "failing", actions: "restoreFailed" },
-        RECONCILE: { actions: "redeployUnheard" },
+        RECONCILE: { actions: { type: "deployCreated", params: { again: true } } },
       },
     },
     running: {
@@ -314,7 +311,7 @@ export const jobMasterMachine = setup({
         RESTORE_FAILED: { target: "failing", actions: "restoreFailed" },
         STOP_AFTER_SAVEPOINT: { target: "stopping", actions: assign({ stoppedWith: ({ event }) => event.location }) },
         // A failed region's subtasks deployed again and not heard from.
-        RECONCILE: { actions: "redeployUnheard" },
+        RECONCILE: { actions: { type: "deployCreated", params: { again: true } } },
       },
       initial: "steady",
       states: {

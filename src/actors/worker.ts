@@ -141,7 +141,7 @@ export const workerMachine = setup({
       // A subtask actor that threw was reported failed (reportCrash).
       const crashed = event.type !== "TASK_ENDED";
       const state: TaskState = crashed ? "failed" : (value as TaskState);
-      const error = crashed ? `the subtask's actor failed: ${describeError("error" in event ? event.error : undefined)}` : subtask.error;
+      const error = crashed ? crashReason(event) : subtask.error;
       const unrecoverable = crashed ? undefined : subtask.unrecoverable;
       return { tasks, ended: { ...context.ended, [key]: { task: entry.task, state, error, unrecoverable, endedAt: context.deps.clock.now() } } };
     }),
@@ -149,7 +149,7 @@ export const workerMachine = setup({
     reportCrash: ({ context, event }) => {
       const key = endedKey(event);
       const entry = key === undefined ? undefined : context.tasks[key];
-      const error = `the subtask's actor failed: ${describeError("error" in event ? event.error : undefined)}`;
+      const error = crashReason(event);
       // Not a subtask (the inbox): this worker cannot serve any more, so it fails as a whole.
       if (!entry) throw new Error(`the worker's ${key ?? "child"} actor failed: ${describeError("error" in event ? event.error : undefined)}`);
       context.deps.log.error({ actor: key, error }, "a subtask actor threw; reporting it failed");
@@ -205,4 +205,9 @@ function endedKey(event: WorkerEvent): string | undefined {
   if (event.type === "TASK_ENDED") return event.key;
   if (event.type.startsWith("xstate.error.actor.")) return event.type.slice("xstate.error.actor.".length);
   return undefined;
+}
+
+/** Why a subtask whose actor threw failed, as its job master hears it. */
+function crashReason(event: WorkerEvent): string {
+  return `the subtask's actor failed: ${describeError("error" in event ? event.error : undefined)}`;
 }
