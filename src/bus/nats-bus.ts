@@ -44,8 +44,11 @@ export class NatsNotPermittedError extends Error {
   }
 }
 
-/** Why a connection can no longer serve: it was lost, or the server refused its login or one of its subscriptions. */
-export type DeafCause = "lost" | "refused";
+/**
+ * Why a connection can no longer serve: it was lost; the server refused its login or one of its
+ * subscriptions; or a subscription went past the server's `max_subscriptions`.
+ */
+export type DeafCause = "lost" | "refused" | "limit";
 
 export interface NatsBusOptions {
   servers: string;
@@ -62,7 +65,8 @@ export interface NatsBusOptions {
    * subscription closed by the server or client, or connected but not reading (a liveness probe
    * of PING/PONG round trips unanswered for `probeTimeoutMs`). Processes exit on it. `cause` is
    * "refused" when the server refused the login (on a reconnect) or a subscription: restarting
-   * with the same login cannot help.
+   * with the same login cannot help; "limit" when a subscription went past the server's
+   * `max_subscriptions` (the server keeps the connection but never delivers on that subject).
    */
   onDeaf?: (reason: string, cause: DeafCause) => void;
   /** How often the liveness probe runs (ms; default 5000) and how long it may go unanswered (default 30000). */
@@ -214,6 +218,9 @@ export class NatsBus implements Bus {
             // A publish the user may not make is dropped by the server; the connection stays up.
             metrics.counter("weir_nats_permission_violations_total").inc();
             this.log.error({ operation: status.error.operation, subject: status.error.subject }, "the NATS server refused a publish: this process's NATS user lacks the permission");
+          } else if (/maximum subscriptions exceeded/i.test(status.error.message)) {
+            // The server dropped a subscription and keeps the connection: without this, a subject goes silent.
+            this.reportDeaf("the NATS server refused a subscription: maximum subscriptions exceeded", "limit");
           } else {
             this.log.error({ err: status.error }, "NATS connection error");
           }

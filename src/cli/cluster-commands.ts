@@ -24,12 +24,17 @@ import { EXIT_NATS_REFUSED } from "./nats-login-options.ts";
 
 /**
  * A long-lived process that can no longer serve exits (code 3), so a supervisor can restart it;
- * one the NATS server refused exits with code 4: a restart with the same credentials cannot help.
+ * one the NATS server refused, or that went past its subscription limit, exits with code 4: a
+ * restart with the same credentials and limits cannot help.
  */
 function exitWhenDeaf(role: "jobmanager" | "worker"): (reason: string, cause: DeafCause) => void {
   return (reason, cause) => {
     if (cause === "refused") {
       process.stderr.write(`weir ${role}: ${reason}; it needs the login of the NATS user for ${role === "worker" ? "workers" : "job managers"} (docs/security.md)\n`);
+      process.exit(EXIT_NATS_REFUSED);
+    }
+    if (cause === "limit") {
+      process.stderr.write(`weir ${role}: ${reason}; raise max_subscriptions in the NATS server's configuration (or the account's or user's limit)${role === "worker" ? ", or give this worker fewer slots" : ""}\n`);
       process.exit(EXIT_NATS_REFUSED);
     }
     process.stderr.write(`weir ${role}: ${reason}; exiting so that a supervisor can restart it\n`);
