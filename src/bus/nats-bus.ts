@@ -75,11 +75,13 @@ export interface NatsBusOptions {
 }
 
 /** What to check after a first connection failed: the server's address, or its TLS certificate. */
-function connectAdvice(error: Error): string {
+function connectAdvice(error: Error, login: NatsLogin): string {
   if (error.message === "connection refused") return ". Is nats-server running there?";
   const code = [error, error.cause].map((e) => (e as NodeJS.ErrnoException | undefined)?.code ?? "").join(" ");
-  if (/CERT|UNABLE_TO|SELF_SIGNED/.test(code)) return ". The server's TLS certificate was not accepted: it must be signed by the TLS CA given (--tls-ca) and name the URL's host";
-  return "";
+  if (!/CERT|UNABLE_TO|SELF_SIGNED/.test(code)) return "";
+  return login.options.tls?.caFile === undefined
+    ? ". The server's TLS certificate was not accepted: no TLS CA was given, so it must be signed by a CA the system trusts; give the server's CA with --tls-ca (or $WEIR_NATS_TLS_CA), and the certificate must name the URL's host"
+    : ". The server's TLS certificate was not accepted: it must be signed by the TLS CA given (--tls-ca) and name the URL's host";
 }
 
 export class NatsBus implements Bus {
@@ -118,7 +120,7 @@ export class NatsBus implements Bus {
       pingInterval: 10_000,
     }).catch((error: Error) => {
       if (error instanceof AuthorizationError) throw new NatsLoginRefusedError(options.servers, login, error.message);
-      throw new Error(`cannot connect to NATS at ${options.servers}: ${error.message}${connectAdvice(error)}`, { cause: error });
+      throw new Error(`cannot connect to NATS at ${options.servers}: ${error.message}${connectAdvice(error, login)}`, { cause: error });
     });
     const bus = new NatsBus(connection, options.log, options.metrics, options.onDeaf);
     void bus.watchStatus(options.metrics, (detail) => new NatsLoginRefusedError(options.servers, login, detail).message);
