@@ -112,7 +112,8 @@ export class NatsBus implements Bus {
     const login = options.login ?? ANONYMOUS;
     const connection = await connect({
       ...login.options,
-      servers: options.servers,
+      // "nats://a:4222,nats://b:4222": the nodes of a cluster; the client moves between them.
+      servers: options.servers.split(",").map((server) => server.trim()).filter((server) => server !== ""),
       name: options.name,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,

@@ -55,7 +55,7 @@ function timeFormat(value: string): "offset" | "iso" {
 
 /** Where the cluster's NATS server is, unless --nats says: $WEIR_NATS_URL, else the local default. */
 const DEFAULT_NATS = process.env.WEIR_NATS_URL ?? "nats://127.0.0.1:4222";
-const NATS_HELP = "the NATS server ($WEIR_NATS_URL if set)";
+const NATS_HELP = "the NATS server, or a cluster's servers comma-separated ($WEIR_NATS_URL if set)";
 
 const program = new Command("weir")
   .description("a stateful stream processor: actors on NATS, msgpack frames")
