@@ -61,6 +61,8 @@ export interface NatsServerOptions {
   env?: Record<string, string>;
   /** More command-line arguments. */
   args?: string[];
+  /** The address to listen on (default 127.0.0.1; "0.0.0.0" for clients in other network namespaces). `url` still names 127.0.0.1. */
+  host?: string;
 }
 
 /** Spawns `nats-server`; throws with install advice if it is not on PATH. */
@@ -70,7 +72,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const storeDir = mkdtempSync(join(tmpdir(), "weir-nats-"));
   const args = [
     ...(options.config === undefined ? [] : ["-c", options.config]),
-    ...["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort)],
+    ...["-a", options.host ?? "127.0.0.1", "-p", String(port), "-m", String(monitorPort)],
     ...(options.jetstream === false ? [] : ["-js", "-sd", storeDir]),
     ...(options.args ?? []),
   ];
