@@ -3,7 +3,7 @@
 // lost and duplicated results. Prints a JSON line per run and a summary: kills survived, lost,
 // duplicated, recovery p50/p99 (kill → first checkpoint completed after it).
 //
-//   npm run chaos -- [--runs 5] [--kills 20] [--seed 1] [--rate 600]
+//   npm run chaos -- [--runs 5] [--kills 20] [--seed 1] [--rate 600] [--seconds-per-kill 12]
 
 import { numberOption } from "./report.ts";
 import { percentile, runChaos } from "./chaos/chaos-run.ts";
@@ -13,6 +13,8 @@ const runs = numberOption(args, "runs", 5);
 const kills = numberOption(args, "kills", 20);
 const seed = numberOption(args, "seed", 1);
 const rate = numberOption(args, "rate", 600);
+// Input per kill: enough that the job outlasts its kills even when recoveries are slow (a loaded machine).
+const secondsPerKill = numberOption(args, "seconds-per-kill", 12);
 
 const recovery: number[] = [];
 let survived = 0;
@@ -20,7 +22,7 @@ let lost = 0;
 let duplicated = 0;
 let failedRuns = 0;
 for (let run = 1; run <= runs; run++) {
-  const result = await runChaos({ kills, kinds: ["worker", "nats-node"], seed: seed + run, rate, progress: (line) => process.stderr.write(`run ${run}: ${line}\n`) });
+  const result = await runChaos({ kills, kinds: ["worker", "nats-node"], seed: seed + run, rate, secondsPerKill, progress: (line) => process.stderr.write(`run ${run}: ${line}\n`) });
   recovery.push(...result.recoveryMs);
   survived += result.recovered;
   lost += result.lost;
