@@ -186,6 +186,33 @@ describe("the PostgreSQL sink", () => {
       expect(commits).toBeLessThan(EVENTS / KEYS);
     });
 
+    it("a commit that fails twice holds back the later ones: each subtask's epochs are committed in order, and the table ends with each key's final count", async () => {
+      await db.query("CREATE TABLE flaky (key integer PRIMARY KEY, count integer NOT NULL, value integer NOT NULL)");
+      // The first two commits that carry key 0 at a count of 300 or more fail (a sequence is not rolled back with them).
+      await db.query("CREATE SEQUENCE flaky_failures");
+      await db.query(`CREATE FUNCTION fail_twice() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF NEW.key = 0 AND NEW.count >= 300 THEN IF nextval('flaky_failures') <= 2 THEN RAISE EXCEPTION 'injected commit failure'; END IF; END IF;
+        RETURN NEW; END $$`);
+      await db.query("CREATE TRIGGER fail_twice BEFORE INSERT ON flaky FOR EACH ROW EXECUTE FUNCTION fail_twice()");
+      const shared = { completed: 0 };
+      const env = new StreamExecutionEnvironment({ parallelism: 2 });
+      env.enableCheckpointing(30);
+      env
+        .fromSource(heldSource({ count: EVENTS, holdFrom: EVENTS / 2, release: () => shared.completed >= 4, end: () => true }), "Numbers")
+        .map(new CountCompleted(shared))
+        .keyBy((v) => v % KEYS)
+        .process(new RunningCount())
+        .sinkTo(upsert("flaky"));
+      await env.execute("postgres-upsert-in-order");
+      expect(Number((await db.query<{ n: string }>("SELECT last_value AS n FROM flaky_failures")).rows[0].n)).toBeGreaterThan(2);
+      expect(await finals("flaky")).toEqual(totalsPerKey(range(EVENTS), KEYS));
+      const commits = (await db.query<{ subtask: number; epoch: string }>("SELECT subtask, epoch FROM weir_sink_commits WHERE sink_id = 'flaky' ORDER BY committed_at")).rows;
+      for (const subtask of [0, 1]) {
+        const order = commits.filter((c) => c.subtask === subtask).map((c) => epochOrder(c.epoch));
+        expect(order).toEqual([...order].sort((a, b) => a - b));
+      }
+    });
+
     it("without checkpoints, each key's row ends with its final count", async () => {
       await db.query("CREATE TABLE latest_plain (key integer, count integer, value integer, UNIQUE (key))");
       const env = new StreamExecutionEnvironment({ parallelism: 2 });
@@ -219,6 +246,26 @@ describe("the PostgreSQL sink", () => {
     });
   });
 });
+
+/** Counts completed checkpoints into `shared` (for a held source to wait on); every subtask's copy reaches the same object. */
+class CountCompleted {
+  private readonly ref: () => { completed: number };
+  constructor(shared: { completed: number }) {
+    this.ref = () => shared;
+  }
+  map(value: number): number {
+    return value;
+  }
+  notifyCheckpointComplete(): void {
+    this.ref().completed += 1;
+  }
+}
+
+/** Where an epoch falls among a subtask's: `checkpoint-<n>` at n, `end-after-<n>` just after it. */
+function epochOrder(epoch: string): number {
+  const [, kind, n] = /\/(checkpoint|end-after)-(\d+)$/.exec(epoch)!;
+  return Number(n) + (kind === "end-after" ? 0.5 : 0);
+}
 
 async function adminQuery(sql: string, params: unknown[]): Promise<unknown> {
   const admin = new pg.Client({ connectionString: ADMIN });
