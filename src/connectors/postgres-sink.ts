@@ -117,7 +117,8 @@ class PostgresSinkOperator extends WriteAheadSink<unknown[]> {
     try {
       await client.query("BEGIN");
       const marked = await client.query("INSERT INTO weir_sink_commits (sink_id, subtask, epoch) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", [this.options.sinkId, staged.origin, epochName(staged)]);
-      if (marked.rowCount === 1) await this.insertRows(client, staged.items);
+      // Compacted again: an epoch restored from a savepoint of the sink in append mode was not.
+      if (marked.rowCount === 1) await this.insertRows(client, this.compact(staged.items));
       await client.query("COMMIT");
     } catch (error) {
       await client.query("ROLLBACK").catch(() => undefined);
