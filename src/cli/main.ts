@@ -2,7 +2,7 @@
 
 import { Command, InvalidArgumentError } from "commander";
 import { runCommand } from "./run.ts";
-import { jobManagerCommand, workerCommand } from "./cluster-commands.ts";
+import { defaultArtifactCache, jobManagerCommand, workerCommand } from "./cluster-commands.ts";
 import { cancelCommand, infoCommand, listCommand, savepointCommand, stopCommand } from "./query-commands.ts";
 import { WEIR_VERSION } from "../core/version.ts";
 import { LOG_FORMATS, type LogFormat } from "../observability/logger.ts";
@@ -106,6 +106,7 @@ program
   .option("--nats <url>", NATS_HELP, DEFAULT_NATS)
   .option("--slots <n>", "number of slots to offer", positiveInt, 1)
   .option("--id <id>", "worker id (default: random)")
+  .option("--artifact-cache <dir>", "where the worker keeps the job artifacts it fetched, by digest ($WEIR_ARTIFACT_CACHE if set)", process.env.WEIR_ARTIFACT_CACHE ?? defaultArtifactCache())
   .option("--metrics-port <n>", "serve Prometheus metrics on http://<metrics-host>:<n>/metrics (0: any free port)", nonNegativeInt)
   .option("--metrics-host <host>", "the address the metrics endpoint listens on", "127.0.0.1")
   .option("--log-level <level>", "pino log level ($WEIR_LOG_LEVEL if set)", logLevel, process.env.WEIR_LOG_LEVEL ?? "info")
