@@ -9,7 +9,7 @@ import { systemClock } from "../core/clock.ts";
 import type { Bus } from "../bus/bus.ts";
 import type { NatsLogin } from "../bus/nats-login.ts";
 import { submitJob, type RunJobOptions } from "./job-client.ts";
-import { bundleJobModule } from "./job-bundle.ts";
+import { bundleJobModule, type JobBundle } from "./job-bundle.ts";
 import { ArtifactStore } from "./artifact-store.ts";
 
 export interface RemoteExecutorOptions {
@@ -23,7 +23,22 @@ export interface RemoteExecutorOptions {
 }
 
 export class RemoteExecutor implements JobExecutor {
+  private readonly bundles = new Map<string, Promise<JobBundle>>();
+
   constructor(private readonly options: RemoteExecutorOptions) {}
+
+  /**
+   * Bundles the job module at `path` (once; executeAsync uses the same bundle). `weir run` calls it
+   * before importing the module, so a module that does not bundle fails naming its file and error.
+   */
+  bundle(path: string): Promise<JobBundle> {
+    let bundle = this.bundles.get(path);
+    if (!bundle) {
+      bundle = bundleJobModule(path);
+      this.bundles.set(path, bundle);
+    }
+    return bundle;
+  }
 
   async execute(job: PreparedJob): Promise<JobExecutionResult> {
     return (await this.executeAsync(job)).result;
@@ -36,7 +51,7 @@ export class RemoteExecutor implements JobExecutor {
     }
     const { path, args, cwd, parallelism } = job.artifact;
     // Before connecting: a module that does not bundle fails at once, naming its file and error.
-    const bundle = await bundleJobModule(path);
+    const bundle = await this.bundle(path);
     const metrics = new MetricRegistry();
     const log = this.options.log;
     const nats = await NatsBus.connect({ servers: this.options.servers, login: this.options.login, name: "weir-client", log, metrics });

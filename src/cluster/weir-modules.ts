@@ -3,7 +3,7 @@
 // `weir:<module>` import that each worker resolves to the weir it runs itself.
 
 import { existsSync } from "node:fs";
-import { dirname, extname, isAbsolute, join, relative, sep } from "node:path";
+import { dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The prefix of the imports a bundle leaves to the worker's weir. */
@@ -29,7 +29,7 @@ export function weirImportOf(specifier: string, fromDir: string): string | undef
   const entry = ENTRY_POINTS[specifier];
   if (entry !== undefined) return `${WEIR_IMPORT_PREFIX}${entry}`;
   if (!specifier.startsWith(".") && !isAbsolute(specifier)) return undefined;
-  const target = join(fromDir, specifier);
+  const target = resolve(fromDir, specifier);
   for (const folder of ["src", "dist"]) {
     const rel = relative(join(PACKAGE_ROOT, folder), target);
     if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) continue;
