@@ -6,7 +6,6 @@ import { pathToFileURL } from "node:url";
 import type { StreamGraph } from "../graph/stream-graph.ts";
 import { buildJobGraph } from "../graph/job-graph.ts";
 import type { DeployTask, JobArtifact, JobGraphSpec } from "../messages/schema.ts";
-import type { JobModule } from "../api/executor.ts";
 import type { ArtifactCache } from "./artifact-cache.ts";
 import type { JobLoader } from "../actors/subtask.ts";
 import { StreamExecutionEnvironment, type JobDefinition } from "./environment.ts";
@@ -28,14 +27,6 @@ function definitionOf(module: unknown, what: string): JobDefinition {
     throw new Error(`${what} must export a job as its default export: export default defineJob((env, args) => { ... })`);
   }
   return definition as JobDefinition;
-}
-
-/** Runs a job module's definition on a fresh environment and returns that environment. */
-export async function buildEnvironment(module: JobModule): Promise<StreamExecutionEnvironment> {
-  const definition = await importJobDefinition(module.path);
-  const env = new StreamExecutionEnvironment({ cwd: module.cwd, parallelism: module.parallelism, artifact: module });
-  await definition(env, module.args);
-  return env;
 }
 
 /**
