@@ -1,7 +1,8 @@
 // Job artifacts over a real nats-server, job manager and worker processes: a worker runs a job
 // whose file it never saw (deleted before the worker started, and the worker's directory is
 // elsewhere); two versions of one module are two artifacts, each running its own code; a forged
-// or missing artifact fails the job saying so, and the worker counts the refusal.
+// or missing artifact fails the job saying so, and the worker counts the refusal; an artifact no
+// running job uses leaves the bucket.
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -69,7 +70,7 @@ describe("job artifacts on a cluster", () => {
 
   beforeAll(async () => {
     server = await startNatsServer();
-    jobManager = await startJobManagerProcess(server.url, ["--slot-timeout", "60000"]);
+    jobManager = await startJobManagerProcess(server.url, ["--slot-timeout", "60000", "--artifact-grace", "500"]);
     mkdirSync(workerDir, { recursive: true });
     // The job modules written below are ES modules, as in a project with "type": "module".
     writeFileSync(join(root, "package.json"), `${JSON.stringify({ type: "module" })}\n`);
@@ -122,6 +123,14 @@ describe("job artifacts on a cluster", () => {
     expect(outputs).toEqual([expected("v2"), expected("v3")]);
     const cached = readdirSync(cache).filter((f) => f.endsWith(".js"));
     for (const digest of digests) expect(cached).toContain(`${digest.slice("sha256:".length)}.js`);
+    // Once their jobs have ended (and the grace has passed), the bucket no longer holds them.
+    const bus = await NatsBus.connect({ servers: server.url, name: "artifacts-retention", log: silentLogger(), metrics: new MetricRegistry() });
+    try {
+      const store = await ArtifactStore.open(bus.connection, "existing");
+      for (const digest of digests) await waitFor(async () => ((await store.fetch(digest)) === undefined ? true : undefined), `artifact ${digest} to be removed`);
+    } finally {
+      await bus.close();
+    }
   }, 120_000);
 
   describe("an artifact a worker must refuse", () => {

@@ -233,7 +233,7 @@ describe("rejections", () => {
     ["a number where an optional string belongs", { ...examples["submit-job-reply"], error: 500 }, "$.error: expected a string"],
     ["a string in a list of job ids' place", { ...examples["worker-lost"], jobIds: "job-1" }, "$.jobIds: expected an array"],
     ["a bad slot grant", { ...examples["slots-reply"], slots: [{ workerId: "w", slotIndex: -0.5 }] }, "$.slots[0].slotIndex: expected an integer"],
-    ["an artifact of an unknown kind", { ...examples["submit-job"], artifact: { kind: "url" } }, "$.artifact.kind: expected one of module|in-process"],
+    ["an artifact of an unknown kind", { ...examples["submit-job"], artifact: { kind: "url" } }, "$.artifact.kind: expected one of bundle|in-process"],
     ["a boolean as a string", { ...examples.collect, last: "true" }, "$.last: expected a boolean"],
     ["NaN where a number belongs", { ...examples.heartbeat, timestamp: NaN }, "$.timestamp: expected a number"],
   ])("a message with %s is invalid, and the detail names the path", (_, value, detail) => {
