@@ -196,3 +196,22 @@ describe("job artifacts on a cluster", () => {
     expect((await jobs()).length).toBe(before);
   }, 60_000);
 });
+
+describe("job artifacts on a NATS server without JetStream", () => {
+  let server: NatsServerHandle;
+  const dir = mkdtempSync(join(tmpdir(), "weir-artifacts-nojs-"));
+  beforeAll(async () => {
+    server = await startNatsServer({ jetstream: false });
+    writeFileSync(join(dir, "package.json"), `${JSON.stringify({ type: "module" })}\n`);
+  });
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("fails `weir run` saying the cluster needs JetStream for the artifact bucket", async () => {
+    const result = await runWeir(["run", writeJob(dir, "nojs"), "--nats", server.url, "--", "--out", join(dir, "out.txt")]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`^weir: cannot open the job artifact bucket on ${server.url} \\(a cluster needs JetStream: nats-server -js\\): .+\\n$`));
+  }, 60_000);
+});
