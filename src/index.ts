@@ -92,7 +92,7 @@ export { IntervalJoin, IntervalJoined } from "./api/interval-join.ts";
 export { JoinedStreams, JoinWhere, JoinEqualTo, WindowedJoin } from "./api/window-join.ts";
 export { CoGroupedStreams, CoGroupWhere, CoGroupEqualTo, WindowedCoGroup } from "./api/co-group.ts";
 export { WindowedStream, AllWindowedStream } from "./api/windowed-stream.ts";
-export { JobExecutionError, type JobExecutor, type JobExecutionResult, type PreparedJob, type JobClient } from "./api/executor.ts";
+export { JobExecutionError, type JobExecutor, type JobExecutionResult, type PreparedJob, type JobModule, type JobClient } from "./api/executor.ts";
 // Checkpoints, savepoints and recovery.
 export { CheckpointConfig } from "./api/checkpoint-config.ts";
 export type { CheckpointingMode, CheckpointingConfig, RestoreSettings, StateBackendKind } from "./messages/schema.ts";

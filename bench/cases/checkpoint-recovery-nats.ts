@@ -227,7 +227,7 @@ async function main(): Promise<void> {
   let cancel: (() => void) | undefined;
   let ended: Promise<unknown> | undefined;
   try {
-    server = await startNatsServer({ jetstream: false });
+    server = await startNatsServer();
     processes.push(await startJobManagerProcess(server.url, ["--heartbeat-timeout", String(heartbeatTimeoutMs)]));
     const workers = await Promise.all(["bench-h-w1", "bench-h-w2", "bench-h-w3"].map((id) => startWorkerProcess(server!.url, 1, id)));
     processes.push(...workers);

@@ -2,10 +2,13 @@
 // NATS server. They reconnect forever and stop cleanly on SIGINT/SIGTERM.
 
 import { randomBytes } from "node:crypto";
-import { resolve } from "node:path";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
 import { NatsBus } from "../bus/nats-bus.ts";
 import { busClusterQueries } from "../cluster/bus-cluster-queries.ts";
 import { createJobLoader } from "../cluster/job-loader.ts";
+import { ArtifactCache } from "../cluster/artifact-cache.ts";
+import { ArtifactStore } from "../cluster/artifact-store.ts";
 import { startJobManager } from "../cluster/job-manager.ts";
 import { startWorker } from "../cluster/task-manager.ts";
 import { createRootLogger, type Logger, type LogFormat } from "../observability/logger.ts";
@@ -71,6 +74,7 @@ export interface JobManagerCommandOptions {
   heartbeatTimeout: number;
   probeInterval: number;
   slotTimeout: number;
+  artifactGrace: number;
   restPort: number;
   restHost: string;
   restToken?: string;
@@ -88,7 +92,7 @@ export async function jobManagerCommand(options: JobManagerCommandOptions): Prom
     log.warn({ err: error }, "no JetStream for the job history: ended jobs are kept in memory only");
     return undefined;
   });
-  const jobManager = startJobManager({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { heartbeatTimeoutMs: options.heartbeatTimeout, probeIntervalMs: options.probeInterval, slotRequestTimeoutMs: options.slotTimeout, onFailure: exitOnActorFailure("jobmanager"), jobHistory });
+  const jobManager = startJobManager({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { heartbeatTimeoutMs: options.heartbeatTimeout, probeIntervalMs: options.probeInterval, slotRequestTimeoutMs: options.slotTimeout, artifactGraceMs: options.artifactGrace, onFailure: exitOnActorFailure("jobmanager"), jobHistory });
   await bus.flush();
   const token = options.restToken ?? process.env.WEIR_REST_TOKEN ?? randomBytes(18).toString("base64url");
   // Its counters, and gauges of the cluster (workers, slots, jobs) from its monitor's view.
@@ -118,12 +122,18 @@ export async function jobManagerCommand(options: JobManagerCommandOptions): Prom
   });
 }
 
-export async function workerCommand(options: { nats: string; login?: NatsLogin; slots: number; id?: string; logLevel: string; logFormat?: LogFormat; metricsPort?: number; metricsHost: string }): Promise<void> {
+/** Where a worker keeps fetched job artifacts unless told: in the user's cache directory, not a shared one (it imports what it finds there). */
+export function defaultArtifactCache(): string {
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "weir", "artifacts");
+}
+
+export async function workerCommand(options: { nats: string; login?: NatsLogin; slots: number; id?: string; artifactCache: string; logLevel: string; logFormat?: LogFormat; metricsPort?: number; metricsHost: string }): Promise<void> {
   if (options.id !== undefined && !isSubjectToken(options.id)) throw new Error(`--id ${JSON.stringify(options.id)}: use only letters, digits, '-' and '_'`);
   const log = createRootLogger({ name: "weir-worker", level: options.logLevel, format: options.logFormat });
   const metrics = new MetricRegistry();
   const bus = await NatsBus.connect({ servers: options.nats, login: options.login, name: `weir-worker-${options.id ?? process.pid}`, log, metrics, onDeaf: exitWhenDeaf("worker") });
-  const worker = startWorker({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { slots: options.slots, workerId: options.id, loadJob: createJobLoader(), onFailure: (error) => exitOnActorFailure("worker")("worker actor", error) });
+  const artifacts = new ArtifactCache({ dir: resolve(options.artifactCache), source: () => ArtifactStore.open(bus.connection, "existing"), metrics, log });
+  const worker = startWorker({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { slots: options.slots, workerId: options.id, loadJob: createJobLoader(new Map(), artifacts), onFailure: (error) => exitOnActorFailure("worker")("worker actor", error) });
   log.info({ workerId: worker.workerId, slots: options.slots }, "worker started");
   const exporter = new PrometheusExporter(metrics, () => taskGauges(worker.samples()));
   const metricsServer = options.metricsPort === undefined ? undefined : await startMetricsServer(exporter, { host: options.metricsHost, port: options.metricsPort });
