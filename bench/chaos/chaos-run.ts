@@ -110,7 +110,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       try {
         await until("a checkpoint after the kill", () => ended || latestCheckpoint(checkpoints, jobId) > before, 90_000);
       } catch (error) {
-        say(`kill ${k + 1}: ${(error as Error).message}`);
+        const recent = processes[0].logs().split("\n").filter((line) => line.includes(jobId)).slice(-8);
+        say(`kill ${k + 1}: ${(error as Error).message}; the job manager's last lines of the job:\n${recent.join("\n")}`);
         break;
       }
       if (latestCheckpoint(checkpoints, jobId) > before) recoveryMs.push(Date.now() - killedAt);

@@ -3,6 +3,7 @@
 // manager removes an artifact when the last job running it has ended. Receives a NATS connection
 // it does not own; uses only what nats-server 2.9 offers.
 
+import { createBucket } from "../bus/bucket-replicas.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Objm, type ObjectStore } from "@nats-io/obj";
 import type { JobBundle } from "./job-bundle.ts";
@@ -21,7 +22,7 @@ export class ArtifactStore {
    */
   static async open(nats: NatsConnection, mode: "create" | "existing"): Promise<ArtifactStore> {
     const objm = new Objm(nats);
-    if (mode === "create") return new ArtifactStore(await objm.create(ARTIFACT_BUCKET, { description: "weir job artifacts, named by their SHA-256" }));
+    if (mode === "create") return new ArtifactStore(await createBucket(nats, (replicas) => objm.create(ARTIFACT_BUCKET, { description: "weir job artifacts, named by their SHA-256", replicas }), () => objm.open(ARTIFACT_BUCKET)));
     try {
       return new ArtifactStore(await objm.open(ARTIFACT_BUCKET));
     } catch (error) {

@@ -10,6 +10,8 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startJobManagerProcess, startNatsCluster, startWorkerProcess, type NatsClusterHandle, type WeirProcess } from "../../src/testing/index.ts";
 import { CHECKPOINTED_COUNTS, type KeyCount } from "../fixtures/jobs/checkpointed-keyed-counts.ts";
@@ -56,6 +58,15 @@ describe("a NATS node killed while a checkpointed job runs on a three-node clust
       // The worker whose node died lives on, connected to another node.
       expect(workers[victim].child.exitCode).toBe(null);
       expect(workers[victim].logs()).toContain('"msg":"reconnected to NATS"');
+      // The buckets weir made on the cluster have a replica on each of three servers: one node's loss keeps them.
+      const nc = await connect({ servers: cluster.nodes[0].url });
+      try {
+        const streams = (await jetstreamManager(nc)).streams;
+        expect((await streams.info("OBJ_weir-artifacts")).config.num_replicas).toBe(3);
+        expect((await streams.info("KV_weir-job-history")).config.num_replicas).toBe(3);
+      } finally {
+        await nc.close();
+      }
     } finally {
       run.kill();
     }

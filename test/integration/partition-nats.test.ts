@@ -31,7 +31,7 @@ describe("a worker cut off from NATS by a network partition", () => {
   const dir = mkdtempSync(join(tmpdir(), "weir-partition-"));
 
   beforeAll(async () => {
-    server = await startNatsServer({ jetstream: false, host: "0.0.0.0" });
+    server = await startNatsServer({ host: "0.0.0.0" });
     namespace = createNetworkNamespace(1 + Math.floor(Math.random() * 254));
     jobManager = await startJobManagerProcess(server.url, ["--heartbeat-timeout", String(HEARTBEAT_TIMEOUT_MS)]);
     onHost = await startWorkerProcess(server.url, 1, "on-host");
