@@ -128,9 +128,10 @@ export function generatorSource<T>(generate: (index: number) => T, options: Gene
       const allowedAt = (now: number) => Math.floor(((now - startedAt) * perSubtask) / 1000) + 1;
       return {
         pollNext(output) {
-          // Round robin over the splits still open.
-          let split: StrideSplit | undefined;
-          for (let i = 0; i < splits.length && split === undefined; i++) {
+          // Round robin over the splits still open (one split, the usual case, needs no modulo per record).
+          const only = splits.length === 1 ? splits[0] : undefined;
+          let split = only !== undefined && only.next < count ? only : undefined;
+          for (let i = 0; only === undefined && i < splits.length && split === undefined; i++) {
             const candidate = splits[(emitted + i) % splits.length];
             if (candidate.next < count) split = candidate;
           }
