@@ -15,6 +15,7 @@ import { CurrentTimestamp } from "../operators/operator.ts";
 import type { StreamGraph } from "../graph/stream-graph.ts";
 import type { CheckpointIo } from "./checkpoint-io.ts";
 import type { Clock } from "../core/clock.ts";
+import { fuseChain, sourceOutputOf } from "./chain-fusion.ts";
 import { InputGate, type InputChannel } from "./input-gate.ts";
 import { LatencyMarkers } from "./latency-markers.ts";
 import { buildChain, producersOf, type BuiltChain } from "./operator-chain.ts";
@@ -126,6 +127,7 @@ export class StreamTask implements SourceLoopHost {
     }
     const shared = { timestamp: this.timestamp, streamStatus: this.time.control, fail: (error: Error) => this.fail(error) };
     await openTaskOperators({ ...this.options, vertex: this.vertex, chain: this.chain, shared, guard: (fn) => this.guard(fn) }, this.opened);
+    fuseChain(this.chain.operators, (nodeId) => streamGraph.node(nodeId).name);
     this.startCheckpointing();
   }
 
@@ -221,7 +223,7 @@ export class StreamTask implements SourceLoopHost {
 
   private async runSource(): Promise<void> {
     const output = this.chain.outputs.get(this.vertex.nodes[0])!;
-    await runSourceLoop(this.opened.reader!, output, this);
+    await runSourceLoop(this.opened.reader!, sourceOutputOf(output), this);
     // Stopped by a savepoint without drain: nothing more is emitted and nothing ends; the job
     // master cancels the job once the savepoint is complete, so no further windows fire.
     if (this.stopped || this.stopAfterBarrier === "terminate") return;
