@@ -1,13 +1,14 @@
 // The async I/O operator (Flink's AsyncWaitOperator): hands each record to a function returning a
 // promise, keeps at most `capacity` records in its queue, and emits results in order or as they
 // complete (never across a watermark). Receives records and watermarks; sends results and
-// watermarks. Timeouts and retries run on the injected clock; a full queue blocks the subtask's
-// input (isBlocked / wakeInput). Records not yet emitted are its checkpointed state, re-issued after
-// a restore, so output stays exact across failover.
+// watermarks. Timeouts (one timer for all, async-deadlines.ts) and retries run on the injected
+// clock; a full queue blocks the subtask's input (isBlocked / wakeInput). Records not yet emitted
+// are its checkpointed state, re-issued after a restore, so output stays exact across failover.
 
 import { callable, closeFunction, openFunction, type AsyncFunction } from "../core/functions.ts";
 import { ListStateDescriptor } from "../core/state-descriptors.ts";
 import type { ListState } from "../core/keyed-state.ts";
+import { AttemptDeadlines } from "./async-deadlines.ts";
 import { createAsyncResultQueue, type AsyncOutputMode, type AsyncQueueEntry, type AsyncResultQueue } from "./async-result-queue.ts";
 import { BaseOperator, runtimeContextOf, type OperatorContext } from "./operator.ts";
 
@@ -69,8 +70,8 @@ class AsyncRequest implements AsyncQueueEntry {
   attempts = 0;
   /** The attempt whose outcome counts (0 while none does: timed out, or waiting to retry). */
   live = 0;
-  /** The attempt's timeout, or the retry's delay. */
-  timer: unknown = undefined;
+  /** The retry's delay, while one is waited for. */
+  retryTimer: unknown = undefined;
   constructor(
     readonly record: unknown,
     readonly timestamp: number | undefined,
@@ -82,6 +83,7 @@ type Waiting = { readonly record: unknown; readonly timestamp: number | undefine
 export class AsyncWaitOperator<I, O> extends BaseOperator {
   private invoke!: (value: I) => PromiseLike<O | readonly O[]>;
   private queue!: AsyncResultQueue;
+  private deadlines!: AttemptDeadlines<AsyncRequest>;
   private state!: ListState<StoredRecord>;
   /** What arrived while the queue was full (at most the rest of one frame), in order; not yet handed to the function. */
   private waiting: Waiting[] = [];
@@ -107,6 +109,13 @@ export class AsyncWaitOperator<I, O> extends BaseOperator {
     this.queue = createAsyncResultQueue(this.settings.mode, {
       emitResults: (entry) => this.emitResults(entry),
       emitWatermark: (timestamp) => this.output.emitWatermark(timestamp),
+    });
+    this.deadlines = new AttemptDeadlines<AsyncRequest>({
+      clock: ctx.clock,
+      timeoutMs: this.settings.timeoutMs,
+      maxLive: this.settings.capacity,
+      isLive: (request, attempt) => request.live === attempt,
+      expired: (request, attempt) => this.timedOut(request, attempt),
     });
     this.state = ctx.operatorState.getListState(new ListStateDescriptor<StoredRecord>(STATE_NAME));
     this.restored = this.state.get().slice();
@@ -159,7 +168,8 @@ export class AsyncWaitOperator<I, O> extends BaseOperator {
 
   override close(): Promise<void> {
     this.closed = true;
-    for (const entry of this.queue.entries()) this.ctx.clock.clearTimeout((entry as AsyncRequest).timer);
+    this.deadlines.close();
+    for (const entry of this.queue.entries()) this.ctx.clock.clearTimeout((entry as AsyncRequest).retryTimer);
     this.drained?.();
     return closeFunction(this.userFunction);
   }
@@ -187,7 +197,7 @@ export class AsyncWaitOperator<I, O> extends BaseOperator {
       this.failed(request, attempt, error);
       return;
     }
-    request.timer = this.ctx.clock.setTimeout(() => this.timedOut(request, attempt), this.settings.timeoutMs);
+    this.deadlines.add(request, attempt);
     pending.then(
       (result) => this.succeeded(request, attempt, result),
       (error: unknown) => this.failed(request, attempt, error),
@@ -197,14 +207,12 @@ export class AsyncWaitOperator<I, O> extends BaseOperator {
   private succeeded(request: AsyncRequest, attempt: number, result: O | readonly O[]): void {
     if (this.closed || request.live !== attempt) return;
     request.live = 0;
-    this.ctx.clock.clearTimeout(request.timer);
     this.guarded(() => this.complete(request, Array.isArray(result) ? (result as readonly O[]) : [result]));
   }
 
   private failed(request: AsyncRequest, attempt: number, error: unknown): void {
     if (this.closed || request.live !== attempt) return;
     request.live = 0;
-    this.ctx.clock.clearTimeout(request.timer);
     if (request.attempts <= this.settings.retries) this.retryLater(request);
     else this.ctx.fail(new AsyncRequestError(this.describe(), request.attempts, error));
   }
@@ -222,7 +230,8 @@ export class AsyncWaitOperator<I, O> extends BaseOperator {
   private retryLater(request: AsyncRequest): void {
     const { retryDelayMs, retryBackoff } = this.settings;
     const delay = retryDelayMs * retryBackoff ** (request.attempts - 1);
-    request.timer = this.ctx.clock.setTimeout(() => {
+    request.retryTimer = this.ctx.clock.setTimeout(() => {
+      request.retryTimer = undefined;
       if (!this.closed) this.guarded(() => this.send(request));
     }, delay);
   }
