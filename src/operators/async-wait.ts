@@ -8,6 +8,7 @@
 import { callable, closeFunction, openFunction, type AsyncFunction } from "../core/functions.ts";
 import { ListStateDescriptor } from "../core/state-descriptors.ts";
 import type { ListState } from "../core/keyed-state.ts";
+import type { Counter } from "../observability/metrics.ts";
 import { AttemptDeadlines } from "./async-deadlines.ts";
 import { createAsyncResultQueue, type AsyncOutputMode, type AsyncQueueEntry, type AsyncResultQueue } from "./async-result-queue.ts";
 import { BaseOperator, runtimeContextOf, type OperatorContext } from "./operator.ts";
@@ -93,6 +94,8 @@ export class AsyncWaitOperator<I, O> extends BaseOperator {
   private closed = false;
   /** Resolves finish() once nothing is held. */
   private drained?: () => void;
+  private retries?: Counter;
+  private timeouts?: Counter;
 
   constructor(
     readonly userFunction: AsyncFunction<I, O>,
@@ -117,6 +120,9 @@ export class AsyncWaitOperator<I, O> extends BaseOperator {
       isLive: (request, attempt) => request.live === attempt,
       expired: (request, attempt) => this.timedOut(request, attempt),
     });
+    const labels = { job: ctx.jobId, task: ctx.taskName, subtask: String(ctx.subtaskIndex) };
+    this.retries = ctx.metrics?.counter("weir_async_retries_total", labels);
+    this.timeouts = ctx.metrics?.counter("weir_async_timeouts_total", labels);
     this.state = ctx.operatorState.getListState(new ListStateDescriptor<StoredRecord>(STATE_NAME));
     this.restored = this.state.get().slice();
     this.state.clear();
@@ -222,12 +228,17 @@ export class AsyncWaitOperator<I, O> extends BaseOperator {
     // A late result of this attempt no longer counts.
     request.live = 0;
     const { retries, onTimeout, timeoutMs } = this.settings;
-    if (request.attempts <= retries) this.retryLater(request);
-    else if (onTimeout) this.guarded(() => this.complete(request, onTimeout(request.record as I)));
+    if (request.attempts <= retries) {
+      this.retryLater(request);
+      return;
+    }
+    this.timeouts?.inc();
+    if (onTimeout) this.guarded(() => this.complete(request, onTimeout(request.record as I)));
     else this.ctx.fail(new AsyncTimeoutError(this.describe(), timeoutMs, request.attempts));
   }
 
   private retryLater(request: AsyncRequest): void {
+    this.retries?.inc();
     const { retryDelayMs, retryBackoff } = this.settings;
     const delay = retryDelayMs * retryBackoff ** (request.attempts - 1);
     request.retryTimer = this.ctx.clock.setTimeout(() => {

@@ -62,7 +62,7 @@ async function harness(service: Service, overrides: Partial<AsyncWaitSettings<nu
   await operator.open(ctx);
   operator.start();
   const values = () => test.emitted.map((e) => (e.kind === "watermark" ? `w${e.timestamp}` : (e.value as string)));
-  return { operator, failures, values, clock: test.clock, emitted: test.emitted, timestamp: test.timestamp, operatorState, wakes: () => wakes };
+  return { operator, failures, values, clock: test.clock, emitted: test.emitted, timestamp: test.timestamp, operatorState, wakes: () => wakes, metrics: test.metrics };
 }
 
 describe("async wait operator", () => {
@@ -125,7 +125,7 @@ describe("async wait operator", () => {
 
   it("retries a timed-out request after a backing-off delay, and ignores the late result of the abandoned attempt", async () => {
     const service = new Service();
-    const { operator, values, clock, failures } = await harness(service, { timeoutMs: 100, retries: 2, retryDelayMs: 10, retryBackoff: 3 });
+    const { operator, values, clock, failures, metrics } = await harness(service, { timeoutMs: 100, retries: 2, retryDelayMs: 10, retryBackoff: 3 });
     operator.process(5);
     clock.advanceBy(100); // first attempt times out; retry in 10
     expect(service.calls).toEqual([5]);
@@ -146,6 +146,8 @@ describe("async wait operator", () => {
     await settle();
     expect(values()).toEqual(["third"]);
     expect(failures).toEqual([]);
+    expect(metrics.sum("weir_async_retries_total")).toBe(2);
+    expect(metrics.sum("weir_async_timeouts_total")).toBe(0);
   });
 
   it("a timeout after the last retry fails the subtask with an error naming the operator", async () => {
@@ -164,7 +166,7 @@ describe("async wait operator", () => {
 
   it("an onTimeout handler emits in place of the timed-out record, in order", async () => {
     const service = new Service();
-    const { operator, values, clock, failures } = await harness(service, { timeoutMs: 50, onTimeout: (n) => [`timeout ${n}`] });
+    const { operator, values, clock, failures, metrics } = await harness(service, { timeoutMs: 50, onTimeout: (n) => [`timeout ${n}`] });
     operator.process(1);
     operator.process(2);
     service.resolve(2);
@@ -172,6 +174,7 @@ describe("async wait operator", () => {
     clock.advanceBy(50);
     expect(values()).toEqual(["timeout 1", "r2"]);
     expect(failures).toEqual([]);
+    expect(metrics.sum("weir_async_timeouts_total")).toBe(1);
   });
 
   it("a rejected request is retried; after the last retry the error names the operator and keeps the cause", async () => {
