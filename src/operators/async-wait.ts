@@ -203,6 +203,10 @@ export class AsyncWaitOperator<I, O> extends BaseOperator {
       this.failed(request, attempt, error);
       return;
     }
+    if (typeof pending?.then !== "function") {
+      this.ctx.fail(new Error(`${this.describe()}: the async function returned ${pending === null ? "null" : typeof pending}, not a promise: make it async, or return a promise`));
+      return;
+    }
     this.deadlines.add(request, attempt);
     pending.then(
       (result) => this.succeeded(request, attempt, result),

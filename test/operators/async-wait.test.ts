@@ -233,6 +233,15 @@ describe("async wait operator", () => {
     ]);
   });
 
+  it("a function that returns no promise fails the subtask with an error saying so", async () => {
+    const broken = new AsyncWaitOperator<number, string>(((n: number) => `sync ${n}`) as unknown as (n: number) => Promise<string>, settings(), () => "Lookup");
+    const test = operatorTestContext(broken);
+    const errors: Error[] = [];
+    await broken.open({ ...test.ctx, fail: (error) => errors.push(error) });
+    broken.process(1);
+    expect(errors.map((e) => e.message)).toEqual(["Lookup (task, subtask 0): the async function returned string, not a promise: make it async, or return a promise"]);
+  });
+
   it("finish() settles only once every request has completed and its results have left", async () => {
     const service = new Service();
     const { operator, values } = await harness(service);
