@@ -189,10 +189,15 @@ class FlakyLookup {
 }
 
 describe("AsyncDataStream across a failure", () => {
-  it.each(["ordered", "unordered"] as const)("%s: requests in flight at a checkpoint are asked again after the restore; keyed counts downstream are exact, lost = 0 and duplicated = 0", async (mode) => {
+  it.each([
+    ["ordered", "aligned"],
+    ["unordered", "aligned"],
+    ["unordered", "unaligned"],
+  ] as const)("%s, %s checkpoints: requests in flight at a checkpoint are asked again after the restore; keyed counts downstream are exact, lost = 0 and duplicated = 0", async (mode, barriers) => {
     const shared: Shared = { armed: false, failed: 0, completedBeforeFailure: 0, inFlightAtBarrier: 0, inFlight: 0 };
     const env = new StreamExecutionEnvironment({ parallelism: 2 });
     env.enableCheckpointing(20);
+    if (barriers === "unaligned") env.getCheckpointConfig().enableUnalignedCheckpoints();
     env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
     const numbers = env.fromSource(heldSource({ count: EVENTS, holdFrom: EVENTS / 4, release: () => shared.armed, end: () => shared.failed > 0 }), "Numbers");
     const options = { timeoutMs: 10_000, capacity: 16 };
