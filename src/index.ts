@@ -12,9 +12,11 @@ export type {
   CoMapFunction,
   CoFlatMapFunction,
   RichFunction,
+  AsyncFunction,
 } from "./core/functions.ts";
 export { AbstractRichFunction, RichMapFunction, RichFlatMapFunction, RichFilterFunction, RichReduceFunction, RichSinkFunction } from "./core/functions.ts";
 export { UncopyableFunctionError } from "./api/subtask-copies.ts";
+export { AsyncDataStream, AsyncTimeoutError, AsyncRequestError, type AsyncWaitOptions } from "./api/async-data-stream.ts";
 export { ProcessFunction, KeyedProcessFunction, CoProcessFunction, type ProcessContext, type KeyedProcessContext, type OnTimerContext, type KeyedRuntimeContext } from "./core/process-functions.ts";
 export { OutputTag } from "./core/output-tag.ts";
 export { UnrecoverableError } from "./core/errors.ts";
