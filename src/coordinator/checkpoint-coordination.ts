@@ -18,6 +18,14 @@ import { PendingCheckpoint } from "./pending-checkpoint.ts";
 /** Savepoints wait this long at most (periodic checkpoints use their configured timeout). */
 export const SAVEPOINT_TIMEOUT_MS = 10 * 60_000;
 
+/**
+ * A checkpoint still waiting this long after its trigger was sent gets the trigger again: NATS
+ * delivers at most once, and a trigger or an acknowledgement lost (e.g. while a client moves
+ * between the servers of a cluster) would otherwise hold every later checkpoint back until the
+ * timeout. Sources inject no second barrier; subtasks that answered answer again.
+ */
+export const TRIGGER_RESEND_MS = 2000;
+
 /** What the coordinator of one execution knows from the start. */
 export interface CoordinationSetup {
   jobId: string;
@@ -34,6 +42,9 @@ export interface InFlight {
   checkpoint: PendingCheckpoint<SubtaskAck>;
   kind: SnapshotKind;
   savepoint?: { dir: string; reply?: string; stop?: "drain" | "terminate" };
+  /** The trigger, and when it was last sent. */
+  trigger: Unversioned<TriggerCheckpoint>;
+  sentAt: number;
 }
 
 export interface CoordinationState {
@@ -54,7 +65,8 @@ export type CoordinatorReport =
   | { type: "STOP_AFTER_SAVEPOINT"; location: string };
 
 export type CoordinationEffect =
-  | { kind: "trigger"; message: Unversioned<TriggerCheckpoint> }
+  /** `again`: the same trigger sent once more (nothing new is started). */
+  | { kind: "trigger"; message: Unversioned<TriggerCheckpoint>; again?: true }
   | { kind: "notify"; checkpointId: number; outcome: "complete" | "aborted" }
   /** Write the metadata (to the savepoint directory, or the checkpoint storage); COMMITTED or COMMIT_FAILED comes back. */
   | { kind: "commit"; checkpointId: number; metadata: CheckpointMetadata; savepointDir?: string }
@@ -78,6 +90,7 @@ export function onTick(setup: CoordinationSetup, state: CoordinationState, now: 
   for (const [id, flight] of state.inFlight) {
     const timeoutMs = flight.kind === "savepoint" ? SAVEPOINT_TIMEOUT_MS : (setup.config?.timeoutMs ?? SAVEPOINT_TIMEOUT_MS);
     if (now - flight.checkpoint.triggeredAt >= timeoutMs) abort(setup, step, id, `expired after ${timeoutMs} ms (still waiting for ${flight.checkpoint.outstanding.join(", ")})`, now);
+    else if (now - flight.sentAt >= TRIGGER_RESEND_MS) sendAgain(step, id, flight, now);
   }
   if (!setup.config) return step;
   const config = plannerConfig(setup.config);
@@ -171,15 +184,22 @@ function trigger(setup: CoordinationSetup, step: CoordinationStep, checkpointId:
   }
   const checkpoint = new PendingCheckpoint<SubtaskAck>(checkpointId, now, setup.tasks.map((t) => t.key));
   for (const t of setup.tasks) if (state.finished.has(t.key)) checkpoint.acknowledge(t.key, { task: t.task, finished: true });
-  step.state = { ...state, inFlight: new Map(state.inFlight).set(checkpointId, { checkpoint, kind, savepoint }) };
-  if (kind === "savepoint") step.effects.push({ kind: "report", report: { type: "SAVEPOINTS_IN_FLIGHT", count: savepointsInFlight(step.state) } });
-  step.effects.push({ kind: "log", level: "debug", fields: { checkpointId, kind }, message: `triggering ${kind}` });
   const mode = setup.config?.mode ?? "exactly-once";
   // Savepoints are always aligned: they may be restored at another parallelism.
   // With an aligned-checkpoint timeout, barriers start aligned and subtasks switch when it expires.
   const unaligned = kind === "checkpoint" && setup.config?.unaligned === true && !setup.config.alignedTimeoutMs ? true : undefined;
   const message: Unversioned<TriggerCheckpoint> = { type: "trigger-checkpoint", jobId: setup.jobId, checkpointId, timestamp: now, mode, savepointDir: savepoint?.dir, stop: savepoint?.stop, unaligned };
+  step.state = { ...state, inFlight: new Map(state.inFlight).set(checkpointId, { checkpoint, kind, savepoint, trigger: message, sentAt: now }) };
+  if (kind === "savepoint") step.effects.push({ kind: "report", report: { type: "SAVEPOINTS_IN_FLIGHT", count: savepointsInFlight(step.state) } });
+  step.effects.push({ kind: "log", level: "debug", fields: { checkpointId, kind }, message: `triggering ${kind}` });
   step.effects.push({ kind: "trigger", message });
+}
+
+/** Sends a waiting checkpoint's trigger again, naming the subtasks it still waits for. */
+function sendAgain(step: CoordinationStep, checkpointId: number, flight: InFlight, now: number): void {
+  step.state = { ...step.state, inFlight: new Map(step.state.inFlight).set(checkpointId, { ...flight, sentAt: now }) };
+  step.effects.push({ kind: "log", level: "debug", fields: { checkpointId, waitingFor: flight.checkpoint.outstanding }, message: `sending the ${flight.kind}'s trigger again` });
+  step.effects.push({ kind: "trigger", message: flight.trigger, again: true });
 }
 
 /** Every subtask acknowledged: the metadata is built and written. */

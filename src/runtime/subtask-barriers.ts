@@ -48,6 +48,8 @@ export class SubtaskBarriers {
   /** An event an effect gave rise to (a declined capture), handled once the step's effects are done. */
   private followUp?: BarrierEvent;
   private readonly subscription: BusSubscription;
+  /** The newest checkpoint this source injected a barrier for (a non-source: the newest it snapshotted). */
+  private lastTriggered = 0;
 
   constructor(private readonly options: SubtaskBarriersOptions) {
     const { gate, config, bus, task } = options;
@@ -102,8 +104,11 @@ export class SubtaskBarriers {
 
   /** A source subtask injects the barrier between two polls (this handler never runs inside one). */
   private onTrigger(trigger: TriggerCheckpoint): void {
-    if (!this.options.vertex.isSource || !this.options.acceptsTrigger()) return;
     const { checkpointId, timestamp, mode, savepointDir, unaligned } = trigger;
+    // A trigger sent again: the coordinator still waits for this checkpoint. Answer again; a source injects no second barrier.
+    if (checkpointId <= this.lastTriggered) return this.options.checkpointer.answerAgain(checkpointId);
+    if (!this.options.vertex.isSource || !this.options.acceptsTrigger()) return;
+    this.lastTriggered = checkpointId;
     this.dispatch({ type: "inject", barrier: { kind: "barrier", checkpointId, timestamp, mode, savepointDir, unaligned } });
     if (trigger.stop) this.options.onStop(trigger.stop);
   }
@@ -136,6 +141,7 @@ export class SubtaskBarriers {
         gate!.unblockAll();
         return true;
       case "snapshot":
+        this.lastTriggered = Math.max(this.lastTriggered, effect.barrier.checkpointId);
         checkpointer.snapshot(effect.barrier, effect.alignmentMs);
         for (const output of this.options.outputs) output.broadcastControl(effect.barrier);
         return false;
@@ -178,6 +184,7 @@ export class SubtaskBarriers {
    */
   private startUnaligned(effect: Extract<BarrierEffect, { kind: "start-unaligned" }>): void {
     const { barrier } = effect;
+    this.lastTriggered = Math.max(this.lastTriggered, barrier.checkpointId);
     const captured = this.options.checkpointer.captureOperators(barrier);
     if (!captured) {
       // Declined by the checkpointer: the handler stops waiting for this checkpoint.

@@ -92,6 +92,8 @@ export class SubtaskCheckpointer {
   /** Incremental: the confirmed snapshots the next delta builds on, and those written but not yet confirmed. */
   private chain: ChainLink[] = [];
   private readonly unconfirmed = new Map<number, { plan: KeyedPlan; handle?: StateHandle }>();
+  /** The acknowledgement (or decline) sent for each checkpoint not yet settled, to send again if the coordinator asks. */
+  private readonly answers = new Map<number, Uint8Array>();
   /** Per checkpoint being written: whether its state goes beyond keyed state (what a restore must read). */
   private readonly scopes = new Map<number, StateScope>();
 
@@ -141,6 +143,16 @@ export class SubtaskCheckpointer {
     this.writes.add(write);
   }
 
+  /**
+   * The coordinator sent checkpoint `checkpointId`'s trigger again: it is still waiting, so the
+   * answer this subtask sent may have been lost (NATS delivers at most once). Sends it again; the
+   * coordinator ignores a duplicate.
+   */
+  answerAgain(checkpointId: number): void {
+    const answer = this.answers.get(checkpointId);
+    if (answer && !this.closed) this.options.bus.publish(subjects.checkpointAcks(this.options.task.jobId), answer);
+  }
+
   /** Gives up this subtask's part of a checkpoint (it could not be completed here). */
   abandon(checkpointId: number, reason: string): void {
     this.decline(checkpointId, reason);
@@ -148,6 +160,7 @@ export class SubtaskCheckpointer {
 
   /** A checkpoint completed or was aborted everywhere: tell operators and user functions. */
   notify(checkpointId: number, outcome: "complete" | "aborted"): void {
+    for (const id of this.answers.keys()) if (id <= checkpointId) this.answers.delete(id);
     if (outcome === "complete") this.confirm(checkpointId);
     else this.unconfirmed.delete(checkpointId);
     for (const { operator } of this.options.slots) {
@@ -263,10 +276,9 @@ export class SubtaskCheckpointer {
       const references = pending && handle ? pending.plan.chain.map((link) => link.checkpointId) : undefined;
       const scope = this.scopes.get(barrier.checkpointId);
       this.scopes.delete(barrier.checkpointId);
-      bus.publish(
-        subjects.checkpointAcks(task.jobId),
-        encode({ type: "checkpoint-ack", jobId: task.jobId, checkpointId: barrier.checkpointId, task, handle, operatorUids: vertex.operatorUids, stats, references, ...(handle ? scope : {}) }),
-      );
+      const ack = encode({ type: "checkpoint-ack", jobId: task.jobId, checkpointId: barrier.checkpointId, task, handle, operatorUids: vertex.operatorUids, stats, references, ...(handle ? scope : {}) });
+      this.answers.set(barrier.checkpointId, ack);
+      bus.publish(subjects.checkpointAcks(task.jobId), ack);
     } catch (error) {
       this.decline(barrier.checkpointId, `storing the state failed: ${(error as Error).message}`);
     }
@@ -278,6 +290,8 @@ export class SubtaskCheckpointer {
     this.unconfirmed.delete(checkpointId);
     if (this.closed) return;
     log.warn({ checkpointId, reason }, "declining checkpoint");
-    bus.publish(subjects.checkpointAcks(task.jobId), encode({ type: "checkpoint-decline", jobId: task.jobId, checkpointId, task, reason }));
+    const decline = encode({ type: "checkpoint-decline", jobId: task.jobId, checkpointId, task, reason });
+    this.answers.set(checkpointId, decline);
+    bus.publish(subjects.checkpointAcks(task.jobId), decline);
   }
 }

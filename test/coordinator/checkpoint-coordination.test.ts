@@ -16,6 +16,7 @@ import {
   type CoordinationSetup,
   type CoordinationState,
   type CoordinationStep,
+  TRIGGER_RESEND_MS,
 } from "../../src/coordinator/checkpoint-coordination.ts";
 import type { CheckpointMetadata } from "../../src/checkpoint/checkpoint-metadata.ts";
 import { type CheckpointingConfig, type JobGraphSpec, PROTOCOL_VERSION, type SubtaskId } from "../../src/messages/schema.ts";
@@ -86,6 +87,22 @@ describe("the checkpoint coordinator's decisions", () => {
     expect(summary(done)).toEqual(["notify 1 complete", "report CHECKPOINT_COMPLETED"]);
     expect(done.state.inFlight.size).toBe(0);
     expect(done.state.kept.map((k) => k.id)).toEqual([1]);
+  });
+
+  it("a checkpoint still waiting sends its trigger again every 2 s, naming whom it waits for, until it completes", () => {
+    const setup = setupWith({ ...checkpointing, timeoutMs: 60_000 });
+    const triggered = onTick(setup, start(), 100);
+    let state = onAcknowledge(setup, triggered.state, key(tasks[0]), ack(tasks[0]), 1).state;
+    expect(summary(onTick(setup, state, 100 + TRIGGER_RESEND_MS - 1))).toEqual([]);
+    const again = onTick(setup, state, 100 + TRIGGER_RESEND_MS);
+    expect(summary(again)).toEqual(["trigger 1"]);
+    expect(again.effects.find((e) => e.kind === "trigger")).toMatchObject({ again: true, message: triggered.effects.find((e) => e.kind === "trigger")!.message });
+    expect(again.effects.find((e) => e.kind === "log")).toMatchObject({ fields: { checkpointId: 1, waitingFor: [key(tasks[1])] } });
+    state = again.state;
+    expect(summary(onTick(setup, state, 100 + 2 * TRIGGER_RESEND_MS - 1))).toEqual([]);
+    expect(summary(onTick(setup, state, 100 + 2 * TRIGGER_RESEND_MS))).toEqual(["trigger 1"]);
+    const done = onAcknowledge(setup, state, key(tasks[1]), ack(tasks[1]), 1);
+    expect(summary(done)).toEqual(["commit 1"]);
   });
 
   it("a repeated acknowledgement does not commit twice", () => {
