@@ -8,15 +8,20 @@ import { subjects } from "../bus/subjects.ts";
 import { busFor } from "../bus/trace.ts";
 import type { JobStatus, SubmitJob } from "../messages/schema.ts";
 import { listen, send, type ActorDeps, describeError } from "./actor-deps.ts";
-import { jobMasterMachine } from "./job-master.ts";
+import { jobMasterMachine, type JobMasterInput } from "./job-master.ts";
 import { jobGraphProblems } from "../graph/job-graph-check.ts";
 import { Rejections } from "../messages/rejections.ts";
+import type { JobRecord, JobStore } from "../coordinator/job-record.ts";
 
 export interface DispatcherInput {
   deps: ActorDeps;
   slotRequestTimeoutMs?: number;
   /** Returns the logger for one job's master (child of the process logger, with jobId). */
   jobLogger?: (jobId: string) => ActorDeps["log"];
+  /** Where accepted jobs are recorded for a job manager that takes over (absent: no leader election). */
+  jobStore?: JobStore;
+  /** Jobs a leader that is gone was running: this dispatcher's job masters take them over at once. */
+  takeovers?: readonly JobRecord[];
 }
 
 interface DispatcherContext extends DispatcherInput {
@@ -25,6 +30,8 @@ interface DispatcherContext extends DispatcherInput {
 
 export type DispatcherEvent =
   | { type: "SUBMIT"; message: SubmitJob; reply?: string }
+  /** The job's record is stored: it is accepted. */
+  | { type: "RECORDED"; message: SubmitJob; reply?: string }
   | ({ type: "JOB_ENDED" } & FinalStatus)
   | { type: "ECHOES_SENT"; jobId: string }
   /** A child actor threw (a job master, or the inbox): the error is contained here. */
@@ -78,9 +85,15 @@ export const dispatcherMachine = setup({
   types: { input: {} as DispatcherInput, context: {} as DispatcherContext, events: {} as DispatcherEvent },
   actors: { inbox, jobMaster: jobMasterMachine, echoFinalStatus },
   actions: {
-    /** The job master is started: the client hears its job was accepted. */
-    acceptSubmission: ({ context, event }) => {
-      if (event.type === "SUBMIT" && event.reply) send(context.deps, event.reply, { type: "submit-job-reply", jobId: event.message.jobId, accepted: true });
+    /** The job master is started (and the job recorded, with leader election): the client hears its job was accepted. */
+    acceptSubmission: ({ context, event, self }) => {
+      if (event.type !== "SUBMIT") return;
+      const { message, reply } = event;
+      const accept = () => {
+        if (reply) send(context.deps, reply, { type: "submit-job-reply", jobId: message.jobId, accepted: true });
+      };
+      if (!context.jobStore) return accept();
+      void context.jobStore.save({ submission: message, attempt: 0 }).then(() => self.send({ type: "RECORDED", message, reply }));
     },
   },
   guards: {
@@ -90,7 +103,16 @@ export const dispatcherMachine = setup({
   id: "dispatcher",
   context: ({ input }) => ({ ...input, jobs: {} }),
   invoke: { src: "inbox", input: ({ context }) => context.deps },
+  // Jobs of a leader that is gone: taken over before any submission is heard.
+  entry: assign({
+    jobs: ({ context, spawn, self }) => Object.fromEntries((context.takeovers ?? []).map((record) => [record.submission.jobId, spawnJobMaster({ context, spawn: (id, input) => spawn("jobMaster", { id, input }), self }, record.submission, record)])),
+  }),
   on: {
+    RECORDED: {
+      actions: ({ context, event }) => {
+        if (event.reply) send(context.deps, event.reply, { type: "submit-job-reply", jobId: event.message.jobId, accepted: true });
+      },
+    },
     SUBMIT: [
       {
         guard: "isDuplicate",
@@ -100,26 +122,7 @@ export const dispatcherMachine = setup({
       },
       {
         actions: [
-          assign({
-            jobs: ({ context, event, spawn, self }) => {
-              const { jobId } = event.message;
-              const log = context.jobLogger?.(jobId) ?? context.deps.log.child({ jobId });
-              const ref = spawn("jobMaster", {
-                id: `${JOB_MASTER_PREFIX}${jobId}`,
-                input: { deps: { ...context.deps, bus: busFor(context.deps.bus, `job-master/${jobId}`), log }, submission: event.message, slotRequestTimeoutMs: context.slotRequestTimeoutMs },
-              });
-              // Its errors reach this actor as xstate.error.actor events; an observer without `error` would rethrow them.
-              ref.subscribe({
-                complete: () => {
-                  const { value, output } = ref.getSnapshot();
-                  self.send({ type: "JOB_ENDED", jobId, status: value as JobStatus, error: (output as { error?: string } | undefined)?.error });
-                },
-                error: () => undefined,
-              });
-              log.info({ jobName: event.message.jobGraph.jobName, vertices: event.message.jobGraph.vertices.length }, "job submitted");
-              return { ...context.jobs, [jobId]: ref };
-            },
-          }),
+          assign({ jobs: ({ context, event, spawn, self }) => ({ ...context.jobs, [event.message.jobId]: spawnJobMaster({ context, spawn: (id, input) => spawn("jobMaster", { id, input }), self }, event.message) }) }),
           "acceptSubmission",
         ],
       },
@@ -146,6 +149,7 @@ export const dispatcherMachine = setup({
           if (jobId === undefined) throw new Error(`a dispatcher child actor failed: ${describeError(event.error)}`);
           context.deps.log.error({ jobId, error }, "a job master threw; failing its job");
           if (!(jobId in context.jobs)) return;
+          void context.jobStore?.remove(jobId);
           send(context.deps, subjects.releaseSlots(), { type: "release-slots", jobId });
           send(context.deps, subjects.jobStatus(jobId), { type: "job-status", jobId, status: "failed", error, timestamp: context.deps.clock.now() });
         },
@@ -161,4 +165,28 @@ function endedJob(event: DispatcherEvent): string | undefined {
   if (event.type === "JOB_ENDED") return event.jobId;
   const prefix = `xstate.error.actor.${JOB_MASTER_PREFIX}`;
   return event.type.startsWith(prefix) ? event.type.slice(prefix.length) : undefined;
+}
+
+type SpawnJobMaster = (id: string, input: JobMasterInput) => ActorRefFrom<typeof jobMasterMachine>;
+
+/** Starts the job master of one job (a new one, or one taken over) and turns its end into JOB_ENDED. */
+function spawnJobMaster(
+  { context, spawn, self }: { context: DispatcherContext; spawn: SpawnJobMaster; self: { send: (event: DispatcherEvent) => void } },
+  submission: SubmitJob,
+  takeover?: JobRecord,
+): ActorRefFrom<typeof jobMasterMachine> {
+  const { jobId } = submission;
+  const log = context.jobLogger?.(jobId) ?? context.deps.log.child({ jobId });
+  const ref = spawn(`${JOB_MASTER_PREFIX}${jobId}`, { deps: { ...context.deps, bus: busFor(context.deps.bus, `job-master/${jobId}`), log }, submission, slotRequestTimeoutMs: context.slotRequestTimeoutMs, jobStore: context.jobStore, takeover });
+  // Its errors reach this actor as xstate.error.actor events; an observer without `error` would rethrow them.
+  ref.subscribe({
+    complete: () => {
+      const { value, output } = ref.getSnapshot();
+      self.send({ type: "JOB_ENDED", jobId, status: value as JobStatus, error: (output as { error?: string } | undefined)?.error });
+    },
+    error: () => undefined,
+  });
+  if (takeover) log.info({ jobName: submission.jobGraph.jobName, attempt: takeover.attempt, checkpointId: takeover.checkpoint?.id }, "job taken over");
+  else log.info({ jobName: submission.jobGraph.jobName, vertices: submission.jobGraph.vertices.length }, "job submitted");
+  return ref;
 }

@@ -10,6 +10,7 @@ import { monitorMachine } from "../actors/monitor.ts";
 import { WEIR_VERSION } from "../core/version.ts";
 import type { JobHistory } from "../monitor/job-history.ts";
 import type { ClusterView } from "../monitor/cluster-view.ts";
+import type { JobRecord, JobStore } from "../coordinator/job-record.ts";
 
 export interface JobManagerOptions {
   heartbeatIntervalMs?: number;
@@ -26,6 +27,9 @@ export interface JobManagerOptions {
   monitor?: boolean;
   /** Where the monitor keeps ended jobs beyond this process's life (default: in memory only). */
   jobHistory?: JobHistory;
+  /** With leader election: where running jobs are recorded, and those a leader that is gone left to take over. */
+  jobStore?: JobStore;
+  takeovers?: readonly JobRecord[];
 }
 
 export interface RunningJobManager {
@@ -40,13 +44,19 @@ export function startJobManager(deps: ActorDeps, options: JobManagerOptions = {}
     clock: deps.clock,
   }).start();
   const dispatcher = createActor(dispatcherMachine, {
-    input: { deps: { ...deps, bus: busFor(deps.bus, "dispatcher"), log: deps.log.child({ actor: "dispatcher" }) }, slotRequestTimeoutMs: options.slotRequestTimeoutMs, jobLogger: (jobId) => deps.log.child({ jobId }) },
+    input: {
+      deps: { ...deps, bus: busFor(deps.bus, "dispatcher"), log: deps.log.child({ actor: "dispatcher" }) },
+      slotRequestTimeoutMs: options.slotRequestTimeoutMs,
+      jobLogger: (jobId) => deps.log.child({ jobId }),
+      jobStore: options.jobStore,
+      takeovers: options.takeovers,
+    },
     clock: deps.clock,
   }).start();
   const monitor =
     options.monitor === false
       ? undefined
-      : createActor(monitorMachine, { input: { deps: { ...deps, bus: busFor(deps.bus, "monitor"), log: deps.log.child({ actor: "monitor" }) }, version: WEIR_VERSION, history: options.jobHistory }, clock: deps.clock }).start();
+      : createActor(monitorMachine, { input: { deps: { ...deps, bus: busFor(deps.bus, "monitor"), log: deps.log.child({ actor: "monitor" }) }, version: WEIR_VERSION, history: options.jobHistory, adopted: options.takeovers?.map((record) => record.submission) }, clock: deps.clock }).start();
   const onFailure = options.onFailure ?? ((actor: string, error: unknown) => deps.log.fatal({ actor, err: error }, `the ${actor} failed; this job manager can no longer serve`));
   // An error observer keeps xstate from rethrowing the failure as an uncaught exception.
   resourceManager.subscribe({ error: (error) => onFailure("resource manager", error) });
