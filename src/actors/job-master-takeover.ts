@@ -8,6 +8,11 @@ import { isTerminal } from "../coordinator/task-tracker.ts";
 import type { SubtaskId, TaskState } from "../messages/schema.ts";
 import { send, taskKey, type ActorDeps } from "./actor-deps.ts";
 
+/** How long to listen for the old execution's subtasks (workers announce them every heartbeat) before deploying (ms). */
+export const RECLAIM_QUIET_MS = 2500;
+/** The longest wait for the old execution's subtasks to end before deploying anyway (ms). */
+export const RECLAIM_LIMIT_MS = 15_000;
+
 /** The old execution's subtasks heard of, by task key (attempt included). */
 export type Leftovers = Readonly<Record<string, { task: SubtaskId; workerId: string; state: TaskState }>>;
 

@@ -29,7 +29,7 @@ import type { KeptCheckpoint } from "../checkpoint/retention.ts";
 import { send, type ActorDeps } from "./actor-deps.ts";
 import { deployTasks, inbox, prepare, reconcileTicks, requestSlots } from "./job-master-effects.ts";
 import { takeoverAttempt, type JobRecord, type JobStore } from "../coordinator/job-record.ts";
-import { cancelLeftovers, leftoversEnded, noteLeftover, takeoverDetail, type Leftovers } from "./job-master-takeover.ts";
+import { RECLAIM_LIMIT_MS, RECLAIM_QUIET_MS, cancelLeftovers, leftoversEnded, noteLeftover, takeoverDetail, type Leftovers } from "./job-master-takeover.ts";
 import { checkpointCoordinatorMachine, type CoordinatorReport } from "./checkpoint-coordinator.ts";
 
 export interface JobMasterInput {
@@ -77,11 +77,6 @@ export interface JobMasterContext {
 
 /** How often the job master re-sends deploys and cancels that may have been lost (ms). */
 export const RECONCILE_INTERVAL_MS = 2000;
-
-/** Taking over, how long to listen for the old execution's subtasks (workers announce them every heartbeat) before deploying (ms). */
-export const RECLAIM_QUIET_MS = 2500;
-/** Taking over, the longest wait for the old execution's subtasks to end before deploying anyway (ms). */
-export const RECLAIM_LIMIT_MS = 15_000;
 
 export type JobMasterEvent =
   | { type: "TASK_STATE"; task: SubtaskId; state: TaskState; error?: string; unrecoverable?: boolean; workerId?: string }
