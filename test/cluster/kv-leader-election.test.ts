@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Kvm } from "@nats-io/kv";
-import { startLeaderElection, type LeaderElection } from "../../src/cluster/kv-leader-election.ts";
+import { startLeaderElection } from "../../src/cluster/kv-leader-election.ts";
 import { openKvJobStore } from "../../src/cluster/kv-job-store.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
