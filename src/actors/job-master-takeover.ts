@@ -32,6 +32,11 @@ export function cancelLeftovers(deps: ActorDeps, leftovers: Leftovers): void {
   }
 }
 
+/** A lost worker's old subtasks are gone with it. */
+export function leftoversLost(leftovers: Leftovers, workerId: string): Leftovers {
+  return Object.fromEntries(Object.entries(leftovers).map(([key, l]) => [key, l.workerId === workerId && !isTerminal(l.state) ? { ...l, state: "failed" as const } : l]));
+}
+
 export function leftoversEnded(leftovers: Leftovers): boolean {
   return Object.values(leftovers).every((l) => isTerminal(l.state));
 }

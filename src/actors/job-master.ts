@@ -29,7 +29,7 @@ import type { KeptCheckpoint } from "../checkpoint/retention.ts";
 import { send, type ActorDeps } from "./actor-deps.ts";
 import { deployTasks, inbox, prepare, reconcileTicks, requestSlots } from "./job-master-effects.ts";
 import { takeoverAttempt, type JobRecord, type JobStore } from "../coordinator/job-record.ts";
-import { RECLAIM_LIMIT_MS, RECLAIM_QUIET_MS, cancelLeftovers, leftoversEnded, noteLeftover, takeoverDetail, type Leftovers } from "./job-master-takeover.ts";
+import { RECLAIM_LIMIT_MS, RECLAIM_QUIET_MS, cancelLeftovers, leftoversEnded, leftoversLost, noteLeftover, takeoverDetail, type Leftovers } from "./job-master-takeover.ts";
 import { checkpointCoordinatorMachine, type CoordinatorReport } from "./checkpoint-coordinator.ts";
 
 export interface JobMasterInput {
@@ -327,6 +327,7 @@ export const jobMasterMachine = setup({
       on: {
         TASK_STATE: { actions: "noteLeftover" },
         RECONCILE: { actions: "cancelLeftovers" },
+        WORKER_LOST: { actions: assign({ leftovers: ({ context, event }) => (event.type === "WORKER_LOST" ? leftoversLost(context.leftovers, event.workerId) : context.leftovers) }) },
         CANCEL: { target: "canceled", actions: "cancelLeftovers" },
       },
     },
