@@ -11,6 +11,7 @@ import { startHighlyAvailableJobManager, type HighlyAvailableJobManager } from "
 import type { ActorDeps } from "../actors/actor-deps.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { hostname } from "node:os";
+import { leaseTimingProblems } from "../coordinator/leader-lease.ts";
 import { startWorker } from "../cluster/task-manager.ts";
 import { createRootLogger, type Logger, type LogFormat } from "../observability/logger.ts";
 import { MetricRegistry } from "../observability/metrics.ts";
@@ -126,6 +127,8 @@ export async function jobManagerCommand(options: JobManagerCommandOptions): Prom
 async function startStandingBy(deps: ActorDeps & { nats: NatsConnection }, options: JobManagerOptions, leaseTtl: number): Promise<HighlyAvailableJobManager> {
   const holder = `${hostname()}:${process.pid}`;
   const timings = { ttlMs: leaseTtl, renewEveryMs: Math.max(1, Math.floor(leaseTtl / 3)), retryEveryMs: Math.max(1, Math.floor(leaseTtl / 6)) };
+  const problems = leaseTimingProblems(timings);
+  if (problems.length > 0 || leaseTtl < 100) throw new Error(`--lease-ttl ${leaseTtl}: give at least 100 ms (${problems.join("; ") || "shorter leases are lost to any pause"})`);
   const jobManager = await startHighlyAvailableJobManager(deps, options, {
     nats: deps.nats,
     holder,
