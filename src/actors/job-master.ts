@@ -13,6 +13,9 @@
 //                      │                    └──────────▶ failing ◀──────┘
 //                      └──after delay── restarting ◀─restart allowed─┘ └─not allowed─▶ failed
 //   deploying/running ─cancel─▶ canceling ─all ended─▶ canceled; scheduling ─cancel─▶ canceled
+//   taken over (a new leader): initializing ─▶ reclaiming (old subtasks canceled) ─all ended─▶ scheduling
+// With leader election it keeps the job's record (job-record.ts) current: its attempt at every
+// scheduling, its latest checkpoint at every completion; it deletes the record when the job ends.
 
 import { assign, sendTo, setup } from "xstate";
 import { subjects } from "../bus/subjects.ts";
