@@ -6,6 +6,7 @@ import type { Bus, BusSubscription } from "../bus/bus.ts";
 import { decode, type Unversioned } from "../messages/codec.ts";
 import { encode } from "../messages/codec.ts";
 import { Rejections } from "../messages/rejections.ts";
+import { FENCED_MESSAGES, staleEpochRejection, type LeaderFence } from "../messages/leader-fence.ts";
 import type { Message, MessageType } from "../messages/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
@@ -18,16 +19,22 @@ export interface ActorDeps {
   metrics: MetricRegistry;
   /** The NATS connection behind the bus, when there is one: JetStream (checkpoint object stores) needs it. */
   nats?: NatsConnection;
+  /** A leading job manager's epoch: stamped on the control messages it sends to workers (leader-fence.ts). */
+  epoch?: number;
+  /** A worker's record of the highest leader epoch seen: control messages of a lower one are refused. */
+  fence?: LeaderFence;
 }
 
 /** Publishes one message; the codec stamps the version. */
 export function send(deps: ActorDeps, subject: string, message: Unversioned<Message>): void {
-  deps.bus.publish(subject, encode(message));
+  const stamped = deps.epoch !== undefined && FENCED_MESSAGES.has(message.type) ? { ...message, epoch: deps.epoch } : message;
+  deps.bus.publish(subject, encode(stamped));
 }
 
 /**
  * Subscribes to `subject`, decodes and validates each message and hands the valid ones of the
- * expected types to `onMessage`; everything else is rejected, counted and logged once.
+ * expected types to `onMessage`; everything else is rejected, counted and logged once. With a
+ * fence, a control message from an older leader epoch is rejected too.
  */
 export function listen<T extends MessageType>(
   deps: ActorDeps,
@@ -42,7 +49,12 @@ export function listen<T extends MessageType>(
     subject,
     (data, actual, reply) => {
       const outcome = decode(data, types);
-      if (!outcome.ok) rejections.reject(outcome, { subject: actual, bytes: data.length });
+      if (!outcome.ok) {
+        rejections.reject(outcome, { subject: actual, bytes: data.length });
+        return;
+      }
+      const fenced = deps.fence && "epoch" in outcome.message ? deps.fence.admit(outcome.message.epoch) : undefined;
+      if (fenced?.kind === "stale") rejections.reject(staleEpochRejection(fenced, outcome.message.type), { subject: actual, bytes: data.length });
       else onMessage(outcome.message, reply, { subject: actual, bytes: data.length });
     },
     { ...options, endpoint },

@@ -10,9 +10,10 @@ import { subjects } from "../bus/subjects.ts";
 import { busFor } from "../bus/trace.ts";
 import type { JobStatus, SubmitJob } from "../messages/schema.ts";
 import { listen, send, type ActorDeps, describeError } from "./actor-deps.ts";
-import { jobMasterMachine } from "./job-master.ts";
+import { jobMasterMachine, type JobMasterInput } from "./job-master.ts";
 import { jobGraphProblems } from "../graph/job-graph-check.ts";
 import { Rejections } from "../messages/rejections.ts";
+import type { JobRecord, JobStore } from "../coordinator/job-record.ts";
 
 export interface DispatcherInput {
   deps: ActorDeps;
@@ -23,6 +24,10 @@ export interface DispatcherInput {
   removeArtifact?: (digest: string) => Promise<void>;
   /** How long after the last job running an artifact has ended it is removed (ms); default ARTIFACT_GRACE_MS. */
   artifactGraceMs?: number;
+  /** Where accepted jobs are recorded for a job manager that takes over (absent: no leader election). */
+  jobStore?: JobStore;
+  /** Jobs a leader that is gone was running: this dispatcher's job masters take them over at once. */
+  takeovers?: readonly JobRecord[];
 }
 
 interface DispatcherContext extends DispatcherInput {
@@ -33,6 +38,8 @@ interface DispatcherContext extends DispatcherInput {
 
 export type DispatcherEvent =
   | { type: "SUBMIT"; message: SubmitJob; reply?: string }
+  /** The job's record is stored: it is accepted. */
+  | { type: "RECORDED"; message: SubmitJob; reply?: string }
   | ({ type: "JOB_ENDED" } & FinalStatus)
   | { type: "ECHOES_SENT"; jobId: string }
   | { type: "ARTIFACT_GRACE_OVER"; digest: string; jobId: string }
@@ -97,9 +104,15 @@ export const dispatcherMachine = setup({
   types: { input: {} as DispatcherInput, context: {} as DispatcherContext, events: {} as DispatcherEvent },
   actors: { inbox, jobMaster: jobMasterMachine, echoFinalStatus, artifactGrace },
   actions: {
-    /** The job master is started: the client hears its job was accepted. */
-    acceptSubmission: ({ context, event }) => {
-      if (event.type === "SUBMIT" && event.reply) send(context.deps, event.reply, { type: "submit-job-reply", jobId: event.message.jobId, accepted: true });
+    /** The job master is started (and the job recorded, with leader election): the client hears its job was accepted. */
+    acceptSubmission: ({ context, event, self }) => {
+      if (event.type !== "SUBMIT") return;
+      const { message, reply } = event;
+      const accept = () => {
+        if (reply) send(context.deps, reply, { type: "submit-job-reply", jobId: message.jobId, accepted: true });
+      };
+      if (!context.jobStore) return accept();
+      void context.jobStore.save({ submission: message, attempt: 0 }).then(() => self.send({ type: "RECORDED", message, reply }));
     },
     /** The ended job's artifact, if no running job shares it, waits out its grace before removal. */
     forgetArtifact: enqueueActions(({ context, event, enqueue }) => {
@@ -120,7 +133,17 @@ export const dispatcherMachine = setup({
   id: "dispatcher",
   context: ({ input }) => ({ ...input, jobs: {}, artifacts: {} }),
   invoke: { src: "inbox", input: ({ context }) => context.deps },
+  // Jobs of a leader that is gone: taken over before any submission is heard.
+  entry: assign({
+    jobs: ({ context, spawn, self }) => Object.fromEntries((context.takeovers ?? []).map((record) => [record.submission.jobId, spawnJobMaster({ context, spawn: (id, input) => spawn("jobMaster", { id, input }), self }, record.submission, record)])),
+    artifacts: ({ context }) => Object.assign({}, ...(context.takeovers ?? []).map((record) => artifactOf(record.submission))),
+  }),
   on: {
+    RECORDED: {
+      actions: ({ context, event }) => {
+        if (event.reply) send(context.deps, event.reply, { type: "submit-job-reply", jobId: event.message.jobId, accepted: true });
+      },
+    },
     SUBMIT: [
       {
         guard: "isDuplicate",
@@ -131,28 +154,8 @@ export const dispatcherMachine = setup({
       {
         actions: [
           assign({
-            jobs: ({ context, event, spawn, self }) => {
-              const { jobId } = event.message;
-              const log = context.jobLogger?.(jobId) ?? context.deps.log.child({ jobId });
-              const ref = spawn("jobMaster", {
-                id: `${JOB_MASTER_PREFIX}${jobId}`,
-                input: { deps: { ...context.deps, bus: busFor(context.deps.bus, `job-master/${jobId}`), log }, submission: event.message, slotRequestTimeoutMs: context.slotRequestTimeoutMs },
-              });
-              // Its errors reach this actor as xstate.error.actor events; an observer without `error` would rethrow them.
-              ref.subscribe({
-                complete: () => {
-                  const { value, output } = ref.getSnapshot();
-                  self.send({ type: "JOB_ENDED", jobId, status: value as JobStatus, error: (output as { error?: string } | undefined)?.error });
-                },
-                error: () => undefined,
-              });
-              log.info({ jobName: event.message.jobGraph.jobName, vertices: event.message.jobGraph.vertices.length }, "job submitted");
-              return { ...context.jobs, [jobId]: ref };
-            },
-            artifacts: ({ context, event }) => {
-              const { artifact, jobId } = event.message;
-              return artifact.kind === "bundle" ? { ...context.artifacts, [jobId]: artifact.digest } : context.artifacts;
-            },
+            jobs: ({ context, event, spawn, self }) => ({ ...context.jobs, [event.message.jobId]: spawnJobMaster({ context, spawn: (id, input) => spawn("jobMaster", { id, input }), self }, event.message) }),
+            artifacts: ({ context, event }) => ({ ...context.artifacts, ...artifactOf(event.message) }),
           }),
           "acceptSubmission",
         ],
@@ -195,6 +198,7 @@ export const dispatcherMachine = setup({
           if (jobId === undefined) throw new Error(`a dispatcher child actor failed: ${describeError(event.error)}`);
           context.deps.log.error({ jobId, error }, "a job master threw; failing its job");
           if (!(jobId in context.jobs)) return;
+          void context.jobStore?.remove(jobId);
           send(context.deps, subjects.releaseSlots(), { type: "release-slots", jobId });
           send(context.deps, subjects.jobStatus(jobId), { type: "job-status", jobId, status: "failed", error, timestamp: context.deps.clock.now() });
         },
@@ -211,4 +215,33 @@ function endedJob(event: DispatcherEvent): string | undefined {
   if (event.type === "JOB_ENDED") return event.jobId;
   const prefix = `xstate.error.actor.${JOB_MASTER_PREFIX}`;
   return event.type.startsWith(prefix) ? event.type.slice(prefix.length) : undefined;
+}
+
+/** The job's artifact digest by job id, if it runs from a bundle (the dispatcher removes it when the last job using it ends). */
+function artifactOf(submission: SubmitJob): Record<string, string> {
+  return submission.artifact.kind === "bundle" ? { [submission.jobId]: submission.artifact.digest } : {};
+}
+
+type SpawnJobMaster = (id: string, input: JobMasterInput) => ActorRefFrom<typeof jobMasterMachine>;
+
+/** Starts the job master of one job (a new one, or one taken over) and turns its end into JOB_ENDED. */
+function spawnJobMaster(
+  { context, spawn, self }: { context: DispatcherContext; spawn: SpawnJobMaster; self: { send: (event: DispatcherEvent) => void } },
+  submission: SubmitJob,
+  takeover?: JobRecord,
+): ActorRefFrom<typeof jobMasterMachine> {
+  const { jobId } = submission;
+  const log = context.jobLogger?.(jobId) ?? context.deps.log.child({ jobId });
+  const ref = spawn(`${JOB_MASTER_PREFIX}${jobId}`, { deps: { ...context.deps, bus: busFor(context.deps.bus, `job-master/${jobId}`), log }, submission, slotRequestTimeoutMs: context.slotRequestTimeoutMs, jobStore: context.jobStore, takeover });
+  // Its errors reach this actor as xstate.error.actor events; an observer without `error` would rethrow them.
+  ref.subscribe({
+    complete: () => {
+      const { value, output } = ref.getSnapshot();
+      self.send({ type: "JOB_ENDED", jobId, status: value as JobStatus, error: (output as { error?: string } | undefined)?.error });
+    },
+    error: () => undefined,
+  });
+  if (takeover) log.info({ jobName: submission.jobGraph.jobName, attempt: takeover.attempt, checkpointId: takeover.checkpoint?.id }, "job taken over");
+  else log.info({ jobName: submission.jobGraph.jobName, vertices: submission.jobGraph.vertices.length }, "job submitted");
+  return ref;
 }

@@ -16,6 +16,7 @@ import { trackerKey } from "../coordinator/task-tracker.ts";
 import { decode, encode } from "../messages/codec.ts";
 import { channelToken, collectKey } from "../messages/deployment-binding.ts";
 import type { SlotGrant, SubmitJob } from "../messages/schema.ts";
+import type { JobRecord } from "../coordinator/job-record.ts";
 import type { Clock } from "../core/clock.ts";
 import { listen, send, type ActorDeps } from "./actor-deps.ts";
 import type { JobMasterEvent } from "./job-master.ts";
@@ -24,7 +25,7 @@ import type { JobMasterEvent } from "./job-master.ts";
 export const inbox = fromCallback<JobMasterEvent, { deps: ActorDeps; jobId: string }>(({ input: { deps, jobId }, sendBack }) => {
   const endpoint = `job-master ${jobId}`;
   const subs = [
-    listen(deps, endpoint, subjects.taskState(jobId), ["task-state"], (m) => sendBack({ type: "TASK_STATE", task: m.task, state: m.state, error: m.error, unrecoverable: m.unrecoverable })),
+    listen(deps, endpoint, subjects.taskState(jobId), ["task-state"], (m) => sendBack({ type: "TASK_STATE", task: m.task, state: m.state, error: m.error, unrecoverable: m.unrecoverable, workerId: m.workerId })),
     listen(deps, endpoint, subjects.cancelJob(jobId), ["cancel-job"], (_m, reply) => {
       // Answered at once: a job master exists for this job, and cancellation has begun.
       if (reply) send(deps, reply, { type: "cancel-job-reply", jobId });
@@ -48,10 +49,17 @@ export const reconcileTicks = fromCallback<JobMasterEvent, { clock: Clock; inter
   return () => clock.clearTimeout(handle);
 });
 
-/** Opens checkpoint storage and loads (and checks against the job) the savepoint the job starts from. */
-export const prepare = fromPromise<{ storage: TrackedCheckpointStorage; restoreFrom?: CheckpointMetadata }, { deps: ActorDeps; submission: SubmitJob }>(async ({ input }) => {
-  const { deps, submission } = input;
+/** Opens checkpoint storage and loads (and checks against the job) the savepoint the job starts from; taking over, its latest checkpoint. */
+export const prepare = fromPromise<{ storage: TrackedCheckpointStorage; restoreFrom?: CheckpointMetadata; latestCheckpoint?: { id: number; location: string } }, { deps: ActorDeps; submission: SubmitJob; takeover?: JobRecord }>(async ({ input }) => {
+  const { deps, submission, takeover } = input;
   const storage = trackCommits(await openCheckpointStorage(submission.jobGraph.config.checkpointing?.storage ?? DEFAULT_CHECKPOINT_STORAGE, { nats: deps.nats }));
+  if (takeover) {
+    const latest = await latestCheckpoint(deps, storage, takeover);
+    if (latest) {
+      planRestore(latest.metadata, submission.jobGraph, { allowNonRestoredState: submission.restoreFrom?.allowNonRestoredState ?? false });
+      return { storage, restoreFrom: latest.metadata, latestCheckpoint: { id: latest.metadata.checkpointId, location: latest.location } };
+    }
+  }
   const settings = submission.restoreFrom;
   if (!settings) return { storage };
   const restoreFrom = await loadMetadata(settings.location, { nats: deps.nats });
@@ -59,6 +67,27 @@ export const prepare = fromPromise<{ storage: TrackedCheckpointStorage; restoreF
   deps.log.info({ location: settings.location, checkpointId: restoreFrom.checkpointId, kind: restoreFrom.kind }, "restoring from a snapshot");
   return { storage, restoreFrom };
 });
+
+/**
+ * The latest completed checkpoint of a job taken over: the one its record points to, or a later
+ * one the storage holds (the old leader may have completed one and died before recording it).
+ */
+async function latestCheckpoint(deps: ActorDeps, storage: TrackedCheckpointStorage, record: JobRecord): Promise<{ location: string; metadata: CheckpointMetadata } | undefined> {
+  const { jobId } = record.submission;
+  if (storage.spec.kind === "jobmanager") {
+    if (!record.checkpoint) return undefined;
+    throw new Error(
+      `job ${jobId} cannot be taken over from its checkpoint ${record.checkpoint.id}: it lived in the memory of the job manager that is gone. With several job managers, configure setCheckpointStorage('file:///…') or 'object-store://…'`,
+    );
+  }
+  const pointed = record.checkpoint ? { location: record.checkpoint.location, metadata: await loadMetadata(record.checkpoint.location, { nats: deps.nats }) } : undefined;
+  const stored = await storage.latest(jobId).catch((error: Error) => {
+    deps.log.warn({ err: error }, "could not look for a later checkpoint than the job's record names");
+    return undefined;
+  });
+  if (stored && (!pointed || stored.metadata.checkpointId > pointed.metadata.checkpointId)) return stored;
+  return pointed;
+}
 
 /** How often a job waiting for slots says so (the first time at once). */
 export const SLOT_PROGRESS_INTERVAL_MS = 5000;

@@ -13,6 +13,9 @@
 //                      │                    └──────────▶ failing ◀──────┘
 //                      └──after delay── restarting ◀─restart allowed─┘ └─not allowed─▶ failed
 //   deploying/running ─cancel─▶ canceling ─all ended─▶ canceled; scheduling ─cancel─▶ canceled
+//   taken over (a new leader): initializing ─▶ reclaiming (old subtasks canceled) ─all ended─▶ scheduling
+// With leader election it keeps the job's record (job-record.ts) current: its attempt at every
+// scheduling, its latest checkpoint at every completion; it deletes the record when the job ends.
 
 import { assign, sendTo, setup } from "xstate";
 import { subjects } from "../bus/subjects.ts";
@@ -21,13 +24,15 @@ import { requiredSlots } from "../graph/job-graph.ts";
 import { taskLabel } from "../graph/task-label.ts";
 import { planDeployments } from "../coordinator/execution-plan.ts";
 import { decideRestart, type RestartDecision, type RestartStrategyConfig } from "../coordinator/restart-strategy.ts";
-import { allInState, allTerminal, applyTaskReport, createTracker, failTasksOn, nonTerminal, trackerKey, type TaskTracker } from "../coordinator/task-tracker.ts";
+import { allInState, allTerminal, applyTaskReport, createTracker, failTasksOn, isTerminal, nonTerminal, trackerKey, type TaskTracker } from "../coordinator/task-tracker.ts";
 import { allTerminalIn, failedOutside, isPartial, redeployments, regionsOf } from "../coordinator/failover-regions.ts";
 import type { CheckpointMetadata } from "../checkpoint/checkpoint-metadata.ts";
 import type { TrackedCheckpointStorage } from "../checkpoint/tracked-storage.ts";
 import type { KeptCheckpoint } from "../checkpoint/retention.ts";
 import { send, type ActorDeps } from "./actor-deps.ts";
 import { deployTasks, inbox, prepare, reconcileTicks, requestSlots } from "./job-master-effects.ts";
+import { takeoverAttempt, type JobRecord, type JobStore } from "../coordinator/job-record.ts";
+import { RECLAIM_LIMIT_MS, RECLAIM_QUIET_MS, cancelLeftovers, leftoversEnded, leftoversLost, noteLeftover, takeoverDetail, type Leftovers } from "./job-master-takeover.ts";
 import { checkpointCoordinatorMachine, type CoordinatorReport } from "./checkpoint-coordinator.ts";
 
 export interface JobMasterInput {
@@ -35,6 +40,10 @@ export interface JobMasterInput {
   submission: SubmitJob;
   /** How long to wait for enough slots before failing the job. */
   slotRequestTimeoutMs?: number;
+  /** Where the job's record is kept for a job manager that takes over (absent: no leader election). */
+  jobStore?: JobStore;
+  /** The job is taken over from a leader that is gone: its old execution is canceled, then it restores its latest checkpoint. */
+  takeover?: JobRecord;
 }
 
 export interface JobMasterContext {
@@ -59,13 +68,21 @@ export interface JobMasterContext {
   lastFailure?: string;
   /** Stopped with this savepoint, without drain: the subtasks are canceled and the job ends finished. */
   stoppedWith?: string;
+  jobStore?: JobStore;
+  takeover?: JobRecord;
+  /** The latest completed checkpoint's id and location, as the job's record keeps it. */
+  latestCheckpoint?: { id: number; location: string };
+  /** Taking over: subtasks of the old execution the workers announced, by task key. */
+  leftovers: Leftovers;
+  /** Taking over: the workers have had time to announce every subtask they run. */
+  reclaimWindowOver: boolean;
 }
 
 /** How often the job master re-sends deploys and cancels that may have been lost (ms). */
 export const RECONCILE_INTERVAL_MS = 2000;
 
 export type JobMasterEvent =
-  | { type: "TASK_STATE"; task: SubtaskId; state: TaskState; error?: string; unrecoverable?: boolean }
+  | { type: "TASK_STATE"; task: SubtaskId; state: TaskState; error?: string; unrecoverable?: boolean; workerId?: string }
   | { type: "RECONCILE" }
   | { type: "CANCEL" }
   | { type: "WORKER_LOST"; workerId: string; reason: WorkerLost["reason"] }
@@ -150,6 +167,10 @@ export const jobMasterMachine = setup({
       if (event.type !== "TASK_STATE") return {};
       const { tracker, outcome } = applyTaskReport(context.tracker, event.task, event.state);
       if (outcome !== "updated") context.deps.log.debug({ task: event.task, state: event.state, outcome }, "task report not applied");
+      // A subtask of an older execution still running (a leftover of a job manager that is gone): it is told to stop.
+      if (outcome === "stale" && event.workerId && !isTerminal(event.state) && event.task.attempt < (context.tracker[trackerKey(event.task)]?.deployment.task.attempt ?? 0)) {
+        send(context.deps, subjects.workerControl(event.workerId), { type: "cancel-task", task: event.task });
+      }
       const name = `task ${taskLabel(context.submission.jobGraph, event.task.vertexId, event.task.subtaskIndex)}`;
       let error = context.error;
       if (!error && event.state === "failed" && outcome === "updated") error = `${name} failed: ${event.error ?? "unknown error"}`;
@@ -198,7 +219,7 @@ export const jobMasterMachine = setup({
           return { nextCheckpointId: Math.max(context.nextCheckpointId, event.checkpointId + 1) };
         case "CHECKPOINT_COMPLETED":
           // Failover restores checkpoints only; a savepoint is the user's.
-          return event.kind === "checkpoint" ? { restoreFrom: event.metadata, kept: event.kept } : {};
+          return event.kind === "checkpoint" ? { restoreFrom: event.metadata, kept: event.kept, latestCheckpoint: { id: event.metadata.checkpointId, location: event.location } } : {};
         case "SAVEPOINTS_IN_FLIGHT":
           return { savepointsInFlight: event.count };
         case "CHECKPOINT_FAILURES_EXCEEDED":
@@ -207,6 +228,24 @@ export const jobMasterMachine = setup({
           return {};
       }
     }),
+    /** Keeps the job's record current for a job manager that takes over: its attempt and latest checkpoint. */
+    recordJob: ({ context }) => void context.jobStore?.save({ submission: context.submission, attempt: context.attempt, checkpoint: context.latestCheckpoint }),
+    /** Says, to the client and the monitor, that this job manager took the job over and from where it goes on. */
+    announceTakeover: ({ context }) => {
+      const { deps, submission } = context;
+      const detail = takeoverDetail(deps.epoch, context.restoreFrom?.checkpointId);
+      deps.log.warn({ epoch: deps.epoch, checkpointId: context.restoreFrom?.checkpointId, attempt: context.attempt }, "taking the job over");
+      send(deps, subjects.jobStatus(submission.jobId), { type: "job-status", jobId: submission.jobId, status: "restarting", timestamp: deps.clock.now(), detail });
+    },
+    noteLeftover: assign(({ context, event }) => {
+      if (event.type !== "TASK_STATE" || !event.workerId) return {};
+      const leftovers = noteLeftover(context.deps, context.leftovers, event.task, event.workerId, event.state);
+      // The new execution's attempt stays above every old one the workers announce.
+      return { leftovers, attempt: Math.max(context.attempt, event.task.attempt + 1) };
+    }),
+    cancelLeftovers: ({ context }) => cancelLeftovers(context.deps, context.leftovers),
+    /** The job is over: a job manager that takes over has nothing to do for it. */
+    forgetJob: ({ context }) => void context.jobStore?.remove(context.submission.jobId),
     /** The job ended: unless its checkpoints are kept, delete everything it left, once a commit still running has ended. */
     disposeCheckpoints: ({ context }, params: { keep: boolean }) => {
       const { storage } = context;
@@ -245,6 +284,11 @@ export const jobMasterMachine = setup({
     kept: [],
     savepointsInFlight: 0,
     recovering: [],
+    jobStore: input.jobStore,
+    takeover: input.takeover,
+    latestCheckpoint: input.takeover?.checkpoint,
+    leftovers: {},
+    reclaimWindowOver: false,
   }),
   invoke: [
     { src: "inbox", input: ({ context }) => ({ deps: context.deps, jobId: context.submission.jobId }) },
@@ -255,14 +299,43 @@ export const jobMasterMachine = setup({
     initializing: {
       invoke: {
         src: "prepare",
-        input: ({ context }) => ({ deps: context.deps, submission: context.submission }),
-        onDone: { target: "scheduling", actions: assign({ storage: ({ event }) => event.output.storage, restoreFrom: ({ event }) => event.output.restoreFrom }) },
+        input: ({ context }) => ({ deps: context.deps, submission: context.submission, takeover: context.takeover }),
+        onDone: [
+          {
+            guard: ({ context }) => context.takeover !== undefined,
+            target: "reclaiming",
+            actions: assign(({ context, event }) => ({
+              storage: event.output.storage,
+              restoreFrom: event.output.restoreFrom,
+              latestCheckpoint: event.output.latestCheckpoint ?? context.latestCheckpoint,
+              nextCheckpointId: (event.output.restoreFrom?.checkpointId ?? 0) + 1,
+              attempt: takeoverAttempt(context.takeover!),
+            })),
+          },
+          { target: "scheduling", actions: assign({ storage: ({ event }) => event.output.storage, restoreFrom: ({ event }) => event.output.restoreFrom }) },
+        ],
         onError: { target: "failed", actions: assign({ error: ({ event }) => (event.error as Error).message }) },
       },
       on: { CANCEL: "canceled" },
     },
+    // Taken over: the old execution's subtasks, as their workers announce them, are told to stop;
+    // once they have ended (or after RECLAIM_LIMIT_MS) the job is deployed again from its checkpoint.
+    reclaiming: {
+      entry: "announceTakeover",
+      after: {
+        [RECLAIM_QUIET_MS]: { actions: assign({ reclaimWindowOver: true }) },
+        [RECLAIM_LIMIT_MS]: { target: "scheduling", actions: ({ context }) => context.deps.log.warn({ leftovers: Object.keys(context.leftovers) }, "subtasks of the old execution did not end; deploying anyway") },
+      },
+      always: { guard: ({ context }) => context.reclaimWindowOver && leftoversEnded(context.leftovers), target: "scheduling" },
+      on: {
+        TASK_STATE: { actions: "noteLeftover" },
+        RECONCILE: { actions: "cancelLeftovers" },
+        WORKER_LOST: { actions: assign({ leftovers: ({ context, event }) => (event.type === "WORKER_LOST" ? leftoversLost(context.leftovers, event.workerId) : context.leftovers) }) },
+        CANCEL: { target: "canceled", actions: "cancelLeftovers" },
+      },
+    },
     scheduling: {
-      entry: { type: "publishStatus", params: "scheduling" },
+      entry: [{ type: "publishStatus", params: "scheduling" }, "recordJob"],
       invoke: {
         src: "requestSlots",
         input: ({ context }) => ({
@@ -305,7 +378,7 @@ export const jobMasterMachine = setup({
         ...onTaskEvents,
         TASK_STATE: { actions: [{ type: "applyReport", params: { expectCancel: false } }, "noteRegionalFailure"] },
         CHECKPOINT_TRIGGERED: { actions: "onCoordinatorReport" },
-        CHECKPOINT_COMPLETED: { actions: "onCoordinatorReport" },
+        CHECKPOINT_COMPLETED: { actions: ["onCoordinatorReport", "recordJob"] },
         SAVEPOINTS_IN_FLIGHT: { actions: "onCoordinatorReport" },
         CHECKPOINT_FAILURES_EXCEEDED: { actions: "onCoordinatorReport" },
         RESTORE_FAILED: { target: "failing", actions: "restoreFailed" },
@@ -398,12 +471,13 @@ export const jobMasterMachine = setup({
         RECONCILE: { actions: "cancelLiveTasks" },
       },
     },
-    finished: { type: "final", entry: ["releaseSlots", { type: "disposeCheckpoints", params: { keep: false } }, { type: "publishStatus", params: "finished" }] },
-    failed: { type: "final", entry: ["releaseSlots", { type: "disposeCheckpoints", params: { keep: true } }, { type: "publishStatus", params: "failed" }] },
+    finished: { type: "final", entry: ["releaseSlots", "forgetJob", { type: "disposeCheckpoints", params: { keep: false } }, { type: "publishStatus", params: "finished" }] },
+    failed: { type: "final", entry: ["releaseSlots", "forgetJob", { type: "disposeCheckpoints", params: { keep: true } }, { type: "publishStatus", params: "failed" }] },
     canceled: {
       type: "final",
       entry: [
         "releaseSlots",
+        "forgetJob",
         { type: "disposeCheckpoints", params: ({ context }) => ({ keep: context.submission.jobGraph.config.checkpointing?.retainOnCancel ?? false }) },
         { type: "publishStatus", params: "canceled" },
       ],

@@ -9,7 +9,7 @@
 
 import { fromCallback, fromPromise, setup } from "xstate";
 import { subjects } from "../bus/subjects.ts";
-import type { ControlMessage, MessageType, MonitorQuery } from "../messages/schema.ts";
+import type { ControlMessage, MessageType, MonitorQuery, SubmitJob } from "../messages/schema.ts";
 import { ClusterView } from "../monitor/cluster-view.ts";
 import type { JobHistory } from "../monitor/job-history.ts";
 import type { JobDetails } from "../observability/views.ts";
@@ -21,6 +21,8 @@ export interface MonitorInput {
   version: string;
   /** Where ended jobs are kept beyond this monitor's life; none: in memory only. */
   history?: JobHistory;
+  /** Running jobs taken over from a leader that is gone: known from the start, as if just submitted. */
+  adopted?: readonly SubmitJob[];
 }
 
 interface MonitorContext extends MonitorInput {
@@ -94,7 +96,11 @@ export const monitorMachine = setup({
   },
 }).createMachine({
   id: "monitor",
-  context: ({ input }) => ({ ...input, view: new ClusterView(input.version) }),
+  context: ({ input }) => {
+    const view = new ClusterView(input.version);
+    for (const submission of input.adopted ?? []) view.apply(submission, input.deps.clock.now());
+    return { ...input, view };
+  },
   invoke: { src: "inbox", input: ({ context }) => context.deps },
   on: { OBSERVED: { actions: ["observe", "archiveEnded"] }, QUERY: { actions: "answer" } },
   initial: "loading",

@@ -9,7 +9,12 @@ import { busClusterQueries } from "../cluster/bus-cluster-queries.ts";
 import { createJobLoader } from "../cluster/job-loader.ts";
 import { ArtifactCache } from "../cluster/artifact-cache.ts";
 import { ArtifactStore } from "../cluster/artifact-store.ts";
-import { startJobManager } from "../cluster/job-manager.ts";
+import { startJobManager, type JobManagerOptions } from "../cluster/job-manager.ts";
+import { startHighlyAvailableJobManager, type HighlyAvailableJobManager } from "../cluster/ha-job-manager.ts";
+import type { ActorDeps } from "../actors/actor-deps.ts";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { hostname } from "node:os";
+import { leaseTimingProblems } from "../coordinator/leader-lease.ts";
 import { startWorker } from "../cluster/task-manager.ts";
 import { createRootLogger, type Logger, type LogFormat } from "../observability/logger.ts";
 import { MetricRegistry } from "../observability/metrics.ts";
@@ -79,6 +84,9 @@ export interface JobManagerCommandOptions {
   restHost: string;
   restToken?: string;
   savepointDir?: string;
+  /** One of several job managers: leader election and job takeover (docs/cluster.md). */
+  ha?: boolean;
+  leaseTtl?: number;
   logLevel: string;
   logFormat?: LogFormat;
 }
@@ -92,7 +100,9 @@ export async function jobManagerCommand(options: JobManagerCommandOptions): Prom
     log.warn({ err: error }, "no JetStream for the job history: ended jobs are kept in memory only");
     return undefined;
   });
-  const jobManager = startJobManager({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { heartbeatTimeoutMs: options.heartbeatTimeout, probeIntervalMs: options.probeInterval, slotRequestTimeoutMs: options.slotTimeout, artifactGraceMs: options.artifactGrace, onFailure: exitOnActorFailure("jobmanager"), jobHistory });
+  const deps = { bus, clock: systemClock, log, metrics, nats: bus.connection };
+  const jobManagerOptions = { heartbeatTimeoutMs: options.heartbeatTimeout, probeIntervalMs: options.probeInterval, slotRequestTimeoutMs: options.slotTimeout, artifactGraceMs: options.artifactGrace, onFailure: exitOnActorFailure("jobmanager"), jobHistory };
+  const jobManager = options.ha ? await startStandingBy(deps, jobManagerOptions, options.leaseTtl ?? 3000) : startJobManager(deps, jobManagerOptions);
   await bus.flush();
   const token = options.restToken ?? process.env.WEIR_REST_TOKEN ?? randomBytes(18).toString("base64url");
   // Its counters, and gauges of the cluster (workers, slots, jobs) from its monitor's view.
@@ -117,9 +127,30 @@ export async function jobManagerCommand(options: JobManagerCommandOptions): Prom
   log.info({ nats: options.nats }, "job manager ready");
   onShutdown(log, "job manager", async () => {
     await rest.close();
-    jobManager.stop();
+    await jobManager.stop();
     await bus.close();
   });
+}
+
+/** `--ha`: leader election over the bus's JetStream; leads or stands by, and says which. */
+async function startStandingBy(deps: ActorDeps & { nats: NatsConnection }, options: JobManagerOptions, leaseTtl: number): Promise<HighlyAvailableJobManager> {
+  const holder = `${hostname()}:${process.pid}`;
+  const timings = { ttlMs: leaseTtl, renewEveryMs: Math.max(1, Math.floor(leaseTtl / 3)), retryEveryMs: Math.max(1, Math.floor(leaseTtl / 6)) };
+  const problems = leaseTimingProblems(timings);
+  if (problems.length > 0 || leaseTtl < 100) throw new Error(`--lease-ttl ${leaseTtl}: give at least 100 ms (${problems.join("; ") || "shorter leases are lost to any pause"})`);
+  const jobManager = await startHighlyAvailableJobManager(deps, options, {
+    nats: deps.nats,
+    holder,
+    timings,
+    onLeadership: (change) =>
+      change.leading
+        ? deps.log.info({ epoch: change.epoch, takenOver: change.takenOver }, `leading (epoch ${change.epoch}); took over ${change.takenOver} job(s)`)
+        : deps.log.warn({ epoch: change.epoch, reason: change.reason }, "stepped down; standing by"),
+  }).catch((error: Error) => {
+    throw new Error(`--ha needs JetStream on the NATS server (nats-server -js) for its lease and job records: ${error.message}`);
+  });
+  if (jobManager.epoch() === undefined) deps.log.info({ holder }, "standing by: another job manager leads, or the lease is being acquired");
+  return jobManager;
 }
 
 /** Where a worker keeps fetched job artifacts unless told: in the user's cache directory, not a shared one (it imports what it finds there). */

@@ -32,6 +32,8 @@ const ConfigSchema = Type.Object(
     restPort: Type.Integer({ minimum: 0, maximum: 65535, description: "a port number, 0 to 65535" }),
     restHost: Type.String({ minLength: 1, description: "a host name or address" }),
     savepointDir: Type.String({ minLength: 1, description: "a directory" }),
+    ha: Type.Boolean({ description: "true or false" }),
+    leaseTtl: Type.Integer({ minimum: 1, description: "an integer >= 1 (ms)" }),
     creds: Type.String({ minLength: 1, description: "the path of a NATS credentials file" }),
     user: Type.String({ minLength: 1, description: "a NATS user name" }),
     password: Type.String({ minLength: 1, description: "the NATS user's password" }),

@@ -1,6 +1,7 @@
 // While an attached `weir run` waits for its job: notices within seconds that no job manager
 // answers any more, says so, says when one answers again, and gives up when the job manager that
-// answers no longer knows the job (it restarted: this version cannot take over a running job).
+// answers no longer knows the job (it restarted without --ha; with several job managers a standby
+// takes the job over and knows it, and the job's own status says so).
 
 import { NoJobManagerError } from "../cluster/bus-cluster-queries.ts";
 import { UnknownJobError } from "../cluster/cluster-queries.ts";
@@ -31,7 +32,7 @@ export function watchJobManager(options: JobManagerWatchOptions): { stop: () => 
         if (!missing) write(`no job manager answers on ${nats} (was it stopped?); waiting for one. The job's subtasks may still be running on the workers\n`);
         missing = true;
       } else if (error instanceof UnknownJobError && missing) {
-        write(`the job manager on ${nats} no longer knows job ${jobId} (it restarted, and a restarted job manager cannot take over a running job yet); its subtasks may still run on the workers: restart them to stop it\n`);
+        write(`the job manager on ${nats} no longer knows job ${jobId} (it restarted, and only job managers started with --ha take running jobs over); its subtasks may still run on the workers: restart them to stop it\n`);
         options.onJobForgotten();
       }
     }

@@ -97,6 +97,8 @@ program
   .option("--rest-host <host>", "address the REST API and the dashboard listen on", "127.0.0.1")
   .option("--rest-token <token>", "what savepoint, stop and cancel requests must send as `Authorization: Bearer <token>` ($WEIR_REST_TOKEN if set, else a random one)")
   .option("--savepoint-dir <dir>", "where savepoints asked for over REST go when a request names no directory")
+  .option("--ha", "run as one of several job managers: one leads by a lease in the JetStream KV bucket weir-leader, the others stand by and take over its jobs (from their latest checkpoints) when it dies")
+  .option("--lease-ttl <ms>", "with --ha: how long the leader's lease lives unrenewed, so how soon a standby takes over from a dead leader (renewed every third of it)", positiveInt, 3000)
   .option("--log-level <level>", "pino log level ($WEIR_LOG_LEVEL if set)", logLevel, process.env.WEIR_LOG_LEVEL ?? "info")
   .option("--log-format <format>", LOG_FORMAT_HELP, logFormat)
   .action((options, command: Command) => jobManagerCommand({ ...options, login: natsLoginOf(command) }));

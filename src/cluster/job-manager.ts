@@ -12,6 +12,7 @@ import { WEIR_VERSION } from "../core/version.ts";
 import { ArtifactStore } from "./artifact-store.ts";
 import type { JobHistory } from "../monitor/job-history.ts";
 import type { ClusterView } from "../monitor/cluster-view.ts";
+import type { JobRecord, JobStore } from "../coordinator/job-record.ts";
 
 export interface JobManagerOptions {
   heartbeatIntervalMs?: number;
@@ -30,6 +31,9 @@ export interface JobManagerOptions {
   jobHistory?: JobHistory;
   /** How long after the last job running an artifact has ended it is removed from the artifact bucket (ms; default 60 s). */
   artifactGraceMs?: number;
+  /** With leader election: where running jobs are recorded, and those a leader that is gone left to take over. */
+  jobStore?: JobStore;
+  takeovers?: readonly JobRecord[];
 }
 
 export interface RunningJobManager {
@@ -44,13 +48,21 @@ export function startJobManager(deps: ActorDeps, options: JobManagerOptions = {}
     clock: deps.clock,
   }).start();
   const dispatcher = createActor(dispatcherMachine, {
-    input: { deps: { ...deps, bus: busFor(deps.bus, "dispatcher"), log: deps.log.child({ actor: "dispatcher" }) }, slotRequestTimeoutMs: options.slotRequestTimeoutMs, jobLogger: (jobId) => deps.log.child({ jobId }), removeArtifact: removerOf(deps.nats), artifactGraceMs: options.artifactGraceMs },
+    input: {
+      deps: { ...deps, bus: busFor(deps.bus, "dispatcher"), log: deps.log.child({ actor: "dispatcher" }) },
+      slotRequestTimeoutMs: options.slotRequestTimeoutMs,
+      jobLogger: (jobId) => deps.log.child({ jobId }),
+      removeArtifact: removerOf(deps.nats),
+      artifactGraceMs: options.artifactGraceMs,
+      jobStore: options.jobStore,
+      takeovers: options.takeovers,
+    },
     clock: deps.clock,
   }).start();
   const monitor =
     options.monitor === false
       ? undefined
-      : createActor(monitorMachine, { input: { deps: { ...deps, bus: busFor(deps.bus, "monitor"), log: deps.log.child({ actor: "monitor" }) }, version: WEIR_VERSION, history: options.jobHistory }, clock: deps.clock }).start();
+      : createActor(monitorMachine, { input: { deps: { ...deps, bus: busFor(deps.bus, "monitor"), log: deps.log.child({ actor: "monitor" }) }, version: WEIR_VERSION, history: options.jobHistory, adopted: options.takeovers?.map((record) => record.submission) }, clock: deps.clock }).start();
   const onFailure = options.onFailure ?? ((actor: string, error: unknown) => deps.log.fatal({ actor, err: error }, `the ${actor} failed; this job manager can no longer serve`));
   // An error observer keeps xstate from rethrowing the failure as an uncaught exception.
   resourceManager.subscribe({ error: (error) => onFailure("resource manager", error) });

@@ -23,6 +23,8 @@ export interface MiniClusterOptions {
   clock?: Clock;
   /** Wraps the in-process bus (e.g. with a trace recorder). */
   wrapBus?: (bus: Bus, actor: string) => Bus;
+  /** The job manager acts as the leader of this epoch (its control messages carry it), as one elected would. */
+  leaderEpoch?: number;
 }
 
 export class MiniCluster {
@@ -41,7 +43,7 @@ export class MiniCluster {
     const clock = options.clock ?? systemClock;
     const wrap = options.wrapBus ?? ((bus: Bus) => bus);
     const deps = (actor: string): ActorDeps => ({ bus: wrap(this.bus, actor), clock, log, metrics: this.metrics });
-    this.jobManager = startJobManager(deps("jobmanager"), { heartbeatTimeoutMs: 60_000, monitor: false, probeIntervalMs: 0 });
+    this.jobManager = startJobManager({ ...deps("jobmanager"), epoch: options.leaderEpoch }, { heartbeatTimeoutMs: 60_000, monitor: false, probeIntervalMs: 0 });
     this.worker = startWorker(deps("worker"), { slots: options.slots, workerId: "embedded-worker", loadJob: createJobLoader(this.graphs), metricsIntervalMs: 0 });
     this.clientDeps = deps("client");
   }

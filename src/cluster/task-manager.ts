@@ -4,6 +4,7 @@
 import { createActor, waitFor } from "xstate";
 import { randomBytes } from "node:crypto";
 import type { ActorDeps } from "../actors/actor-deps.ts";
+import { LeaderFence } from "../messages/leader-fence.ts";
 import { busFor } from "../bus/trace.ts";
 import type { JobLoader } from "../actors/subtask.ts";
 import { workerMachine } from "../actors/worker.ts";
@@ -35,7 +36,7 @@ export function startWorker(deps: ActorDeps, options: WorkerOptions): RunningWor
   if (!Number.isInteger(options.slots) || options.slots < 1) throw new Error(`--slots must be a positive integer, got ${options.slots}`);
   const workerId = options.workerId ?? `worker-${randomBytes(4).toString("hex")}`;
   const actor = createActor(workerMachine, {
-    input: { deps: { ...deps, bus: busFor(deps.bus, `worker/${workerId}`), log: deps.log.child({ workerId }) }, workerId, slots: options.slots, loadJob: options.loadJob },
+    input: { deps: { ...deps, fence: deps.fence ?? new LeaderFence(), bus: busFor(deps.bus, `worker/${workerId}`), log: deps.log.child({ workerId }) }, workerId, slots: options.slots, loadJob: options.loadJob },
     clock: deps.clock,
   }).start();
   const onFailure = options.onFailure ?? ((error: unknown) => deps.log.fatal({ err: error }, "the worker actor failed; this worker can no longer serve"));

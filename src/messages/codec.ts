@@ -17,7 +17,7 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
  * has ended), `wrong-deployment` (a frame, credit or collect batch without its deployment's token
  * or signature).
  */
-export type RejectReason = "oversized" | "malformed" | "unknown-type" | "wrong-version" | "invalid" | "unexpected-type" | "after-end" | "wrong-deployment";
+export type RejectReason = "oversized" | "malformed" | "unknown-type" | "wrong-version" | "invalid" | "unexpected-type" | "after-end" | "wrong-deployment" | "stale-epoch";
 
 export type DecodeOutcome<M extends Message = Message> =
   | { ok: true; message: M }

@@ -200,10 +200,12 @@ const DeployTaskSchema = Type.Object({
   channelToken: channelTokenField(),
   /** The key a collect sink signs its batches with. */
   collectKey: channelTokenField(),
+  /** The sending job manager's leader epoch (leader-fence.ts); absent without leader election. */
+  epoch: optional(int()),
 });
 export type DeployTask = Static<typeof DeployTaskSchema>;
 
-const CancelTaskSchema = Type.Object({ ...header("cancel-task"), task: SubtaskIdSchema });
+const CancelTaskSchema = Type.Object({ ...header("cancel-task"), task: SubtaskIdSchema, epoch: optional(int()) });
 export type CancelTask = Static<typeof CancelTaskSchema>;
 
 const TaskStateChangedSchema = Type.Object({
@@ -246,6 +248,7 @@ const TriggerCheckpointSchema = Type.Object({
   stop: stopMode(),
   /** Unaligned: the barrier overtakes queued frames (never for savepoints). */
   unaligned: optional(Type.Boolean()),
+  epoch: optional(int()),
 });
 /** Job master → source subtasks: inject barrier `checkpointId` now. */
 export type TriggerCheckpoint = Static<typeof TriggerCheckpointSchema>;
@@ -284,7 +287,7 @@ const CheckpointDeclineSchema = Type.Object({ ...header("checkpoint-decline"), j
 /** Subtask → job master: it could not take its part of checkpoint `checkpointId`. */
 export type CheckpointDecline = Static<typeof CheckpointDeclineSchema>;
 
-const CheckpointNotifySchema = Type.Object({ ...header("checkpoint-notify"), jobId: token(), checkpointId: int(), outcome: oneOf("complete", "aborted") });
+const CheckpointNotifySchema = Type.Object({ ...header("checkpoint-notify"), jobId: token(), checkpointId: int(), outcome: oneOf("complete", "aborted"), epoch: optional(int()) });
 /** Job master → subtasks: checkpoint `checkpointId` completed or was aborted. */
 export type CheckpointNotify = Static<typeof CheckpointNotifySchema>;
 

@@ -21,6 +21,7 @@ import { LatencyMarkers } from "./latency-markers.ts";
 import { buildChain, producersOf, type BuiltChain } from "./operator-chain.ts";
 import { runSourceLoop, type SourceLoopHost } from "./source-loop.ts";
 import { SubtaskBarriers } from "./subtask-barriers.ts";
+import type { LeaderFence } from "../messages/leader-fence.ts";
 import { SubtaskCheckpointer } from "./subtask-checkpointer.ts";
 import { SubtaskTime } from "./subtask-time.ts";
 import { openTaskOperators, type TaskOperators } from "./task-operators.ts";
@@ -34,6 +35,8 @@ export interface StreamTaskOptions {
   log: Logger;
   metrics: MetricRegistry;
   rejections: Rejections;
+  /** The worker's leader fence (leader-fence.ts). */
+  fence?: LeaderFence;
   task: SubtaskId;
   jobGraph: JobGraphSpec;
   streamGraph: StreamGraph;
@@ -166,6 +169,7 @@ export class StreamTask implements SourceLoopHost {
     this.barriers = new SubtaskBarriers({
       bus,
       rejections,
+      fence: this.options.fence,
       task,
       vertex,
       clock,

@@ -8,6 +8,7 @@ import type { Bus, BusSubscription } from "../bus/bus.ts";
 import { subjects } from "../bus/subjects.ts";
 import { decode } from "../messages/codec.ts";
 import type { Rejections } from "../messages/rejections.ts";
+import { staleEpochRejection, type LeaderFence } from "../messages/leader-fence.ts";
 import type { CheckpointingConfig, DataElement, JobVertexSpec, SubtaskId, TriggerCheckpoint } from "../messages/schema.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
 import { initialBarrierState, transition, type BarrierEffect, type BarrierEvent, type BarrierHandlerState } from "./barriers/barrier-handler.ts";
@@ -20,6 +21,8 @@ import { UnalignedCapture } from "./unaligned-checkpoint.ts";
 export interface SubtaskBarriersOptions {
   bus: Bus;
   rejections: Rejections;
+  /** The worker's leader fence: triggers and notices of a deposed job manager are refused. */
+  fence?: LeaderFence;
   task: SubtaskId;
   vertex: JobVertexSpec;
   clock: Clock;
@@ -56,7 +59,9 @@ export class SubtaskBarriers {
     this.state = initialBarrierState({ mode: config?.mode ?? "exactly-once", alignedTimeoutMs: config?.alignedTimeoutMs, channels: gate?.channels.length ?? 0 });
     this.subscription = bus.subscribe(subjects.checkpointControl(task.jobId), (data, subject) => {
       const outcome = decode(data, ["trigger-checkpoint", "checkpoint-notify"]);
+      const fenced = outcome.ok ? options.fence?.admit(outcome.message.epoch) : undefined;
       if (!outcome.ok) options.rejections.reject(outcome, { subject, bytes: data.length });
+      else if (fenced?.kind === "stale") options.rejections.reject(staleEpochRejection(fenced, outcome.message.type), { subject, bytes: data.length });
       else if (outcome.message.type === "trigger-checkpoint") options.guard(() => this.onTrigger(outcome.message as TriggerCheckpoint));
       else {
         const { checkpointId, outcome: result } = outcome.message;

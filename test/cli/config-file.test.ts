@@ -8,7 +8,7 @@ import { checkConfig, loadConfig } from "../../src/cli/config-file.ts";
 import { runWeir } from "../../src/testing/index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "weir-config-"));
-const KEYS = "nats, logLevel, logFormat, parallelism, progressInterval, slots, metricsPort, metricsHost, heartbeatTimeout, slotTimeout, probeInterval, restPort, restHost, savepointDir, creds, user, password, token, tlsCa, tlsCert, tlsKey";
+const KEYS = "nats, logLevel, logFormat, parallelism, progressInterval, slots, metricsPort, metricsHost, heartbeatTimeout, slotTimeout, probeInterval, restPort, restHost, savepointDir, ha, leaseTtl, creds, user, password, token, tlsCa, tlsCert, tlsKey";
 
 function configFile(name: string, content: unknown): string {
   const file = join(dir, name);
