@@ -111,7 +111,10 @@ export class SubtaskBarriers {
   private onTrigger(trigger: TriggerCheckpoint): void {
     const { checkpointId, timestamp, mode, savepointDir, unaligned } = trigger;
     // A trigger sent again: the coordinator still waits for this checkpoint. Answer again; a source injects no second barrier.
-    if (checkpointId <= this.lastTriggered) return this.options.checkpointer.answerAgain(checkpointId);
+    if (checkpointId <= this.lastTriggered) {
+      this.options.checkpointer.answerAgain(checkpointId);
+      return;
+    }
     if (!this.options.vertex.isSource || !this.options.acceptsTrigger()) return;
     this.lastTriggered = checkpointId;
     this.dispatch({ type: "inject", barrier: { kind: "barrier", checkpointId, timestamp, mode, savepointDir, unaligned } });
