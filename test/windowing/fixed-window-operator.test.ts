@@ -106,7 +106,7 @@ async function runWithRestore(before: () => StreamOperator, after: () => StreamO
   const first = await openSubtasks(before, 1, 0);
   feed(first, steps.slice(0, cut), keyOf);
   const snapshot = codec.unpack(codec.pack(snapshotOf(first))) as Snapshot;
-  const lastWatermark = steps.slice(0, cut).findLast((s) => s.kind === "watermark");
+  const lastWatermark = steps.slice(0, cut).reverse().find((s) => s.kind === "watermark");
   const restored = await openSubtasks(after, 2, 0, snapshot);
   feed(restored, [...(lastWatermark ? [lastWatermark] : []), ...steps.slice(cut)], keyOf);
   return { output: [...lines(first), ...lines(restored)], restored };
