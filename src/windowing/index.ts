@@ -31,4 +31,3 @@ export {
 } from "./window-functions.ts";
 export { MergingWindowSet, type MergingWindowMapping } from "./merging-window-set.ts";
 export { WindowOperator } from "./window-operator.ts";
-export { FixedWindowOperator } from "./fixed-window-operator.ts";
