@@ -10,29 +10,23 @@
 //   ON AuctionBids.starttime = MaxBids.starttime AND AuctionBids.endtime = MaxBids.endtime
 //      AND AuctionBids.num >= MaxBids.maxn;
 //
-// Three event-time stages. Bids per auction in 2 s tumbling panes; then, per auction, each sliding
-// window's count as the sum of its five panes, when event time reaches the window's end (Flink's
-// planner slices sliding windows into panes the same way, so a bid is counted once, not in five
-// windows); then, keyed by the window's end, the counts of one window (a count carries its window's
-// last millisecond as its timestamp, so all counts of a window fall in one 2 s tumbling window)
-// and the auctions that reach the maximum.
+// Two event-time stages, as Flink's SQL plan has them. Bids per auction in each sliding window
+// (the window operator keeps, per auction, a count per open window, and fires each window when event
+// time reaches its end); then, keyed by the window's end, the counts of one window (a count carries
+// its window's last millisecond as its timestamp, so all counts of a window fall in one 2 s tumbling
+// window) and the auctions that reach the maximum.
 //
 //   npx tsx examples/nexmark/q5.ts --events 1000000
 
 import {
-  KeyedProcessFunction,
   ProcessWindowFunction,
+  SlidingEventTimeWindows,
   TumblingEventTimeWindows,
-  ValueStateDescriptor,
   type AggregateFunction,
   type Collector,
   type DataStream,
-  type KeyedProcessContext,
-  type KeyedRuntimeContext,
-  type OnTimerContext,
   type ProcessWindowContext,
   type TimeWindow,
-  type ValueState,
 } from "../../src/index.ts";
 import type { NexmarkEvent } from "../../src/nexmark/index.ts";
 import { bids, queryJob, runIfMain } from "./common.ts";
@@ -58,49 +52,10 @@ const countBids: AggregateFunction<number, number, number> = {
   merge: (a, b) => a + b,
 };
 
-/** One pane's count: the auction's bids in [endtime − 2 s, endtime). */
-class PaneCount extends ProcessWindowFunction<number, AuctionCount, number, TimeWindow> {
+/** One window's count of an auction, with the window's end. */
+class WindowCount extends ProcessWindowFunction<number, AuctionCount, number, TimeWindow> {
   process(auction: number, ctx: ProcessWindowContext<TimeWindow>, counts: readonly number[], out: Collector<AuctionCount>): void {
     out.collect({ auction, num: counts[0], endtime: ctx.window().end });
-  }
-}
-
-/**
- * Keyed by auction: the sliding windows' counts from the pane counts. A pane ending at p is in
- * the windows ending at p, p + 2 s, …, p + 8 s; each window end gets an event-time timer at its
- * last millisecond, which fires once every pane of the window has arrived (a pane is emitted
- * before the watermark that passes its end).
- */
-export class SlidingCountsFromPanes extends KeyedProcessFunction<number, AuctionCount, AuctionCount> {
-  /** [pane end, count] pairs, flattened, of the panes still in some window to come. */
-  private panes!: ValueState<number[]>;
-
-  override open(ctx: KeyedRuntimeContext): void {
-    this.panes = ctx.getState(new ValueStateDescriptor<number[]>("panes"));
-  }
-
-  processElement(pane: AuctionCount, ctx: KeyedProcessContext<number>, _out: Collector<AuctionCount>): void {
-    const panes = this.panes.value() ?? [];
-    panes.push(pane.endtime, pane.num);
-    this.panes.update(panes);
-    for (let end = pane.endtime; end < pane.endtime + SIZE_MS; end += SLIDE_MS) ctx.timerService().registerEventTimeTimer(end - 1);
-  }
-
-  override onTimer(timestamp: number, ctx: OnTimerContext<number>, out: Collector<AuctionCount>): void {
-    const end = timestamp + 1;
-    const panes = this.panes.value();
-    if (panes === undefined) return;
-    let num = 0;
-    const kept: number[] = [];
-    for (let i = 0; i < panes.length; i += 2) {
-      const paneEnd = panes[i];
-      if (paneEnd > end - SIZE_MS && paneEnd <= end) num += panes[i + 1];
-      // The next window ends at end + 2 s and starts at end − 8 s: older panes are done.
-      if (paneEnd > end - SIZE_MS + SLIDE_MS) kept.push(paneEnd, panes[i + 1]);
-    }
-    if (kept.length === 0) this.panes.clear();
-    else this.panes.update(kept);
-    if (num > 0) out.collect({ auction: ctx.getCurrentKey(), num, endtime: end });
   }
 }
 
@@ -118,11 +73,8 @@ export function q5(events: DataStream<NexmarkEvent>): DataStream<Q5Row> {
     .map((b) => b.auction)
     .name("auction")
     .keyBy((auction) => auction)
-    .window(TumblingEventTimeWindows.of(SLIDE_MS))
-    .aggregate(countBids, new PaneCount())
-    .name("q5-bids-per-pane")
-    .keyBy((pane) => pane.auction)
-    .process(new SlidingCountsFromPanes())
+    .window(SlidingEventTimeWindows.of(SIZE_MS, SLIDE_MS))
+    .aggregate(countBids, new WindowCount())
     .name("q5-bids-per-window")
     .keyBy((c) => c.endtime)
     .window(TumblingEventTimeWindows.of(SLIDE_MS))

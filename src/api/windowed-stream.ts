@@ -25,7 +25,8 @@ import {
 import type { Trigger } from "../windowing/trigger.ts";
 import { CountTrigger, PurgingTrigger } from "../windowing/triggers.ts";
 import type { AggregateFunction, AllWindowFunction, ProcessAllWindowFunctionLike, ProcessWindowFunctionLike, WindowFunction } from "../windowing/window-functions.ts";
-import { WindowOperator } from "../windowing/window-operator.ts";
+import { WindowOperator, type WindowOperatorSpec } from "../windowing/window-operator.ts";
+import { FixedWindowOperator, fixedWindowsOf } from "../windowing/fixed-window-operator.ts";
 import type { GlobalWindow, Window } from "../windowing/windows.ts";
 
 /** Adds the window operator to the graph after the (keyed) input; given by the stream that was windowed. */
@@ -87,15 +88,18 @@ abstract class WindowedStreamBuilder<T, W extends Window> {
     const description = [assigner.toString(), trigger.toString(), ...(evictor ? [evictor.constructor.name] : []), functions.name].join(", ");
     const triggers = subtaskCopies(trigger, "trigger()");
     const evictors = subtaskCopies(evictor, "evictor()");
-    const createOperator = () =>
-      new WindowOperator(keySelector, {
+    const createOperator = () => {
+      const spec: WindowOperatorSpec = {
         assigner: assigner as WindowAssigner<unknown, Window>,
         trigger: triggers(),
         evictor: evictors(),
         allowedLateness: lateness,
         lateDataTag,
         ...functions.create(),
-      });
+      };
+      // Tumbling and sliding event-time windows with the default trigger keep only accumulators by window start.
+      return fixedWindowsOf(spec) === undefined ? new WindowOperator(keySelector, spec) : new FixedWindowOperator(keySelector, spec);
+    };
     // Checked now, not when the job starts: a merging assigner with a trigger that cannot merge.
     createOperator();
     return this.addOperator<O>(`Window(${description})`, createOperator);

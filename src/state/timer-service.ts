@@ -10,79 +10,107 @@ import { timersByKeyGroup, timersInRange, type KeyGroupTimersSnapshot } from "./
 
 export type { TimeDomain, TimerService } from "../core/timer-service.ts";
 
-interface Timer {
-  timestamp: number;
-  key: unknown;
-  id: string;
-}
-
 /** A snapshot of the timers of one operator: (key, timestamp) pairs per domain. */
 export interface TimersSnapshot {
   processing: { key: unknown; timestamp: number }[];
   event: { key: unknown; timestamp: number }[];
 }
 
-/** Identifies a (key, timestamp) pair; the type is part of it, so keys 1 and "1" stay apart as they do in keyed state. */
-function timerId(key: unknown, timestamp: number): string {
-  const normalized = normalizeKey(key);
-  return `${timestamp}|${typeof normalized}|${String(normalized)}`;
-}
-
-/** A set of timers ordered by timestamp (a binary heap with lazy deletion). */
+/**
+ * A set of timers ordered by timestamp: per timestamp a bucket of keys (normalized key → key, in
+ * registration order, so keys 1 and "1" stay apart as they do in keyed state), and a binary heap
+ * of the timestamps that have a bucket. Most operators register many keys at few timestamps
+ * (window ends), so a timer costs a map entry and no id string or heap entry of its own.
+ */
 class TimerQueue {
-  private readonly heap: Timer[] = [];
-  private readonly registered = new Map<string, Timer>();
+  private readonly buckets = new Map<number, Map<unknown, unknown>>();
+  /** The timestamps of `buckets`, each once. */
+  private readonly times: number[] = [];
+  private count = 0;
+  /** The bucket being fired (already out of `buckets`): its keys not yet fired can still be deleted. */
+  private firing: Map<unknown, unknown> | undefined;
+  private firingTime = Number.NaN;
 
   get size(): number {
-    return this.registered.size;
+    return this.count;
   }
 
   get nextTimestamp(): number {
-    while (this.heap.length > 0 && !this.registered.has(this.heap[0].id)) this.pop();
-    return this.heap.length > 0 ? this.heap[0].timestamp : Infinity;
+    const times = this.times;
+    while (times.length > 0) {
+      const time = times[0];
+      if (this.buckets.get(time)!.size > 0) return time;
+      // Emptied by deletes: the timestamp goes.
+      this.buckets.delete(time);
+      this.popTime();
+    }
+    return Infinity;
   }
 
   add(key: unknown, timestamp: number): boolean {
-    const id = timerId(key, timestamp);
-    if (this.registered.has(id)) return false;
-    const timer = { timestamp, key, id };
-    this.registered.set(id, timer);
-    this.push(timer);
+    const normalized = normalizeKey(key);
+    if (timestamp === this.firingTime && this.firing!.has(normalized)) return false;
+    let bucket = this.buckets.get(timestamp);
+    if (bucket === undefined) {
+      bucket = new Map();
+      this.buckets.set(timestamp, bucket);
+      this.pushTime(timestamp);
+    } else if (bucket.has(normalized)) return false;
+    bucket.set(normalized, key);
+    this.count += 1;
     return true;
   }
 
   delete(key: unknown, timestamp: number): void {
-    this.registered.delete(timerId(key, timestamp));
+    const normalized = normalizeKey(key);
+    if (this.buckets.get(timestamp)?.delete(normalized)) this.count -= 1;
+    else if (timestamp === this.firingTime && this.firing!.delete(normalized)) this.count -= 1;
   }
 
-  /** Removes and returns the earliest timer at or before `time`, if any. */
-  pollDue(time: number): Timer | undefined {
-    while (this.heap.length > 0 && this.heap[0].timestamp <= time) {
-      const timer = this.pop();
-      if (this.registered.delete(timer.id)) return timer;
+  /** Fires every timer at or before `time`, in timestamp order (at one timestamp, in registration order). */
+  fireDue(time: number, fire: (timestamp: number, key: unknown) => void): void {
+    const times = this.times;
+    while (times.length > 0 && times[0] <= time) {
+      const timestamp = this.popTime();
+      const bucket = this.buckets.get(timestamp)!;
+      // Detached: a key that fired and registers the same timestamp again gets a new bucket, which fires next.
+      this.buckets.delete(timestamp);
+      this.firing = bucket;
+      this.firingTime = timestamp;
+      try {
+        for (const [normalized, key] of bucket) {
+          bucket.delete(normalized);
+          this.count -= 1;
+          fire(timestamp, key);
+        }
+      } finally {
+        this.firing = undefined;
+        this.firingTime = Number.NaN;
+      }
     }
-    return undefined;
   }
 
   entries(): { key: unknown; timestamp: number }[] {
-    return [...this.registered.values()].map(({ key, timestamp }) => ({ key, timestamp })).sort((a, b) => a.timestamp - b.timestamp);
+    const entries: { key: unknown; timestamp: number }[] = [];
+    for (const [timestamp, bucket] of this.buckets) for (const key of bucket.values()) entries.push({ key, timestamp });
+    return entries.sort((a, b) => a.timestamp - b.timestamp);
   }
 
-  private push(timer: Timer): void {
-    const heap = this.heap;
-    heap.push(timer);
-    let i = heap.length - 1;
+  private pushTime(time: number): void {
+    const heap = this.times;
+    let i = heap.length;
+    heap.push(time);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (heap[parent].timestamp <= timer.timestamp) break;
+      if (heap[parent] <= time) break;
       heap[i] = heap[parent];
       i = parent;
     }
-    heap[i] = timer;
+    heap[i] = time;
   }
 
-  private pop(): Timer {
-    const heap = this.heap;
+  private popTime(): number {
+    const heap = this.times;
     const top = heap[0];
     const last = heap.pop()!;
     if (heap.length > 0) {
@@ -91,8 +119,8 @@ class TimerQueue {
         const left = 2 * i + 1;
         if (left >= heap.length) break;
         const right = left + 1;
-        const child = right < heap.length && heap[right].timestamp < heap[left].timestamp ? right : left;
-        if (heap[child].timestamp >= last.timestamp) break;
+        const child = right < heap.length && heap[right] < heap[left] ? right : left;
+        if (heap[child] >= last) break;
         heap[i] = heap[child];
         i = child;
       }
@@ -127,6 +155,9 @@ export class KeyedTimerService {
     deleteEventTimeTimer: (timestamp) => this.deleteEventTime(this.currentKey(), timestamp),
   };
 
+  private readonly fireProcessingTime = (timestamp: number, key: unknown): void => this.fire(timestamp, key, "processing-time");
+  private readonly fireEventTime = (timestamp: number, key: unknown): void => this.fire(timestamp, key, "event-time");
+
   get currentWatermark(): number {
     return this.watermark;
   }
@@ -159,9 +190,7 @@ export class KeyedTimerService {
 
   /** Fires every processing-time timer due at `now`, in timestamp order. */
   advance(now: number): void {
-    for (let timer = this.processing.pollDue(now); timer; timer = this.processing.pollDue(now)) {
-      this.fire(timer.timestamp, timer.key, "processing-time");
-    }
+    this.processing.fireDue(now, this.fireProcessingTime);
     this.reschedule();
   }
 
@@ -169,9 +198,7 @@ export class KeyedTimerService {
   advanceWatermark(watermark: number): void {
     if (watermark <= this.watermark) return;
     this.watermark = watermark;
-    for (let timer = this.event.pollDue(watermark); timer; timer = this.event.pollDue(watermark)) {
-      this.fire(timer.timestamp, timer.key, "event-time");
-    }
+    this.event.fireDue(watermark, this.fireEventTime);
   }
 
   snapshot(): TimersSnapshot {

@@ -18,6 +18,7 @@ import { WindowProcessContext, WindowTriggerContext, evictorContext } from "./wi
 import { emptyKeyWindows, isEmptyKeyWindows, pruneSlot, slotFor, takeWindowTimers, type KeyWindows, type WindowSlot } from "./window-state.ts";
 import { builtInWindowSerializer, type Window } from "./windows.ts";
 import { keyWindowsSerializer, type ScopedStateRegistries } from "./key-windows-snapshot.ts";
+import { WINDOW_RING_STATE } from "./window-ring.ts";
 
 /** Everything a window operator is built from (one per subtask: the functions are per-subtask copies). */
 export interface WindowOperatorSpec {
@@ -77,6 +78,11 @@ export class WindowOperator extends KeyedOperator {
     // Restored windows (restore runs before open) are rebuilt here, through the descriptor's serializer.
     this.windows = state.getState(this.keyWindows);
     this.writeBack = !state.valuesAreLive;
+    if (state.stateNames().includes(WINDOW_RING_STATE) && state.size(WINDOW_RING_STATE) > 0) {
+      throw new Error(
+        `${this.spec.assigner.toString()}: the restored state holds windows of a tumbling or sliding window with the default trigger and no evictor; restore it into a job with the same window (a custom trigger or an evictor needs a fresh start)`,
+      );
+    }
     this.triggerCtx = new WindowTriggerContext(timers, clock, () => state.currentKey, this.scopedStates.triggerState);
     this.processCtx = new WindowProcessContext(timers, clock, ctx.output, state, this.merging, this.scopedStates.windowState);
     this.evictorCtx = evictorContext(timers, clock);

@@ -174,4 +174,36 @@ describe("KeyedTimerService", () => {
       { numRuns: 500 },
     );
   });
+
+  it("fires the timers of one timestamp in the order they were registered", () => {
+    const clock = new SimulatedClock(0);
+    const fired: unknown[] = [];
+    const service = new KeyedTimerService(clock, () => undefined, (_ts, key) => fired.push(key));
+    for (const key of ["c", 1, "a", { k: 2 }, "b"]) service.registerEventTime(key, 100);
+    service.advanceWatermark(100);
+    expect(fired).toEqual(["c", 1, "a", { k: 2 }, "b"]);
+  });
+
+  it("while the timers of a timestamp fire, a deleted one does not fire, and one registered again at that timestamp fires again", () => {
+    const clock = new SimulatedClock(0);
+    const fired: string[] = [];
+    let again = true;
+    const service: KeyedTimerService = new KeyedTimerService(clock, () => undefined, (ts, key) => {
+      fired.push(`${ts}:${String(key)}`);
+      if (key === "a") {
+        service.deleteEventTime("c", 100); // not fired yet: must not fire
+        service.registerEventTime("b", 100); // pending already: still one timer
+        service.registerEventTime("d", 100); // new at the firing timestamp: fires in this advance
+      }
+      if (key === "d" && again) {
+        again = false;
+        service.registerEventTime("d", 100); // fired already: fires once more
+      }
+    });
+    for (const key of ["a", "b", "c"]) service.registerEventTime(key, 100);
+    service.registerEventTime("e", 150);
+    service.advanceWatermark(200);
+    expect(fired).toEqual(["100:a", "100:b", "100:d", "100:d", "150:e"]);
+    expect(service.size).toBe(0);
+  });
 });

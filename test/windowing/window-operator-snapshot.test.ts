@@ -352,7 +352,7 @@ describe("window operator state survives snapshot, msgpack and restore", () => {
       const env = new StreamExecutionEnvironment();
       build(env.fromElements<Event>(), env.fromElements<Event>());
       const nodes = [...env.graph.nodes.values()];
-      const node = nodes.find((n) => n.createOperator?.()?.constructor.name === "WindowOperator")!;
+      const node = nodes.find((n) => ["WindowOperator", "FixedWindowOperator"].includes(n.createOperator?.()?.constructor.name ?? ""))!;
       return () => node.createOperator!();
     };
     await expectRestoreInvariant({
