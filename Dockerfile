@@ -8,9 +8,11 @@
 FROM node:20-bookworm-slim AS dashboard
 WORKDIR /opt/weir
 COPY package.json package-lock.json ./
+# npm install, not npm ci: it honours the lock file and also fetches the optional native packages
+# of this image's platform, which a lock file made on another platform may not list.
 # --ignore-scripts skips the package's own `prepare` (a full build); `npm rebuild` then runs the
 # dependencies' install scripts.
-RUN npm ci --ignore-scripts && npm rebuild
+RUN npm install --ignore-scripts && npm rebuild
 COPY web ./web
 COPY src ./src
 COPY tsconfig.json ./
@@ -19,7 +21,7 @@ RUN npm run -s build:web
 FROM node:20-bookworm-slim
 WORKDIR /opt/weir
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts && npm rebuild && npm cache clean --force
+RUN npm install --omit=dev --ignore-scripts && npm rebuild && npm cache clean --force
 COPY bin ./bin
 COPY src ./src
 COPY --from=dashboard /opt/weir/web/dist ./web/dist

@@ -1,8 +1,9 @@
-// One chaos run: a three-node NATS cluster, a job manager and three workers run the checkpointed
-// keyed count (test/fixtures/jobs/checkpointed-keyed-counts.ts: a rate-limited generator, a running
-// count per key, the transactional collect sink) while this module kills at random — a worker with
-// SIGKILL (a fresh one takes its place) or a NATS node with SIGKILL (restarted 1–3 s later) — one
-// kill at a time, each once the previous one has been recovered from. Recovery is the time from a
+// One chaos run: a three-node NATS cluster, job managers (two with --ha, one leading) and three
+// workers run the checkpointed keyed count (test/fixtures/jobs/checkpointed-keyed-counts.ts: a
+// rate-limited generator, a running count per key, the transactional collect sink) while this module
+// kills at random — a worker with SIGKILL (a fresh one takes its place), a NATS node with SIGKILL
+// (restarted 1–3 s later) or the leading job manager with SIGKILL (a fresh standby takes its place)
+// — one kill at a time, each once the previous one has been recovered from. Recovery is the time from a
 // kill to the first checkpoint completed after it. The run then lets the job finish and counts
 // every running count the client received against the input: lost and duplicated.
 
@@ -16,7 +17,7 @@ import { range, tally, totalsPerKey } from "../../test/fixtures/running-counts.t
 
 const JOB = "test/fixtures/jobs/checkpointed-keyed-counts.ts";
 
-export type KillKind = "worker" | "nats-node";
+export type KillKind = "worker" | "nats-node" | "job-manager";
 
 export interface ChaosOptions {
   /** Kills in this run. */
@@ -29,6 +30,8 @@ export interface ChaosOptions {
   rate: number;
   /** Seconds of input per kill (default 8: a pause, the kill, the recovery); 10 s more on top. */
   secondsPerKill?: number;
+  /** Job managers (default 1; two or more run with --ha, and "job-manager" kills take the leader). */
+  jobManagers?: number;
   /** Say what happens (to stderr). */
   progress?: (line: string) => void;
 }
@@ -71,7 +74,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   let run: ReturnType<typeof startRun> | undefined;
   try {
     cluster = await startNatsCluster(3);
-    processes.push(await startJobManagerProcess(cluster.urls));
+    const ha = (options.jobManagers ?? 1) > 1 ? ["--ha"] : [];
+    const jobManagers = await Promise.all(Array.from({ length: options.jobManagers ?? 1 }, () => startJobManagerProcess(cluster!.urls, ha)));
+    processes.push(...jobManagers);
+    if (ha.length > 0) await until("a leading job manager", () => leaderOf(jobManagers) !== undefined, 30_000);
     const workers = await Promise.all([1, 2, 3].map((i) => startWorkerProcess(cluster!.urls, 2, `chaos-${i}`)));
     processes.push(...workers);
     const jobArgs = ["--checkpoints", checkpoints, "--results", results, "--events", String(events), "--rate", String(options.rate), "--restart-attempts", String(options.kills * 4 + 10)];
@@ -82,7 +88,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     void finished.then(() => (ended = true));
     await until("the first completed checkpoint", () => latestCheckpoint(checkpoints, jobId) > 0, 60_000);
 
-    const kills: Record<KillKind, number> = { worker: 0, "nats-node": 0 };
+    const kills: Record<KillKind, number> = { worker: 0, "nats-node": 0, "job-manager": 0 };
     const recoveryMs: number[] = [];
     let spares = 0;
     for (let k = 0; k < options.kills && !ended; k++) {
@@ -99,6 +105,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         const spare = await startWorkerProcess(cluster.urls, 2, `chaos-spare-${++spares}`);
         workers.push(spare);
         processes.push(spare);
+      } else if (kind === "job-manager") {
+        const leader = leaderOf(jobManagers);
+        if (!leader) throw new Error("no job manager leads");
+        await leader.stop("SIGKILL");
+        say(`kill ${k + 1}: SIGKILL to the leading job manager`);
+        const standby = await startJobManagerProcess(cluster.urls, ha);
+        jobManagers.push(standby);
+        processes.push(standby);
       } else {
         const node = cluster.nodes[Math.floor(random() * cluster.nodes.length)];
         await node.kill();
@@ -110,7 +124,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       try {
         await until("a checkpoint after the kill", () => ended || latestCheckpoint(checkpoints, jobId) > before, 90_000);
       } catch (error) {
-        const recent = processes[0].logs().split("\n").filter((line) => line.includes(jobId)).slice(-8);
+        const recent = (leaderOf(jobManagers) ?? jobManagers[0]).logs().split("\n").filter((line) => line.includes(jobId)).slice(-8);
         say(`kill ${k + 1}: ${(error as Error).message}; the job manager's last lines of the job:\n${recent.join("\n")}`);
         break;
       }
@@ -127,6 +141,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     await cluster?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The live job manager whose last word on leadership was that it leads (the only one without --ha). */
+function leaderOf(jobManagers: readonly WeirProcess[]): WeirProcess | undefined {
+  const live = jobManagers.filter((jm) => jm.child.exitCode === null && jm.child.signalCode === null);
+  if (jobManagers.length === 1) return live[0];
+  return live.find((jm) => {
+    const words = jm.logs().match(/"msg":"(leading \(epoch \d+\)[^"]*|stepped down[^"]*)"/g) ?? [];
+    return words.at(-1)?.includes("leading") === true;
+  });
 }
 
 /** The highest id of a completed checkpoint of `jobId` in `dir` (0 before the first). */

@@ -118,6 +118,8 @@ describe("a worker killed while a checkpointed job runs on a NATS cluster", () =
     await adminQuery(`CREATE DATABASE ${database}`);
     const url = `postgres://postgres@127.0.0.1:5432/${database}`;
     const db = new pg.Pool({ connectionString: url });
+    db.on("error", () => undefined);
+    db.on("connect", (client) => client.on("error", () => undefined));
     await db.query("CREATE TABLE counts (key integer, count integer, value integer)");
     const nc = await connect({ servers: server.url });
     await (await jetstreamManager(nc)).streams.add({ name: "COUNTS", subjects: ["counts.*"] });

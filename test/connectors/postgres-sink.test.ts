@@ -31,6 +31,8 @@ describe("the PostgreSQL sink", () => {
     db = new pg.Pool({ connectionString: url });
     // The test ends connections to this database (below): the pool's idle ones included.
     db.on("error", () => undefined);
+    // Tests end connections on purpose (pg_terminate_backend, DROP DATABASE … WITH (FORCE)): a checked-out client's error event too.
+    db.on("connect", (client) => client.on("error", () => undefined));
   });
 
   afterAll(async () => {

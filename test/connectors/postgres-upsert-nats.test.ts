@@ -36,6 +36,8 @@ describe("the PostgreSQL sink in upsert mode, with a worker killed mid-run on a 
     db = new pg.Pool({ connectionString: url });
     // Dropping the database at the end ends its connections: the pool's idle ones included.
     db.on("error", () => undefined);
+    // Tests end connections on purpose (pg_terminate_backend, DROP DATABASE … WITH (FORCE)): a checked-out client's error event too.
+    db.on("connect", (client) => client.on("error", () => undefined));
     server = await startNatsServer();
     jobManager = await startJobManagerProcess(server.url, ["--heartbeat-timeout", "2000"]);
     workers = await Promise.all(workerIds.map((id) => startWorkerProcess(server.url, 2, id)));
