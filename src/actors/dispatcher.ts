@@ -9,6 +9,7 @@ import { busFor } from "../bus/trace.ts";
 import type { JobStatus, SubmitJob } from "../messages/schema.ts";
 import { listen, send, type ActorDeps, describeError } from "./actor-deps.ts";
 import { jobMasterMachine } from "./job-master.ts";
+import type { JobLoader } from "./subtask.ts";
 import { jobGraphProblems } from "../graph/job-graph-check.ts";
 import { Rejections } from "../messages/rejections.ts";
 
@@ -17,6 +18,8 @@ export interface DispatcherInput {
   slotRequestTimeoutMs?: number;
   /** Returns the logger for one job's master (child of the process logger, with jobId). */
   jobLogger?: (jobId: string) => ActorDeps["log"];
+  /** Loads a job's code, for sources with a split enumerator (absent: such jobs fail to start). */
+  loadJob?: JobLoader;
 }
 
 interface DispatcherContext extends DispatcherInput {
@@ -106,7 +109,7 @@ export const dispatcherMachine = setup({
               const log = context.jobLogger?.(jobId) ?? context.deps.log.child({ jobId });
               const ref = spawn("jobMaster", {
                 id: `${JOB_MASTER_PREFIX}${jobId}`,
-                input: { deps: { ...context.deps, bus: busFor(context.deps.bus, `job-master/${jobId}`), log }, submission: event.message, slotRequestTimeoutMs: context.slotRequestTimeoutMs },
+                input: { deps: { ...context.deps, bus: busFor(context.deps.bus, `job-master/${jobId}`), log }, submission: event.message, slotRequestTimeoutMs: context.slotRequestTimeoutMs, loadJob: context.loadJob },
               });
               // Its errors reach this actor as xstate.error.actor events; an observer without `error` would rethrow them.
               ref.subscribe({

@@ -19,6 +19,9 @@ import type { SlotGrant, SubmitJob } from "../messages/schema.ts";
 import type { Clock } from "../core/clock.ts";
 import { listen, send, type ActorDeps } from "./actor-deps.ts";
 import type { JobMasterEvent } from "./job-master.ts";
+import { loadSources } from "./job-master-enumerators.ts";
+import type { JobLoader } from "./subtask.ts";
+import type { Source } from "../operators/source.ts";
 
 /** The job master's messages: task states, cancellation (answered at once), lost workers. */
 export const inbox = fromCallback<JobMasterEvent, { deps: ActorDeps; jobId: string }>(({ input: { deps, jobId }, sendBack }) => {
@@ -48,17 +51,25 @@ export const reconcileTicks = fromCallback<JobMasterEvent, { clock: Clock; inter
   return () => clock.clearTimeout(handle);
 });
 
-/** Opens checkpoint storage and loads (and checks against the job) the savepoint the job starts from. */
-export const prepare = fromPromise<{ storage: TrackedCheckpointStorage; restoreFrom?: CheckpointMetadata }, { deps: ActorDeps; submission: SubmitJob }>(async ({ input }) => {
+/** Loads the code of sources with a split enumerator, opens checkpoint storage and loads (and checks against the job) the savepoint the job starts from. */
+export const prepare = fromPromise<Prepared, { deps: ActorDeps; submission: SubmitJob; loadJob?: JobLoader }>(async ({ input }) => {
   const { deps, submission } = input;
+  // Sources with a split enumerator: the job's code is loaded here, before anything is deployed.
+  const sources = await loadSources(submission, input.loadJob);
   const storage = trackCommits(await openCheckpointStorage(submission.jobGraph.config.checkpointing?.storage ?? DEFAULT_CHECKPOINT_STORAGE, { nats: deps.nats }));
   const settings = submission.restoreFrom;
-  if (!settings) return { storage };
+  if (!settings) return { storage, sources };
   const restoreFrom = await loadMetadata(settings.location, { nats: deps.nats });
   planRestore(restoreFrom, submission.jobGraph, { allowNonRestoredState: settings.allowNonRestoredState });
   deps.log.info({ location: settings.location, checkpointId: restoreFrom.checkpointId, kind: restoreFrom.kind }, "restoring from a snapshot");
-  return { storage, restoreFrom };
+  return { storage, restoreFrom, sources };
 });
+
+interface Prepared {
+  storage: TrackedCheckpointStorage;
+  restoreFrom?: CheckpointMetadata;
+  sources: Record<string, Source<unknown>>;
+}
 
 /** How often a job waiting for slots says so (the first time at once). */
 export const SLOT_PROGRESS_INTERVAL_MS = 5000;

@@ -4,7 +4,7 @@
 import { pathToFileURL } from "node:url";
 import type { StreamGraph } from "../graph/stream-graph.ts";
 import { buildJobGraph } from "../graph/job-graph.ts";
-import type { DeployTask, JobArtifact, JobGraphSpec } from "../messages/schema.ts";
+import type { JobArtifact, JobGraphSpec } from "../messages/schema.ts";
 import type { JobLoader } from "../actors/subtask.ts";
 import { StreamExecutionEnvironment, type JobDefinition } from "./environment.ts";
 
@@ -36,7 +36,7 @@ export async function buildEnvironment(artifact: Extract<JobArtifact, { kind: "m
  */
 export function createJobLoader(inProcess: ReadonlyMap<string, StreamGraph> = new Map()): JobLoader {
   const built = new Map<string, Promise<StreamGraph>>();
-  return (deploy: DeployTask) => {
+  return (deploy: Parameters<JobLoader>[0]) => {
     const { jobId } = deploy.task;
     let graph = built.get(jobId);
     if (!graph) {

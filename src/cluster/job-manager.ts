@@ -10,6 +10,8 @@ import { monitorMachine } from "../actors/monitor.ts";
 import { WEIR_VERSION } from "../core/version.ts";
 import type { JobHistory } from "../monitor/job-history.ts";
 import type { ClusterView } from "../monitor/cluster-view.ts";
+import type { JobLoader } from "../actors/subtask.ts";
+import { createJobLoader } from "./job-loader.ts";
 
 export interface JobManagerOptions {
   heartbeatIntervalMs?: number;
@@ -26,6 +28,8 @@ export interface JobManagerOptions {
   monitor?: boolean;
   /** Where the monitor keeps ended jobs beyond this process's life (default: in memory only). */
   jobHistory?: JobHistory;
+  /** Loads a job's code, for sources with a split enumerator (default: createJobLoader(), from the job's module). */
+  loadJob?: JobLoader;
 }
 
 export interface RunningJobManager {
@@ -40,7 +44,7 @@ export function startJobManager(deps: ActorDeps, options: JobManagerOptions = {}
     clock: deps.clock,
   }).start();
   const dispatcher = createActor(dispatcherMachine, {
-    input: { deps: { ...deps, bus: busFor(deps.bus, "dispatcher"), log: deps.log.child({ actor: "dispatcher" }) }, slotRequestTimeoutMs: options.slotRequestTimeoutMs, jobLogger: (jobId) => deps.log.child({ jobId }) },
+    input: { deps: { ...deps, bus: busFor(deps.bus, "dispatcher"), log: deps.log.child({ actor: "dispatcher" }) }, slotRequestTimeoutMs: options.slotRequestTimeoutMs, jobLogger: (jobId) => deps.log.child({ jobId }), loadJob: options.loadJob ?? createJobLoader() },
     clock: deps.clock,
   }).start();
   const monitor =
