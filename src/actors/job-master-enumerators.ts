@@ -4,6 +4,7 @@
 // execution, and stops it when the execution ends.
 
 import type { AnyActorRef } from "xstate";
+import { busFor } from "../bus/trace.ts";
 import type { CheckpointMetadata, EnumeratorState } from "../checkpoint/checkpoint-metadata.ts";
 import type { JobVertexSpec, SubmitJob } from "../messages/schema.ts";
 import type { Source } from "../operators/source.ts";
@@ -41,7 +42,8 @@ export function enumeratorInput(deps: ActorDeps, submission: SubmitJob, vertex: 
   const uid = vertex.operatorUids[0];
   const restored = restoreFrom?.enumerators?.find((e) => e.uid === uid);
   return {
-    deps: { ...deps, log: deps.log.child({ actor: "split-enumerator", vertexId: vertex.id }) },
+    // An actor of its own in recorded traces.
+    deps: { ...deps, bus: busFor(deps.bus, `split-enumerator/${submission.jobId}/${vertex.id}`), log: deps.log.child({ actor: "split-enumerator", vertexId: vertex.id }) },
     jobId: submission.jobId,
     secret: submission.secret,
     vertex,
