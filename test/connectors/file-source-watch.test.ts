@@ -95,23 +95,25 @@ describe("the file source watching a directory, with its split enumerator", () =
     const failing: Shared = { opens: 0, failed: 0, completed: 0, fail: true };
     const run1 = watchingJob(path, 2, failing);
     const client1 = await run1.env.executeAsync("watch-1");
-    await waitFor(() => (failing.failed === 1 ? true : undefined), "the injected failure");
+    // Until the failure, a file more at every look: records flow until two checkpoints have completed, however slow the machine.
+    let files = first.length;
+    await waitFor(() => (failing.failed === 1 ? true : void addFile(path, files++)), "the injected failure");
     // Found by the enumerator while the job runs, after the failover.
-    addFile(path, 40);
-    const firstRun = numbersOf([...first, 40]);
-    await waitFor(() => (run1.lines.values.length >= firstRun.length ? true : undefined), "every line of the first 41 files");
+    addFile(path, files++);
+    const firstRun = numbersOf([...Array(files).keys()]);
+    await waitFor(() => (run1.lines.values.length >= firstRun.length ? true : undefined), "every line of the files written so far");
     const savepoint = await client1.stopWithSavepoint(join(dir, "savepoints"));
     await client1.result;
     // Only the file pipeline's region restarted: its two map subtasks opened twice.
     expect(failing.opens).toBe(4);
     expect(countLines(run1.lines.values, firstRun)).toEqual({ lost: 0, duplicated: 0 });
 
-    addFile(path, 41);
-    addFile(path, 42);
+    const added = [files, files + 1];
+    for (const f of added) addFile(path, f);
     const steady: Shared = { opens: 0, failed: 0, completed: 0, fail: false };
     const run2 = watchingJob(path, 3, steady, { location: savepoint, allowNonRestoredState: false });
     const client2 = await run2.env.executeAsync("watch-2");
-    const secondRun = numbersOf([41, 42]);
+    const secondRun = numbersOf(added);
     await waitFor(() => (run2.lines.values.length >= secondRun.length ? true : undefined), "the lines of the two files added since");
     await client2.stopWithSavepoint(join(dir, "savepoints"));
     await client2.result;
@@ -119,6 +121,6 @@ describe("the file source watching a directory, with its split enumerator", () =
     // The resumed run read the new files and nothing else; over both runs, every line once.
     expect(countLines(run2.lines.values, secondRun)).toEqual({ lost: 0, duplicated: 0 });
     const all = [...run1.lines.values, ...run2.lines.values];
-    expect({ ...countLines(all, numbersOf([...first, 40, 41, 42])), lines: all.length }).toEqual({ lost: 0, duplicated: 0, lines: 43 * LINES_PER_FILE });
+    expect({ ...countLines(all, numbersOf([...Array(files + 2).keys()])), lines: all.length }).toEqual({ lost: 0, duplicated: 0, lines: (files + 2) * LINES_PER_FILE });
   });
 });
