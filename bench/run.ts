@@ -29,6 +29,7 @@ const CASES: BenchCase[] = [
   { id: "g", title: "keyed job throughput with checkpoints every second vs without, embedded", script: "checkpoint-throughput-embedded.ts" },
   { id: "h", title: "worker SIGKILL to the first completed checkpoint after recovery, NATS cluster", script: "checkpoint-recovery-nats.ts" },
   { id: "i", title: "bytes per key of ValueState<number> on the heap backend at 1M and 10M keys", script: "state-memory.ts", manyResults: true },
+  { id: "j", title: "async I/O (orderedWait, unorderedWait) against a synchronous map, embedded", script: "async-io-embedded.ts" },
   { id: "nexmark", title: "Nexmark queries embedded at parallelism 1 and over NATS with two workers, beside the generator alone", script: "nexmark.ts", timeoutMs: 1_800_000, manyResults: true },
 ];
 

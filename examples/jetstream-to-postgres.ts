@@ -1,8 +1,8 @@
-// Orders from a NATS JetStream stream → a running total per customer → a PostgreSQL table,
-// exactly once with checkpointing. It publishes some sample orders into the stream ORDERS
-// (created if missing, subjects `orders.<region>`), creates the table `order_totals` if missing,
-// reads everything the stream holds (bounded: the job ends once it has caught up) and prints each
-// customer's latest total from the table. Needs nats-server with JetStream (`nats-server -js`)
+// Orders from a NATS JetStream stream → a running total per customer → a PostgreSQL table, one
+// row per customer (upsert by key), exactly once with checkpointing. It publishes some sample
+// orders into the stream ORDERS (created if missing, subjects `orders.<region>`), creates the
+// table `customer_totals` (customer primary key) if missing, reads everything the stream holds
+// (bounded: the job ends once it has caught up) and prints each customer's row from the table. Needs nats-server with JetStream (`nats-server -js`)
 // and PostgreSQL:
 //
 //   npx tsx examples/jetstream-to-postgres.ts [--nats nats://127.0.0.1:4222] [--postgres postgres://postgres@127.0.0.1:5432/postgres] [--orders 1000]
@@ -60,7 +60,7 @@ async function query<R extends pg.QueryResultRow>(sql: string): Promise<R[]> {
 
 async function main(): Promise<void> {
   await publishSampleOrders(Number(values.orders));
-  await query("CREATE TABLE IF NOT EXISTS order_totals (customer text NOT NULL, orders integer NOT NULL, total bigint NOT NULL)");
+  await query("CREATE TABLE IF NOT EXISTS customer_totals (customer text PRIMARY KEY, orders integer NOT NULL, total bigint NOT NULL)");
 
   const env = new StreamExecutionEnvironment({ parallelism: 2 });
   env.enableCheckpointing(500);
@@ -70,11 +70,11 @@ async function main(): Promise<void> {
     .keyBy((t) => t.customer)
     .reduce((a, b) => ({ customer: a.customer, orders: a.orders + b.orders, total: a.total + b.total }))
     .name("total-per-customer")
-    .sinkTo(postgresSink<CustomerTotal>({ connectionString, table: "order_totals", columns: ["customer", "orders", "total"], row: (t) => [t.customer, t.orders, t.total] }));
+    .sinkTo(postgresSink<CustomerTotal>({ connectionString, table: "customer_totals", columns: ["customer", "orders", "total"], row: (t) => [t.customer, t.orders, t.total], mode: "upsert", key: ["customer"] }));
   await env.execute("jetstream-to-postgres");
 
-  // Every running total is a row; the latest per customer covers all orders the stream holds.
-  const latest = await query<CustomerTotal>("SELECT DISTINCT ON (customer) customer, orders, total FROM order_totals ORDER BY customer, orders DESC");
+  // Each customer's row holds its latest total, which covers all orders the stream holds.
+  const latest = await query<CustomerTotal>("SELECT customer, orders, total FROM customer_totals ORDER BY customer");
   for (const t of latest) console.log(`${t.customer}: ${t.orders} orders, ${(Number(t.total) / 100).toFixed(2)} in total`);
 }
 

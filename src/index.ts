@@ -12,9 +12,11 @@ export type {
   CoMapFunction,
   CoFlatMapFunction,
   RichFunction,
+  AsyncFunction,
 } from "./core/functions.ts";
 export { AbstractRichFunction, RichMapFunction, RichFlatMapFunction, RichFilterFunction, RichReduceFunction, RichSinkFunction } from "./core/functions.ts";
 export { UncopyableFunctionError } from "./api/subtask-copies.ts";
+export { AsyncDataStream, AsyncTimeoutError, AsyncRequestError, type AsyncWaitOptions } from "./api/async-data-stream.ts";
 export { ProcessFunction, KeyedProcessFunction, CoProcessFunction, type ProcessContext, type KeyedProcessContext, type OnTimerContext, type KeyedRuntimeContext } from "./core/process-functions.ts";
 export { OutputTag } from "./core/output-tag.ts";
 export { UnrecoverableError } from "./core/errors.ts";
@@ -92,7 +94,7 @@ export { IntervalJoin, IntervalJoined } from "./api/interval-join.ts";
 export { JoinedStreams, JoinWhere, JoinEqualTo, WindowedJoin } from "./api/window-join.ts";
 export { CoGroupedStreams, CoGroupWhere, CoGroupEqualTo, WindowedCoGroup } from "./api/co-group.ts";
 export { WindowedStream, AllWindowedStream } from "./api/windowed-stream.ts";
-export { JobExecutionError, type JobExecutor, type JobExecutionResult, type PreparedJob, type JobClient } from "./api/executor.ts";
+export { JobExecutionError, type JobExecutor, type JobExecutionResult, type PreparedJob, type JobModule, type JobClient } from "./api/executor.ts";
 // Checkpoints, savepoints and recovery.
 export { CheckpointConfig } from "./api/checkpoint-config.ts";
 export type { CheckpointingMode, CheckpointingConfig, RestoreSettings, StateBackendKind } from "./messages/schema.ts";

@@ -1,7 +1,9 @@
 // Case (a): a chained stateless pipeline, embedded, parallelism 1:
 //   fromGenerator(bids) → map(convert) → filter(expensive) → counting sink
 // against a hand-written loop doing the same generate/map/filter/count work. Both run in this
-// process, interleaved round by round; the best round of each is reported.
+// process, interleaved round by round; the best round of each is reported. Beside the wall-clock
+// rates it reports the CPU time per record of both sides (process.cpuUsage, best round), which a
+// shared machine disturbs less than wall time.
 //
 //   node --import tsx bench/cases/chained-embedded.ts [--records N] [--rounds R]
 
@@ -37,6 +39,12 @@ function materializingHandLoop(records: number): number {
   return kept;
 }
 
+/** CPU time (user + system, all threads) since `since`, per record, in ns. */
+function cpuNsPerRecord(since: NodeJS.CpuUsage, records: number): number {
+  const used = process.cpuUsage(since);
+  return Math.round(((used.user + used.system) * 1000 * 10) / records) / 10;
+}
+
 async function weirPipeline(records: number): Promise<{ kept: number; ms: number }> {
   const env = new StreamExecutionEnvironment({ parallelism: 1 });
   let kept = 0;
@@ -59,14 +67,20 @@ async function main(): Promise<void> {
   const baselineRates: number[] = [];
   const materializingRates: number[] = [];
   const weirRates: number[] = [];
+  const handCpu: number[] = [];
+  const weirCpu: number[] = [];
   for (let round = 0; round < rounds; round++) {
     let started = performance.now();
+    let cpu = process.cpuUsage();
     const expected = handLoop(records);
     baselineRates.push(recordsPerSecond(records, performance.now() - started));
+    handCpu.push(cpuNsPerRecord(cpu, records));
     started = performance.now();
     if (materializingHandLoop(records) !== expected) throw new Error("the two hand loops disagree");
     materializingRates.push(recordsPerSecond(records, performance.now() - started));
+    cpu = process.cpuUsage();
     const run = await weirPipeline(records);
+    weirCpu.push(cpuNsPerRecord(cpu, records));
     if (run.kept !== expected) throw new Error(`weir kept ${run.kept} records, the hand loop ${expected}`);
     weirRates.push(recordsPerSecond(records, run.ms));
     const [hand, materializing, weir] = inMillions([baselineRates[round], materializingRates[round], weirRates[round]]);
@@ -87,6 +101,9 @@ async function main(): Promise<void> {
       baseline_rounds_mrps: inMillions(baselineRates),
       materializing_loop_rps: Math.round(best(materializingRates)),
       ratio_to_materializing_loop: Math.round((best(weirRates) / best(materializingRates)) * 1000) / 1000,
+      hand_loop_cpu_ns_per_record: Math.min(...handCpu),
+      weir_cpu_ns_per_record: Math.min(...weirCpu),
+      cpu_ratio: Math.round((Math.min(...handCpu) / Math.min(...weirCpu)) * 1000) / 1000,
     },
   );
   process.stdout.write(`${JSON.stringify(result)}\n`);

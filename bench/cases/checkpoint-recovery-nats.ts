@@ -17,7 +17,12 @@
 // checkpoint; baseline_ms: the configured heartbeat timeout), and `ratio` is baseline_ms /
 // weir_ms, the share of the recovery that the heartbeat timeout accounts for by configuration.
 //
-//   node --import tsx bench/cases/checkpoint-recovery-nats.ts [--heartbeat-timeout MS] [--keys N] [--rate R] [--interval MS]
+// With `--kills N` (default 1) the case kills N times in a row: after each recovery and its first
+// completed checkpoint a fresh spare worker is started, and the next kill takes a worker that runs
+// subtasks. Each kill prints its own line; a last line (`h-kill-summary`) gives the p50 and the
+// maximum of every component over the kills.
+//
+//   node --import tsx bench/cases/checkpoint-recovery-nats.ts [--kills N] [--heartbeat-timeout MS] [--keys N] [--rate R] [--interval MS]
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -68,24 +73,25 @@ class StatusLog {
   }
 }
 
-/** The subtasks' own reports (task-state) of the attempt after the restart: when each began loading, initializing (restore + open), running. */
+/** The subtasks' own reports (task-state) of the attempts after restarts: when each began loading, initializing (restore + open), running. */
 class TaskStateLog {
-  readonly byTask = new Map<string, { vertexId: string; subtaskIndex: number; workerId: string; deploying?: number; initializing?: number; running?: number }>();
+  readonly byTask = new Map<string, { attempt: number; workerId: string; deploying?: number; initializing?: number; running?: number }>();
 
   record(task: SubtaskId, workerId: string, state: TaskState, at: number): void {
     if (task.attempt < 1 || (state !== "deploying" && state !== "initializing" && state !== "running")) return;
     const key = `${task.vertexId}[${task.subtaskIndex}]@${task.attempt}`;
     let entry = this.byTask.get(key);
-    if (!entry) this.byTask.set(key, (entry = { vertexId: task.vertexId, subtaskIndex: task.subtaskIndex, workerId }));
+    if (!entry) this.byTask.set(key, (entry = { attempt: task.attempt, workerId }));
     entry[state] ??= at;
   }
 
-  /** Per phase, the slowest subtask's time in it: loading the job (deploying → initializing) and restore + open (initializing → running). */
-  phases(): { load_ms_max: number; restore_open_ms_max: number; per_subtask: Record<string, { worker: string; load_ms?: number; restore_open_ms?: number }> } {
+  /** Per phase, the slowest subtask of `attempt`'s time in it: loading the job (deploying → initializing) and restore + open (initializing → running). */
+  phases(attempt: number): { load_ms_max: number; restore_open_ms_max: number; per_subtask: Record<string, { worker: string; load_ms?: number; restore_open_ms?: number }> } {
     const perSubtask: Record<string, { worker: string; load_ms?: number; restore_open_ms?: number }> = {};
     let load = 0;
     let restore = 0;
     for (const [key, e] of this.byTask) {
+      if (e.attempt !== attempt) continue;
       const loadMs = e.deploying !== undefined && e.initializing !== undefined ? e.initializing - e.deploying : undefined;
       const restoreMs = e.initializing !== undefined && e.running !== undefined ? e.running - e.initializing : undefined;
       perSubtask[key] = { worker: e.workerId, load_ms: loadMs, restore_open_ms: restoreMs };
@@ -117,12 +123,102 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   });
 }
 
+interface KillContext {
+  kill: number;
+  workers: WeirProcess[];
+  statuses: StatusLog;
+  tasks: TaskStateLog;
+  watch: CheckpointWatch;
+  jobManager: WeirProcess;
+  heartbeatTimeoutMs: number;
+}
+
+/** Kills a worker that runs subtasks of the job and times the recovery up to the first completed checkpoint after it. */
+async function killOnce({ kill, workers, statuses, tasks, watch, jobManager, heartbeatTimeoutMs }: KillContext): Promise<Record<string, unknown>> {
+  const victimIndex = workers.findIndex((w) => w.child.exitCode === null && w.child.signalCode === null && runsSubtasks(w, kill - 1));
+  if (victimIndex < 0) throw new Error(`no live worker logged a running subtask of attempt ${kill - 1}`);
+  const lastBeforeKill = Math.max(...watch.completed().map((c) => c.checkpointId));
+  const killedAt = Date.now();
+  workers[victimIndex].child.kill("SIGKILL");
+  process.stderr.write(`  kill ${kill}: SIGKILL to worker ${victimIndex + 1} (heartbeat timeout ${heartbeatTimeoutMs} ms)\n`);
+
+  const budget = heartbeatTimeoutMs + 60_000;
+  const failingAt = await statuses.next("failing", killedAt, budget);
+  const restartingAt = await statuses.next("restarting", failingAt, budget);
+  const schedulingAt = await statuses.next("scheduling", restartingAt, budget);
+  const deployingAt = await statuses.next("deploying", schedulingAt, budget);
+  const recoveredAt = await statuses.next("running", deployingAt, budget);
+  const first: WatchedCheckpoint = await withTimeout(
+    watch.nextEnded((c) => c.outcome === "complete" && c.checkpointId > lastBeforeKill && (c.triggeredAt ?? 0) >= recoveredAt),
+    budget,
+    "the first checkpoint after recovery",
+  );
+  const firstFigures = checkpointFigures(first);
+  const completedAt = first.endedAt!;
+  const restarts = [...jobManager.logs().matchAll(/"checkpointId":(\d+)[^\n]*"msg":"restarting the job"/g)];
+  const restoredFrom = restarts.at(-1)?.[1];
+  const failure = statuses.entries.find((e) => e.status === "failing" && e.at >= killedAt)?.error;
+  const phases = tasks.phases(kill);
+  const components = {
+    detection_ms: failingAt - killedAt,
+    cancel_ms: restartingAt - failingAt,
+    restart_delay_ms: schedulingAt - restartingAt,
+    redeploy_restore_ms: recoveredAt - schedulingAt,
+    // Parts of redeploy+restore, the slowest subtask each: loading the job module, then restore + open.
+    load_ms_max: phases.load_ms_max,
+    restore_open_ms_max: phases.restore_open_ms_max,
+    first_trigger_wait_ms: (first.triggeredAt ?? completedAt) - recoveredAt,
+    first_checkpoint_ms: firstFigures.total_ms,
+    kill_to_running_ms: recoveredAt - killedAt,
+  };
+  const totalMs = completedAt - killedAt;
+  process.stderr.write(`  ${Object.entries(components).map(([k, v]) => `${k} ${v}`).join(", ")}; total ${totalMs} ms\n`);
+  // Times, not rates: this line has weir_ms and baseline_ms where the throughput cases have *_rps.
+  return {
+    case: "h-kill-to-first-checkpoint-nats",
+    kill,
+    weir_ms: totalMs,
+    baseline: "the configured heartbeat timeout (detection alone, by configuration)",
+    baseline_ms: heartbeatTimeoutMs,
+    ratio: Math.round((heartbeatTimeoutMs / totalMs) * 1000) / 1000,
+    target: null,
+    heartbeat_timeout_ms: heartbeatTimeoutMs,
+    heartbeat_interval_ms: 1000,
+    restart_strategy: "default with checkpointing: fixed-delay, 1000 ms",
+    kill_to_first_completed_checkpoint_ms: totalMs,
+    ...components,
+    failure,
+    restored_from_checkpoint: restoredFrom === undefined ? undefined : Number(restoredFrom),
+    last_completed_before_kill: lastBeforeKill,
+    redeployed_subtasks: phases.per_subtask,
+    first_after_recovery: firstFigures,
+  };
+}
+
+/** Whether `worker` logged a subtask of attempt `attempt` running. */
+function runsSubtasks(worker: WeirProcess, attempt: number): boolean {
+  return worker.logs().split("\n").some((line) => line.includes('"msg":"subtask running"') && line.includes(`"attempt":${attempt},`));
+}
+
+const SUMMARISED = ["detection_ms", "cancel_ms", "restart_delay_ms", "redeploy_restore_ms", "kill_to_running_ms", "first_trigger_wait_ms", "first_checkpoint_ms", "kill_to_first_completed_checkpoint_ms"] as const;
+
+/** p50 and maximum of each component over the kills. */
+function summary(results: readonly Record<string, unknown>[]): Record<string, unknown> {
+  const figures: Record<string, { p50: number; max: number }> = {};
+  for (const name of SUMMARISED) {
+    const values = results.map((r) => Number(r[name])).sort((a, b) => a - b);
+    figures[name] = { p50: values[Math.floor((values.length - 1) / 2)], max: values.at(-1)! };
+  }
+  return { case: "h-kill-summary", kills: results.length, ...figures };
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const heartbeatTimeoutMs = numberOption(args, "heartbeat-timeout", 10_000);
   const keys = scaled(numberOption(args, "keys", 1_000_000));
   const rate = numberOption(args, "rate", 500_000);
   const intervalMs = numberOption(args, "interval", 1000);
+  const kills = numberOption(args, "kills", 1);
   const dir = mkdtempSync(join(tmpdir(), "weir-bench-h-"));
   const storage = pathToFileURL(join(dir, "checkpoints")).href;
   let server: NatsServerHandle | undefined;
@@ -131,7 +227,7 @@ async function main(): Promise<void> {
   let cancel: (() => void) | undefined;
   let ended: Promise<unknown> | undefined;
   try {
-    server = await startNatsServer({ jetstream: false });
+    server = await startNatsServer();
     processes.push(await startJobManagerProcess(server.url, ["--heartbeat-timeout", String(heartbeatTimeoutMs)]));
     const workers = await Promise.all(["bench-h-w1", "bench-h-w2", "bench-h-w3"].map((id) => startWorkerProcess(server!.url, 1, id)));
     processes.push(...workers);
@@ -167,68 +263,15 @@ async function main(): Promise<void> {
     const { state } = beforeFigures;
     process.stderr.write(`  before the kill: checkpoint ${before.checkpointId} took ${beforeFigures.total_ms} ms, ${(beforeFigures.bytes / 1e6).toFixed(1)} MB; keyed subtasks: sync ${state.sync_ms_max}, async ${state.async_ms_max}, alignment ${state.alignment_ms_max} ms (max)\n`);
 
-    // Kill a worker that runs subtasks of the job (two of the three do).
-    const victimIndex = workers.findIndex((w) => w.logs().includes('"msg":"subtask running"'));
-    if (victimIndex < 0) throw new Error("no worker logged a running subtask");
-    const lastBeforeKill = Math.max(...watch.completed().map((c) => c.checkpointId));
-    const killedAt = Date.now();
-    workers[victimIndex].child.kill("SIGKILL");
-    process.stderr.write(`  SIGKILL to worker ${victimIndex + 1} (heartbeat timeout ${heartbeatTimeoutMs} ms)\n`);
-
-    const budget = heartbeatTimeoutMs + 60_000;
-    const failingAt = await statuses.next("failing", killedAt, budget);
-    const restartingAt = await statuses.next("restarting", failingAt, budget);
-    const schedulingAt = await statuses.next("scheduling", restartingAt, budget);
-    const deployingAt = await statuses.next("deploying", schedulingAt, budget);
-    const recoveredAt = await statuses.next("running", deployingAt, budget);
-    const first: WatchedCheckpoint = await withTimeout(
-      watch.nextEnded((c) => c.outcome === "complete" && c.checkpointId > lastBeforeKill && (c.triggeredAt ?? 0) >= recoveredAt),
-      budget,
-      "the first checkpoint after recovery",
-    );
-    const firstFigures = checkpointFigures(first);
-    const completedAt = first.endedAt!;
-    const jmLogs = processes[0].logs();
-    const restoredFrom = /"checkpointId":(\d+)[^\n]*"msg":"restarting the job"/.exec(jmLogs)?.[1];
-    const failure = statuses.entries.find((e) => e.status === "failing" && e.at >= killedAt)?.error;
-    const phases = tasks.phases();
-    const components = {
-      detection_ms: failingAt - killedAt,
-      cancel_ms: restartingAt - failingAt,
-      restart_delay_ms: schedulingAt - restartingAt,
-      redeploy_restore_ms: recoveredAt - schedulingAt,
-      // Parts of redeploy+restore, the slowest subtask each: loading the job module, then restore + open.
-      load_ms_max: phases.load_ms_max,
-      restore_open_ms_max: phases.restore_open_ms_max,
-      first_trigger_wait_ms: (first.triggeredAt ?? completedAt) - recoveredAt,
-      first_checkpoint_ms: firstFigures.total_ms,
-    };
-    const totalMs = completedAt - killedAt;
-    process.stderr.write(`  ${Object.entries(components).map(([k, v]) => `${k} ${v}`).join(", ")}; total ${totalMs} ms\n`);
-    // Times, not rates: this line has weir_ms and baseline_ms where the throughput cases have *_rps.
-    const result = {
-      case: "h-kill-to-first-checkpoint-nats",
-      records: keys,
-      weir_ms: totalMs,
-      baseline: "the configured heartbeat timeout (detection alone, by configuration)",
-      baseline_ms: heartbeatTimeoutMs,
-      ratio: Math.round((heartbeatTimeoutMs / totalMs) * 1000) / 1000,
-      target: null,
-      heartbeat_timeout_ms: heartbeatTimeoutMs,
-      heartbeat_interval_ms: 1000,
-      restart_strategy: "default with checkpointing: fixed-delay, 1000 ms",
-      checkpoint_interval_ms: intervalMs,
-      rate_per_s: rate,
-      kill_to_first_completed_checkpoint_ms: totalMs,
-      ...components,
-      failure,
-      restored_from_checkpoint: restoredFrom === undefined ? undefined : Number(restoredFrom),
-      last_completed_before_kill: lastBeforeKill,
-      redeployed_subtasks: phases.per_subtask,
-      first_after_recovery: firstFigures,
-      before_kill: beforeFigures,
-    };
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    const results: Record<string, unknown>[] = [];
+    for (let kill = 1; kill <= kills; kill++) {
+      if (kill > 1) workers.push(await startWorkerProcess(server.url, 1, `bench-h-spare-${kill}`));
+      const result = await killOnce({ kill, workers, statuses, tasks, watch, jobManager: processes[0], heartbeatTimeoutMs });
+      results.push({ ...result, records: keys, checkpoint_interval_ms: intervalMs, rate_per_s: rate, before_kill: kill === 1 ? beforeFigures : undefined });
+      process.stdout.write(`${JSON.stringify(results.at(-1))}\n`);
+    }
+    processes.push(...workers.slice(3));
+    if (kills > 1) process.stdout.write(`${JSON.stringify(summary(results))}\n`);
     watch.close();
   } finally {
     cancel?.();

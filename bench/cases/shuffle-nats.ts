@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   const processes: WeirProcess[] = [];
   let receiver: ChildProcess | undefined;
   try {
-    server = await startNatsServer({ jetstream: false });
+    server = await startNatsServer();
     processes.push(await startJobManagerProcess(server.url));
     processes.push(...(await Promise.all([startWorkerProcess(server.url, 1, "bench-w1"), startWorkerProcess(server.url, 1, "bench-w2")])));
     receiver = await startRawReceiver(server.url);

@@ -31,7 +31,7 @@ export async function measureOverNats(queries: readonly { name: string; events: 
   let server: NatsServerHandle | undefined;
   const processes: WeirProcess[] = [];
   try {
-    server = await startNatsServer({ jetstream: false });
+    server = await startNatsServer();
     processes.push(await startJobManagerProcess(server.url));
     processes.push(...(await Promise.all([startWorkerProcess(server.url, 1, "nexmark-w1"), startWorkerProcess(server.url, 1, "nexmark-w2")])));
     const url = server.url;

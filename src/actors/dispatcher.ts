@@ -2,8 +2,10 @@
 // Receives submit-job (request/reply); replies submit-job-reply; spawns job-master children.
 // When a job has ended it publishes its final job-status twice more (FINAL_STATUS_ECHOES_MS after),
 // so a client or monitor that missed the job master's still learns how the job ended.
+// A job's artifact is removed from the artifact bucket ARTIFACT_GRACE_MS after the last job that
+// runs it has ended (the grace covers a client that found it stored and is about to submit it).
 
-import { assign, fromCallback, setup, spawnChild, stopChild, type ActorRefFrom } from "xstate";
+import { assign, enqueueActions, fromCallback, setup, spawnChild, stopChild, type ActorRefFrom } from "xstate";
 import { subjects } from "../bus/subjects.ts";
 import { busFor } from "../bus/trace.ts";
 import type { JobStatus, SubmitJob } from "../messages/schema.ts";
@@ -20,16 +22,23 @@ export interface DispatcherInput {
   jobLogger?: (jobId: string) => ActorDeps["log"];
   /** Loads a job's code, for sources with a split enumerator (absent: such jobs fail to start). */
   loadJob?: JobLoader;
+  /** Removes a job artifact from the artifact bucket (absent: artifacts are kept). */
+  removeArtifact?: (digest: string) => Promise<void>;
+  /** How long after the last job running an artifact has ended it is removed (ms); default ARTIFACT_GRACE_MS. */
+  artifactGraceMs?: number;
 }
 
 interface DispatcherContext extends DispatcherInput {
   jobs: Record<string, ActorRefFrom<typeof jobMasterMachine>>;
+  /** The artifact digest of each running job that has one. */
+  artifacts: Record<string, string>;
 }
 
 export type DispatcherEvent =
   | { type: "SUBMIT"; message: SubmitJob; reply?: string }
   | ({ type: "JOB_ENDED" } & FinalStatus)
   | { type: "ECHOES_SENT"; jobId: string }
+  | { type: "ARTIFACT_GRACE_OVER"; digest: string; jobId: string }
   /** A child actor threw (a job master, or the inbox): the error is contained here. */
   | { type: `xstate.error.actor.${string}`; error: unknown };
 
@@ -58,6 +67,16 @@ const echoFinalStatus = fromCallback<DispatcherEvent, { deps: ActorDeps; ended: 
   return () => handles.forEach((handle) => deps.clock.clearTimeout(handle));
 });
 
+/** The default of DispatcherInput.artifactGraceMs. */
+const ARTIFACT_GRACE_MS = 60_000;
+const ARTIFACT_PREFIX = "artifact-grace-";
+
+/** Says when an ended job's artifact has waited out its grace. */
+const artifactGrace = fromCallback<DispatcherEvent, { deps: ActorDeps; digest: string; jobId: string; graceMs: number }>(({ input: { deps, digest, jobId, graceMs }, sendBack }) => {
+  const handle = deps.clock.setTimeout(() => sendBack({ type: "ARTIFACT_GRACE_OVER", digest, jobId }), graceMs);
+  return () => deps.clock.clearTimeout(handle);
+});
+
 const inbox = fromCallback<DispatcherEvent, ActorDeps>(({ input: deps, sendBack }) => {
   const rejections = new Rejections(deps.metrics, deps.log, "dispatcher");
   const sub = listen(deps, "dispatcher", subjects.submitJob(), ["submit-job"], (message, reply) => {
@@ -79,19 +98,30 @@ const inbox = fromCallback<DispatcherEvent, ActorDeps>(({ input: deps, sendBack 
 
 export const dispatcherMachine = setup({
   types: { input: {} as DispatcherInput, context: {} as DispatcherContext, events: {} as DispatcherEvent },
-  actors: { inbox, jobMaster: jobMasterMachine, echoFinalStatus },
+  actors: { inbox, jobMaster: jobMasterMachine, echoFinalStatus, artifactGrace },
   actions: {
     /** The job master is started: the client hears its job was accepted. */
     acceptSubmission: ({ context, event }) => {
       if (event.type === "SUBMIT" && event.reply) send(context.deps, event.reply, { type: "submit-job-reply", jobId: event.message.jobId, accepted: true });
     },
+    /** The ended job's artifact, if no running job shares it, waits out its grace before removal. */
+    forgetArtifact: enqueueActions(({ context, event, enqueue }) => {
+      const jobId = endedJob(event);
+      const digest = jobId === undefined ? undefined : context.artifacts[jobId];
+      if (jobId === undefined || digest === undefined || !context.removeArtifact) return;
+      const artifacts = { ...context.artifacts };
+      delete artifacts[jobId];
+      enqueue.assign({ artifacts });
+      if (Object.values(artifacts).includes(digest)) return;
+      enqueue.spawnChild("artifactGrace", { id: `${ARTIFACT_PREFIX}${jobId}`, input: { deps: context.deps, digest, jobId, graceMs: context.artifactGraceMs ?? ARTIFACT_GRACE_MS } });
+    }),
   },
   guards: {
     isDuplicate: ({ context, event }) => event.type === "SUBMIT" && event.message.jobId in context.jobs,
   },
 }).createMachine({
   id: "dispatcher",
-  context: ({ input }) => ({ ...input, jobs: {} }),
+  context: ({ input }) => ({ ...input, jobs: {}, artifacts: {} }),
   invoke: { src: "inbox", input: ({ context }) => context.deps },
   on: {
     SUBMIT: [
@@ -122,6 +152,10 @@ export const dispatcherMachine = setup({
               log.info({ jobName: event.message.jobGraph.jobName, vertices: event.message.jobGraph.vertices.length }, "job submitted");
               return { ...context.jobs, [jobId]: ref };
             },
+            artifacts: ({ context, event }) => {
+              const { artifact, jobId } = event.message;
+              return artifact.kind === "bundle" ? { ...context.artifacts, [jobId]: artifact.digest } : context.artifacts;
+            },
           }),
           "acceptSubmission",
         ],
@@ -129,6 +163,7 @@ export const dispatcherMachine = setup({
     ],
     JOB_ENDED: {
       actions: [
+        "forgetArtifact",
         stopChild(({ event }) => `${JOB_MASTER_PREFIX}${endedJob(event)}`),
         assign({ jobs: ({ context, event }) => Object.fromEntries(Object.entries(context.jobs).filter(([id]) => id !== endedJob(event))) }),
         spawnChild("echoFinalStatus", {
@@ -138,6 +173,20 @@ export const dispatcherMachine = setup({
       ],
     },
     ECHOES_SENT: { actions: stopChild(({ event }) => `${ECHO_PREFIX}${event.jobId}`) },
+    ARTIFACT_GRACE_OVER: {
+      actions: [
+        stopChild(({ event }) => `${ARTIFACT_PREFIX}${event.jobId}`),
+        ({ context, event }) => {
+          // Submitted again meanwhile: the new job keeps it.
+          if (Object.values(context.artifacts).includes(event.digest)) return;
+          const log = context.deps.log.child({ digest: event.digest });
+          context.removeArtifact?.(event.digest).then(
+            () => log.info("removed a job artifact no running job uses"),
+            (error: unknown) => log.warn({ err: error }, "could not remove a job artifact no running job uses"),
+          );
+        },
+      ],
+    },
     // A job master that throws fails its job, visibly, and nothing else: the dispatcher and every
     // other job go on. Its slots are released and its status published as failed.
     "xstate.error.actor.*": {
@@ -152,6 +201,7 @@ export const dispatcherMachine = setup({
           send(context.deps, subjects.releaseSlots(), { type: "release-slots", jobId });
           send(context.deps, subjects.jobStatus(jobId), { type: "job-status", jobId, status: "failed", error, timestamp: context.deps.clock.now() });
         },
+        "forgetArtifact",
         stopChild(({ event }) => `${JOB_MASTER_PREFIX}${endedJob(event) ?? ""}`),
         assign({ jobs: ({ context, event }) => Object.fromEntries(Object.entries(context.jobs).filter(([id]) => id !== endedJob(event))) }),
       ],

@@ -227,6 +227,13 @@ export class DataStream<T> {
     return new SingleOutputStreamOperator<O>(this.env, node);
   }
 
+  /** @internal Adds a one-input operator whose factory learns the node's name as it is when the job runs (AsyncDataStream). */
+  addNamedOperator<O>(name: string, createOperator: (nodeName: () => string) => StreamOperator): SingleOutputStreamOperator<O> {
+    const node: StreamNode = this.env.graph.addNode({ name, kind: "operator", chaining: "always", createOperator: () => createOperator(() => node.name) });
+    this.connectInputs(node.id, 0);
+    return new SingleOutputStreamOperator<O>(this.env, node);
+  }
+
   /** @internal */
   connectInputs(target: number, inputIndex: number): void {
     for (const ref of this.refs) {

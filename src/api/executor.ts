@@ -1,16 +1,31 @@
 // How a built job runs: an executor takes the prepared job (graphs, collectors, artifact) and
 // returns when it has finished. The embedded mini cluster and the NATS client implement it.
 
-import type { JobArtifact, JobGraphSpec, JobStatus, RestoreSettings } from "../messages/schema.ts";
+import type { JobGraphSpec, JobStatus, RestoreSettings } from "../messages/schema.ts";
 import type { StreamGraph } from "../graph/stream-graph.ts";
 import type { CollectedStream } from "./data-stream.ts";
+
+/**
+ * A job module on the submitting machine, as `weir run` names it. Submitted to a cluster, it is
+ * bundled with its local imports into an artifact that workers fetch by digest.
+ */
+export interface JobModule {
+  kind: "module";
+  /** The module's absolute path. */
+  path: string;
+  /** The arguments its definition is called with. */
+  args: string[];
+  /** The directory relative paths given to the job resolve against (env.resolvePath). */
+  cwd: string;
+  parallelism?: number;
+}
 
 export interface PreparedJob {
   jobGraph: JobGraphSpec;
   streamGraph: StreamGraph;
   collectors: ReadonlyMap<string, CollectedStream<unknown>>;
-  /** Where workers find the code; absent when the job only exists in this process. */
-  artifact?: JobArtifact;
+  /** The job's module; absent when the job only exists in this process. */
+  artifact?: JobModule;
   /** The savepoint or retained checkpoint the job starts from. */
   restoreFrom?: RestoreSettings;
 }

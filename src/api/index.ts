@@ -7,3 +7,4 @@ export * from "./executor.ts";
 export * from "../core/watermark-strategy.ts";
 export * from "./broadcast-stream.ts";
 export * from "../core/broadcast-process-functions.ts";
+export * from "./async-data-stream.ts";

@@ -44,8 +44,11 @@ export class NatsNotPermittedError extends Error {
   }
 }
 
-/** Why a connection can no longer serve: it was lost, or the server refused its login or one of its subscriptions. */
-export type DeafCause = "lost" | "refused";
+/**
+ * Why a connection can no longer serve: it was lost; the server refused its login or one of its
+ * subscriptions; or a subscription went past the server's `max_subscriptions`.
+ */
+export type DeafCause = "lost" | "refused" | "limit";
 
 export interface NatsBusOptions {
   servers: string;
@@ -62,7 +65,8 @@ export interface NatsBusOptions {
    * subscription closed by the server or client, or connected but not reading (a liveness probe
    * of PING/PONG round trips unanswered for `probeTimeoutMs`). Processes exit on it. `cause` is
    * "refused" when the server refused the login (on a reconnect) or a subscription: restarting
-   * with the same login cannot help.
+   * with the same login cannot help; "limit" when a subscription went past the server's
+   * `max_subscriptions` (the server keeps the connection but never delivers on that subject).
    */
   onDeaf?: (reason: string, cause: DeafCause) => void;
   /** How often the liveness probe runs (ms; default 5000) and how long it may go unanswered (default 30000). */
@@ -71,11 +75,13 @@ export interface NatsBusOptions {
 }
 
 /** What to check after a first connection failed: the server's address, or its TLS certificate. */
-function connectAdvice(error: Error): string {
+function connectAdvice(error: Error, login: NatsLogin): string {
   if (error.message === "connection refused") return ". Is nats-server running there?";
   const code = [error, error.cause].map((e) => (e as NodeJS.ErrnoException | undefined)?.code ?? "").join(" ");
-  if (/CERT|UNABLE_TO|SELF_SIGNED/.test(code)) return ". The server's TLS certificate was not accepted: it must be signed by the TLS CA given (--tls-ca) and name the URL's host";
-  return "";
+  if (!/CERT|UNABLE_TO|SELF_SIGNED/.test(code)) return "";
+  return login.options.tls?.caFile === undefined
+    ? ". The server's TLS certificate was not accepted: no TLS CA was given, so it must be signed by a CA the system trusts; give the server's CA with --tls-ca (or $WEIR_NATS_TLS_CA), and the certificate must name the URL's host"
+    : ". The server's TLS certificate was not accepted: it must be signed by the TLS CA given (--tls-ca) and name the URL's host";
 }
 
 export class NatsBus implements Bus {
@@ -106,7 +112,8 @@ export class NatsBus implements Bus {
     const login = options.login ?? ANONYMOUS;
     const connection = await connect({
       ...login.options,
-      servers: options.servers,
+      // "nats://a:4222,nats://b:4222": the nodes of a cluster; the client moves between them.
+      servers: options.servers.split(",").map((server) => server.trim()).filter((server) => server !== ""),
       name: options.name,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
@@ -114,7 +121,7 @@ export class NatsBus implements Bus {
       pingInterval: 10_000,
     }).catch((error: Error) => {
       if (error instanceof AuthorizationError) throw new NatsLoginRefusedError(options.servers, login, error.message);
-      throw new Error(`cannot connect to NATS at ${options.servers}: ${error.message}${connectAdvice(error)}`, { cause: error });
+      throw new Error(`cannot connect to NATS at ${options.servers}: ${error.message}${connectAdvice(error, login)}`, { cause: error });
     });
     const bus = new NatsBus(connection, options.log, options.metrics, options.onDeaf);
     void bus.watchStatus(options.metrics, (detail) => new NatsLoginRefusedError(options.servers, login, detail).message);
@@ -214,6 +221,9 @@ export class NatsBus implements Bus {
             // A publish the user may not make is dropped by the server; the connection stays up.
             metrics.counter("weir_nats_permission_violations_total").inc();
             this.log.error({ operation: status.error.operation, subject: status.error.subject }, "the NATS server refused a publish: this process's NATS user lacks the permission");
+          } else if (/maximum subscriptions exceeded/i.test(status.error.message)) {
+            // The server dropped a subscription and keeps the connection: without this, a subject goes silent.
+            this.reportDeaf("the NATS server refused a subscription: maximum subscriptions exceeded", "limit");
           } else {
             this.log.error({ err: status.error }, "NATS connection error");
           }

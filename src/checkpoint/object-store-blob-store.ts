@@ -2,6 +2,7 @@
 // name, visible only once all its chunks are in, so never seen in part. Receives a NATS connection it
 // does not own; uses only what nats-server 2.9 offers (no compression, no metadata, no TTLs).
 
+import { createBucket } from "../bus/bucket-replicas.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Objm, type ObjectStore } from "@nats-io/obj";
 import type { BlobStore } from "./blob-store.ts";
@@ -21,7 +22,7 @@ export class ObjectStoreBlobStore implements BlobStore {
    */
   static async open(nats: NatsConnection, bucket: string, mode: "create" | "existing"): Promise<ObjectStoreBlobStore> {
     const objm = new Objm(nats);
-    if (mode === "create") return new ObjectStoreBlobStore(bucket, await objm.create(bucket, { description: "weir checkpoints" }));
+    if (mode === "create") return new ObjectStoreBlobStore(bucket, await createBucket(nats, (replicas) => objm.create(bucket, { description: "weir checkpoints", replicas }), () => objm.open(bucket)));
     try {
       return new ObjectStoreBlobStore(bucket, await objm.open(bucket));
     } catch (error) {

@@ -2,12 +2,16 @@
 // NATS server. They reconnect forever and stop cleanly on SIGINT/SIGTERM.
 
 import { randomBytes } from "node:crypto";
-import { resolve } from "node:path";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
 import { NatsBus } from "../bus/nats-bus.ts";
 import { busClusterQueries } from "../cluster/bus-cluster-queries.ts";
 import { createJobLoader } from "../cluster/job-loader.ts";
+import { ArtifactCache } from "../cluster/artifact-cache.ts";
+import { ArtifactStore } from "../cluster/artifact-store.ts";
 import { startJobManager } from "../cluster/job-manager.ts";
 import { startWorker } from "../cluster/task-manager.ts";
+import type { JobLoader } from "../actors/subtask.ts";
 import { createRootLogger, type Logger, type LogFormat } from "../observability/logger.ts";
 import { MetricRegistry } from "../observability/metrics.ts";
 import { systemClock } from "../core/clock.ts";
@@ -24,12 +28,17 @@ import { EXIT_NATS_REFUSED } from "./nats-login-options.ts";
 
 /**
  * A long-lived process that can no longer serve exits (code 3), so a supervisor can restart it;
- * one the NATS server refused exits with code 4: a restart with the same credentials cannot help.
+ * one the NATS server refused, or that went past its subscription limit, exits with code 4: a
+ * restart with the same credentials and limits cannot help.
  */
 function exitWhenDeaf(role: "jobmanager" | "worker"): (reason: string, cause: DeafCause) => void {
   return (reason, cause) => {
     if (cause === "refused") {
       process.stderr.write(`weir ${role}: ${reason}; it needs the login of the NATS user for ${role === "worker" ? "workers" : "job managers"} (docs/security.md)\n`);
+      process.exit(EXIT_NATS_REFUSED);
+    }
+    if (cause === "limit") {
+      process.stderr.write(`weir ${role}: ${reason}; raise max_subscriptions in the NATS server's configuration (or the account's or user's limit)${role === "worker" ? ", or give this worker fewer slots" : ""}\n`);
       process.exit(EXIT_NATS_REFUSED);
     }
     process.stderr.write(`weir ${role}: ${reason}; exiting so that a supervisor can restart it\n`);
@@ -66,6 +75,8 @@ export interface JobManagerCommandOptions {
   heartbeatTimeout: number;
   probeInterval: number;
   slotTimeout: number;
+  artifactGrace: number;
+  artifactCache: string;
   restPort: number;
   restHost: string;
   restToken?: string;
@@ -83,7 +94,7 @@ export async function jobManagerCommand(options: JobManagerCommandOptions): Prom
     log.warn({ err: error }, "no JetStream for the job history: ended jobs are kept in memory only");
     return undefined;
   });
-  const jobManager = startJobManager({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { heartbeatTimeoutMs: options.heartbeatTimeout, probeIntervalMs: options.probeInterval, slotRequestTimeoutMs: options.slotTimeout, onFailure: exitOnActorFailure("jobmanager"), jobHistory });
+  const jobManager = startJobManager({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { heartbeatTimeoutMs: options.heartbeatTimeout, probeIntervalMs: options.probeInterval, slotRequestTimeoutMs: options.slotTimeout, artifactGraceMs: options.artifactGrace, loadJob: artifactLoader(bus, options.artifactCache, metrics, log), onFailure: exitOnActorFailure("jobmanager"), jobHistory });
   await bus.flush();
   const token = options.restToken ?? process.env.WEIR_REST_TOKEN ?? randomBytes(18).toString("base64url");
   // Its counters, and gauges of the cluster (workers, slots, jobs) from its monitor's view.
@@ -113,12 +124,27 @@ export async function jobManagerCommand(options: JobManagerCommandOptions): Prom
   });
 }
 
-export async function workerCommand(options: { nats: string; login?: NatsLogin; slots: number; id?: string; logLevel: string; logFormat?: LogFormat; metricsPort?: number; metricsHost: string }): Promise<void> {
+/** Where a worker keeps fetched job artifacts unless told: in the user's cache directory, not a shared one (it imports what it finds there). */
+export function defaultArtifactCache(): string {
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "weir", "artifacts");
+}
+
+/**
+ * What loads a submitted job's code in this process: its artifact, fetched by digest from the
+ * artifact bucket, checked and kept in `dir`. A worker loads it to run subtasks, the job manager
+ * to create the split enumerators of its sources.
+ */
+function artifactLoader(bus: NatsBus, dir: string, metrics: MetricRegistry, log: Logger): JobLoader {
+  const artifacts = new ArtifactCache({ dir: resolve(dir), source: () => ArtifactStore.open(bus.connection, "existing"), metrics, log });
+  return createJobLoader(new Map(), artifacts);
+}
+
+export async function workerCommand(options: { nats: string; login?: NatsLogin; slots: number; id?: string; artifactCache: string; logLevel: string; logFormat?: LogFormat; metricsPort?: number; metricsHost: string }): Promise<void> {
   if (options.id !== undefined && !isSubjectToken(options.id)) throw new Error(`--id ${JSON.stringify(options.id)}: use only letters, digits, '-' and '_'`);
   const log = createRootLogger({ name: "weir-worker", level: options.logLevel, format: options.logFormat });
   const metrics = new MetricRegistry();
   const bus = await NatsBus.connect({ servers: options.nats, login: options.login, name: `weir-worker-${options.id ?? process.pid}`, log, metrics, onDeaf: exitWhenDeaf("worker") });
-  const worker = startWorker({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { slots: options.slots, workerId: options.id, loadJob: createJobLoader(), onFailure: (error) => exitOnActorFailure("worker")("worker actor", error) });
+  const worker = startWorker({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { slots: options.slots, workerId: options.id, loadJob: artifactLoader(bus, options.artifactCache, metrics, log), onFailure: (error) => exitOnActorFailure("worker")("worker actor", error) });
   log.info({ workerId: worker.workerId, slots: options.slots }, "worker started");
   const exporter = new PrometheusExporter(metrics, () => taskGauges(worker.samples()));
   const metricsServer = options.metricsPort === undefined ? undefined : await startMetricsServer(exporter, { host: options.metricsHost, port: options.metricsPort });

@@ -23,9 +23,11 @@ export function rate(perSecond: number): string {
   return `${Math.round(perSecond)}/s`;
 }
 
-function taskCounts(tasks: Record<string, number>): string {
+/** How many run of all, then how many ended in each end state, e.g. `0/4 running, 3 finished, 1 canceled`. */
+export function taskCounts(tasks: Record<string, number>): string {
   const total = Object.values(tasks).reduce((a, b) => a + b, 0);
-  return `${tasks.running ?? 0}/${total} running${tasks.finished ? `, ${tasks.finished} finished` : ""}${tasks.failed ? `, ${tasks.failed} failed` : ""}`;
+  const ended = (["finished", "failed", "canceled"] as const).filter((s) => tasks[s]).map((s) => `, ${tasks[s]} ${s}`);
+  return `${tasks.running ?? 0}/${total} running${ended.join("")}`;
 }
 
 export function formatJobList(jobs: JobSummary[], now: number): string {
@@ -44,6 +46,7 @@ export function formatJobDetails(job: JobDetails): string {
   const lines = [
     `job ${job.id} "${job.name}": ${job.status}, ${job.endTime === undefined ? "running for" : "ran for"} ${duration(job.durationMs)}, ${job.restarts} restart(s)`,
     ...(job.error ? [`error: ${job.error}`] : []),
+    ...attemptNote(job),
     "",
     table(
       ["VERTEX", "NAME", "PARALLELISM", "TASKS", "IN", "OUT", "BUSY", "BACKPRESSURED", "WATERMARK"],
@@ -61,7 +64,7 @@ export function formatJobDetails(job: JobDetails): string {
     ),
   ];
   const { counts, history } = job.checkpoints;
-  lines.push(`checkpoints: ${counts.completed} completed, ${counts.failed} failed, ${counts.inProgress} in progress`);
+  lines.push(`checkpoints: ${counts.completed} completed, ${counts.failed} failed, ${counts.aborted ?? 0} aborted, ${counts.inProgress} in progress`);
   if (history.length > 0) {
     lines.push(
       table(
@@ -75,4 +78,14 @@ export function formatJobDetails(job: JobDetails): string {
     for (const e of job.exceptions.slice(0, 5)) lines.push(`  ${new Date(e.timestamp).toISOString()} ${e.task ?? "job"}: ${e.message.split("\n")[0]}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** After a restart the figures are the latest attempt's: each attempt counts from zero. */
+function attemptNote(job: JobDetails): string[] {
+  if (job.restarts === 0) return [];
+  const attempts = job.plan.vertices.flatMap((v) => v.subtasks.map((s) => s.attempt));
+  const [low, high] = [Math.min(...attempts), Math.max(...attempts)];
+  // A restart of one failover region leaves the other subtasks in their attempt.
+  const which = low === high ? `attempt ${high}, the latest` : `each subtask's latest attempt (${low} to ${high})`;
+  return [`records: counted by ${which}; each attempt counts from zero after a restart`];
 }

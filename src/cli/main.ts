@@ -2,7 +2,7 @@
 
 import { Command, InvalidArgumentError } from "commander";
 import { runCommand } from "./run.ts";
-import { jobManagerCommand, workerCommand } from "./cluster-commands.ts";
+import { defaultArtifactCache, jobManagerCommand, workerCommand } from "./cluster-commands.ts";
 import { cancelCommand, infoCommand, listCommand, savepointCommand, stopCommand } from "./query-commands.ts";
 import { WEIR_VERSION } from "../core/version.ts";
 import { LOG_FORMATS, type LogFormat } from "../observability/logger.ts";
@@ -55,7 +55,7 @@ function timeFormat(value: string): "offset" | "iso" {
 
 /** Where the cluster's NATS server is, unless --nats says: $WEIR_NATS_URL, else the local default. */
 const DEFAULT_NATS = process.env.WEIR_NATS_URL ?? "nats://127.0.0.1:4222";
-const NATS_HELP = "the NATS server ($WEIR_NATS_URL if set)";
+const NATS_HELP = "the NATS server, or a cluster's servers comma-separated ($WEIR_NATS_URL if set)";
 
 const program = new Command("weir")
   .description("a stateful stream processor: actors on NATS, msgpack frames")
@@ -92,6 +92,8 @@ program
   .option("--heartbeat-timeout <ms>", "declare a worker lost after this long without a heartbeat", positiveInt, 10_000)
   .option("--probe-interval <ms>", "ping every worker this often; one whose connection is gone (nobody answers, twice) is lost at once (0: heartbeats only)", nonNegativeInt, 250)
   .option("--slot-timeout <ms>", "fail a job that cannot get enough slots within this long", positiveInt, 30_000)
+  .option("--artifact-grace <ms>", "remove a job artifact from the bucket weir-artifacts this long after the last job running it has ended", nonNegativeInt, 60_000)
+  .option("--artifact-cache <dir>", "where the job manager keeps the job artifacts it fetched to create split enumerators, by digest ($WEIR_ARTIFACT_CACHE if set)", process.env.WEIR_ARTIFACT_CACHE ?? defaultArtifactCache())
   .option("--rest-port <n>", "port of the REST API and the dashboard (0: any free port)", port, 8081)
   .option("--rest-host <host>", "address the REST API and the dashboard listen on", "127.0.0.1")
   .option("--rest-token <token>", "what savepoint, stop and cancel requests must send as `Authorization: Bearer <token>` ($WEIR_REST_TOKEN if set, else a random one)")
@@ -106,6 +108,7 @@ program
   .option("--nats <url>", NATS_HELP, DEFAULT_NATS)
   .option("--slots <n>", "number of slots to offer", positiveInt, 1)
   .option("--id <id>", "worker id (default: random)")
+  .option("--artifact-cache <dir>", "where the worker keeps the job artifacts it fetched, by digest ($WEIR_ARTIFACT_CACHE if set)", process.env.WEIR_ARTIFACT_CACHE ?? defaultArtifactCache())
   .option("--metrics-port <n>", "serve Prometheus metrics on http://<metrics-host>:<n>/metrics (0: any free port)", nonNegativeInt)
   .option("--metrics-host <host>", "the address the metrics endpoint listens on", "127.0.0.1")
   .option("--log-level <level>", "pino log level ($WEIR_LOG_LEVEL if set)", logLevel, process.env.WEIR_LOG_LEVEL ?? "info")

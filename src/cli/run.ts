@@ -49,7 +49,7 @@ export async function runCommand(job: string, args: string[], options: RunOption
   let executor: JobExecutor;
   let clusterBus: Bus | undefined;
   if (options.nats) {
-    executor = new RemoteExecutor({
+    const remote = new RemoteExecutor({
       servers: options.nats,
       login: options.login,
       log,
@@ -68,6 +68,9 @@ export async function runCommand(job: string, args: string[], options: RunOption
         return recorder.wrap(bus, "client");
       },
     });
+    // The workers run the bundle: bundling first names a module that does not parse with esbuild's error.
+    await remote.bundle(path);
+    executor = remote;
   } else {
     executor = new EmbeddedExecutor({ log, wrapBus: recorder ? (bus, actor) => recorder.wrap(bus, actor) : undefined });
   }

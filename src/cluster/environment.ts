@@ -6,7 +6,7 @@ import { isAbsolute, resolve } from "node:path";
 import { EmbeddedExecutor } from "./mini-cluster.ts";
 import { StreamGraph } from "../graph/stream-graph.ts";
 import { buildJobGraph } from "../graph/job-graph.ts";
-import type { CheckpointingMode, JobArtifact, JobConfig, RestoreSettings, StateBackendKind } from "../messages/schema.ts";
+import type { CheckpointingMode, JobConfig, RestoreSettings, StateBackendKind } from "../messages/schema.ts";
 import { checkRestartStrategy, type RestartStrategyConfig } from "../coordinator/restart-strategy.ts";
 import { CheckpointConfig } from "../api/checkpoint-config.ts";
 import { collectionSource, generatorSource, sequenceSource, type GeneratorOptions, type Source } from "../operators/source.ts";
@@ -14,7 +14,7 @@ import { checkMaxParallelism } from "../core/key-groups.ts";
 import { checkBufferTimeout } from "../runtime/channel-writer.ts";
 import { type CollectedStream, SingleOutputStreamOperator } from "../api/data-stream.ts";
 import type { StreamEnvironmentInternals } from "../api/environment-internals.ts";
-import type { JobClient, JobExecutionResult, JobExecutor } from "../api/executor.ts";
+import type { JobClient, JobExecutionResult, JobExecutor, JobModule } from "../api/executor.ts";
 import type { WatermarkStrategy } from "../core/watermark-strategy.ts";
 
 export interface EnvironmentOptions {
@@ -22,8 +22,8 @@ export interface EnvironmentOptions {
   executor?: JobExecutor;
   /** Directory that relative paths given to the job resolve against. Defaults to the process's cwd. */
   cwd?: string;
-  /** Where workers load this job's code from (set by `weir run`). */
-  artifact?: JobArtifact;
+  /** The module this job comes from (set by `weir run`): what a RemoteExecutor bundles for the workers. */
+  artifact?: JobModule;
   parallelism?: number;
   /** Start from this savepoint or retained checkpoint (set by `weir run --from-savepoint`). */
   restoreFrom?: RestoreSettings;

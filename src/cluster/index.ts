@@ -4,4 +4,4 @@ export { startWorker, type WorkerOptions, type RunningWorker } from "./task-mana
 export { MiniCluster, EmbeddedExecutor, type MiniClusterOptions } from "./mini-cluster.ts";
 export { RemoteExecutor, type RemoteExecutorOptions } from "./remote-executor.ts";
 export { runJob, cancelJob, newJobId, type RunJobOptions } from "./job-client.ts";
-export { createJobLoader, importJobDefinition, buildEnvironment } from "./job-loader.ts";
+export { createJobLoader, importJobDefinition } from "./job-loader.ts";

@@ -7,7 +7,9 @@ import { busFor } from "../bus/trace.ts";
 import { dispatcherMachine } from "../actors/dispatcher.ts";
 import { resourceManagerMachine } from "../actors/resource-manager.ts";
 import { monitorMachine } from "../actors/monitor.ts";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { WEIR_VERSION } from "../core/version.ts";
+import { ArtifactStore } from "./artifact-store.ts";
 import type { JobHistory } from "../monitor/job-history.ts";
 import type { ClusterView } from "../monitor/cluster-view.ts";
 import type { JobLoader } from "../actors/subtask.ts";
@@ -28,7 +30,13 @@ export interface JobManagerOptions {
   monitor?: boolean;
   /** Where the monitor keeps ended jobs beyond this process's life (default: in memory only). */
   jobHistory?: JobHistory;
-  /** Loads a job's code, for sources with a split enumerator (default: createJobLoader(), from the job's module). */
+  /** How long after the last job running an artifact has ended it is removed from the artifact bucket (ms; default 60 s). */
+  artifactGraceMs?: number;
+  /**
+   * Loads a job's code, for sources with a split enumerator: on NATS, a worker's loader over an
+   * artifact cache (`weir jobmanager` passes one); default createJobLoader(), which loads only jobs
+   * of this process (the embedded cluster passes its graphs).
+   */
   loadJob?: JobLoader;
 }
 
@@ -44,7 +52,7 @@ export function startJobManager(deps: ActorDeps, options: JobManagerOptions = {}
     clock: deps.clock,
   }).start();
   const dispatcher = createActor(dispatcherMachine, {
-    input: { deps: { ...deps, bus: busFor(deps.bus, "dispatcher"), log: deps.log.child({ actor: "dispatcher" }) }, slotRequestTimeoutMs: options.slotRequestTimeoutMs, jobLogger: (jobId) => deps.log.child({ jobId }), loadJob: options.loadJob ?? createJobLoader() },
+    input: { deps: { ...deps, bus: busFor(deps.bus, "dispatcher"), log: deps.log.child({ actor: "dispatcher" }) }, slotRequestTimeoutMs: options.slotRequestTimeoutMs, jobLogger: (jobId) => deps.log.child({ jobId }), loadJob: options.loadJob ?? createJobLoader(), removeArtifact: removerOf(deps.nats), artifactGraceMs: options.artifactGraceMs },
     clock: deps.clock,
   }).start();
   const monitor =
@@ -64,4 +72,10 @@ export function startJobManager(deps: ActorDeps, options: JobManagerOptions = {}
       resourceManager.stop();
     },
   };
+}
+
+/** Removes job artifacts from the artifact bucket, when there is a NATS connection to reach it. */
+function removerOf(nats: NatsConnection | undefined): ((digest: string) => Promise<void>) | undefined {
+  if (!nats) return undefined;
+  return async (digest) => (await ArtifactStore.open(nats, "existing")).remove(digest);
 }

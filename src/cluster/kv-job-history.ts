@@ -2,6 +2,7 @@
 // details as JSON. Entries that do not parse or fit the schema are skipped and counted; the
 // oldest beyond the limit are deleted.
 
+import { createBucket } from "../bus/bucket-replicas.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Kvm, type KV } from "@nats-io/kv";
 import { Value } from "@sinclair/typebox/value";
@@ -14,7 +15,8 @@ import { JobDetailsSchema, type JobDetails } from "../observability/views.ts";
 export const JOB_HISTORY_BUCKET = "weir-job-history";
 
 export async function openKvJobHistory(nats: NatsConnection, log: Logger, metrics: MetricRegistry): Promise<JobHistory> {
-  const kv: KV = await new Kvm(nats).create(JOB_HISTORY_BUCKET, { history: 1, description: "weir: ended jobs, for the job manager's monitor" });
+  const kvm = new Kvm(nats);
+  const kv: KV = await createBucket(nats, (replicas) => kvm.create(JOB_HISTORY_BUCKET, { history: 1, description: "weir: ended jobs, for the job manager's monitor", replicas }), () => kvm.open(JOB_HISTORY_BUCKET));
   /** Ended jobs kept, by id, with their end time: the oldest go first. */
   const ends = new Map<string, number>();
   const prune = async () => {

@@ -47,9 +47,10 @@ export function startWorker(deps: ActorDeps, options: WorkerOptions): RunningWor
     workerId,
     samples: () => sampleWorker(actor),
     async stop() {
-      stopReporting();
       actor.send({ type: "STOP" });
       await waitFor(actor, (snapshot) => snapshot.status === "done", { timeout: 5000 }).catch(() => undefined);
+      // After the subtasks have ended: their final figures went out.
+      stopReporting();
       actor.stop();
     },
   };

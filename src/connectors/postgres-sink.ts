@@ -6,11 +6,13 @@
 // replay after a failure never inserts twice. Rows after the last checkpoint are committed at the
 // end of input under an epoch named after that checkpoint, which a replay of the same input
 // repeats exactly. Without periodic checkpoints, rows are inserted as they come (each event-loop
-// turn's rows in one statement).
+// turn's rows in one statement). In upsert mode each row replaces the one with its key
+// (`INSERT … ON CONFLICT (key) DO UPDATE`), and an epoch keeps only each key's last row.
 
 import { UnrecoverableError } from "../core/errors.ts";
 import pg from "pg";
 import type { OperatorContext } from "../operators/operator.ts";
+import { checkUpsertKey, lastRowPerKey, onConflictClause, upsertProblems } from "./postgres-upsert.ts";
 import type { SinkConnector } from "./sink-connector.ts";
 import { type StagedEpoch, WriteAheadSink } from "./write-ahead-sink.ts";
 
@@ -26,6 +28,10 @@ export interface PostgresSinkOptions<T> {
   batchSize?: number;
   /** Names this sink's commits in `weir_sink_commits` (default: the table); keep it when the job restarts from a savepoint. */
   sinkId?: string;
+  /** `append` (default): every record is a new row; `upsert`: a record replaces the row with its `key`. */
+  mode?: "append" | "upsert";
+  /** Upsert mode: the columns (among `columns`) of the table's primary key or a unique constraint. */
+  key?: readonly string[];
 }
 
 const COMMITS_TABLE = `CREATE TABLE IF NOT EXISTS weir_sink_commits (
@@ -41,8 +47,9 @@ export function postgresSink<T>(options: PostgresSinkOptions<T>): SinkConnector<
   if (typeof options.row !== "function") problems.push("row must be a function from a record to its column values");
   const batchSize = options.batchSize ?? 500;
   if (!Number.isInteger(batchSize) || batchSize < 1) problems.push(`batchSize must be a positive integer, got ${batchSize}`);
+  problems.push(...upsertProblems(options));
   if (problems.length > 0) throw new Error(`postgresSink: ${problems.join("; ")}`);
-  const settings = { ...options, batchSize, sinkId: options.sinkId ?? options.table };
+  const settings = { ...options, batchSize, sinkId: options.sinkId ?? options.table, mode: options.mode ?? "append", key: options.key ?? [] };
   return { name: `PostgresSink(${options.table})`, createOperator: () => new PostgresSinkOperator(settings as Required<PostgresSinkOptions<unknown>>) };
 }
 
@@ -50,9 +57,14 @@ export function postgresSink<T>(options: PostgresSinkOptions<T>): SinkConnector<
 class PostgresSinkOperator extends WriteAheadSink<unknown[]> {
   private pool?: pg.Pool;
   private insert = "";
+  /** `ON CONFLICT …` in upsert mode, empty in append mode. */
+  private onConflict = "";
+  /** Upsert mode: where the key's values sit in a row. */
+  private readonly keyIndexes: number[];
 
   constructor(private readonly options: Required<PostgresSinkOptions<unknown>>) {
     super("weir.postgres-sink", true);
+    this.keyIndexes = options.mode === "upsert" ? options.key.map((k) => options.columns.indexOf(k)) : [];
   }
 
   protected describe(): string {
@@ -62,6 +74,7 @@ class PostgresSinkOperator extends WriteAheadSink<unknown[]> {
   protected async connect(ctx: OperatorContext): Promise<void> {
     const { table, columns, connectionString } = this.options;
     this.insert = `INSERT INTO ${escapeTable(table)} (${columns.map((c) => pg.escapeIdentifier(c)).join(", ")}) VALUES `;
+    if (this.options.mode === "upsert") this.onConflict = onConflictClause(columns, this.options.key);
     this.pool = new pg.Pool({ connectionString, max: 2 });
     this.pool.on("error", (error) => ctx.log.warn({ err: error }, "postgres sink: an idle connection failed"));
     // A connection the server ends while it is in use (a restart, an administrator) fails the
@@ -72,8 +85,11 @@ class PostgresSinkOperator extends WriteAheadSink<unknown[]> {
       await createCommitsTable(this.pool);
       // The table and its columns exist (and may be read): found out now, not at the first commit.
       await this.pool.query(`SELECT ${columns.map((c) => pg.escapeIdentifier(c)).join(", ")} FROM ${escapeTable(table)} LIMIT 0`);
+      if (this.options.mode === "upsert") await checkUpsertKey(this.pool, escapeTable(table), table, this.options.key);
     } catch (error) {
       await this.disconnect();
+      // The table cannot take upserts: the check says what to change.
+      if (error instanceof UnrecoverableError) throw new UnrecoverableError(`${this.describe()}: ${error.message}`);
       const code = (error as { code?: string }).code;
       // A missing database, table or column, or a refused login or privilege: retrying cannot help.
       const Failure = code !== undefined && UNRECOVERABLE_SQLSTATES.has(code) ? UnrecoverableError : Error;
@@ -90,13 +106,19 @@ class PostgresSinkOperator extends WriteAheadSink<unknown[]> {
     return [...this.options.row(record)];
   }
 
+  /** Upsert mode: each key's last row only (one statement may not update a row twice). */
+  protected override compact(rows: unknown[][]): unknown[][] {
+    return this.keyIndexes.length === 0 ? rows : lastRowPerKey(rows, this.keyIndexes);
+  }
+
   /** One transaction: the epoch's mark in `weir_sink_commits`, and its rows unless the mark was there. */
   protected async writeEpoch(staged: StagedEpoch<unknown[]>): Promise<void> {
     const client = await this.pool!.connect();
     try {
       await client.query("BEGIN");
       const marked = await client.query("INSERT INTO weir_sink_commits (sink_id, subtask, epoch) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", [this.options.sinkId, staged.origin, epochName(staged)]);
-      if (marked.rowCount === 1) await this.insertRows(client, staged.items);
+      // Compacted again: an epoch restored from a savepoint of the sink in append mode was not.
+      if (marked.rowCount === 1) await this.insertRows(client, this.compact(staged.items));
       await client.query("COMMIT");
     } catch (error) {
       await client.query("ROLLBACK").catch(() => undefined);
@@ -108,7 +130,7 @@ class PostgresSinkOperator extends WriteAheadSink<unknown[]> {
 
   /** Without checkpoints: this turn's rows, in one statement per batch, in order. */
   protected writeDirect(rows: unknown[][]): Promise<void> {
-    return this.insertRows(this.pool!, rows);
+    return this.insertRows(this.pool!, this.compact(rows));
   }
 
   private async insertRows(client: pg.Pool | pg.PoolClient, rows: unknown[][]): Promise<void> {
@@ -116,7 +138,7 @@ class PostgresSinkOperator extends WriteAheadSink<unknown[]> {
     for (let start = 0; start < rows.length; start += this.options.batchSize) {
       const chunk = rows.slice(start, start + this.options.batchSize);
       const placeholders = chunk.map((_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(", ")})`).join(", ");
-      await client.query(this.insert + placeholders, chunk.flat());
+      await client.query(this.insert + placeholders + this.onConflict, chunk.flat());
     }
   }
 }

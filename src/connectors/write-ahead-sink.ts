@@ -57,7 +57,9 @@ export abstract class WriteAheadSink<Item> extends BaseOperator {
   /**
    * `stateName` names the operator state (one per sink kind, so a savepoint keeps it).
    * `retryFailedWrites`: a failed write is logged and tried again after the next checkpoint
-   * (the subtask fails only at the end of input) instead of failing the subtask at once.
+   * (the subtask fails only at the end of input) instead of failing the subtask at once. The
+   * epochs after a failed one wait for it: they are written in order (an upsert of an older epoch
+   * after a newer one would bring old values back).
    */
   constructor(
     private readonly stateName: string,
@@ -157,6 +159,8 @@ export abstract class WriteAheadSink<Item> extends BaseOperator {
     this.writes = this.writes.then(async () => {
       if (this.failure) return;
       try {
+        // An earlier epoch is still staged: its write failed, and this one waits for its retry.
+        if (this.staged[0] !== epoch) return;
         await this.writeEpoch(epoch);
         this.staged = this.staged.filter((s) => s !== epoch);
       } catch (error) {

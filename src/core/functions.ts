@@ -85,5 +85,12 @@ export function callable<A extends unknown[], R>(fn: ((...args: A) => R) | objec
   return (m as (...args: A) => R).bind(fn);
 }
 
+/**
+ * The function of an async I/O operator (AsyncDataStream): starts a request for one record and
+ * resolves with its result, or with an array of results (zero or more records). A function whose
+ * one result is itself an array returns it wrapped: `[[a, b]]`.
+ */
+export type AsyncFunction<I, O> = ((value: I) => PromiseLike<O | readonly O[]>) | (RichFunction & { asyncInvoke(value: I): PromiseLike<O | readonly O[]> });
+
 /** Chooses the partition of a key among `numPartitions` (Flink's Partitioner, for partitionCustom). */
 export type CustomPartitioner<K = unknown> = (key: K, numPartitions: number) => number;

@@ -3,13 +3,22 @@
 // schema.ts re-exports the types with the messages that hold them.
 
 import { Type, type Static } from "@sinclair/typebox";
-import { int, numeric, oneOf, optional } from "./wire-types.ts";
+import { EXPECTED, int, numeric, oneOf, optional } from "./wire-types.ts";
 
 export const JobArtifactSchema = Type.Union([
-  Type.Object({ kind: Type.Literal("module"), path: Type.String(), args: Type.Array(Type.String()), cwd: Type.String(), parallelism: optional(int()) }),
+  Type.Object({
+    kind: Type.Literal("bundle"),
+    /** The bundle's SHA-256, "sha256:<64 hex digits>": its name in the artifact bucket, checked against the bytes fetched. */
+    digest: Type.String({ pattern: "^sha256:[0-9a-f]{64}$", [EXPECTED]: "a digest \"sha256:<64 lowercase hex digits>\"" }),
+    /** The job module's file name on the client, for messages only. */
+    module: Type.String(),
+    args: Type.Array(Type.String()),
+    cwd: Type.String(),
+    parallelism: optional(int()),
+  }),
   Type.Object({ kind: Type.Literal("in-process"), key: Type.String() }),
 ]);
-/** Where a worker finds the code of a job. `module` paths must be readable by the worker. */
+/** Where a worker finds the code of a job: a bundle in the artifact bucket, or a graph of the embedded cluster. */
 export type JobArtifact = Static<typeof JobArtifactSchema>;
 
 export const CheckpointingModeSchema = oneOf("exactly-once", "at-least-once");

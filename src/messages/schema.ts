@@ -24,7 +24,7 @@ export type {
 } from "./job-spec.ts";
 
 /** Wire version of every message defined here. A message with another `v` is rejected. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The fields every message starts with: its type and the protocol version. */
 const header = <T extends string>(type: T) => ({ type: Type.Literal(type), v: int() });

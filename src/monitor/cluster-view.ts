@@ -37,7 +37,8 @@ export interface CheckpointRecord {
   location?: string;
   triggeredAt: number;
   endedAt?: number;
-  status: "in_progress" | "completed" | "failed";
+  /** `aborted`: still in flight when the job ended (a completion notice arriving later still counts). */
+  status: "in_progress" | "completed" | "failed" | "aborted";
   failure?: string;
   /** Subtasks taking part (those not finished when it was triggered). */
   total: number;
@@ -56,7 +57,7 @@ export interface JobRecord {
   tasks: Map<string, TaskRecord>;
   /** Oldest first, at most MAX_CHECKPOINTS. */
   checkpoints: CheckpointRecord[];
-  counts: { completed: number; failed: number };
+  counts: { completed: number; failed: number; aborted: number };
   /** Oldest first, at most MAX_EXCEPTIONS. */
   exceptions: ExceptionView[];
 }
@@ -104,8 +105,11 @@ export class ClusterView {
         this.withJob(message.jobId, (job) => {
           if (job.checkpoints.some((c) => c.id === message.checkpointId)) return;
           const total = [...job.tasks.values()].filter((t) => t.state !== "finished").length;
-          job.checkpoints.push({ id: message.checkpointId, savepoint: message.savepointDir !== undefined, location: savepointLocation(message.savepointDir), triggeredAt: now, status: "in_progress", total, acks: [] });
+          const checkpoint: CheckpointRecord = { id: message.checkpointId, savepoint: message.savepointDir !== undefined, location: savepointLocation(message.savepointDir), triggeredAt: now, status: "in_progress", total, acks: [] };
+          job.checkpoints.push(checkpoint);
           if (job.checkpoints.length > MAX_CHECKPOINTS) job.checkpoints.shift();
+          // Its trigger crossed the bus after the job's end (another subject): nothing will finish it.
+          if (hasEnded(job.status)) abort(job, checkpoint, now);
         });
         return;
       case "checkpoint-ack":
@@ -123,7 +127,10 @@ export class ClusterView {
       case "checkpoint-notify":
         this.withJob(message.jobId, (job) => {
           const checkpoint = job.checkpoints.find((c) => c.id === message.checkpointId);
-          if (checkpoint?.status !== "in_progress") return;
+          if (checkpoint === undefined) return;
+          // Its outcome crossed the bus after the job's end: the outcome wins over the abort.
+          if (checkpoint.status === "aborted") job.counts.aborted -= 1;
+          else if (checkpoint.status !== "in_progress") return;
           checkpoint.status = message.outcome === "complete" ? "completed" : "failed";
           checkpoint.endedAt = now;
           if (message.outcome === "complete") job.counts.completed += 1;
@@ -201,7 +208,7 @@ export class ClusterView {
     for (const vertex of message.jobGraph.vertices) {
       for (let index = 0; index < vertex.parallelism; index++) tasks.set(`${vertex.id}/${index}`, { vertexId: vertex.id, index, attempt: 0, state: "created" });
     }
-    this.jobRecords.set(message.jobId, { id: message.jobId, graph: message.jobGraph, status: "created", startTime: now, restarts: 0, tasks, checkpoints: [], counts: { completed: 0, failed: 0 }, exceptions: [] });
+    this.jobRecords.set(message.jobId, { id: message.jobId, graph: message.jobGraph, status: "created", startTime: now, restarts: 0, tasks, checkpoints: [], counts: { completed: 0, failed: 0, aborted: 0 }, exceptions: [] });
     this.forgetOldJobs();
   }
 
@@ -217,13 +224,7 @@ export class ClusterView {
     this.forgetOldJobs();
     // A failure no task reported (no slots, a restore that cannot succeed) is an exception of its own.
     if (status === "failed" && error !== undefined && !job.exceptions.some((e) => error.includes(e.message))) this.addException(job, { timestamp: now, message: error });
-    for (const checkpoint of job.checkpoints) {
-      if (checkpoint.status !== "in_progress") continue;
-      checkpoint.status = "failed";
-      checkpoint.failure ??= `the job ended (${status})`;
-      checkpoint.endedAt = now;
-      job.counts.failed += 1;
-    }
+    for (const checkpoint of job.checkpoints) if (checkpoint.status === "in_progress") abort(job, checkpoint, now);
   }
 
   private addException(job: JobRecord, exception: ExceptionView): void {
@@ -251,6 +252,14 @@ export class ClusterView {
       this.archived.delete(id);
     }
   }
+}
+
+/** A checkpoint still in flight when its job ended: nothing will complete it. */
+function abort(job: JobRecord, checkpoint: CheckpointRecord, now: number): void {
+  checkpoint.status = "aborted";
+  checkpoint.failure ??= `the job ended (${job.status})`;
+  checkpoint.endedAt = now;
+  job.counts.aborted += 1;
 }
 
 /** A savepoint's folder as the savepoint's reply names it: a `file://` URL for a local path. */

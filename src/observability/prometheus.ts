@@ -20,6 +20,8 @@ const HELP: Record<string, string> = {
   weir_checkpoint_incremental_snapshots_total: "Incremental keyed-state snapshots taken",
   weir_checkpoint_inflight_elements_total: "In-flight elements stored by unaligned checkpoints",
   weir_window_late_records_dropped_total: "Records dropped by windows because they arrived after their window's end plus allowed lateness",
+  weir_async_retries_total: "Async I/O requests started again after a failure or a timeout",
+  weir_async_timeouts_total: "Async I/O requests whose last attempt timed out (handled by onTimeout, or failing the job)",
   weir_latency_ms: "Latency markers' travel time from source to sink (ms)",
 };
 

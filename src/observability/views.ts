@@ -96,7 +96,8 @@ export type SubtaskCheckpointView = Static<typeof SubtaskCheckpointViewSchema>;
 
 export const CheckpointViewSchema = Type.Object({
   id: Type.Integer(),
-  status: Type.Union([Type.Literal("in_progress"), Type.Literal("completed"), Type.Literal("failed")]),
+  /** `aborted`: still in flight when the job ended. */
+  status: Type.Union([Type.Literal("in_progress"), Type.Literal("completed"), Type.Literal("failed"), Type.Literal("aborted")]),
   savepoint: Type.Boolean(),
   triggeredAt: Type.Number(),
   /** From trigger to completion (or to now, while in progress). */
@@ -112,7 +113,8 @@ export const CheckpointViewSchema = Type.Object({
 export type CheckpointView = Static<typeof CheckpointViewSchema>;
 
 export const CheckpointsViewSchema = Type.Object({
-  counts: Type.Object({ completed: Type.Integer(), failed: Type.Integer(), inProgress: Type.Integer() }),
+  /** `aborted` is absent from jobs an earlier version saved in the history. */
+  counts: Type.Object({ completed: Type.Integer(), failed: Type.Integer(), aborted: Type.Optional(Type.Integer()), inProgress: Type.Integer() }),
   /** Newest first; the last few only. */
   history: Type.Array(CheckpointViewSchema),
 });

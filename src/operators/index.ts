@@ -9,3 +9,5 @@ export * from "./timestamps-and-watermarks.ts";
 export * from "./combined-watermark.ts";
 export * from "./keyed-transformations.ts";
 export * from "./broadcast-operators.ts";
+export * from "./async-wait.ts";
+export * from "./async-result-queue.ts";

@@ -75,6 +75,11 @@ export interface OperatorContext extends RuntimeContext {
   readonly streamStatus: StreamStatusControl;
   /** Fails the subtask: for errors in an operator's own callbacks (timers, deferred flushes). */
   readonly fail: (error: Error) => void;
+  /**
+   * Wakes the subtask's input: call it when `isBlocked()` turned false, or after emitting from an
+   * operator's own callback (the subtask then sends that output at once if its buffer timeout is 0).
+   */
+  readonly wakeInput: () => void;
   readonly clock: Clock;
   readonly log: Logger;
   /** The process's counters (absent in contexts built without one, e.g. some tests). */
@@ -107,7 +112,15 @@ export interface StreamOperator {
   onInputStatus?(status: StreamStatusValue, input: number): void;
   /** A timer fired for `key` (keyed operators only). */
   onTimer?(timestamp: number, key: unknown, domain: TimeDomain): void;
-  /** All input has ended: emit what is still held. */
+  /** The whole chain is open and the subtask runs: an operator may now emit on its own (restored work resumes here). */
+  start?(): void;
+  /**
+   * True while the operator takes no more input (a full buffer of pending work). The subtask asks
+   * once per frame, not per record, stops feeding the chain while any operator is blocked, and
+   * resumes when the operator calls `ctx.wakeInput()`; records of the frame being processed still arrive.
+   */
+  isBlocked?(): boolean;
+  /** All input has ended: emit what is still held (a promise delays the end until it settles). */
   finish(): void | Promise<void>;
   close(): void | Promise<void>;
   /** The user function it wraps, if any: checkpointing calls its CheckpointedFunction and CheckpointListener hooks. */

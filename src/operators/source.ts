@@ -187,37 +187,55 @@ export function generatorSource<T>(generate: (index: number) => T, options: Gene
     parallel: true,
     createReader: ({ subtaskIndex, parallelism, clock, restoredSplits }) => {
       // Splits are arithmetic sequences {next, step}: a fresh reader takes subtaskIndex, +parallelism, …
-      const splits = (restoredSplits as StrideSplit[] | undefined)?.map((s) => ({ ...s })) ?? [{ next: subtaskIndex, step: parallelism }];
-      const live = () => splits.filter((s) => s.next < count);
-      let emitted = 0;
-      let startedAt = -1;
+      const splits = (restoredSplits as StrideSplit[] | undefined)?.map((s) => ({ next: s.next, step: s.step })) ?? [{ next: subtaskIndex, step: parallelism }];
       const perSubtask = ratePerSecond === undefined ? Infinity : ratePerSecond / parallelism;
-      const allowedAt = (now: number) => Math.floor(((now - startedAt) * perSubtask) / 1000) + 1;
-      return {
-        pollNext(output) {
-          // Round robin over the splits still open.
-          let split: StrideSplit | undefined;
-          for (let i = 0; i < splits.length && split === undefined; i++) {
-            const candidate = splits[(emitted + i) % splits.length];
-            if (candidate.next < count) split = candidate;
-          }
-          if (split === undefined) return "end";
-          if (perSubtask !== Infinity) {
-            const now = clock.now();
-            if (startedAt < 0) startedAt = now;
-            if (emitted >= allowedAt(now)) return "nothing";
-          }
-          output.collect(generate(split.next));
-          split.next += split.step;
-          emitted += 1;
-          return split.next < count || (splits.length > 1 && splits.some((s) => s.next < count)) ? "more" : "end";
-        },
-        snapshotState: () => live().map((s) => ({ ...s })),
-        available() {
-          const waitMs = Math.max(1, Math.ceil(((emitted + 1 - 1) * 1000) / perSubtask - (clock.now() - startedAt)));
-          return new Promise((resolve) => clock.setTimeout(resolve, waitMs));
-        },
-      };
+      return new GeneratorReader(generate, count, splits, perSubtask, clock);
     },
   };
+}
+
+/** A generator subtask's reader: its state in fields (not closure variables), since pollNext runs once per record. */
+class GeneratorReader<T> implements SourceReader<T> {
+  private emitted = 0;
+  private startedAt = -1;
+
+  constructor(
+    private readonly generate: (index: number) => T,
+    private readonly count: number,
+    private readonly splits: StrideSplit[],
+    /** Records per second for this subtask; Infinity when unlimited. */
+    private readonly perSubtask: number,
+    private readonly clock: Clock,
+  ) {}
+
+  pollNext(output: SourceOutput<T>): InputStatus {
+    const splits = this.splits;
+    const count = this.count;
+    // Round robin over the splits still open (one split, the usual case, needs no modulo per record).
+    const only = splits.length === 1 ? splits[0] : undefined;
+    let split = only !== undefined && only.next < count ? only : undefined;
+    for (let i = 0; only === undefined && i < splits.length && split === undefined; i++) {
+      const candidate = splits[(this.emitted + i) % splits.length];
+      if (candidate.next < count) split = candidate;
+    }
+    if (split === undefined) return "end";
+    if (this.perSubtask !== Infinity) {
+      const now = this.clock.now();
+      if (this.startedAt < 0) this.startedAt = now;
+      if (this.emitted >= Math.floor(((now - this.startedAt) * this.perSubtask) / 1000) + 1) return "nothing";
+    }
+    output.collect(this.generate(split.next));
+    split.next += split.step;
+    this.emitted += 1;
+    return split.next < count || (splits.length > 1 && splits.some((s) => s.next < count)) ? "more" : "end";
+  }
+
+  snapshotState(): unknown[] {
+    return this.splits.filter((s) => s.next < this.count).map((s) => ({ ...s }));
+  }
+
+  available(): Promise<void> {
+    const waitMs = Math.max(1, Math.ceil((this.emitted * 1000) / this.perSubtask - (this.clock.now() - this.startedAt)));
+    return new Promise((resolve) => this.clock.setTimeout(resolve, waitMs));
+  }
 }

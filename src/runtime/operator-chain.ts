@@ -44,8 +44,8 @@ export class ChainOutput implements Output {
 }
 
 /** A chained edge: records go straight into the next operator's process(). */
-class ChainedInput implements Collector<unknown> {
-  constructor(private readonly operator: StreamOperator, private readonly input: number) {}
+export class ChainedInput implements Collector<unknown> {
+  constructor(readonly operator: StreamOperator, readonly input: number) {}
   collect(record: unknown): void {
     this.operator.process(record, this.input);
   }

@@ -11,10 +11,11 @@ import type { Rejections } from "../messages/rejections.ts";
 import type { Frame, JobGraphSpec, JobVertexSpec, SubtaskId, TaskRestore, TaskSample, TriggerCheckpoint } from "../messages/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
-import { CurrentTimestamp } from "../operators/operator.ts";
+import { CurrentTimestamp, type StreamOperator } from "../operators/operator.ts";
 import type { StreamGraph } from "../graph/stream-graph.ts";
 import type { CheckpointIo } from "./checkpoint-io.ts";
 import type { Clock } from "../core/clock.ts";
+import { fuseChain, sourceOutputOf } from "./chain-fusion.ts";
 import { InputGate, type InputChannel } from "./input-gate.ts";
 import { LatencyMarkers } from "./latency-markers.ts";
 import { buildChain, producersOf, type BuiltChain } from "./operator-chain.ts";
@@ -59,6 +60,8 @@ export class StreamTask implements SourceLoopHost {
   private outputs!: TaskOutputs;
   private gate?: InputGate;
   private readonly opened: TaskOperators = { operators: [], slots: [] };
+  /** The chain's operators that may refuse input for a while (isBlocked), asked once per frame. */
+  private blockable: StreamOperator[] = [];
   /** Restored as finished (it had finished when the checkpoint was taken): it only passes on the end of input. */
   private finishedOnRestore = false;
   private checkpointer?: SubtaskCheckpointer;
@@ -124,8 +127,10 @@ export class StreamTask implements SourceLoopHost {
       this.finishedOnRestore = true;
       return;
     }
-    const shared = { timestamp: this.timestamp, streamStatus: this.time.control, fail: (error: Error) => this.fail(error) };
+    const shared = { timestamp: this.timestamp, streamStatus: this.time.control, fail: (error: Error) => this.fail(error), wakeInput: () => this.wakeInput() };
     await openTaskOperators({ ...this.options, vertex: this.vertex, chain: this.chain, shared, guard: (fn) => this.guard(fn) }, this.opened);
+    fuseChain(this.chain.operators, (nodeId) => streamGraph.node(nodeId).name);
+    this.blockable = this.opened.operators.filter((operator) => operator.isBlocked !== undefined);
     this.startCheckpointing();
   }
 
@@ -183,7 +188,7 @@ export class StreamTask implements SourceLoopHost {
   run(): Promise<void> {
     this.outputs.startFlusher(this.vertex.bufferTimeoutMs, (fn) => this.guard(fn));
     this.latency.start(() => !this.stopped && !this.finishing, (fn) => this.guard(fn));
-    if (!this.finishedOnRestore) this.guard(() => this.replayChannelState());
+    if (!this.finishedOnRestore) this.guard(() => this.startOperators());
     if (this.finishedOnRestore && this.vertex.isSource) void this.finish().catch((error: Error) => this.fail(error));
     else if (this.vertex.isSource) void this.runSource().catch((error: Error) => this.fail(error));
     else {
@@ -223,7 +228,7 @@ export class StreamTask implements SourceLoopHost {
     const output = this.chain.outputs.get(this.vertex.nodes[0])!;
     // Registered just before the reader opens (it may ask for splits as it does).
     this.opened.splitLink?.register();
-    await runSourceLoop(this.opened.reader!, output, this);
+    await runSourceLoop(this.opened.reader!, sourceOutputOf(output), this);
     // Stopped by a savepoint without drain: nothing more is emitted and nothing ends; the job
     // master cancels the job once the savepoint is complete, so no further windows fire.
     if (this.stopped || this.stopAfterBarrier === "terminate") return;
@@ -241,7 +246,7 @@ export class StreamTask implements SourceLoopHost {
     return this.stopped || this.stopAfterBarrier !== undefined;
   }
   isBackpressured(): boolean {
-    return this.outputs.isBackpressured;
+    return this.outputs.isBackpressured || (this.blockable.length !== 0 && this.chainBlocked());
   }
   creditArrived(): Promise<void> {
     this.meter.backPressured();
@@ -253,6 +258,12 @@ export class StreamTask implements SourceLoopHost {
   afterBatch(): void {
     if (this.vertex.bufferTimeoutMs === 0) this.outputs.flush();
     this.meter.endTurn();
+  }
+
+  /** Operators may emit on their own from now on (the whole chain is open); then an unaligned checkpoint's in-flight data is replayed. */
+  private startOperators(): void {
+    for (const operator of this.opened.operators) operator.start?.();
+    this.replayChannelState();
   }
 
   /** After a restore from an unaligned checkpoint, its in-flight data goes first. */
@@ -274,12 +285,17 @@ export class StreamTask implements SourceLoopHost {
     this.drainScheduled = false;
     if (this.stopped || this.finishing) return;
     const gate = this.gate!;
+    let blocked = false;
     this.meter.beginTurn();
     try {
       for (let i = 0; i < FRAMES_PER_TURN; i++) {
         if (this.outputs.isBackpressured) {
           this.meter.backPressured();
           return; // resumed by onCredit
+        }
+        if (this.blockable.length !== 0 && this.chainBlocked()) {
+          blocked = true; // resumed by wakeInput
+          break;
         }
         const next = gate.poll();
         if (!next) break;
@@ -291,6 +307,7 @@ export class StreamTask implements SourceLoopHost {
     } finally {
       this.meter.endTurn();
     }
+    if (blocked && gate.hasBufferedFrames) return;
     if (gate.hasBufferedFrames) this.scheduleDrain();
     else if (gate.allEnded && !gate.hasDeferredFrames) void this.finish().catch((error: Error) => this.fail(error));
   }
@@ -348,6 +365,26 @@ export class StreamTask implements SourceLoopHost {
     if (this.barriers) return this.barriers.onBarrier(channel, barrier);
     this.outputs.broadcast(barrier);
     return false;
+  }
+
+  /** True while an operator of the chain takes no more input (once per frame or poll, never per record). */
+  private chainBlocked(): boolean {
+    const blockable = this.blockable;
+    for (let i = 0; i < blockable.length; i++) if (blockable[i].isBlocked!()) return true;
+    return false;
+  }
+
+  /** An operator can take input again, or emitted from its own callback: feed the chain, and send that output now under a zero buffer timeout. */
+  private wakeInput(): void {
+    if (this.stopped) return;
+    if (this.vertex.bufferTimeoutMs === 0) this.outputs.flush();
+    if (this.gate) {
+      if (!this.finishing) this.scheduleDrain();
+      return;
+    }
+    const waiter = this.creditWaiter;
+    this.creditWaiter = undefined;
+    waiter?.();
   }
 
   // ------------------------------------------------------------------ outputs and end

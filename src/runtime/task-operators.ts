@@ -34,8 +34,8 @@ export interface TaskOperatorsOptions {
   binding: DeploymentBinding;
   checkpointIo?: CheckpointIo;
   chain: BuiltChain;
-  /** What every operator's context shares with the subtask (the record's timestamp, stream status, fail). */
-  shared: Pick<OperatorContext, "timestamp" | "streamStatus" | "fail">;
+  /** What every operator's context shares with the subtask (the record's timestamp, stream status, fail, wakeInput). */
+  shared: Pick<OperatorContext, "timestamp" | "streamStatus" | "fail" | "wakeInput">;
   /** Runs a timer callback, failing the subtask if it throws. */
   guard: (fn: () => void) => void;
   rejections: Rejections;

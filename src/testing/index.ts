@@ -4,7 +4,7 @@
 export { replayActor, type ReplayOptions, type ReplayReport, type ReplayMismatch, type ReplayContext } from "./replay.ts";
 export { TraceRecorder, readTrace, busFor, type TraceEntry } from "../bus/trace.ts";
 export { SimulatedClock, systemClock, type Clock } from "../core/clock.ts";
-export { startNatsServer, freePort, type NatsServerHandle, type NatsServerOptions } from "./nats-server.ts";
+export { startNatsServer, startNatsCluster, freePort, type NatsServerHandle, type NatsServerOptions, type NatsClusterHandle } from "./nats-server.ts";
 export { startWeirProcess, startJobManagerProcess, startWorkerProcess, restEndpointOf, runWeir, runProcess, type FinishedProcess, type WeirProcess } from "./processes.ts";
 export { MetricRegistry } from "../observability/metrics.ts";
 // What a replay test starts and inspects: the actor machines, the codec, job graphs and loaders.

@@ -1,6 +1,7 @@
 // Starts a real nats-server (from PATH) on free ports for a test suite, with JetStream in a
 // temporary directory and the monitoring endpoint on, and stops it afterwards. A configuration
 // file (e.g. deploy/nats-server.conf, with users and permissions) and its environment are optional.
+// startNatsCluster starts several such servers routed into one cluster, with clustered JetStream.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,6 +17,15 @@ export interface NatsServerHandle {
   varz(): Promise<Record<string, unknown>>;
   /** Stops the server and starts it again on the same ports with the same store. */
   restart(): Promise<void>;
+  /** Kills the server with SIGKILL (a crash: no goodbye to its clients or routes); restart() brings it back. */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface NatsClusterHandle {
+  nodes: NatsServerHandle[];
+  /** Every node's URL, comma-separated: what `--nats` takes to know them all. */
+  urls: string;
   stop(): Promise<void>;
 }
 
@@ -51,6 +61,8 @@ export interface NatsServerOptions {
   env?: Record<string, string>;
   /** More command-line arguments. */
   args?: string[];
+  /** The address to listen on (default 127.0.0.1; "0.0.0.0" for clients in other network namespaces). `url` still names 127.0.0.1. */
+  host?: string;
 }
 
 /** Spawns `nats-server`; throws with install advice if it is not on PATH. */
@@ -60,16 +72,16 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const storeDir = mkdtempSync(join(tmpdir(), "weir-nats-"));
   const args = [
     ...(options.config === undefined ? [] : ["-c", options.config]),
-    ...["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort)],
+    ...["-a", options.host ?? "127.0.0.1", "-p", String(port), "-m", String(monitorPort)],
     ...(options.jetstream === false ? [] : ["-js", "-sd", storeDir]),
     ...(options.args ?? []),
   ];
   const env = { ...process.env, ...options.env };
   let child = await spawnServer(args, env, port, monitorPort);
-  const stopChild = async () => {
+  const stopChild = async (signal: NodeJS.Signals = "SIGTERM") => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
+    child.kill(signal);
     await exited;
   };
   const monitorUrl = `http://127.0.0.1:${monitorPort}`;
@@ -82,11 +94,37 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       await stopChild();
       child = await spawnServer(args, env, port, monitorPort);
     },
+    kill: () => stopChild("SIGKILL"),
     stop: async () => {
       await stopChild();
       rmSync(storeDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Starts `size` servers routed into one cluster (`weir-test`), each with JetStream in its own
+ * store, and resolves once every node reports itself healthy (JetStream included). Clients that
+ * connect to one node learn the others from it and move to them when it goes away.
+ */
+export async function startNatsCluster(size = 3): Promise<NatsClusterHandle> {
+  const routePorts = await Promise.all(Array.from({ length: size }, () => freePort()));
+  const routes = routePorts.map((port) => `nats://127.0.0.1:${port}`).join(",");
+  const nodes = await Promise.all(
+    routePorts.map((routePort, i) =>
+      startNatsServer({ args: ["--server_name", `n${i + 1}`, "--cluster_name", "weir-test", "--cluster", `nats://127.0.0.1:${routePort}`, "--routes", routes] }),
+    ),
+  );
+  for (let i = 0; i < 400 && !(await Promise.all(nodes.map(healthy))).every(Boolean); i++) await new Promise((r) => setTimeout(r, 50));
+  return { nodes, urls: nodes.map((node) => node.url).join(","), stop: async () => void (await Promise.all(nodes.map((node) => node.stop()))) };
+}
+
+async function healthy(node: NatsServerHandle): Promise<boolean> {
+  try {
+    return (await fetch(`${node.monitorUrl}/healthz`)).ok;
+  } catch {
+    return false;
+  }
 }
 
 async function spawnServer(args: string[], env: NodeJS.ProcessEnv, port: number, monitorPort: number): Promise<ChildProcess> {

@@ -40,6 +40,8 @@ export interface OperatorTestOptions {
   recordSideOutputs?: boolean;
   bus?: Bus;
   log?: Logger;
+  /** Called when the operator wakes its input (`ctx.wakeInput()`). */
+  wakeInput?: () => void;
 }
 
 /**
@@ -77,6 +79,7 @@ export function operatorTestContext(operator: StreamOperator, options: OperatorT
     fail: (error) => {
       throw error;
     },
+    wakeInput: options.wakeInput ?? (() => undefined),
     clock,
     log: options.log ?? silentLogger(),
     metrics,

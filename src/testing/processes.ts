@@ -13,9 +13,9 @@ export interface WeirProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Spawns `weir <args>` and resolves once a log line contains `readyText`. */
-export async function startWeirProcess(args: string[], readyText: string, timeoutMs = 30_000): Promise<WeirProcess> {
-  const child = spawn(process.execPath, [WEIR_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WEIR_LOG_LEVEL: "info" } });
+/** Spawns `weir <args>` (in `cwd` if given) and resolves once a log line contains `readyText`. */
+export async function startWeirProcess(args: string[], readyText: string, timeoutMs = 30_000, cwd?: string): Promise<WeirProcess> {
+  const child = spawn(process.execPath, [WEIR_BIN, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WEIR_LOG_LEVEL: "info" } });
   let logs = "";
   child.stdout!.on("data", (chunk: Buffer) => (logs += chunk.toString()));
   await new Promise<void>((resolve, reject) => {
@@ -57,9 +57,9 @@ export function restEndpointOf(jobManager: WeirProcess): { url: string; token: s
   return { url: match[1], token: decodeURIComponent(match[2]) };
 }
 
-/** A worker; `extra` adds flags (e.g. its NATS login). */
-export function startWorkerProcess(natsUrl: string, slots: number, id: string, extra: string[] = []): Promise<WeirProcess> {
-  return startWeirProcess(["worker", "--nats", natsUrl, "--slots", String(slots), "--id", id, ...extra], "worker registered");
+/** A worker; `extra` adds flags (e.g. its NATS login); `cwd` is its working directory (default: this process's). */
+export function startWorkerProcess(natsUrl: string, slots: number, id: string, extra: string[] = [], cwd?: string): Promise<WeirProcess> {
+  return startWeirProcess(["worker", "--nats", natsUrl, "--slots", String(slots), "--id", id, ...extra], "worker registered", 30_000, cwd);
 }
 
 export interface FinishedProcess {

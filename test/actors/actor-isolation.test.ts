@@ -15,7 +15,7 @@ import { MiniCluster } from "../../src/cluster/mini-cluster.ts";
 import { buildJobGraph } from "../../src/graph/job-graph.ts";
 import { StreamExecutionEnvironment } from "../../src/index.ts";
 import { decode, encode } from "../../src/messages/codec.ts";
-import type { DeployTask, Message } from "../../src/messages/schema.ts";
+import { type DeployTask, type Message, PROTOCOL_VERSION } from "../../src/messages/schema.ts";
 import { MetricRegistry, SimulatedClock, silentLogger } from "../../src/testing/index.ts";
 import { SAMPLES } from "../fuzz/samples.ts";
 
@@ -81,8 +81,8 @@ describe("actor exception isolation", () => {
     expect(decode(await submit("job-a"))).toMatchObject({ ok: true, message: { type: "submit-job-reply", jobId: "job-a", accepted: true } });
     await bus.flush();
     expect(seen).toEqual([
-      { type: "release-slots", v: 1, jobId: "job-a" },
-      { type: "job-status", v: 1, jobId: "job-a", status: "failed", error: "the job master failed: TypeError: a job master effect broke", timestamp: 0 },
+      { type: "release-slots", v: PROTOCOL_VERSION, jobId: "job-a" },
+      { type: "job-status", v: PROTOCOL_VERSION, jobId: "job-a", status: "failed", error: "the job master failed: TypeError: a job master effect broke", timestamp: 0 },
     ]);
     expect(dispatcher.getSnapshot().status).toBe("active");
     // Same id again: the failed master was forgotten, so the id is free, and the dispatcher answers.
@@ -113,8 +113,8 @@ describe("actor exception isolation", () => {
     await bus.flush();
     const task = { jobId: FOREIGN, vertexId: "fv1", subtaskIndex: 0 };
     expect(reports).toEqual([
-      { type: "task-state", v: 1, task: { ...task, attempt: 0 }, workerId: "w-1", state: "failed", error: "the subtask's actor failed: RangeError: a subtask effect broke" },
-      { type: "task-state", v: 1, task: { ...task, attempt: 1 }, workerId: "w-1", state: "failed", error: "the subtask's actor failed: RangeError: a subtask effect broke" },
+      { type: "task-state", v: PROTOCOL_VERSION, task: { ...task, attempt: 0 }, workerId: "w-1", state: "failed", error: "the subtask's actor failed: RangeError: a subtask effect broke" },
+      { type: "task-state", v: PROTOCOL_VERSION, task: { ...task, attempt: 1 }, workerId: "w-1", state: "failed", error: "the subtask's actor failed: RangeError: a subtask effect broke" },
     ]);
     expect(worker.getSnapshot().status).toBe("active");
     expect(worker.getSnapshot().context.tasks).toEqual({});

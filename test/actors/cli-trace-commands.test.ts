@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decode, encode, readTrace, runWeir, type SubmitJob, type TraceEntry } from "../../src/testing/index.ts";
+import { PROTOCOL_VERSION } from "../../src/messages/schema.ts";
 import { formatMessage, formatTraceLine, parseTraceLine } from "../../src/cli/trace-format.ts";
 
 const TIME = String.raw`\+ *\d+ms`;
@@ -120,7 +121,7 @@ describe("weir trace show and replay", () => {
 
 describe("trace lines for people", () => {
   it("summarizes a frame by sequence, producer and elements", () => {
-    const frame = { type: "frame" as const, v: 1, seq: 3, producer: 1, token: "t", elements: [{ kind: "records" as const, records: [1, 2, 3] }, { kind: "watermark" as const, timestamp: 5 }, { kind: "end-of-partition" as const }] };
+    const frame = { type: "frame" as const, v: PROTOCOL_VERSION, seq: 3, producer: 1, token: "t", elements: [{ kind: "records" as const, records: [1, 2, 3] }, { kind: "watermark" as const, timestamp: 5 }, { kind: "end-of-partition" as const }] };
     expect(formatMessage(frame)).toBe("frame seq=3 producer=1 [records:3, watermark:5, end-of-partition]");
   });
 

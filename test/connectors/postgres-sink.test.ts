@@ -1,8 +1,10 @@
 // The PostgreSQL sink against the real server on 127.0.0.1:5432, in a database of its own:
 // exactly-once across a failure (a map that throws once after completed checkpoints; every key's
 // running count is in the table exactly once: lost = 0, duplicated = 0), a second run of the same
-// job writing its rows again, rows written as they come without checkpoints, and clear errors for
-// bad options and an unreachable database.
+// job writing its rows again, rows written as they come without checkpoints, clear errors for
+// bad options and an unreachable database; and upsert mode: each key's final count across a
+// failure and without checkpoints (many updates of a key in one batch), and a table without a
+// unique key on the key's columns refused at open.
 
 import pg from "pg";
 import { randomBytes } from "node:crypto";
@@ -157,7 +159,113 @@ describe("the PostgreSQL sink", () => {
     expect(message).toMatch(/UnrecoverableError: postgres sink no_such_table: cannot use postgres:\/\/postgres@127\.0\.0\.1:5432\/weir_sink_[0-9a-f]+: relation "no_such_table" does not exist \(not restarted: no restart can cure this failure\)$/);
     expect(message).not.toMatch(/\n\s+at /);
   });
+
+  describe("in upsert mode", () => {
+    const upsert = (table: string) =>
+      postgresSink<KeyCount>({ connectionString: url, table, columns: ["key", "count", "value"], row: (r) => [r.key, r.count, r.value], batchSize: 3, mode: "upsert", key: ["key"] });
+    const finals = async (table: string) => new Map((await db.query<{ key: number; count: number }>(`SELECT key, count FROM ${table}`)).rows.map((r) => [r.key, r.count]));
+
+    it("across a failure and a restart from a checkpoint, the table holds each key's final count; a key updated many times in one checkpoint ends with its last", async () => {
+      await db.query("CREATE TABLE latest (key integer PRIMARY KEY, count integer NOT NULL, value integer NOT NULL)");
+      const shared = { failed: 0, completed: 0 };
+      const env = new StreamExecutionEnvironment({ parallelism: 2 });
+      env.enableCheckpointing(30);
+      env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
+      env
+        .fromSource(heldSource({ count: EVENTS, holdFrom: EVENTS / 2, release: () => shared.completed >= 2, end: () => shared.failed > 0 }), "Numbers")
+        .map(new FailOnceAfterCheckpoints(shared))
+        .keyBy((v) => v % KEYS)
+        .process(new RunningCount())
+        .sinkTo(upsert("latest"));
+      await env.execute("postgres-upsert-exactly-once");
+      expect(shared.failed).toBe(1);
+      expect(await finals("latest")).toEqual(totalsPerKey(range(EVENTS), KEYS));
+      // Fewer commits than records: each key was updated many times per checkpoint, in one statement.
+      const commits = Number((await db.query<{ n: string }>("SELECT count(*) AS n FROM weir_sink_commits WHERE sink_id = 'latest'")).rows[0].n);
+      expect(commits).toBeGreaterThanOrEqual(2);
+      expect(commits).toBeLessThan(EVENTS / KEYS);
+    });
+
+    it("a commit that fails twice holds back the later ones: each subtask's epochs are committed in order, and the table ends with each key's final count", async () => {
+      await db.query("CREATE TABLE flaky (key integer PRIMARY KEY, count integer NOT NULL, value integer NOT NULL)");
+      // The first two commits that carry key 0 at a count of 300 or more fail (a sequence is not rolled back with them).
+      await db.query("CREATE SEQUENCE flaky_failures");
+      await db.query(`CREATE FUNCTION fail_twice() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF NEW.key = 0 AND NEW.count >= 300 THEN IF nextval('flaky_failures') <= 2 THEN RAISE EXCEPTION 'injected commit failure'; END IF; END IF;
+        RETURN NEW; END $$`);
+      await db.query("CREATE TRIGGER fail_twice BEFORE INSERT ON flaky FOR EACH ROW EXECUTE FUNCTION fail_twice()");
+      const shared = { completed: 0 };
+      const env = new StreamExecutionEnvironment({ parallelism: 2 });
+      env.enableCheckpointing(30);
+      env
+        .fromSource(heldSource({ count: EVENTS, holdFrom: EVENTS / 2, release: () => shared.completed >= 4, end: () => true }), "Numbers")
+        .map(new CountCompleted(shared))
+        .keyBy((v) => v % KEYS)
+        .process(new RunningCount())
+        .sinkTo(upsert("flaky"));
+      await env.execute("postgres-upsert-in-order");
+      expect(Number((await db.query<{ n: string }>("SELECT last_value AS n FROM flaky_failures")).rows[0].n)).toBeGreaterThan(2);
+      expect(await finals("flaky")).toEqual(totalsPerKey(range(EVENTS), KEYS));
+      const commits = (await db.query<{ subtask: number; epoch: string }>("SELECT subtask, epoch FROM weir_sink_commits WHERE sink_id = 'flaky' ORDER BY committed_at")).rows;
+      for (const subtask of [0, 1]) {
+        const order = commits.filter((c) => c.subtask === subtask).map((c) => epochOrder(c.epoch));
+        expect(order).toEqual([...order].sort((a, b) => a - b));
+      }
+    });
+
+    it("without checkpoints, each key's row ends with its final count", async () => {
+      await db.query("CREATE TABLE latest_plain (key integer, count integer, value integer, UNIQUE (key))");
+      const env = new StreamExecutionEnvironment({ parallelism: 2 });
+      env
+        .fromSequence(0, 999)
+        .keyBy((v) => v % KEYS)
+        .process(new RunningCount())
+        .sinkTo(upsert("latest_plain"));
+      await env.execute("postgres-upsert-plain");
+      expect(await finals("latest_plain")).toEqual(totalsPerKey(range(1000), KEYS));
+    });
+
+    it("a table without a primary key or unique constraint on the key's columns fails the job at once, saying what to add", async () => {
+      await db.query("CREATE TABLE unkeyed (key integer, count integer, value integer, UNIQUE (key, count))");
+      const env = new StreamExecutionEnvironment({ parallelism: 1 });
+      env.enableCheckpointing(50);
+      env.fromSequence(0, 9).keyBy((v) => v % KEYS).process(new RunningCount()).sinkTo(upsert("unkeyed"));
+      const error = await env.execute("postgres-upsert-unkeyed").catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(JobExecutionError);
+      expect((error as Error).message).toContain(
+        "UnrecoverableError: postgres sink unkeyed: upsert key (key) needs a primary key or unique constraint on exactly those columns of table unkeyed (it has unique keys on (key, count)); add one (ALTER TABLE unkeyed ADD PRIMARY KEY (key), or ADD UNIQUE (key)) or set key to the columns of an existing one (not restarted: no restart can cure this failure)",
+      );
+      expect(await finals("unkeyed")).toEqual(new Map());
+    });
+
+    it("refuses a key missing from the options or from columns when the job is built", () => {
+      const base = { connectionString: url, table: "t", columns: ["key", "count"], row: () => [] };
+      expect(() => postgresSink({ ...base, mode: "upsert" })).toThrow(`postgresSink: mode "upsert" needs key: the columns of the table's primary key or a unique constraint`);
+      expect(() => postgresSink({ ...base, mode: "upsert", key: ["id"] })).toThrow("postgresSink: key column(s) id must be among columns");
+      expect(() => postgresSink({ ...base, key: ["key"] })).toThrow('postgresSink: key is only used with mode: "upsert"');
+    });
+  });
 });
+
+/** Counts completed checkpoints into `shared` (for a held source to wait on); every subtask's copy reaches the same object. */
+class CountCompleted {
+  private readonly ref: () => { completed: number };
+  constructor(shared: { completed: number }) {
+    this.ref = () => shared;
+  }
+  map(value: number): number {
+    return value;
+  }
+  notifyCheckpointComplete(): void {
+    this.ref().completed += 1;
+  }
+}
+
+/** Where an epoch falls among a subtask's: `checkpoint-<n>` at n, `end-after-<n>` just after it. */
+function epochOrder(epoch: string): number {
+  const [, kind, n] = /\/(checkpoint|end-after)-(\d+)$/.exec(epoch)!;
+  return Number(n) + (kind === "end-after" ? 0.5 : 0);
+}
 
 async function adminQuery(sql: string, params: unknown[]): Promise<unknown> {
   const admin = new pg.Client({ connectionString: ADMIN });

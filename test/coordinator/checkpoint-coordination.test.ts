@@ -18,7 +18,7 @@ import {
   type CoordinationStep,
 } from "../../src/coordinator/checkpoint-coordination.ts";
 import type { CheckpointMetadata } from "../../src/checkpoint/checkpoint-metadata.ts";
-import type { CheckpointingConfig, JobGraphSpec, SubtaskId } from "../../src/messages/schema.ts";
+import { type CheckpointingConfig, type JobGraphSpec, PROTOCOL_VERSION, type SubtaskId } from "../../src/messages/schema.ts";
 
 const checkpointing: CheckpointingConfig = { intervalMs: 100, mode: "exactly-once", timeoutMs: 1000, minPauseMs: 0, maxConcurrent: 1, tolerableFailures: 1, retained: 1, retainOnCancel: false, storage: "jobmanager" };
 const task = (vertexId: string, subtaskIndex: number): SubtaskId => ({ jobId: "j1", vertexId, subtaskIndex, attempt: 0 });
@@ -115,7 +115,7 @@ describe("the checkpoint coordinator's decisions", () => {
   it("a decline aborts: subtasks are told, its state is discarded; past the tolerable count the job master hears it", () => {
     const setup = setupWith(checkpointing);
     const first = onTick(setup, start(), 100);
-    const declined = onDecline(setup, first.state, { type: "checkpoint-decline", v: 1, jobId: "j1", checkpointId: 1, task: tasks[1], reason: "disk full" } as never, 110);
+    const declined = onDecline(setup, first.state, { type: "checkpoint-decline", v: PROTOCOL_VERSION, jobId: "j1", checkpointId: 1, task: tasks[1], reason: "disk full" } as never, 110);
     expect(summary(declined)).toEqual(["notify 1 aborted", "discard 1"]);
     const second = onTick(setup, declined.state, 200);
     expect(summary(second)).toEqual(["report CHECKPOINT_TRIGGERED", "trigger 2"]);

@@ -52,7 +52,7 @@ const restore = {
 export const SAMPLES: { [T in MessageType]: Extract<Message, { type: T }> } = {
   frame: { type: "frame", v, seq: 1, producer: 0, token: "0123456789abcdef0123456789abcdef", elements },
   credit: { type: "credit", v, consumer: 0, credits: 8, token: "0123456789abcdef0123456789abcdef" },
-  "submit-job": { type: "submit-job", v, jobId: FOREIGN_JOB, artifact: { kind: "module", path: "/nonexistent/job.ts", args: ["--x"], cwd: "/nonexistent", parallelism: 2 }, jobGraph, restoreFrom: { location: "/nonexistent/sp", allowNonRestoredState: true }, secret: "0123456789abcdef0123456789abcdef" },
+  "submit-job": { type: "submit-job", v, jobId: FOREIGN_JOB, artifact: { kind: "bundle", digest: "sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881", module: "job.ts", args: ["--x"], cwd: "/nonexistent", parallelism: 2 }, jobGraph, restoreFrom: { location: "/nonexistent/sp", allowNonRestoredState: true }, secret: "0123456789abcdef0123456789abcdef" },
   "submit-job-reply": { type: "submit-job-reply", v, jobId: FOREIGN_JOB, accepted: false, error: "no slots" },
   "job-status": { type: "job-status", v, jobId: FOREIGN_JOB, status: "failed", error: "forged", timestamp: 5, detail: "d" },
   "cancel-job": { type: "cancel-job", v, jobId: FOREIGN_JOB },

@@ -79,7 +79,7 @@ describe("a cluster that says what it runs", () => {
       const job = await info(jobId);
       return job.checkpoints.history.some((c) => c.status === "completed") ? job : undefined;
     }, "the savepoint in the history");
-    expect(withSavepoint.checkpoints.counts).toEqual({ completed: 1, failed: 0, inProgress: 0 });
+    expect(withSavepoint.checkpoints.counts).toEqual({ completed: 1, failed: 0, aborted: 0, inProgress: 0 });
     const [entry] = withSavepoint.checkpoints.history;
     expect([entry.savepoint, entry.status, entry.location, entry.acknowledged, entry.total, entry.subtasks.length]).toEqual([true, "completed", location, 4, 4, 4]);
 
@@ -95,7 +95,7 @@ describe("a cluster that says what it runs", () => {
       return job.status === "finished" && job.plan.vertices[1].metrics.recordsIn === lines ? job : undefined;
     }, "the final figures");
     expect(finished.plan.vertices[0].metrics.recordsOut).toBe(lines);
-    expect(finished.checkpoints.counts).toEqual({ completed: 2, failed: 0, inProgress: 0 });
+    expect(finished.checkpoints.counts).toEqual({ completed: 2, failed: 0, aborted: 0, inProgress: 0 });
     expect(finished.plan.vertices[1].subtasks.map((s) => s.state)).toEqual(["finished", "finished"]);
 
     const list = await runWeir(["list", "--json", "--nats", server.url]);
@@ -105,7 +105,7 @@ describe("a cluster that says what it runs", () => {
     // The command prints the same view as JSON.
     expect(JSON.parse(json.stdout)).toEqual(await info(jobId));
     expect(text.stdout).toContain(`job ${jobId} "checkpointed-counts": finished`);
-    expect(text.stdout).toContain("checkpoints: 2 completed, 0 failed, 0 in progress");
+    expect(text.stdout).toContain("checkpoints: 2 completed, 0 failed, 0 aborted, 0 in progress");
     expect(text.stdout).toMatch(new RegExp(`\\nv2 +KeyedProcess -> NdjsonFileSink +2 +0/2 running, 2 finished +${lines} \\(0/s\\) +0 \\(0/s\\) +0% +0% +- *\\n`));
 
     // A job manager that restarts still lists the job, from the history in JetStream.

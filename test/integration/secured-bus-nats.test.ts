@@ -152,7 +152,7 @@ describe("a bus over TLS with client certificates", () => {
     // Connected: only the job manager is missing.
     expect(trusted).toEqual({ code: 1, stdout: "", stderr: "weir: no job manager answered: is `weir jobmanager` running against this NATS server?\n" });
     expect(untrusted.code).toBe(1);
-    expect(untrusted.stderr).toMatch(new RegExp(`^weir: cannot connect to NATS at ${url}: .+\\. The server's TLS certificate was not accepted: it must be signed by the TLS CA given \\(--tls-ca\\) and name the URL's host\n$`));
+    expect(untrusted.stderr).toMatch(new RegExp(`^weir: cannot connect to NATS at ${url}: .+\\. The server's TLS certificate was not accepted: no TLS CA was given, so it must be signed by a CA the system trusts; give the server's CA with --tls-ca \\(or \\$WEIR_NATS_TLS_CA\\), and the certificate must name the URL's host\n$`));
   });
 });
 

@@ -35,7 +35,7 @@ const everyElementKind: DataElement[] = [
 const examples: { [T in MessageType]: Unversioned<Extract<Message, { type: T }>> } = {
   frame: { type: "frame", seq: 1, producer: 3, token: "t-1", elements: everyElementKind },
   credit: { type: "credit", consumer: 1, credits: 8, token: "t-1" },
-  "submit-job": { type: "submit-job", jobId: "job-1", artifact: { kind: "module", path: "/jobs/wc.ts", args: ["--input", "x"], cwd: "/jobs", parallelism: 4 }, jobGraph, secret: "0123456789abcdef" },
+  "submit-job": { type: "submit-job", jobId: "job-1", artifact: { kind: "bundle", digest: "sha256:2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881", module: "wc.ts", args: ["--input", "x"], cwd: "/jobs", parallelism: 4 }, jobGraph, secret: "0123456789abcdef" },
   "submit-job-reply": { type: "submit-job-reply", jobId: "job-1", accepted: false, error: "no slots" },
   "job-status": { type: "job-status", jobId: "job-1", status: "running", timestamp: 5 },
   "cancel-job": { type: "cancel-job", jobId: "job-1" },
@@ -239,7 +239,7 @@ describe("rejections", () => {
     ["a number where an optional string belongs", { ...examples["submit-job-reply"], error: 500 }, "$.error: expected a string"],
     ["a string in a list of job ids' place", { ...examples["worker-lost"], jobIds: "job-1" }, "$.jobIds: expected an array"],
     ["a bad slot grant", { ...examples["slots-reply"], slots: [{ workerId: "w", slotIndex: -0.5 }] }, "$.slots[0].slotIndex: expected an integer"],
-    ["an artifact of an unknown kind", { ...examples["submit-job"], artifact: { kind: "url" } }, "$.artifact.kind: expected one of module|in-process"],
+    ["an artifact of an unknown kind", { ...examples["submit-job"], artifact: { kind: "url" } }, "$.artifact.kind: expected one of bundle|in-process"],
     ["a boolean as a string", { ...examples.collect, last: "true" }, "$.last: expected a boolean"],
     ["NaN where a number belongs", { ...examples.heartbeat, timestamp: NaN }, "$.timestamp: expected a number"],
   ])("a message with %s is invalid, and the detail names the path", (_, value, detail) => {

@@ -89,15 +89,62 @@ describe("the monitor's view of a job", () => {
       [300, trigger(3)],
     ]);
     const { counts, history } = view.job("j1", 350)!.checkpoints;
-    expect(counts).toEqual({ completed: 1, failed: 1, inProgress: 1 });
+    expect(counts).toEqual({ completed: 1, failed: 1, aborted: 0, inProgress: 1 });
     expect(history.map((c) => [c.id, c.status, c.savepoint, c.durationMs, c.bytes, c.maxAlignmentMs, c.acknowledged, c.total, c.location, c.failure])).toEqual([
       [3, "in_progress", false, 50, 0, 0, 0, 3, undefined, undefined],
       [2, "failed", true, 20, 0, 0, 0, 3, "file:///savepoints/sp-1", "v2[0] declined: disk full"],
       [1, "completed", false, 60, 330, 7, 3, 3, undefined, undefined],
     ]);
-    // The job ends: what was in flight failed with it.
+    // The job ends: what was in flight is aborted, not pending for ever.
     view.apply(status("j1", "canceled"), 400);
-    expect(view.job("j1", 400)!.checkpoints.counts).toEqual({ completed: 1, failed: 2, inProgress: 0 });
+    const ended = view.job("j1", 900)!.checkpoints;
+    expect(ended.counts).toEqual({ completed: 1, failed: 1, aborted: 1, inProgress: 0 });
+    expect(ended.history.map((c) => [c.id, c.status, c.durationMs, c.failure])).toEqual([
+      [3, "aborted", 100, "the job ended (canceled)"],
+      [2, "failed", 20, "v2[0] declined: disk full"],
+      [1, "completed", 60, undefined],
+    ]);
+  });
+
+  it("a checkpoint triggered as the job ends is aborted, unless its completion notice comes after the end", () => {
+    const trigger = (checkpointId: number): ControlMessage => ({ type: "trigger-checkpoint", v, jobId: "j1", checkpointId, timestamp: 0, mode: "exactly-once" });
+    const view = fold([
+      [0, submit("j1")],
+      [10, status("j1", "running")],
+      [100, trigger(1)],
+      [200, status("j1", "finished")],
+      // Other subjects than the job's status: they may cross the bus after it.
+      [210, trigger(2)],
+      [220, { type: "checkpoint-notify", v, jobId: "j1", checkpointId: 1, outcome: "complete" }],
+    ]);
+    const { counts, history } = view.job("j1", 500)!.checkpoints;
+    expect(counts).toEqual({ completed: 1, failed: 0, aborted: 1, inProgress: 0 });
+    expect(history.map((c) => [c.id, c.status, c.durationMs])).toEqual([
+      [2, "aborted", 0],
+      [1, "completed", 120],
+    ]);
+  });
+
+  it("takes the final figures subtasks report after the job ended, and only those of each subtask's latest attempt", () => {
+    const metrics = (at: number, attempt: number, recordsOut: number): ControlMessage => ({ type: "task-metrics", v, jobId: "j1", workerId: "w1", timestamp: at, tasks: [{ task: task("v1", 0, attempt), sample: sample({ recordsOut }) }] });
+    const view = fold([
+      [0, submit("j1")],
+      [10, status("j1", "running")],
+      [20, state("v1", 0, "running")],
+      [1_000, metrics(1_000, 0, 400)],
+      [1_100, state("v1", 0, "failed", 0, "Error: boom")],
+      [1_200, status("j1", "restarting")],
+      [1_300, status("j1", "running")],
+      [1_400, state("v1", 0, "running", 1)],
+      // The failed attempt's final report, late: not the new attempt's figures.
+      [1_450, metrics(1_450, 0, 450)],
+      [1_500, state("v1", 0, "finished", 1)],
+      [1_600, status("j1", "finished")],
+      // The new attempt's final figures, after the job's end.
+      [1_700, metrics(1_500, 1, 1_000)],
+    ]);
+    const subtask = view.job("j1", 2_000)!.plan.vertices[0].subtasks[0];
+    expect([subtask.attempt, subtask.state, subtask.metrics?.recordsOut]).toEqual([1, "finished", 1_000]);
   });
 
   it("names failed tasks by their operators, counts restarts and ignores reports of an older attempt", () => {

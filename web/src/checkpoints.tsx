@@ -17,7 +17,7 @@ export function CheckpointHistory({ checkpoints }: { checkpoints: CheckpointsVie
   return (
     <div class="checkpoints">
       <p class="checkpoint-counts">
-        <span>completed {counts.completed}</span> · <span>failed {counts.failed}</span> · <span>in progress {counts.inProgress}</span>
+        <span>completed {counts.completed}</span> · <span>failed {counts.failed}</span> · <span>aborted {counts.aborted ?? 0}</span> · <span>in progress {counts.inProgress}</span>
       </p>
       {history.length > 0 && <Chart title="checkpoints by id" series={TIMELINE_SERIES} data={timeline} time={false} yLabel="ms" rightLabel="KiB" />}
       <table class="checkpoint-history">

@@ -1,0 +1,174 @@
+// One chaos run: a three-node NATS cluster, a job manager and three workers run the checkpointed
+// keyed count (test/fixtures/jobs/checkpointed-keyed-counts.ts: a rate-limited generator, a running
+// count per key, the transactional collect sink) while this module kills at random — a worker with
+// SIGKILL (a fresh one takes its place) or a NATS node with SIGKILL (restarted 1–3 s later) — one
+// kill at a time, each once the previous one has been recovered from. Recovery is the time from a
+// kill to the first checkpoint completed after it. The run then lets the job finish and counts
+// every running count the client received against the input: lost and duplicated.
+
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startJobManagerProcess, startNatsCluster, startWorkerProcess, type NatsClusterHandle, type WeirProcess } from "../../src/testing/index.ts";
+import { CHECKPOINTED_COUNTS, type KeyCount } from "../../test/fixtures/jobs/checkpointed-keyed-counts.ts";
+import { range, tally, totalsPerKey } from "../../test/fixtures/running-counts.ts";
+
+const JOB = "test/fixtures/jobs/checkpointed-keyed-counts.ts";
+
+export type KillKind = "worker" | "nats-node";
+
+export interface ChaosOptions {
+  /** Kills in this run. */
+  kills: number;
+  /** Which kinds to choose from (at random), or a fixed sequence to follow (cycled). */
+  kinds: readonly KillKind[];
+  sequence?: "random" | "cycle";
+  seed: number;
+  /** Records per second of the job's generator. */
+  rate: number;
+  /** Seconds of input per kill (default 8: a pause, the kill, the recovery); 10 s more on top. */
+  secondsPerKill?: number;
+  /** Say what happens (to stderr). */
+  progress?: (line: string) => void;
+}
+
+export interface ChaosResult {
+  kills: Record<KillKind, number>;
+  recovered: number;
+  recoveryMs: number[];
+  events: number;
+  lost: number;
+  duplicated: number;
+  exitCode: number | null;
+  status: string;
+}
+
+/** A small seeded generator (mulberry32): the same seed kills in the same order. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
+  const random = seeded(options.seed);
+  const say = options.progress ?? (() => undefined);
+  const dir = mkdtempSync(join(tmpdir(), "weir-chaos-"));
+  const checkpoints = join(dir, "checkpoints");
+  const results = join(dir, "results.json");
+  // Enough input to outlast the kills: a pause, the kill and the recovery each, plus a margin.
+  const events = Math.ceil(options.rate * (options.kills * (options.secondsPerKill ?? 8) + 10));
+  let cluster: NatsClusterHandle | undefined;
+  const processes: WeirProcess[] = [];
+  let run: ReturnType<typeof startRun> | undefined;
+  try {
+    cluster = await startNatsCluster(3);
+    processes.push(await startJobManagerProcess(cluster.urls));
+    const workers = await Promise.all([1, 2, 3].map((i) => startWorkerProcess(cluster!.urls, 2, `chaos-${i}`)));
+    processes.push(...workers);
+    const jobArgs = ["--checkpoints", checkpoints, "--results", results, "--events", String(events), "--rate", String(options.rate), "--restart-attempts", String(options.kills * 4 + 10)];
+    run = startRun([JOB, "--nats", cluster.urls, "--", ...jobArgs]);
+    const jobId = await run.jobId;
+    const finished = run.exit;
+    let ended = false;
+    void finished.then(() => (ended = true));
+    await until("the first completed checkpoint", () => latestCheckpoint(checkpoints, jobId) > 0, 60_000);
+
+    const kills: Record<KillKind, number> = { worker: 0, "nats-node": 0 };
+    const recoveryMs: number[] = [];
+    let spares = 0;
+    for (let k = 0; k < options.kills && !ended; k++) {
+      await sleep(1000 + random() * 2000);
+      if (ended) break;
+      const kind = options.sequence === "cycle" ? options.kinds[k % options.kinds.length] : options.kinds[Math.floor(random() * options.kinds.length)];
+      const before = latestCheckpoint(checkpoints, jobId);
+      const killedAt = Date.now();
+      if (kind === "worker") {
+        const live = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+        const victim = live[Math.floor(random() * live.length)];
+        await victim.stop("SIGKILL");
+        say(`kill ${k + 1}: SIGKILL to a worker`);
+        const spare = await startWorkerProcess(cluster.urls, 2, `chaos-spare-${++spares}`);
+        workers.push(spare);
+        processes.push(spare);
+      } else {
+        const node = cluster.nodes[Math.floor(random() * cluster.nodes.length)];
+        await node.kill();
+        say(`kill ${k + 1}: SIGKILL to NATS node ${node.url}`);
+        await sleep(1000 + random() * 2000);
+        await node.restart();
+      }
+      kills[kind] += 1;
+      try {
+        await until("a checkpoint after the kill", () => ended || latestCheckpoint(checkpoints, jobId) > before, 90_000);
+      } catch (error) {
+        const recent = processes[0].logs().split("\n").filter((line) => line.includes(jobId)).slice(-8);
+        say(`kill ${k + 1}: ${(error as Error).message}; the job manager's last lines of the job:\n${recent.join("\n")}`);
+        break;
+      }
+      if (latestCheckpoint(checkpoints, jobId) > before) recoveryMs.push(Date.now() - killedAt);
+    }
+    const exitCode = await finished;
+    const status = /job \S+ (finished|failed|canceled)/.exec(run.stderr())?.[1] ?? "unknown";
+    const collected = existsSync(results) ? (JSON.parse(readFileSync(results, "utf8")) as KeyCount[]) : [];
+    const { lost, duplicated } = tally(collected, totalsPerKey(range(events), CHECKPOINTED_COUNTS.keys));
+    return { kills, recovered: recoveryMs.length, recoveryMs, events, lost, duplicated, exitCode, status };
+  } finally {
+    run?.kill();
+    await Promise.all(processes.map((p) => p.stop("SIGKILL")));
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The highest id of a completed checkpoint of `jobId` in `dir` (0 before the first). */
+function latestCheckpoint(dir: string, jobId: string): number {
+  const jobDir = join(dir, jobId);
+  if (!existsSync(jobDir)) return 0;
+  let latest = 0;
+  for (const name of readdirSync(jobDir)) {
+    const id = /^chk-(\d+)$/.exec(name)?.[1];
+    if (id !== undefined && Number(id) > latest && existsSync(join(jobDir, name, "_metadata"))) latest = Number(id);
+  }
+  return latest;
+}
+
+/** Starts `weir run` in the background; resolves its job id once submitted. */
+function startRun(args: string[]) {
+  const child = spawn(process.execPath, ["bin/weir.mjs", "run", "--log-level", "info", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const jobId = new Promise<string>((resolve, reject) => {
+    child.stderr.on("data", () => {
+      const match = /job ([0-9a-f]+) submitted/.exec(stderr);
+      if (match) resolve(match[1]);
+    });
+    child.once("exit", () => reject(new Error(`weir run ended before the job was submitted:\n${stderr}`)));
+  });
+  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { jobId, exit, stderr: () => stderr, kill: () => child.kill("SIGKILL") };
+}
+
+/** Polls `condition` every 50 ms until it holds; throws naming `what` after `deadlineMs` (a hang guard). */
+async function until(what: string, condition: () => boolean, deadlineMs: number): Promise<void> {
+  const giveUpAt = Date.now() + deadlineMs;
+  while (!condition()) {
+    if (Date.now() > giveUpAt) throw new Error(`gave up waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** The p-th percentile (0–100) of `values`, nearest rank. */
+export function percentile(values: readonly number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
