@@ -94,7 +94,7 @@ export async function jobManagerCommand(options: JobManagerCommandOptions): Prom
     log.warn({ err: error }, "no JetStream for the job history: ended jobs are kept in memory only");
     return undefined;
   });
-  const jobManager = startJobManager({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { heartbeatTimeoutMs: options.heartbeatTimeout, probeIntervalMs: options.probeInterval, slotRequestTimeoutMs: options.slotTimeout, artifactGraceMs: options.artifactGrace, loadJob: artifactLoader(bus, options.artifactCache, metrics, log), onFailure: exitOnActorFailure("jobmanager"), jobHistory });
+  const jobManager = startJobManager({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { heartbeatTimeoutMs: options.heartbeatTimeout, probeIntervalMs: options.probeInterval, slotRequestTimeoutMs: options.slotTimeout, artifactGraceMs: options.artifactGrace, loadJob: artifactLoader(bus, options.artifactCache, metrics, log, "the job manager"), onFailure: exitOnActorFailure("jobmanager"), jobHistory });
   await bus.flush();
   const token = options.restToken ?? process.env.WEIR_REST_TOKEN ?? randomBytes(18).toString("base64url");
   // Its counters, and gauges of the cluster (workers, slots, jobs) from its monitor's view.
@@ -134,8 +134,8 @@ export function defaultArtifactCache(): string {
  * artifact bucket, checked and kept in `dir`. A worker loads it to run subtasks, the job manager
  * to create the split enumerators of its sources.
  */
-function artifactLoader(bus: NatsBus, dir: string, metrics: MetricRegistry, log: Logger): JobLoader {
-  const artifacts = new ArtifactCache({ dir: resolve(dir), source: () => ArtifactStore.open(bus.connection, "existing"), metrics, log });
+function artifactLoader(bus: NatsBus, dir: string, metrics: MetricRegistry, log: Logger, holder: string): JobLoader {
+  const artifacts = new ArtifactCache({ dir: resolve(dir), source: () => ArtifactStore.open(bus.connection, "existing"), metrics, log, holder });
   return createJobLoader(new Map(), artifacts);
 }
 
@@ -144,7 +144,7 @@ export async function workerCommand(options: { nats: string; login?: NatsLogin; 
   const log = createRootLogger({ name: "weir-worker", level: options.logLevel, format: options.logFormat });
   const metrics = new MetricRegistry();
   const bus = await NatsBus.connect({ servers: options.nats, login: options.login, name: `weir-worker-${options.id ?? process.pid}`, log, metrics, onDeaf: exitWhenDeaf("worker") });
-  const worker = startWorker({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { slots: options.slots, workerId: options.id, loadJob: artifactLoader(bus, options.artifactCache, metrics, log), onFailure: (error) => exitOnActorFailure("worker")("worker actor", error) });
+  const worker = startWorker({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { slots: options.slots, workerId: options.id, loadJob: artifactLoader(bus, options.artifactCache, metrics, log, "this worker"), onFailure: (error) => exitOnActorFailure("worker")("worker actor", error) });
   log.info({ workerId: worker.workerId, slots: options.slots }, "worker started");
   const exporter = new PrometheusExporter(metrics, () => taskGauges(worker.samples()));
   const metricsServer = options.metricsPort === undefined ? undefined : await startMetricsServer(exporter, { host: options.metricsHost, port: options.metricsPort });
