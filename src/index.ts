@@ -103,7 +103,7 @@ export { isCheckpointListener, type CheckpointListener } from "./state/checkpoin
 export { loadMetadata, readState, openCheckpointStorage, type CheckpointStorage } from "./checkpoint/checkpoint-storage.ts";
 export type { CheckpointMetadata, StateHandle } from "./checkpoint/checkpoint-metadata.ts";
 export type { Collector, RuntimeContext } from "./operators/operator.ts";
-export type { Source, SourceReader, SourceReaderContext, SourceOutput, InputStatus, GeneratorOptions } from "./operators/source.ts";
+export type { Source, SourceReader, SourceReaderContext, SourceOutput, InputStatus, GeneratorOptions, SplitEnumerator, SplitEnumeratorContext } from "./operators/source.ts";
 export type { Clock } from "./core/clock.ts";
 // State (AggregateFunction and the window KeyedStateStore come from the windowing export above).
 export {

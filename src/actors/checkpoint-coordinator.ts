@@ -3,13 +3,15 @@
 // the coordination state with `assign` and enqueues the step's effects as named actions —
 // publishTrigger, publishNotice, commit, discard, replySavepoint, report, log. The two states say
 // whether a checkpoint or savepoint is in flight; a tick every 100 ms expires overdue ones and
-// asks the planner whether the next periodic checkpoint is due.
+// asks the planner whether the next periodic checkpoint is due. The split enumerators' state is
+// taken just before a trigger is published (so no reader sees the barrier first) and written with
+// the checkpoint's metadata.
 //
 //   idle ──TICK (due) / SAVEPOINT──▶ inFlight ──COMMITTED / aborted (none left)──▶ idle
 
 import { fromCallback, not, sendParent, setup } from "xstate";
 import { subjects } from "../bus/subjects.ts";
-import type { CheckpointMetadata } from "../checkpoint/checkpoint-metadata.ts";
+import type { CheckpointMetadata, EnumeratorState } from "../checkpoint/checkpoint-metadata.ts";
 import type { CheckpointStorage } from "../checkpoint/checkpoint-storage.ts";
 import { savepointStorage } from "../checkpoint/savepoint-storage.ts";
 import type { KeptCheckpoint } from "../checkpoint/retention.ts";
@@ -48,6 +50,8 @@ export interface CheckpointCoordinatorInput {
   firstCheckpointId: number;
   /** Completed checkpoints kept so far (retention goes on across restarts). */
   kept: readonly KeptCheckpoint[];
+  /** Takes the split enumerators' state for a checkpoint, synchronously (absent: the job has none). */
+  snapshotEnumerators?: (checkpointId: number) => EnumeratorState[];
 }
 
 export interface CoordinatorContext {
@@ -55,6 +59,9 @@ export interface CoordinatorContext {
   storage: CheckpointStorage;
   setup: CoordinationSetup;
   coordination: CoordinationState;
+  snapshotEnumerators?: (checkpointId: number) => EnumeratorState[];
+  /** The enumerators' state of each checkpoint in flight, until its metadata is written. */
+  enumeratorStates: Map<number, EnumeratorState[]>;
 }
 
 export type CheckpointCoordinatorEvent =
@@ -111,13 +118,22 @@ const effects = setup({
     inFlight: ({ context }) => context.coordination.inFlight.size > 0,
   },
   actions: {
-    publishTrigger: ({ context }, effect: EffectOf<"trigger">) => send(context.deps, subjects.checkpointControl(context.setup.jobId), effect.message),
+    publishTrigger: ({ context }, effect: EffectOf<"trigger">) => {
+      // First the enumerators' state: what they assign from now on reaches readers after the trigger.
+      // A trigger sent again keeps the state taken the first time.
+      const states = effect.again ? undefined : context.snapshotEnumerators?.(effect.message.checkpointId);
+      if (states !== undefined && states.length > 0) context.enumeratorStates.set(effect.message.checkpointId, states);
+      send(context.deps, subjects.checkpointControl(context.setup.jobId), effect.message);
+    },
     publishNotice: ({ context }, { checkpointId, outcome }: EffectOf<"notify">) => {
       const { jobId } = context.setup;
       send(context.deps, subjects.checkpointControl(jobId), { type: "checkpoint-notify", jobId, checkpointId, outcome });
     },
     /** Writes the metadata; COMMITTED or COMMIT_FAILED comes back (unless the coordinator has stopped by then). */
-    commit: ({ context, self }, { checkpointId, metadata, savepointDir }: EffectOf<"commit">) => {
+    commit: ({ context, self }, { checkpointId, metadata: acknowledged, savepointDir }: EffectOf<"commit">) => {
+      const enumerators = context.enumeratorStates.get(checkpointId);
+      context.enumeratorStates.delete(checkpointId);
+      const metadata = enumerators ? { ...acknowledged, enumerators } : acknowledged;
       const write = savepointDir ? savepointStorage(savepointDir).commit(metadata) : context.storage.commit(metadata);
       const tell = (event: CheckpointCoordinatorEvent) => {
         if (self.getSnapshot().status === "active") self.send(event);
@@ -128,6 +144,7 @@ const effects = setup({
       );
     },
     discard: ({ context }, { checkpointId }: EffectOf<"discard">) => {
+      context.enumeratorStates.delete(checkpointId);
       void context.storage.discard(context.setup.jobId, checkpointId).catch((error: Error) => context.deps.log.warn({ err: error, checkpointId }, "discarding a checkpoint failed"));
     },
     replySavepoint: ({ context }, { to, location, error }: EffectOf<"reply">) => send(context.deps, to, { type: "savepoint-reply", jobId: context.setup.jobId, location, error }),
@@ -180,7 +197,8 @@ export const checkpointCoordinatorMachine = effects.extend({
     const setup: CoordinationSetup = { jobId: input.jobId, jobGraph: input.jobGraph, config: input.config, epoch: input.epoch, tasks };
     const planner = { ...initialPlannerState, nextId: input.firstCheckpointId, lastTriggeredAt: input.deps.clock.now() };
     const finished = input.tasks.filter((t) => t.finished).map((t) => taskKey(t.task));
-    return { deps: input.deps, storage: input.storage, setup, coordination: initialCoordination({ planner, finished, kept: input.kept }) };
+    const coordination = initialCoordination({ planner, finished, kept: input.kept });
+    return { deps: input.deps, storage: input.storage, setup, coordination, snapshotEnumerators: input.snapshotEnumerators, enumeratorStates: new Map() };
   },
   invoke: { src: "inbox", input: ({ context }) => ({ deps: context.deps, jobId: context.setup.jobId }) },
   on: {

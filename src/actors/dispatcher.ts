@@ -11,6 +11,7 @@ import { busFor } from "../bus/trace.ts";
 import type { JobStatus, SubmitJob } from "../messages/schema.ts";
 import { listen, send, type ActorDeps, describeError } from "./actor-deps.ts";
 import { jobMasterMachine, type JobMasterInput } from "./job-master.ts";
+import type { JobLoader } from "./subtask.ts";
 import { jobGraphProblems } from "../graph/job-graph-check.ts";
 import { Rejections } from "../messages/rejections.ts";
 import type { JobRecord, JobStore } from "../coordinator/job-record.ts";
@@ -20,6 +21,8 @@ export interface DispatcherInput {
   slotRequestTimeoutMs?: number;
   /** Returns the logger for one job's master (child of the process logger, with jobId). */
   jobLogger?: (jobId: string) => ActorDeps["log"];
+  /** Loads a job's code, for sources with a split enumerator (absent: such jobs fail to start). */
+  loadJob?: JobLoader;
   /** Removes a job artifact from the artifact bucket (absent: artifacts are kept). */
   removeArtifact?: (digest: string) => Promise<void>;
   /** How long after the last job running an artifact has ended it is removed (ms); default ARTIFACT_GRACE_MS. */
@@ -232,7 +235,7 @@ function spawnJobMaster(
 ): ActorRefFrom<typeof jobMasterMachine> {
   const { jobId } = submission;
   const log = context.jobLogger?.(jobId) ?? context.deps.log.child({ jobId });
-  const ref = spawn(`${JOB_MASTER_PREFIX}${jobId}`, { deps: { ...context.deps, bus: busFor(context.deps.bus, `job-master/${jobId}`), log }, submission, slotRequestTimeoutMs: context.slotRequestTimeoutMs, jobStore: context.jobStore, takeover });
+  const ref = spawn(`${JOB_MASTER_PREFIX}${jobId}`, { deps: { ...context.deps, bus: busFor(context.deps.bus, `job-master/${jobId}`), log }, submission, slotRequestTimeoutMs: context.slotRequestTimeoutMs, jobStore: context.jobStore, takeover, loadJob: context.loadJob });
   // Its errors reach this actor as xstate.error.actor events; an observer without `error` would rethrow them.
   ref.subscribe({
     complete: () => {

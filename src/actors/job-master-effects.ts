@@ -20,6 +20,9 @@ import type { JobRecord } from "../coordinator/job-record.ts";
 import type { Clock } from "../core/clock.ts";
 import { listen, send, type ActorDeps } from "./actor-deps.ts";
 import type { JobMasterEvent } from "./job-master.ts";
+import { loadSources } from "./job-master-enumerators.ts";
+import type { JobLoader } from "./subtask.ts";
+import type { Source } from "../operators/source.ts";
 
 /** The job master's messages: task states, cancellation (answered at once), lost workers. */
 export const inbox = fromCallback<JobMasterEvent, { deps: ActorDeps; jobId: string }>(({ input: { deps, jobId }, sendBack }) => {
@@ -49,23 +52,28 @@ export const reconcileTicks = fromCallback<JobMasterEvent, { clock: Clock; inter
   return () => clock.clearTimeout(handle);
 });
 
-/** Opens checkpoint storage and loads (and checks against the job) the savepoint the job starts from; taking over, its latest checkpoint. */
-export const prepare = fromPromise<{ storage: TrackedCheckpointStorage; restoreFrom?: CheckpointMetadata; latestCheckpoint?: { id: number; location: string } }, { deps: ActorDeps; submission: SubmitJob; takeover?: JobRecord }>(async ({ input }) => {
+/**
+ * Loads the code of sources with a split enumerator, opens checkpoint storage and loads (and checks
+ * against the job) the savepoint the job starts from; taking over, its latest checkpoint.
+ */
+export const prepare = fromPromise<Prepared, { deps: ActorDeps; submission: SubmitJob; takeover?: JobRecord; loadJob?: JobLoader }>(async ({ input }) => {
   const { deps, submission, takeover } = input;
+  // Sources with a split enumerator: the job's code is loaded here, before anything is deployed.
+  const sources = await loadSources(submission, input.loadJob);
   const storage = trackCommits(await openCheckpointStorage(submission.jobGraph.config.checkpointing?.storage ?? DEFAULT_CHECKPOINT_STORAGE, { nats: deps.nats }));
   if (takeover) {
     const latest = await latestCheckpoint(deps, storage, takeover);
     if (latest) {
       planRestore(latest.metadata, submission.jobGraph, { allowNonRestoredState: submission.restoreFrom?.allowNonRestoredState ?? false });
-      return { storage, restoreFrom: latest.metadata, latestCheckpoint: { id: latest.metadata.checkpointId, location: latest.location } };
+      return { storage, restoreFrom: latest.metadata, latestCheckpoint: { id: latest.metadata.checkpointId, location: latest.location }, sources };
     }
   }
   const settings = submission.restoreFrom;
-  if (!settings) return { storage };
+  if (!settings) return { storage, sources };
   const restoreFrom = await loadMetadata(settings.location, { nats: deps.nats });
   planRestore(restoreFrom, submission.jobGraph, { allowNonRestoredState: settings.allowNonRestoredState });
   deps.log.info({ location: settings.location, checkpointId: restoreFrom.checkpointId, kind: restoreFrom.kind }, "restoring from a snapshot");
-  return { storage, restoreFrom };
+  return { storage, restoreFrom, sources };
 });
 
 /**
@@ -87,6 +95,14 @@ async function latestCheckpoint(deps: ActorDeps, storage: TrackedCheckpointStora
   });
   if (stored && (!pointed || stored.metadata.checkpointId > pointed.metadata.checkpointId)) return stored;
   return pointed;
+}
+
+interface Prepared {
+  storage: TrackedCheckpointStorage;
+  restoreFrom?: CheckpointMetadata;
+  /** Taking over: the latest completed checkpoint's id and location. */
+  latestCheckpoint?: { id: number; location: string };
+  sources: Record<string, Source<unknown>>;
 }
 
 /** How often a job waiting for slots says so (the first time at once). */

@@ -4,6 +4,8 @@
 // failure cancels, waits, and redeploys from the latest completed checkpoint as the restart
 // strategy allows. Receives task-state, cancel-job (answered with cancel-job-reply) and worker-lost; sends
 // request-slots, deploy-task, cancel-task, release-slots and job-status.
+// Beside it, one split enumerator per source vertex that has one (job-master-enumerators.ts), from
+// deployment to the end of the execution; a failed region's readers give their splits back to it.
 // Every RECONCILE_INTERVAL_MS it re-sends what may have been lost: deploy-task to subtasks it has
 // heard nothing from, cancel-task to subtasks it is ending that have not ended (both idempotent on
 // the worker); workers announce their subtasks' states again with every heartbeat.
@@ -17,7 +19,7 @@
 // With leader election it keeps the job's record (job-record.ts) current: its attempt at every
 // scheduling, its latest checkpoint at every completion; it deletes the record when the job ends.
 
-import { assign, sendTo, setup } from "xstate";
+import { assign, enqueueActions, sendTo, setup } from "xstate";
 import { subjects } from "../bus/subjects.ts";
 import type { JobStatus, SubmitJob, SubtaskId, TaskState, WorkerLost } from "../messages/schema.ts";
 import { requiredSlots } from "../graph/job-graph.ts";
@@ -34,6 +36,10 @@ import { deployTasks, inbox, prepare, reconcileTicks, requestSlots } from "./job
 import { takeoverAttempt, type JobRecord, type JobStore } from "../coordinator/job-record.ts";
 import { RECLAIM_LIMIT_MS, RECLAIM_QUIET_MS, cancelLeftovers, leftoversEnded, leftoversLost, noteLeftover, takeoverDetail, type Leftovers } from "./job-master-takeover.ts";
 import { checkpointCoordinatorMachine, type CoordinatorReport } from "./checkpoint-coordinator.ts";
+import { splitEnumeratorMachine, type SplitEnumeratorReport } from "./split-enumerator.ts";
+import { enumeratedVertices, enumeratorId, enumeratorInput, takeEnumeratorStates } from "./job-master-enumerators.ts";
+import type { Source } from "../operators/source.ts";
+import type { JobLoader } from "./subtask.ts";
 
 export interface JobMasterInput {
   deps: ActorDeps;
@@ -44,6 +50,8 @@ export interface JobMasterInput {
   jobStore?: JobStore;
   /** The job is taken over from a leader that is gone: its old execution is canceled, then it restores its latest checkpoint. */
   takeover?: JobRecord;
+  /** Loads the job's code, for sources with a split enumerator (which runs beside the job master). */
+  loadJob?: JobLoader;
 }
 
 export interface JobMasterContext {
@@ -76,6 +84,9 @@ export interface JobMasterContext {
   leftovers: Leftovers;
   /** Taking over: the workers have had time to announce every subtask they run. */
   reclaimWindowOver: boolean;
+  loadJob?: JobLoader;
+  /** The Source of each vertex with a split enumerator (loaded from the job's code). */
+  sources: Record<string, Source<unknown>>;
 }
 
 /** How often the job master re-sends deploys and cancels that may have been lost (ms). */
@@ -87,7 +98,8 @@ export type JobMasterEvent =
   | { type: "CANCEL" }
   | { type: "WORKER_LOST"; workerId: string; reason: WorkerLost["reason"] }
   | { type: "RESTORE_FAILED"; reason: string }
-  | CoordinatorReport;
+  | CoordinatorReport
+  | SplitEnumeratorReport;
 
 /** Flink's default: with checkpointing, restart (practically) forever after 1 s; without, never. */
 export function defaultRestartStrategy(checkpointing: boolean): RestartStrategyConfig {
@@ -98,11 +110,12 @@ const onTaskEvents = {
   TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: false } } },
   WORKER_LOST: { actions: ["cancelTasksOnLostWorker", "applyWorkerLost"] },
   CANCEL: "canceling",
+  ENUMERATOR_FAILED: { actions: "enumeratorFailed" },
 } as const;
 
 export const jobMasterMachine = setup({
   types: { input: {} as JobMasterInput, context: {} as JobMasterContext, events: {} as JobMasterEvent },
-  actors: { inbox, reconcileTicks, prepare, requestSlots, coordinator: checkpointCoordinatorMachine },
+  actors: { inbox, reconcileTicks, prepare, requestSlots, coordinator: checkpointCoordinatorMachine, splitEnumerator: splitEnumeratorMachine },
   delays: { restartDelay: ({ context }) => (context.restart?.restart ? context.restart.delayMs : 0) },
   actions: {
     publishStatus: ({ context }, status: JobStatus) => {
@@ -246,6 +259,33 @@ export const jobMasterMachine = setup({
     cancelLeftovers: ({ context }) => cancelLeftovers(context.deps, context.leftovers),
     /** The job is over: a job manager that takes over has nothing to do for it. */
     forgetJob: ({ context }) => void context.jobStore?.remove(context.submission.jobId),
+    /** This execution's split enumerators, restored from what the next deployment restores. */
+    startEnumerators: enqueueActions(({ context, enqueue }) => {
+      for (const vertex of enumeratedVertices(context.submission)) {
+        const input = enumeratorInput(context.deps, context.submission, vertex, context.sources[vertex.id], context.attempt, context.restoreFrom);
+        enqueue.spawnChild("splitEnumerator", { id: enumeratorId(vertex.id), input });
+      }
+    }),
+    stopEnumerators: enqueueActions(({ context, enqueue }) => {
+      for (const vertex of enumeratedVertices(context.submission)) enqueue.stopChild(enumeratorId(vertex.id));
+    }),
+    /** A failed region's readers restart from the latest completed checkpoint: their later splits go back. */
+    restartReaders: enqueueActions(({ context, enqueue }) => {
+      const recovering = new Set(context.recovering);
+      for (const vertex of enumeratedVertices(context.submission)) {
+        if (recovering.has(vertex.id)) enqueue.sendTo(enumeratorId(vertex.id), { type: "READERS_RESTARTED", attempt: context.attempt + 1 });
+      }
+    }),
+    /** Splits handed out before a completed checkpoint's snapshot are its readers' now (savepoints are never failed over to). */
+    tellEnumeratorsCompleted: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "CHECKPOINT_COMPLETED" || event.kind !== "checkpoint") return;
+      for (const vertex of enumeratedVertices(context.submission)) enqueue.sendTo(enumeratorId(vertex.id), { type: "CHECKPOINT_COMPLETE", checkpointId: event.metadata.checkpointId });
+    }),
+    enumeratorFailed: assign(({ context, event }) => {
+      if (event.type !== "ENUMERATOR_FAILED") return {};
+      context.deps.log.warn({ vertexId: event.vertexId, reason: event.reason }, "a split enumerator failed");
+      return { error: context.error ?? event.reason };
+    }),
     /** The job ended: unless its checkpoints are kept, delete everything it left, once a commit still running has ended. */
     disposeCheckpoints: ({ context }, params: { keep: boolean }) => {
       const { storage } = context;
@@ -289,6 +329,8 @@ export const jobMasterMachine = setup({
     latestCheckpoint: input.takeover?.checkpoint,
     leftovers: {},
     reclaimWindowOver: false,
+    loadJob: input.loadJob,
+    sources: {},
   }),
   invoke: [
     { src: "inbox", input: ({ context }) => ({ deps: context.deps, jobId: context.submission.jobId }) },
@@ -299,7 +341,7 @@ export const jobMasterMachine = setup({
     initializing: {
       invoke: {
         src: "prepare",
-        input: ({ context }) => ({ deps: context.deps, submission: context.submission, takeover: context.takeover }),
+        input: ({ context }) => ({ deps: context.deps, submission: context.submission, takeover: context.takeover, loadJob: context.loadJob }),
         onDone: [
           {
             guard: ({ context }) => context.takeover !== undefined,
@@ -307,12 +349,13 @@ export const jobMasterMachine = setup({
             actions: assign(({ context, event }) => ({
               storage: event.output.storage,
               restoreFrom: event.output.restoreFrom,
+              sources: event.output.sources,
               latestCheckpoint: event.output.latestCheckpoint ?? context.latestCheckpoint,
               nextCheckpointId: (event.output.restoreFrom?.checkpointId ?? 0) + 1,
               attempt: takeoverAttempt(context.takeover!),
             })),
           },
-          { target: "scheduling", actions: assign({ storage: ({ event }) => event.output.storage, restoreFrom: ({ event }) => event.output.restoreFrom }) },
+          { target: "scheduling", actions: assign({ storage: ({ event }) => event.output.storage, restoreFrom: ({ event }) => event.output.restoreFrom, sources: ({ event }) => event.output.sources }) },
         ],
         onError: { target: "failed", actions: assign({ error: ({ event }) => (event.error as Error).message }) },
       },
@@ -355,7 +398,7 @@ export const jobMasterMachine = setup({
       on: { CANCEL: "canceled" },
     },
     deploying: {
-      entry: [{ type: "publishStatus", params: "deploying" }, "deployCreated"],
+      entry: [{ type: "publishStatus", params: "deploying" }, "startEnumerators", "deployCreated"],
       always: [
         { guard: "anyFailed", target: "failing" },
         { guard: "allFinished", target: "finished" },
@@ -378,7 +421,7 @@ export const jobMasterMachine = setup({
         ...onTaskEvents,
         TASK_STATE: { actions: [{ type: "applyReport", params: { expectCancel: false } }, "noteRegionalFailure"] },
         CHECKPOINT_TRIGGERED: { actions: "onCoordinatorReport" },
-        CHECKPOINT_COMPLETED: { actions: ["onCoordinatorReport", "recordJob"] },
+        CHECKPOINT_COMPLETED: { actions: ["onCoordinatorReport", "recordJob", "tellEnumeratorsCompleted"] },
         SAVEPOINTS_IN_FLIGHT: { actions: "onCoordinatorReport" },
         CHECKPOINT_FAILURES_EXCEEDED: { actions: "onCoordinatorReport" },
         RESTORE_FAILED: { target: "failing", actions: "restoreFailed" },
@@ -401,8 +444,9 @@ export const jobMasterMachine = setup({
           invoke: {
             id: "coordinator",
             src: "coordinator",
-            input: ({ context }) => ({
+            input: ({ context, self }) => ({
               deps: { ...context.deps, log: context.deps.log.child({ actor: "checkpoint-coordinator" }) },
+              snapshotEnumerators: enumeratedVertices(context.submission).length === 0 ? undefined : (checkpointId: number) => takeEnumeratorStates(self, enumeratedVertices(context.submission), checkpointId),
               jobId: context.submission.jobId,
               jobGraph: context.submission.jobGraph,
               config: context.submission.jobGraph.config.checkpointing,
@@ -424,7 +468,7 @@ export const jobMasterMachine = setup({
           on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } }, RECONCILE: { actions: "cancelRegionTasks" } },
         },
         regionRestarting: {
-          after: { restartDelay: { target: "regionDeploying", actions: ["nextRegionAttempt", "deployCreated"] } },
+          after: { restartDelay: { target: "regionDeploying", actions: ["restartReaders", "nextRegionAttempt", "deployCreated"] } },
         },
         regionDeploying: {
           always: [
@@ -435,7 +479,7 @@ export const jobMasterMachine = setup({
       },
     },
     failing: {
-      entry: [{ type: "publishStatus", params: "failing" }, "cancelLiveTasks", "decideRestart"],
+      entry: [{ type: "publishStatus", params: "failing" }, "stopEnumerators", "cancelLiveTasks", "decideRestart"],
       always: [
         { guard: ({ context }) => allTerminal(context.tracker) && context.restart?.restart === true, target: "restarting" },
         { guard: "allEnded", target: "failed" },
@@ -454,7 +498,7 @@ export const jobMasterMachine = setup({
     },
     // Stop-with-savepoint without drain: the savepoint is complete; end every subtask where it stands.
     stopping: {
-      entry: "cancelLiveTasks",
+      entry: ["stopEnumerators", "cancelLiveTasks"],
       always: { guard: "allEnded", target: "finished" },
       on: {
         TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } },
@@ -463,7 +507,7 @@ export const jobMasterMachine = setup({
       },
     },
     canceling: {
-      entry: [{ type: "publishStatus", params: "canceling" }, "cancelLiveTasks"],
+      entry: [{ type: "publishStatus", params: "canceling" }, "stopEnumerators", "cancelLiveTasks"],
       always: { guard: "allEnded", target: "canceled" },
       on: {
         TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } },

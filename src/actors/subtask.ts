@@ -6,7 +6,7 @@
 
 import { assign, fromPromise, setup } from "xstate";
 import { subjects } from "../bus/subjects.ts";
-import type { DeployTask, TaskState } from "../messages/schema.ts";
+import type { DeployTask, SubtaskId, TaskState } from "../messages/schema.ts";
 import { Rejections } from "../messages/rejections.ts";
 import type { StreamGraph } from "../graph/stream-graph.ts";
 import { StreamTask, TaskCanceledError } from "../runtime/stream-task.ts";
@@ -15,7 +15,8 @@ import { send, taskKey, type ActorDeps } from "./actor-deps.ts";
 import { openCheckpointIo, type CheckpointIo } from "../runtime/checkpoint-io.ts";
 
 /** Resolves a job's code into its stream graph, checking it matches the submitted job graph. */
-export type JobLoader = (deploy: DeployTask) => Promise<StreamGraph>;
+/** Builds a job's StreamGraph (its user functions) from what its deployment says. */
+export type JobLoader = (job: { task: Pick<SubtaskId, "jobId">; artifact: DeployTask["artifact"]; jobGraph: DeployTask["jobGraph"] }) => Promise<StreamGraph>;
 
 export interface SubtaskInput {
   deps: ActorDeps;

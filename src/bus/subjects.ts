@@ -42,6 +42,11 @@ export const subjects = {
   checkpointAcks: (jobId: string) => `weir.job.${token(jobId, "job id")}.checkpoint.acks`,
   /** Client → job master: savepoint requests (request/reply). */
   savepoint: (jobId: string) => `weir.job.${token(jobId, "job id")}.savepoint`,
+  /** Source readers → the split enumerator of one source vertex: registrations, split requests, source events. */
+  splitRequests: (jobId: string, vertexId: string) => `weir.job.${token(jobId, "job id")}.splits.${token(vertexId, "vertex id")}.enumerator`,
+  /** Split enumerator → the reader of one subtask execution: assignments, no more splits, source events. */
+  splitsToReader: (jobId: string, vertexId: string, attempt: number, subtaskIndex: number) =>
+    `weir.job.${token(jobId, "job id")}.splits.${token(vertexId, "vertex id")}.reader.${attempt}.${subtaskIndex}`,
   /** Workers → the job manager's monitor: each subtask's figures, every heartbeat interval. */
   taskMetrics: (jobId: string) => `weir.job.${token(jobId, "job id")}.metrics`,
   /** One kind of job subject (e.g. "tasks", "checkpoint.acks") of every job, for the monitor. */

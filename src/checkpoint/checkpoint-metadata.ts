@@ -12,6 +12,10 @@ export type { OperatorMetadata, StateHandle, SubtaskStateMetadata } from "../mes
 const SnapshotKindSchema = oneOf("checkpoint", "savepoint");
 export type SnapshotKind = Static<typeof SnapshotKindSchema>;
 
+const EnumeratorStateSchema = Type.Object({ uid: Type.String(), state: Type.Unknown() });
+/** One split enumerator's state in a checkpoint or savepoint. */
+export type EnumeratorState = Static<typeof EnumeratorStateSchema>;
+
 export const CheckpointMetadataSchema = Type.Object({
   /** Format version of this record; another version is refused on restore. */
   format: Type.Literal(1),
@@ -27,5 +31,7 @@ export const CheckpointMetadataSchema = Type.Object({
   subtasks: Type.Array(SubtaskStateMetadataSchema),
   /** An unaligned checkpoint holds in-flight data per channel: it restores only at the same parallelism. */
   unaligned: optional(Type.Boolean()),
+  /** The split enumerators' state, by their source's operator uid, taken as the checkpoint was triggered. */
+  enumerators: optional(Type.Array(EnumeratorStateSchema)),
 });
 export type CheckpointMetadata = Static<typeof CheckpointMetadataSchema>;

@@ -16,6 +16,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { hostname } from "node:os";
 import { leaseTimingProblems } from "../coordinator/leader-lease.ts";
 import { startWorker } from "../cluster/task-manager.ts";
+import type { JobLoader } from "../actors/subtask.ts";
 import { createRootLogger, type Logger, type LogFormat } from "../observability/logger.ts";
 import { MetricRegistry } from "../observability/metrics.ts";
 import { systemClock } from "../core/clock.ts";
@@ -80,6 +81,7 @@ export interface JobManagerCommandOptions {
   probeInterval: number;
   slotTimeout: number;
   artifactGrace: number;
+  artifactCache: string;
   restPort: number;
   restHost: string;
   restToken?: string;
@@ -101,7 +103,7 @@ export async function jobManagerCommand(options: JobManagerCommandOptions): Prom
     return undefined;
   });
   const deps = { bus, clock: systemClock, log, metrics, nats: bus.connection };
-  const jobManagerOptions = { heartbeatTimeoutMs: options.heartbeatTimeout, probeIntervalMs: options.probeInterval, slotRequestTimeoutMs: options.slotTimeout, artifactGraceMs: options.artifactGrace, onFailure: exitOnActorFailure("jobmanager"), jobHistory };
+  const jobManagerOptions = { heartbeatTimeoutMs: options.heartbeatTimeout, probeIntervalMs: options.probeInterval, slotRequestTimeoutMs: options.slotTimeout, artifactGraceMs: options.artifactGrace, loadJob: artifactLoader(bus, options.artifactCache, metrics, log, "the job manager"), onFailure: exitOnActorFailure("jobmanager"), jobHistory };
   const jobManager = options.ha ? await startStandingBy(deps, jobManagerOptions, options.leaseTtl ?? 3000) : startJobManager(deps, jobManagerOptions);
   await bus.flush();
   const token = options.restToken ?? process.env.WEIR_REST_TOKEN ?? randomBytes(18).toString("base64url");
@@ -158,13 +160,22 @@ export function defaultArtifactCache(): string {
   return join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "weir", "artifacts");
 }
 
+/**
+ * What loads a submitted job's code in this process: its artifact, fetched by digest from the
+ * artifact bucket, checked and kept in `dir`. A worker loads it to run subtasks, the job manager
+ * to create the split enumerators of its sources.
+ */
+function artifactLoader(bus: NatsBus, dir: string, metrics: MetricRegistry, log: Logger, holder: string): JobLoader {
+  const artifacts = new ArtifactCache({ dir: resolve(dir), source: () => ArtifactStore.open(bus.connection, "existing"), metrics, log, holder });
+  return createJobLoader(new Map(), artifacts);
+}
+
 export async function workerCommand(options: { nats: string; login?: NatsLogin; slots: number; id?: string; artifactCache: string; logLevel: string; logFormat?: LogFormat; metricsPort?: number; metricsHost: string }): Promise<void> {
   if (options.id !== undefined && !isSubjectToken(options.id)) throw new Error(`--id ${JSON.stringify(options.id)}: use only letters, digits, '-' and '_'`);
   const log = createRootLogger({ name: "weir-worker", level: options.logLevel, format: options.logFormat });
   const metrics = new MetricRegistry();
   const bus = await NatsBus.connect({ servers: options.nats, login: options.login, name: `weir-worker-${options.id ?? process.pid}`, log, metrics, onDeaf: exitWhenDeaf("worker") });
-  const artifacts = new ArtifactCache({ dir: resolve(options.artifactCache), source: () => ArtifactStore.open(bus.connection, "existing"), metrics, log });
-  const worker = startWorker({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { slots: options.slots, workerId: options.id, loadJob: createJobLoader(new Map(), artifacts), onFailure: (error) => exitOnActorFailure("worker")("worker actor", error) });
+  const worker = startWorker({ bus, clock: systemClock, log, metrics, nats: bus.connection }, { slots: options.slots, workerId: options.id, loadJob: artifactLoader(bus, options.artifactCache, metrics, log, "this worker"), onFailure: (error) => exitOnActorFailure("worker")("worker actor", error) });
   log.info({ workerId: worker.workerId, slots: options.slots }, "worker started");
   const exporter = new PrometheusExporter(metrics, () => taskGauges(worker.samples()));
   const metricsServer = options.metricsPort === undefined ? undefined : await startMetricsServer(exporter, { host: options.metricsHost, port: options.metricsPort });

@@ -93,6 +93,7 @@ program
   .option("--probe-interval <ms>", "ping every worker this often; one whose connection is gone (nobody answers, twice) is lost at once (0: heartbeats only)", nonNegativeInt, 250)
   .option("--slot-timeout <ms>", "fail a job that cannot get enough slots within this long", positiveInt, 30_000)
   .option("--artifact-grace <ms>", "remove a job artifact from the bucket weir-artifacts this long after the last job running it has ended", nonNegativeInt, 60_000)
+  .option("--artifact-cache <dir>", "where the job manager keeps the job artifacts it fetched to create split enumerators, by digest ($WEIR_ARTIFACT_CACHE if set)", process.env.WEIR_ARTIFACT_CACHE ?? defaultArtifactCache())
   .option("--rest-port <n>", "port of the REST API and the dashboard (0: any free port)", port, 8081)
   .option("--rest-host <host>", "address the REST API and the dashboard listen on", "127.0.0.1")
   .option("--rest-token <token>", "what savepoint, stop and cancel requests must send as `Authorization: Bearer <token>` ($WEIR_REST_TOKEN if set, else a random one)")

@@ -29,6 +29,8 @@ export interface ArtifactCacheOptions {
   source: () => Promise<ArtifactSource>;
   metrics: MetricRegistry;
   log: Logger;
+  /** Who keeps the cache, as refusals name it (default: "this worker"). */
+  holder?: string;
 }
 
 export class ArtifactCache {
@@ -81,7 +83,7 @@ export class ArtifactCache {
     const actual = contentDigest(bytes);
     if (actual !== digest) {
       this.reject("digest-mismatch", { digest, module, actual });
-      throw new UnrecoverableError(`job artifact ${digest} (${module}) fetched from bucket ${ARTIFACT_BUCKET} has the digest ${actual}: it was altered or forged, and this worker refuses to run it`);
+      throw new UnrecoverableError(`job artifact ${digest} (${module}) fetched from bucket ${ARTIFACT_BUCKET} has the digest ${actual}: it was altered or forged, and ${this.options.holder ?? "this worker"} refuses to run it`);
     }
     writeAtomically(file, bytes);
     return bytes;

@@ -5,7 +5,7 @@
 import { pathToFileURL } from "node:url";
 import type { StreamGraph } from "../graph/stream-graph.ts";
 import { buildJobGraph } from "../graph/job-graph.ts";
-import type { DeployTask, JobArtifact, JobGraphSpec } from "../messages/schema.ts";
+import type { JobArtifact, JobGraphSpec } from "../messages/schema.ts";
 import type { ArtifactCache } from "./artifact-cache.ts";
 import type { JobLoader } from "../actors/subtask.ts";
 import { StreamExecutionEnvironment, type JobDefinition } from "./environment.ts";
@@ -30,13 +30,14 @@ function definitionOf(module: unknown, what: string): JobDefinition {
 }
 
 /**
- * A loader for one worker process. `inProcess` holds graphs of jobs that exist only in this
- * process (the embedded cluster); `artifacts` fetches the bundles of submitted jobs (a worker on
- * NATS). Graphs are built once per job and shared by its subtasks.
+ * A loader for one worker or job manager process. `inProcess` holds graphs of jobs that exist only
+ * in this process (the embedded cluster); `artifacts` fetches the bundles of submitted jobs (a
+ * process on NATS). Graphs are built once per job and shared by its subtasks (on a job manager: by
+ * the split enumerators of its sources).
  */
 export function createJobLoader(inProcess: ReadonlyMap<string, StreamGraph> = new Map(), artifacts?: ArtifactCache): JobLoader {
   const built = new Map<string, Promise<StreamGraph>>();
-  return (deploy: DeployTask) => {
+  return (deploy: Parameters<JobLoader>[0]) => {
     const { jobId } = deploy.task;
     let graph = built.get(jobId);
     if (!graph) {
@@ -54,7 +55,7 @@ async function load(artifact: JobArtifact, submitted: JobGraphSpec, inProcess: R
     if (!graph) throw new Error(`job ${artifact.key} exists only in the process that built it; submit it with a job module to run it on this worker`);
     return graph;
   }
-  if (!artifacts) throw new Error(`job artifact ${artifact.digest} (${artifact.module}) cannot run here: this worker fetches no artifacts (it is not on NATS)`);
+  if (!artifacts) throw new Error(`job artifact ${artifact.digest} (${artifact.module}) cannot run here: this process fetches no artifacts (it is not on NATS)`);
   const what = `job module ${artifact.module} (artifact ${artifact.digest})`;
   const definition = definitionOf(await artifacts.import(artifact), what);
   const env = new StreamExecutionEnvironment({ cwd: artifact.cwd, parallelism: artifact.parallelism });

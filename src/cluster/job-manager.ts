@@ -13,6 +13,8 @@ import { ArtifactStore } from "./artifact-store.ts";
 import type { JobHistory } from "../monitor/job-history.ts";
 import type { ClusterView } from "../monitor/cluster-view.ts";
 import type { JobRecord, JobStore } from "../coordinator/job-record.ts";
+import type { JobLoader } from "../actors/subtask.ts";
+import { createJobLoader } from "./job-loader.ts";
 
 export interface JobManagerOptions {
   heartbeatIntervalMs?: number;
@@ -34,6 +36,12 @@ export interface JobManagerOptions {
   /** With leader election: where running jobs are recorded, and those a leader that is gone left to take over. */
   jobStore?: JobStore;
   takeovers?: readonly JobRecord[];
+  /**
+   * Loads a job's code, for sources with a split enumerator: on NATS, a worker's loader over an
+   * artifact cache (`weir jobmanager` passes one); default createJobLoader(), which loads only jobs
+   * of this process (the embedded cluster passes its graphs).
+   */
+  loadJob?: JobLoader;
 }
 
 export interface RunningJobManager {
@@ -52,6 +60,7 @@ export function startJobManager(deps: ActorDeps, options: JobManagerOptions = {}
       deps: { ...deps, bus: busFor(deps.bus, "dispatcher"), log: deps.log.child({ actor: "dispatcher" }) },
       slotRequestTimeoutMs: options.slotRequestTimeoutMs,
       jobLogger: (jobId) => deps.log.child({ jobId }),
+      loadJob: options.loadJob ?? createJobLoader(),
       removeArtifact: removerOf(deps.nats),
       artifactGraceMs: options.artifactGraceMs,
       jobStore: options.jobStore,

@@ -43,7 +43,7 @@ export class MiniCluster {
     const clock = options.clock ?? systemClock;
     const wrap = options.wrapBus ?? ((bus: Bus) => bus);
     const deps = (actor: string): ActorDeps => ({ bus: wrap(this.bus, actor), clock, log, metrics: this.metrics });
-    this.jobManager = startJobManager({ ...deps("jobmanager"), epoch: options.leaderEpoch }, { heartbeatTimeoutMs: 60_000, monitor: false, probeIntervalMs: 0 });
+    this.jobManager = startJobManager({ ...deps("jobmanager"), epoch: options.leaderEpoch }, { heartbeatTimeoutMs: 60_000, monitor: false, probeIntervalMs: 0, loadJob: createJobLoader(this.graphs) });
     this.worker = startWorker(deps("worker"), { slots: options.slots, workerId: "embedded-worker", loadJob: createJobLoader(this.graphs), metricsIntervalMs: 0 });
     this.clientDeps = deps("client");
   }

@@ -1,15 +1,17 @@
 // A source reading files: a file, or every file of a directory once, or a directory watched for
-// new files. Each file is a split whose position — the byte offset of the next unread record — is
-// in every checkpoint, so a restore resumes mid-file with no record lost or repeated. Files are
-// read in 64 KiB chunks in the background; pollNext hands out the records of the last chunk
-// without awaiting, decoding each as it goes (a bad one fails the job or becomes a dead letter).
+// new files. Each file is a split, handed to a reader that asks by the source's split enumerator
+// (file-enumerator.ts); its position — the byte offset of the next unread record — is in every
+// checkpoint, so a restore resumes mid-file with no record lost or repeated. Files are read in
+// 64 KiB chunks in the background; pollNext hands out the records of the last chunk without
+// awaiting, decoding each as it goes (a bad one fails the job or becomes a dead letter).
 
 import { open, type FileHandle } from "node:fs/promises";
 import type { Clock } from "../core/clock.ts";
 import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from "../operators/source.ts";
 import { BadRecords, type BadRecordOptions } from "./bad-records.ts";
 import { csvObject, decodeLine, parseCsvRecord, recordBounds, type FileFormat } from "./file-formats.ts";
-import { listFiles, ownerOf, restoredFileSplit, type FileSplit } from "./file-splits.ts";
+import { FileSplitEnumerator } from "./file-enumerator.ts";
+import { restoredFileSplit, type FileSplit } from "./file-splits.ts";
 
 export interface FileSourceOptions<T> extends BadRecordOptions {
   /** A file, or a directory whose files (not hidden ones, not subdirectories) are read. */
@@ -25,6 +27,8 @@ export interface FileSourceOptions<T> extends BadRecordOptions {
 const CHUNK_BYTES = 64 * 1024;
 /** Records left before the next chunk is read ahead. */
 const READ_AHEAD_BELOW = 256;
+/** Poll intervals a reader waits for an answer to its split request before it asks again (one may be lost on a reconnect). */
+const ASK_AGAIN_AFTER_POLLS = 10;
 
 /**
  * Reads files line by line (CSV: record by record), exactly once with checkpointing.
@@ -37,7 +41,12 @@ export function fileSource<T>(options: FileSourceOptions<T>): Source<T> {
   if (format !== "text" && format !== "ndjson" && format !== "csv" && typeof format !== "function") throw new Error(`fileSource: format must be "text", "ndjson", "csv" or a function, got ${JSON.stringify(format)}`);
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   if (!(pollIntervalMs > 0)) throw new Error(`fileSource: pollIntervalMs must be > 0, got ${pollIntervalMs}`);
-  return { parallel: true, createReader: (ctx) => new FileReader<T>({ ...options, pollIntervalMs }, ctx) };
+  const watch = options.watch ?? false;
+  return {
+    parallel: true,
+    createReader: (ctx) => new FileReader<T>({ ...options, pollIntervalMs }, ctx),
+    createEnumerator: (ctx, restored) => new FileSplitEnumerator({ path: options.path, watch, pollIntervalMs }, ctx, restored),
+  };
 }
 
 /** The file being read: its handle, how far it was read, and the incomplete record after the last chunk. */
@@ -59,13 +68,16 @@ class FileReader<T> implements SourceReader<T> {
   private readonly name: string;
   private readonly badRecords: BadRecords;
   private readonly clock: Clock;
+  /** The files this reader has and has not finished, the one being read first. */
   private splits: FileSplit[] = [];
-  private readonly known = new Set<string>();
   private current?: OpenFile;
   private ready: RawRecord[] = [];
   private head = 0;
-  /** A chunk read, a file open or a listing in flight. */
+  /** A chunk read or a file open in flight. */
   private busy = false;
+  /** Asked the enumerator for a file and got no answer yet (polls waited so far). */
+  private asked?: number;
+  private noMoreSplits: boolean;
   private failure?: Error;
   private wake?: () => void;
   private timer?: unknown;
@@ -78,32 +90,22 @@ class FileReader<T> implements SourceReader<T> {
     this.name = `fileSource ${options.path}`;
     this.badRecords = new BadRecords(this.name, "byte", options, ctx);
     this.clock = ctx.clock;
+    // Files finished under an earlier version's checkpoints (`done`) are the enumerator's business now.
+    this.splits = (ctx.restoredSplits ?? []).map((s) => restoredFileSplit(this.name, s)).filter((s) => !s.done);
+    // Built by hand, without an enumerator: it reads the splits it was given, then ends.
+    this.noMoreSplits = ctx.sendSplitRequest === undefined;
   }
 
-  async open(): Promise<void> {
-    const { restoredSplits, subtaskIndex, parallelism } = this.ctx;
-    if (restoredSplits !== undefined) {
-      this.splits = restoredSplits.map((s) => restoredFileSplit(this.name, s));
-      const foreign = this.options.watch ? this.splits.find((s) => ownerOf(s.path, parallelism) !== subtaskIndex) : undefined;
-      if (foreign) throw new Error(`${this.name}: a watched directory resumes only at the parallelism it was checkpointed with (${foreign.path} belongs to another subtask)`);
-      for (const split of this.splits) this.known.add(split.path);
-    }
-    if (restoredSplits === undefined || this.options.watch) await this.discover();
+  addSplits(splits: unknown[]): void {
+    this.splits.push(...splits.map((s) => restoredFileSplit(this.name, s)));
+    this.asked = undefined;
+    this.notify();
   }
 
-  /** Adds the files this reader owns and does not know yet. */
-  private async discover(): Promise<void> {
-    let files: string[];
-    try {
-      files = await listFiles(this.options.path);
-    } catch (error) {
-      throw new Error(`${this.name}: cannot list ${this.options.path}: ${(error as Error).message}`);
-    }
-    for (const path of files) {
-      if (this.known.has(path) || ownerOf(path, this.ctx.parallelism) !== this.ctx.subtaskIndex) continue;
-      this.known.add(path);
-      this.splits.push({ path, offset: 0 });
-    }
+  notifyNoMoreSplits(): void {
+    this.noMoreSplits = true;
+    this.asked = undefined;
+    this.notify();
   }
 
   pollNext(output: SourceOutput<T>): InputStatus {
@@ -122,26 +124,37 @@ class FileReader<T> implements SourceReader<T> {
       return "nothing";
     }
     if (file !== undefined) this.finish(file);
-    const next = this.splits.find((s) => !s.done);
+    const next = this.splits[0];
     if (next !== undefined) {
       this.current = { split: next, readOffset: next.offset, rest: new Uint8Array(0), eof: false };
       this.start(this.readChunk(this.current));
       return "nothing";
     }
-    if (!this.options.watch) return "end";
-    this.start(this.discoverLater());
+    if (this.noMoreSplits) return "end";
+    if (this.asked === undefined) {
+      this.asked = 0;
+      this.ctx.sendSplitRequest!();
+    }
     return "nothing";
   }
 
   available(): Promise<void> {
-    if (!this.busy || this.failure || this.head < this.ready.length) return Promise.resolve();
-    return new Promise<void>((resolve) => (this.wake = resolve));
+    if (this.failure || this.head < this.ready.length) return Promise.resolve();
+    if (this.busy) return new Promise<void>((resolve) => (this.wake = resolve));
+    // Waiting for a file: wakes on an answer, or after the poll interval (to ask again, in time).
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+      this.timer = this.clock.setTimeout(() => {
+        this.timer = undefined;
+        if (this.asked !== undefined && ++this.asked >= ASK_AGAIN_AFTER_POLLS) this.asked = undefined;
+        this.notify();
+      }, this.options.pollIntervalMs);
+    });
   }
 
   snapshotState(): unknown[] {
-    // Read-once: what remains to read; watching: every file seen, so none is read twice.
-    const kept = this.options.watch ? this.splits : this.splits.filter((s) => !s.done);
-    return kept.map((s) => ({ ...s, ...(s.header ? { header: [...s.header] } : {}) }));
+    // What remains to read, the file being read at the offset of its next record.
+    return this.splits.map((s) => ({ ...s, ...(s.header ? { header: [...s.header] } : {}) }));
   }
 
   async close(): Promise<void> {
@@ -170,8 +183,7 @@ class FileReader<T> implements SourceReader<T> {
 
   /** The current file was read and emitted to its end. */
   private finish(file: OpenFile): void {
-    file.split.done = true;
-    if (!this.options.watch) this.splits = this.splits.filter((s) => s !== file.split);
+    this.splits = this.splits.filter((s) => s !== file.split);
     // Closing a file that was read to its end cannot lose anything: a failure here is not the job's.
     void file.handle?.close().catch(() => undefined);
     this.current = undefined;
@@ -215,19 +227,14 @@ class FileReader<T> implements SourceReader<T> {
     }
   }
 
-  /** Lists the watched directory again after the poll interval. */
-  private async discoverLater(): Promise<void> {
-    await new Promise<void>((resolve) => (this.timer = this.clock.setTimeout(resolve, this.options.pollIntervalMs)));
-    this.timer = undefined;
-    if (!this.closed) await this.discover();
-  }
-
   private compact(): void {
     this.ready = this.ready.slice(this.head);
     this.head = 0;
   }
 
   private notify(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
     const wake = this.wake;
     this.wake = undefined;
     wake?.();

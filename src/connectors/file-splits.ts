@@ -1,9 +1,8 @@
 // The file source's splits: one per file, its position the byte offset of the next unread record.
-// Which reader owns a file is a hash of its name, so readers that list the same directory agree
-// without talking, and a file that appears later goes to exactly one of them.
+// Its split enumerator (file-enumerator.ts) lists the files and hands them to the readers.
 
 import { readdir, stat } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 
 export interface FileSplit {
   path: string;
@@ -11,16 +10,8 @@ export interface FileSplit {
   offset: number;
   /** A CSV file's column names, once its header row was read. */
   header?: string[];
-  /** Watching: the file was read to its end (kept so it is never read again). */
+  /** In checkpoints of earlier versions: the file was read to its end. */
   done?: true;
-}
-
-/** The subtask (of `parallelism`) that reads the file: FNV-1a of its name. */
-export function ownerOf(path: string, parallelism: number): number {
-  let hash = 0x811c9dc5;
-  const name = basename(path);
-  for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193) >>> 0;
-  return hash % parallelism;
 }
 
 /** The files to read under `path` (itself if it is a file), sorted by name; hidden files are skipped. */

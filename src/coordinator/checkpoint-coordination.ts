@@ -90,7 +90,7 @@ export function onTick(setup: CoordinationSetup, state: CoordinationState, now: 
   for (const [id, flight] of state.inFlight) {
     const timeoutMs = flight.kind === "savepoint" ? SAVEPOINT_TIMEOUT_MS : (setup.config?.timeoutMs ?? SAVEPOINT_TIMEOUT_MS);
     if (now - flight.checkpoint.triggeredAt >= timeoutMs) abort(setup, step, id, `expired after ${timeoutMs} ms (still waiting for ${flight.checkpoint.outstanding.join(", ")})`, now);
-    else if (now - flight.sentAt >= TRIGGER_RESEND_MS) sendAgain(step, id, flight, now);
+    else if (now - flight.sentAt >= TRIGGER_RESEND_MS && !awaitsEnumeratedReader(setup, flight)) sendAgain(step, id, flight, now);
   }
   if (!setup.config) return step;
   const config = plannerConfig(setup.config);
@@ -193,6 +193,19 @@ function trigger(setup: CoordinationSetup, step: CoordinationStep, checkpointId:
   if (kind === "savepoint") step.effects.push({ kind: "report", report: { type: "SAVEPOINTS_IN_FLIGHT", count: savepointsInFlight(step.state) } });
   step.effects.push({ kind: "log", level: "debug", fields: { checkpointId, kind }, message: `triggering ${kind}` });
   step.effects.push({ kind: "trigger", message });
+}
+
+/**
+ * Whether the checkpoint still waits for a reader of a source with a split enumerator. Its trigger
+ * is not sent again then: the enumerators' state was taken as it first went out, and splits
+ * assigned since may already have reached a reader that missed it, so a barrier injected now would
+ * not match that state. Such a checkpoint waits for its timeout, as without sending again.
+ */
+function awaitsEnumeratedReader(setup: CoordinationSetup, flight: InFlight): boolean {
+  const enumerated = new Set(setup.jobGraph.vertices.filter((v) => v.isSource && v.splitEnumerator === true).map((v) => v.id));
+  if (enumerated.size === 0) return false;
+  const outstanding = new Set(flight.checkpoint.outstanding);
+  return setup.tasks.some((t) => enumerated.has(t.task.vertexId) && outstanding.has(t.key));
 }
 
 /** Sends a waiting checkpoint's trigger again, naming the subtasks it still waits for. */

@@ -83,6 +83,7 @@ export function buildJobGraph(graph: StreamGraph, config: JobConfig): JobGraphSp
       nodes: [node.id],
       operatorUids: [operatorUid(node)],
       isSource: node.kind === "source",
+      ...(node.source?.createEnumerator ? { splitEnumerator: true } : {}),
       bufferTimeoutMs: node.bufferTimeoutMs ?? config.bufferTimeoutMs,
       slotSharingGroup: groups.get(node.id)!,
     };

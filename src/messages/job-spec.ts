@@ -120,6 +120,8 @@ const JobVertexSpecSchema = Type.Object({
   /** The operators' uids, in the order of `nodes`: state is matched to operators by uid. */
   operatorUids: Type.Array(Type.String()),
   isSource: Type.Boolean(),
+  /** A source whose splits a split enumerator hands out (its Source has createEnumerator). */
+  splitEnumerator: optional(Type.Boolean()),
   bufferTimeoutMs: numeric(),
   /** Subtasks of vertices in different slot-sharing groups never share a slot (unset: "default"). */
   slotSharingGroup: optional(Type.String()),

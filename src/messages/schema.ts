@@ -1,7 +1,7 @@
 // Every message that crosses the bus, as discriminated unions on `type`, each with a version `v`.
 // Each message is defined once, as a TypeBox schema; its TypeScript type is derived from it, and the
 // codec (codec.ts) checks decoded messages with the same schema. Receives nothing and sends nothing.
-// Later protocols (splits) add members here under the same scheme: a schema, its type, an entry in
+// A new protocol adds members here under the same scheme: a schema, its type, an entry in
 // MESSAGE_SCHEMAS.
 
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
@@ -298,6 +298,46 @@ export type TriggerSavepoint = Static<typeof TriggerSavepointSchema>;
 const SavepointReplySchema = Type.Object({ ...header("savepoint-reply"), jobId: token(), location: optional(Type.String()), error: optional(Type.String()) });
 export type SavepointReply = Static<typeof SavepointReplySchema>;
 
+// ---------------------------------------------------------------- splits (FLIP-27 sources)
+
+/**
+ * The fields of every split message: the reader's subtask execution and its attempt's channel
+ * token (deployment-binding.ts), so a stranger or an earlier attempt cannot speak for a reader.
+ */
+const splitHeader = <T extends string>(type: T) => ({ ...header(type), task: SubtaskIdSchema, token: channelTokenField() });
+
+const ReaderRegistrationSchema = Type.Object({ ...splitHeader("reader-registration") });
+/** Source reader → its enumerator: the reader has started (its enumerator's `addReader`). */
+export type ReaderRegistration = Static<typeof ReaderRegistrationSchema>;
+
+const SplitRequestSchema = Type.Object({ ...splitHeader("split-request") });
+/** Source reader → its enumerator: it asks for splits (`handleSplitRequest`). */
+export type SplitRequest = Static<typeof SplitRequestSchema>;
+
+const ReaderEventSchema = Type.Object({ ...splitHeader("reader-event"), event: Type.Unknown() });
+/** Source reader → its enumerator: a source event (`handleSourceEvent`). */
+export type ReaderEvent = Static<typeof ReaderEventSchema>;
+
+/** `seq` numbers an enumerator's messages to one reader execution from 1: a gap fails the reader, so none is lost silently. */
+const toReader = <T extends string>(type: T) => ({ ...splitHeader(type), seq: int() });
+
+const SplitAssignmentSchema = Type.Object({ ...toReader("split-assignment"), splits: opaqueArray() });
+/** Enumerator → one source reader: splits to read (`addSplits`). */
+export type SplitAssignment = Static<typeof SplitAssignmentSchema>;
+
+const NoMoreSplitsSchema = Type.Object({ ...toReader("no-more-splits") });
+/** Enumerator → one source reader: it gets no more splits (`notifyNoMoreSplits`). */
+export type NoMoreSplits = Static<typeof NoMoreSplitsSchema>;
+
+const EnumeratorEventSchema = Type.Object({ ...toReader("enumerator-event"), event: Type.Unknown() });
+/** Enumerator → one source reader: a source event (`handleSourceEvent`). */
+export type EnumeratorEvent = Static<typeof EnumeratorEventSchema>;
+
+/** What a source reader sends its enumerator. */
+export type ReaderToEnumerator = ReaderRegistration | SplitRequest | ReaderEvent;
+/** What an enumerator sends one reader. */
+export type EnumeratorToReader = SplitAssignment | NoMoreSplits | EnumeratorEvent;
+
 // ---------------------------------------------------------------- monitoring
 
 const TaskSampleSchema = Type.Object({
@@ -373,6 +413,12 @@ export const MESSAGE_SCHEMAS = {
   "checkpoint-notify": CheckpointNotifySchema,
   "trigger-savepoint": TriggerSavepointSchema,
   "savepoint-reply": SavepointReplySchema,
+  "reader-registration": ReaderRegistrationSchema,
+  "split-request": SplitRequestSchema,
+  "reader-event": ReaderEventSchema,
+  "split-assignment": SplitAssignmentSchema,
+  "no-more-splits": NoMoreSplitsSchema,
+  "enumerator-event": EnumeratorEventSchema,
   "task-metrics": TaskMetricsReportSchema,
   "monitor-query": MonitorQuerySchema,
   "monitor-reply": MonitorReplySchema,
@@ -404,6 +450,8 @@ export type ControlMessage =
   | CheckpointNotify
   | TriggerSavepoint
   | SavepointReply
+  | ReaderToEnumerator
+  | EnumeratorToReader
   | TaskMetricsReport
   | MonitorQuery
   | MonitorReply;

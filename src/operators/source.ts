@@ -1,6 +1,8 @@
-// Sources as pull-based readers (the shape FLIP-27 sources will take): the source task calls
-// pollNext in a tight loop, so records never wait on a promise one by one. A reader's position is
-// a list of splits (plain data): checkpoints store it, and a restore hands each new reader its share.
+// Sources as FLIP-27 has them: pull-based readers, and optionally a split enumerator. The source
+// task calls pollNext in a tight loop, so records never wait on a promise one by one. A reader's
+// position is a list of splits (plain data): checkpoints store it, and a restore hands each new
+// reader its share. A source with an enumerator hands out splits at run time: the enumerator runs
+// beside the job master and assigns splits to readers that ask (split-enumerator.ts in actors).
 
 import type { Clock } from "../core/clock.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
@@ -20,6 +22,13 @@ export interface SourceReaderContext {
   sourceName?: string;
   /** The process's counters (absent in contexts built by hand). */
   metrics?: MetricRegistry;
+  /**
+   * Sources with an enumerator: asks it for splits. It answers with `addSplits`, with
+   * `notifyNoMoreSplits`, or (a watched directory with nothing new) later.
+   */
+  sendSplitRequest?(): void;
+  /** Sources with an enumerator: sends `event` (plain data) to its `handleSourceEvent`. */
+  sendSourceEvent?(event: unknown): void;
 }
 
 /** Where a reader's records go: the main output, and side outputs by tag id (dead letters). */
@@ -38,13 +47,71 @@ export interface SourceReader<T> {
    * (between two pollNext calls). Without it, a restored job replays this source from its start.
    */
   snapshotState?(checkpointId: number): unknown[];
+  /** Splits assigned by the enumerator (between two pollNext calls; possibly before open). */
+  addSplits?(splits: unknown[]): void;
+  /** The enumerator has no more splits for this reader: once its own are read, it may end. */
+  notifyNoMoreSplits?(): void;
+  /** An event the enumerator sent with `sendEventToReader`. */
+  handleSourceEvent?(event: unknown): void;
   close?(): void | Promise<void>;
+}
+
+/** What a split enumerator may do: assign splits and talk to the readers of its source. */
+export interface SplitEnumeratorContext {
+  /** How many readers the source runs with. */
+  readonly parallelism: number;
+  readonly clock: Clock;
+  /** The subtasks whose readers have registered (they are running), in order. */
+  registeredReaders(): number[];
+  /** Hands `splits` to the reader of `subtaskIndex` (its `addSplits`). */
+  assignSplits(subtaskIndex: number, splits: unknown[]): void;
+  /** Tells the reader of `subtaskIndex` that it gets no more splits. */
+  signalNoMoreSplits(subtaskIndex: number): void;
+  /** Sends `event` (plain data) to the reader of `subtaskIndex` (its `handleSourceEvent`). */
+  sendEventToReader(subtaskIndex: number, event: unknown): void;
+  /**
+   * Runs `work` (I/O: listing a directory, asking a broker) outside the enumerator, then
+   * `handle(result)` inside it, where it may assign splits; with `periodMs`, again and again.
+   * A failing `work` fails the job.
+   */
+  callAsync<R>(work: () => Promise<R>, handle: (result: R) => void, periodMs?: number): void;
+}
+
+/**
+ * Decides which reader reads which split (Flink's SplitEnumerator). One runs per source and
+ * execution of the job, in the job manager; its methods are called one at a time, never concurrently.
+ */
+export interface SplitEnumerator {
+  /** Called once, before any other method. */
+  start(): void;
+  /** The reader of `subtaskIndex` asks for splits. */
+  handleSplitRequest(subtaskIndex: number): void;
+  /** The reader of `subtaskIndex` has started (again, after a restart). */
+  addReader(subtaskIndex: number): void;
+  /**
+   * Splits assigned to the reader of `subtaskIndex` since the last completed checkpoint, given
+   * back because that reader failed and restarts from the checkpoint: assign them again.
+   */
+  addSplitsBack(splits: unknown[], subtaskIndex: number): void;
+  /** An event a reader sent with `sendSourceEvent`. */
+  handleSourceEvent?(subtaskIndex: number, event: unknown): void;
+  /**
+   * The enumerator's state as plain data, taken when checkpoint `checkpointId` is triggered
+   * (before any reader sees its barrier); restored with `createEnumerator(ctx, state)`.
+   */
+  snapshotState(checkpointId: number): unknown;
+  close?(): void;
 }
 
 export interface Source<T> {
   /** Non-parallel sources always run with parallelism 1 (like fromElements in Flink). */
   readonly parallel: boolean;
   createReader(ctx: SourceReaderContext): SourceReader<T>;
+  /**
+   * Sources whose splits are handed out at run time: the enumerator, fresh or from the state
+   * of the checkpoint or savepoint restored. Without it, each reader finds its own splits.
+   */
+  createEnumerator?(ctx: SplitEnumeratorContext, restoredState?: unknown): SplitEnumerator;
 }
 
 /** Emits a fixed list of values, in order, from one subtask. */

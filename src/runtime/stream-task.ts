@@ -230,6 +230,8 @@ export class StreamTask implements SourceLoopHost {
 
   private async runSource(): Promise<void> {
     const output = this.chain.outputs.get(this.vertex.nodes[0])!;
+    // Registered just before the reader opens (it may ask for splits as it does).
+    this.opened.splitLink?.register();
     await runSourceLoop(this.opened.reader!, sourceOutputOf(output), this);
     // Stopped by a savepoint without drain: nothing more is emitted and nothing ends; the job
     // master cancels the job once the savepoint is complete, so no further windows fire.
@@ -429,6 +431,7 @@ export class StreamTask implements SourceLoopHost {
     this.barriers?.close();
     this.checkpointer?.close();
     this.gate?.close();
+    this.opened.splitLink?.close();
     // Every operator is closed and every backend disposed even if one throws; the first error wins.
     let failure: unknown;
     for (const operator of this.opened.operators) await Promise.resolve().then(() => operator.close()).catch((error: unknown) => (failure ??= error));

@@ -1,6 +1,7 @@
 // Opens the operators of one subtask in chain order, each with its state restored from this
 // subtask's share of a checkpoint, and creates a source subtask's reader from its share of the
-// restored splits. The slots it returns are what the SubtaskCheckpointer snapshots.
+// restored splits (and, for a source with a split enumerator, its line to the enumerator). The
+// slots it returns are what the SubtaskCheckpointer snapshots.
 
 import type { DeploymentBinding } from "../messages/deployment-binding.ts";
 import type { Bus } from "../bus/bus.ts";
@@ -17,6 +18,8 @@ import type { Clock } from "../core/clock.ts";
 import type { BuiltChain } from "./operator-chain.ts";
 import { openSlot, readRestoredSnapshots, restoredShare } from "./operator-slots.ts";
 import type { OperatorSlot } from "./subtask-checkpointer.ts";
+import { SplitReaderLink } from "./split-reader-link.ts";
+import type { Rejections } from "../messages/rejections.ts";
 
 export interface TaskOperatorsOptions {
   bus: Bus;
@@ -35,6 +38,7 @@ export interface TaskOperatorsOptions {
   shared: Pick<OperatorContext, "timestamp" | "streamStatus" | "fail" | "wakeInput">;
   /** Runs a timer callback, failing the subtask if it throws. */
   guard: (fn: () => void) => void;
+  rejections: Rejections;
 }
 
 export interface TaskOperators {
@@ -43,6 +47,8 @@ export interface TaskOperators {
   /** One per operator, and first the source reader's position when this is a source subtask. */
   slots: OperatorSlot[];
   reader?: SourceReader<unknown>;
+  /** The reader's line to its split enumerator (sources with one). */
+  splitLink?: SplitReaderLink;
   /** In-flight data of the unaligned checkpoint restored from, to replay before anything else. */
   restoredChannels?: ChannelStateSnapshot;
 }
@@ -96,6 +102,7 @@ export async function openTaskOperators(options: TaskOperatorsOptions, opened: T
   const uid = vertex.operatorUids[0];
   const restoredSplits = restoredShare(uid, restore, old, task.subtaskIndex, vertex.parallelism)?.splits;
   const sourceNode = streamGraph.node(vertex.nodes[0]);
+  const link = vertex.splitEnumerator ? new SplitReaderLink({ bus, task, token: options.binding.channelToken, rejections: options.rejections, fail: options.shared.fail }) : undefined;
   const reader = sourceNode.source!.createReader({
     subtaskIndex: task.subtaskIndex,
     parallelism: vertex.parallelism,
@@ -104,7 +111,12 @@ export async function openTaskOperators(options: TaskOperatorsOptions, opened: T
     jobId: task.jobId,
     sourceName: sourceNode.name,
     metrics,
+    ...(link ? { sendSplitRequest: () => link.requestSplits(), sendSourceEvent: (event: unknown) => link.sendEvent(event) } : {}),
   });
   opened.reader = reader;
+  if (link) {
+    link.attach(reader);
+    opened.splitLink = link;
+  }
   opened.slots.unshift({ uid, operatorState: new HeapOperatorStateStore(), reader });
 }

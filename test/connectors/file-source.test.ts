@@ -1,7 +1,8 @@
 // The file source over real files in a temporary directory: a job with checkpoints and a failure
 // resumes mid-file with every line exactly once (lost = 0, duplicated = 0); a reader restored from
 // its own snapshot goes on at the byte after the last record it emitted; a watched directory picks
-// up a file added while the job runs; CSV with quoted fields; a malformed line fails the job with
+// up a file added while the job runs, and its enumerator's checkpointed state hands out only files
+// it has not handed out before, at any parallelism; CSV with quoted fields; a malformed line fails the job with
 // an error naming the source, the file and the offset, or becomes a dead letter when configured.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +13,8 @@ import { join } from "node:path";
 import { DEAD_LETTERS, DEAD_LETTERS_METRIC, JobExecutionError, StreamExecutionEnvironment, fileSource, type DeadLetter, type Source, type SourceOutput } from "../../src/index.ts";
 import { EmbeddedExecutor } from "../../src/cluster/mini-cluster.ts";
 import { systemClock } from "../../src/core/clock.ts";
-import { ownerOf } from "../../src/connectors/file-splits.ts";
+import { FileSplitEnumerator } from "../../src/connectors/file-enumerator.ts";
+import type { SplitEnumeratorContext } from "../../src/operators/source.ts";
 import { MetricRegistry } from "../../src/observability/metrics.ts";
 import { FailOnceAfterCheckpoints } from "../fixtures/fail-once.ts";
 import { range, RunningCount, tally, totalsPerKey } from "../fixtures/running-counts.ts";
@@ -25,6 +27,7 @@ const EVENTS = 20_000;
 function noteRestores<T>(source: Source<T>, restored: unknown[]): Source<T> {
   return {
     parallel: source.parallel,
+    createEnumerator: source.createEnumerator,
     createReader: (ctx) => {
       restored.push(...(ctx.restoredSplits ?? []));
       return source.createReader(ctx);
@@ -32,7 +35,7 @@ function noteRestores<T>(source: Source<T>, restored: unknown[]): Source<T> {
   };
 }
 
-/** Reads `count` records (all when absent) from a reader of `source`, then snapshots it. */
+/** Reads `count` records (all when absent) from a reader of `source` given `restoredSplits` (built by hand, it has no enumerator), then snapshots it. */
 async function readSome<T>(source: Source<T>, restoredSplits: unknown[] | undefined, count = Infinity, parallelism = 1): Promise<{ values: T[]; side: unknown[]; splits: unknown[] }> {
   const reader = source.createReader({ subtaskIndex: 0, parallelism, clock: systemClock, restoredSplits });
   const values: T[] = [];
@@ -109,7 +112,7 @@ describe("the file source", () => {
       "people.csv": 'name,note\r\nada,"likes ""quotes"", commas"\r\n"bob","two\nlines"\r\ncy,\r\n',
     });
     const source = fileSource({ path, format: "csv" });
-    const first = await readSome(source, undefined, 1);
+    const first = await readSome(source, [{ path: join(path, "people.csv"), offset: 0 }], 1);
     expect(first.values).toEqual([{ name: "ada", note: 'likes "quotes", commas' }]);
     const offset = 'name,note\r\nada,"likes ""quotes"", commas"\r\n'.length;
     expect(first.splits).toEqual([{ path: join(path, "people.csv"), offset, header: ["name", "note"] }]);
@@ -147,21 +150,48 @@ describe("the file source", () => {
     expect([...seen].sort()).toEqual(["four", "one", "three", "two"]);
   });
 
-  it("remembers a watched directory's finished files in its checkpoint, and refuses a restore that would move files", async () => {
-    const path = await directoryOf("watched-restore", { "1.txt": "one\n" });
-    const source = fileSource<string>({ path, format: "text", watch: true, pollIntervalMs: 10 });
-    const first = await readSome(source, undefined, 1);
-    // Taken right after its last record: the file is finished only once a poll found its end.
-    expect(first.splits).toEqual([{ path: join(path, "1.txt"), offset: 4 }]);
-    await writeFile(join(path, "2.txt"), "two\n");
-    const next = await readSome(source, [{ path: join(path, "1.txt"), offset: 4, done: true }], 1);
-    expect(next.values).toEqual(["two"]);
-    expect(next.splits).toEqual([
-      { path: join(path, "1.txt"), offset: 4, done: true },
-      { path: join(path, "2.txt"), offset: 4 },
+  it("hands each watched file to one reader that asks, and after a restore at another parallelism only the files it has not handed out", async () => {
+    const path = await directoryOf("watched-enumerator", { "1.txt": "one\n", "2.txt": "two\n" });
+    const options = { path, watch: true, pollIntervalMs: 60_000 };
+    const first = enumeratorHarness(2);
+    const enumerator = new FileSplitEnumerator(options, first.ctx);
+    enumerator.start();
+    await first.listed();
+    enumerator.handleSplitRequest(1);
+    enumerator.handleSplitRequest(0);
+    enumerator.handleSplitRequest(1);
+    // One file per request, in the order asked; the third request waits for a new file.
+    expect(first.sent).toEqual([
+      { to: 1, splits: [{ path: join(path, "1.txt"), offset: 0 }] },
+      { to: 0, splits: [{ path: join(path, "2.txt"), offset: 0 }] },
     ]);
-    const moved = ["1.txt", "2.txt"].map((f) => join(path, f)).find((f) => ownerOf(f, 2) !== 0)!;
-    await expect(readSome(source, next.splits, 1, 2)).rejects.toThrow(`fileSource ${path}: a watched directory resumes only at the parallelism it was checkpointed with (${moved} belongs to another subtask)`);
+    const state = enumerator.snapshotState();
+    expect(state).toEqual({ known: [join(path, "1.txt"), join(path, "2.txt")], pending: [], listed: true });
+    // Reader 0 failed before a checkpoint covered its file: it comes back and goes to the next reader that asks.
+    enumerator.addSplitsBack([{ path: join(path, "2.txt"), offset: 0 }]);
+    expect(first.sent.at(-1)).toEqual({ to: 1, splits: [{ path: join(path, "2.txt"), offset: 0 }] });
+
+    await writeFile(join(path, "3.txt"), "three\n");
+    const restored = enumeratorHarness(3);
+    const again = new FileSplitEnumerator(options, restored.ctx, structuredClone(state));
+    again.start();
+    await restored.listed();
+    for (const reader of [2, 0, 1]) again.handleSplitRequest(reader);
+    expect(restored.sent).toEqual([{ to: 2, splits: [{ path: join(path, "3.txt"), offset: 0 }] }]);
+  });
+
+  it("tells every reader that asks once a bounded directory's files are all out", async () => {
+    const path = await directoryOf("bounded-enumerator", { "1.txt": "one\n" });
+    const harness = enumeratorHarness(2);
+    const enumerator = new FileSplitEnumerator({ path, watch: false, pollIntervalMs: 1000 }, harness.ctx);
+    enumerator.handleSplitRequest(0);
+    enumerator.start();
+    await harness.listed();
+    enumerator.handleSplitRequest(1);
+    expect(harness.sent).toEqual([
+      { to: 0, splits: [{ path: join(path, "1.txt"), offset: 0 }] },
+      { to: 1, noMoreSplits: true },
+    ]);
   });
 
   it("fails the job on a malformed line with the source, the file and the byte offset", async () => {
@@ -198,8 +228,25 @@ describe("the file source", () => {
     expect(() => fileSource({ path: dir, format: "xml" as "text" })).toThrow('fileSource: format must be "text", "ndjson", "csv" or a function, got "xml"');
     const path = await directoryOf("vanished", { "gone.txt": "a\nb\n" });
     const source = fileSource<string>({ path, format: "text" });
-    const first = await readSome(source, undefined, 1);
+    const first = await readSome(source, [{ path: join(path, "gone.txt"), offset: 0 }], 1);
     await rm(join(path, "gone.txt"));
     await expect(readSome(source, first.splits)).rejects.toThrow(`fileSource ${path}: cannot read ${join(path, "gone.txt")} at byte 2: ENOENT`);
   });
 });
+
+/** A context for an enumerator driven by hand: every reader registered, what it sends recorded, its listing awaited. */
+function enumeratorHarness(parallelism: number) {
+  const sent: ({ to: number; splits: unknown[] } | { to: number; noMoreSplits: true })[] = [];
+  let pending: Promise<void> = Promise.resolve();
+  const ctx: SplitEnumeratorContext = {
+    parallelism,
+    clock: systemClock,
+    registeredReaders: () => range(parallelism),
+    assignSplits: (to, splits) => void sent.push({ to, splits }),
+    signalNoMoreSplits: (to) => void sent.push({ to, noMoreSplits: true }),
+    sendEventToReader: () => undefined,
+    // Once, however periodic: the test decides when the directory is listed again.
+    callAsync: (work, handle) => void (pending = work().then(handle)),
+  };
+  return { ctx, sent, listed: () => pending };
+}

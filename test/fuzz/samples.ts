@@ -87,6 +87,12 @@ export const SAMPLES: { [T in MessageType]: Extract<Message, { type: T }> } = {
   "checkpoint-notify": { type: "checkpoint-notify", v, jobId: FOREIGN_JOB, checkpointId: 4, outcome: "complete" },
   "trigger-savepoint": { type: "trigger-savepoint", v, jobId: FOREIGN_JOB, dir: "/nonexistent/sp", stop: "terminate" },
   "savepoint-reply": { type: "savepoint-reply", v, jobId: FOREIGN_JOB, location: "/nonexistent/sp/1", error: "forged" },
+  "reader-registration": { type: "reader-registration", v, task: { jobId: FOREIGN_JOB, vertexId: "fv1", subtaskIndex: 0, attempt: 0 }, token: "0123456789abcdef0123456789abcdef" },
+  "split-request": { type: "split-request", v, task: { jobId: FOREIGN_JOB, vertexId: "fv1", subtaskIndex: 0, attempt: 0 }, token: "0123456789abcdef0123456789abcdef" },
+  "reader-event": { type: "reader-event", v, task: { jobId: FOREIGN_JOB, vertexId: "fv1", subtaskIndex: 0, attempt: 0 }, token: "0123456789abcdef0123456789abcdef", event: { watermark: 5 } },
+  "split-assignment": { type: "split-assignment", v, task: { jobId: FOREIGN_JOB, vertexId: "fv1", subtaskIndex: 0, attempt: 0 }, token: "0123456789abcdef0123456789abcdef", seq: 1, splits: [{ path: "/nonexistent/a", offset: 0 }] },
+  "no-more-splits": { type: "no-more-splits", v, task: { jobId: FOREIGN_JOB, vertexId: "fv1", subtaskIndex: 0, attempt: 0 }, token: "0123456789abcdef0123456789abcdef", seq: 2 },
+  "enumerator-event": { type: "enumerator-event", v, task: { jobId: FOREIGN_JOB, vertexId: "fv1", subtaskIndex: 0, attempt: 0 }, token: "0123456789abcdef0123456789abcdef", seq: 3, event: "pause" },
   "task-metrics": {
     type: "task-metrics",
     v,

@@ -23,6 +23,8 @@ const RULES: [RegExp, MessageType[]][] = [
   [/^weir\.job\.[^.]+\.checkpoint\.acks$/, ["checkpoint-ack", "checkpoint-decline"]],
   [/^weir\.job\.[^.]+\.savepoint$/, ["trigger-savepoint"]],
   [/^weir\.job\.[^.]+\.collect$/, ["collect"]],
+  [/^weir\.job\.[^.]+\.splits\.[^.]+\.enumerator$/, ["reader-registration", "split-request", "reader-event"]],
+  [/^weir\.job\.[^.]+\.splits\.[^.]+\.reader\./, ["split-assignment", "no-more-splits", "enumerator-event"]],
   [/^weir\.data\./, ["frame"]],
   [/^weir\.credit\./, ["credit"]],
 ];

@@ -1,8 +1,9 @@
 // Job artifacts over a real nats-server, job manager and worker processes: a worker runs a job
 // whose file it never saw (deleted before the worker started, and the worker's directory is
 // elsewhere); two versions of one module are two artifacts, each running its own code; a forged
-// or missing artifact fails the job saying so, and the worker counts the refusal; an artifact no
-// running job uses leaves the bucket.
+// or missing artifact fails the job saying so, and the worker counts the refusal (the job manager,
+// for a job whose source has a split enumerator, which it loads first); an artifact no running job
+// uses leaves the bucket.
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,7 +20,7 @@ import { buildJobGraph } from "../../src/graph/job-graph.ts";
 import { MetricRegistry } from "../../src/observability/metrics.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
 import type { JobSummary } from "../../src/observability/views.ts";
-import { runWeir, startJobManagerProcess, startNatsServer, startWorkerProcess, type NatsServerHandle, type WeirProcess } from "../../src/testing/index.ts";
+import { restEndpointOf, runWeir, startJobManagerProcess, startNatsServer, startWorkerProcess, type NatsServerHandle, type WeirProcess } from "../../src/testing/index.ts";
 import { waitFor } from "../fixtures/wait-for.ts";
 
 const WEIR = resolve("src/index.ts");
@@ -45,6 +46,25 @@ function writeJob(dir: string, label: string): string {
   return path;
 }
 
+/** A job module in `dir` whose file source (it has a split enumerator) reads --in and writes `label:n` lines to --out. */
+function writeFileJob(dir: string, label: string): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, "files.ts");
+  writeFileSync(
+    path,
+    [
+      `import { parseArgs } from "node:util";`,
+      `import { defineJob, fileSource } from ${JSON.stringify(WEIR)};`,
+      `export default defineJob((env, args) => {`,
+      `  const { values } = parseArgs({ args, options: { in: { type: "string" }, out: { type: "string" } } });`,
+      `  env.fromSource(fileSource<string>({ path: env.resolvePath(values.in!), format: (line) => line }), "Files").uid("files")`,
+      `    .map((line) => \`${label}:\${line}\`).name("label").writeAsText(values.out!).setParallelism(1);`,
+      `});`,
+    ].join("\n"),
+  );
+  return path;
+}
+
 /** What the job must write: computed here, not by weir. */
 const expected = (label: string): string[] => Array.from({ length: N }, (_, i) => `${label}:${(i + 1) ** 2}`).sort();
 const linesOf = (file: string): string[] => readFileSync(file, "utf8").trimEnd().split("\n").sort();
@@ -56,6 +76,7 @@ describe("job artifacts on a cluster", () => {
   const root = mkdtempSync(join(tmpdir(), "weir-artifacts-"));
   const workerDir = join(root, "worker");
   const cache = join(workerDir, "cache");
+  const jobManagerCache = join(root, "jobmanager-cache");
 
   const jobs = async (): Promise<JobSummary[]> => JSON.parse((await runWeir(["list", "--json", "--nats", server.url])).stdout) as JobSummary[];
   const metricsText = async (): Promise<string> => {
@@ -70,7 +91,7 @@ describe("job artifacts on a cluster", () => {
 
   beforeAll(async () => {
     server = await startNatsServer();
-    jobManager = await startJobManagerProcess(server.url, ["--slot-timeout", "60000", "--artifact-grace", "500"]);
+    jobManager = await startJobManagerProcess(server.url, ["--slot-timeout", "60000", "--artifact-grace", "500", "--artifact-cache", jobManagerCache]);
     mkdirSync(workerDir, { recursive: true });
     // The job modules written below are ES modules, as in a project with "type": "module".
     writeFileSync(join(root, "package.json"), `${JSON.stringify({ type: "module" })}\n`);
@@ -147,8 +168,7 @@ describe("job artifacts on a cluster", () => {
     });
 
     /** Submits `job` naming the artifact `digest`, as a client that uploads nothing would; resolves with how it ended. */
-    const submitNaming = async (job: string, digest: string, out: string): Promise<string> => {
-      const args = ["--out", out];
+    const submitNaming = async (job: string, digest: string, out: string, args = ["--out", out]): Promise<string> => {
       const env = new StreamExecutionEnvironment({ cwd: root });
       await (await importJobDefinition(job))(env, args);
       const prepared = { jobGraph: buildJobGraph(env.graph, env.jobConfig("squares")), streamGraph: env.graph, collectors: new Map() };
@@ -174,6 +194,25 @@ describe("job artifacts on a cluster", () => {
       expect(existsSync(out)).toBe(false);
       expect(await metricsText()).toContain('weir_artifact_rejections_total{reason="digest-mismatch"} 1');
       expect(readdirSync(cache)).not.toContain(`${genuine.digest.slice("sha256:".length)}.js`);
+    }, 120_000);
+
+    it("the job manager refuses a forged artifact of a job whose source has a split enumerator, and counts it", async () => {
+      const input = join(root, "lines");
+      mkdirSync(input, { recursive: true });
+      writeFileSync(join(input, "a.txt"), "1\n2\n3\n");
+      const genuine = await bundleJobModule(writeFileJob(join(root, "files-genuine"), "genuine"));
+      const forged = await bundleJobModule(writeFileJob(join(root, "files-forged"), "forged"));
+      const store = await ArtifactStore.open(bus.connection, "create");
+      await store.remove(genuine.digest);
+      await store.upload({ ...forged, digest: genuine.digest });
+      const out = join(root, "files-forged.txt");
+
+      const outcome = await submitNaming(join(root, "files-genuine", "files.ts"), genuine.digest, out, ["--in", input, "--out", out]);
+      expect(outcome).toContain(`job artifact ${genuine.digest} (squares.ts) fetched from bucket weir-artifacts has the digest ${forged.digest}: it was altered or forged, and the job manager refuses to run it`);
+      expect(existsSync(out)).toBe(false);
+      const { url } = restEndpointOf(jobManager);
+      expect(await (await fetch(`${url}/metrics`)).text()).toContain('weir_artifact_rejections_total{reason="digest-mismatch"} 1');
+      expect(existsSync(jobManagerCache) ? readdirSync(jobManagerCache) : []).not.toContain(`${genuine.digest.slice("sha256:".length)}.js`);
     }, 120_000);
 
     it("fails a job whose artifact is not in the bucket, saying so", async () => {

@@ -65,6 +65,12 @@ const examples: { [T in MessageType]: Unversioned<Extract<Message, { type: T }>>
   "checkpoint-notify": { type: "checkpoint-notify", jobId: "job-1", checkpointId: 4, outcome: "aborted" },
   "trigger-savepoint": { type: "trigger-savepoint", jobId: "job-1", dir: "/savepoints/a", stop: "terminate" },
   "savepoint-reply": { type: "savepoint-reply", jobId: "job-1", location: "/savepoints/a" },
+  "reader-registration": { type: "reader-registration", task: { jobId: "job-1", vertexId: "v1", subtaskIndex: 1, attempt: 0 }, token: "t-1" },
+  "split-request": { type: "split-request", task: { jobId: "job-1", vertexId: "v1", subtaskIndex: 1, attempt: 0 }, token: "t-1" },
+  "reader-event": { type: "reader-event", task: { jobId: "job-1", vertexId: "v1", subtaskIndex: 1, attempt: 0 }, token: "t-1", event: { watermark: 12 } },
+  "split-assignment": { type: "split-assignment", task: { jobId: "job-1", vertexId: "v1", subtaskIndex: 1, attempt: 0 }, token: "t-1", seq: 1, splits: [{ path: "/data/a.txt", offset: 0 }] },
+  "no-more-splits": { type: "no-more-splits", task: { jobId: "job-1", vertexId: "v1", subtaskIndex: 1, attempt: 0 }, token: "t-1", seq: 2 },
+  "enumerator-event": { type: "enumerator-event", task: { jobId: "job-1", vertexId: "v1", subtaskIndex: 1, attempt: 0 }, token: "t-1", seq: 3, event: "pause" },
   "task-metrics": {
     type: "task-metrics",
     jobId: "job-1",
