@@ -19,7 +19,7 @@ import type { SlotGrant, SubmitJob } from "../messages/schema.ts";
 import type { JobRecord } from "../coordinator/job-record.ts";
 import type { Clock } from "../core/clock.ts";
 import { listen, send, type ActorDeps } from "./actor-deps.ts";
-import type { JobMasterEvent } from "./job-master.ts";
+import type { JobMasterEvent } from "./job-master-setup.ts";
 import { loadSources } from "./job-master-enumerators.ts";
 import type { JobLoader } from "./subtask.ts";
 import type { Source } from "../operators/source.ts";

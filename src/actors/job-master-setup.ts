@@ -1,0 +1,294 @@
+// The job master's types, effects and guards: the `setup` its machine (job-master.ts) is made from.
+// Every action is named here, so the machine config reads as a table of states and transitions.
+
+import { assign, enqueueActions, sendTo, setup } from "xstate";
+import { subjects } from "../bus/subjects.ts";
+import type { JobStatus, SubmitJob, SubtaskId, TaskState, WorkerLost } from "../messages/schema.ts";
+import { taskLabel } from "../graph/task-label.ts";
+import { decideRestart, type RestartDecision, type RestartStrategyConfig } from "../coordinator/restart-strategy.ts";
+import { allInState, allTerminal, applyTaskReport, failTasksOn, isTerminal, nonTerminal, trackerKey, type TaskTracker } from "../coordinator/task-tracker.ts";
+import { failedOutside, isPartial, redeployments, regionsOf } from "../coordinator/failover-regions.ts";
+import type { CheckpointMetadata } from "../checkpoint/checkpoint-metadata.ts";
+import type { TrackedCheckpointStorage } from "../checkpoint/tracked-storage.ts";
+import type { KeptCheckpoint } from "../checkpoint/retention.ts";
+import { send, type ActorDeps } from "./actor-deps.ts";
+import { deployTasks, inbox, prepare, reconcileTicks, requestSlots } from "./job-master-effects.ts";
+import type { JobRecord, JobStore } from "../coordinator/job-record.ts";
+import { cancelLeftovers, noteLeftover, takeoverDetail, type Leftovers } from "./job-master-takeover.ts";
+import { checkpointCoordinatorMachine, type CoordinatorReport } from "./checkpoint-coordinator.ts";
+import { splitEnumeratorMachine, type SplitEnumeratorReport } from "./split-enumerator.ts";
+import { enumeratedVertices, enumeratorId, enumeratorInput, } from "./job-master-enumerators.ts";
+import type { Source } from "../operators/source.ts";
+import type { JobLoader } from "./subtask.ts";
+
+export interface JobMasterInput {
+  deps: ActorDeps;
+  submission: SubmitJob;
+  /** How long to wait for enough slots before failing the job. */
+  slotRequestTimeoutMs?: number;
+  /** Where the job's record is kept for a job manager that takes over (absent: no leader election). */
+  jobStore?: JobStore;
+  /** The job is taken over from a leader that is gone: its old execution is canceled, then it restores its latest checkpoint. */
+  takeover?: JobRecord;
+  /** Loads the job's code, for sources with a split enumerator (which runs beside the job master). */
+  loadJob?: JobLoader;
+}
+
+export interface JobMasterContext {
+  deps: ActorDeps;
+  submission: SubmitJob;
+  slotRequestTimeoutMs: number;
+  tracker: TaskTracker;
+  error?: string;
+  /** Executions so far minus one: the attempt number of the subtasks deployed next. */
+  attempt: number;
+  failureTimes: number[];
+  restart?: RestartDecision;
+  storage?: TrackedCheckpointStorage;
+  /** What the next deployment restores: the latest completed checkpoint, else the savepoint the job started from. */
+  restoreFrom?: CheckpointMetadata;
+  nextCheckpointId: number;
+  kept: KeptCheckpoint[];
+  savepointsInFlight: number;
+  /** Vertices of the pipelined regions being failed over while the rest of the job runs on. */
+  recovering: string[];
+  /** The cause of the last regional failover (a global failure keeps its cause in `error`). */
+  lastFailure?: string;
+  /** Stopped with this savepoint, without drain: the subtasks are canceled and the job ends finished. */
+  stoppedWith?: string;
+  jobStore?: JobStore;
+  takeover?: JobRecord;
+  /** The latest completed checkpoint's id and location, as the job's record keeps it. */
+  latestCheckpoint?: { id: number; location: string };
+  /** Taking over: subtasks of the old execution the workers announced, by task key. */
+  leftovers: Leftovers;
+  /** Taking over: the workers have had time to announce every subtask they run. */
+  reclaimWindowOver: boolean;
+  loadJob?: JobLoader;
+  /** The Source of each vertex with a split enumerator (loaded from the job's code). */
+  sources: Record<string, Source<unknown>>;
+}
+
+/** How often the job master re-sends deploys and cancels that may have been lost (ms). */
+export const RECONCILE_INTERVAL_MS = 2000;
+
+export type JobMasterEvent =
+  | { type: "TASK_STATE"; task: SubtaskId; state: TaskState; error?: string; unrecoverable?: boolean; workerId?: string }
+  | { type: "RECONCILE" }
+  | { type: "CANCEL" }
+  | { type: "WORKER_LOST"; workerId: string; reason: WorkerLost["reason"] }
+  | { type: "RESTORE_FAILED"; reason: string }
+  | CoordinatorReport
+  | SplitEnumeratorReport;
+
+/** Flink's default: with checkpointing, restart (practically) forever after 1 s; without, never. */
+export function defaultRestartStrategy(checkpointing: boolean): RestartStrategyConfig {
+  return checkpointing ? { kind: "fixed-delay", attempts: Number.MAX_SAFE_INTEGER, delayMs: 1000 } : { kind: "none" };
+}
+
+export const onTaskEvents = {
+  TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: false } } },
+  WORKER_LOST: { actions: ["cancelTasksOnLostWorker", "applyWorkerLost"] },
+  CANCEL: "canceling",
+  ENUMERATOR_FAILED: { actions: "enumeratorFailed" },
+} as const;
+
+export const jobMasterSetup = setup({
+  types: { input: {} as JobMasterInput, context: {} as JobMasterContext, events: {} as JobMasterEvent },
+  actors: { inbox, reconcileTicks, prepare, requestSlots, coordinator: checkpointCoordinatorMachine, splitEnumerator: splitEnumeratorMachine },
+  delays: { restartDelay: ({ context }) => (context.restart?.restart ? context.restart.delayMs : 0) },
+  actions: {
+    publishStatus: ({ context }, status: JobStatus) => {
+      const { deps, submission, error } = context;
+      deps.log.info({ status, error, attempt: context.attempt }, `job ${status}`);
+      const stoppedWithSavepoint = status === "finished" ? context.stoppedWith : undefined;
+      send(deps, subjects.jobStatus(submission.jobId), { type: "job-status", jobId: submission.jobId, status, error, timestamp: deps.clock.now(), stoppedWithSavepoint });
+    },
+    /**
+     * Deploys every subtask not heard from yet: all of them at first, a failed region's again after
+     * a regional failover, and, with `again`, those whose deploy-task or task-state was lost.
+     */
+    deployCreated: ({ context, self }, params?: { again: boolean }) => {
+      const created = Object.values(context.tracker).filter((e) => e.state === "created").map((e) => e.deployment);
+      if (created.length === 0) return;
+      if (params?.again) context.deps.log.info({ subtasks: created.map((d) => taskLabel(context.submission.jobGraph, d.task.vertexId, d.task.subtaskIndex)) }, "no word from deployed subtasks: deploying them again");
+      const outcome = deployTasks(context.deps, context.submission, context.restoreFrom, created);
+      if (!outcome.ok) self.send({ type: "RESTORE_FAILED", reason: outcome.reason });
+    },
+    /** The failed regions' subtasks become a new attempt, in the slots they had; the rest runs on. */
+    nextRegionAttempt: assign(({ context }) => {
+      const attempt = context.attempt + 1;
+      context.deps.log.warn({ vertices: context.recovering, attempt, checkpointId: context.restoreFrom?.checkpointId }, "restarting the failed region(s)");
+      const tracker = { ...context.tracker };
+      for (const deployment of redeployments(context.tracker, new Set(context.recovering), attempt)) tracker[trackerKey(deployment.task)] = { deployment, state: "created" };
+      return { attempt, tracker, recovering: [], error: undefined, restart: undefined };
+    }),
+    /** Nothing was deployed: the job fails with the reason, and no restart could do better. */
+    restoreFailed: assign(({ context, event }) => {
+      if (event.type !== "RESTORE_FAILED") return {};
+      const tracker: Record<string, TaskTracker[string]> = {};
+      for (const [key, entry] of Object.entries(context.tracker)) tracker[key] = entry.state === "created" ? { ...entry, state: "canceled" } : entry;
+      return { tracker, error: event.reason, restart: { restart: false as const, reason: "the restore cannot succeed" } };
+    }),
+    /** A subtask failed: fail over its pipelined regions alone when others can run on. */
+    noteRegionalFailure: assign(({ context, event }) => {
+      // An unrecoverable failure fails the whole job (applyReport).
+      if (event.type !== "TASK_STATE" || event.state !== "failed" || event.unrecoverable) return {};
+      const entry = context.tracker[trackerKey(event.task)];
+      if (!entry || entry.deployment.task.attempt !== event.task.attempt) return {};
+      const { jobGraph } = context.submission;
+      const regions = regionsOf(jobGraph, [event.task.vertexId, ...context.recovering]);
+      if (!isPartial(jobGraph, regions)) return {};
+      context.deps.log.warn({ task: event.task, error: event.error, vertices: [...regions] }, "a task failed: failing over its region");
+      const cause = `task ${taskLabel(jobGraph, event.task.vertexId, event.task.subtaskIndex)} failed: ${event.error ?? "unknown error"}`;
+      return { recovering: [...regions].sort(), error: undefined, lastFailure: cause };
+    }),
+    cancelRegionTasks: ({ context }) => {
+      const vertices = new Set(context.recovering);
+      for (const deployment of nonTerminal(context.tracker)) {
+        if (vertices.has(deployment.task.vertexId)) send(context.deps, subjects.workerControl(deployment.workerId), { type: "cancel-task", task: deployment.task });
+      }
+    },
+    cancelLiveTasks: ({ context }) => {
+      for (const deployment of nonTerminal(context.tracker)) {
+        send(context.deps, subjects.workerControl(deployment.workerId), { type: "cancel-task", task: deployment.task });
+      }
+    },
+    releaseSlots: ({ context }) => send(context.deps, subjects.releaseSlots(), { type: "release-slots", jobId: context.submission.jobId }),
+    /** `expectCancel`: the job master asked for cancellation, so a canceled task is no error. */
+    applyReport: assign(({ context, event }, params: { expectCancel: boolean }) => {
+      if (event.type !== "TASK_STATE") return {};
+      const { tracker, outcome } = applyTaskReport(context.tracker, event.task, event.state);
+      if (outcome !== "updated") context.deps.log.debug({ task: event.task, state: event.state, outcome }, "task report not applied");
+      // A subtask of an older execution still running (a leftover of a job manager that is gone): it is told to stop.
+      if (outcome === "stale" && event.workerId && !isTerminal(event.state) && event.task.attempt < (context.tracker[trackerKey(event.task)]?.deployment.task.attempt ?? 0)) {
+        send(context.deps, subjects.workerControl(event.workerId), { type: "cancel-task", task: event.task });
+      }
+      const name = `task ${taskLabel(context.submission.jobGraph, event.task.vertexId, event.task.subtaskIndex)}`;
+      let error = context.error;
+      if (!error && event.state === "failed" && outcome === "updated") error = `${name} failed: ${event.error ?? "unknown error"}`;
+      // No restart can cure it: the job fails at once, whatever its restart strategy.
+      if (event.state === "failed" && outcome === "updated" && event.unrecoverable && context.restart?.restart !== false) {
+        return { tracker, error: `${error} (not restarted: no restart can cure this failure)`, restart: { restart: false as const, reason: "the failure is unrecoverable" } };
+      }
+      if (!error && event.state === "canceled" && outcome === "updated" && !params.expectCancel) error = `${name} was canceled by its worker (was the worker stopped?)`;
+      return { tracker, error };
+    }),
+    /** A finished subtask takes no part in later checkpoints (only on a first report that it finished: see newlyFinished). */
+    forwardFinished: sendTo("coordinator", ({ event }) => ({ type: "TASK_FINISHED" as const, task: event.type === "TASK_STATE" ? event.task : ({} as SubtaskId) }), {}),
+    /** The worker may only be cut off from the resource manager: its subtasks are told to stop. */
+    cancelTasksOnLostWorker: ({ context, event }) => {
+      if (event.type !== "WORKER_LOST") return;
+      for (const deployment of nonTerminal(context.tracker)) {
+        if (deployment.workerId === event.workerId) send(context.deps, subjects.workerControl(deployment.workerId), { type: "cancel-task", task: deployment.task });
+      }
+    },
+    applyWorkerLost: assign(({ context, event }) => {
+      if (event.type !== "WORKER_LOST") return {};
+      const why = { unregistered: "left the cluster", "heartbeat-timeout": "was lost (no heartbeat)", unreachable: "was lost (its connection is gone)" }[event.reason];
+      const hit = nonTerminal(context.tracker).some((d) => d.workerId === event.workerId);
+      return { tracker: failTasksOn(context.tracker, event.workerId), error: context.error ?? (hit ? `worker ${event.workerId} ${why}` : undefined) };
+    }),
+    /** Decides, once per failure, whether the restart strategy allows another execution. */
+    decideRestart: assign(({ context }) => {
+      if (context.restart?.restart === false) return {}; // already decided: a region could not restart
+      const now = context.deps.clock.now();
+      const { config } = context.submission.jobGraph;
+      const strategy = config.restartStrategy ?? defaultRestartStrategy(config.checkpointing !== undefined);
+      const failureTimes = [...context.failureTimes, now];
+      const restart = decideRestart(strategy, { failures: failureTimes }, now);
+      // Info: the job's final status says so too ("… (not restarted: <reason>)").
+      if (!restart.restart) context.deps.log.info({ reason: restart.reason }, "not restarting the job");
+      const cause = context.error ?? context.lastFailure ?? "the job failed";
+      return { failureTimes, restart, error: restart.restart ? context.error : `${cause} (not restarted: ${restart.reason})` };
+    }),
+    nextAttempt: assign(({ context }) => {
+      context.deps.log.warn({ cause: context.error, attempt: context.attempt + 1, checkpointId: context.restoreFrom?.checkpointId }, "restarting the job");
+      return { attempt: context.attempt + 1, tracker: {}, error: undefined, restart: undefined, recovering: [] };
+    }),
+    onCoordinatorReport: assign(({ context, event }) => {
+      switch (event.type) {
+        case "CHECKPOINT_TRIGGERED":
+          return { nextCheckpointId: Math.max(context.nextCheckpointId, event.checkpointId + 1) };
+        case "CHECKPOINT_COMPLETED":
+          // Failover restores checkpoints only; a savepoint is the user's.
+          return event.kind === "checkpoint" ? { restoreFrom: event.metadata, kept: event.kept, latestCheckpoint: { id: event.metadata.checkpointId, location: event.location } } : {};
+        case "SAVEPOINTS_IN_FLIGHT":
+          return { savepointsInFlight: event.count };
+        case "CHECKPOINT_FAILURES_EXCEEDED":
+          return { error: context.error ?? event.reason };
+        default:
+          return {};
+      }
+    }),
+    /** Keeps the job's record current for a job manager that takes over: its attempt and latest checkpoint. */
+    recordJob: ({ context }) => void context.jobStore?.save({ submission: context.submission, attempt: context.attempt, checkpoint: context.latestCheckpoint }),
+    /** Says, to the client and the monitor, that this job manager took the job over and from where it goes on. */
+    announceTakeover: ({ context }) => {
+      const { deps, submission } = context;
+      const detail = takeoverDetail(deps.epoch, context.restoreFrom?.checkpointId);
+      deps.log.warn({ epoch: deps.epoch, checkpointId: context.restoreFrom?.checkpointId, attempt: context.attempt }, "taking the job over");
+      send(deps, subjects.jobStatus(submission.jobId), { type: "job-status", jobId: submission.jobId, status: "restarting", timestamp: deps.clock.now(), detail });
+    },
+    noteLeftover: assign(({ context, event }) => {
+      if (event.type !== "TASK_STATE" || !event.workerId) return {};
+      const leftovers = noteLeftover(context.deps, context.leftovers, event.task, event.workerId, event.state);
+      // The new execution's attempt stays above every old one the workers announce.
+      return { leftovers, attempt: Math.max(context.attempt, event.task.attempt + 1) };
+    }),
+    cancelLeftovers: ({ context }) => cancelLeftovers(context.deps, context.leftovers),
+    /** The job is over: a job manager that takes over has nothing to do for it. */
+    forgetJob: ({ context }) => void context.jobStore?.remove(context.submission.jobId),
+    /** This execution's split enumerators, restored from what the next deployment restores. */
+    startEnumerators: enqueueActions(({ context, enqueue }) => {
+      for (const vertex of enumeratedVertices(context.submission)) {
+        const input = enumeratorInput(context.deps, context.submission, vertex, context.sources[vertex.id], context.attempt, context.restoreFrom);
+        enqueue.spawnChild("splitEnumerator", { id: enumeratorId(vertex.id), input });
+      }
+    }),
+    stopEnumerators: enqueueActions(({ context, enqueue }) => {
+      for (const vertex of enumeratedVertices(context.submission)) enqueue.stopChild(enumeratorId(vertex.id));
+    }),
+    /** A failed region's readers restart from the latest completed checkpoint: their later splits go back. */
+    restartReaders: enqueueActions(({ context, enqueue }) => {
+      const recovering = new Set(context.recovering);
+      for (const vertex of enumeratedVertices(context.submission)) {
+        if (recovering.has(vertex.id)) enqueue.sendTo(enumeratorId(vertex.id), { type: "READERS_RESTARTED", attempt: context.attempt + 1 });
+      }
+    }),
+    /** Splits handed out before a completed checkpoint's snapshot are its readers' now (savepoints are never failed over to). */
+    tellEnumeratorsCompleted: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "CHECKPOINT_COMPLETED" || event.kind !== "checkpoint") return;
+      for (const vertex of enumeratedVertices(context.submission)) enqueue.sendTo(enumeratorId(vertex.id), { type: "CHECKPOINT_COMPLETE", checkpointId: event.metadata.checkpointId });
+    }),
+    enumeratorFailed: assign(({ context, event }) => {
+      if (event.type !== "ENUMERATOR_FAILED") return {};
+      context.deps.log.warn({ vertexId: event.vertexId, reason: event.reason }, "a split enumerator failed");
+      return { error: context.error ?? event.reason };
+    }),
+    /** The job ended: unless its checkpoints are kept, delete everything it left, once a commit still running has ended. */
+    disposeCheckpoints: ({ context }, params: { keep: boolean }) => {
+      const { storage } = context;
+      if (!storage) return;
+      const jobId = context.submission.jobId;
+      storage.seal();
+      const work = params.keep ? storage.settled() : storage.settled().then(() => storage.discardJob(jobId));
+      void work.then(() => storage.close()).catch((error: Error) => context.deps.log.warn({ err: error }, "cleaning up checkpoints failed"));
+    },
+  },
+  guards: {
+    // A task canceled without the job master asking (its worker stopped) fails the job as well.
+    anyFailed: ({ context }) => failedOutside(context.tracker, context.recovering) || context.error !== undefined,
+    regionFailing: ({ context }) => context.recovering.length > 0,
+    allRunning: ({ context }) => allInState(context.tracker, ["running", "finished"]),
+    allFinished: ({ context }) => allInState(context.tracker, ["finished"]) && context.savepointsInFlight === 0,
+    allEnded: ({ context }) => allTerminal(context.tracker),
+    mayRestart: ({ context }) => context.restart?.restart === true,
+    /** A subtask of this attempt reports it finished, for the first time (workers announce states again). */
+    newlyFinished: ({ context, event }) => {
+      if (event.type !== "TASK_STATE" || event.state !== "finished") return false;
+      const entry = context.tracker[trackerKey(event.task)];
+      return entry !== undefined && entry.deployment.task.attempt === event.task.attempt && entry.state !== "finished";
+    },
+  },
+});
