@@ -97,7 +97,7 @@ async function latestCheckpoint(deps: ActorDeps, storage: TrackedCheckpointStora
   return pointed;
 }
 
-interface Prepared {
+export interface Prepared {
   storage: TrackedCheckpointStorage;
   restoreFrom?: CheckpointMetadata;
   /** Taking over: the latest completed checkpoint's id and location. */

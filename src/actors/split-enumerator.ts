@@ -47,7 +47,7 @@ export interface EnumeratorSnapshot {
   state: unknown;
 }
 
-interface SplitEnumeratorContext {
+export interface SplitEnumeratorContext {
   deps: ActorDeps;
   jobId: string;
   vertexId: string;
