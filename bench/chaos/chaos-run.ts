@@ -1,19 +1,11 @@
-// One chaos run: a three-node NATS cluster, job managers (two with --ha, one leading) and three
-// workers run the checkpointed keyed count (test/fixtures/jobs/checkpointed-keyed-counts.ts: a
-// rate-limited generator, a running count per key, the transactional collect sink) while this module
-// kills at random — a worker with SIGKILL (a fresh one takes its place), a NATS node with SIGKILL
-// (restarted 1–3 s later) or the leading job manager with SIGKILL (a fresh standby takes its place)
-// — one kill at a time, each once the previous one has been recovered from. Recovery is the time from a
-// kill to the first checkpoint completed after it. The run then lets the job finish and counts
-// every running count the client received against the input: lost and duplicated.
 
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startJobManagerProcess, startNatsCluster, startWorkerProcess, type NatsClusterHandle, type WeirProcess } from "../../src/testing/index.ts";
 import { CHECKPOINTED_COUNTS, type KeyCount } from "../../test/fixtures/jobs/checkpointed-keyed-counts.ts";
 import { range, tally, totalsPerKey } from "../../test/fixtures/running-counts.ts";
+import { latestCheckpoint, startRun, until } from "../../test/fixtures/weir-run.ts";
 
 const JOB = "test/fixtures/jobs/checkpointed-keyed-counts.ts";
 
@@ -151,43 +143,6 @@ function leaderOf(jobManagers: readonly WeirProcess[]): WeirProcess | undefined 
     const words = jm.logs().match(/"msg":"(leading \(epoch \d+\)[^"]*|stepped down[^"]*)"/g) ?? [];
     return words.at(-1)?.includes("leading") === true;
   });
-}
-
-/** The highest id of a completed checkpoint of `jobId` in `dir` (0 before the first). */
-function latestCheckpoint(dir: string, jobId: string): number {
-  const jobDir = join(dir, jobId);
-  if (!existsSync(jobDir)) return 0;
-  let latest = 0;
-  for (const name of readdirSync(jobDir)) {
-    const id = /^chk-(\d+)$/.exec(name)?.[1];
-    if (id !== undefined && Number(id) > latest && existsSync(join(jobDir, name, "_metadata"))) latest = Number(id);
-  }
-  return latest;
-}
-
-/** Starts `weir run` in the background; resolves its job id once submitted. */
-function startRun(args: string[]) {
-  const child = spawn(process.execPath, ["bin/weir.mjs", "run", "--log-level", "info", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const jobId = new Promise<string>((resolve, reject) => {
-    child.stderr.on("data", () => {
-      const match = /job ([0-9a-f]+) submitted/.exec(stderr);
-      if (match) resolve(match[1]);
-    });
-    child.once("exit", () => reject(new Error(`weir run ended before the job was submitted:\n${stderr}`)));
-  });
-  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { jobId, exit, stderr: () => stderr, kill: () => child.kill("SIGKILL") };
-}
-
-/** Polls `condition` every 50 ms until it holds; throws naming `what` after `deadlineMs` (a hang guard). */
-async function until(what: string, condition: () => boolean, deadlineMs: number): Promise<void> {
-  const giveUpAt = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > giveUpAt) throw new Error(`gave up waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 /** The p-th percentile (0–100) of `values`, nearest rank. */

@@ -1,53 +1,15 @@
-// Async I/O across a worker killed with SIGKILL on a NATS cluster: a real nats-server, a job
-// manager and three workers with two slots each run a checkpointed job whose unordered async
-// lookup always has requests in flight. The worker running the lookup's subtasks is killed after
-// a checkpoint completed; the job restarts from its latest checkpoint, the requests that were in
-// flight in it are made again, and the client receives every key's running count 1..n exactly
-// once: lost = 0 and duplicated = 0, against an expectation from the input alone.
 
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startJobManagerProcess, startNatsServer, startWorkerProcess, type NatsServerHandle, type WeirProcess } from "../../src/testing/index.ts";
 import { ASYNC_LOOKUP_COUNTS } from "../fixtures/jobs/async-lookup-counts.ts";
 import { range, tally, totalsPerKey, type KeyCount } from "../fixtures/running-counts.ts";
+import { hasCompletedCheckpoint, startRun, until } from "../fixtures/weir-run.ts";
 
 const JOB = "test/fixtures/jobs/async-lookup-counts.ts";
 const { keys: KEYS, events: EVENTS } = ASYNC_LOOKUP_COUNTS;
-
-/** Starts `weir run` in the background; resolves its job id once submitted. */
-function startRun(args: string[]) {
-  const child = spawn(process.execPath, ["bin/weir.mjs", "run", "--log-level", "info", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const jobId = new Promise<string>((resolve, reject) => {
-    child.stderr.on("data", () => {
-      const match = /job ([0-9a-f]+) submitted/.exec(stderr);
-      if (match) resolve(match[1]);
-    });
-    child.once("exit", () => reject(new Error(`weir run ended before the job was submitted:\n${stderr}`)));
-  });
-  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { jobId, exit, stderr: () => stderr, kill: () => child.kill("SIGKILL") };
-}
-
-/** Polls `condition` every 50 ms until it holds; fails with `what` if `deadlineMs` passes first (a hang guard, not an assertion on speed). */
-async function until(what: string, condition: () => boolean, deadlineMs = 20_000): Promise<void> {
-  const giveUpAt = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > giveUpAt) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** True once `<dir>/<jobId>/chk-*\/_metadata` exists: a checkpoint has completed. */
-function hasCompletedCheckpoint(dir: string, jobId: string): boolean {
-  const jobDir = join(dir, jobId);
-  if (!existsSync(jobDir)) return false;
-  return readdirSync(jobDir).some((name) => name.startsWith("chk-") && existsSync(join(jobDir, name, "_metadata")));
-}
 
 /** True when the worker's log says it runs a subtask of the lookup's vertex (v1: the generator with the lookup chained to it) in `attempt`. */
 const runsLookupOf = (worker: WeirProcess, jobId: string, attempt: number) =>

@@ -6,7 +6,6 @@
 // count 1..n exactly once: lost = 0 and duplicated = 0, against an expectation from the input alone;
 // so do the file, PostgreSQL and JetStream sinks, and the KV sink holds each key's final count.
 
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,44 +19,10 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Objm } from "@nats-io/obj";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
+import { hasCompletedCheckpoint, runsSubtasksOf, startRun, until } from "../fixtures/weir-run.ts";
 
 const JOB = "test/fixtures/jobs/checkpointed-keyed-counts.ts";
 const { keys: KEYS, events: EVENTS } = CHECKPOINTED_COUNTS;
-
-/** Starts `weir run` in the background; resolves its job id once submitted. */
-function startRun(args: string[]) {
-  const child = spawn(process.execPath, ["bin/weir.mjs", "run", "--log-level", "info", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const jobId = new Promise<string>((resolve, reject) => {
-    child.stderr.on("data", () => {
-      const match = /job ([0-9a-f]+) submitted/.exec(stderr);
-      if (match) resolve(match[1]);
-    });
-    child.once("exit", () => reject(new Error(`weir run ended before the job was submitted:\n${stderr}`)));
-  });
-  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { jobId, exit, stderr: () => stderr, kill: () => child.kill("SIGKILL") };
-}
-
-/** Polls `condition` every 50 ms until it holds; fails with `what` if `deadlineMs` passes first (a hang guard, not an assertion on speed). */
-async function until(what: string, condition: () => boolean, deadlineMs = 20_000): Promise<void> {
-  const giveUpAt = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > giveUpAt) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** True once `<dir>/<jobId>/chk-*\/_metadata` exists: a checkpoint has completed. */
-function hasCompletedCheckpoint(dir: string, jobId: string): boolean {
-  const jobDir = join(dir, jobId);
-  if (!existsSync(jobDir)) return false;
-  return readdirSync(jobDir).some((name) => name.startsWith("chk-") && existsSync(join(jobDir, name, "_metadata")));
-}
-
-const runsSubtasksOf = (worker: WeirProcess, jobId: string, attempt: number) =>
-  worker.logs().split("\n").some((line) => line.includes(`"jobId":"${jobId}"`) && line.includes(`"attempt":${attempt},`) && line.includes('"msg":"subtask running"'));
 
 describe("a worker killed while a checkpointed job runs on a NATS cluster", () => {
   let server: NatsServerHandle;
@@ -127,8 +92,8 @@ describe("a worker killed while a checkpointed job runs on a NATS cluster", () =
     const run = startRun([JOB, "--nats", server.url, "--", "--checkpoints", checkpoints, "--results", results, "--file", files, "--postgres", url, "--jetstream", server.url, "--rate", "600"]);
     try {
       const jobId = await run.jobId;
-      await until("a completed checkpoint and a worker running the job", () => hasCompletedCheckpoint(checkpoints, jobId) && workers.some((w) => runsSubtasksOf(w, jobId, 0)));
-      const victim = workers.find((w) => runsSubtasksOf(w, jobId, 0))!;
+      await until("a completed checkpoint and a worker running the job", () => hasCompletedCheckpoint(checkpoints, jobId) && workers.some((w) => runsSubtasksOf(w.logs(), jobId, 0)));
+      const victim = workers.find((w) => runsSubtasksOf(w.logs(), jobId, 0))!;
       const victimId = workerIds[workers.indexOf(victim)];
       const survivors = workers.filter((w) => w !== victim);
       await victim.stop("SIGKILL");
@@ -143,7 +108,7 @@ describe("a worker killed while a checkpointed job runs on a NATS cluster", () =
       expect(jobManager.logs().split("\n").filter((line) => line.includes(jobId) && line.includes("not restarting the job"))).toEqual([]);
       expect(run.stderr()).toMatch(/"status":"restarting","msg":"job status"/);
       // The second attempt ran on the workers left.
-      expect(survivors.some((w) => runsSubtasksOf(w, jobId, 1))).toBe(true);
+      expect(survivors.some((w) => runsSubtasksOf(w.logs(), jobId, 1))).toBe(true);
 
       const collected = JSON.parse(readFileSync(results, "utf8")) as KeyCount[];
       expect(tally(collected, totalsPerKey(range(EVENTS), KEYS))).toEqual({ lost: 0, duplicated: 0 });

@@ -5,9 +5,8 @@
 // holding each key's count exactly as counted from the input alone: a commit replayed after the
 // kill is skipped, and the replayed records upsert the same counts again.
 
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -15,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startJobManagerProcess, startNatsServer, startWorkerProcess, type NatsServerHandle, type WeirProcess } from "../../src/testing/index.ts";
 import { CHECKPOINTED_COUNTS } from "../fixtures/jobs/checkpointed-keyed-counts.ts";
 import { range, totalsPerKey } from "../fixtures/running-counts.ts";
+import { hasCompletedCheckpoint, runsSubtasksOf, startRun, until } from "../fixtures/weir-run.ts";
 
 const JOB = "test/fixtures/jobs/checkpointed-keyed-counts.ts";
 const ADMIN = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -60,9 +60,9 @@ describe("the PostgreSQL sink in upsert mode, with a worker killed mid-run on a 
       let upserted = 0;
       await until("a completed checkpoint, a committed upsert and a worker running the job", async () => {
         upserted = Number((await db.query<{ n: string }>("SELECT count(*) AS n FROM latest")).rows[0].n);
-        return hasCompletedCheckpoint(checkpoints, jobId) && upserted > 0 && workers.some((w) => runsSubtasksOf(w, jobId, 0));
+        return hasCompletedCheckpoint(checkpoints, jobId) && upserted > 0 && workers.some((w) => runsSubtasksOf(w.logs(), jobId, 0));
       });
-      const victim = workers.find((w) => runsSubtasksOf(w, jobId, 0))!;
+      const victim = workers.find((w) => runsSubtasksOf(w.logs(), jobId, 0))!;
       const survivor = workers.find((w) => w !== victim)!;
       await victim.stop("SIGKILL");
 
@@ -71,7 +71,7 @@ describe("the PostgreSQL sink in upsert mode, with a worker killed mid-run on a 
       const restart = jobManager.logs().split("\n").find((line) => line.includes('"msg":"restarting the job"') && line.includes(jobId));
       expect(restart).toContain(`"cause":"worker ${workerIds[workers.indexOf(victim)]} was lost`);
       expect(restart).toMatch(/"attempt":1,"checkpointId":\d+/);
-      expect(runsSubtasksOf(survivor, jobId, 1)).toBe(true);
+      expect(runsSubtasksOf(survivor.logs(), jobId, 1)).toBe(true);
 
       const finals = new Map((await db.query<{ key: number; count: number }>("SELECT key, count FROM latest")).rows.map((r) => [r.key, r.count]));
       expect(finals).toEqual(totalsPerKey(range(EVENTS), KEYS));
@@ -84,42 +84,6 @@ describe("the PostgreSQL sink in upsert mode, with a worker killed mid-run on a 
     }
   });
 });
-
-/** Starts `weir run` in the background; resolves its job id once submitted. */
-function startRun(args: string[]) {
-  const child = spawn(process.execPath, ["bin/weir.mjs", "run", "--log-level", "info", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const jobId = new Promise<string>((resolve, reject) => {
-    child.stderr.on("data", () => {
-      const match = /job ([0-9a-f]+) submitted/.exec(stderr);
-      if (match) resolve(match[1]);
-    });
-    child.once("exit", () => reject(new Error(`weir run ended before the job was submitted:\n${stderr}`)));
-  });
-  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { jobId, exit, stderr: () => stderr, kill: () => child.kill("SIGKILL") };
-}
-
-/** Polls `condition` every 50 ms until it holds; fails with `what` after `deadlineMs` (a hang guard, not an assertion on speed). */
-async function until(what: string, condition: () => Promise<boolean>, deadlineMs = 20_000): Promise<void> {
-  const giveUpAt = Date.now() + deadlineMs;
-  while (!(await condition())) {
-    if (Date.now() > giveUpAt) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** True once `<dir>/<jobId>/chk-*\/_metadata` exists: a checkpoint has completed. */
-function hasCompletedCheckpoint(dir: string, jobId: string): boolean {
-  const jobDir = join(dir, jobId);
-  if (!existsSync(jobDir)) return false;
-  return readdirSync(jobDir).some((name) => name.startsWith("chk-") && existsSync(join(jobDir, name, "_metadata")));
-}
-
-function runsSubtasksOf(worker: WeirProcess, jobId: string, attempt: number): boolean {
-  return worker.logs().split("\n").some((line) => line.includes(`"jobId":"${jobId}"`) && line.includes(`"attempt":${attempt},`) && line.includes('"msg":"subtask running"'));
-}
 
 async function adminQuery(sql: string): Promise<void> {
   const admin = new pg.Client({ connectionString: ADMIN });

@@ -1,13 +1,5 @@
-// A job on a three-node NATS cluster survives the loss of a node. Each worker knows only its own
-// node (it learns the others from it); the job manager and the client know all three. Once the
-// checkpointed keyed count has completed a checkpoint, the node of a worker running its subtasks is
-// killed with SIGKILL: that worker reconnects to another node within milliseconds, but frames sent
-// to it meanwhile are gone; the channel's sequence numbers notice, the job restarts from its latest
-// checkpoint (or continues, if nothing was in flight), and the client receives every running count exactly once (lost = 0,
-// duplicated = 0, against an expectation from the input alone).
 
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -16,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startJobManagerProcess, startNatsCluster, startWorkerProcess, type NatsClusterHandle, type WeirProcess } from "../../src/testing/index.ts";
 import { CHECKPOINTED_COUNTS, type KeyCount } from "../fixtures/jobs/checkpointed-keyed-counts.ts";
 import { range, tally, totalsPerKey } from "../fixtures/running-counts.ts";
+import { hasCompletedCheckpoint, runsSubtasksOf, startRun, until } from "../fixtures/weir-run.ts";
 
 const JOB = "test/fixtures/jobs/checkpointed-keyed-counts.ts";
 const { keys: KEYS, events: EVENTS } = CHECKPOINTED_COUNTS;
@@ -46,8 +39,8 @@ describe("a NATS node killed while a checkpointed job runs on a three-node clust
     const run = startRun([JOB, "--nats", cluster.urls, "--", "--checkpoints", checkpoints, "--results", results, "--rate", "600"]);
     try {
       const jobId = await run.jobId;
-      await until("a completed checkpoint and a worker running the job", () => hasCompletedCheckpoint(checkpoints, jobId) && workers.some((w) => runsSubtasksOf(w, jobId)));
-      const victim = workers.findIndex((w) => runsSubtasksOf(w, jobId));
+      await until("a completed checkpoint and a worker running the job", () => hasCompletedCheckpoint(checkpoints, jobId) && workers.some((w) => runsSubtasksOf(w.logs(), jobId)));
+      const victim = workers.findIndex((w) => runsSubtasksOf(w.logs(), jobId));
       await cluster.nodes[victim + 1].kill();
 
       expect(await run.exit).toBe(0);
@@ -73,35 +66,3 @@ describe("a NATS node killed while a checkpointed job runs on a three-node clust
   });
 });
 
-/** Starts `weir run` in the background; resolves its job id once submitted. */
-function startRun(args: string[]) {
-  const child = spawn(process.execPath, ["bin/weir.mjs", "run", "--log-level", "info", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const jobId = new Promise<string>((resolve, reject) => {
-    child.stderr.on("data", () => {
-      const match = /job ([0-9a-f]+) submitted/.exec(stderr);
-      if (match) resolve(match[1]);
-    });
-    child.once("exit", () => reject(new Error(`weir run ended before the job was submitted:\n${stderr}`)));
-  });
-  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { jobId, exit, stderr: () => stderr, kill: () => child.kill("SIGKILL") };
-}
-
-/** Polls `condition` every 50 ms until it holds; fails with `what` if `deadlineMs` passes first (a hang guard, not an assertion on speed). */
-async function until(what: string, condition: () => boolean, deadlineMs = 30_000): Promise<void> {
-  const giveUpAt = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > giveUpAt) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-function hasCompletedCheckpoint(dir: string, jobId: string): boolean {
-  const jobDir = join(dir, jobId);
-  return existsSync(jobDir) && readdirSync(jobDir).some((name) => name.startsWith("chk-") && existsSync(join(jobDir, name, "_metadata")));
-}
-
-const runsSubtasksOf = (worker: WeirProcess, jobId: string) =>
-  worker.logs().split("\n").some((line) => line.includes(`"jobId":"${jobId}"`) && line.includes('"msg":"subtask running"'));

@@ -7,15 +7,15 @@
 // reaches the client exactly once (lost = 0, duplicated = 0, against the input). Needs root.
 
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startJobManagerProcess, startNatsServer, startWorkerProcess, type NatsServerHandle, type WeirProcess } from "../../src/testing/index.ts";
 import { CHECKPOINTED_COUNTS, type KeyCount } from "../fixtures/jobs/checkpointed-keyed-counts.ts";
 import { createNetworkNamespace, type NetworkNamespace } from "../fixtures/network-namespace.ts";
 import { range, tally, totalsPerKey } from "../fixtures/running-counts.ts";
+import { hasCompletedCheckpoint, runsSubtasksOf, startRun, until } from "../fixtures/weir-run.ts";
 
 const JOB = "test/fixtures/jobs/checkpointed-keyed-counts.ts";
 const HEARTBEAT_TIMEOUT_MS = 5000;
@@ -48,7 +48,7 @@ describe("a worker cut off from NATS by a network partition", () => {
 
   it("a cut shorter than the heartbeat timeout costs no restart, and the counts are exactly-once", async () => {
     const { jobId, exit, stderr, results, events } = await runningJob("short");
-    await until("the cut-off worker running the job", () => runsSubtasks(cutOff.logs(), jobId, 0));
+    await until("the cut-off worker running the job", () => runsSubtasksOf(cutOff.logs(), jobId, 0));
     namespace.cut();
     await sleep(1500);
     namespace.heal();
@@ -61,7 +61,7 @@ describe("a worker cut off from NATS by a network partition", () => {
 
   it("a longer cut gets the worker declared lost; the job recovers elsewhere and the healed worker's subtasks end without counting", async () => {
     const { jobId, exit, stderr, results, events } = await runningJob("long");
-    await until("the cut-off worker running the job", () => runsSubtasks(cutOff.logs(), jobId, 0));
+    await until("the cut-off worker running the job", () => runsSubtasksOf(cutOff.logs(), jobId, 0));
     spare = await startWorkerProcess(server.url, 1, "spare");
     namespace.cut();
     await until("the job restarting without the cut-off worker", () => restartsOf(jobId).length > 0, 30_000);
@@ -74,7 +74,7 @@ describe("a worker cut off from NATS by a network partition", () => {
     expectExactlyOnce(results, events);
     // Back on the bus, the worker learns its old subtasks are gone and ends them.
     await until("the cut-off worker ending its old subtasks", () => endedSubtasks(cutOff.logs(), jobId, 0) > 0, 30_000);
-    expect(runsSubtasks(cutOff.logs(), jobId, 1)).toBe(false);
+    expect(runsSubtasksOf(cutOff.logs(), jobId, 1)).toBe(false);
   });
 
   /** Submits the keyed count (about 12 s of input) and resolves once a checkpoint has completed. */
@@ -108,39 +108,8 @@ async function startWorkerInNamespace(namespace: NetworkNamespace, natsUrl: stri
   return { child, logs: () => logs };
 }
 
-const runsSubtasks = (logs: string, jobId: string, attempt: number) =>
-  logs.split("\n").some((line) => line.includes(`"jobId":"${jobId}"`) && line.includes(`"attempt":${attempt},`) && line.includes('"msg":"subtask running"'));
-
 const endedSubtasks = (logs: string, jobId: string, attempt: number) =>
   logs.split("\n").filter((line) => line.includes(`"jobId":"${jobId}"`) && line.includes(`"attempt":${attempt},`) && /"msg":"subtask (canceled|failed)"/.test(line)).length;
 
-function startRun(args: string[]) {
-  const child = spawn(process.execPath, ["bin/weir.mjs", "run", "--log-level", "info", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const jobId = new Promise<string>((resolve, reject) => {
-    child.stderr.on("data", () => {
-      const match = /job ([0-9a-f]+) submitted/.exec(stderr);
-      if (match) resolve(match[1]);
-    });
-    child.once("exit", () => reject(new Error(`weir run ended before the job was submitted:\n${stderr}`)));
-  });
-  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { jobId, exit, stderr: () => stderr };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `condition` every 50 ms until it holds; fails with `what` after `deadlineMs` (a hang guard, not an assertion on speed). */
-async function until(what: string, condition: () => boolean, deadlineMs = 30_000): Promise<void> {
-  const giveUpAt = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > giveUpAt) throw new Error(`gave up waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-function hasCompletedCheckpoint(dir: string, jobId: string): boolean {
-  const jobDir = join(dir, jobId);
-  return existsSync(jobDir) && readdirSync(jobDir).some((name) => name.startsWith("chk-") && existsSync(join(jobDir, name, "_metadata")));
-}
