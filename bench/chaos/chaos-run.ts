@@ -94,17 +94,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         const victim = live[Math.floor(random() * live.length)];
         await victim.stop("SIGKILL");
         say(`kill ${k + 1}: SIGKILL to a worker`);
-        const spare = await startWorkerProcess(cluster.urls, 2, `chaos-spare-${++spares}`);
-        workers.push(spare);
-        processes.push(spare);
+        const spare = await startWorkerProcess(cluster.urls, 2, `chaos-spare-${++spares}`).catch((error: Error) => say(`kill ${k + 1}: a fresh worker did not start: ${firstLine(error)}`));
+        if (spare) {
+          workers.push(spare);
+          processes.push(spare);
+        }
       } else if (kind === "job-manager") {
-        const leader = leaderOf(jobManagers);
-        if (!leader) throw new Error("no job manager leads");
-        await leader.stop("SIGKILL");
+        await until("a leading job manager", () => leaderOf(jobManagers) !== undefined, 60_000);
+        await leaderOf(jobManagers)!.stop("SIGKILL");
         say(`kill ${k + 1}: SIGKILL to the leading job manager`);
-        const standby = await startJobManagerProcess(cluster.urls, ha);
-        jobManagers.push(standby);
-        processes.push(standby);
+        const standby = await startJobManagerProcess(cluster.urls, ha).catch((error: Error) => say(`kill ${k + 1}: a fresh standby did not start: ${firstLine(error)}`));
+        if (standby) {
+          jobManagers.push(standby);
+          processes.push(standby);
+        }
       } else {
         const node = cluster.nodes[Math.floor(random() * cluster.nodes.length)];
         await node.kill();
@@ -133,6 +136,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     await cluster?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function firstLine(error: Error): string {
+  return error.message.split("\n").slice(0, 2).join(" ");
 }
 
 /** The live job manager whose last word on leadership was that it leads (the only one without --ha). */

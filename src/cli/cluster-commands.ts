@@ -134,23 +134,37 @@ export async function jobManagerCommand(options: JobManagerCommandOptions): Prom
   });
 }
 
+/** How long `--ha` keeps trying when JetStream does not answer in time (a cluster may be electing its leaders). */
+const HA_START_PATIENCE_MS = 60_000;
+
 /** `--ha`: leader election over the bus's JetStream; leads or stands by, and says which. */
 async function startStandingBy(deps: ActorDeps & { nats: NatsConnection }, options: JobManagerOptions, leaseTtl: number): Promise<HighlyAvailableJobManager> {
   const holder = `${hostname()}:${process.pid}`;
   const timings = { ttlMs: leaseTtl, renewEveryMs: Math.max(1, Math.floor(leaseTtl / 3)), retryEveryMs: Math.max(1, Math.floor(leaseTtl / 6)) };
   const problems = leaseTimingProblems(timings);
   if (problems.length > 0 || leaseTtl < 100) throw new Error(`--lease-ttl ${leaseTtl}: give at least 100 ms (${problems.join("; ") || "shorter leases are lost to any pause"})`);
-  const jobManager = await startHighlyAvailableJobManager(deps, options, {
-    nats: deps.nats,
-    holder,
-    timings,
-    onLeadership: (change) =>
-      change.leading
-        ? deps.log.info({ epoch: change.epoch, takenOver: change.takenOver }, `leading (epoch ${change.epoch}); took over ${change.takenOver} job(s)`)
-        : deps.log.warn({ epoch: change.epoch, reason: change.reason }, "stepped down; standing by"),
-  }).catch((error: Error) => {
-    throw new Error(`--ha needs JetStream on the NATS server (nats-server -js) for its lease and job records: ${error.message}`);
-  });
+  const start = () =>
+    startHighlyAvailableJobManager(deps, options, {
+      nats: deps.nats,
+      holder,
+      timings,
+      onLeadership: (change) =>
+        change.leading
+          ? deps.log.info({ epoch: change.epoch, takenOver: change.takenOver }, `leading (epoch ${change.epoch}); took over ${change.takenOver} job(s)`)
+          : deps.log.warn({ epoch: change.epoch, reason: change.reason }, "stepped down; standing by"),
+    });
+  const giveUpAt = deps.clock.now() + HA_START_PATIENCE_MS;
+  let jobManager: HighlyAvailableJobManager | undefined;
+  while (!jobManager) {
+    try {
+      jobManager = await start();
+    } catch (error) {
+      const message = (error as Error).message;
+      // JetStream that only answers late (a cluster electing leaders after a server came back) is waited for; none at all is not.
+      if (!/timeout/i.test(message) || deps.clock.now() >= giveUpAt) throw new Error(`--ha needs JetStream on the NATS server (nats-server -js) for its lease and job records: ${message}`);
+      deps.log.warn({ err: error }, "JetStream did not answer in time; trying again");
+    }
+  }
   if (jobManager.epoch() === undefined) deps.log.info({ holder }, "standing by: another job manager leads, or the lease is being acquired");
   return jobManager;
 }
