@@ -127,6 +127,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     }
     const exitCode = await finished;
     const status = /job \S+ (finished|failed|canceled)/.exec(run.stderr())?.[1] ?? "unknown";
+    if (status !== "finished") say(`the job ended ${status}: ${run.stderr().split("\n").filter((line) => !line.startsWith("{")).slice(-6).join("\n")}`);
     const collected = existsSync(results) ? (JSON.parse(readFileSync(results, "utf8")) as KeyCount[]) : [];
     const { lost, duplicated } = tally(collected, totalsPerKey(range(events), CHECKPOINTED_COUNTS.keys));
     return { kills, recovered: recoveryMs.length, recoveryMs, events, lost, duplicated, exitCode, status };
