@@ -15,16 +15,27 @@ import type { Deployment } from "../coordinator/execution-plan.ts";
 import { trackerKey } from "../coordinator/task-tracker.ts";
 import { decode, encode } from "../messages/codec.ts";
 import { channelToken, collectKey } from "../messages/deployment-binding.ts";
-import type { SlotGrant, SubmitJob } from "../messages/schema.ts";
+import type { SlotGrant, SubmitJob, SubtaskId, TaskState, WorkerLost } from "../messages/schema.ts";
 import type { JobRecord } from "../coordinator/job-record.ts";
 import type { Clock } from "../core/clock.ts";
 import { listen, send, type ActorDeps } from "./actor-deps.ts";
-import type { JobMasterEvent } from "./job-master-setup.ts";
+import type { CoordinatorReport } from "./checkpoint-coordinator.ts";
+import type { SplitEnumeratorReport } from "./split-enumerator.ts";
 import { loadSources } from "./job-master-enumerators.ts";
 import type { JobLoader } from "./subtask.ts";
 import type { Source } from "../operators/source.ts";
 
 /** The job master's messages: task states, cancellation (answered at once), lost workers. */
+/** What a job master hears: its subtasks, its own reconcile tick, cancel requests, lost workers, its coordinator and enumerators. */
+export type JobMasterEvent =
+  | { type: "TASK_STATE"; task: SubtaskId; state: TaskState; error?: string; unrecoverable?: boolean; workerId?: string }
+  | { type: "RECONCILE" }
+  | { type: "CANCEL" }
+  | { type: "WORKER_LOST"; workerId: string; reason: WorkerLost["reason"] }
+  | { type: "RESTORE_FAILED"; reason: string }
+  | CoordinatorReport
+  | SplitEnumeratorReport;
+
 export const inbox = fromCallback<JobMasterEvent, { deps: ActorDeps; jobId: string }>(({ input: { deps, jobId }, sendBack }) => {
   const endpoint = `job-master ${jobId}`;
   const subs = [

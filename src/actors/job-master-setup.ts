@@ -3,7 +3,7 @@
 
 import { assign, enqueueActions, sendTo, setup } from "xstate";
 import { subjects } from "../bus/subjects.ts";
-import type { JobStatus, SubmitJob, SubtaskId, TaskState, WorkerLost } from "../messages/schema.ts";
+import type { JobStatus, SubmitJob, SubtaskId, } from "../messages/schema.ts";
 import { taskLabel } from "../graph/task-label.ts";
 import { decideRestart, type RestartDecision, type RestartStrategyConfig } from "../coordinator/restart-strategy.ts";
 import { allInState, allTerminal, applyTaskReport, failTasksOn, isTerminal, nonTerminal, trackerKey, type TaskTracker } from "../coordinator/task-tracker.ts";
@@ -12,11 +12,11 @@ import type { CheckpointMetadata } from "../checkpoint/checkpoint-metadata.ts";
 import type { TrackedCheckpointStorage } from "../checkpoint/tracked-storage.ts";
 import type { KeptCheckpoint } from "../checkpoint/retention.ts";
 import { send, type ActorDeps } from "./actor-deps.ts";
-import { deployTasks, inbox, prepare, reconcileTicks, requestSlots } from "./job-master-effects.ts";
+import { deployTasks, inbox, prepare, reconcileTicks, requestSlots, type JobMasterEvent } from "./job-master-effects.ts";
 import type { JobRecord, JobStore } from "../coordinator/job-record.ts";
 import { cancelLeftovers, noteLeftover, takeoverDetail, type Leftovers } from "./job-master-takeover.ts";
-import { checkpointCoordinatorMachine, type CoordinatorReport } from "./checkpoint-coordinator.ts";
-import { splitEnumeratorMachine, type SplitEnumeratorReport } from "./split-enumerator.ts";
+import { checkpointCoordinatorMachine, } from "./checkpoint-coordinator.ts";
+import { splitEnumeratorMachine, } from "./split-enumerator.ts";
 import { enumeratedVertices, enumeratorId, enumeratorInput, } from "./job-master-enumerators.ts";
 import type { Source } from "../operators/source.ts";
 import type { JobLoader } from "./subtask.ts";
@@ -72,14 +72,6 @@ export interface JobMasterContext {
 /** How often the job master re-sends deploys and cancels that may have been lost (ms). */
 export const RECONCILE_INTERVAL_MS = 2000;
 
-export type JobMasterEvent =
-  | { type: "TASK_STATE"; task: SubtaskId; state: TaskState; error?: string; unrecoverable?: boolean; workerId?: string }
-  | { type: "RECONCILE" }
-  | { type: "CANCEL" }
-  | { type: "WORKER_LOST"; workerId: string; reason: WorkerLost["reason"] }
-  | { type: "RESTORE_FAILED"; reason: string }
-  | CoordinatorReport
-  | SplitEnumeratorReport;
 
 /** Flink's default: with checkpointing, restart (practically) forever after 1 s; without, never. */
 export function defaultRestartStrategy(checkpointing: boolean): RestartStrategyConfig {
