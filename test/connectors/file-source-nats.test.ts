@@ -11,19 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runWeir, startJobManagerProcess, startNatsServer, startWorkerProcess, type NatsServerHandle, type WeirProcess } from "../../src/testing/index.ts";
+import { until } from "../fixtures/weir-run.ts";
 
 const JOB = "test/fixtures/jobs/watched-files.ts";
 const FILES = 60;
 const LINES_PER_FILE = 100;
-
-/** Polls `condition` every 50 ms until it holds; fails with `what` if `deadlineMs` passes first (a hang guard, not an assertion on speed). */
-async function until(what: string, condition: () => boolean, deadlineMs = 30_000): Promise<void> {
-  const giveUpAt = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > giveUpAt) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** lost: numbers written but never seen; duplicated: extra sightings, and numbers never written. */
 function countLines(seen: readonly number[], total: number): { lost: number; duplicated: number } {
@@ -75,7 +67,7 @@ describe("the file source's split enumerator on a NATS cluster", () => {
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     try {
-      await until("the job to be submitted", () => /job ([0-9a-f]+) submitted/.test(stderr));
+      await until("the job to be submitted", () => /job ([0-9a-f]+) submitted/.test(stderr), 30_000);
       const jobId = /job ([0-9a-f]+) submitted/.exec(stderr)![1];
       // Files keep coming, one every 50 ms; the last 25 only once a worker was killed, so the kill is mid-run whatever the timing.
       let next = 10;
@@ -86,11 +78,11 @@ describe("the file source's split enumerator on a NATS cluster", () => {
       try {
         const runsSubtasks = (w: WeirProcess) => w.logs().split("\n").some((l) => l.includes(`"jobId":"${jobId}"`) && l.includes('"attempt":0,') && l.includes('"msg":"subtask running"'));
         const checkpointed = () => existsSync(join(checkpoints, jobId)) && readdirSync(join(checkpoints, jobId)).some((n) => n.startsWith("chk-") && existsSync(join(checkpoints, jobId, n, "_metadata")));
-        await until("a completed checkpoint and a worker running the job", () => checkpointed() && workers.some(runsSubtasks));
+        await until("a completed checkpoint and a worker running the job", () => checkpointed() && workers.some(runsSubtasks), 30_000);
         const victim = workers.find(runsSubtasks)!;
         await victim.stop("SIGKILL");
         killed = true;
-        await until("every file written", () => next >= FILES);
+        await until("every file written", () => next >= FILES, 30_000);
       } finally {
         clearInterval(writer);
       }

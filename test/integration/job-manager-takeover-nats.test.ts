@@ -7,7 +7,7 @@
 // expectation computed from the input alone.
 
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,19 +17,12 @@ import { startJobManagerProcess, startNatsServer, startWorkerProcess, type NatsS
 import { CHECKPOINTED_COUNTS, type KeyCount } from "../fixtures/jobs/checkpointed-keyed-counts.ts";
 import { range, tally, totalsPerKey } from "../fixtures/running-counts.ts";
 import { waitFor } from "../fixtures/wait-for.ts";
+import { hasCompletedCheckpoint, runsSubtasksOf } from "../fixtures/weir-run.ts";
 
 const JOB = "test/fixtures/jobs/checkpointed-keyed-counts.ts";
 const { keys: KEYS, events: EVENTS } = CHECKPOINTED_COUNTS;
 
 const leads = (jobManager: WeirProcess) => /"msg":"leading \(epoch (\d+)\)/.exec(jobManager.logs())?.[1];
-
-const runsSubtasksOf = (worker: WeirProcess, jobId: string, attempt: number) =>
-  worker.logs().split("\n").some((line) => line.includes(`"jobId":"${jobId}"`) && line.includes(`"attempt":${attempt},`) && line.includes('"msg":"subtask running"'));
-
-function hasCompletedCheckpoint(dir: string, jobId: string): boolean {
-  const jobDir = join(dir, jobId);
-  return existsSync(jobDir) && readdirSync(jobDir).some((name) => name.startsWith("chk-") && existsSync(join(jobDir, name, "_metadata")));
-}
 
 describe("a leading job manager killed while a checkpointed job runs, with a standby", () => {
   let server: NatsServerHandle;
@@ -64,7 +57,7 @@ describe("a leading job manager killed while a checkpointed job runs, with a sta
     const exit = new Promise<number | null>((resolve) => child.once("exit", resolve));
     try {
       const jobId = await waitFor(() => /job ([0-9a-f]+) submitted/.exec(stderr)?.[1], "the job to be submitted");
-      await waitFor(() => (hasCompletedCheckpoint(checkpoints, jobId) && workers.some((w) => runsSubtasksOf(w, jobId, 0)) ? true : undefined), "a completed checkpoint");
+      await waitFor(() => (hasCompletedCheckpoint(checkpoints, jobId) && workers.some((w) => runsSubtasksOf(w.logs(), jobId, 0)) ? true : undefined), "a completed checkpoint");
       // While it leads, the job is on record for a successor.
       const nc = await connect({ servers: server.url });
       try {
@@ -79,7 +72,7 @@ describe("a leading job manager killed while a checkpointed job runs, with a sta
         expect(stderr).toMatch(new RegExp(`job ${jobId} finished in \\d+ ms\\n$`));
         // The old execution's subtasks were told to stop, and a later attempt ran the job to its end.
         expect(workers.some((w) => w.logs().includes(`"jobId":"${jobId}"`) && /"attempt":0,[^\n]*"msg":"subtask canceled"/.test(w.logs()))).toBe(true);
-        expect(workers.some((w) => runsSubtasksOf(w, jobId, 1))).toBe(true);
+        expect(workers.some((w) => runsSubtasksOf(w.logs(), jobId, 1))).toBe(true);
         expect(standby.logs()).toContain(`"msg":"taking the job over"`);
 
         const collected = JSON.parse(readFileSync(results, "utf8")) as KeyCount[];
