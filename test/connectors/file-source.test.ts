@@ -16,7 +16,7 @@ import { systemClock } from "../../src/core/clock.ts";
 import { FileSplitEnumerator } from "../../src/connectors/file-enumerator.ts";
 import type { SplitEnumeratorContext } from "../../src/operators/source.ts";
 import { MetricRegistry } from "../../src/observability/metrics.ts";
-import { FailOnceAfterCheckpoints } from "../fixtures/fail-once.ts";
+import { FailOnceAfterCheckpoints, heldUntilCheckpoints } from "../fixtures/fail-once.ts";
 import { range, RunningCount, tally, totalsPerKey } from "../fixtures/running-counts.ts";
 import { waitFor } from "../fixtures/wait-for.ts";
 
@@ -85,14 +85,9 @@ describe("the file source", () => {
     env.enableCheckpointing(20);
     env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
     const out = env
-      .fromSource(noteRestores(fileSource({ path, format: (line) => Number(line.slice(0, line.indexOf(" "))) }), restored), "Numbers")
+      // Each reader holds after 2,000 lines until two checkpoints have completed: the failure comes mid-file.
+      .fromSource(noteRestores(heldUntilCheckpoints(fileSource({ path, format: (line) => Number(line.slice(0, line.indexOf(" "))) }), shared, 2000), restored), "Numbers")
       .rebalance()
-      // 100 µs a record, in a subtask of its own: checkpoints complete while the files are read.
-      .map((n: number) => {
-        const until = process.hrtime.bigint() + 100_000n;
-        while (process.hrtime.bigint() < until);
-        return n;
-      })
       .map(new FailOnceAfterCheckpoints(shared))
       .keyBy((n) => n % KEYS)
       .process(new RunningCount())

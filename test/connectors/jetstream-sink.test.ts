@@ -17,7 +17,7 @@ import { JobExecutionError, StreamExecutionEnvironment, jetStreamKvSink, jetStre
 import { operatorTestContext, startNatsServer, type NatsServerHandle } from "../../src/testing/index.ts";
 import { HeapOperatorStateStore } from "../../src/state/operator-state.ts";
 import type { OperatorContext } from "../../src/operators/operator.ts";
-import { FailOnceAfterCheckpoints } from "../fixtures/fail-once.ts";
+import { FailOnceAfterCheckpoints, heldUntilCheckpoints } from "../fixtures/fail-once.ts";
 import { range, RunningCount, tally, totalsPerKey, type KeyCount } from "../fixtures/running-counts.ts";
 
 const KEYS = 7;
@@ -73,14 +73,9 @@ describe("the JetStream sinks", () => {
     env.enableCheckpointing(20).getCheckpointConfig().enableUnalignedCheckpoints(unaligned);
     env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
     const counts = env
-      .fromSource(jetStreamSource<number>({ servers: server.url, stream: "NUMBERS", subjects: SUBJECTS, bounded: true }), "Numbers")
+      // Each reader holds after 2,000 records until two checkpoints have completed: the failure comes mid-read.
+      .fromSource(heldUntilCheckpoints(jetStreamSource<number>({ servers: server.url, stream: "NUMBERS", subjects: SUBJECTS, bounded: true }), shared, 2000), "Numbers")
       .rebalance()
-      // 100 µs a record, in a subtask of its own: checkpoints complete while the stream is read.
-      .map((n: number) => {
-        const until = process.hrtime.bigint() + 100_000n;
-        while (process.hrtime.bigint() < until);
-        return n;
-      })
       .map(new FailOnceAfterCheckpoints(shared))
       .keyBy((n) => n % KEYS)
       .process(new RunningCount());

@@ -12,7 +12,7 @@ import { DEAD_LETTERS, DEAD_LETTERS_METRIC, JobExecutionError, StreamExecutionEn
 import { EmbeddedExecutor } from "../../src/cluster/mini-cluster.ts";
 import { MetricRegistry } from "../../src/observability/metrics.ts";
 import { startNatsServer, type NatsServerHandle } from "../../src/testing/index.ts";
-import { FailOnceAfterCheckpoints } from "../fixtures/fail-once.ts";
+import { FailOnceAfterCheckpoints, heldUntilCheckpoints } from "../fixtures/fail-once.ts";
 import { range, RunningCount, tally, totalsPerKey } from "../fixtures/running-counts.ts";
 
 const KEYS = 7;
@@ -47,14 +47,9 @@ describe("the JetStream source", () => {
     env.enableCheckpointing(20);
     env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
     const out = env
-      .fromSource(jetStreamSource<number>({ servers: server.url, stream: "NUMBERS", subjects: SUBJECTS, bounded: true }), "Numbers")
+      // Each reader holds after 2,000 records until two checkpoints have completed: the failure comes mid-read.
+      .fromSource(heldUntilCheckpoints(jetStreamSource<number>({ servers: server.url, stream: "NUMBERS", subjects: SUBJECTS, bounded: true }), shared, 2000), "Numbers")
       .rebalance()
-      // 100 µs a record, in a subtask of its own: checkpoints complete while the stream is read.
-      .map((n: number) => {
-        const until = process.hrtime.bigint() + 100_000n;
-        while (process.hrtime.bigint() < until);
-        return n;
-      })
       .map(new FailOnceAfterCheckpoints(shared))
       .keyBy((n) => n % KEYS)
       .process(new RunningCount())
