@@ -119,7 +119,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       try {
         await until("a checkpoint after the kill", () => ended || latestCheckpoint(checkpoints, jobId) > before, 90_000);
       } catch (error) {
-        const recent = (leaderOf(jobManagers) ?? jobManagers[0]).logs().split("\n").filter((line) => line.includes(jobId)).slice(-8);
+        const recent = linesOf(leaderOf(jobManagers) ?? jobManagers[0], jobId);
         say(`kill ${k + 1}: ${(error as Error).message}; the job manager's last lines of the job:\n${recent.join("\n")}`);
         break;
       }
@@ -127,7 +127,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     }
     const exitCode = await finished;
     const status = /job \S+ (finished|failed|canceled)/.exec(run.stderr())?.[1] ?? "unknown";
-    if (status !== "finished") say(`the job ended ${status}: ${run.stderr().split("\n").filter((line) => !line.startsWith("{")).slice(-6).join("\n")}`);
+    if (status !== "finished") {
+      say(`the job ended ${status}: ${run.stderr().split("\n").filter((line) => !line.startsWith("{")).slice(-6).join("\n")}`);
+      for (const [i, jm] of jobManagers.entries()) say(`job manager ${i + 1}'s last lines of the job:\n${linesOf(jm, jobId).join("\n")}`);
+    }
     const collected = existsSync(results) ? (JSON.parse(readFileSync(results, "utf8")) as KeyCount[]) : [];
     const { lost, duplicated } = tally(collected, totalsPerKey(range(events), CHECKPOINTED_COUNTS.keys));
     return { kills, recovered: recoveryMs.length, recoveryMs, events, lost, duplicated, exitCode, status };
@@ -137,6 +140,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     await cluster?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The last lines of `process`'s log that name the job or are warnings and errors. */
+function linesOf(process: WeirProcess, jobId: string): string[] {
+  return process
+    .logs()
+    .split("\n")
+    .filter((line) => line.includes(jobId) || /"level":(40|50|60)/.test(line))
+    .slice(-12);
 }
 
 function firstLine(error: Error): string {
