@@ -22,6 +22,7 @@ import { listen, send, type ActorDeps } from "./actor-deps.ts";
 import type { CoordinatorReport } from "./checkpoint-coordinator.ts";
 import type { SplitEnumeratorReport } from "./split-enumerator.ts";
 import { loadSources } from "./job-master-enumerators.ts";
+import { takeoverCheckpoint } from "./job-master-takeover.ts";
 import type { JobLoader } from "./subtask.ts";
 import type { Source } from "../operators/source.ts";
 
@@ -73,7 +74,7 @@ export const prepare = fromPromise<Prepared, { deps: ActorDeps; submission: Subm
   const sources = await loadSources(submission, input.loadJob);
   const storage = trackCommits(await openCheckpointStorage(submission.jobGraph.config.checkpointing?.storage ?? DEFAULT_CHECKPOINT_STORAGE, { nats: deps.nats }));
   if (takeover) {
-    const latest = await latestCheckpoint(deps, storage, takeover);
+    const latest = await takeoverCheckpoint(deps, storage, takeover);
     if (latest) {
       planRestore(latest.metadata, submission.jobGraph, { allowNonRestoredState: submission.restoreFrom?.allowNonRestoredState ?? false });
       return { storage, restoreFrom: latest.metadata, latestCheckpoint: { id: latest.metadata.checkpointId, location: latest.location }, sources };
@@ -86,27 +87,6 @@ export const prepare = fromPromise<Prepared, { deps: ActorDeps; submission: Subm
   deps.log.info({ location: settings.location, checkpointId: restoreFrom.checkpointId, kind: restoreFrom.kind }, "restoring from a snapshot");
   return { storage, restoreFrom, sources };
 });
-
-/**
- * The latest completed checkpoint of a job taken over: the one its record points to, or a later
- * one the storage holds (the old leader may have completed one and died before recording it).
- */
-async function latestCheckpoint(deps: ActorDeps, storage: TrackedCheckpointStorage, record: JobRecord): Promise<{ location: string; metadata: CheckpointMetadata } | undefined> {
-  const { jobId } = record.submission;
-  if (storage.spec.kind === "jobmanager") {
-    if (!record.checkpoint) return undefined;
-    throw new Error(
-      `job ${jobId} cannot be taken over from its checkpoint ${record.checkpoint.id}: it lived in the memory of the job manager that is gone. With several job managers, configure setCheckpointStorage('file:///…') or 'object-store://…'`,
-    );
-  }
-  const pointed = record.checkpoint ? { location: record.checkpoint.location, metadata: await loadMetadata(record.checkpoint.location, { nats: deps.nats }) } : undefined;
-  const stored = await storage.latest(jobId).catch((error: Error) => {
-    deps.log.warn({ err: error }, "could not look for a later checkpoint than the job's record names");
-    return undefined;
-  });
-  if (stored && (!pointed || stored.metadata.checkpointId > pointed.metadata.checkpointId)) return stored;
-  return pointed;
-}
 
 export interface Prepared {
   storage: TrackedCheckpointStorage;

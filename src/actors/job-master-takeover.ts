@@ -4,6 +4,9 @@
 // latest completed checkpoint. The job master machine calls these in its `reclaiming` state.
 
 import { subjects } from "../bus/subjects.ts";
+import type { CheckpointMetadata } from "../checkpoint/checkpoint-metadata.ts";
+import { loadMetadata, type CheckpointStorage } from "../checkpoint/checkpoint-storage.ts";
+import type { JobRecord } from "../coordinator/job-record.ts";
 import { isTerminal } from "../coordinator/task-tracker.ts";
 import type { SubtaskId, TaskState } from "../messages/schema.ts";
 import { send, taskKey, type ActorDeps } from "./actor-deps.ts";
@@ -45,4 +48,27 @@ export function leftoversEnded(leftovers: Leftovers): boolean {
 export function takeoverDetail(epoch: number | undefined, checkpointId: number | undefined): string {
   const by = `taken over by a new leading job manager${epoch === undefined ? "" : ` (leader epoch ${epoch})`}`;
   return checkpointId === undefined ? `${by}; no checkpoint had completed: starting again from the beginning` : `${by}; restoring checkpoint ${checkpointId}`;
+}
+
+/**
+ * The latest completed checkpoint of a job taken over: the newest the storage holds, or the one its
+ * record points to if the storage has none as new. The record may lag behind: while JetStream did
+ * not answer (a NATS server restarting), the old leader went on completing checkpoints and
+ * discarding old ones, the record's among them, without writing the record again.
+ */
+export async function takeoverCheckpoint(deps: ActorDeps, storage: CheckpointStorage, record: JobRecord): Promise<{ location: string; metadata: CheckpointMetadata } | undefined> {
+  const { jobId } = record.submission;
+  if (storage.spec.kind === "jobmanager") {
+    if (!record.checkpoint) return undefined;
+    throw new Error(
+      `job ${jobId} cannot be taken over from its checkpoint ${record.checkpoint.id}: it lived in the memory of the job manager that is gone. With several job managers, configure setCheckpointStorage('file:///…') or 'object-store://…'`,
+    );
+  }
+  const stored = await storage.latest(jobId).catch((error: Error) => {
+    deps.log.warn({ err: error, jobId }, "could not look for a later checkpoint than the job's record names");
+    return undefined;
+  });
+  if (stored && (!record.checkpoint || stored.metadata.checkpointId >= record.checkpoint.id)) return stored;
+  if (!record.checkpoint) return undefined;
+  return { location: record.checkpoint.location, metadata: await loadMetadata(record.checkpoint.location, { nats: deps.nats }) };
 }

@@ -23,11 +23,19 @@ export async function openKvJobStore(nats: NatsConnection, log: Logger, metrics:
   const kvm = new Kvm(nats);
   const kv: KV = await createBucket(nats, (replicas) => kvm.create(bucket, { history: 1, description: "weir: running jobs, for a job manager that takes over", replicas }), () => kvm.open(bucket));
   let queue: Promise<unknown> = Promise.resolve();
+  /** Writes that failed since the last one that succeeded: logged once, not once per checkpoint. */
+  let failing = 0;
   /** Runs writes one after another; a failed write is logged and does not stop the next. */
   const serially = (what: string, jobId: string, write: () => Promise<unknown>): Promise<void> => {
     const next = queue.then(write).then(
-      () => undefined,
-      (error: unknown) => log.warn({ err: error, jobId, bucket }, `could not ${what} the job's record: a job manager taking over may not find it as it is`),
+      () => {
+        if (failing > 0) log.info({ bucket, failed: failing }, "job records are written again");
+        failing = 0;
+      },
+      (error: unknown) => {
+        metrics.counter("weir_job_record_writes_failed_total").inc();
+        if (failing++ === 0) log.warn({ err: error, jobId, bucket }, `could not ${what} the job's record (said once until a write succeeds): a job manager taking over finds the job's latest checkpoint in its storage`);
+      },
     );
     queue = next;
     return next;

@@ -2,11 +2,16 @@
 // told to stop once (with the leader's epoch) and followed until they have ended; a lost worker's
 // are gone with it; the new attempt is above every old one.
 
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { unpack } from "msgpackr";
 import type { Bus } from "../../src/bus/bus.ts";
 import type { ActorDeps } from "../../src/actors/actor-deps.ts";
-import { leftoversEnded, leftoversLost, noteLeftover, takeoverDetail, type Leftovers } from "../../src/actors/job-master-takeover.ts";
+import { leftoversEnded, leftoversLost, noteLeftover, takeoverCheckpoint, takeoverDetail, type Leftovers } from "../../src/actors/job-master-takeover.ts";
+import { openCheckpointStorage } from "../../src/checkpoint/checkpoint-storage.ts";
+import { metadataFor } from "../checkpoint/storage-contract.ts";
 import { takeoverAttempt } from "../../src/coordinator/job-record.ts";
 import { systemClock } from "../../src/core/clock.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
@@ -59,5 +64,32 @@ describe("taking a job over", () => {
   it("says who took the job over and from which checkpoint", () => {
     expect(takeoverDetail(9, 14)).toBe("taken over by a new leading job manager (leader epoch 9); restoring checkpoint 14");
     expect(takeoverDetail(9, undefined)).toBe("taken over by a new leading job manager (leader epoch 9); no checkpoint had completed: starting again from the beginning");
+  });
+
+  it("restores the newest checkpoint the storage holds, though the record names an older one that retention discarded", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "weir-takeover-checkpoint-"));
+    const storage = await openCheckpointStorage(`file://${dir}`);
+    try {
+      const { deps } = recordingDeps(4);
+      const locations = new Map<number, string>();
+      for (const id of [1, 2, 3, 4, 5]) {
+        const handle = await storage.writeState("j1", id, "v1-0", new TextEncoder().encode(`state at ${id}`));
+        locations.set(id, await storage.commit(metadataFor("j1", id, [handle])));
+      }
+      for (const id of [1, 2, 3]) await storage.discard("j1", id);
+      const record = (id?: number) => ({ submission: { jobId: "j1" } as SubmitJob, attempt: 0, checkpoint: id === undefined ? undefined : { id, location: locations.get(id) ?? `file://${dir}/j1/chk-${id}` } });
+
+      // The record stopped at 2 while JetStream did not answer; 3, 4 and 5 completed, 2 was discarded.
+      expect((await takeoverCheckpoint(deps, storage, record(2)))?.metadata.checkpointId).toBe(5);
+      expect((await takeoverCheckpoint(deps, storage, record(5)))?.location).toBe(locations.get(5));
+      expect((await takeoverCheckpoint(deps, storage, record()))?.metadata.checkpointId).toBe(5);
+      // A record newer than anything stored is a loss to report, not a fresh start.
+      await expect(takeoverCheckpoint(deps, storage, record(6))).rejects.toThrow(/chk-6/);
+      await storage.discardJob("j1");
+      expect(await takeoverCheckpoint(deps, storage, record())).toBeUndefined();
+    } finally {
+      await storage.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
