@@ -6,7 +6,7 @@ import { subjects } from "../bus/subjects.ts";
 import type { JobStatus, SubmitJob, SubtaskId, } from "../messages/schema.ts";
 import { taskLabel } from "../graph/task-label.ts";
 import { decideRestart, type RestartDecision, type RestartStrategyConfig } from "../coordinator/restart-strategy.ts";
-import { allInState, allTerminal, applyTaskReport, failTasksOn, isTerminal, nonTerminal, trackerKey, type TaskTracker } from "../coordinator/task-tracker.ts";
+import { allInState, allTerminal, applyTaskReport, failTasksOn, isTerminal, nonTerminal, overdueDeploys, trackerKey, type TaskTracker } from "../coordinator/task-tracker.ts";
 import { failedOutside, isPartial, redeployments, regionsOf } from "../coordinator/failover-regions.ts";
 import type { CheckpointMetadata } from "../checkpoint/checkpoint-metadata.ts";
 import type { TrackedCheckpointStorage } from "../checkpoint/tracked-storage.ts";
@@ -72,6 +72,13 @@ export interface JobMasterContext {
 /** How often the job master re-sends deploys and cancels that may have been lost (ms). */
 export const RECONCILE_INTERVAL_MS = 2000;
 
+/**
+ * How long a worker may leave a subtask deployed there unacknowledged (no task-state, no heartbeat
+ * naming it) before the resource manager is told: it declares the worker lost and offers no slots
+ * on it for a while, and the job runs again elsewhere (ms).
+ */
+export const DEPLOY_ACK_TIMEOUT_MS = 10_000;
+
 
 /** Flink's default: with checkpointing, restart (practically) forever after 1 s; without, never. */
 export function defaultRestartStrategy(checkpointing: boolean): RestartStrategyConfig {
@@ -107,6 +114,16 @@ export const jobMasterSetup = setup({
       const outcome = deployTasks(context.deps, context.submission, context.restoreFrom, created);
       if (!outcome.ok) self.send({ type: "RESTORE_FAILED", reason: outcome.reason });
     },
+    /** Workers that leave deployed subtasks unacknowledged for too long are reported to the resource manager. */
+    checkDeployAcks: assign(({ context }) => {
+      const { tracker, workers } = overdueDeploys(context.tracker, context.deps.clock.now(), DEPLOY_ACK_TIMEOUT_MS);
+      for (const workerId of workers) {
+        const subtasks = Object.values(tracker).filter((e) => e.state === "created" && e.deployment.workerId === workerId).length;
+        context.deps.log.warn({ workerId, subtasks }, "a worker did not acknowledge subtasks deployed there: reporting it to the resource manager");
+        send(context.deps, subjects.workerUnresponsive(), { type: "worker-unresponsive", workerId, jobId: context.submission.jobId, subtasks });
+      }
+      return { tracker };
+    }),
     /** The failed regions' subtasks become a new attempt, in the slots they had; the rest runs on. */
     nextRegionAttempt: assign(({ context }) => {
       const attempt = context.attempt + 1;
@@ -177,7 +194,12 @@ export const jobMasterSetup = setup({
     },
     applyWorkerLost: assign(({ context, event }) => {
       if (event.type !== "WORKER_LOST") return {};
-      const why = { unregistered: "left the cluster", "heartbeat-timeout": "was lost (no heartbeat)", unreachable: "was lost (its connection is gone)" }[event.reason];
+      const why = {
+        unregistered: "left the cluster",
+        "heartbeat-timeout": "was lost (no heartbeat)",
+        unreachable: "was lost (its connection is gone)",
+        unresponsive: `did not acknowledge subtasks deployed there within ${DEPLOY_ACK_TIMEOUT_MS / 1000} s`,
+      }[event.reason];
       const hit = nonTerminal(context.tracker).some((d) => d.workerId === event.workerId);
       return { tracker: failTasksOn(context.tracker, event.workerId), error: context.error ?? (hit ? `worker ${event.workerId} ${why}` : undefined) };
     }),

@@ -128,7 +128,7 @@ export const jobMasterMachine = jobMasterSetup.createMachine({
         ...onTaskEvents,
         TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: false } } },
         RESTORE_FAILED: { target: "failing", actions: "restoreFailed" },
-        RECONCILE: { actions: { type: "deployCreated", params: { again: true } } },
+        RECONCILE: { actions: [{ type: "deployCreated", params: { again: true } }, "checkDeployAcks"] },
       },
     },
     running: {
@@ -147,7 +147,7 @@ export const jobMasterMachine = jobMasterSetup.createMachine({
         RESTORE_FAILED: { target: "failing", actions: "restoreFailed" },
         STOP_AFTER_SAVEPOINT: { target: "stopping", actions: assign({ stoppedWith: ({ event }) => event.location }) },
         // A failed region's subtasks deployed again and not heard from.
-        RECONCILE: { actions: { type: "deployCreated", params: { again: true } } },
+        RECONCILE: { actions: [{ type: "deployCreated", params: { again: true } }, "checkDeployAcks"] },
       },
       initial: "steady",
       states: {

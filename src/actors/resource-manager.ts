@@ -3,13 +3,17 @@
 // prober pings every worker every probe interval, and a ping nobody listens for (NATS answers "no
 // responders" at once) twice in a row means the worker has left the bus. Decisions live in
 // coordinator/slot-pool.ts. Receives register-worker, unregister-worker, heartbeat, request-slots,
-// release-slots; sends worker-registered, slots-reply, worker-ping and worker-lost.
+// release-slots and worker-unresponsive; sends worker-registered, slots-reply, worker-ping and
+// worker-lost. A worker a job master reports unresponsive (subtasks deployed there were never
+// acknowledged) is lost at once and blocked for a while (coordinator/worker-blocklist.ts): its
+// registrations and heartbeats are ignored, so no slot on it is offered again.
 
 import { assign, fromCallback, sendTo, setup } from "xstate";
 import { NoRespondersError } from "../bus/bus.ts";
 import { subjects } from "../bus/subjects.ts";
 import { encode } from "../messages/codec.ts";
-import type { Heartbeat, RegisterWorker, ReleaseSlots, RequestSlots, SlotsReply, UnregisterWorker, WorkerLost } from "../messages/schema.ts";
+import type { Heartbeat, RegisterWorker, ReleaseSlots, RequestSlots, SlotsReply, UnregisterWorker, WorkerLost, WorkerUnresponsive } from "../messages/schema.ts";
+import { blockWorker, emptyBlocklist, isBlocked, pruneBlocklist, type WorkerBlocklist } from "../coordinator/worker-blocklist.ts";
 import { allocateSlots, emptySlotPool, expireWorkers, heartbeat, probed, registerWorker, releaseSlots, unregisterWorker, type SlotPool } from "../coordinator/slot-pool.ts";
 import { listen, send, type ActorDeps } from "./actor-deps.ts";
 
@@ -25,6 +29,7 @@ export interface ResourceManagerInput {
 interface ResourceManagerContext {
   deps: ActorDeps;
   pool: SlotPool;
+  blocked: WorkerBlocklist;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   probeIntervalMs: number;
@@ -37,7 +42,8 @@ export type ResourceManagerEvent =
   | { type: "UNREGISTER"; message: UnregisterWorker }
   | { type: "HEARTBEAT"; message: Heartbeat }
   | { type: "REQUEST_SLOTS"; message: RequestSlots; reply?: string }
-  | { type: "RELEASE_SLOTS"; message: ReleaseSlots };
+  | { type: "RELEASE_SLOTS"; message: ReleaseSlots }
+  | { type: "UNRESPONSIVE"; message: WorkerUnresponsive };
 
 const inbox = fromCallback<ResourceManagerEvent, ActorDeps>(({ input: deps, sendBack }) => {
   const subs = [
@@ -46,6 +52,7 @@ const inbox = fromCallback<ResourceManagerEvent, ActorDeps>(({ input: deps, send
     listen(deps, "resource-manager", subjects.unregisterWorker(), ["unregister-worker"], (message) => sendBack({ type: "UNREGISTER", message })),
     listen(deps, "resource-manager", subjects.requestSlots(), ["request-slots"], (message, reply) => sendBack({ type: "REQUEST_SLOTS", message, reply })),
     listen(deps, "resource-manager", subjects.releaseSlots(), ["release-slots"], (message) => sendBack({ type: "RELEASE_SLOTS", message })),
+    listen(deps, "resource-manager", subjects.workerUnresponsive(), ["worker-unresponsive"], (message) => sendBack({ type: "UNRESPONSIVE", message })),
   ];
   return () => subs.forEach((s) => s.unsubscribe());
 });
@@ -85,7 +92,12 @@ const effects = setup({
   delays: { checkInterval: ({ context }) => context.heartbeatIntervalMs },
   actions: {
     announceWorkerLost: ({ context }, lost: Omit<WorkerLost, "type" | "v">) => {
-      const message = { unregistered: "worker unregistered", "heartbeat-timeout": "worker lost: no heartbeat", unreachable: "worker lost: its connection is gone" }[lost.reason];
+      const message = {
+        unregistered: "worker unregistered",
+        "heartbeat-timeout": "worker lost: no heartbeat",
+        unreachable: "worker lost: its connection is gone",
+        unresponsive: "worker lost: it did not acknowledge subtasks deployed there; no slots are offered on it for a while",
+      }[lost.reason];
       context.deps.log[lost.reason === "unregistered" ? "info" : "warn"]({ workerId: lost.workerId, jobIds: lost.jobIds }, message);
       send(context.deps, subjects.workerLost(), { type: "worker-lost", ...lost });
     },
@@ -111,9 +123,24 @@ export const resourceManagerMachine = effects.extend({
       enqueue.assign({ pool });
       if (lost) enqueue({ type: "announceWorkerLost", params: { workerId: lost.workerId, jobIds: lost.jobIds, reason: "unreachable" } });
     }),
+    /** A job master's deploys to a worker went unacknowledged: it is lost, and blocked for a while. */
+    blockUnresponsive: effects.enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "UNRESPONSIVE") return;
+      const { workerId, jobId, subtasks } = event.message;
+      // Only a job with slots there may say so (a late or forged report names a worker it does not use).
+      if (!Object.values(context.pool.workers[workerId]?.allocated ?? {}).includes(jobId)) return;
+      const now = context.deps.clock.now();
+      const blocked = blockWorker(pruneBlocklist(context.blocked, now), workerId, now);
+      context.deps.metrics.counter("weir_workers_blocked_total").inc();
+      context.deps.log.warn({ workerId, jobId, subtasks, blockedForMs: blocked[workerId].lengthMs }, "blocking a worker that did not acknowledge subtasks deployed there");
+      const { pool, lost } = unregisterWorker(context.pool, workerId);
+      enqueue.assign({ pool, blocked });
+      if (lost) enqueue({ type: "announceWorkerLost", params: { workerId: lost.workerId, jobIds: lost.jobIds, reason: "unresponsive" } });
+    }),
     register: effects.enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "REGISTER") return;
       const { workerId, slots, host, pid } = event.message;
+      if (isBlocked(context.blocked, workerId, context.deps.clock.now())) return;
       context.deps.log.info({ workerId, slots, host, pid }, "worker registered");
       enqueue.assign({ pool: registerWorker(context.pool, workerId, slots, context.deps.clock.now()) });
       if (event.reply) enqueue({ type: "welcome", params: { to: event.reply, workerId } });
@@ -143,6 +170,7 @@ export const resourceManagerMachine = effects.extend({
   context: ({ input }) => ({
     deps: input.deps,
     pool: emptySlotPool,
+    blocked: emptyBlocklist,
     heartbeatIntervalMs: input.heartbeatIntervalMs ?? 1000,
     heartbeatTimeoutMs: input.heartbeatTimeoutMs ?? 10_000,
     probeIntervalMs: input.probeIntervalMs ?? 250,
@@ -159,8 +187,10 @@ export const resourceManagerMachine = effects.extend({
         REGISTER: { actions: "register" },
         UNREGISTER: { actions: "unregister" },
         HEARTBEAT: {
+          guard: ({ context, event }) => !isBlocked(context.blocked, event.message.workerId, context.deps.clock.now()),
           actions: assign(({ context, event }) => ({ pool: heartbeat(context.pool, event.message.workerId, event.message.slots, context.deps.clock.now()) })),
         },
+        UNRESPONSIVE: { actions: "blockUnresponsive" },
         REQUEST_SLOTS: { actions: "allocate" },
         PROBE_DUE: { actions: sendTo("prober", ({ context }) => ({ type: "PROBE" as const, workerIds: Object.keys(context.pool.workers) })) },
         PROBED: { actions: "applyProbe" },

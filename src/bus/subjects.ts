@@ -26,6 +26,8 @@ export const subjects = {
   releaseSlots: () => "weir.rm.slots.release",
   /** Resource manager → job masters: a worker went silent. */
   workerLost: () => "weir.rm.worker-lost",
+  /** Job master → resource manager: a worker did not acknowledge subtasks deployed there. */
+  workerUnresponsive: () => "weir.rm.worker-unresponsive",
   /** Resource manager → worker: liveness pings (request/reply); no responders means it is gone. */
   workerPing: (workerId: string) => `weir.worker.${token(workerId, "worker id")}.ping`,
   /** → worker: deploy and cancel its subtasks. */

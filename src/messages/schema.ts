@@ -159,14 +159,24 @@ const WorkerLostSchema = Type.Object({
   ...header("worker-lost"),
   workerId: token(),
   jobIds: Type.Array(Type.String()),
-  /** unreachable: its connection is gone (nobody answers its ping subject), found within a second. */
-  reason: oneOf("heartbeat-timeout", "unregistered", "unreachable"),
+  /**
+   * unreachable: its connection is gone (nobody answers its ping subject), found within a second;
+   * unresponsive: a job master reported that it did not acknowledge subtasks deployed there in time.
+   */
+  reason: oneOf("heartbeat-timeout", "unregistered", "unreachable", "unresponsive"),
 });
 /**
  * Published by the resource manager when a worker stops heartbeating or unregisters; job masters
  * with slots there fail over.
  */
 export type WorkerLost = Static<typeof WorkerLostSchema>;
+
+const WorkerUnresponsiveSchema = Type.Object({ ...header("worker-unresponsive"), workerId: token(), jobId: token(), subtasks: int() });
+/**
+ * Job master → resource manager: `subtasks` deployed on the worker were not acknowledged in time.
+ * The resource manager declares the worker lost and offers no slots on it for a while.
+ */
+export type WorkerUnresponsive = Static<typeof WorkerUnresponsiveSchema>;
 
 const WorkerPingSchema = Type.Object({ ...header("worker-ping"), workerId: token() });
 /** Resource manager → worker (request/reply): is it still connected? Its absence is a lost worker. */
@@ -400,6 +410,7 @@ export const MESSAGE_SCHEMAS = {
   "slots-reply": SlotsReplySchema,
   "release-slots": ReleaseSlotsSchema,
   "worker-lost": WorkerLostSchema,
+  "worker-unresponsive": WorkerUnresponsiveSchema,
   "worker-ping": WorkerPingSchema,
   "worker-pong": WorkerPongSchema,
   "unregister-worker": UnregisterWorkerSchema,
@@ -438,6 +449,7 @@ export type ControlMessage =
   | SlotsReply
   | ReleaseSlots
   | WorkerLost
+  | WorkerUnresponsive
   | WorkerPing
   | WorkerPong
   | DeployTask

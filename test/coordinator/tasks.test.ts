@@ -13,6 +13,7 @@ import {
   failTasksOn,
   isTerminal,
   nonTerminal,
+  overdueDeploys,
   trackerKey,
   type TaskTracker,
 } from "../../src/coordinator/task-tracker.ts";
@@ -152,3 +153,28 @@ describe("task tracker", () => {
     expect(all.filter(isTerminal)).toEqual(["finished", "canceled", "failed"]);
   });
 });
+
+describe("overdueDeploys", () => {
+  it("names the workers whose deployed subtasks stayed unacknowledged for the timeout, from the first tick that saw them so", () => {
+    let tracker = createTracker(planDeployments("job-1", threeVertexJob(), slots));
+    // w2 acknowledges its subtasks; w1 only one of its four.
+    tracker = applyTaskReport(tracker, { jobId: "job-1", vertexId: "v1", subtaskIndex: 1, attempt: 0 }, "deploying").tracker;
+    tracker = applyTaskReport(tracker, { jobId: "job-1", vertexId: "v2", subtaskIndex: 1, attempt: 0 }, "running").tracker;
+    tracker = applyTaskReport(tracker, { jobId: "job-1", vertexId: "v1", subtaskIndex: 0, attempt: 0 }, "deploying").tracker;
+
+    const first = overdueDeploys(tracker, 1_000, 10_000);
+    expect(first.workers).toEqual([]);
+    const second = overdueDeploys(first.tracker, 10_999, 10_000);
+    expect(second.workers).toEqual([]);
+    expect(second.tracker).toBe(first.tracker); // nothing new to stamp
+    expect(overdueDeploys(second.tracker, 11_000, 10_000).workers).toEqual(["w1"]);
+
+    // Acknowledged late, it is no longer overdue; a new attempt's subtasks count from their own first tick.
+    let late = first.tracker;
+    for (const [vertexId, subtaskIndex] of [["v2", 0], ["v2", 2], ["v3", 0]] as const) late = applyTaskReport(late, { jobId: "job-1", vertexId, subtaskIndex, attempt: 0 }, "deploying").tracker;
+    expect(overdueDeploys(late, 50_000, 10_000).workers).toEqual([]);
+    const again = createTracker(planDeployments("job-1", threeVertexJob(), slots, 1));
+    expect(overdueDeploys(overdueDeploys(again, 50_000, 10_000).tracker, 55_000, 10_000).workers).toEqual([]);
+  });
+});
+

@@ -64,6 +64,7 @@ export const SAMPLES: { [T in MessageType]: Extract<Message, { type: T }> } = {
   "slots-reply": { type: "slots-reply", v, jobId: FOREIGN_JOB, slots: [{ workerId: FOREIGN_WORKER, slotIndex: 0 }] },
   "release-slots": { type: "release-slots", v, jobId: FOREIGN_JOB },
   "worker-lost": { type: "worker-lost", v, workerId: FOREIGN_WORKER, jobIds: [FOREIGN_JOB], reason: "heartbeat-timeout" },
+  "worker-unresponsive": { type: "worker-unresponsive", v, workerId: FOREIGN_WORKER, jobId: FOREIGN_JOB, subtasks: 2 },
   "unregister-worker": { type: "unregister-worker", v, workerId: FOREIGN_WORKER },
   "deploy-task": { type: "deploy-task", v, task, slotIndex: 0, artifact: { kind: "in-process", key: "fuzz-key" }, jobGraph, restore, channelToken: "0123456789abcdef0123456789abcdef", collectKey: "0123456789abcdef0123456789abcdef" },
   "cancel-task": { type: "cancel-task", v, task },

@@ -46,6 +46,7 @@ const examples: { [T in MessageType]: Unversioned<Extract<Message, { type: T }>>
   "slots-reply": { type: "slots-reply", jobId: "job-1", slots: [{ workerId: "worker-a", slotIndex: 0 }, { workerId: "worker-b", slotIndex: 1 }] },
   "release-slots": { type: "release-slots", jobId: "job-1" },
   "worker-lost": { type: "worker-lost", workerId: "worker-a", jobIds: ["job-1", "job-2"], reason: "heartbeat-timeout" },
+  "worker-unresponsive": { type: "worker-unresponsive", workerId: "worker-a", jobId: "job-1", subtasks: 2 },
   "unregister-worker": { type: "unregister-worker", workerId: "worker-a" },
   "deploy-task": { type: "deploy-task", task, slotIndex: 1, artifact: { kind: "in-process", key: "k-1" }, jobGraph, channelToken: "t-1", collectKey: "c-1" },
   "cancel-task": { type: "cancel-task", task },
