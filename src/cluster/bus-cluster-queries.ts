@@ -8,7 +8,8 @@ import { decode, encode } from "../messages/codec.ts";
 import { hasEnded, type MonitorQuery } from "../messages/schema.ts";
 import type { JobDetails, JobSummary, Overview, WorkerView } from "../observability/views.ts";
 import { UnknownJobError, type ClusterQueries } from "./cluster-queries.ts";
-import { cancelJob, requestSavepoint } from "./job-client.ts";
+import { cancelJob } from "./job-client.ts";
+import { requestSavepoint } from "./savepoint-request.ts";
 
 export class NoJobManagerError extends Error {
   constructor() {

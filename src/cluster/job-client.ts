@@ -2,7 +2,6 @@
 // is done, collect messages fill the job's collected streams (checked for gaps per sink subtask).
 
 import { randomBytes } from "node:crypto";
-import { isAbsolute, join } from "node:path";
 import { NoRespondersError, RequestTimeoutError, type Bus } from "../bus/bus.ts";
 import { subjects } from "../bus/subjects.ts";
 import { listen, type ActorDeps } from "../actors/actor-deps.ts";
@@ -11,6 +10,7 @@ import { collectKey, collectMac, newJobSecret } from "../messages/deployment-bin
 import { Rejections } from "../messages/rejections.ts";
 import { hasEnded, type CollectBatch, type JobArtifact, type JobStatus } from "../messages/schema.ts";
 import { JobExecutionError, type JobClient, type JobExecutionResult, type PreparedJob } from "../api/executor.ts";
+import { requestSavepoint } from "./savepoint-request.ts";
 
 
 export function newJobId(): string {
@@ -94,31 +94,6 @@ export async function submitJob(job: PreparedJob, options: RunJobOptions): Promi
     stopWithSavepoint: (dir, stopOptions = {}) => requestSavepoint(deps.bus, jobId, dir, stopOptions.drain ? "drain" : "terminate"),
     cancel: () => cancelJob(deps.bus, jobId),
   };
-}
-
-/** A new folder for one savepoint under `dir` (Flink's savepoint-<job>-<random>). */
-export function savepointFolder(dir: string, jobId: string): string {
-  if (!isAbsolute(dir)) throw new Error(`savepoint directory ${JSON.stringify(dir)} must be absolute (every worker writes into it)`);
-  return join(dir, `savepoint-${jobId.slice(0, 6)}-${randomBytes(6).toString("hex")}`);
-}
-
-/**
- * Asks a running job's checkpoint coordinator for a savepoint under `dir` (optionally stopping the
- * job) and resolves with its location.
- */
-export async function requestSavepoint(bus: Bus, jobId: string, dir: string, stop?: "drain" | "terminate", timeoutMs = 10 * 60_000): Promise<string> {
-  const target = savepointFolder(dir, jobId);
-  let bytes: Uint8Array;
-  try {
-    bytes = await bus.request(subjects.savepoint(jobId), encode({ type: "trigger-savepoint", jobId, dir: target, stop }), { timeoutMs });
-  } catch (error) {
-    if (error instanceof NoRespondersError) throw new Error(`job ${jobId} is not running (no checkpoint coordinator answered): a savepoint needs a running job`);
-    throw error;
-  }
-  const reply = decode(bytes, ["savepoint-reply"]);
-  if (!reply.ok) throw new Error(`bad savepoint reply: ${reply.detail}`);
-  if (reply.message.error || !reply.message.location) throw new Error(reply.message.error ?? "the savepoint failed");
-  return reply.message.location;
 }
 
 /**

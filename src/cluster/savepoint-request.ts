@@ -1,0 +1,105 @@
+// Asks a running job's checkpoint coordinator for a savepoint and waits for its location, following
+// the job's status meanwhile. A job that fails over, or is taken over by a new leading job manager,
+// loses the savepoints in flight without an answer: the request goes again once the job runs. A job
+// stopped with a savepoint whose answer was lost (its leader killed after the savepoint) ends
+// `finished` with the savepoint's location, which is the answer.
+
+import { randomBytes } from "node:crypto";
+import { isAbsolute, join } from "node:path";
+import { NoRespondersError, type Bus } from "../bus/bus.ts";
+import { subjects } from "../bus/subjects.ts";
+import { decode, encode } from "../messages/codec.ts";
+import { hasEnded, type JobStatusChanged } from "../messages/schema.ts";
+
+/** A new folder for one savepoint under `dir` (Flink's savepoint-<job>-<random>). */
+export function savepointFolder(dir: string, jobId: string): string {
+  if (!isAbsolute(dir)) throw new Error(`savepoint directory ${JSON.stringify(dir)} must be absolute (every worker writes into it)`);
+  return join(dir, `savepoint-${jobId.slice(0, 6)}-${randomBytes(6).toString("hex")}`);
+}
+
+/** How many times a savepoint is asked for when the job restarts while it is taken. */
+export const SAVEPOINT_ATTEMPTS = 3;
+
+type Outcome = { kind: "location"; location: string } | { kind: "status"; status: JobStatusChanged } | { kind: "no-responders" };
+
+/**
+ * Asks for a savepoint under `dir` (optionally stopping the job) and resolves with its location;
+ * asks again, up to SAVEPOINT_ATTEMPTS times, when the job restarts before it is answered.
+ */
+export async function requestSavepoint(bus: Bus, jobId: string, dir: string, stop?: "drain" | "terminate", timeoutMs = 10 * 60_000): Promise<string> {
+  const statuses = followStatus(bus, jobId);
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const target = savepointFolder(dir, jobId);
+      const request = bus.request(subjects.savepoint(jobId), encode({ type: "trigger-savepoint", jobId, dir: target, stop }), { timeoutMs }).then(
+        (bytes): Outcome => {
+          const reply = decode(bytes, ["savepoint-reply"]);
+          if (!reply.ok) throw new Error(`bad savepoint reply: ${reply.detail}`);
+          if (reply.message.error || !reply.message.location) throw new Error(reply.message.error ?? "the savepoint failed");
+          return { kind: "location", location: reply.message.location };
+        },
+        (error: unknown): Outcome => {
+          if (error instanceof NoRespondersError) return { kind: "no-responders" };
+          throw error;
+        },
+      );
+      const outcome = await Promise.race([request, statuses.next((s) => s.status !== "running").then((status): Outcome => ({ kind: "status", status }))]);
+      if (outcome.kind === "location") return outcome.location;
+      // Between two executions nobody serves the request; otherwise the job is not running at all.
+      const status = outcome.kind === "status" ? outcome.status : statuses.latest();
+      if (status === undefined || status.status === "running") throw new Error(`job ${jobId} is not running (no checkpoint coordinator answered): a savepoint needs a running job`);
+      const next = hasEnded(status.status) ? status : await statuses.next((s) => s.status === "running" || hasEnded(s.status), timeoutMs);
+      if (next.status === "finished" && next.stoppedWithSavepoint !== undefined && stop !== undefined) return next.stoppedWithSavepoint;
+      if (hasEnded(next.status)) throw new Error(`job ${jobId} ended (${next.status}${next.error ? `: ${next.error}` : ""}) before the savepoint completed`);
+      if (attempt >= SAVEPOINT_ATTEMPTS) throw new Error(`job ${jobId} restarted ${attempt} times while a savepoint was taken (${status.detail ?? status.error ?? status.status}); ask again`);
+    }
+  } finally {
+    statuses.stop();
+  }
+}
+
+interface StatusFollower {
+  /** The latest status heard since following began. */
+  latest(): JobStatusChanged | undefined;
+  /** The next status heard that `matches` (a rejection after `timeoutMs`, when given). */
+  next(matches: (status: JobStatusChanged) => boolean, timeoutMs?: number): Promise<JobStatusChanged>;
+  stop(): void;
+}
+
+function followStatus(bus: Bus, jobId: string): StatusFollower {
+  let latest: JobStatusChanged | undefined;
+  let waiters: { matches: (status: JobStatusChanged) => boolean; resolve: (status: JobStatusChanged) => void }[] = [];
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const subscription = bus.subscribe(subjects.jobStatus(jobId), (data) => {
+    const decoded = decode(data, ["job-status"]);
+    if (!decoded.ok) return;
+    latest = decoded.message;
+    const ready = waiters.filter((w) => w.matches(decoded.message));
+    waiters = waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.resolve(decoded.message);
+  });
+  return {
+    latest: () => latest,
+    next: (matches, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const waiter = { matches, resolve };
+        waiters.push(waiter);
+        if (timeoutMs === undefined) return;
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          waiters = waiters.filter((w) => w !== waiter);
+          reject(new Error(`job ${jobId} did not run again within ${timeoutMs} ms for its savepoint`));
+        }, timeoutMs);
+        timers.add(timer);
+        waiter.resolve = (status) => {
+          clearTimeout(timer);
+          timers.delete(timer);
+          resolve(status);
+        };
+      }),
+    stop: () => {
+      subscription.unsubscribe();
+      for (const timer of timers) clearTimeout(timer);
+    },
+  };
+}
