@@ -1,5 +1,7 @@
 // `npm run chaos`: repeated chaos runs (bench/chaos/chaos-run.ts), each killing workers, NATS
-// nodes and the leading one of two job managers at random while a checkpointed keyed count runs with an exactly-once sink, then counting
+// nodes and the leading one of two job managers, and cutting workers' network links (each worker
+// runs in a network namespace of its own: run as root), at random while a checkpointed keyed count
+// runs with an exactly-once sink, then counting
 // lost and duplicated results. Prints a JSON line per run and a summary: kills survived, lost,
 // duplicated, recovery p50/p99 (kill → first checkpoint completed after it).
 //
@@ -22,7 +24,7 @@ let lost = 0;
 let duplicated = 0;
 let failedRuns = 0;
 for (let run = 1; run <= runs; run++) {
-  const result = await runChaos({ kills, kinds: ["worker", "nats-node", "job-manager"], jobManagers: 2, seed: seed + run, rate, secondsPerKill, progress: (line) => process.stderr.write(`run ${run}: ${line}\n`) });
+  const result = await runChaos({ kills, kinds: ["worker", "nats-node", "job-manager", "network-cut"], jobManagers: 2, seed: seed + run, rate, secondsPerKill, progress: (line) => process.stderr.write(`run ${run}: ${line}\n`) });
   recovery.push(...result.recoveryMs);
   survived += result.recovered;
   lost += result.lost;

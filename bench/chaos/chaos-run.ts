@@ -6,10 +6,14 @@ import { startJobManagerProcess, startNatsCluster, startWorkerProcess, type Nats
 import { CHECKPOINTED_COUNTS, type KeyCount } from "../../test/fixtures/jobs/checkpointed-keyed-counts.ts";
 import { range, tally, totalsPerKey } from "../../test/fixtures/running-counts.ts";
 import { latestCheckpoint, startRun, until } from "../../test/fixtures/weir-run.ts";
+import { createNetworkNamespace, startWeirInNamespace, type NetworkNamespace } from "../../test/fixtures/network-namespace.ts";
 
 const JOB = "test/fixtures/jobs/checkpointed-keyed-counts.ts";
 
-export type KillKind = "worker" | "nats-node" | "job-manager";
+export type KillKind = "worker" | "nats-node" | "job-manager" | "network-cut";
+
+/** The job manager's default heartbeat timeout: a cut longer than it gets the worker lost. */
+const HEARTBEAT_TIMEOUT_MS = 10_000;
 
 export interface ChaosOptions {
   /** Kills in this run. */
@@ -22,7 +26,11 @@ export interface ChaosOptions {
   rate: number;
   /** Seconds of input per kill (default 8: a pause, the kill, the recovery); 10 s more on top. */
   secondsPerKill?: number;
-  /** Job managers (default 1; two or more run with --ha, and "job-manager" kills take the leader). */
+  /**
+   * Job managers (default 1; two or more run with --ha, and "job-manager" kills take the leader).
+   * With "network-cut" among the kinds, the three workers run each in its own network namespace
+   * (needs root), and a cut takes one's link down for longer than the heartbeat timeout, then heals it.
+   */
   jobManagers?: number;
   /** Say what happens (to stderr). */
   progress?: (line: string) => void;
@@ -63,14 +71,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const events = Math.ceil(options.rate * (options.kills * (options.secondsPerKill ?? 8) + 10));
   let cluster: NatsClusterHandle | undefined;
   const processes: WeirProcess[] = [];
+  /** With cuts: each worker's network namespace (a fresh worker replacing a killed one starts in its namespace). */
+  const namespaceOf = new Map<WeirProcess, NetworkNamespace>();
+  const cuts = options.kinds.includes("network-cut");
   let run: ReturnType<typeof startRun> | undefined;
   try {
-    cluster = await startNatsCluster(3);
+    cluster = await startNatsCluster(3, cuts ? { host: "0.0.0.0" } : {});
     const ha = (options.jobManagers ?? 1) > 1 ? ["--ha"] : [];
     const jobManagers = await Promise.all(Array.from({ length: options.jobManagers ?? 1 }, () => startJobManagerProcess(cluster!.urls, ha)));
     processes.push(...jobManagers);
     if (ha.length > 0) await until("a leading job manager", () => leaderOf(jobManagers) !== undefined, 30_000);
-    const workers = await Promise.all([1, 2, 3].map((i) => startWorkerProcess(cluster!.urls, 2, `chaos-${i}`)));
+    const workers = await Promise.all(
+      [1, 2, 3].map(async (i) => {
+        if (!cuts) return startWorkerProcess(cluster!.urls, 2, `chaos-${i}`);
+        const namespace = createNetworkNamespace(200 + i);
+        const worker = await startCutOffWorker(cluster!, namespace, `chaos-${i}`);
+        namespaceOf.set(worker, namespace);
+        return worker;
+      }),
+    );
     processes.push(...workers);
     const jobArgs = ["--checkpoints", checkpoints, "--results", results, "--events", String(events), "--rate", String(options.rate), "--restart-attempts", String(options.kills * 4 + 10)];
     run = startRun([JOB, "--nats", cluster.urls, "--", ...jobArgs]);
@@ -80,9 +99,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     void finished.then(() => (ended = true));
     await until("the first completed checkpoint", () => latestCheckpoint(checkpoints, jobId) > 0, 60_000);
 
-    const kills: Record<KillKind, number> = { worker: 0, "nats-node": 0, "job-manager": 0 };
+    const kills: Record<KillKind, number> = { worker: 0, "nats-node": 0, "job-manager": 0, "network-cut": 0 };
     const recoveryMs: number[] = [];
     let spares = 0;
+    /** A worker's link cut off: it heals once the job has recovered and the worker was lost. */
+    let cutOff: { namespace: NetworkNamespace; healAt: number } | undefined;
     for (let k = 0; k < options.kills && !ended; k++) {
       await sleep(1000 + random() * 2000);
       if (ended) break;
@@ -94,7 +115,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         const victim = live[Math.floor(random() * live.length)];
         await victim.stop("SIGKILL");
         say(`kill ${k + 1}: SIGKILL to a worker`);
-        const spare = await startWorkerProcess(cluster.urls, 2, `chaos-spare-${++spares}`).catch((error: Error) => say(`kill ${k + 1}: a fresh worker did not start: ${firstLine(error)}`));
+        const namespace = namespaceOf.get(victim);
+        const id = `chaos-spare-${++spares}`;
+        const spare = await (namespace ? startCutOffWorker(cluster, namespace, id) : startWorkerProcess(cluster.urls, 2, id)).catch((error: Error) => say(`kill ${k + 1}: a fresh worker did not start: ${firstLine(error)}`));
+        if (spare && namespace) namespaceOf.set(spare, namespace);
         if (spare) {
           workers.push(spare);
           processes.push(spare);
@@ -108,6 +132,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           jobManagers.push(standby);
           processes.push(standby);
         }
+      } else if (kind === "network-cut") {
+        const live = [...namespaceOf].filter(([w]) => w.child.exitCode === null && w.child.signalCode === null).map(([, namespace]) => namespace);
+        const victim = live[Math.floor(random() * live.length)];
+        if (!victim) {
+          say(`kill ${k + 1}: no worker in a network namespace is left to cut`);
+          continue;
+        }
+        victim.cut();
+        say(`kill ${k + 1}: network cut of a worker (${victim.name}), healed after the next checkpoint and at least the heartbeat timeout`);
+        cutOff = { namespace: victim, healAt: Date.now() + HEARTBEAT_TIMEOUT_MS + 2000 };
       } else {
         const node = cluster.nodes[Math.floor(random() * cluster.nodes.length)];
         await node.kill();
@@ -119,11 +153,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       try {
         await until("a checkpoint after the kill", () => ended || latestCheckpoint(checkpoints, jobId) > before, 90_000);
       } catch (error) {
+        cutOff?.namespace.heal();
         const recent = linesOf(leaderOf(jobManagers) ?? jobManagers[0], jobId);
         say(`kill ${k + 1}: ${(error as Error).message}; the job manager's last lines of the job:\n${recent.join("\n")}`);
         break;
       }
       if (latestCheckpoint(checkpoints, jobId) > before) recoveryMs.push(Date.now() - killedAt);
+      if (cutOff) {
+        await sleep(cutOff.healAt - Date.now());
+        cutOff.namespace.heal();
+        cutOff = undefined;
+      }
     }
     const exitCode = await finished;
     const status = /job \S+ (finished|failed|canceled)/.exec(run.stderr())?.[1] ?? "unknown";
@@ -138,8 +178,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     run?.kill();
     await Promise.all(processes.map((p) => p.stop("SIGKILL")));
     await cluster?.stop();
+    for (const namespace of new Set(namespaceOf.values())) namespace.remove();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A worker in `namespace`, reaching the cluster through its veth link. */
+function startCutOffWorker(cluster: NatsClusterHandle, namespace: NetworkNamespace, id: string): Promise<WeirProcess> {
+  const urls = cluster.nodes.map((node) => `nats://${namespace.hostIp}:${node.port}`).join(",");
+  return startWeirInNamespace(namespace, ["worker", "--nats", urls, "--slots", "2", "--id", id], "worker registered");
 }
 
 /** The last lines of `process`'s log that name the job or are warnings and errors. */

@@ -107,12 +107,12 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
  * store, and resolves once every node reports itself healthy (JetStream included). Clients that
  * connect to one node learn the others from it and move to them when it goes away.
  */
-export async function startNatsCluster(size = 3): Promise<NatsClusterHandle> {
+export async function startNatsCluster(size = 3, options: Pick<NatsServerOptions, "host"> = {}): Promise<NatsClusterHandle> {
   const routePorts = await Promise.all(Array.from({ length: size }, () => freePort()));
   const routes = routePorts.map((port) => `nats://127.0.0.1:${port}`).join(",");
   const nodes = await Promise.all(
     routePorts.map((routePort, i) =>
-      startNatsServer({ args: ["--server_name", `n${i + 1}`, "--cluster_name", "weir-test", "--cluster", `nats://127.0.0.1:${routePort}`, "--routes", routes] }),
+      startNatsServer({ host: options.host, args: ["--server_name", `n${i + 1}`, "--cluster_name", "weir-test", "--cluster", `nats://127.0.0.1:${routePort}`, "--routes", routes] }),
     ),
   );
   for (let i = 0; i < 400 && !(await Promise.all(nodes.map(healthy))).every(Boolean); i++) await new Promise((r) => setTimeout(r, 50));
