@@ -56,7 +56,7 @@ export class ArtifactCache {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const hex = artifact.digest.slice("sha256:".length);
     const bytes = this.cached(join(dir, `${hex}.js`), artifact.digest) ?? (await this.fetch(artifact, join(dir, `${hex}.js`)));
-    const linked = await linkArtifact(new TextDecoder().decode(bytes), `${artifact.module} (${artifact.digest})`);
+    const linked = await linkArtifact(new TextDecoder().decode(bytes), `${artifact.module} (${artifact.digest})`, this.options.holder);
     const file = join(dir, `${hex}.${createHash("sha256").update(linked).digest("hex").slice(0, 16)}.mjs`);
     if (!existsSync(file)) writeAtomically(file, linked);
     return import(pathToFileURL(file).href);
