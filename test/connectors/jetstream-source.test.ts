@@ -66,6 +66,27 @@ describe("the JetStream source", () => {
     await waitFor(async () => ((await jsm.consumers.list("NUMBERS").next()).length === 0 ? true : undefined), "every consumer of NUMBERS deleted", 20_000);
   });
 
+  it("gives the splits back to the enumerator when the readers fail before any checkpoint, and the restarted readers read every message exactly once", async () => {
+    const shared = { failed: 0, completed: 0 };
+    const env = new StreamExecutionEnvironment({ parallelism: 2 });
+    // Checkpointing on (the sink is transactional) but no checkpoint completes before the failure: no reader state holds the splits.
+    env.enableCheckpointing(600_000);
+    env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
+    const out = env
+      .fromSource(jetStreamSource<number>({ servers: server.url, stream: "NUMBERS", subjects: SUBJECTS, bounded: true }), "Numbers")
+      .rebalance()
+      .map(new FailOnceAfterCheckpoints(shared, 0))
+      .keyBy((n) => n % KEYS)
+      .process(new RunningCount())
+      .collect();
+    // A second pipeline, its own region: the failure restarts the JetStream pipeline's region, whose enumerator lives on.
+    env.fromElements(1, 2, 3).collect();
+    await env.execute("jetstream-splits-back");
+    expect([shared.failed, shared.completed]).toEqual([1, 0]);
+    expect(tally(out.values, totalsPerKey(range(EVENTS), KEYS))).toEqual({ lost: 0, duplicated: 0 });
+    expect(out.values).toHaveLength(EVENTS);
+  });
+
   it("starts fresh splits at a given stream sequence", async () => {
     const env = new StreamExecutionEnvironment({ parallelism: 2 });
     const out = env.fromSource(jetStreamSource<number>({ servers: server.url, stream: "NUMBERS", subjects: SUBJECTS, bounded: true, startAt: { sequence: 15_001 } }), "Tail").collect();
