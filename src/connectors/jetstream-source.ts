@@ -150,6 +150,8 @@ class JetStreamReader<T> implements SourceReader<T> {
   addSplits(splits: unknown[]): void {
     for (const value of splits) {
       const split = restoredJetStreamSplit(`jetStreamSource ${this.options.stream}`, value);
+      // Restored from a checkpoint taken before the source had an enumerator: the subject is read on from the checkpoint.
+      if (this.splits.some((s) => s.subject === split.subject)) continue;
       this.splits.push(split);
       if (this.js) this.startReading(split);
     }
