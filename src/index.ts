@@ -167,6 +167,7 @@ export {
   DEAD_LETTERS_METRIC,
   type PostgresSinkOptions,
   type JetStreamSourceOptions,
+  type JetStreamStartAt,
   type JetStreamSinkOptions,
   type JetStreamKvSinkOptions,
   type FileSourceOptions,

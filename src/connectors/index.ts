@@ -1,7 +1,7 @@
 // Connectors to systems outside weir.
 export { postgresSink, type PostgresSinkOptions } from "./postgres-sink.ts";
 export type { SinkConnector } from "./sink-connector.ts";
-export { jetStreamSource, type JetStreamSourceOptions } from "./jetstream-source.ts";
+export { jetStreamSource, type JetStreamSourceOptions, type JetStreamStartAt } from "./jetstream-source.ts";
 export { jetStreamSink, type JetStreamSinkOptions } from "./jetstream-sink.ts";
 export { jetStreamKvSink, type JetStreamKvSinkOptions } from "./jetstream-kv-sink.ts";
 export { fileSource, type FileSourceOptions } from "./file-source.ts";

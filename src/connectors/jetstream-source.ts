@@ -1,18 +1,24 @@
 // A source reading a NATS JetStream stream, exactly once with checkpointing: each split is one
-// subject filter of the stream, read in order by an ordered consumer, and its position (the next
-// stream sequence) is part of every checkpoint, so a restore reads on from exactly there.
-// Splits are spread over the subtasks (subject i to subtask i mod parallelism). Messages are
-// pulled into a bounded buffer by the consumer and handed out by pollNext without awaiting.
+// subject filter of the stream (or the whole stream), read in order by an ordered consumer the
+// reader creates and deletes, and its position (the next stream sequence) is part of every
+// checkpoint, so a restore — after a failure, or from a savepoint at any parallelism — reads on
+// from exactly there. The split enumerator (jetstream-enumerator.ts) hands each reader the splits
+// it owns when it asks, and fresh splits start where `startAt` says. Messages are pulled into a
+// bounded buffer by the consumers and handed out by pollNext without awaiting, decoded as they
+// go, so an undecodable one fails the job or becomes a dead letter at its own position.
 // Bounded: each split ends once it has caught up with its subject (no message pending).
-// Messages are decoded as pollNext hands them out, so an undecodable one fails the job or becomes
-// a dead letter at its own position in the split.
 
+import { randomBytes } from "node:crypto";
 import { UnrecoverableError } from "../core/errors.ts";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager, type ConsumerMessages } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JetStreamClient } from "@nats-io/jetstream";
 import type { NatsLogin } from "../bus/nats-login.ts";
 import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from "../operators/source.ts";
 import { BadRecords, type BadRecordOptions } from "./bad-records.ts";
+import { JetStreamSplitEnumerator } from "./jetstream-enumerator.ts";
+import { restoredJetStreamSplit, startPosition, subjectFilters, type JetStreamSplit, type JetStreamStartAt, type ResolvedStart } from "./jetstream-splits.ts";
+
+export type { JetStreamStartAt } from "./jetstream-splits.ts";
 
 export interface JetStreamSourceOptions<T> extends BadRecordOptions {
   /** The NATS server(s), e.g. `nats://127.0.0.1:4222`. */
@@ -22,37 +28,68 @@ export interface JetStreamSourceOptions<T> extends BadRecordOptions {
   stream: string;
   /** Subject filters of the stream, one split each (default: the whole stream as one split). */
   subjects?: readonly string[];
+  /** Where fresh splits start (default: "earliest"); splits restored from a checkpoint or savepoint read on from their position. */
+  startAt?: JetStreamStartAt;
   /** A message's record (default: its data parsed as JSON); a throw makes it a bad record (see onBadRecord). */
   deserialize?: (data: Uint8Array, subject: string) => T;
   /** End each split once it has caught up (default: false, read forever). */
   bounded?: boolean;
 }
 
-interface JetStreamSplit {
-  subject: string;
-  /** The stream sequence to read next (1: from the start). */
-  nextSeq: number;
-}
-
 /** Messages buffered per reader before the consumers are paused. */
 const BUFFER_LIMIT = 4096;
+/** A reader with no answer to its split request this long asks again (a request may be lost on a reconnect). */
+const ASK_AGAIN_MS = 2000;
+/** An idle reader wakes this often, so a subtask canceled meanwhile closes it (and deletes its consumers) soon. */
+const IDLE_WAKE_MS = 1000;
+/** The server deletes a consumer whose reader vanished (a killed process) after this long without interest. */
+const INACTIVE_THRESHOLD_MS = 60_000;
 
 const decoder = new TextDecoder();
 
+/**
+ * Reads a JetStream stream, one split per subject filter, exactly once with checkpointing.
+ * @example
+ * env.fromSource(jetStreamSource<Order>({ servers: "nats://127.0.0.1:4222", stream: "ORDERS", subjects: ["orders.eu", "orders.us"], startAt: "latest" }), "Orders");
+ */
 export function jetStreamSource<T>(options: JetStreamSourceOptions<T>): Source<T> {
   if (!options.stream) throw new Error("jetStreamSource: stream must name a JetStream stream");
-  if (options.subjects !== undefined && (options.subjects.length === 0 || options.subjects.some((s) => !s))) throw new Error("jetStreamSource: subjects must list at least one subject filter");
-  const subjects = options.subjects ?? [">"];
+  const subjects = subjectFilters(options.subjects);
+  const start = startPosition(options.startAt);
   const deserialize = options.deserialize ?? ((data: Uint8Array) => JSON.parse(decoder.decode(data)) as T);
+  const name = `jetStreamSource ${options.stream}`;
   return {
     parallel: true,
-    createReader: (ctx) => new JetStreamReader<T>(options, deserialize, initialSplits(subjects, ctx), new BadRecords(`jetStreamSource ${options.stream}`, "sequence", options, ctx)),
+    createReader: (ctx) => new JetStreamReader<T>(options, deserialize, ctx, new BadRecords(name, "sequence", options, ctx)),
+    createEnumerator: (ctx, restored) => new JetStreamSplitEnumerator({ name, subjects, start, lookUpStart: (s) => lookUpStart(options, s) }, ctx, restored),
   };
 }
 
-function initialSplits(subjects: readonly string[], ctx: SourceReaderContext): JetStreamSplit[] {
-  if (ctx.restoredSplits !== undefined) return (ctx.restoredSplits as JetStreamSplit[]).map((s) => ({ ...s }));
-  return subjects.filter((_, i) => i % ctx.parallelism === ctx.subtaskIndex).map((subject) => ({ subject, nextSeq: 1 }));
+/** The stream sequence a `latest` or `time` start position stands for, asked of the server once. */
+async function lookUpStart(options: JetStreamSourceOptions<unknown>, start: ResolvedStart): Promise<number> {
+  const { servers, stream } = options;
+  let nc: NatsConnection | undefined;
+  try {
+    nc = await connect({ ...options.login?.options, servers, name: "weir-jetstream-source-enumerator" });
+    const jsm = await jetstreamManager(nc);
+    if (start.kind === "sequence") return start.sequence;
+    if (start.kind === "latest") return (await jsm.streams.info(stream)).state.last_seq + 1;
+    // The server finds the first message at or after the time for a consumer starting there; it is deleted at once.
+    const probe = await jsm.consumers.add(stream, {
+      name: `weir-start-${randomBytes(6).toString("hex")}`,
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: start.time.toISOString(),
+      ack_policy: AckPolicy.None,
+      mem_storage: true,
+      inactive_threshold: INACTIVE_THRESHOLD_MS * 1_000_000,
+    });
+    await jsm.consumers.delete(stream, probe.name).catch(() => undefined);
+    return probe.delivered.stream_seq + 1;
+  } catch (error) {
+    throw new Error(`jetStreamSource: cannot find where ${JSON.stringify(stream)} starts (startAt ${start.kind}) on ${String(servers)}: ${(error as Error).message}`);
+  } finally {
+    await nc?.close();
+  }
 }
 
 interface Buffered {
@@ -64,22 +101,36 @@ interface Buffered {
 
 class JetStreamReader<T> implements SourceReader<T> {
   private nc?: NatsConnection;
+  private js?: JetStreamClient;
+  /** The splits this reader has, ended or not. */
+  private readonly splits: JetStreamSplit[];
   private readonly buffer: Buffered[] = [];
   private head = 0;
-  private readonly running = new Map<JetStreamSplit, ConsumerMessages>();
   private readonly ended = new Set<JetStreamSplit>();
+  /** The consumers reading, deleted when their split ends and on close. */
+  private readonly consumers = new Set<{ consumer: Consumer; messages?: ConsumerMessages }>();
+  private noMoreSplits: boolean;
+  /** When the pending split request was sent (undefined: none pending). */
+  private askedAt?: number;
   private wake?: () => void;
+  private timer?: unknown;
   /** Pumps waiting for room in the buffer. */
   private spaceWaiters: (() => void)[] = [];
   private failure?: Error;
   private closed = false;
+  private readonly namePrefix: string;
 
   constructor(
     private readonly options: JetStreamSourceOptions<T>,
     private readonly deserialize: (data: Uint8Array, subject: string) => T,
-    private readonly splits: JetStreamSplit[],
+    private readonly ctx: SourceReaderContext,
     private readonly badRecords: BadRecords,
-  ) {}
+  ) {
+    this.splits = (ctx.restoredSplits ?? []).map((s) => restoredJetStreamSplit(`jetStreamSource ${options.stream}`, s));
+    // Built by hand, without an enumerator: it reads the splits it was given, then ends.
+    this.noMoreSplits = ctx.sendSplitRequest === undefined;
+    this.namePrefix = `weir-${ctx.jobId ?? "local"}-${ctx.subtaskIndex}-${randomBytes(4).toString("hex")}`.replace(/[^A-Za-z0-9_-]/g, "_");
+  }
 
   async open(): Promise<void> {
     const { servers, stream } = this.options;
@@ -92,35 +143,25 @@ class JetStreamReader<T> implements SourceReader<T> {
       const Failure = /stream not found/.test(reason) ? UnrecoverableError : Error;
       throw new Failure(`jetStreamSource: cannot read stream ${JSON.stringify(stream)} on ${String(servers)}: ${reason}`);
     }
-    const js = jetstream(this.nc);
-    for (const split of this.splits) {
-      const consumer = await js.consumers.get(stream, { filter_subjects: split.subject, deliver_policy: "by_start_sequence", opt_start_seq: split.nextSeq });
-      if (this.options.bounded && (await consumer.info()).num_pending === 0) {
-        this.ended.add(split);
-        continue;
-      }
-      const messages = await consumer.consume({ max_messages: 512 });
-      this.running.set(split, messages);
-      void this.pump(split, messages);
-    }
+    this.js = jetstream(this.nc);
+    for (const split of this.splits) this.startReading(split);
   }
 
-  /** Moves one split's messages into the buffer, pausing while it is full. */
-  private async pump(split: JetStreamSplit, messages: ConsumerMessages): Promise<void> {
-    try {
-      for await (const message of messages) {
-        this.buffer.push({ split, seq: message.seq, subject: message.subject, data: message.data });
-        this.notify();
-        if (this.options.bounded && message.info.pending === 0) break;
-        while (this.buffer.length - this.head >= BUFFER_LIMIT && !this.closed) await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
-        if (this.closed) break;
-      }
-    } catch (error) {
-      this.failure ??= new Error(`jetStreamSource: reading ${split.subject} of ${this.options.stream} failed: ${(error as Error).message}`);
+  addSplits(splits: unknown[]): void {
+    for (const value of splits) {
+      const split = restoredJetStreamSplit(`jetStreamSource ${this.options.stream}`, value);
+      // Restored from a checkpoint taken before the source had an enumerator: the subject is read on from the checkpoint.
+      if (this.splits.some((s) => s.subject === split.subject)) continue;
+      this.splits.push(split);
+      if (this.js) this.startReading(split);
     }
-    if (this.options.bounded) this.ended.add(split);
-    this.running.delete(split);
-    messages.stop();
+    this.askedAt = undefined;
+    this.notify();
+  }
+
+  notifyNoMoreSplits(): void {
+    this.noMoreSplits = true;
+    this.askedAt = undefined;
     this.notify();
   }
 
@@ -140,12 +181,22 @@ class JetStreamReader<T> implements SourceReader<T> {
       if (this.head >= 1024 || this.head === this.buffer.length) this.compact();
       return "more";
     }
-    return this.ended.size === this.splits.length ? "end" : "nothing";
+    if (!this.noMoreSplits && (this.askedAt === undefined || this.ctx.clock.now() - this.askedAt >= ASK_AGAIN_MS)) {
+      this.askedAt = this.ctx.clock.now();
+      this.ctx.sendSplitRequest!();
+    }
+    return this.noMoreSplits && this.ended.size === this.splits.length ? "end" : "nothing";
   }
 
   available(): Promise<void> {
-    if (this.head < this.buffer.length || this.failure || this.ended.size === this.splits.length) return Promise.resolve();
-    return new Promise<void>((resolve) => (this.wake = resolve));
+    if (this.head < this.buffer.length || this.failure || (this.noMoreSplits && this.ended.size === this.splits.length)) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+      this.timer = this.ctx.clock.setTimeout(() => {
+        this.timer = undefined;
+        this.notify();
+      }, IDLE_WAKE_MS);
+    });
   }
 
   snapshotState(): unknown[] {
@@ -156,8 +207,61 @@ class JetStreamReader<T> implements SourceReader<T> {
   async close(): Promise<void> {
     this.closed = true;
     this.releaseSpace();
-    for (const messages of this.running.values()) messages.stop();
+    if (this.timer !== undefined) this.ctx.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    await Promise.all([...this.consumers].map((c) => this.release(c)));
     await this.nc?.close();
+    this.notify();
+  }
+
+  /** Reads one split in the background; a failure fails the subtask at the next poll. */
+  private startReading(split: JetStreamSplit): void {
+    void this.read(split)
+      .catch((error: unknown) => {
+        if (!this.closed) this.failure ??= new Error(`jetStreamSource: reading ${split.subject} of ${this.options.stream} failed: ${(error as Error).message}`);
+      })
+      .finally(() => this.notify());
+  }
+
+  /** Creates the split's ordered consumer at its position and moves its messages into the buffer, pausing while it is full. */
+  private async read(split: JetStreamSplit): Promise<void> {
+    const consumer = await this.js!.consumers.get(this.options.stream, {
+      name_prefix: `${this.namePrefix}-${this.splits.indexOf(split)}`,
+      filter_subjects: split.subject,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: split.nextSeq,
+      inactive_threshold: INACTIVE_THRESHOLD_MS,
+    });
+    const entry: { consumer: Consumer; messages?: ConsumerMessages } = { consumer };
+    this.consumers.add(entry);
+    try {
+      if (this.closed) return;
+      if (this.options.bounded && (await consumer.info(true)).num_pending === 0) {
+        this.ended.add(split);
+        return;
+      }
+      const messages = (entry.messages = await consumer.consume({ max_messages: 512 }));
+      for await (const message of messages) {
+        this.buffer.push({ split, seq: message.seq, subject: message.subject, data: message.data });
+        this.notify();
+        if (this.options.bounded && message.info.pending === 0) {
+          this.ended.add(split);
+          break;
+        }
+        while (this.buffer.length - this.head >= BUFFER_LIMIT && !this.closed) await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
+        if (this.closed) break;
+      }
+      if (!this.closed && !this.ended.has(split)) throw new Error("its consumer stopped delivering");
+    } finally {
+      await this.release(entry);
+    }
+  }
+
+  /** Stops a consumer and deletes it on the server (best effort: the server drops it anyway once inactive). */
+  private async release(entry: { consumer: Consumer; messages?: ConsumerMessages }): Promise<void> {
+    if (!this.consumers.delete(entry)) return;
+    entry.messages?.stop();
+    await entry.consumer.delete().catch(() => undefined);
   }
 
   private pendingFor(split: JetStreamSplit): boolean {
@@ -179,6 +283,8 @@ class JetStreamReader<T> implements SourceReader<T> {
   }
 
   private notify(): void {
+    if (this.timer !== undefined) this.ctx.clock.clearTimeout(this.timer);
+    this.timer = undefined;
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
