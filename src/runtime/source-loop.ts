@@ -1,6 +1,7 @@
 // The loop of a source subtask: polls its reader in batches between event-loop turns, waits while
 // an output lacks credit or the reader has nothing, and stops at the end of input or when told to.
-// Barriers are injected between two turns (trigger messages are handled between them).
+// Barriers are injected between two turns (trigger messages are handled between them). A subtask
+// that stops (canceled, failed) ends any wait, so its reader is always closed.
 
 import type { InputStatus, SourceOutput, SourceReader } from "../operators/source.ts";
 import type { Clock } from "../core/clock.ts";
@@ -19,6 +20,8 @@ export interface SourceLoopHost {
   isBackpressured: () => boolean;
   /** Resolves when credit arrives. */
   creditArrived: () => Promise<void>;
+  /** `wait`, ended early (resolved) when the subtask stops (canceled or failed): an idle reader is not waited for any more. */
+  interruptible: (wait: Promise<unknown>) => Promise<void>;
   /** Called before each batch of polls. */
   beforeBatch: () => void;
   /** Called after each batch of polls (a zero buffer timeout flushes here). */
@@ -40,7 +43,8 @@ export async function runSourceLoop(reader: SourceReader<unknown>, output: Sourc
       for (let i = 0; i < POLLS_PER_TURN && status === "more" && !hooks.isBackpressured(); i++) status = reader.pollNext(output);
       hooks.afterBatch();
       if (status === "end") return "end";
-      if (status === "nothing") await (reader.available?.() ?? new Promise((resolve) => hooks.clock.setTimeout(() => resolve(undefined), 1)));
+      // An idle reader may wait long (an unbounded source with nothing new): a stop ends the wait, and the reader is closed.
+      if (status === "nothing") await hooks.interruptible(reader.available?.() ?? new Promise((resolve) => hooks.clock.setTimeout(() => resolve(undefined), 1)));
       else await new Promise((resolve) => setImmediate(resolve));
     }
   } finally {

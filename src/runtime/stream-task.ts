@@ -77,6 +77,8 @@ export class StreamTask implements SourceLoopHost {
   private stopped = false;
   /** Wakes the source loop when credit arrives. */
   private creditWaiter?: () => void;
+  /** Ends the source loop's current wait for its reader (one at a time: nothing accumulates). */
+  private wakeWait?: () => void;
   /** Wakes finish() when the last frames have left. */
   private drainedWaiter?: () => void;
   /** The event time of the record in flight, shared by the chain. */
@@ -248,6 +250,13 @@ export class StreamTask implements SourceLoopHost {
   }
   shouldStop(): boolean {
     return this.stopped || this.stopAfterBarrier !== undefined;
+  }
+  interruptible(wait: Promise<unknown>): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.wakeWait = resolve;
+      wait.then(() => resolve(), reject);
+    });
   }
   isBackpressured(): boolean {
     return this.outputs.isBackpressured || (this.blockable.length !== 0 && this.chainBlocked());
@@ -425,6 +434,7 @@ export class StreamTask implements SourceLoopHost {
 
   private async release(): Promise<void> {
     this.stopped = true;
+    this.wakeSourceLoop();
     this.outputs?.close();
     this.latency?.stop();
     for (const slot of this.opened.slots) slot.timers?.stop();
@@ -440,6 +450,14 @@ export class StreamTask implements SourceLoopHost {
     if (failure !== undefined) throw failure;
   }
 
+  /** A stopped subtask's source loop stops waiting (for input or credit), so its reader is closed. */
+  private wakeSourceLoop(): void {
+    const waiters = [this.wakeWait, this.creditWaiter];
+    this.wakeWait = undefined;
+    this.creditWaiter = undefined;
+    for (const wake of waiters) wake?.();
+  }
+
   /** Runs `fn`, failing the subtask if it throws. */
   private guard(fn: () => void): void {
     try {
@@ -451,6 +469,7 @@ export class StreamTask implements SourceLoopHost {
 
   private fail(error: Error): void {
     if (this.stopped) return;
+    this.wakeSourceLoop();
     this.release()
       .catch((closeError: Error) => this.options.log.warn({ err: closeError }, "closing operators after a failure failed too"))
       .finally(() => this.settle.reject(error));
