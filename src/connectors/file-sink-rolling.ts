@@ -40,7 +40,16 @@ export function rollingPolicy(options: FileSinkRollingOptions | undefined): { po
   return { policy, problems };
 }
 
-/** Before a record of `recordBytes` is written: true when it goes into a new part (an empty part takes any record). */
+/**
+ * Whether a record of `recordChars` UTF-16 units might not fit, with `bufferedChars` waiting to be
+ * written after the part's `bytes`: a unit takes at most 3 bytes in UTF-8. Only then does the sink
+ * write what waits and count the record's bytes exactly (not per record: most are far from the limit).
+ */
+export function mightOverflow(part: OpenPart, bufferedChars: number, recordChars: number, policy: RollingPolicy): boolean {
+  return part.bytes + 3 * (bufferedChars + recordChars) > policy.maxBytes;
+}
+
+/** Before a record of `recordBytes` is written (nothing else waiting): true when it goes into a new part (an empty part takes any record). */
 export function rollsBeforeRecord(part: OpenPart, recordBytes: number, policy: RollingPolicy): boolean {
   return part.bytes > 0 && part.bytes + recordBytes > policy.maxBytes;
 }

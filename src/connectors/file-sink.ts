@@ -14,7 +14,7 @@ import { ListStateDescriptor } from "../core/state-descriptors.ts";
 import { BaseOperator, type OperatorContext } from "../operators/operator.ts";
 import type { FunctionSnapshotContext } from "../state/checkpointed-function.ts";
 import { atBarrier, checkpointComplete, endOfInput, type FileSinkStateEntry, type Ledger, openPart, PartNames, type PartRef, planRestore, rollPart, stateEntry } from "./file-sink-ledger.ts";
-import { nextTimeRoll, type OpenPart, type FileSinkRollingOptions, type RollingPolicy, rollingPolicy, rollsBeforeRecord, timeRoll } from "./file-sink-rolling.ts";
+import { mightOverflow, nextTimeRoll, type OpenPart, type FileSinkRollingOptions, type RollingPolicy, rollingPolicy, rollsBeforeRecord, timeRoll } from "./file-sink-rolling.ts";
 import type { SinkConnector } from "./sink-connector.ts";
 
 export type { FileSinkRollingOptions } from "./file-sink-rolling.ts";
@@ -58,17 +58,18 @@ export function fileSink<T>(options: FileSinkOptions<T>): SinkConnector<T> {
   return { name: `FileSink(${basename(path)})`, createOperator: () => new FileSinkOperator(path, line, policy, new PartNames(prefix, suffix)) };
 }
 
+/** A record's line, without its newline (lines are joined when written). */
 function lineOf(format: FileSinkOptions<unknown>["format"], path: string): (record: unknown) => string {
-  if (format === "ndjson") return (record) => `${JSON.stringify(record)}\n`;
-  if (format === "text") return (record) => `${typeof record === "string" ? record : JSON.stringify(record)}\n`;
+  if (format === "ndjson") return (record) => JSON.stringify(record);
+  if (format === "text") return (record) => (typeof record === "string" ? record : JSON.stringify(record));
   return (record) => {
     const text = format(record);
     if (typeof text !== "string") throw new Error(`fileSink ${path}: format returned ${typeof text} for a record; it must return the record's line as a string`);
-    return `${text}\n`;
+    return text;
   };
 }
 
-/** The part being written: its descriptor, its figures for the rolling policy, and text not yet written. */
+/** The part being written: its descriptor and its figures for the rolling policy (`bytes`: those written). */
 interface WritingPart extends OpenPart {
   counter: number;
   fd: number;
@@ -109,12 +110,18 @@ class FileSinkOperator extends BaseOperator {
 
   process(record: unknown): void {
     const text = this.line(record);
-    const bytes = Buffer.byteLength(text);
-    if (this.part && rollsBeforeRecord(this.part, bytes, this.policy)) this.roll();
-    const part = this.part ?? this.startPart();
-    part.bytes += bytes;
+    const chars = text.length + 1;
+    let part = this.part ?? this.startPart();
+    if (mightOverflow(part, this.bufferChars, chars, this.policy)) {
+      // Near the limit: with what waits written, the record's exact size decides.
+      this.flush();
+      if (rollsBeforeRecord(part, Buffer.byteLength(text) + 1, this.policy)) {
+        this.roll();
+        part = this.startPart();
+      }
+    }
     this.buffer.push(text);
-    this.bufferChars += text.length;
+    this.bufferChars += chars;
     if (this.bufferChars > FLUSH_CHARS) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -183,10 +190,11 @@ class FileSinkOperator extends BaseOperator {
   private flush(): void {
     this.flushScheduled = false;
     if (this.buffer.length === 0 || !this.part) return;
-    const text = this.buffer.join("");
+    const bytes = Buffer.from(`${this.buffer.join("\n")}\n`);
     this.buffer = [];
     this.bufferChars = 0;
-    writeSync(this.part.fd, text);
+    for (let written = 0; written < bytes.length; ) written += writeSync(this.part.fd, bytes, written);
+    this.part.bytes += bytes.length;
     this.part.lastWriteAt = this.ctx.clock.now();
   }
 

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import { atBarrier, checkpointComplete, endOfInput, type FileSinkStateEntry, type Ledger, openPart, PartNames, planRestore, rollPart, stateEntry } from "../../src/connectors/file-sink-ledger.ts";
-import { DEFAULT_ROLLING, nextTimeRoll, rollingPolicy, rollsBeforeRecord, timeRoll } from "../../src/connectors/file-sink-rolling.ts";
+import { DEFAULT_ROLLING, mightOverflow, nextTimeRoll, rollingPolicy, rollsBeforeRecord, timeRoll } from "../../src/connectors/file-sink-rolling.ts";
 
 const nothingFound = { hidden: [], visible: [] };
 const fresh = (subtask = 0, parallelism = 1): Ledger => planRestore([], subtask, parallelism, nothingFound).ledger;
@@ -43,6 +43,17 @@ describe("the file sink's rolling policy", () => {
       [90, 11],
     ] as const;
     expect(trace.map(([bytes, record]) => rollsBeforeRecord({ bytes, openedAt: 0, lastWriteAt: 0 }, record, policy))).toEqual([false, false, true, false, true]);
+  });
+
+  it("counts a record's bytes only when it might not fit: a UTF-16 unit takes at most 3 bytes", () => {
+    const part = { bytes: 40, openedAt: 0, lastWriteAt: 0 };
+    const trace = [
+      [0, 20],
+      [10, 10],
+      [10, 11],
+      [0, 21],
+    ] as const;
+    expect(trace.map(([buffered, record]) => mightOverflow(part, buffered, record, policy))).toEqual([false, false, true, true]);
   });
 
   it("rolls by age first, then by inactivity, and names the next time either is due", () => {
