@@ -1,7 +1,8 @@
 // The file sink in embedded jobs, on the real file system: exactly once across a failure mid-input
 // (every running count in the committed part files once: lost = 0, duplicated = 0, and the files
 // visible at the moment of the failure are still there, unchanged, at the end: so none of them held
-// a record the restore took back, which the replay would have written twice); across savepoints
+// a record the restore took back, which the replay would have written twice); a failure at a
+// barrier whose checkpoint never completes (its parts stay hidden and are removed); across savepoints
 // that rescale 2 → 3 → 1; without checkpoints, parts committed as they roll by size and by
 // inactivity while the job runs; the format function, prefix and suffix; clear errors for bad
 // options and a path that is a file.
@@ -54,6 +55,29 @@ class FailOnceAndLook extends FailOnceAfterCheckpoints {
   }
 }
 
+/** Fails its subtask once, at the barrier of the first checkpoint after two have completed: that checkpoint never completes. */
+class FailAtBarrier {
+  private readonly sharedRef: () => FailOnceSwitch;
+  constructor(shared: FailOnceSwitch) {
+    this.sharedRef = () => shared;
+  }
+  map(value: KeyCount): KeyCount {
+    return value;
+  }
+  initializeState(): void {}
+  snapshotState(): void {
+    const shared = this.sharedRef();
+    if (shared.completed >= 2 && shared.failed === 0) {
+      shared.failed += 1;
+      throw new Error("injected failure at a barrier");
+    }
+  }
+  notifyCheckpointComplete(): void {
+    const shared = this.sharedRef();
+    if (shared.failed === 0) shared.completed += 1;
+  }
+}
+
 describe("the file sink", () => {
   const root = mkdtempSync(join(tmpdir(), "weir-file-sink-"));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -87,6 +111,26 @@ describe("the file sink", () => {
     expect(new Set([...files.keys()].map((name) => name.split("-")[1]))).toEqual(new Set(["0", "1"]));
     expect(files.size).toBeGreaterThan(EVENTS / 200);
     for (const name of files.keys()) expect(statSync(join(dir, name)).size).toBeLessThanOrEqual(4_096);
+  });
+
+  it("part files closed at a checkpoint that never completes stay hidden: a failure at that checkpoint removes them, and their records are written once", async () => {
+    const dir = join(root, "declined");
+    const shared = { failed: 0, completed: 0 };
+    const env = new StreamExecutionEnvironment({ parallelism: 2 });
+    env.enableCheckpointing(30);
+    env.setRestartStrategy({ kind: "fixed-delay", attempts: 2, delayMs: 10 });
+    const counts = env
+      .fromSource(heldSource({ count: EVENTS, holdFrom: EVENTS / 2, release: () => shared.completed >= 2, end: () => shared.failed > 0 }), "Numbers")
+      .keyBy((v) => v % KEYS)
+      .process(new RunningCount());
+    counts.sinkTo(fileSink<KeyCount>({ path: dir, format: "ndjson" }));
+    // Downstream of the sink's chain: it takes each barrier after both file sink subtasks have closed their parts at it.
+    counts.keyBy((c) => c.key).map(new FailAtBarrier(shared)).addSink(() => undefined);
+    await env.execute("file-sink-declined-checkpoint");
+    expect(shared.failed).toBe(1);
+    const written = records(committed(dir));
+    expect({ ...tally(written, totalsPerKey(range(EVENTS), KEYS)), records: written.length }).toEqual({ lost: 0, duplicated: 0, records: EVENTS });
+    expect(hiddenFiles(dir)).toEqual([]);
   });
 
   it("across savepoints that rescale 2 → 3 → 1, every running count is committed once and no part name is used twice", async () => {
