@@ -7,3 +7,4 @@ export { jetStreamKvSink, type JetStreamKvSinkOptions } from "./jetstream-kv-sin
 export { fileSource, type FileSourceOptions } from "./file-source.ts";
 export type { FileFormat } from "./file-formats.ts";
 export { DEAD_LETTERS, DEAD_LETTERS_METRIC, type BadRecordPolicy, type BadRecordOptions, type DeadLetter } from "./bad-records.ts";
+export { fileSink, type FileSinkOptions, type FileSinkRollingOptions } from "./file-sink.ts";
