@@ -5,7 +5,11 @@
 // without. It runs at two key counts: 10,000 keys over --records records (small state: mostly the
 // cost of barriers and alignment), and 1,000,000 keys over a quarter as many records (the state
 // is full after a third of them, so most checkpoints hold all 1M keys), for fewer rounds because
-// with checkpoints it runs several times longer.
+// with checkpoints it runs several times longer. Besides wall-clock rates it reports the process's
+// CPU time per run (process.cpuUsage, user + system, every thread): on a shared, loaded machine the
+// wall-clock ratio swings with whatever else runs, while the CPU a run needs hardly does, so
+// `*_cpu_ratio` (CPU without / CPU with, best of each) says what checkpoints cost when the core is
+// the job's alone.
 //
 //   node --import tsx bench/cases/checkpoint-throughput-embedded.ts [--records N] [--rounds R] [--large-rounds R] [--interval MS]
 
@@ -25,6 +29,8 @@ const PARALLELISM = 2;
 
 interface Run {
   rps: number;
+  /** CPU time of the whole process during the run (user + system, ms). */
+  cpuMs: number;
   checkpoints: number;
   /** Sum over the run's checkpoints of every subtask's synchronous part (input waits meanwhile). */
   syncMs: number;
@@ -40,12 +46,14 @@ async function runJob(options: { records: number; keys: number; intervalMs: numb
   keyedCountProgress.sunk = 0;
   try {
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const client = await cluster.submit({ jobGraph, streamGraph: env.graph, collectors: new Map() }, jobId);
     await client.result;
     const ms = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
     if (keyedCountProgress.sunk !== options.records) throw new Error(`the sink received ${keyedCountProgress.sunk} of ${options.records} records`);
     const completed = watch.completed();
-    return { rps: recordsPerSecond(options.records, ms), checkpoints: completed.length, syncMs: completed.reduce((t, c) => t + checkpointFigures(c).sync_ms_sum, 0) };
+    return { rps: recordsPerSecond(options.records, ms), cpuMs: (cpu.user + cpu.system) / 1000, checkpoints: completed.length, syncMs: completed.reduce((t, c) => t + checkpointFigures(c).sync_ms_sum, 0) };
   } finally {
     watch.close();
     await cluster.close();
@@ -57,8 +65,15 @@ interface Variant {
   records: number;
   without: number[];
   with: number[];
+  withoutCpuMs: number[];
+  withCpuMs: number[];
   checkpoints: number[];
   syncMs: number[];
+}
+
+/** CPU time the job needs without checkpoints over what it needs with them, best (least) run of each. */
+function cpuRatio(v: Variant): number {
+  return Math.round((Math.min(...v.withoutCpuMs) / Math.min(...v.withCpuMs)) * 1000) / 1000;
 }
 
 async function main(): Promise<void> {
@@ -70,21 +85,24 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "weir-bench-g-"));
   const storage = pathToFileURL(join(dir, "checkpoints")).href;
   const variants: Variant[] = [
-    { keys: 10_000, records, without: [], with: [], checkpoints: [], syncMs: [] },
-    { keys: Math.min(1_000_000, Math.round(records / 12)), records: Math.round(records / 4), without: [], with: [], checkpoints: [], syncMs: [] },
+    { keys: 10_000, records, without: [], with: [], withoutCpuMs: [], withCpuMs: [], checkpoints: [], syncMs: [] },
+    { keys: Math.min(1_000_000, Math.round(records / 12)), records: Math.round(records / 4), without: [], with: [], withoutCpuMs: [], withCpuMs: [], checkpoints: [], syncMs: [] },
   ];
   try {
     for (const v of variants) await runJob({ records: Math.min(v.records, 1_000_000), keys: v.keys, intervalMs: 0, storage }); // warm-up
     for (let round = 0; round < rounds; round++) {
       for (const v of variants) {
         if (v !== variants[0] && round >= largeRounds) continue;
-        v.without.push((await runJob({ records: v.records, keys: v.keys, intervalMs: 0, storage })).rps);
+        const plain = await runJob({ records: v.records, keys: v.keys, intervalMs: 0, storage });
+        v.without.push(plain.rps);
+        v.withoutCpuMs.push(Math.round(plain.cpuMs));
         const run = await runJob({ records: v.records, keys: v.keys, intervalMs, storage });
         v.with.push(run.rps);
+        v.withCpuMs.push(Math.round(run.cpuMs));
         v.checkpoints.push(run.checkpoints);
         v.syncMs.push(Math.round(run.syncMs));
         const [without, withCheckpoints] = inMillions([v.without[round], v.with[round]]);
-        process.stderr.write(`  round ${round + 1}, ${v.keys} keys: without checkpoints ${without} M/s, with ${withCheckpoints} M/s (${run.checkpoints} checkpoints, ${Math.round(run.syncMs)} ms sync in all)\n`);
+        process.stderr.write(`  round ${round + 1}, ${v.keys} keys: without checkpoints ${without} M/s (${Math.round(plain.cpuMs)} ms CPU), with ${withCheckpoints} M/s (${Math.round(run.cpuMs)} ms CPU; ${run.checkpoints} checkpoints, ${Math.round(run.syncMs)} ms sync in all)\n`);
       }
     }
     const [small, large] = variants;
@@ -106,6 +124,9 @@ async function main(): Promise<void> {
         without_rounds_mrps: inMillions(small.without),
         checkpoints_per_run: small.checkpoints,
         sync_ms_per_run: small.syncMs,
+        cpu_ms_without_runs: small.withoutCpuMs,
+        cpu_ms_with_runs: small.withCpuMs,
+        cpu_ratio: cpuRatio(small),
         large_keys: large.keys,
         large_records: large.records,
         large_rounds: largeRounds,
@@ -116,6 +137,9 @@ async function main(): Promise<void> {
         large_without_rounds_mrps: inMillions(large.without),
         large_checkpoints_per_run: large.checkpoints,
         large_sync_ms_per_run: large.syncMs,
+        large_cpu_ms_without_runs: large.withoutCpuMs,
+        large_cpu_ms_with_runs: large.withCpuMs,
+        large_cpu_ratio: cpuRatio(large),
       },
     );
     process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -11,6 +11,7 @@ import type { StateFor } from "../core/keyed-state.ts";
 import type { StateDescriptor, StateKind } from "../core/state-descriptors.ts";
 import { heapCells } from "./heap-state-cells.ts";
 import { KeyGroupCapture } from "./key-group-capture.ts";
+import { DirectKeyGroupWriter } from "./key-group-codec.ts";
 import type { AsyncSnapshots, IncrementalSnapshots, KeyedStateBackend, KeyedStateBackendOptions } from "./keyed-state-backend.ts";
 import { encodeKeyGroupSnapshot } from "./operator-snapshot.ts";
 import { stateHandle } from "./state-handles.ts";
@@ -39,6 +40,7 @@ export class HeapKeyedStateBackend extends KeyGroupScope implements KeyedStateBa
   capture: KeyGroupCapture | undefined = undefined;
   private readonly clock: Clock;
   private readonly tables = new Map<string, StateTable>();
+  private directWriter: DirectKeyGroupWriter | undefined;
 
   constructor(options: KeyedStateBackendOptions = {}) {
     super(options);
@@ -102,6 +104,8 @@ export class HeapKeyedStateBackend extends KeyGroupScope implements KeyedStateBa
     const capture: KeyGroupCapture = new KeyGroupCapture(
       this.groupCount,
       (index) => {
+        const direct = this.directGroup(index);
+        if (direct !== undefined) return direct;
         const snapshot = this.groupSnapshot(index, now);
         return snapshot === undefined ? null : encodeKeyGroupSnapshot(snapshot);
       },
@@ -111,6 +115,14 @@ export class HeapKeyedStateBackend extends KeyGroupScope implements KeyedStateBa
     );
     this.capture = capture;
     return capture;
+  }
+
+  /** Key group `index` encoded directly from the tables (see DirectKeyGroupWriter); undefined when it cannot be. */
+  private directGroup(index: number): Uint8Array | null | undefined {
+    const tables = [...this.tables.values()];
+    if (!tables.every((table) => table.storesSnapshotValues)) return undefined;
+    this.directWriter ??= new DirectKeyGroupWriter();
+    return this.directWriter.encode(this.keyGroupRange.start + index, index, tables);
   }
 
   private groupSnapshot(index: number, now: number): KeyGroupStateSnapshot | undefined {

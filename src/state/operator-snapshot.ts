@@ -7,6 +7,7 @@ import type { DataElement } from "../messages/schema.ts";
 import type { StateHandle } from "../checkpoint/checkpoint-metadata.ts";
 import type { IncrementalSnapshot } from "./lmdb/incremental-snapshots.ts";
 import type { KeyGroupStateSnapshot, KeyGroupTimersSnapshot } from "./key-group-snapshots.ts";
+import { keyGroupFromDirect } from "./key-group-codec.ts";
 import { redistributeEvenSplit, redistributeOperatorState, type OperatorStateSnapshot } from "./operator-state.ts";
 
 export interface OperatorSnapshot {
@@ -106,7 +107,7 @@ function restoreKeyedParts(operators: OperatorSnapshot[] | undefined, keyedParts
     if (operator === undefined || !Array.isArray(groups)) throw new Error(`${what}: the keyed state of the snapshot is not readable`);
     operator.keyed = groups.map((group: unknown) => {
       if (!(group instanceof Uint8Array)) throw new Error(`${what}: a key group of the snapshot is not readable`);
-      return unpack(group, what) as KeyGroupStateSnapshot;
+      return keyGroupFromDirect(unpack(group, what), what) as KeyGroupStateSnapshot;
     });
   }
 }

@@ -52,6 +52,11 @@ export class StateTable implements StoredStateInfo {
     return group;
   }
 
+  /** Whether the stored values are their snapshot values as they are (no serializer, no TTL wrapper). */
+  get storesSnapshotValues(): boolean {
+    return this.serializer === undefined && !this.hasTtl;
+  }
+
   /** Number of keys with state. */
   size(): number {
     let size = 0;

@@ -8,10 +8,11 @@ import { describe, expect, it } from "vitest";
 import { SimulatedClock } from "../../src/core/clock.ts";
 import { keyGroupRangeFor } from "../../src/core/key-groups.ts";
 import { HeapKeyedStateBackend, ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor, type KeyGroupStateSnapshot } from "../../src/state/index.ts";
+import { keyGroupFromDirect } from "../../src/state/key-group-codec.ts";
 import { decodeSubtaskSnapshot, encodeOperatorSnapshots, encodeWithKeyedParts, SNAPSHOT_CODEC_OPTIONS } from "../../src/state/operator-snapshot.ts";
 
 const packr = new Packr(SNAPSHOT_CODEC_OPTIONS);
-const unpack = (bytes: Uint8Array) => packr.unpack(bytes) as KeyGroupStateSnapshot;
+const unpack = (bytes: Uint8Array) => keyGroupFromDirect(packr.unpack(bytes), "test part") as KeyGroupStateSnapshot;
 /** The old way: every key group at the barrier, encoded at once (the synchronous snapshot hands out live values). */
 const snapshotNow = (backend: HeapKeyedStateBackend) => packr.unpack(packr.pack(backend.snapshot())) as KeyGroupStateSnapshot[];
 
