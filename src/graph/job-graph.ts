@@ -1,6 +1,8 @@
 // StreamGraph → JobGraph: resolves parallelism and default partitioners, then chains operators
-// into vertices (forward edge, equal parallelism, a single input, chaining allowed on both
-// sides). Pure: the same stream graph always gives the same job graph and digest.
+// into vertices (forward edge and equal parallelism, or a keyBy edge between two sides of
+// parallelism 1 with the same maxParallelism; a single input, the same slot-sharing group,
+// chaining allowed on both sides). Pure: the same stream graph always gives the same job graph
+// and digest.
 
 import { createHash } from "node:crypto";
 import type { JobConfig, JobEdgeSpec, JobGraphSpec, JobVertexSpec, PartitionerSpec } from "../messages/schema.ts";
@@ -48,10 +50,28 @@ export function isChainable(edge: StreamEdge, graph: StreamGraph, config: JobCon
   return (
     graph.inputsOf(target.id).length === 1 &&
     groups.get(source.id) === groups.get(target.id) &&
-    resolvedPartitioner(edge, graph, config).kind === "forward" &&
     resolvedParallelism(source, config) === resolvedParallelism(target, config) &&
+    (resolvedPartitioner(edge, graph, config).kind === "forward" || isSingleChannelKeyBy(edge, source, target, config)) &&
     target.chaining === "always" &&
     source.chaining !== "never"
+  );
+}
+
+/**
+ * A keyBy edge between two sides of parallelism 1: the hash partitioner sends every record to the
+ * one consumer, so the edge can be a direct call. The keyed operator computes each record's key
+ * with its own key selector, as it does behind a channel. Its keyed state is split into the
+ * vertex's maxParallelism key groups, which is the head's: both sides must have the same one, so
+ * a savepoint taken chained restores unchained (and back) with the same key groups.
+ */
+function isSingleChannelKeyBy(edge: StreamEdge, source: StreamNode, target: StreamNode, config: JobConfig): boolean {
+  return (
+    edge.partitioner?.kind === "hash" &&
+    edge.sideOutput === undefined &&
+    target.keySelectors !== undefined &&
+    resolvedParallelism(source, config) === 1 &&
+    resolvedParallelism(target, config) === 1 &&
+    (source.maxParallelism ?? config.maxParallelism) === (target.maxParallelism ?? config.maxParallelism)
   );
 }
 
