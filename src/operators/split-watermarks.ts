@@ -96,10 +96,16 @@ export class SplitWatermarks<T> {
     return this.combine();
   }
 
-  /** The splits that count, the reader's own first when it does. */
-  counted(): SplitWatermark<T>[] {
-    const splits = [...this.named.values()];
-    return this.ownCounts() ? [this.own, ...splits] : splits;
+  /** The splits the reader named (not released). */
+  namedSplits(): SplitWatermark<T>[] {
+    return [...this.named.values()];
+  }
+
+  /** The highest watermark of a named split (-∞ with none), without building a list. */
+  highestSplitWatermark(): number {
+    let max = -Infinity;
+    for (const split of this.named.values()) if (split.watermark > max) max = split.watermark;
+    return max;
   }
 
   /** A record of `split` with event time `timestamp` (after it went downstream). */

@@ -58,6 +58,12 @@ export function sourceOutputOf(output: ChainOutput): SourceOutput<unknown> {
   return new DirectSourceOutput(fused ?? ((record) => operator.process(record, input)), output);
 }
 
+/** The timestamps-and-watermarks operator chained right after a source, if there is one. */
+export function sourceWatermarkOperator(output: ChainOutput): TimestampsAndWatermarksOperator<unknown> | undefined {
+  const operator = onlyChainedTarget(output)?.operator;
+  return operator instanceof TimestampsAndWatermarksOperator ? operator : undefined;
+}
+
 /** A reader's output whose collect is the chain's first step itself; splits make no difference. */
 class DirectSourceOutput implements SourceOutput<unknown> {
   constructor(
