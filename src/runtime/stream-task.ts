@@ -266,7 +266,7 @@ export class StreamTask implements SourceLoopHost {
     return this.stopped || this.stopAfterBarrier !== undefined;
   }
   isBackpressured(): boolean {
-    return this.outputs.isBackpressured || (this.blockable.length !== 0 && this.chainBlocked()) || (this.alignment !== undefined && this.alignment.holds());
+    return this.outputs.isBackpressured || (this.blockable.length !== 0 && this.chainBlocked()) || this.alignment?.holds() === true;
   }
   creditArrived(): Promise<void> {
     // Held by watermark alignment, not by credit: waits for the group's bound to allow it.
