@@ -18,6 +18,7 @@ import { cancelLeftovers, noteLeftover, takeoverDetail, type Leftovers } from ".
 import { checkpointCoordinatorMachine, } from "./checkpoint-coordinator.ts";
 import { splitEnumeratorMachine, } from "./split-enumerator.ts";
 import { enumeratedVertices, enumeratorId, enumeratorInput, } from "./job-master-enumerators.ts";
+import { alignmentCoordinatorId, alignmentCoordinatorMachine, alignmentGroups } from "./watermark-alignment.ts";
 import type { Source } from "../operators/source.ts";
 import type { JobLoader } from "./subtask.ts";
 
@@ -94,7 +95,7 @@ export const onTaskEvents = {
 
 export const jobMasterSetup = setup({
   types: { input: {} as JobMasterInput, context: {} as JobMasterContext, events: {} as JobMasterEvent },
-  actors: { inbox, reconcileTicks, prepare, requestSlots, coordinator: checkpointCoordinatorMachine, splitEnumerator: splitEnumeratorMachine },
+  actors: { inbox, reconcileTicks, prepare, requestSlots, coordinator: checkpointCoordinatorMachine, splitEnumerator: splitEnumeratorMachine, alignmentCoordinator: alignmentCoordinatorMachine },
   delays: { restartDelay: ({ context }) => (context.restart?.restart ? context.restart.delayMs : 0) },
   actions: {
     publishStatus: ({ context }, status: JobStatus) => {
@@ -259,9 +260,14 @@ export const jobMasterSetup = setup({
         const input = enumeratorInput(context.deps, context.submission, vertex, context.sources[vertex.id], context.attempt, context.restoreFrom);
         enqueue.spawnChild("splitEnumerator", { id: enumeratorId(vertex.id), input });
       }
+      const { deps, submission } = context;
+      for (const group of alignmentGroups(submission)) {
+        enqueue.spawnChild("alignmentCoordinator", { id: alignmentCoordinatorId(group.group), input: { ...group, deps, jobId: submission.jobId, secret: submission.secret } });
+      }
     }),
     stopEnumerators: enqueueActions(({ context, enqueue }) => {
       for (const vertex of enumeratedVertices(context.submission)) enqueue.stopChild(enumeratorId(vertex.id));
+      for (const group of alignmentGroups(context.submission)) enqueue.stopChild(alignmentCoordinatorId(group.group));
     }),
     /** A failed region's readers restart from the latest completed checkpoint: their later splits go back. */
     restartReaders: enqueueActions(({ context, enqueue }) => {

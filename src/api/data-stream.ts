@@ -14,7 +14,7 @@ import type { StreamEnvironmentInternals } from "./environment-internals.ts";
 import { subtaskCopies } from "./subtask-copies.ts";
 import type { FilterFunction, FlatMapFunction, KeySelector, MapFunction, ReduceFunction, SinkFunction } from "../core/functions.ts";
 import type { OutputTag } from "../core/output-tag.ts";
-import type { WatermarkStrategy } from "../core/watermark-strategy.ts";
+import type { WatermarkAlignment, WatermarkStrategy } from "../core/watermark-strategy.ts";
 import { TimestampsAndWatermarksOperator } from "../operators/timestamps-and-watermarks.ts";
 import type { KeyedProcessFunction, ProcessFunction } from "../core/process-functions.ts";
 import type { SinkConnector } from "../connectors/sink-connector.ts";
@@ -75,7 +75,8 @@ export class DataStream<T> {
    */
   assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): SingleOutputStreamOperator<T> {
     const env = this.env;
-    return this.transform<T>("Timestamps/Watermarks", () => new TimestampsAndWatermarksOperator<T>(strategy, env.getAutoWatermarkInterval()));
+    const alignment = strategy.alignment ? { watermarkAlignment: strategy.alignment } : {};
+    return this.transform<T>("Timestamps/Watermarks", () => new TimestampsAndWatermarksOperator<T>(strategy, env.getAutoWatermarkInterval()), undefined, alignment);
   }
 
   /** Partitions by key: records with equal keys go to the same subtask (by key group). */
@@ -220,7 +221,7 @@ export class DataStream<T> {
     name: string,
     createOperator: () => StreamOperator,
     keySelectors?: KeySelector<unknown, unknown>[],
-    nodeOptions: { maxAllowedParallelism?: number } = {},
+    nodeOptions: { maxAllowedParallelism?: number; watermarkAlignment?: WatermarkAlignment } = {},
   ): SingleOutputStreamOperator<O> {
     const node = this.env.graph.addNode({ name, kind: "operator", chaining: "always", createOperator, keySelectors, ...nodeOptions });
     this.connectInputs(node.id, 0);

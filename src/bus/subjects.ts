@@ -49,6 +49,10 @@ export const subjects = {
   /** Split enumerator → the reader of one subtask execution: assignments, no more splits, source events. */
   splitsToReader: (jobId: string, vertexId: string, attempt: number, subtaskIndex: number) =>
     `weir.job.${token(jobId, "job id")}.splits.${token(vertexId, "vertex id")}.reader.${attempt}.${subtaskIndex}`,
+  /** Source readers → the job's watermark alignment coordinators: watermark reports. */
+  alignmentReports: (jobId: string) => `weir.job.${token(jobId, "job id")}.alignment.reports`,
+  /** Alignment coordinator → the readers of one group: the highest watermark they may read to. */
+  alignmentBound: (jobId: string, group: string) => `weir.job.${token(jobId, "job id")}.alignment.${token(group, "alignment group")}.bound`,
   /** Workers → the job manager's monitor: each subtask's figures, every heartbeat interval. */
   taskMetrics: (jobId: string) => `weir.job.${token(jobId, "job id")}.metrics`,
   /** One kind of job subject (e.g. "tasks", "checkpoint.acks") of every job, for the monitor. */

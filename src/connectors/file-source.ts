@@ -123,7 +123,10 @@ class FileReader<T> implements SourceReader<T> {
       this.start(this.readChunk(file));
       return "nothing";
     }
-    if (file !== undefined) this.finish(file);
+    if (file !== undefined) {
+      this.finish(file);
+      output.releaseSplit(file.split.path);
+    }
     const next = this.splits[0];
     if (next !== undefined) {
       this.current = { split: next, readOffset: next.offset, rest: new Uint8Array(0), eof: false };
@@ -171,11 +174,11 @@ class FileReader<T> implements SourceReader<T> {
       if (format === "csv") {
         if (record.text === "") return;
         if (split.header === undefined) split.header = parseCsvRecord(record.text);
-        else output.collect(csvObject(split.header, record.text) as T);
+        else output.forSplit(split.path).collect(csvObject(split.header, record.text) as T);
         return;
       }
       const value = decodeLine(format, record.text);
-      if (value !== undefined) output.collect(value);
+      if (value !== undefined) output.forSplit(split.path).collect(value);
     } catch (error) {
       this.badRecords.reject(output, split.path, record.offset, record.text, error);
     }

@@ -177,7 +177,7 @@ class JetStreamReader<T> implements SourceReader<T> {
         this.badRecords.reject(output, next.split.subject, next.seq, next.data.slice(), error);
         return "more";
       }
-      output.collect(record);
+      output.forSplit(next.split.subject).collect(record);
       if (this.head >= 1024 || this.head === this.buffer.length) this.compact();
       return "more";
     }

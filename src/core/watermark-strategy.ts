@@ -1,5 +1,6 @@
 // WatermarkStrategy: how a stream gets event-time timestamps and watermarks (Flink's API):
-// a timestamp assigner, a watermark generator (periodic and/or punctuated), and optional idleness.
+// a timestamp assigner, a watermark generator (periodic and/or punctuated), optional idleness,
+// and optional watermark alignment of the sources that use it (FLIP-182).
 
 /** Where a generator sends watermarks and idleness. */
 export interface WatermarkOutput {
@@ -69,6 +70,16 @@ export interface WatermarkGeneratorContext {
   now(): number;
 }
 
+/** Watermark alignment (FLIP-182): readers in `group` stay within `maxDriftMs` of the group's lowest watermark. */
+export interface WatermarkAlignment {
+  readonly group: string;
+  readonly maxDriftMs: number;
+  /** How often readers report their watermark and the group's bound is announced again. */
+  readonly updateIntervalMs: number;
+}
+
+const GROUP_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
 /**
  * @example
  * stream.assignTimestampsAndWatermarks(
@@ -82,6 +93,7 @@ export class WatermarkStrategy<T> {
     readonly idleTimeoutMs: number | undefined,
     /** Ingestion time: timestamps are the processing time at which records pass the assigner. */
     readonly ingestionTime: boolean,
+    readonly alignment?: WatermarkAlignment,
   ) {}
 
   /** Timestamps never decrease: the watermark follows the highest timestamp. */
@@ -111,12 +123,27 @@ export class WatermarkStrategy<T> {
   }
 
   withTimestampAssigner(assigner: TimestampAssigner<T>): WatermarkStrategy<T> {
-    return new WatermarkStrategy<T>(this.generatorFactory, assigner, this.idleTimeoutMs, this.ingestionTime);
+    return new WatermarkStrategy<T>(this.generatorFactory, assigner, this.idleTimeoutMs, this.ingestionTime, this.alignment);
   }
 
   withIdleness(idleTimeoutMs: number): WatermarkStrategy<T> {
     if (!(idleTimeoutMs > 0)) throw new Error(`withIdleness needs a timeout > 0 ms, got ${idleTimeoutMs}`);
-    return new WatermarkStrategy<T>(this.generatorFactory, this.timestampAssigner, idleTimeoutMs, this.ingestionTime);
+    return new WatermarkStrategy<T>(this.generatorFactory, this.timestampAssigner, idleTimeoutMs, this.ingestionTime, this.alignment);
+  }
+
+  /**
+   * Aligns the sources of `group` (FLIP-182): a source reader (or split) whose watermark is more
+   * than `maxDriftMs` ahead of the group's lowest stops reading until the others catch up. Only
+   * for strategies given to `fromSource`. Readers report every `updateIntervalMs` (default 1000).
+   * @example
+   * env.fromSource(source, "clicks", WatermarkStrategy.forMonotonousTimestamps<Click>()
+   *   .withTimestampAssigner((c) => c.time).withWatermarkAlignment("inputs", 5_000));
+   */
+  withWatermarkAlignment(group: string, maxDriftMs: number, updateIntervalMs = 1000): WatermarkStrategy<T> {
+    if (!GROUP_NAME.test(group)) throw new Error(`withWatermarkAlignment(${JSON.stringify(group)}): name the group with 1 to 64 letters, digits, '-' and '_'`);
+    if (!(maxDriftMs >= 0) || !Number.isFinite(maxDriftMs)) throw new Error(`withWatermarkAlignment: maxDriftMs must be a finite number >= 0, got ${maxDriftMs}`);
+    if (!(updateIntervalMs > 0) || !Number.isFinite(updateIntervalMs)) throw new Error(`withWatermarkAlignment: updateIntervalMs must be > 0, got ${updateIntervalMs}`);
+    return new WatermarkStrategy<T>(this.generatorFactory, this.timestampAssigner, this.idleTimeoutMs, this.ingestionTime, { group, maxDriftMs, updateIntervalMs });
   }
 
   /** The generator for one subtask, wrapped for idleness if asked. */

@@ -87,7 +87,11 @@ export function buildJobGraph(graph: StreamGraph, config: JobConfig): JobGraphSp
     const inputs = graph.inputsOf(node.id);
     if (node.kind !== "source" && inputs.length === 0) throw new Error(`${node.name} has no input`);
     const chainedInto = inputs.length === 1 && isChainable(inputs[0], graph, config, groups) ? vertexOfNode.get(inputs[0].source) : undefined;
+    if (node.watermarkAlignment && !(chainedInto?.isSource && chainedInto.nodes.length === 1)) {
+      throw new Error(`${node.name}: a watermark strategy withWatermarkAlignment must come right after its source, chained to it: give it to fromSource(source, name, strategy)`);
+    }
     if (chainedInto) {
+      if (node.watermarkAlignment) chainedInto.watermarkAlignment = { ...node.watermarkAlignment };
       chainedInto.nodes.push(node.id);
       chainedInto.operatorUids.push(operatorUid(node));
       chainedInto.name = `${chainedInto.name} -> ${node.name}`;

@@ -3,6 +3,7 @@
 // worker (node ids are assigned in call order), which is how workers find the user code.
 
 import type { KeySelector } from "../core/functions.ts";
+import type { WatermarkAlignment } from "../core/watermark-strategy.ts";
 import type { PartitionerSpec } from "../messages/schema.ts";
 import type { StreamOperator } from "../operators/operator.ts";
 import type { Source } from "../operators/source.ts";
@@ -25,6 +26,8 @@ export interface StreamNode {
   /** Set with slotSharingGroup(); unset inherits its inputs' group when they all share one, else "default". */
   slotSharingGroup?: string;
   readonly source?: Source<unknown>;
+  /** A watermark operator whose strategy aligns its source's readers (withWatermarkAlignment). */
+  readonly watermarkAlignment?: WatermarkAlignment;
   readonly createOperator?: () => StreamOperator;
   /** Keyed operators: the key selector per input; state and timers are scoped by it. */
   readonly keySelectors?: readonly (KeySelector<unknown, unknown> | undefined)[];

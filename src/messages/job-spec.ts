@@ -3,7 +3,7 @@
 // schema.ts re-exports the types with the messages that hold them.
 
 import { Type, type Static } from "@sinclair/typebox";
-import { EXPECTED, int, numeric, oneOf, optional } from "./wire-types.ts";
+import { EXPECTED, int, numeric, oneOf, optional, token } from "./wire-types.ts";
 
 export const JobArtifactSchema = Type.Union([
   Type.Object({
@@ -125,6 +125,8 @@ const JobVertexSpecSchema = Type.Object({
   bufferTimeoutMs: numeric(),
   /** Subtasks of vertices in different slot-sharing groups never share a slot (unset: "default"). */
   slotSharingGroup: optional(Type.String()),
+  /** A source whose watermark strategy aligns it with the other sources of `group` (FLIP-182). */
+  watermarkAlignment: optional(Type.Object({ group: token(), maxDriftMs: numeric(), updateIntervalMs: numeric() })),
 });
 export type JobVertexSpec = Static<typeof JobVertexSpecSchema>;
 

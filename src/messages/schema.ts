@@ -348,6 +348,23 @@ export type ReaderToEnumerator = ReaderRegistration | SplitRequest | ReaderEvent
 /** What an enumerator sends one reader. */
 export type EnumeratorToReader = SplitAssignment | NoMoreSplits | EnumeratorEvent;
 
+// ---------------------------------------------------------------- watermark alignment (FLIP-182)
+
+const WatermarkReportSchema = Type.Object({
+  ...splitHeader("watermark-report"),
+  group: token(),
+  /** The reader's current watermark (-Infinity before its first). */
+  watermark: numeric(),
+  /** An idle or finished reader does not hold its group back. */
+  status: oneOf("active", "idle", "finished"),
+});
+/** Source reader → its alignment group's coordinator, every update interval and when it pauses or ends. */
+export type WatermarkReport = Static<typeof WatermarkReportSchema>;
+
+const WatermarkBoundSchema = Type.Object({ ...header("watermark-bound"), jobId: token(), group: token(), maxAllowedWatermark: numeric() });
+/** Alignment coordinator → every reader of a group: read on only while your watermark is at most this. */
+export type WatermarkBound = Static<typeof WatermarkBoundSchema>;
+
 // ---------------------------------------------------------------- monitoring
 
 const TaskSampleSchema = Type.Object({
@@ -430,6 +447,8 @@ export const MESSAGE_SCHEMAS = {
   "split-assignment": SplitAssignmentSchema,
   "no-more-splits": NoMoreSplitsSchema,
   "enumerator-event": EnumeratorEventSchema,
+  "watermark-report": WatermarkReportSchema,
+  "watermark-bound": WatermarkBoundSchema,
   "task-metrics": TaskMetricsReportSchema,
   "monitor-query": MonitorQuerySchema,
   "monitor-reply": MonitorReplySchema,
@@ -464,6 +483,8 @@ export type ControlMessage =
   | SavepointReply
   | ReaderToEnumerator
   | EnumeratorToReader
+  | WatermarkReport
+  | WatermarkBound
   | TaskMetricsReport
   | MonitorQuery
   | MonitorReply;

@@ -31,9 +31,19 @@ export interface SourceReaderContext {
   sendSourceEvent?(event: unknown): void;
 }
 
-/** Where a reader's records go: the main output, and side outputs by tag id (dead letters). */
+/**
+ * Where a reader's records go: the main output, and side outputs by tag id (dead letters). A
+ * reader with several splits says which split a record is of by collecting it on
+ * `forSplit(id)`: with a watermark strategy given to fromSource, each split then has watermarks
+ * of its own and the reader's is their minimum (an idle split left out). Without a strategy,
+ * `forSplit` is the output itself.
+ */
 export interface SourceOutput<T> extends Collector<T> {
   collectSide(tag: string, record: unknown): void;
+  /** The output for the records of split `splitId` (Flink's createOutputForSplit); keep it, or call again: same object. */
+  forSplit(splitId: string): SourceOutput<T>;
+  /** Split `splitId` is finished: its watermark no longer holds the reader's back (Flink's releaseOutputForSplit). */
+  releaseSplit(splitId: string): void;
 }
 
 export interface SourceReader<T> {
@@ -53,6 +63,12 @@ export interface SourceReader<T> {
   notifyNoMoreSplits?(): void;
   /** An event the enumerator sent with `sendEventToReader`. */
   handleSourceEvent?(event: unknown): void;
+  /**
+   * Watermark alignment (FLIP-217): stop reading the splits `pause`, read `resume` again (split ids
+   * as given to `output.forSplit`). Between two pollNext calls. A reader without it is paused as
+   * a whole; one with it is paused as a whole only when its own watermark is too far ahead.
+   */
+  pauseOrResumeSplits?(pause: readonly string[], resume: readonly string[]): void;
   close?(): void | Promise<void>;
 }
 

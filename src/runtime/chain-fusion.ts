@@ -13,6 +13,8 @@
 import type { Collector, StreamOperator } from "../operators/operator.ts";
 import type { SourceOutput } from "../operators/source.ts";
 import { StatelessOperator, type StatelessStep } from "../operators/stateless.ts";
+import type { SplitWatermark } from "../operators/split-watermarks.ts";
+import { TimestampsAndWatermarksOperator } from "../operators/timestamps-and-watermarks.ts";
 import { ChainedInput, type ChainOutput } from "./operator-chain.ts";
 
 /** One run: the steps in order, then where the last one's results go. */
@@ -48,13 +50,21 @@ export function fuseChain(operators: ReadonlyMap<number, StreamOperator>, nameOf
 export function sourceOutputOf(output: ChainOutput): SourceOutput<unknown> {
   const target = onlyChainedTarget(output);
   if (!target) return output;
-  const fused = target.operator instanceof StatelessOperator ? target.operator.fusedRun : undefined;
   const operator = target.operator;
+  // Timestamps and watermarks chained to the source: per-split watermarks.
+  if (operator instanceof TimestampsAndWatermarksOperator) return new SplitAwareSourceOutput(operator, operator.splits.own, output);
+  const fused = operator instanceof StatelessOperator ? operator.fusedRun : undefined;
   const input = target.input;
   return new DirectSourceOutput(fused ?? ((record) => operator.process(record, input)), output);
 }
 
-/** A reader's output whose collect is the chain's first step itself. */
+/** The timestamps-and-watermarks operator chained right after a source, if there is one. */
+export function sourceWatermarkOperator(output: ChainOutput): TimestampsAndWatermarksOperator<unknown> | undefined {
+  const operator = onlyChainedTarget(output)?.operator;
+  return operator instanceof TimestampsAndWatermarksOperator ? operator : undefined;
+}
+
+/** A reader's output whose collect is the chain's first step itself; splits make no difference. */
 class DirectSourceOutput implements SourceOutput<unknown> {
   constructor(
     readonly collect: (record: unknown) => void,
@@ -62,6 +72,42 @@ class DirectSourceOutput implements SourceOutput<unknown> {
   ) {}
   collectSide(tag: string, record: unknown): void {
     this.output.collectSide(tag, record);
+  }
+  forSplit(): SourceOutput<unknown> {
+    return this;
+  }
+  releaseSplit(): void {}
+}
+
+/** The output of one split (or of the reader's own, ""), into the chained watermark operator. */
+class SplitAwareSourceOutput implements SourceOutput<unknown> {
+  private readonly outputs: Map<string, SplitAwareSourceOutput>;
+
+  constructor(
+    private readonly operator: TimestampsAndWatermarksOperator<unknown>,
+    private readonly split: SplitWatermark<unknown>,
+    private readonly output: ChainOutput,
+    outputs?: Map<string, SplitAwareSourceOutput>,
+  ) {
+    this.outputs = outputs ?? new Map();
+  }
+  collect(record: unknown): void {
+    this.operator.processOfSplit(record, this.split);
+  }
+  collectSide(tag: string, record: unknown): void {
+    this.output.collectSide(tag, record);
+  }
+  forSplit(splitId: string): SourceOutput<unknown> {
+    let out = this.outputs.get(splitId);
+    if (out === undefined || out.split.released) {
+      out = new SplitAwareSourceOutput(this.operator, this.operator.splits.split(splitId), this.output, this.outputs);
+      this.outputs.set(splitId, out);
+    }
+    return out;
+  }
+  releaseSplit(splitId: string): void {
+    this.outputs.delete(splitId);
+    this.operator.releaseSplit(splitId);
   }
 }
 

@@ -27,6 +27,12 @@ export class ChainOutput implements Output {
     for (let i = 0; i < main.length; i++) main[i].collect(record);
   }
 
+  /** As a source's output: splits make no difference here (no watermark operator chained). */
+  forSplit(): this {
+    return this;
+  }
+  releaseSplit(): void {}
+
   /** Adds a main target (called while the chain is built). */
   addMain(collector: Collector<unknown>): void {
     this.main.push(collector);

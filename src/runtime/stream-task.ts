@@ -15,7 +15,8 @@ import { CurrentTimestamp, type StreamOperator } from "../operators/operator.ts"
 import type { StreamGraph } from "../graph/stream-graph.ts";
 import type { CheckpointIo } from "./checkpoint-io.ts";
 import type { Clock } from "../core/clock.ts";
-import { fuseChain, sourceOutputOf } from "./chain-fusion.ts";
+import { fuseChain, sourceOutputOf, sourceWatermarkOperator } from "./chain-fusion.ts";
+import { reportFinished, SourceAlignment } from "./source-alignment.ts";
 import { InputGate, type InputChannel } from "./input-gate.ts";
 import { LatencyMarkers } from "./latency-markers.ts";
 import { buildChain, producersOf, type BuiltChain } from "./operator-chain.ts";
@@ -86,6 +87,8 @@ export class StreamTask implements SourceLoopHost {
   /** Event time and stream status on the input side (sources have no inputs). */
   private time!: SubtaskTime;
   private latency!: LatencyMarkers;
+  /** Watermark alignment of this source's reader (withWatermarkAlignment). */
+  private alignment?: SourceAlignment;
   private settle!: { resolve: () => void; reject: (error: Error) => void };
   private readonly done: Promise<void>;
   recordsIn = 0;
@@ -186,6 +189,7 @@ export class StreamTask implements SourceLoopHost {
       onStop: (stop: NonNullable<TriggerCheckpoint["stop"]>) => {
         this.stopAfterBarrier = stop;
         this.creditWaiter?.();
+        this.alignment?.wake();
       },
     });
   }
@@ -195,6 +199,7 @@ export class StreamTask implements SourceLoopHost {
     this.outputs.startFlusher(this.vertex.bufferTimeoutMs, (fn) => this.guard(fn));
     this.latency.start(() => !this.stopped && !this.finishing, (fn) => this.guard(fn));
     if (!this.finishedOnRestore) this.guard(() => this.startOperators());
+    if (this.finishedOnRestore && this.vertex.watermarkAlignment) reportFinished(this.options.bus, this.options.task, this.options.binding.channelToken, this.vertex.watermarkAlignment);
     if (this.finishedOnRestore && this.vertex.isSource) void this.finish().catch((error: Error) => this.fail(error));
     else if (this.vertex.isSource) void this.runSource().catch((error: Error) => this.fail(error));
     else {
@@ -234,7 +239,9 @@ export class StreamTask implements SourceLoopHost {
     const output = this.chain.outputs.get(this.vertex.nodes[0])!;
     // Registered just before the reader opens (it may ask for splits as it does).
     this.opened.splitLink?.register();
-    await runSourceLoop(this.opened.reader!, sourceOutputOf(output), this);
+    this.startAlignment(output);
+    const end = await runSourceLoop(this.opened.reader!, sourceOutputOf(output), this);
+    if (end === "end") this.alignment?.finish();
     // Stopped by a savepoint without drain: nothing more is emitted and nothing ends; the job
     // master cancels the job once the savepoint is complete, so no further windows fire.
     if (this.stopped || this.stopAfterBarrier === "terminate") return;
@@ -242,6 +249,15 @@ export class StreamTask implements SourceLoopHost {
     this.time.control.markActive();
     output.emitWatermark(Infinity);
     await this.finish();
+  }
+
+  private startAlignment(output: Parameters<typeof sourceWatermarkOperator>[0]): void {
+    const alignment = this.vertex.watermarkAlignment;
+    const operator = sourceWatermarkOperator(output);
+    if (!alignment || !operator) return;
+    const { bus, clock, task, rejections, binding } = this.options;
+    this.alignment = new SourceAlignment({ bus, clock, task, token: binding.channelToken, rejections, alignment, watermarks: operator.splits, reader: this.opened.reader!, fail: (error) => this.fail(error) });
+    this.alignment.start();
   }
 
   // The source loop's host (SourceLoopHost): methods, not closures, since it asks once per poll.
@@ -259,9 +275,11 @@ export class StreamTask implements SourceLoopHost {
     });
   }
   isBackpressured(): boolean {
-    return this.outputs.isBackpressured || (this.blockable.length !== 0 && this.chainBlocked());
+    return this.outputs.isBackpressured || (this.blockable.length !== 0 && this.chainBlocked()) || this.alignment?.holds() === true;
   }
   creditArrived(): Promise<void> {
+    // Held by watermark alignment, not by credit: waits for the group's bound to allow it.
+    if (!this.outputs.isBackpressured && this.alignment?.holds()) return this.alignment.allowed();
     this.meter.backPressured();
     return new Promise<void>((resolve) => (this.creditWaiter = resolve));
   }
@@ -442,6 +460,7 @@ export class StreamTask implements SourceLoopHost {
     this.checkpointer?.close();
     this.gate?.close();
     this.opened.splitLink?.close();
+    this.alignment?.close();
     // Every operator is closed and every backend disposed even if one throws; the first error wins.
     let failure: unknown;
     for (const operator of this.opened.operators) await Promise.resolve().then(() => operator.close()).catch((error: unknown) => (failure ??= error));

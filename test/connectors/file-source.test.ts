@@ -40,7 +40,7 @@ async function readSome<T>(source: Source<T>, restoredSplits: unknown[] | undefi
   const reader = source.createReader({ subtaskIndex: 0, parallelism, clock: systemClock, restoredSplits });
   const values: T[] = [];
   const side: unknown[] = [];
-  const output: SourceOutput<T> = { collect: (v) => values.push(v), collectSide: (_, v) => side.push(v) };
+  const output: SourceOutput<T> = { collect: (v) => values.push(v), collectSide: (_, v) => side.push(v), forSplit: () => output, releaseSplit: () => undefined };
   await reader.open?.();
   for (let status = "more"; status !== "end" && values.length < count; ) {
     status = reader.pollNext(output);

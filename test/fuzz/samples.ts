@@ -94,6 +94,8 @@ export const SAMPLES: { [T in MessageType]: Extract<Message, { type: T }> } = {
   "split-assignment": { type: "split-assignment", v, task: { jobId: FOREIGN_JOB, vertexId: "fv1", subtaskIndex: 0, attempt: 0 }, token: "0123456789abcdef0123456789abcdef", seq: 1, splits: [{ path: "/nonexistent/a", offset: 0 }] },
   "no-more-splits": { type: "no-more-splits", v, task: { jobId: FOREIGN_JOB, vertexId: "fv1", subtaskIndex: 0, attempt: 0 }, token: "0123456789abcdef0123456789abcdef", seq: 2 },
   "enumerator-event": { type: "enumerator-event", v, task: { jobId: FOREIGN_JOB, vertexId: "fv1", subtaskIndex: 0, attempt: 0 }, token: "0123456789abcdef0123456789abcdef", seq: 3, event: "pause" },
+  "watermark-report": { type: "watermark-report", v, task: { jobId: FOREIGN_JOB, vertexId: "fv1", subtaskIndex: 0, attempt: 0 }, token: "0123456789abcdef0123456789abcdef", group: "fg", watermark: 5, status: "active" },
+  "watermark-bound": { type: "watermark-bound", v, jobId: FOREIGN_JOB, group: "fg", maxAllowedWatermark: 1005 },
   "task-metrics": {
     type: "task-metrics",
     v,

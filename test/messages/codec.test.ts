@@ -72,6 +72,8 @@ const examples: { [T in MessageType]: Unversioned<Extract<Message, { type: T }>>
   "split-assignment": { type: "split-assignment", task: { jobId: "job-1", vertexId: "v1", subtaskIndex: 1, attempt: 0 }, token: "t-1", seq: 1, splits: [{ path: "/data/a.txt", offset: 0 }] },
   "no-more-splits": { type: "no-more-splits", task: { jobId: "job-1", vertexId: "v1", subtaskIndex: 1, attempt: 0 }, token: "t-1", seq: 2 },
   "enumerator-event": { type: "enumerator-event", task: { jobId: "job-1", vertexId: "v1", subtaskIndex: 1, attempt: 0 }, token: "t-1", seq: 3, event: "pause" },
+  "watermark-report": { type: "watermark-report", task: { jobId: "job-1", vertexId: "v1", subtaskIndex: 1, attempt: 0 }, token: "t-1", group: "g", watermark: -Infinity, status: "idle" },
+  "watermark-bound": { type: "watermark-bound", jobId: "job-1", group: "g", maxAllowedWatermark: Infinity },
   "task-metrics": {
     type: "task-metrics",
     jobId: "job-1",
