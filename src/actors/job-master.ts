@@ -16,6 +16,9 @@
 //                      └──after delay── restarting ◀─restart allowed─┘ └─not allowed─▶ failed
 //   deploying/running ─cancel─▶ canceling ─all ended─▶ canceled; scheduling ─cancel─▶ canceled
 //   taken over (a new leader): initializing ─▶ reclaiming (old subtasks canceled) ─all ended─▶ scheduling
+//   running ─rescale (stop-with-savepoint, or reactive growth)─▶ rescaling ─all ended─▶ scheduling (new graph, new attempt)
+// Rescaling (job-master-rescale.ts): `weir rescale` sends rescale-job (answered once the job runs
+// again); in reactive mode scheduling takes the slots there are and workers joining make it grow.
 // With leader election it keeps the job's record (job-record.ts) current: its attempt at every
 // scheduling, its latest checkpoint at every completion; it deletes the record when the job ends.
 
