@@ -31,6 +31,8 @@ export interface DispatcherInput {
   jobStore?: JobStore;
   /** Jobs a leader that is gone was running: this dispatcher's job masters take them over at once. */
   takeovers?: readonly JobRecord[];
+  /** Reactive mode: every job runs at the parallelism of the slots there are. */
+  reactive?: boolean;
 }
 
 interface DispatcherContext extends DispatcherInput {
@@ -235,7 +237,7 @@ function spawnJobMaster(
 ): ActorRefFrom<typeof jobMasterMachine> {
   const { jobId } = submission;
   const log = context.jobLogger?.(jobId) ?? context.deps.log.child({ jobId });
-  const ref = spawn(`${JOB_MASTER_PREFIX}${jobId}`, { deps: { ...context.deps, bus: busFor(context.deps.bus, `job-master/${jobId}`), log }, submission, slotRequestTimeoutMs: context.slotRequestTimeoutMs, jobStore: context.jobStore, takeover, loadJob: context.loadJob });
+  const ref = spawn(`${JOB_MASTER_PREFIX}${jobId}`, { deps: { ...context.deps, bus: busFor(context.deps.bus, `job-master/${jobId}`), log }, submission, slotRequestTimeoutMs: context.slotRequestTimeoutMs, jobStore: context.jobStore, takeover, loadJob: context.loadJob, reactive: context.reactive });
   // Its errors reach this actor as xstate.error.actor events; an observer without `error` would rethrow them.
   ref.subscribe({
     complete: () => {

@@ -25,6 +25,7 @@ import { loadSources } from "./job-master-enumerators.ts";
 import { takeoverCheckpoint } from "./job-master-takeover.ts";
 import type { JobLoader } from "./subtask.ts";
 import type { Source } from "../operators/source.ts";
+import type { RescaleEvent } from "./job-master-rescale.ts";
 
 /** The job master's messages: task states, cancellation (answered at once), lost workers. */
 /** What a job master hears: its subtasks, its own reconcile tick, cancel requests, lost workers, its coordinator and enumerators. */
@@ -34,10 +35,12 @@ export type JobMasterEvent =
   | { type: "CANCEL" }
   | { type: "WORKER_LOST"; workerId: string; reason: WorkerLost["reason"] }
   | { type: "RESTORE_FAILED"; reason: string }
+  | { type: "WORKER_JOINED"; workerId: string }
+  | RescaleEvent
   | CoordinatorReport
   | SplitEnumeratorReport;
 
-export const inbox = fromCallback<JobMasterEvent, { deps: ActorDeps; jobId: string }>(({ input: { deps, jobId }, sendBack }) => {
+export const inbox = fromCallback<JobMasterEvent, { deps: ActorDeps; jobId: string; reactive: boolean }>(({ input: { deps, jobId, reactive }, sendBack }) => {
   const endpoint = `job-master ${jobId}`;
   const subs = [
     listen(deps, endpoint, subjects.taskState(jobId), ["task-state"], (m) => sendBack({ type: "TASK_STATE", task: m.task, state: m.state, error: m.error, unrecoverable: m.unrecoverable, workerId: m.workerId })),
@@ -49,7 +52,10 @@ export const inbox = fromCallback<JobMasterEvent, { deps: ActorDeps; jobId: stri
     listen(deps, endpoint, subjects.workerLost(), ["worker-lost"], (m) => {
       if (m.jobIds.includes(jobId)) sendBack({ type: "WORKER_LOST", workerId: m.workerId, reason: m.reason });
     }),
+    listen(deps, endpoint, subjects.rescaleJob(jobId), ["rescale-job"], (m, reply) => sendBack({ type: "RESCALE_REQUEST", parallelism: m.parallelism, savepointDir: m.savepointDir, reply })),
   ];
+  // Reactive mode: a worker joining may let the job grow (the resource manager answers the registration).
+  if (reactive) subs.push(listen(deps, endpoint, subjects.registerWorker(), ["register-worker"], (m) => sendBack({ type: "WORKER_JOINED", workerId: m.workerId })));
   return () => subs.forEach((s) => s.unsubscribe());
 });
 

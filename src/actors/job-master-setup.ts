@@ -21,6 +21,8 @@ import { enumeratedVertices, enumeratorId, enumeratorInput, } from "./job-master
 import { alignmentCoordinatorId, alignmentCoordinatorMachine, alignmentGroups } from "./watermark-alignment.ts";
 import type { Source } from "../operators/source.ts";
 import type { JobLoader } from "./subtask.ts";
+import { reactiveGrower, reactiveSlots, rescaler } from "./job-master-rescale.ts";
+import { maxParallelismOf, parallelismOf, reactiveTick, workerJoined, type ReactiveState } from "../coordinator/rescale-plan.ts";
 
 export interface JobMasterInput {
   deps: ActorDeps;
@@ -33,6 +35,18 @@ export interface JobMasterInput {
   takeover?: JobRecord;
   /** Loads the job's code, for sources with a split enumerator (which runs beside the job master). */
   loadJob?: JobLoader;
+  /** Reactive mode: the job runs at the parallelism of the slots there are (capped by its max parallelism). */
+  reactive?: boolean;
+}
+
+/** A rescale under way: the job as it will run, and what it restores. */
+export interface RescaleInFlight {
+  next: SubmitJob;
+  /** Who asked (`weir rescale`): answered once the job runs again. */
+  reply?: string;
+  /** Reactive growth: from the latest completed checkpoint; otherwise from the savepoint being taken. */
+  fromCheckpoint: boolean;
+  savepoint?: { metadata: CheckpointMetadata; location: string };
 }
 
 export interface JobMasterContext {
@@ -68,6 +82,9 @@ export interface JobMasterContext {
   loadJob?: JobLoader;
   /** The Source of each vertex with a split enumerator (loaded from the job's code). */
   sources: Record<string, Source<unknown>>;
+  reactive: boolean;
+  reactiveState: ReactiveState;
+  rescale?: RescaleInFlight;
 }
 
 /** How often the job master re-sends deploys and cancels that may have been lost (ms). */
@@ -95,7 +112,7 @@ export const onTaskEvents = {
 
 export const jobMasterSetup = setup({
   types: { input: {} as JobMasterInput, context: {} as JobMasterContext, events: {} as JobMasterEvent },
-  actors: { inbox, reconcileTicks, prepare, requestSlots, coordinator: checkpointCoordinatorMachine, splitEnumerator: splitEnumeratorMachine, alignmentCoordinator: alignmentCoordinatorMachine },
+  actors: { inbox, reconcileTicks, prepare, requestSlots, reactiveSlots, rescaler, reactiveGrower, coordinator: checkpointCoordinatorMachine, splitEnumerator: splitEnumeratorMachine, alignmentCoordinator: alignmentCoordinatorMachine },
   delays: { restartDelay: ({ context }) => (context.restart?.restart ? context.restart.delayMs : 0) },
   actions: {
     publishStatus: ({ context }, status: JobStatus) => {
@@ -226,6 +243,8 @@ export const jobMasterSetup = setup({
         case "CHECKPOINT_TRIGGERED":
           return { nextCheckpointId: Math.max(context.nextCheckpointId, event.checkpointId + 1) };
         case "CHECKPOINT_COMPLETED":
+          // A rescale's savepoint is what the rescaled job restores.
+          if (event.kind === "savepoint" && context.rescale && !context.rescale.fromCheckpoint) return { rescale: { ...context.rescale, savepoint: { metadata: event.metadata, location: event.location } } };
           // Failover restores checkpoints only; a savepoint is the user's.
           return event.kind === "checkpoint" ? { restoreFrom: event.metadata, kept: event.kept, latestCheckpoint: { id: event.metadata.checkpointId, location: event.location } } : {};
         case "SAVEPOINTS_IN_FLIGHT":
@@ -295,8 +314,100 @@ export const jobMasterSetup = setup({
       const work = params.keep ? storage.settled() : storage.settled().then(() => storage.discardJob(jobId));
       void work.then(() => storage.close()).catch((error: Error) => context.deps.log.warn({ err: error }, "cleaning up checkpoints failed"));
     },
+    /** In `running`: check the request and take the savepoint (one rescale at a time). */
+    startRescale: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "RESCALE_REQUEST") return;
+      const { jobId } = context.submission;
+      if (context.rescale) return replyRescale(context.deps, event.reply, jobId, { error: `job ${jobId} is being rescaled already; try again once it runs` });
+      if (context.recovering.length > 0) return replyRescale(context.deps, event.reply, jobId, { error: `job ${jobId} is recovering a failed region; try again once it runs` });
+      context.deps.log.info({ parallelism: event.parallelism }, "rescale requested");
+      enqueue.spawnChild("rescaler", { id: "rescaler", input: { deps: context.deps, submission: context.submission, parallelism: event.parallelism, savepointDir: event.savepointDir, reply: event.reply, loadJob: context.loadJob } });
+    }),
+    refuseRescale: ({ context, event }) => {
+      if (event.type !== "RESCALE_REQUEST") return;
+      const { jobId } = context.submission;
+      replyRescale(context.deps, event.reply, jobId, { error: `job ${jobId} is not running right now (it is being deployed, restarted, rescaled or stopped): it can be rescaled once it runs` });
+    },
+    rescaleRefused: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "RESCALE_REFUSED") return;
+      context.deps.log.info({ reason: event.error }, "rescale refused");
+      replyRescale(context.deps, event.reply, context.submission.jobId, { error: event.error });
+      enqueue.stopChild("rescaler");
+    }),
+    rescalePlanned: assign(({ context, event }) => {
+      if (event.type !== "RESCALE_PLANNED") return {};
+      context.deps.log.info({ parallelism: parallelismOf(event.next.jobGraph), fixed: event.fixed }, "rescaling: taking a savepoint and stopping the job");
+      return { rescale: { next: event.next, reply: event.reply, fromCheckpoint: false } };
+    }),
+    /** The savepoint failed: the job runs on as it was. */
+    rescaleFailed: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "RESCALE_FAILED") return;
+      context.deps.log.warn({ reason: event.error }, "rescale failed");
+      replyRescale(context.deps, context.rescale?.reply, context.submission.jobId, { error: event.error });
+      enqueue.assign({ rescale: undefined });
+      enqueue.stopChild("rescaler");
+    }),
+    reactiveGrow: assign(({ context, event }) => {
+      if (event.type !== "REACTIVE_GROW") return {};
+      context.deps.log.info({ parallelism: parallelismOf(event.next.jobGraph), granted: event.granted }, "reactive mode: more slots; growing from the latest checkpoint");
+      return { rescale: { next: event.next, fromCheckpoint: true } };
+    }),
+    /** Every subtask of the old execution has ended: the new graph becomes the job, a new attempt from the snapshot. */
+    applyRescale: assign(({ context }) => {
+      const { rescale } = context;
+      if (!rescale) return {};
+      const { savepoint } = rescale;
+      const parallelism = parallelismOf(rescale.next.jobGraph);
+      const detail = `rescaled to parallelism ${parallelism}${savepoint ? ` from savepoint ${savepoint.location}` : context.restoreFrom ? ` from checkpoint ${context.restoreFrom.checkpointId}` : ""}`;
+      context.deps.log.warn({ parallelism, attempt: context.attempt + 1 }, detail);
+      const { jobId } = rescale.next;
+      send(context.deps, subjects.jobStatus(jobId), { type: "job-status", jobId, status: "restarting", timestamp: context.deps.clock.now(), detail, jobGraph: rescale.next.jobGraph });
+      return {
+        submission: rescale.next,
+        restoreFrom: savepoint?.metadata ?? context.restoreFrom,
+        latestCheckpoint: savepoint ? { id: savepoint.metadata.checkpointId, location: savepoint.location } : context.latestCheckpoint,
+        nextCheckpointId: Math.max(context.nextCheckpointId, (savepoint?.metadata.checkpointId ?? 0) + 1),
+        attempt: context.attempt + 1,
+        tracker: {},
+        error: undefined,
+        restart: undefined,
+        recovering: [],
+        savepointsInFlight: 0,
+        rescale: { ...rescale, savepoint: undefined },
+      };
+    }),
+    /** The rescaled job runs: whoever asked hears so. */
+    completeRescale: assign(({ context }) => {
+      if (!context.rescale) return {};
+      const parallelism = parallelismOf(context.submission.jobGraph);
+      // A failover before the savepoint: the job runs on at its old parallelism.
+      const done = context.rescale.next.jobGraph.digest === context.submission.jobGraph.digest;
+      replyRescale(context.deps, context.rescale.reply, context.submission.jobId, done ? { parallelism } : { error: `job ${context.submission.jobId} failed over before its rescale's savepoint; it runs at parallelism ${parallelism}: try again` });
+      return { rescale: undefined };
+    }),
+    /** Reactive scheduling chose the parallelism of the slots it got: a change is published with the new graph. */
+    reactiveScheduled: assign(({ context, event }) => {
+      const output = (event as unknown as { output: { submission: SubmitJob } }).output;
+      if (output.submission.jobGraph.digest === context.submission.jobGraph.digest) return {};
+      const parallelism = parallelismOf(output.submission.jobGraph);
+      const detail = `reactive mode: running at parallelism ${parallelism}, the slots there are`;
+      context.deps.log.warn({ parallelism }, detail);
+      const { jobId } = output.submission;
+      send(context.deps, subjects.jobStatus(jobId), { type: "job-status", jobId, status: "scheduling", timestamp: context.deps.clock.now(), detail, jobGraph: output.submission.jobGraph });
+      return { submission: output.submission };
+    }),
+    noteWorkerJoined: assign(({ context }) => ({ reactiveState: workerJoined(context.reactiveState, context.deps.clock.now()) })),
+    /** Once workers that joined have settled, a job below its max parallelism looks for more slots. */
+    reactiveLook: enqueueActions(({ context, enqueue }) => {
+      if (!context.reactive || context.rescale) return;
+      const { jobGraph } = context.submission;
+      const { state, look } = reactiveTick(context.reactiveState, context.deps.clock.now(), { parallelism: parallelismOf(jobGraph), upper: maxParallelismOf(jobGraph) });
+      enqueue.assign({ reactiveState: state });
+      if (look) enqueue.spawnChild("reactiveGrower", { id: "reactive-grower", input: { deps: context.deps, submission: context.submission, loadJob: context.loadJob } });
+    }),
   },
   guards: {
+    rescaleReady: ({ context }) => allTerminal(context.tracker) && context.rescale !== undefined && (context.rescale.fromCheckpoint || context.rescale.savepoint !== undefined),
     // A task canceled without the job master asking (its worker stopped) fails the job as well.
     anyFailed: ({ context }) => failedOutside(context.tracker, context.recovering) || context.error !== undefined,
     regionFailing: ({ context }) => context.recovering.length > 0,
@@ -312,3 +423,8 @@ export const jobMasterSetup = setup({
     },
   },
 });
+
+/** Answers a `weir rescale` request, if it came with a reply subject. */
+function replyRescale(deps: ActorDeps, to: string | undefined, jobId: string, outcome: { parallelism?: number; error?: string }): void {
+  if (to) send(deps, to, { type: "rescale-job-reply", jobId, ...outcome });
+}

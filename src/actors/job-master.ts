@@ -16,6 +16,9 @@
 //                      └──after delay── restarting ◀─restart allowed─┘ └─not allowed─▶ failed
 //   deploying/running ─cancel─▶ canceling ─all ended─▶ canceled; scheduling ─cancel─▶ canceled
 //   taken over (a new leader): initializing ─▶ reclaiming (old subtasks canceled) ─all ended─▶ scheduling
+//   running ─rescale (stop-with-savepoint, or reactive growth)─▶ rescaling ─all ended─▶ scheduling (new graph, new attempt)
+// Rescaling (job-master-rescale.ts): `weir rescale` sends rescale-job (answered once the job runs
+// again); in reactive mode scheduling takes the slots there are and workers joining make it grow.
 // With leader election it keeps the job's record (job-record.ts) current: its attempt at every
 // scheduling, its latest checkpoint at every completion; it deletes the record when the job ends.
 
@@ -28,6 +31,7 @@ import { takeoverAttempt } from "../coordinator/job-record.ts";
 import { RECLAIM_LIMIT_MS, RECLAIM_QUIET_MS, leftoversEnded, leftoversLost } from "./job-master-takeover.ts";
 import { enumeratedVertices, takeEnumeratorStates } from "./job-master-enumerators.ts";
 import { RECONCILE_INTERVAL_MS, jobMasterSetup, onTaskEvents } from "./job-master-setup.ts";
+import { reactiveIdle } from "../coordinator/rescale-plan.ts";
 
 export type { JobMasterInput } from "./job-master-setup.ts";
 
@@ -51,11 +55,19 @@ export const jobMasterMachine = jobMasterSetup.createMachine({
     reclaimWindowOver: false,
     loadJob: input.loadJob,
     sources: {},
+    reactive: input.reactive ?? false,
+    reactiveState: reactiveIdle,
   }),
   invoke: [
-    { src: "inbox", input: ({ context }) => ({ deps: context.deps, jobId: context.submission.jobId }) },
+    { src: "inbox", input: ({ context }) => ({ deps: context.deps, jobId: context.submission.jobId, reactive: context.reactive }) },
     { src: "reconcileTicks", input: ({ context }) => ({ clock: context.deps.clock, intervalMs: RECONCILE_INTERVAL_MS }) },
   ],
+  // A rescale is asked for while the job runs (see `running`); otherwise it is refused.
+  on: {
+    RESCALE_REQUEST: { actions: "refuseRescale" },
+    RESCALE_REFUSED: { actions: "rescaleRefused" },
+    RESCALE_FAILED: { actions: "rescaleFailed" },
+  },
   initial: "initializing",
   states: {
     initializing: {
@@ -99,23 +111,46 @@ export const jobMasterMachine = jobMasterSetup.createMachine({
     },
     scheduling: {
       entry: [{ type: "publishStatus", params: "scheduling" }, "recordJob"],
-      invoke: {
-        src: "requestSlots",
-        input: ({ context }) => ({
-          deps: context.deps,
-          jobId: context.submission.jobId,
-          count: requiredSlots(context.submission.jobGraph),
-          timeoutMs: context.slotRequestTimeoutMs,
-        }),
-        onDone: {
-          target: "deploying",
-          actions: assign({
-            tracker: ({ context, event }) => createTracker(planDeployments(context.submission.jobId, context.submission.jobGraph, event.output, context.attempt)),
-          }),
-        },
-        onError: { target: "failed", actions: assign({ error: ({ event }) => (event.error as Error).message }) },
-      },
       on: { CANCEL: "canceled" },
+      initial: "choosing",
+      states: {
+        choosing: { always: [{ guard: ({ context }) => context.reactive, target: "reactive" }, { target: "fixed" }] },
+        // The job's parallelism as it is: its slots, or failure after the slot request timeout.
+        fixed: {
+          invoke: {
+            src: "requestSlots",
+            input: ({ context }) => ({
+              deps: context.deps,
+              jobId: context.submission.jobId,
+              count: requiredSlots(context.submission.jobGraph),
+              timeoutMs: context.slotRequestTimeoutMs,
+            }),
+            onDone: {
+              target: "#job-master.deploying",
+              actions: assign({
+                tracker: ({ context, event }) => createTracker(planDeployments(context.submission.jobId, context.submission.jobGraph, event.output, context.attempt)),
+              }),
+            },
+            onError: { target: "#job-master.failed", actions: assign({ error: ({ event }) => (event.error as Error).message }) },
+          },
+        },
+        // Reactive mode: the parallelism the slots there are allow.
+        reactive: {
+          invoke: {
+            src: "reactiveSlots",
+            input: ({ context }) => ({ deps: context.deps, submission: context.submission, timeoutMs: context.slotRequestTimeoutMs, loadJob: context.loadJob }),
+            onDone: {
+              target: "#job-master.deploying",
+              actions: [
+                "reactiveScheduled",
+                assign({ tracker: ({ context, event }) => createTracker(planDeployments(context.submission.jobId, context.submission.jobGraph, event.output.slots, context.attempt)) }),
+                "recordJob",
+              ],
+            },
+            onError: { target: "#job-master.failed", actions: assign({ error: ({ event }) => (event.error as Error).message }) },
+          },
+        },
+      },
     },
     deploying: {
       entry: [{ type: "publishStatus", params: "deploying" }, "startEnumerators", "deployCreated"],
@@ -132,7 +167,7 @@ export const jobMasterMachine = jobMasterSetup.createMachine({
       },
     },
     running: {
-      entry: { type: "publishStatus", params: "running" },
+      entry: [{ type: "publishStatus", params: "running" }, "completeRescale"],
       always: [
         { guard: "anyFailed", target: "failing" },
         { guard: "allFinished", target: "finished" },
@@ -145,9 +180,17 @@ export const jobMasterMachine = jobMasterSetup.createMachine({
         SAVEPOINTS_IN_FLIGHT: { actions: "onCoordinatorReport" },
         CHECKPOINT_FAILURES_EXCEEDED: { actions: "onCoordinatorReport" },
         RESTORE_FAILED: { target: "failing", actions: "restoreFailed" },
-        STOP_AFTER_SAVEPOINT: { target: "stopping", actions: assign({ stoppedWith: ({ event }) => event.location }) },
-        // A failed region's subtasks deployed again and not heard from.
-        RECONCILE: { actions: [{ type: "deployCreated", params: { again: true } }, "checkDeployAcks"] },
+        STOP_AFTER_SAVEPOINT: [
+          // A rescale's savepoint: the job goes on at its new parallelism.
+          { guard: ({ context }) => context.rescale !== undefined, target: "rescaling" },
+          { target: "stopping", actions: assign({ stoppedWith: ({ event }) => event.location }) },
+        ],
+        RESCALE_REQUEST: { actions: "startRescale" },
+        RESCALE_PLANNED: { actions: "rescalePlanned" },
+        WORKER_JOINED: { actions: "noteWorkerJoined" },
+        REACTIVE_GROW: { guard: ({ context }) => context.rescale === undefined, target: "rescaling", actions: "reactiveGrow" },
+        // A failed region's subtasks deployed again and not heard from; in reactive mode, more slots looked for.
+        RECONCILE: { actions: [{ type: "deployCreated", params: { again: true } }, "reactiveLook", "checkDeployAcks"] },
       },
       initial: "steady",
       states: {
@@ -215,6 +258,20 @@ export const jobMasterMachine = jobMasterSetup.createMachine({
       entry: [{ type: "publishStatus", params: "restarting" }, "releaseSlots"],
       after: { restartDelay: { target: "scheduling", actions: "nextAttempt" } },
       on: { CANCEL: "canceled" },
+    },
+    // Rescaling: the old execution's subtasks end; then the job is scheduled at its new parallelism,
+    // restoring the rescale's savepoint (reactive growth: the latest completed checkpoint).
+    rescaling: {
+      entry: [{ type: "publishStatus", params: "restarting" }, "stopEnumerators", "cancelLiveTasks"],
+      always: { guard: "rescaleReady", target: "scheduling", actions: ["applyRescale", "releaseSlots"] },
+      on: {
+        TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } },
+        WORKER_LOST: { actions: ["cancelTasksOnLostWorker", "applyWorkerLost"] },
+        RECONCILE: { actions: "cancelLiveTasks" },
+        CANCEL: "canceling",
+        // The savepoint was not taken after all: the job cannot go on from it.
+        RESCALE_FAILED: { target: "failing", actions: ["rescaleFailed", assign({ error: ({ event }) => event.error })] },
+      },
     },
     // Stop-with-savepoint without drain: the savepoint is complete; end every subtask where it stands.
     stopping: {

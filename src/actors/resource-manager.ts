@@ -14,7 +14,7 @@ import { subjects } from "../bus/subjects.ts";
 import { encode } from "../messages/codec.ts";
 import type { Heartbeat, RegisterWorker, ReleaseSlots, RequestSlots, SlotsReply, UnregisterWorker, WorkerLost, WorkerUnresponsive } from "../messages/schema.ts";
 import { blockWorker, emptyBlocklist, isBlocked, pruneBlocklist, type WorkerBlocklist } from "../coordinator/worker-blocklist.ts";
-import { allocateSlots, emptySlotPool, expireWorkers, heartbeat, probed, registerWorker, releaseSlots, unregisterWorker, type SlotPool } from "../coordinator/slot-pool.ts";
+import { allocateSlots, emptySlotPool, freeSlots, expireWorkers, heartbeat, probed, registerWorker, releaseSlots, unregisterWorker, type SlotPool } from "../coordinator/slot-pool.ts";
 import { listen, send, type ActorDeps } from "./actor-deps.ts";
 
 export interface ResourceManagerInput {
@@ -153,12 +153,14 @@ export const resourceManagerMachine = effects.extend({
     }),
     allocate: effects.enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "REQUEST_SLOTS") return;
-      const { jobId, count } = event.message;
+      const { jobId, upTo } = event.message;
+      // upTo (reactive mode): as many as are free, up to count, at least one.
+      const count = upTo ? Math.max(1, Math.min(event.message.count, freeSlots(context.pool))) : event.message.count;
       const outcome = allocateSlots(context.pool, jobId, count);
       const to = event.reply;
       if (outcome.kind === "insufficient") {
         const error = `job ${jobId} needs ${count} slot${count === 1 ? "" : "s"}, found ${outcome.free} free on ${outcome.workers} worker(s): start more workers (weir worker --slots N) or lower the parallelism`;
-        if (to) enqueue({ type: "replySlots", params: { to, reply: { jobId, slots: [], error } } });
+        if (to) enqueue({ type: "replySlots", params: { to, reply: { jobId, slots: [], error, free: outcome.free } } });
         return;
       }
       enqueue.assign({ pool: outcome.pool });

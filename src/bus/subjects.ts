@@ -36,6 +36,8 @@ export const subjects = {
   jobStatus: (jobId: string) => `weir.job.${token(jobId, "job id")}.status`,
   /** Client → job master: cancel. */
   cancelJob: (jobId: string) => `weir.job.${token(jobId, "job id")}.cancel`,
+  /** Client → job master: rescale (request/reply). */
+  rescaleJob: (jobId: string) => `weir.job.${token(jobId, "job id")}.rescale`,
   /** Subtasks → job master: task state changes. */
   taskState: (jobId: string) => `weir.job.${token(jobId, "job id")}.tasks`,
   /** Job master → subtasks: checkpoint triggers (sources) and completion/abort notices (all). */

@@ -88,6 +88,8 @@ export interface JobManagerCommandOptions {
   savepointDir?: string;
   /** One of several job managers: leader election and job takeover (docs/cluster.md). */
   ha?: boolean;
+  /** Every job runs at the parallelism of the slots there are (docs/cluster.md). */
+  reactive?: boolean;
   leaseTtl?: number;
   logLevel: string;
   logFormat?: LogFormat;
@@ -103,7 +105,7 @@ export async function jobManagerCommand(options: JobManagerCommandOptions): Prom
     return undefined;
   });
   const deps = { bus, clock: systemClock, log, metrics, nats: bus.connection };
-  const jobManagerOptions = { heartbeatTimeoutMs: options.heartbeatTimeout, probeIntervalMs: options.probeInterval, slotRequestTimeoutMs: options.slotTimeout, artifactGraceMs: options.artifactGrace, loadJob: artifactLoader(bus, options.artifactCache, metrics, log, "the job manager"), onFailure: exitOnActorFailure("jobmanager"), jobHistory };
+  const jobManagerOptions = { heartbeatTimeoutMs: options.heartbeatTimeout, probeIntervalMs: options.probeInterval, slotRequestTimeoutMs: options.slotTimeout, artifactGraceMs: options.artifactGrace, reactive: options.reactive, loadJob: artifactLoader(bus, options.artifactCache, metrics, log, "the job manager"), onFailure: exitOnActorFailure("jobmanager"), jobHistory };
   const jobManager = options.ha ? await startStandingBy(deps, jobManagerOptions, options.leaseTtl ?? 3000) : startJobManager(deps, jobManagerOptions);
   await bus.flush();
   const token = options.restToken ?? process.env.WEIR_REST_TOKEN ?? randomBytes(18).toString("base64url");

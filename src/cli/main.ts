@@ -3,7 +3,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { runCommand } from "./run.ts";
 import { defaultArtifactCache, jobManagerCommand, workerCommand } from "./cluster-commands.ts";
-import { cancelCommand, infoCommand, listCommand, savepointCommand, stopCommand } from "./query-commands.ts";
+import { cancelCommand, infoCommand, listCommand, rescaleCommand, savepointCommand, stopCommand } from "./query-commands.ts";
 import { WEIR_VERSION } from "../core/version.ts";
 import { LOG_FORMATS, type LogFormat } from "../observability/logger.ts";
 import { nexmarkGenerateCommand } from "./nexmark-command.ts";
@@ -98,6 +98,7 @@ program
   .option("--rest-host <host>", "address the REST API and the dashboard listen on", "127.0.0.1")
   .option("--rest-token <token>", "what savepoint, stop and cancel requests must send as `Authorization: Bearer <token>` ($WEIR_REST_TOKEN if set, else a random one)")
   .option("--savepoint-dir <dir>", "where savepoints asked for over REST go when a request names no directory")
+  .option("--reactive", "reactive mode: every job runs at the parallelism of the slots there are, up to its max parallelism; it grows when workers join and shrinks (restarting from its latest checkpoint) when one is lost")
   .option("--ha", "run as one of several job managers: one leads by a lease in the JetStream KV bucket weir-leader, the others stand by and take over its jobs (from their latest checkpoints) when it dies")
   .option("--lease-ttl <ms>", "with --ha: how long the leader's lease lives unrenewed, so how soon a standby takes over from a dead leader (renewed every third of it)", positiveInt, 3000)
   .option("--log-level <level>", "pino log level ($WEIR_LOG_LEVEL if set)", logLevel, process.env.WEIR_LOG_LEVEL ?? "info")
@@ -156,6 +157,15 @@ program
   .option("--nats <url>", NATS_HELP, DEFAULT_NATS)
   .action((jobId: string, options, command: Command) => stopCommand(jobId, { ...options, login: natsLoginOf(command) }));
 
+program
+  .command("rescale")
+  .description("run a running job at another parallelism: it stops with a savepoint and goes on from it (same job, a new attempt); waits until it runs again")
+  .argument("<jobId>")
+  .requiredOption("-p, --parallelism <n>", "the new default parallelism of the job's operators (those with one of their own, and non-parallel sources, keep theirs)", positiveInt)
+  .option("--savepoint-dir <dir>", "an absolute directory every worker and the job manager can reach (default: under the job's checkpoint directory)")
+  .option("--nats <url>", NATS_HELP, DEFAULT_NATS)
+  .action((jobId: string, options, command: Command) => rescaleCommand(jobId, { ...options, login: natsLoginOf(command) }));
+
 const nexmark = program.command("nexmark").description("the Nexmark benchmark's event generator");
 nexmark
   .command("generate")
@@ -186,7 +196,7 @@ trace
   .action((file: string, options) => traceReplayCommand(file, options));
 
 // Every command that connects to NATS takes the login options.
-const CONNECTING = ["run", "jobmanager", "worker", "list", "info", "cancel", "savepoint", "stop"];
+const CONNECTING = ["run", "jobmanager", "worker", "list", "info", "cancel", "savepoint", "stop", "rescale"];
 for (const command of program.commands.filter((c) => CONNECTING.includes(c.name()))) addNatsLoginOptions(command);
 
 program.parseAsync(process.argv).catch((error: Error) => {

@@ -20,6 +20,11 @@ interface ClusterOptions {
 /** Exit codes: 1 a command or job failed, 2 the job is unknown, 3 a long-lived process can no longer serve. */
 export const EXIT_UNKNOWN_JOB = 2;
 
+/** The bus queries with what only they offer (rescale). */
+function busQueriesOf(queries: ClusterQueries): ReturnType<typeof busClusterQueries> {
+  return queries as ReturnType<typeof busClusterQueries>;
+}
+
 async function withQueries<T>({ nats, login }: ClusterOptions, name: string, fn: (queries: ClusterQueries) => Promise<T>, jobId?: string): Promise<T | undefined> {
   // Not even a possible id: said at once, without asking the cluster.
   if (jobId !== undefined && !isSubjectToken(jobId)) {
@@ -64,6 +69,12 @@ export async function cancelCommand(jobId: string, options: ClusterOptions): Pro
 export async function savepointCommand(jobId: string, dir: string, options: ClusterOptions): Promise<void> {
   const location = await withQueries(options, "weir-savepoint", (q) => q.savepoint(jobId, resolve(dir)), jobId);
   if (location !== undefined) process.stdout.write(`${location}\n`);
+}
+
+export async function rescaleCommand(jobId: string, options: ClusterOptions & { parallelism: number; savepointDir?: string }): Promise<void> {
+  const savepointDir = options.savepointDir === undefined ? undefined : resolve(options.savepointDir);
+  const parallelism = await withQueries(options, "weir-rescale", (q) => busQueriesOf(q).rescale(jobId, options.parallelism, savepointDir), jobId);
+  if (parallelism !== undefined) process.stderr.write(`job ${jobId} runs at parallelism ${parallelism}\n`);
 }
 
 export async function stopCommand(jobId: string, options: ClusterOptions & { savepoint: string; drain?: boolean }): Promise<void> {

@@ -8,7 +8,7 @@ import { decode, encode } from "../messages/codec.ts";
 import { hasEnded, type MonitorQuery } from "../messages/schema.ts";
 import type { JobDetails, JobSummary, Overview, WorkerView } from "../observability/views.ts";
 import { UnknownJobError, type ClusterQueries } from "./cluster-queries.ts";
-import { cancelJob } from "./job-client.ts";
+import { cancelJob, rescaleJob } from "./job-client.ts";
 import { requestSavepoint } from "./savepoint-request.ts";
 
 export class NoJobManagerError extends Error {
@@ -18,7 +18,7 @@ export class NoJobManagerError extends Error {
   }
 }
 
-export function busClusterQueries(bus: Bus, timeoutMs = 5000): ClusterQueries {
+export function busClusterQueries(bus: Bus, timeoutMs = 5000): ClusterQueries & { rescale(jobId: string, parallelism: number, savepointDir?: string): Promise<number> } {
   const ask = async <T>(what: MonitorQuery["what"], jobId?: string): Promise<T> => {
     let bytes: Uint8Array;
     try {
@@ -54,5 +54,7 @@ export function busClusterQueries(bus: Bus, timeoutMs = 5000): ClusterQueries {
     job,
     cancel: (jobId) => withJobMaster(jobId, () => cancelJob(bus, jobId)),
     savepoint: (jobId, dir, stop) => withJobMaster(jobId, () => requestSavepoint(bus, jobId, dir, stop)),
+    /** Resolves with the parallelism the job runs at once rescaled. */
+    rescale: (jobId, parallelism, savepointDir) => withJobMaster(jobId, () => rescaleJob(bus, jobId, parallelism, savepointDir)),
   };
 }

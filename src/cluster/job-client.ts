@@ -104,6 +104,8 @@ export async function submitJob(job: PreparedJob, options: RunJobOptions): Promi
 class CollectTracker {
   private readonly nextSeq = new Map<string, number>();
   private readonly open = new Set<string>();
+  /** Lanes whose last batch came: later batches in them are repeats. */
+  private readonly closed = new Set<string>();
   private waiter?: () => void;
   /** Batches rejected for a wrong signature. */
   forged = 0;
@@ -131,12 +133,15 @@ class CollectTracker {
     const key = `${sinkId}/${subtask}`;
     const expected = this.nextSeq.get(key) ?? 1;
     // After a failover a restored sink sends again what it had sent since its checkpoint: drop repeats.
-    if (seq < expected || !this.open.has(key)) return;
+    if (seq < expected || this.closed.has(key)) return;
+    // A lane a rescaled execution opened (see CollectSink): followed from its first batch.
+    if (!this.open.has(key)) this.open.add(key);
     if (seq !== expected) throw new Error(`collect sink ${key}: expected batch ${expected}, got ${seq}; results were lost`);
     this.nextSeq.set(key, seq + 1);
     for (const record of records) collected.values.push(record);
     if (last) {
       this.open.delete(key);
+      this.closed.add(key);
       if (this.open.size === 0) this.waiter?.();
     }
   }
@@ -152,6 +157,25 @@ class CollectTracker {
       };
     });
   }
+}
+
+/**
+ * Asks a running job's master to rescale it to `parallelism` (through a savepoint into
+ * `savepointDir`, else under its checkpoint directory) and resolves once it runs at it again.
+ */
+export async function rescaleJob(bus: Bus, jobId: string, parallelism: number, savepointDir?: string, timeoutMs = 10 * 60_000): Promise<number> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await bus.request(subjects.rescaleJob(jobId), encode({ type: "rescale-job", jobId, parallelism, savepointDir }), { timeoutMs });
+  } catch (error) {
+    if (error instanceof NoRespondersError) throw new Error(`job ${jobId} is not running (no job master answered): only a running job can be rescaled`);
+    if (error instanceof RequestTimeoutError) throw new Error(`job ${jobId}: the rescale did not end within ${timeoutMs} ms (${error.message}); \`weir info ${jobId}\` shows where it stands`);
+    throw error;
+  }
+  const reply = decode(bytes, ["rescale-job-reply"]);
+  if (!reply.ok) throw new Error(`bad rescale reply: ${reply.detail}`);
+  if (reply.message.error !== undefined || reply.message.parallelism === undefined) throw new Error(reply.message.error ?? "the rescale failed");
+  return reply.message.parallelism;
 }
 
 /** Asks a running job to cancel; resolves once its job master has begun, rejects when no job master answers. */

@@ -42,6 +42,8 @@ export interface JobManagerOptions {
    * of this process (the embedded cluster passes its graphs).
    */
   loadJob?: JobLoader;
+  /** Reactive mode (`weir jobmanager --reactive`): every job runs at the parallelism of the slots there are, up to its max parallelism. */
+  reactive?: boolean;
 }
 
 export interface RunningJobManager {
@@ -65,6 +67,7 @@ export function startJobManager(deps: ActorDeps, options: JobManagerOptions = {}
       artifactGraceMs: options.artifactGraceMs,
       jobStore: options.jobStore,
       takeovers: options.takeovers,
+      reactive: options.reactive,
     },
     clock: deps.clock,
   }).start();

@@ -4,18 +4,11 @@
 // stopped with a savepoint whose answer was lost (its leader killed after the savepoint) ends
 // `finished` with the savepoint's location, which is the answer.
 
-import { randomBytes } from "node:crypto";
-import { isAbsolute, join } from "node:path";
 import { NoRespondersError, type Bus } from "../bus/bus.ts";
 import { subjects } from "../bus/subjects.ts";
 import { decode, encode } from "../messages/codec.ts";
 import { hasEnded, type JobStatusChanged } from "../messages/schema.ts";
-
-/** A new folder for one savepoint under `dir` (Flink's savepoint-<job>-<random>). */
-export function savepointFolder(dir: string, jobId: string): string {
-  if (!isAbsolute(dir)) throw new Error(`savepoint directory ${JSON.stringify(dir)} must be absolute (every worker writes into it)`);
-  return join(dir, `savepoint-${jobId.slice(0, 6)}-${randomBytes(6).toString("hex")}`);
-}
+import { savepointFolder } from "../actors/job-savepoint.ts";
 
 /** How many times a savepoint is asked for when the job restarts while it is taken. */
 export const SAVEPOINT_ATTEMPTS = 3;

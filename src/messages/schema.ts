@@ -110,6 +110,8 @@ const JobStatusChangedSchema = Type.Object({
   stoppedWithSavepoint: optional(Type.String()),
   /** Progress while the status lasts, for people to read (e.g. what scheduling is waiting for). */
   detail: optional(Type.String()),
+  /** Set when the job was rescaled: the graph (with its new parallelism) the job runs from now on. */
+  jobGraph: optional(JobGraphSpecSchema),
 });
 /** Published by a job master whenever its job changes state; clients wait on it. */
 export type JobStatusChanged = Static<typeof JobStatusChangedSchema>;
@@ -120,6 +122,14 @@ export type CancelJob = Static<typeof CancelJobSchema>;
 const CancelJobReplySchema = Type.Object({ ...header("cancel-job-reply"), jobId: token() });
 /** The job master's answer to cancel-job (request/reply): the cancellation has begun. */
 export type CancelJobReply = Static<typeof CancelJobReplySchema>;
+
+const RescaleJobSchema = Type.Object({ ...header("rescale-job"), jobId: token(), parallelism: int(), savepointDir: optional(Type.String()) });
+/** Client → job master (request/reply): run the job at `parallelism`, through a savepoint into `savepointDir` (absolute). */
+export type RescaleJob = Static<typeof RescaleJobSchema>;
+
+const RescaleJobReplySchema = Type.Object({ ...header("rescale-job-reply"), jobId: token(), parallelism: optional(int()), error: optional(Type.String()) });
+/** The job master's answer to rescale-job: the job runs at `parallelism` again, or why it was not rescaled. */
+export type RescaleJobReply = Static<typeof RescaleJobReplySchema>;
 
 const RegisterWorkerSchema = Type.Object({ ...header("register-worker"), workerId: token(), slots: int(), host: Type.String(), pid: int() });
 export type RegisterWorker = Static<typeof RegisterWorkerSchema>;
@@ -138,14 +148,14 @@ const HeartbeatSchema = Type.Object({
 });
 export type Heartbeat = Static<typeof HeartbeatSchema>;
 
-const RequestSlotsSchema = Type.Object({ ...header("request-slots"), jobId: token(), count: int() });
+const RequestSlotsSchema = Type.Object({ ...header("request-slots"), jobId: token(), count: int(), upTo: optional(Type.Boolean()) });
 /** A request from a job master to the resource manager for slots. */
 export type RequestSlots = Static<typeof RequestSlotsSchema>;
 
 const SlotGrantSchema = Type.Object({ workerId: token(), slotIndex: int() });
 export type SlotGrant = Static<typeof SlotGrantSchema>;
 
-const SlotsReplySchema = Type.Object({ ...header("slots-reply"), jobId: token(), slots: Type.Array(SlotGrantSchema), error: optional(Type.String()) });
+const SlotsReplySchema = Type.Object({ ...header("slots-reply"), jobId: token(), slots: Type.Array(SlotGrantSchema), error: optional(Type.String()), free: optional(int()) });
 export type SlotsReply = Static<typeof SlotsReplySchema>;
 
 const ReleaseSlotsSchema = Type.Object({ ...header("release-slots"), jobId: token() });
@@ -420,6 +430,8 @@ export const MESSAGE_SCHEMAS = {
   "job-status": JobStatusChangedSchema,
   "cancel-job": CancelJobSchema,
   "cancel-job-reply": CancelJobReplySchema,
+  "rescale-job": RescaleJobSchema,
+  "rescale-job-reply": RescaleJobReplySchema,
   "register-worker": RegisterWorkerSchema,
   "worker-registered": WorkerRegisteredSchema,
   heartbeat: HeartbeatSchema,
@@ -460,6 +472,8 @@ export type ControlMessage =
   | JobStatusChanged
   | CancelJob
   | CancelJobReply
+  | RescaleJob
+  | RescaleJobReply
   | RegisterWorker
   | UnregisterWorker
   | WorkerRegistered

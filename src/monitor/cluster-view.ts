@@ -62,6 +62,19 @@ export interface JobRecord {
   exceptions: ExceptionView[];
 }
 
+/** The job runs another graph (rescaled): its subtasks are those of the new graph, those it keeps with what is known of them. */
+function rescaled(job: JobRecord, graph: JobGraphSpec): void {
+  const tasks = new Map<string, TaskRecord>();
+  for (const vertex of graph.vertices) {
+    for (let index = 0; index < vertex.parallelism; index++) {
+      const key = `${vertex.id}/${index}`;
+      tasks.set(key, job.tasks.get(key) ?? { vertexId: vertex.id, index, attempt: 0, state: "created" });
+    }
+  }
+  job.graph = graph;
+  job.tasks = tasks;
+}
+
 export class ClusterView {
   private readonly jobRecords = new Map<string, JobRecord>();
   private readonly workerRecords = new Map<string, WorkerView>();
@@ -77,7 +90,10 @@ export class ClusterView {
         this.submitted(message, now);
         return;
       case "job-status":
-        this.withJob(message.jobId, (job) => this.statusChanged(job, message.status, message.error, now));
+        this.withJob(message.jobId, (job) => {
+          if (message.jobGraph && !hasEnded(job.status)) rescaled(job, message.jobGraph);
+          this.statusChanged(job, message.status, message.error, now);
+        });
         return;
       case "task-state":
         this.withJob(message.task.jobId, (job) => {

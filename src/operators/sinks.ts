@@ -178,12 +178,21 @@ const COLLECT_BATCH = 500;
 /** What a checkpointing collect sink keeps: batches staged at barriers until their checkpoint completes. */
 interface CollectSinkState {
   jobId: string;
+  /**
+   * The numbered sequence (lane) its batches go in, as `subtaskIndex` of the collect messages: the
+   * subtask index, or, for a subtask a rescale left without one, one of its own (see laneFor).
+   * Absent in snapshots of older versions: the subtask index.
+   */
+  lane?: number;
   /** Batches sent so far (the next batch is seq + 1). */
   seq: number;
   staged: { checkpointId: number; records: unknown[] }[];
 }
 
 const COLLECT_STATE = new ListStateDescriptor<CollectSinkState>("weir.collect-sink");
+
+/** Lanes a rescaled execution opens are numbered attempt * LANES_PER_ATTEMPT + subtask index: never one used before. */
+const LANES_PER_ATTEMPT = 65_536;
 
 /**
  * Sends records to the client that submitted the job, in numbered batches, ending with `last`.
@@ -194,6 +203,7 @@ const COLLECT_STATE = new ListStateDescriptor<CollectSinkState>("weir.collect-si
 export class CollectSink extends BaseOperator {
   private batch: unknown[] = [];
   private seq = 0;
+  private lane = 0;
   private scheduled = false;
   private subject = "";
   private transactional = false;
@@ -206,13 +216,23 @@ export class CollectSink extends BaseOperator {
     super.open(ctx);
     this.subject = subjects.collect(ctx.jobId);
     this.transactional = ctx.checkpointing;
+    this.lane = ctx.subtaskIndex;
     if (!this.transactional) return;
     this.state = ctx.operatorState.getListState(COLLECT_STATE);
-    const restored = this.state.get().find((s) => s.jobId === ctx.jobId);
-    if (!restored) return;
+    const [own, ...absorbed] = this.state.get().filter((s) => s.jobId === ctx.jobId);
     // Restored from a completed checkpoint: what it staged is committed; the client drops repeats.
-    this.seq = restored.seq;
-    for (const { records } of restored.staged) this.sendRecords(records, false);
+    // After a rescale a subtask may restore several lanes: it goes on in the first and closes the
+    // others once their staged batches are sent again; one restoring none opens a lane of its own.
+    for (const other of absorbed) {
+      if (other.lane === undefined) continue;
+      this.lane = other.lane;
+      this.seq = other.seq;
+      for (const { records } of other.staged) this.sendRecords(records, false);
+      this.sendRecords([], true);
+    }
+    this.lane = own ? (own.lane ?? ctx.subtaskIndex) : ctx.operatorState.isRestored ? ctx.attempt * LANES_PER_ATTEMPT + ctx.subtaskIndex : ctx.subtaskIndex;
+    this.seq = own?.seq ?? 0;
+    for (const { records } of own?.staged ?? []) this.sendRecords(records, false);
   }
   process(record: unknown): void {
     this.batch.push(record);
@@ -232,7 +252,7 @@ export class CollectSink extends BaseOperator {
     if (!this.state) return;
     if (this.batch.length > 0) this.staged.push({ checkpointId: ctx.checkpointId, records: this.batch });
     this.batch = [];
-    this.state.update([{ jobId: this.ctx.jobId, seq: this.seq, staged: this.staged }]);
+    this.state.update([{ jobId: this.ctx.jobId, lane: this.lane, seq: this.seq, staged: this.staged }]);
   }
   notifyCheckpointComplete(checkpointId: number): void {
     while (this.staged.length > 0 && this.staged[0].checkpointId <= checkpointId) this.sendRecords(this.staged.shift()!.records, false);
@@ -253,7 +273,7 @@ export class CollectSink extends BaseOperator {
   }
   /** Encodes records into numbered batches below the frame limit, splitting as needed. */
   private encodeBatches(records: unknown[], last: boolean): Uint8Array[] {
-    const position = { jobId: this.ctx.jobId, sinkId: this.sinkId, subtaskIndex: this.ctx.subtaskIndex, seq: this.seq + 1, last, count: records.length };
+    const position = { jobId: this.ctx.jobId, sinkId: this.sinkId, subtaskIndex: this.lane, seq: this.seq + 1, last, count: records.length };
     const mac = collectMac(this.ctx.collectKey ?? "", position);
     const message = { type: "collect" as const, jobId: position.jobId, sinkId: this.sinkId, subtaskIndex: position.subtaskIndex, seq: position.seq, records, last, mac };
     const bytes = encode(message);

@@ -181,7 +181,7 @@ async function firstHandout(source: Source<number>): Promise<unknown[]> {
 async function readSplits(source: Source<number>, splits: unknown[]): Promise<number[]> {
   const reader = source.createReader({ subtaskIndex: 0, parallelism: 1, clock: systemClock, restoredSplits: splits });
   const values: number[] = [];
-  const output: SourceOutput<number> = { collect: (v) => values.push(v), collectSide: () => undefined };
+  const output: SourceOutput<number> = { collect: (v) => values.push(v), collectSide: () => undefined, forSplit: () => output, releaseSplit: () => undefined };
   await reader.open?.();
   for (let status = reader.pollNext(output); status !== "end"; status = reader.pollNext(output)) if (status === "nothing") await reader.available?.();
   await reader.close?.();

@@ -57,6 +57,8 @@ export const SAMPLES: { [T in MessageType]: Extract<Message, { type: T }> } = {
   "job-status": { type: "job-status", v, jobId: FOREIGN_JOB, status: "failed", error: "forged", timestamp: 5, detail: "d" },
   "cancel-job": { type: "cancel-job", v, jobId: FOREIGN_JOB },
   "cancel-job-reply": { type: "cancel-job-reply", v, jobId: FOREIGN_JOB },
+  "rescale-job": { type: "rescale-job", v, jobId: FOREIGN_JOB, parallelism: 3, savepointDir: "/nonexistent/sp" },
+  "rescale-job-reply": { type: "rescale-job-reply", v, jobId: FOREIGN_JOB, parallelism: 3 },
   "register-worker": { type: "register-worker", v, workerId: FOREIGN_WORKER, slots: 4, host: "fuzz-host", pid: 4242 },
   "worker-registered": { type: "worker-registered", v, workerId: FOREIGN_WORKER, heartbeatIntervalMs: 1000 },
   heartbeat: { type: "heartbeat", v, workerId: FOREIGN_WORKER, slots: 4, usedSlots: 2, timestamp: 10 },

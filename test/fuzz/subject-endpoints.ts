@@ -18,6 +18,7 @@ const RULES: [RegExp, MessageType[]][] = [
   [/^weir\.monitor\.query$/, ["monitor-query"]],
   [/^weir\.job\.[^.]+\.status$/, ["job-status"]],
   [/^weir\.job\.[^.]+\.cancel$/, ["cancel-job"]],
+  [/^weir\.job\.[^.]+\.rescale$/, ["rescale-job"]],
   [/^weir\.job\.[^.]+\.tasks$/, ["task-state"]],
   [/^weir\.job\.[^.]+\.checkpoint\.control$/, ["trigger-checkpoint", "checkpoint-notify"]],
   [/^weir\.job\.[^.]+\.checkpoint\.acks$/, ["checkpoint-ack", "checkpoint-decline"]],

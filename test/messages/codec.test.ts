@@ -39,6 +39,8 @@ const examples: { [T in MessageType]: Unversioned<Extract<Message, { type: T }>>
   "submit-job-reply": { type: "submit-job-reply", jobId: "job-1", accepted: false, error: "no slots" },
   "job-status": { type: "job-status", jobId: "job-1", status: "running", timestamp: 5 },
   "cancel-job": { type: "cancel-job", jobId: "job-1" },
+  "rescale-job": { type: "rescale-job", jobId: "job-1", parallelism: 3 },
+  "rescale-job-reply": { type: "rescale-job-reply", jobId: "job-1", error: "no such job" },
   "register-worker": { type: "register-worker", workerId: "worker-a", slots: 4, host: "localhost", pid: 4242 },
   "worker-registered": { type: "worker-registered", workerId: "worker-a", heartbeatIntervalMs: 1000 },
   heartbeat: { type: "heartbeat", workerId: "worker-a", slots: 4, usedSlots: 2, timestamp: 10 },

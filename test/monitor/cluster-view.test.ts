@@ -71,6 +71,20 @@ describe("the monitor's view of a job", () => {
     expect(view.overview()).toEqual({ version: "9.9.9", workers: 0, slotsTotal: 0, slotsAvailable: 0, jobs: { finished: 1 } });
   });
 
+  it("takes a rescaled job's new graph from its status: parallelism and subtasks follow it", () => {
+    const rescaled: JobGraphSpec = { ...graph, vertices: graph.vertices.map((vertex) => ({ ...vertex, parallelism: 3 })), config: { ...graph.config, parallelism: 3 } };
+    const view = fold([
+      [0, submit("j1")],
+      [10, state("v1", 0, "running")],
+      [20, { type: "job-status", v, jobId: "j1", status: "restarting", timestamp: 20, detail: "rescaled to parallelism 3", jobGraph: rescaled }],
+      [30, state("v1", 2, "running", 1)],
+    ]);
+    const job = view.job("j1", 40)!;
+    expect(job.parallelism).toBe(3);
+    expect(job.plan.vertices.map((vertex) => vertex.parallelism)).toEqual([3, 3]);
+    expect(job.restarts).toBe(1);
+  });
+
   it("keeps the checkpoint history: triggers, acknowledgements with their stats, completion and abort", () => {
     const trigger = (checkpointId: number, savepointDir?: string): ControlMessage => ({ type: "trigger-checkpoint", v, jobId: "j1", checkpointId, timestamp: 0, mode: "exactly-once", savepointDir });
     const ack = (checkpointId: number, vertexId: string, index: number, bytes: number, alignmentMs: number): ControlMessage => ({ type: "checkpoint-ack", v, jobId: "j1", checkpointId, task: task(vertexId, index), operatorUids: [], stats: { syncMs: 1, asyncMs: 2, alignmentMs, bytes } });
