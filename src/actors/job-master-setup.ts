@@ -79,6 +79,8 @@ export interface JobMasterContext {
   leftovers: Leftovers;
   /** Taking over: the workers have had time to announce every subtask they run. */
   reclaimWindowOver: boolean;
+  /** Taking over: canceled meanwhile; the old execution's subtasks are still stopped, then the job ends canceled. */
+  canceledWhileReclaiming?: boolean;
   loadJob?: JobLoader;
   /** The Source of each vertex with a split enumerator (loaded from the job's code). */
   sources: Record<string, Source<unknown>>;

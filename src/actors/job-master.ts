@@ -99,14 +99,21 @@ export const jobMasterMachine = jobMasterSetup.createMachine({
       entry: "announceTakeover",
       after: {
         [RECLAIM_QUIET_MS]: { actions: assign({ reclaimWindowOver: true }) },
-        [RECLAIM_LIMIT_MS]: { target: "scheduling", actions: ({ context }) => context.deps.log.warn({ leftovers: Object.keys(context.leftovers) }, "subtasks of the old execution did not end; deploying anyway") },
+        [RECLAIM_LIMIT_MS]: [
+          { guard: ({ context }) => context.canceledWhileReclaiming === true, target: "canceled", actions: ({ context }) => context.deps.log.warn({ leftovers: Object.keys(context.leftovers) }, "subtasks of the old execution did not end; canceled anyway") },
+          { target: "scheduling", actions: ({ context }) => context.deps.log.warn({ leftovers: Object.keys(context.leftovers) }, "subtasks of the old execution did not end; deploying anyway") },
+        ],
       },
-      always: { guard: ({ context }) => context.reclaimWindowOver && leftoversEnded(context.leftovers), target: "scheduling" },
+      // Canceled meanwhile, it still listens the whole window, so every old subtask a worker announces is told to stop.
+      always: [
+        { guard: ({ context }) => context.reclaimWindowOver && leftoversEnded(context.leftovers) && context.canceledWhileReclaiming === true, target: "canceled" },
+        { guard: ({ context }) => context.reclaimWindowOver && leftoversEnded(context.leftovers), target: "scheduling" },
+      ],
       on: {
         TASK_STATE: { actions: "noteLeftover" },
         RECONCILE: { actions: "cancelLeftovers" },
         WORKER_LOST: { actions: assign({ leftovers: ({ context, event }) => (event.type === "WORKER_LOST" ? leftoversLost(context.leftovers, event.workerId) : context.leftovers) }) },
-        CANCEL: { target: "canceled", actions: "cancelLeftovers" },
+        CANCEL: { actions: ["cancelLeftovers", assign({ canceledWhileReclaiming: true }), { type: "publishStatus", params: "canceling" }] },
       },
     },
     scheduling: {
