@@ -121,7 +121,9 @@ export const jobMasterSetup = setup({
       const { deps, submission, error } = context;
       deps.log.info({ status, error, attempt: context.attempt }, `job ${status}`);
       const stoppedWithSavepoint = status === "finished" ? context.stoppedWith : undefined;
-      send(deps, subjects.jobStatus(submission.jobId), { type: "job-status", jobId: submission.jobId, status, error, timestamp: deps.clock.now(), stoppedWithSavepoint });
+      // A restart says why, for `weir run` to print (e.g. "worker w1 was lost (no heartbeat)").
+      const detail = status === "restarting" && error !== undefined ? error : undefined;
+      send(deps, subjects.jobStatus(submission.jobId), { type: "job-status", jobId: submission.jobId, status, error, timestamp: deps.clock.now(), stoppedWithSavepoint, detail });
     },
     /**
      * Deploys every subtask not heard from yet: all of them at first, a failed region's again after

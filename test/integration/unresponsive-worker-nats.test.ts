@@ -71,6 +71,8 @@ describe("a worker that takes slots and never acknowledges what is deployed ther
     expect(JSON.parse(blocked!)).toMatchObject({ workerId: FAKE, jobId, blockedForMs: 60_000 });
     const restart = lines.find((line) => line.includes(jobId) && line.includes('"msg":"restarting the job"'));
     expect(restart).toContain(`worker ${FAKE} did not acknowledge subtasks deployed there within 10 s`);
+    // `weir run` says why the job restarted.
+    expect(run.stderr()).toContain(`job ${jobId} restarting: worker ${FAKE} did not acknowledge subtasks deployed there within 10 s`);
 
     const collected = JSON.parse(readFileSync(results, "utf8")) as KeyCount[];
     expect(tally(collected, totalsPerKey(range(EVENTS), KEYS))).toEqual({ lost: 0, duplicated: 0 });
