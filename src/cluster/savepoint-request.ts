@@ -10,6 +10,11 @@ import { decode, encode } from "../messages/codec.ts";
 import { hasEnded, type JobStatusChanged } from "../messages/schema.ts";
 import { savepointFolder } from "../actors/job-savepoint.ts";
 
+/** How long an answer may come after the job's status changed (ms). */
+const ANSWER_GRACE_MS = 2000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 /** How many times a savepoint is asked for when the job restarts while it is taken. */
 export const SAVEPOINT_ATTEMPTS = 3;
 
@@ -36,7 +41,9 @@ export async function requestSavepoint(bus: Bus, jobId: string, dir: string, sto
           throw error;
         },
       );
-      const outcome = await Promise.race([request, statuses.next((s) => s.status !== "running").then((status): Outcome => ({ kind: "status", status }))]);
+      let outcome = await Promise.race([request, statuses.next((s) => s.status !== "running").then((status): Outcome => ({ kind: "status", status }))]);
+      // A stop's answer and the job's end come together: the answer, if it comes, wins.
+      if (outcome.kind === "status") outcome = await Promise.race([request, sleep(ANSWER_GRACE_MS).then(() => outcome)]);
       if (outcome.kind === "location") return outcome.location;
       // Between two executions nobody serves the request; otherwise the job is not running at all.
       const status = outcome.kind === "status" ? outcome.status : statuses.latest();

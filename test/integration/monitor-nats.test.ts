@@ -86,7 +86,7 @@ describe("a cluster that says what it runs", () => {
     // Stopped with a drain: every record the generator made before the stop reached the counter,
     // which wrote one line each. The final figures equal the lines written, exactly.
     const stop = await runWeir(["stop", jobId, "--savepoint", join(dir, "savepoints"), "--drain", "--nats", server.url]);
-    expect(stop.code).toBe(0);
+    expect(stop.code, stop.stderr).toBe(0);
     expect(await exit).toBe(0);
     const lines = readdirSync(join(dir, "counts")).reduce((sum, f) => sum + readFileSync(join(dir, "counts", f), "utf8").split("\n").filter((l) => l.length > 0).length, 0);
     expect(lines).toBeGreaterThan(0);
