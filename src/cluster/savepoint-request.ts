@@ -48,7 +48,10 @@ export async function requestSavepoint(bus: Bus, jobId: string, dir: string, sto
       // Between two executions nobody serves the request; otherwise the job is not running at all.
       const status = outcome.kind === "status" ? outcome.status : statuses.latest();
       if (status === undefined || status.status === "running") throw new Error(`job ${jobId} is not running (no checkpoint coordinator answered): a savepoint needs a running job`);
-      const next = hasEnded(status.status) ? status : await statuses.next((s) => s.status === "running" || hasEnded(s.status), timeoutMs);
+      // Running again (or ended) already, while the answer was waited for: no need to wait for it.
+      const latest = statuses.latest();
+      const settled = latest !== undefined && (latest.status === "running" || hasEnded(latest.status)) ? latest : undefined;
+      const next = hasEnded(status.status) ? status : (settled ?? (await statuses.next((s) => s.status === "running" || hasEnded(s.status), timeoutMs)));
       if (next.status === "finished" && next.stoppedWithSavepoint !== undefined && stop !== undefined) return next.stoppedWithSavepoint;
       if (hasEnded(next.status)) throw new Error(`job ${jobId} ended (${next.status}${next.error ? `: ${next.error}` : ""}) before the savepoint completed`);
       if (attempt >= SAVEPOINT_ATTEMPTS) throw new Error(`job ${jobId} restarted ${attempt} times while a savepoint was taken (${status.detail ?? status.error ?? status.status}); ask again`);

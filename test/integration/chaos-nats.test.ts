@@ -12,7 +12,7 @@ import { runChaos } from "../../bench/chaos/chaos-run.ts";
 describe("a short chaos run", () => {
   it("survives the kills of a worker, two NATS nodes and the leading job manager with exactly-once output", async () => {
     const result = await runChaos({ kills: 4, kinds: ["worker", "nats-node", "job-manager", "nats-node"], jobManagers: 2, sequence: "cycle", seed: 7, rate: 1000, secondsPerKill: 6, progress: (line) => process.stderr.write(`chaos: ${line}\n`) });
-    expect(result.kills).toEqual({ worker: 1, "nats-node": 2, "job-manager": 1 });
+    expect(result.kills).toEqual({ worker: 1, "nats-node": 2, "job-manager": 1, "network-cut": 0 });
     expect(result.recovered).toBe(4);
     expect(result.status).toBe("finished");
     expect(result.exitCode).toBe(0);
