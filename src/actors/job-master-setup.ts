@@ -121,8 +121,8 @@ export const jobMasterSetup = setup({
       const { deps, submission, error } = context;
       deps.log.info({ status, error, attempt: context.attempt }, `job ${status}`);
       const stoppedWithSavepoint = status === "finished" ? context.stoppedWith : undefined;
-      // A restart says why, for `weir run` to print (e.g. "worker w1 was lost (no heartbeat)").
-      const detail = status === "restarting" && error !== undefined ? error : undefined;
+      // A restart says why in one line (no stack), for `weir run` to print (e.g. "worker w1 was lost (no heartbeat)").
+      const detail = status === "restarting" && error !== undefined ? error.split("\n", 1)[0] : undefined;
       send(deps, subjects.jobStatus(submission.jobId), { type: "job-status", jobId: submission.jobId, status, error, timestamp: deps.clock.now(), stoppedWithSavepoint, detail });
     },
     /**

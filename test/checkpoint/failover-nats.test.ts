@@ -106,7 +106,7 @@ describe("a worker killed while a checkpointed job runs on a NATS cluster", () =
       expect(restart).toContain(`"cause":"worker ${victimId} was lost (its connection is gone)"`);
       expect(restart).toMatch(/"attempt":1,"checkpointId":\d+/);
       expect(jobManager.logs().split("\n").filter((line) => line.includes(jobId) && line.includes("not restarting the job"))).toEqual([]);
-      expect(run.stderr()).toMatch(/"status":"restarting","msg":"job status"/);
+      expect(run.stderr()).toMatch(/"status":"restarting","detail":"[^"]*","msg":"job status"/);
       // The second attempt ran on the workers left.
       expect(survivors.some((w) => runsSubtasksOf(w.logs(), jobId, 1))).toBe(true);
 

@@ -60,7 +60,8 @@ describe("a bus secured with a NATS user per role", () => {
     const marker = join(dir, "failed-once");
     const job = ["test/fixtures/jobs/checkpointed-keyed-counts.ts", "--storage", "object-store://weir-secured-checkpoints", "--results", results, "--rate", "4000", "--fail-marker", marker];
     const result = await runWeir(["run", job[0], "--nats", server.url, "--", ...job.slice(1)], 50_000, CLIENT_LOGIN);
-    expect(result.stderr).toMatch(/^job [0-9a-f]{16} submitted\njob [0-9a-f]{16} finished in \d+ ms\n$/);
+    // The restart says why: the injected failure.
+    expect(result.stderr).toMatch(/^job [0-9a-f]{16} submitted\njob [0-9a-f]{16} restarting: [^\n]*injected failure after two checkpoints[^\n]*\njob [0-9a-f]{16} finished in \d+ ms\n$/);
     expect(result.code).toBe(0);
     const collected = JSON.parse(readFileSync(results, "utf8")) as KeyCount[];
     expect(tally(collected, totalsPerKey(range(CHECKPOINTED_COUNTS.events), CHECKPOINTED_COUNTS.keys))).toEqual({ lost: 0, duplicated: 0 });
