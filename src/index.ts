@@ -160,6 +160,8 @@ export type { Bus } from "./bus/bus.ts";
 export {
   postgresSink,
   jetStreamSource,
+  natsSource,
+  NATS_SOURCE_DROPPED_METRIC,
   jetStreamSink,
   jetStreamKvSink,
   fileSource,
@@ -169,6 +171,9 @@ export {
   type PostgresSinkOptions,
   type JetStreamSourceOptions,
   type JetStreamStartAt,
+  type NatsSourceOptions,
+  type DeserializationSchema,
+  type Deserializer,
   type JetStreamSinkOptions,
   type JetStreamKvSinkOptions,
   type FileSourceOptions,

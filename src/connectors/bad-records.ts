@@ -11,12 +11,14 @@ export type BadRecordPolicy = "fail" | "dead-letter";
 
 /** A record a source could not decode, as it arrives on the dead-letter side output. */
 export interface DeadLetter {
-  /** The source, e.g. `fileSource /data/in` or `jetStreamSource ORDERS`. */
+  /** The source, e.g. `fileSource /data/in`, `jetStreamSource ORDERS` or `natsSource orders.>`. */
   source: string;
-  /** The split: a file's path, or a JetStream subject filter. */
+  /** The split: a file's path, or a NATS subject filter. */
   split: string;
-  /** Where in the split: a file's byte offset, or a JetStream stream sequence. */
+  /** Where in the split: a file's byte offset, a JetStream stream sequence, or (core NATS) the message's number among those the subtask received on the filter. */
   position: number;
+  /** NATS sources: the message's subject. */
+  subject?: string;
   /** The undecoded record: a line's text, or a message's bytes. */
   raw: string | Uint8Array;
   /** Why it could not be decoded. */
@@ -60,12 +62,13 @@ export class BadRecords {
   }
 
   /** Throws the named error, or emits the dead letter; the caller then goes on after the record. */
-  reject(output: SourceOutput<unknown>, split: string, position: number, raw: string | Uint8Array, error: unknown): void {
+  reject(output: SourceOutput<unknown>, split: string, position: number, raw: string | Uint8Array, error: unknown, subject?: string): void {
     const reason = error instanceof Error ? error.message : String(error);
     if ((this.options.onBadRecord ?? "fail") === "fail") {
-      throw new Error(`${this.source}: cannot decode the record at ${this.unit} ${position} of ${split}: ${reason} (onBadRecord: "dead-letter" sends such records to a side output)`);
+      const on = subject === undefined || subject === split ? "" : ` (subject ${subject})`;
+      throw new Error(`${this.source}: cannot decode the record at ${this.unit} ${position} of ${split}${on}: ${reason} (onBadRecord: "dead-letter" sends such records to a side output)`);
     }
-    const letter: DeadLetter = { source: this.source, split, position, raw, error: reason };
+    const letter: DeadLetter = subject === undefined ? { source: this.source, split, position, raw, error: reason } : { source: this.source, split, subject, position, raw, error: reason };
     output.collectSide(this.tag, letter);
     this.counter?.inc();
   }

@@ -5,8 +5,9 @@
 // from exactly there. The split enumerator (jetstream-enumerator.ts) hands each reader the splits
 // it owns when it asks, and fresh splits start where `startAt` says. Messages are pulled into a
 // bounded buffer by the consumers and handed out by pollNext without awaiting, decoded as they
-// go, so an undecodable one fails the job or becomes a dead letter at its own position.
-// Bounded: each split ends once it has caught up with its subject (no message pending).
+// go (message-schemas.ts), so an undecodable one fails the job or becomes a dead letter at its own
+// position. Bounded: each split ends once it has caught up with its subject (no message pending),
+// and is released so that its watermark no longer holds the reader's back.
 
 import { randomBytes } from "node:crypto";
 import { UnrecoverableError } from "../core/errors.ts";
@@ -15,6 +16,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type Consumer, t
 import type { NatsLogin } from "../bus/nats-login.ts";
 import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from "../operators/source.ts";
 import { BadRecords, type BadRecordOptions } from "./bad-records.ts";
+import { deserializerOf, type DeserializationSchema, type Deserializer } from "./message-schemas.ts";
 import { JetStreamSplitEnumerator } from "./jetstream-enumerator.ts";
 import { restoredJetStreamSplit, startPosition, subjectFilters, type JetStreamSplit, type JetStreamStartAt, type ResolvedStart } from "./jetstream-splits.ts";
 
@@ -30,8 +32,10 @@ export interface JetStreamSourceOptions<T> extends BadRecordOptions {
   subjects?: readonly string[];
   /** Where fresh splits start (default: "earliest"); splits restored from a checkpoint or savepoint read on from their position. */
   startAt?: JetStreamStartAt;
-  /** A message's record (default: its data parsed as JSON); a throw makes it a bad record (see onBadRecord). */
-  deserialize?: (data: Uint8Array, subject: string) => T;
+  /** How a message becomes a record: "json" (the default), "msgpack", "text" or a function; a throw makes it a bad record (see onBadRecord). */
+  schema?: DeserializationSchema<T>;
+  /** The same as a function `schema` (kept for existing jobs); give one of the two. */
+  deserialize?: Deserializer<T>;
   /** End each split once it has caught up (default: false, read forever). */
   bounded?: boolean;
 }
@@ -45,8 +49,6 @@ const IDLE_WAKE_MS = 1000;
 /** The server deletes a consumer whose reader vanished (a killed process) after this long without interest. */
 const INACTIVE_THRESHOLD_MS = 60_000;
 
-const decoder = new TextDecoder();
-
 /**
  * Reads a JetStream stream, one split per subject filter, exactly once with checkpointing.
  * @example
@@ -56,8 +58,8 @@ export function jetStreamSource<T>(options: JetStreamSourceOptions<T>): Source<T
   if (!options.stream) throw new Error("jetStreamSource: stream must name a JetStream stream");
   const subjects = subjectFilters(options.subjects);
   const start = startPosition(options.startAt);
-  const deserialize = options.deserialize ?? ((data: Uint8Array) => JSON.parse(decoder.decode(data)) as T);
   const name = `jetStreamSource ${options.stream}`;
+  const deserialize = deserializerOf(name, options);
   return {
     parallel: true,
     createReader: (ctx) => new JetStreamReader<T>(options, deserialize, ctx, new BadRecords(name, "sequence", options, ctx)),
@@ -97,6 +99,8 @@ interface Buffered {
   seq: number;
   subject: string;
   data: Uint8Array;
+  /** Bounded: the split's last message; once it is handed out the split is released. */
+  last: boolean;
 }
 
 class JetStreamReader<T> implements SourceReader<T> {
@@ -107,6 +111,8 @@ class JetStreamReader<T> implements SourceReader<T> {
   private readonly buffer: Buffered[] = [];
   private head = 0;
   private readonly ended = new Set<JetStreamSplit>();
+  /** Bounded splits that ended with no message left to hand out: released at the next poll. */
+  private releasable: JetStreamSplit[] = [];
   /** The consumers reading, deleted when their split ends and on close. */
   private readonly consumers = new Set<{ consumer: Consumer; messages?: ConsumerMessages }>();
   private noMoreSplits: boolean;
@@ -122,7 +128,7 @@ class JetStreamReader<T> implements SourceReader<T> {
 
   constructor(
     private readonly options: JetStreamSourceOptions<T>,
-    private readonly deserialize: (data: Uint8Array, subject: string) => T,
+    private readonly deserialize: Deserializer<T>,
     private readonly ctx: SourceReaderContext,
     private readonly badRecords: BadRecords,
   ) {
@@ -167,14 +173,16 @@ class JetStreamReader<T> implements SourceReader<T> {
 
   pollNext(output: SourceOutput<T>): InputStatus {
     if (this.failure) throw this.failure;
+    if (this.releasable.length > 0) this.releaseEnded(output);
     if (this.head < this.buffer.length) {
       const next = this.buffer[this.head++];
       next.split.nextSeq = next.seq + 1;
+      if (next.last) this.releasable.push(next.split);
       let record: T;
       try {
         record = this.deserialize(next.data, next.subject);
       } catch (error) {
-        this.badRecords.reject(output, next.split.subject, next.seq, next.data.slice(), error);
+        this.badRecords.reject(output, next.split.subject, next.seq, next.data.slice(), error, next.subject);
         return "more";
       }
       output.forSplit(next.split.subject).collect(record);
@@ -189,7 +197,7 @@ class JetStreamReader<T> implements SourceReader<T> {
   }
 
   available(): Promise<void> {
-    if (this.head < this.buffer.length || this.failure || (this.noMoreSplits && this.ended.size === this.splits.length)) return Promise.resolve();
+    if (this.head < this.buffer.length || this.releasable.length > 0 || this.failure || (this.noMoreSplits && this.ended.size === this.splits.length)) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.wake = resolve;
       this.timer = this.ctx.clock.setTimeout(() => {
@@ -238,13 +246,15 @@ class JetStreamReader<T> implements SourceReader<T> {
       if (this.closed) return;
       if (this.options.bounded && (await consumer.info(true)).num_pending === 0) {
         this.ended.add(split);
+        this.releasable.push(split);
         return;
       }
       const messages = (entry.messages = await consumer.consume({ max_messages: 512 }));
       for await (const message of messages) {
-        this.buffer.push({ split, seq: message.seq, subject: message.subject, data: message.data });
+        const last = this.options.bounded === true && message.info.pending === 0;
+        this.buffer.push({ split, seq: message.seq, subject: message.subject, data: message.data, last });
         this.notify();
-        if (this.options.bounded && message.info.pending === 0) {
+        if (last) {
           this.ended.add(split);
           break;
         }
@@ -262,6 +272,12 @@ class JetStreamReader<T> implements SourceReader<T> {
     if (!this.consumers.delete(entry)) return;
     entry.messages?.stop();
     await entry.consumer.delete().catch(() => undefined);
+  }
+
+  /** Ended splits whose every message was handed out: their watermarks no longer hold the reader's back. */
+  private releaseEnded(output: SourceOutput<T>): void {
+    for (const split of this.releasable) output.releaseSplit(split.subject);
+    this.releasable = [];
   }
 
   private pendingFor(split: JetStreamSplit): boolean {

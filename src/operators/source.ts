@@ -5,6 +5,7 @@
 // beside the job master and assigns splits to readers that ask (split-enumerator.ts in actors).
 
 import type { Clock } from "../core/clock.ts";
+import type { Logger } from "../observability/logger.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
 import type { Collector } from "./operator.ts";
 
@@ -22,6 +23,8 @@ export interface SourceReaderContext {
   sourceName?: string;
   /** The process's counters (absent in contexts built by hand). */
   metrics?: MetricRegistry;
+  /** The subtask's logger, for what a reader says once (not per record); absent in contexts built by hand. */
+  log?: Logger;
   /**
    * Sources with an enumerator: asks it for splits. It answers with `addSplits`, with
    * `notifyNoMoreSplits`, or (a watched directory with nothing new) later.

@@ -111,6 +111,7 @@ export async function openTaskOperators(options: TaskOperatorsOptions, opened: T
     jobId: task.jobId,
     sourceName: sourceNode.name,
     metrics,
+    log,
     ...(link ? { sendSplitRequest: () => link.requestSplits(), sendSourceEvent: (event: unknown) => link.sendEvent(event) } : {}),
   });
   opened.reader = reader;

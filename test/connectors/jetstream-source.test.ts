@@ -153,8 +153,8 @@ describe("the JetStream source", () => {
     expect(bad.values.every((letter) => letter.raw instanceof Uint8Array)).toBe(true);
     const asText = bad.values.map((letter) => ({ ...letter, raw: new TextDecoder().decode(letter.raw as Uint8Array) }));
     expect(asText).toEqual<DeadLetter[]>([
-      { source: "jetStreamSource MIXED", split: "mixed.a", position: 2, raw: "not json", error: parseError("not json") },
-      { source: "jetStreamSource MIXED", split: "mixed.a", position: 4, raw: "{", error: parseError("{") },
+      { source: "jetStreamSource MIXED", split: "mixed.a", subject: "mixed.a", position: 2, raw: "not json", error: parseError("not json") },
+      { source: "jetStreamSource MIXED", split: "mixed.a", subject: "mixed.a", position: 4, raw: "{", error: parseError("{") },
     ]);
     expect(metrics.sum(DEAD_LETTERS_METRIC, { source: "Mixed" })).toBe(2);
   });
