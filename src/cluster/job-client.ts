@@ -44,13 +44,16 @@ export async function submitJob(job: PreparedJob, options: RunJobOptions): Promi
   const ended = new Promise<{ status: JobStatus; error?: string; stoppedWithSavepoint?: string }>((resolve) => (settle = resolve));
   let collectError: Error | undefined;
   let over = false;
+  // A job master may publish before the dispatcher's reply comes (it records the job first): its progress waits for the acceptance.
+  let held: [JobStatus, string][] | undefined = [];
+  const progress = (status: JobStatus, detail: string) => (held ? held.push([status, detail]) : options.onProgress?.(jobId, status, detail));
   const subs = [
     listen(deps, "job-client", subjects.jobStatus(jobId), ["job-status"], (m) => {
       // The dispatcher publishes a job's final status again, in case it was lost: the first one counts.
       if (over) return;
       over = hasEnded(m.status);
       deps.log.info({ jobId, status: m.status, detail: m.detail }, "job status");
-      if (m.detail !== undefined) options.onProgress?.(jobId, m.status, m.detail);
+      if (m.detail !== undefined) progress(m.status, m.detail);
       if (hasEnded(m.status)) settle({ status: m.status, error: m.error, stoppedWithSavepoint: m.stoppedWithSavepoint });
     }),
     listen(deps, "job-client", subjects.collect(jobId), ["collect"], (m, _reply, context) => {
@@ -73,6 +76,8 @@ export async function submitJob(job: PreparedJob, options: RunJobOptions): Promi
     throw error;
   }
   options.onAccepted?.(jobId);
+  for (const [status, detail] of held) options.onProgress?.(jobId, status, detail);
+  held = undefined;
   const result = (async (): Promise<JobExecutionResult> => {
     try {
       const outcome = await ended;

@@ -24,8 +24,11 @@ export function rescaleProblem(jobId: string, jobGraph: JobGraphSpec, parallelis
   if (!Number.isInteger(parallelism) || parallelism < 1) return `${what}: the parallelism must be a positive integer (-p N)`;
   const max = maxParallelismOf(jobGraph);
   if (parallelism > max) {
-    const vertex = jobGraph.vertices.find((v) => v.maxParallelism === max)!;
-    return `${what}: it is above the max parallelism ${max} of ${vertex.name} (its keyed state is split into ${max} key groups); choose -p ${max} or less, or start the job with a higher setMaxParallelism()`;
+    // Name a keyed vertex at that max when there is one: its key groups are what the limit is about.
+    const atMax = jobGraph.vertices.filter((v) => v.maxParallelism === max);
+    const keyed = atMax.find((v) => jobGraph.edges.some((e) => e.target === v.id && e.partitioner.kind === "hash"));
+    const why = keyed ? `its keyed state is split into ${max} key groups` : `it may have at most ${max} subtasks`;
+    return `${what}: it is above the max parallelism ${max} of ${(keyed ?? atMax[0]).name} (${why}); choose -p ${max} or less, or start the job with a higher setMaxParallelism()`;
   }
   if (jobGraph.config.checkpointing === undefined) return `${what}: it runs without checkpointing, so a new execution could not continue where this one stops; enable checkpointing (env.enableCheckpointing(ms))`;
   if (parallelism === parallelismOf(jobGraph)) return `${what}: it already runs at parallelism ${parallelism}`;

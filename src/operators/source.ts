@@ -207,7 +207,8 @@ export function generatorSource<T>(generate: (index: number) => T, options: Gene
     createReader: ({ subtaskIndex, parallelism, clock, restoredSplits }) => {
       // Splits are arithmetic sequences {next, step}: a fresh reader takes subtaskIndex, +parallelism, …
       const splits = (restoredSplits as StrideSplit[] | undefined)?.map((s) => ({ next: s.next, step: s.step })) ?? [{ next: subtaskIndex, step: parallelism }];
-      const perSubtask = ratePerSecond === undefined ? Infinity : ratePerSecond / parallelism;
+      // Each split is 1/step of the indices, so it gets that share of the rate, whatever the parallelism now.
+      const perSubtask = ratePerSecond === undefined ? Infinity : splits.reduce((sum, s) => sum + ratePerSecond / s.step, 0);
       return new GeneratorReader(generate, count, splits, perSubtask, clock);
     },
   };

@@ -18,11 +18,18 @@ function graph(parallelism: number, maxParallelism = 128, checkpointing = true):
 
 describe("a requested rescale", () => {
   it("is refused above the max parallelism, without checkpointing, at the same parallelism, or not a positive integer", () => {
-    expect(rescaleProblem("j1", graph(2, 4), 5)).toMatch(/cannot rescale job j1 to parallelism 5: it is above the max parallelism 4 of Numbers/);
+    expect(rescaleProblem("j1", graph(2, 4), 5)).toMatch(/cannot rescale job j1 to parallelism 5: it is above the max parallelism 4 of Numbers \(it may have at most 4 subtasks\)/);
     expect(rescaleProblem("j1", graph(2, 128, false), 3)).toMatch(/runs without checkpointing/);
     expect(rescaleProblem("j1", graph(2), 2)).toMatch(/already runs at parallelism 2/);
     expect(rescaleProblem("j1", graph(2), 0)).toMatch(/must be a positive integer/);
     expect(rescaleProblem("j1", graph(2), 3)).toBeUndefined();
+  });
+
+  it("names the keyed vertex when the max parallelism is refused, not the source before it", () => {
+    const keyed = { ...graph(2, 128), edges: [{ id: "e1", source: "v1", target: "v2", partitioner: { kind: "hash" as const }, sourceNode: 1, targetNode: 2, inputIndex: 0 }] };
+    expect(rescaleProblem("j1", keyed, 200)).toBe(
+      "cannot rescale job j1 to parallelism 200: it is above the max parallelism 128 of count (its keyed state is split into 128 key groups); choose -p 128 or less, or start the job with a higher setMaxParallelism()",
+    );
   });
 });
 
