@@ -46,7 +46,10 @@ export function nexmarkSource(config: NexmarkConfig, options: NexmarkSourceOptio
           return { ...split };
         }) ?? [{ ...splitEvents(config, events, parallelism)[subtaskIndex], next: 0 }];
       const generators = positions.map((p) => new NexmarkGenerator(config, p, p.next));
-      const perSubtask = ratePerSecond === undefined ? Infinity : ratePerSecond / parallelism;
+      // Each split's share of the rate is its share of all events, so a restore at another parallelism keeps the job's rate.
+      const allEvents = splitEvents(config, events, 1)[0].events;
+      const share = allEvents === 0 ? 1 / parallelism : positions.reduce((sum, p) => sum + p.events, 0) / allEvents;
+      const perSubtask = ratePerSecond === undefined ? Infinity : ratePerSecond * share;
       let current = 0;
       let emitted = 0;
       let startedAt = -1;
