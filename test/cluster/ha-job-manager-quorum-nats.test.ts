@@ -24,7 +24,13 @@ import { waitFor } from "../fixtures/wait-for.ts";
 /** A logger whose lines (JSON) are kept for the test to read. */
 function recordingLogger() {
   const lines: string[] = [];
-  const log = pino({ level: "info" }, new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) }));
+  const sink = new Writable({
+    write: (chunk: Buffer, _encoding, done) => {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  const log = pino({ level: "info" }, sink);
   return { log, lines };
 }
 
