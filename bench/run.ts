@@ -15,6 +15,8 @@ interface BenchCase {
   script: string;
   /** Default 150 s. */
   timeoutMs?: number;
+  /** Arguments of the case's script. */
+  args?: string[];
   /** The case prints several result lines (one per query): all are reported, not only the last. */
   manyResults?: boolean;
 }
@@ -27,7 +29,7 @@ const CASES: BenchCase[] = [
   { id: "e", title: "checkpoint duration with 1M keys of keyed state (heap, LMDB, LMDB incremental), embedded job", script: "checkpoint-duration-embedded.ts" },
   { id: "f", title: "checkpoint of 1M keys at the state-backend level: LMDB (and heap)", script: "checkpoint-backends.ts" },
   { id: "g", title: "keyed job throughput with checkpoints every second vs without, embedded", script: "checkpoint-throughput-embedded.ts" },
-  { id: "h", title: "worker SIGKILL to the first completed checkpoint after recovery, NATS cluster", script: "checkpoint-recovery-nats.ts" },
+  { id: "h", title: "worker SIGKILL to the first completed checkpoint after recovery, NATS cluster", script: "checkpoint-recovery-nats.ts", args: ["--kills", "10"], timeoutMs: 900_000 },
   { id: "i", title: "bytes per key of ValueState<number> on the heap backend at 1M and 10M keys", script: "state-memory.ts", manyResults: true },
   { id: "j", title: "async I/O (orderedWait, unorderedWait) against a synchronous map, embedded", script: "async-io-embedded.ts" },
   { id: "nexmark", title: "Nexmark queries embedded at parallelism 1 and over NATS with two workers, beside the generator alone", script: "nexmark.ts", timeoutMs: 1_800_000, manyResults: true },
@@ -44,7 +46,7 @@ async function main(): Promise<void> {
     process.stderr.write(`bench (${benchCase.id}) ${benchCase.title}\n`);
     const caseStarted = performance.now();
     try {
-      const stdout = await runTsScript(join(BENCH_DIR, "cases", benchCase.script), [], { timeoutMs: benchCase.timeoutMs ?? 150_000, echoStderr: true });
+      const stdout = await runTsScript(join(BENCH_DIR, "cases", benchCase.script), benchCase.args ?? [], { timeoutMs: benchCase.timeoutMs ?? 150_000, echoStderr: true });
       const results = benchCase.manyResults ? jsonLines<CaseResult>(stdout) : [lastJsonLine<CaseResult>(stdout)];
       for (const result of results) {
         process.stdout.write(`${JSON.stringify(result)}\n`);

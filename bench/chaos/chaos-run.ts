@@ -7,6 +7,7 @@ import { CHECKPOINTED_COUNTS, type KeyCount } from "../../test/fixtures/jobs/che
 import { range, tally, totalsPerKey } from "../../test/fixtures/running-counts.ts";
 import { latestCheckpoint, startRun, until } from "../../test/fixtures/weir-run.ts";
 import { createNetworkNamespace, startWeirInNamespace, type NetworkNamespace } from "../../test/fixtures/network-namespace.ts";
+import { keepLogs, type LoggedProcess } from "./chaos-logs.ts";
 
 const JOB = "test/fixtures/jobs/checkpointed-keyed-counts.ts";
 
@@ -38,6 +39,8 @@ export interface ChaosOptions {
 
 export interface ChaosResult {
   kills: Record<KillKind, number>;
+  /** Job managers that exited on their own (not killed by the run), each started again as a supervisor would: their exit codes. */
+  jobManagerExits: (number | null)[];
   recovered: number;
   recoveryMs: number[];
   events: number;
@@ -45,6 +48,8 @@ export interface ChaosResult {
   duplicated: number;
   exitCode: number | null;
   status: string;
+  /** Where the processes' logs were kept: a run that did not finish, lost or duplicated, or saw a job manager exit. */
+  logs?: string;
 }
 
 /** A small seeded generator (mulberry32): the same seed kills in the same order. */
@@ -75,17 +80,43 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const namespaceOf = new Map<WeirProcess, NetworkNamespace>();
   const cuts = options.kinds.includes("network-cut");
   let run: ReturnType<typeof startRun> | undefined;
+  /** Every process of the run by name, for the logs kept of a run that went wrong. */
+  const logged: LoggedProcess[] = [];
+  const named = (name: string, process: WeirProcess) => {
+    logged.push({ name, logs: () => process.logs() });
+    return process;
+  };
+  /** Set once the run has something worth reading in its logs; with what. */
+  let keep: string | undefined;
+  let ending = false;
+  /** Job managers the run killed itself: any other exit is the process's own. */
+  const killedJobManagers = new Set<WeirProcess>();
+  const jobManagerExits: (number | null)[] = [];
   try {
     cluster = await startNatsCluster(3, cuts ? { host: "0.0.0.0" } : {});
+    for (const [i, node] of cluster.nodes.entries()) logged.push({ name: `nats-n${i + 1}`, logs: () => node.logs() });
     const ha = (options.jobManagers ?? 1) > 1 ? ["--ha"] : [];
-    const jobManagers = await Promise.all(Array.from({ length: options.jobManagers ?? 1 }, () => startJobManagerProcess(cluster!.urls, ha)));
-    processes.push(...jobManagers);
+    const jobManagers: WeirProcess[] = [];
+    // A supervisor: a job manager that exits on its own is counted and started again.
+    const startJobManager = async (): Promise<WeirProcess> => {
+      const jm = named(`jobmanager-${jobManagers.length + 1}`, await startJobManagerProcess(cluster!.urls, ha));
+      jobManagers.push(jm);
+      processes.push(jm);
+      jm.child.once("exit", (code, signal) => {
+        if (ending || killedJobManagers.has(jm)) return;
+        jobManagerExits.push(code);
+        say(`a job manager exited on its own (code ${code ?? signal}): ${lastErrorOf(jm)}; starting another`);
+        startJobManager().catch((error: Error) => say(`the job manager to replace it did not start: ${firstLine(error)}`));
+      });
+      return jm;
+    };
+    for (let i = 0; i < (options.jobManagers ?? 1); i++) await startJobManager();
     if (ha.length > 0) await until("a leading job manager", () => leaderOf(jobManagers) !== undefined, 30_000);
     const workers = await Promise.all(
       [1, 2, 3].map(async (i) => {
-        if (!cuts) return startWorkerProcess(cluster!.urls, 2, `chaos-${i}`);
+        if (!cuts) return named(`worker-chaos-${i}`, await startWorkerProcess(cluster!.urls, 2, `chaos-${i}`));
         const namespace = createNetworkNamespace(200 + i);
-        const worker = await startCutOffWorker(cluster!, namespace, `chaos-${i}`);
+        const worker = named(`worker-chaos-${i}`, await startCutOffWorker(cluster!, namespace, `chaos-${i}`));
         namespaceOf.set(worker, namespace);
         return worker;
       }),
@@ -93,6 +124,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     processes.push(...workers);
     const jobArgs = ["--checkpoints", checkpoints, "--results", results, "--events", String(events), "--rate", String(options.rate), "--restart-attempts", String(options.kills * 4 + 10)];
     run = startRun([JOB, "--nats", cluster.urls, "--", ...jobArgs]);
+    const started = run;
+    logged.push({ name: "weir-run", logs: () => started.stderr() });
     const jobId = await run.jobId;
     const finished = run.exit;
     let ended = false;
@@ -120,18 +153,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         const spare = await (namespace ? startCutOffWorker(cluster, namespace, id) : startWorkerProcess(cluster.urls, 2, id)).catch((error: Error) => say(`kill ${k + 1}: a fresh worker did not start: ${firstLine(error)}`));
         if (spare && namespace) namespaceOf.set(spare, namespace);
         if (spare) {
+          named(`worker-${id}`, spare);
           workers.push(spare);
           processes.push(spare);
         }
       } else if (kind === "job-manager") {
         await until("a leading job manager", () => leaderOf(jobManagers) !== undefined, 60_000);
-        await leaderOf(jobManagers)!.stop("SIGKILL");
+        const leader = leaderOf(jobManagers)!;
+        killedJobManagers.add(leader);
+        await leader.stop("SIGKILL");
         say(`kill ${k + 1}: SIGKILL to the leading job manager`);
-        const standby = await startJobManagerProcess(cluster.urls, ha).catch((error: Error) => say(`kill ${k + 1}: a fresh standby did not start: ${firstLine(error)}`));
-        if (standby) {
-          jobManagers.push(standby);
-          processes.push(standby);
-        }
+        await startJobManager().catch((error: Error) => say(`kill ${k + 1}: a fresh standby did not start: ${firstLine(error)}`));
       } else if (kind === "network-cut") {
         const live = [...namespaceOf].filter(([w]) => w.child.exitCode === null && w.child.signalCode === null).map(([, namespace]) => namespace);
         const victim = live[Math.floor(random() * live.length)];
@@ -156,6 +188,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         cutOff?.namespace.heal();
         const recent = linesOf(leaderOf(jobManagers) ?? jobManagers[0], jobId);
         say(`kill ${k + 1}: ${(error as Error).message}; the job manager's last lines of the job:\n${recent.join("\n")}`);
+        keep = `kill ${k + 1} (${kind}) was not followed by a checkpoint within 90 s`;
         break;
       }
       if (latestCheckpoint(checkpoints, jobId) > before) recoveryMs.push(Date.now() - killedAt);
@@ -173,8 +206,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     }
     const collected = existsSync(results) ? (JSON.parse(readFileSync(results, "utf8")) as KeyCount[]) : [];
     const { lost, duplicated } = tally(collected, totalsPerKey(range(events), CHECKPOINTED_COUNTS.keys));
-    return { kills, recovered: recoveryMs.length, recoveryMs, events, lost, duplicated, exitCode, status };
+    const trouble = [keep, status === "finished" ? undefined : `the job ended ${status}`, lost + duplicated > 0 ? `lost ${lost}, duplicated ${duplicated}` : undefined, jobManagerExits.length > 0 ? `job managers exited on their own: codes ${jobManagerExits.join(", ")}` : undefined].filter((t) => t !== undefined);
+    keep = trouble.length > 0 ? trouble.join("; ") : undefined;
+    const result: ChaosResult = { kills, jobManagerExits, recovered: recoveryMs.length, recoveryMs, events, lost, duplicated, exitCode, status };
+    if (keep) result.logs = keepLogs(logged, `seed ${options.seed}: ${keep}`);
+    if (result.logs) say(`logs kept in ${result.logs} (${keep})`);
+    return result;
+  } catch (error) {
+    say(`logs kept in ${keepLogs(logged, `seed ${options.seed}: the run failed: ${(error as Error).stack}`)}`);
+    throw error;
   } finally {
+    ending = true;
     run?.kill();
     await Promise.all(processes.map((p) => p.stop("SIGKILL")));
     await cluster?.stop();
@@ -196,6 +238,12 @@ function linesOf(process: WeirProcess, jobId: string): string[] {
     .split("\n")
     .filter((line) => line.includes(jobId) || /"level":(40|50|60)/.test(line))
     .slice(-12);
+}
+
+/** The last thing a process said before it exited on its own: its last error line or stderr line. */
+function lastErrorOf(process: WeirProcess): string {
+  const lines = process.logs().split("\n").filter((line) => line.trim() !== "");
+  return (lines.filter((line) => !line.startsWith("{") || /"level":(50|60)/.test(line)).at(-1) ?? lines.at(-1) ?? "").slice(0, 400);
 }
 
 function firstLine(error: Error): string {

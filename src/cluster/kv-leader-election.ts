@@ -66,7 +66,7 @@ export async function startLeaderElection(options: LeaderElectionOptions): Promi
       case "renew":
         kv.update(LEASE_KEY, lease(), effect.revision, timings.renewEveryMs).then(
           (revision) => handle({ type: "renewed", revision, sentAt, now: clock.now() }),
-          (error: Error) => handle({ type: "renew-failed", reason: error.message, now: clock.now() }),
+          (error: Error) => handle({ type: "renew-failed", reason: error.message, taken: /wrong last sequence/i.test(error.message), now: clock.now() }),
         );
         return;
       case "lead":

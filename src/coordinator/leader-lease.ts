@@ -3,8 +3,11 @@
 // said (acquired, held by another, renewed, failed) and clock ticks; returns the next state and
 // the effects to run (try to acquire, renew with the last revision, lead, step down, release).
 //
-//   standby ─tick─▶ acquiring ─acquired─▶ leading ─renew failed / lease ran out / stop─▶ standby
-//      ▲               └─held by another / failed─┘                    (step down at once)
+//   standby ─tick─▶ acquiring ─acquired─▶ leading ─key taken / lease ran out / stop─▶ standby
+//      ▲               └─held by another / failed─┘                  (step down at once)
+//
+// A renewal that failed without the key being taken (JetStream did not answer: a server's restart,
+// a stream electing its leader) is tried again while the lease is still valid.
 //
 // The lease's revision when acquired is the leader's epoch: revisions only grow, so a later leader
 // always has a higher epoch than any earlier one.
@@ -29,6 +32,8 @@ export type LeaseState =
       validUntil: number;
       nextRenewAt: number;
       renewing?: { sentAt: number };
+      /** Why the last renewal failed, when JetStream did not answer it: said if the lease runs out. */
+      renewFailure?: string;
     }
   | { kind: "stopped" };
 
@@ -40,8 +45,8 @@ export type LeaseEvent =
   | { type: "held"; holder?: string; now: number }
   | { type: "acquire-failed"; reason: string; now: number }
   | { type: "renewed"; revision: number; sentAt: number; now: number }
-  /** The update was refused (the revision moved: another holds it) or did not complete. */
-  | { type: "renew-failed"; reason: string; now: number }
+  /** The update was refused because the revision moved (`taken`: another wrote the key) or did not complete. */
+  | { type: "renew-failed"; reason: string; taken: boolean; now: number }
   | { type: "stop"; now: number };
 
 export type LeaseEffect =
@@ -105,18 +110,21 @@ function leadingStep(state: Extract<LeaseState, { kind: "leading" }>, event: Lea
   switch (event.type) {
     case "tick":
       // Not renewed in time (a stalled process, a renewal that hangs): another may hold it now.
-      if (event.now >= state.validUntil) return stepDown(event.now, `the lease was not renewed within ${timings.ttlMs} ms`);
+      if (event.now >= state.validUntil) return stepDown(event.now, `the lease was not renewed within ${timings.ttlMs} ms${state.renewFailure === undefined ? "" : ` (the last renewal failed: ${state.renewFailure})`}`);
       if (state.renewing || event.now < state.nextRenewAt) return { state, effects: [] };
       return { state: { ...state, renewing: { sentAt: event.now } }, effects: [{ kind: "renew", revision: state.revision }] };
     case "renewed": {
       if (!state.renewing) return { state, effects: [] };
       const validUntil = event.sentAt + timings.ttlMs;
       if (event.now >= validUntil) return stepDown(event.now, "the renewal came back after the lease had run out");
-      return { state: { ...state, revision: event.revision, validUntil, nextRenewAt: event.sentAt + timings.renewEveryMs, renewing: undefined }, effects: [] };
+      return { state: { ...state, revision: event.revision, validUntil, nextRenewAt: event.sentAt + timings.renewEveryMs, renewing: undefined, renewFailure: undefined }, effects: [] };
     }
     case "renew-failed":
-      // At once: a leader unsure of its lease must not act on it.
-      return stepDown(event.now, `renewing the lease failed: ${event.reason}`);
+      if (!state.renewing) return { state, effects: [] };
+      // At once: the key is another's now, and a leader must not act on a lease it lost.
+      if (event.taken) return stepDown(event.now, `renewing the lease failed: ${event.reason}`);
+      // Nobody else can hold it before validUntil (the tick steps down then): ask again soon.
+      return { state: { ...state, renewing: undefined, nextRenewAt: event.now + timings.retryEveryMs, renewFailure: event.reason }, effects: [] };
     default:
       return { state, effects: [] };
   }

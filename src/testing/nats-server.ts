@@ -15,6 +15,8 @@ export interface NatsServerHandle {
   monitorUrl: string;
   /** The server's /varz counters (slow_consumers, in_msgs, …). */
   varz(): Promise<Record<string, unknown>>;
+  /** What the server wrote to stderr (its log), across restarts: the last megabyte. */
+  logs(): string;
   /** Stops the server and starts it again on the same ports with the same store. */
   restart(): Promise<void>;
   /** Kills the server with SIGKILL (a crash: no goodbye to its clients or routes); restart() brings it back. */
@@ -77,7 +79,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     ...(options.args ?? []),
   ];
   const env = { ...process.env, ...options.env };
-  let child = await spawnServer(args, env, port, monitorPort);
+  const log = { text: "" };
+  let child = await spawnServer(args, env, port, monitorPort, log);
   const stopChild = async (signal: NodeJS.Signals = "SIGTERM") => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -90,9 +93,11 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     port,
     monitorUrl,
     varz: async () => (await (await fetch(`${monitorUrl}/varz`)).json()) as Record<string, unknown>,
+    logs: () => log.text,
     restart: async () => {
       await stopChild();
-      child = await spawnServer(args, env, port, monitorPort);
+      log.text += `--- restarted at ${new Date().toISOString()}\n`;
+      child = await spawnServer(args, env, port, monitorPort, log);
     },
     kill: () => stopChild("SIGKILL"),
     stop: async () => {
@@ -127,10 +132,16 @@ async function healthy(node: NatsServerHandle): Promise<boolean> {
   }
 }
 
-async function spawnServer(args: string[], env: NodeJS.ProcessEnv, port: number, monitorPort: number): Promise<ChildProcess> {
+/** The most of a server's log kept (characters). */
+const LOG_KEPT = 1 << 20;
+
+async function spawnServer(args: string[], env: NodeJS.ProcessEnv, port: number, monitorPort: number, log: { text: string }): Promise<ChildProcess> {
   const child: ChildProcess = spawn("nats-server", args, { stdio: ["ignore", "ignore", "pipe"], env });
   let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  child.stderr!.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+    log.text = (log.text + chunk.toString()).slice(-LOG_KEPT);
+  });
   const spawnError = new Promise<never>((_, reject) =>
     child.once("error", (error: NodeJS.ErrnoException) =>
       reject(new Error(error.code === "ENOENT" ? "nats-server is not on PATH: install it (Debian: apt-get install nats-server)" : error.message)),

@@ -49,10 +49,25 @@ describe("the leader lease", () => {
     expect(state).toMatchObject({ kind: "leading", epoch: 12 });
   });
 
-  it("a failed renewal steps down at once, and the process stands by again", () => {
-    const { effects, state } = trace([tick(0), { type: "acquired", revision: 3, sentAt: 0, now: 1 }, tick(1000), { type: "renew-failed", reason: "wrong last sequence: 5", now: 1002 }, tick(1100), tick(1502)]);
+  it("a renewal refused because another wrote the key steps down at once, and the process stands by again", () => {
+    const { effects, state } = trace([tick(0), { type: "acquired", revision: 3, sentAt: 0, now: 1 }, tick(1000), { type: "renew-failed", reason: "wrong last sequence: 5", taken: true, now: 1002 }, tick(1100), tick(1502)]);
     expect(effects).toEqual([["acquire"], ["lead#3"], ["renew@3"], ["step-down#3: renewing the lease failed: wrong last sequence: 5"], [], ["acquire"]]);
     expect(state).toMatchObject({ kind: "standby", attempting: true });
+  });
+
+  it("a renewal JetStream did not answer is tried again while the lease is valid: the leader rides out a brief outage", () => {
+    const failed = (now: number): LeaseEvent => ({ type: "renew-failed", reason: "jetstream is not enabled", taken: false, now });
+    const { effects, state } = trace([tick(0), { type: "acquired", revision: 3, sentAt: 0, now: 1 }, tick(1000), failed(1005), tick(1100), tick(1505), failed(1510), tick(2010), { type: "renewed", revision: 4, sentAt: 2010, now: 2020 }, tick(3010)]);
+    expect(effects).toEqual([["acquire"], ["lead#3"], ["renew@3"], [], [], ["renew@3"], [], ["renew@3"], [], ["renew@4"]]);
+    expect(state).toMatchObject({ kind: "leading", epoch: 3, revision: 4, validUntil: 5010 });
+  });
+
+  it("renewals JetStream does not answer until the lease may have lapsed step down, saying the last failure", () => {
+    const failed = (now: number): LeaseEvent => ({ type: "renew-failed", reason: "jetstream is not enabled", taken: false, now });
+    const { effects, state } = trace([tick(0), { type: "acquired", revision: 3, sentAt: 0, now: 1 }, tick(1000), failed(1005), tick(1505), failed(1510), tick(2010), failed(2015), tick(2515), failed(2520), tick(3000)]);
+    expect(effects.at(-1)).toEqual(["step-down#3: the lease was not renewed within 3000 ms (the last renewal failed: jetstream is not enabled)"]);
+    expect(effects.flat().filter((effect) => effect.startsWith("renew"))).toHaveLength(4);
+    expect(state.kind).toBe("standby");
   });
 
   it("a leader whose renewal does not come back steps down when the lease may have expired", () => {
