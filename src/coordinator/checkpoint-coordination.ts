@@ -112,7 +112,7 @@ export function onTick(setup: CoordinationSetup, state: CoordinationState, now: 
 
 /**
  * A subtask reached the end of its input and waits for a checkpoint of its state after it (it
- * says so again every second until it ends). Once every source subtask has, the final checkpoint
+ * says so again, up to every second, until it ends). Once every source subtask has, the final checkpoint
  * is triggered at once: a bounded job does not wait for the next interval to end.
  */
 export function onEndOfData(setup: CoordinationSetup, state: CoordinationState, key: string, now: number): CoordinationStep {

@@ -308,7 +308,7 @@ const CheckpointDeclineSchema = Type.Object({ ...header("checkpoint-decline"), j
 export type CheckpointDecline = Static<typeof CheckpointDeclineSchema>;
 
 const EndOfDataSchema = Type.Object({ ...header("end-of-data"), jobId: token(), task: SubtaskIdSchema });
-/** Subtask → job master (sent again every second until it ends): it reached the end of its input and waits for a checkpoint of its state after it (the final checkpoint). */
+/** Subtask → job master (sent again, up to every second, until it ends): it reached the end of its input and waits for a checkpoint of its state after it (the final checkpoint). */
 export type EndOfData = Static<typeof EndOfDataSchema>;
 
 const CheckpointNotifySchema = Type.Object({ ...header("checkpoint-notify"), jobId: token(), checkpointId: int(), outcome: oneOf("complete", "aborted"), epoch: optional(int()) });

@@ -46,8 +46,8 @@ export interface SubtaskBarriersOptions {
   onStop: (stop: NonNullable<TriggerCheckpoint["stop"]>) => void;
 }
 
-/** How often a subtask waiting for its final checkpoint says so again. */
-const END_OF_DATA_REPORT_MS = 1000;
+/** A subtask waiting for its final checkpoint says so again after 100 ms, then twice as long each time, up to every second (the coordinator may start after the subtask ended). */
+const END_OF_DATA_REPORT_MS = { first: 100, most: 1000 };
 
 export class SubtaskBarriers {
   private state: BarrierHandlerState;
@@ -63,7 +63,7 @@ export class SubtaskBarriers {
   /** The newest trigger not taken (a subtask still processing, or finishing): taken if it reaches the end of data before its barrier. */
   private untaken?: TriggerCheckpoint;
   /** Waiting for the final checkpoint: the first checkpoint snapshotted after the end of data, and what ends the wait. */
-  private final?: { from?: number; ended: boolean; end: () => void; reportTimer?: unknown };
+  private final?: { from?: number; ended: boolean; end: () => void; reportTimer?: unknown; reportEveryMs: number };
 
   constructor(private readonly options: SubtaskBarriersOptions) {
     const { gate, config, bus, task } = options;
@@ -119,7 +119,7 @@ export class SubtaskBarriers {
    */
   awaitFinalCheckpoint(): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.final = { ended: false, end: resolve };
+      this.final = { ended: false, end: resolve, reportEveryMs: END_OF_DATA_REPORT_MS.first };
       this.reportEndOfData();
       // Triggered while input was still arriving, and no barrier for it came before the end of every input.
       const untaken = this.untaken;
@@ -135,13 +135,14 @@ export class SubtaskBarriers {
     this.endFinalWait();
   }
 
-  /** Tells the coordinator (again every second: a report can be lost, a coordinator replaced) that this subtask waits for its final checkpoint. */
+  /** Tells the coordinator (again and again: a report can be lost, a coordinator start later or be replaced) that this subtask waits for its final checkpoint. */
   private reportEndOfData(): void {
     const final = this.final;
     if (!final || final.ended) return;
     const { bus, task, clock } = this.options;
     bus.publish(subjects.checkpointAcks(task.jobId), encode({ type: "end-of-data", jobId: task.jobId, task }));
-    final.reportTimer = clock.setTimeout(() => this.options.guard(() => this.reportEndOfData()), END_OF_DATA_REPORT_MS);
+    final.reportTimer = clock.setTimeout(() => this.options.guard(() => this.reportEndOfData()), final.reportEveryMs);
+    final.reportEveryMs = Math.min(final.reportEveryMs * 2, END_OF_DATA_REPORT_MS.most);
   }
 
   /** Snapshots the state after the end of data for `trigger` (nothing goes downstream: every output has ended). */
