@@ -3,7 +3,8 @@
 // the coordination state with `assign` and enqueues the step's effects as named actions —
 // publishTrigger, publishNotice, commit, discard, replySavepoint, report, log. The two states say
 // whether a checkpoint or savepoint is in flight; a tick every 100 ms expires overdue ones and
-// asks the planner whether the next periodic checkpoint is due. The split enumerators' state is
+// asks the planner whether the next periodic checkpoint is due. Once every source subtask has
+// reported the end of its input, the final checkpoint is triggered at once. The split enumerators' state is
 // taken just before a trigger is published (so no reader sees the barrier first) and written with
 // the checkpoint's metadata.
 //
@@ -22,6 +23,7 @@ import {
   onCommitFailed,
   onCommitted,
   onDecline,
+  onEndOfData,
   onSavepoint,
   onTick,
   type CoordinationEffect,
@@ -69,6 +71,7 @@ export type CheckpointCoordinatorEvent =
   | { type: "ACK"; message: CheckpointAck }
   | { type: "DECLINE"; message: CheckpointDecline }
   | { type: "TASK_FINISHED"; task: SubtaskId }
+  | { type: "END_OF_DATA"; task: SubtaskId }
   | { type: "SAVEPOINT"; dir: string; stop?: "drain" | "terminate"; reply?: string }
   | { type: "COMMITTED"; checkpointId: number; location: string; metadata: CheckpointMetadata }
   | { type: "COMMIT_FAILED"; checkpointId: number; reason: string };
@@ -76,8 +79,8 @@ export type CheckpointCoordinatorEvent =
 const inbox = fromCallback<CheckpointCoordinatorEvent, { deps: ActorDeps; jobId: string }>(({ input: { deps, jobId }, sendBack }) => {
   const endpoint = `checkpoint-coordinator ${jobId}`;
   const subs = [
-    listen(deps, endpoint, subjects.checkpointAcks(jobId), ["checkpoint-ack", "checkpoint-decline"], (m) =>
-      sendBack(m.type === "checkpoint-ack" ? { type: "ACK", message: m } : { type: "DECLINE", message: m }),
+    listen(deps, endpoint, subjects.checkpointAcks(jobId), ["checkpoint-ack", "checkpoint-decline", "end-of-data"], (m) =>
+      sendBack(m.type === "checkpoint-ack" ? { type: "ACK", message: m } : m.type === "checkpoint-decline" ? { type: "DECLINE", message: m } : { type: "END_OF_DATA", task: m.task }),
     ),
     listen(deps, endpoint, subjects.savepoint(jobId), ["trigger-savepoint"], (m, reply) => sendBack({ type: "SAVEPOINT", dir: m.dir, stop: m.stop, reply })),
   ];
@@ -99,6 +102,8 @@ function stepFor(context: CoordinatorContext, event: CheckpointCoordinatorEvent)
     }
     case "TASK_FINISHED":
       return onAcknowledge(setup, state, taskKey(event.task), { task: event.task, finished: true });
+    case "END_OF_DATA":
+      return onEndOfData(setup, state, taskKey(event.task), now);
     case "DECLINE":
       return onDecline(setup, state, event.message, now);
     case "COMMITTED":
@@ -204,6 +209,7 @@ export const checkpointCoordinatorMachine = effects.extend({
   on: {
     ACK: { actions: "step" },
     TASK_FINISHED: { actions: "step" },
+    END_OF_DATA: { actions: "step" },
     DECLINE: { actions: "step" },
     SAVEPOINT: { actions: "step" },
     COMMITTED: { actions: "step" },

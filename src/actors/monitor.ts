@@ -38,7 +38,7 @@ const WATCHED: readonly [string, readonly MessageType[]][] = [
   [subjects.everyJob("tasks"), ["task-state"]],
   [subjects.everyJob("metrics"), ["task-metrics"]],
   [subjects.everyJob("checkpoint.control"), ["trigger-checkpoint", "checkpoint-notify"]],
-  [subjects.everyJob("checkpoint.acks"), ["checkpoint-ack", "checkpoint-decline"]],
+  [subjects.everyJob("checkpoint.acks"), ["checkpoint-ack", "checkpoint-decline", "end-of-data"]],
   [subjects.registerWorker(), ["register-worker"]],
   [subjects.heartbeat(), ["heartbeat"]],
   [subjects.unregisterWorker(), ["unregister-worker"]],

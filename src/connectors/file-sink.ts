@@ -2,7 +2,8 @@
 // checkpointing (Flink's FileSink for row formats): each subtask writes a hidden in-progress part
 // file, rolls it by size and time and at every checkpoint barrier, records the parts closed before
 // the barrier as pending in its operator state, and renames them to their visible names once that
-// checkpoint has completed. A restore commits the restored checkpoint's pending parts and removes
+// checkpoint has completed. At the end of input the last part waits for the subtask's final
+// checkpoint like any other. A restore commits the restored checkpoint's pending parts and removes
 // the in-progress files written after it. The decisions are in file-sink-ledger.ts and
 // file-sink-rolling.ts; this file does the file I/O.
 
@@ -144,7 +145,12 @@ class FileSinkOperator extends BaseOperator {
     this.commitOwn(commit);
   }
 
+  /** With checkpointing, the last part waits for the final checkpoint (taken after this); without, everything is committed now. */
   override finish(): void {
+    if (this.checkpointing) {
+      this.roll();
+      return;
+    }
     this.closePart();
     const { ledger, commit } = endOfInput(this.ledger);
     this.ledger = ledger;

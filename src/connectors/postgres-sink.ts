@@ -3,9 +3,9 @@
 // staged in operator state at each barrier and inserted once that checkpoint has completed, in
 // one transaction with a row in `weir_sink_commits` naming the sink, the subtask and the epoch
 // (the job that staged it and the checkpoint); an epoch already recorded there is skipped, so a
-// replay after a failure never inserts twice. Rows after the last checkpoint are committed at the
-// end of input under an epoch named after that checkpoint, which a replay of the same input
-// repeats exactly. Without periodic checkpoints, rows are inserted as they come (each event-loop
+// replay after a failure never inserts twice. Rows after the last periodic checkpoint are staged
+// by the subtask's final checkpoint, taken after the end of input, and inserted once it has
+// completed. Without periodic checkpoints, rows are inserted as they come (each event-loop
 // turn's rows in one statement). In upsert mode each row replaces the one with its key
 // (`INSERT … ON CONFLICT (key) DO UPDATE`), and an epoch keeps only each key's last row.
 

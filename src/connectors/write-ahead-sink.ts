@@ -2,10 +2,12 @@
 // PostgreSQL sink has it): what arrives between two barriers is staged in operator state at the
 // barrier (pre-commit) and written once that checkpoint has completed (commit). Epochs a restore
 // brings back are written again first; the subclass makes every write idempotent (message ids,
-// last-write-wins keys). Items after the last checkpoint are written at the end of input as an
-// `end-after-<id>` epoch. A failed write fails the subtask (a restore writes the epoch again), or,
-// for a sink that asks for it, is logged and tried again after the next checkpoint. Without
-// periodic checkpoints, items are written as they come.
+// last-write-wins keys). The items after the last periodic checkpoint are staged by the subtask's
+// final checkpoint, taken after the end of input, and written once it has completed; the subtask
+// ends after that write. A failed write fails the subtask (a restore writes the epoch again), or,
+// for a sink that asks for it, is logged and tried again after the next checkpoint (and fails the
+// subtask if it still fails after the final one). Without periodic checkpoints, items are written
+// as they come.
 
 import { ListStateDescriptor } from "../core/state-descriptors.ts";
 import type { ListState } from "../core/keyed-state.ts";
@@ -14,7 +16,7 @@ import type { FunctionSnapshotContext } from "../state/checkpointed-function.ts"
 
 /** The items of one checkpoint interval of one subtask, kept in state until they are written. */
 export interface StagedEpoch<Item> {
-  /** `checkpoint-<id>`, or `end-after-<id>` for the items after the last checkpoint. */
+  /** `checkpoint-<id>`. */
   epoch: string;
   checkpointId: number;
   /** The subtask that staged it (kept across a restore at another parallelism). */
@@ -23,8 +25,7 @@ export interface StagedEpoch<Item> {
   jobId: string;
   /**
    * How many records the subtask had received in this job before the epoch's first. With the job
-   * and the subtask it places each record however a replay cuts the records into epochs (a replay
-   * after the end of input stages as `checkpoint-<id>` what the first attempt wrote as `end-after-<id>`).
+   * and the subtask it places each record however a replay cuts the records into epochs.
    */
   firstPosition: number;
   items: Item[];
@@ -57,7 +58,7 @@ export abstract class WriteAheadSink<Item> extends BaseOperator {
   /**
    * `stateName` names the operator state (one per sink kind, so a savepoint keeps it).
    * `retryFailedWrites`: a failed write is logged and tried again after the next checkpoint
-   * (the subtask fails only at the end of input) instead of failing the subtask at once. The
+   * (the subtask fails only after its final checkpoint) instead of failing the subtask at once. The
    * epochs after a failed one wait for it: they are written in order (an upsert of an older epoch
    * after a newer one would bring old values back).
    */
@@ -125,13 +126,16 @@ export abstract class WriteAheadSink<Item> extends BaseOperator {
 
   override onWatermark(): void {}
 
+  /** With checkpointing the rest waits for the final checkpoint (it stages it, its completion writes it); without, it is written now. */
   override async finish(): Promise<void> {
-    if (this.state) {
-      this.stage(`end-after-${this.lastCheckpointId}`, this.lastCheckpointId);
-      for (const epoch of [...this.staged]) this.enqueue(epoch);
-    } else {
-      this.flushDirect();
-    }
+    if (this.state) return;
+    this.flushDirect();
+    await this.writes;
+    if (this.failure) throw this.failure;
+  }
+
+  /** The final checkpoint completed: every staged epoch must now be written. */
+  async finalCheckpointComplete(): Promise<void> {
     await this.writes;
     // A write that failed leaves its epoch staged: the subtask fails, and a restore writes it again.
     if (this.failure) throw this.failure;
@@ -189,6 +193,5 @@ export abstract class WriteAheadSink<Item> extends BaseOperator {
 }
 
 function epochLabel(epoch: StagedEpoch<unknown>): string {
-  const where = `subtask ${epoch.origin}`;
-  return epoch.epoch.startsWith("end-after-") ? `the records after checkpoint ${epoch.checkpointId} (${where}, end of input)` : `checkpoint ${epoch.checkpointId} (${where})`;
+  return `checkpoint ${epoch.checkpointId} (subtask ${epoch.origin})`;
 }

@@ -6,6 +6,7 @@
 //
 //   TICK ──(planner: due)──▶ trigger n ──ACK… (all subtasks)──▶ commit n ──COMMITTED──▶ notify complete · retention
 //                                 └── DECLINE / timeout / COMMIT_FAILED ──▶ notify aborted · discard (job fails past the tolerable count)
+//   END_OF_DATA (every source subtask) ──▶ trigger the final checkpoint at once (no waiting for the interval)
 
 import type { CheckpointMetadata, SnapshotKind } from "../checkpoint/checkpoint-metadata.ts";
 import { retainCheckpoints, type KeptCheckpoint } from "../checkpoint/retention.ts";
@@ -52,6 +53,10 @@ export interface CoordinationState {
   readonly inFlight: ReadonlyMap<number, InFlight>;
   /** Keys of subtasks that have finished: they take no further part. */
   readonly finished: ReadonlySet<string>;
+  /** Keys of subtasks that reached the end of their input and wait for a checkpoint of their state after it. */
+  readonly endOfData: ReadonlySet<string>;
+  /** A checkpoint triggered after every source subtask reached the end of its input: it covers their final state. */
+  readonly finalCheckpoint?: number;
   readonly kept: readonly KeptCheckpoint[];
 }
 
@@ -81,7 +86,7 @@ export interface CoordinationStep {
 }
 
 export function initialCoordination(start: { planner: PlannerState; finished: Iterable<string>; kept: readonly KeptCheckpoint[] }): CoordinationState {
-  return { planner: start.planner, inFlight: new Map(), finished: new Set(start.finished), kept: [...start.kept] };
+  return { planner: start.planner, inFlight: new Map(), finished: new Set(start.finished), endOfData: new Set(), kept: [...start.kept] };
 }
 
 /** Expires overdue checkpoints and savepoints, then triggers a periodic checkpoint if the planner says it is due. */
@@ -98,8 +103,24 @@ export function onTick(setup: CoordinationSetup, state: CoordinationState, now: 
   const decision = decideTrigger(config, step.state.planner, now);
   if (decision.trigger) {
     step.state = { ...step.state, planner: decision.state };
+    noteFinal(setup, step, decision.checkpointId);
     trigger(setup, step, decision.checkpointId, "checkpoint", undefined, now);
   }
+  triggerFinal(setup, step, now);
+  return step;
+}
+
+/**
+ * A subtask reached the end of its input and waits for a checkpoint of its state after it (it
+ * says so again, up to every second, until it ends). Once every source subtask has, the final checkpoint
+ * is triggered at once: a bounded job does not wait for the next interval to end.
+ */
+export function onEndOfData(setup: CoordinationSetup, state: CoordinationState, key: string, now: number): CoordinationStep {
+  const step: CoordinationStep = { state, effects: [] };
+  if (!state.endOfData.has(key) && !state.finished.has(key) && setup.tasks.some((t) => t.key === key)) {
+    step.state = { ...state, endOfData: new Set(state.endOfData).add(key) };
+  }
+  triggerFinal(setup, step, now);
   return step;
 }
 
@@ -107,6 +128,8 @@ export function onTick(setup: CoordinationSetup, state: CoordinationState, now: 
 export function onSavepoint(setup: CoordinationSetup, state: CoordinationState, savepoint: NonNullable<InFlight["savepoint"]>, now: number): CoordinationStep {
   const checkpointId = state.planner.nextId;
   const step: CoordinationStep = { state: { ...state, planner: { ...state.planner, nextId: checkpointId + 1 } }, effects: [] };
+  // Sinks commit on a savepoint's completion too: one taken after every source ended is final.
+  noteFinal(setup, step, checkpointId);
   trigger(setup, step, checkpointId, "savepoint", savepoint, now);
   return step;
 }
@@ -170,6 +193,33 @@ export function savepointsInFlight(state: CoordinationState): number {
   return [...state.inFlight.values()].filter((f) => f.kind === "savepoint").length;
 }
 
+/** Every source subtask has reached the end of its input (or finished). */
+function sourcesEnded(setup: CoordinationSetup, state: CoordinationState): boolean {
+  const sources = new Set(setup.jobGraph.vertices.filter((v) => v.isSource).map((v) => v.id));
+  return setup.tasks.every((t) => !sources.has(t.task.vertexId) || state.endOfData.has(t.key) || state.finished.has(t.key));
+}
+
+/** A checkpoint triggered now, after every source ended, is final: no other needs triggering at once. */
+function noteFinal(setup: CoordinationSetup, step: CoordinationStep, checkpointId: number): void {
+  if (step.state.finalCheckpoint === undefined && sourcesEnded(setup, step.state)) step.state = { ...step.state, finalCheckpoint: checkpointId };
+}
+
+/**
+ * Triggers the final checkpoint at once when every source has ended and none triggered since
+ * covers it (the interval and the minimum pause do not apply; the limit on checkpoints in flight does).
+ */
+function triggerFinal(setup: CoordinationSetup, step: CoordinationStep, now: number): void {
+  const { state } = step;
+  if (!setup.config || state.finalCheckpoint !== undefined || !sourcesEnded(setup, state)) return;
+  if (setup.tasks.every((t) => state.finished.has(t.key))) return;
+  if (Object.keys(state.planner.inFlight).length >= setup.config.maxConcurrent) return;
+  const checkpointId = state.planner.nextId;
+  const planner = { ...state.planner, nextId: checkpointId + 1, inFlight: { ...state.planner.inFlight, [checkpointId]: now }, lastTriggeredAt: now };
+  step.state = { ...state, planner, finalCheckpoint: checkpointId };
+  step.effects.push({ kind: "log", level: "debug", fields: { checkpointId }, message: "every source has ended: triggering the final checkpoint" });
+  trigger(setup, step, checkpointId, "checkpoint", undefined, now);
+}
+
 function plannerConfig(config: CheckpointingConfig): CheckpointConfig {
   return { intervalMs: config.intervalMs, timeoutMs: config.timeoutMs, minPauseMs: config.minPauseMs, maxConcurrent: config.maxConcurrent, tolerableFailures: config.tolerableFailures };
 }
@@ -229,7 +279,9 @@ function abort(setup: CoordinationSetup, step: CoordinationStep, checkpointId: n
   if (!flight) return;
   const inFlight = new Map(step.state.inFlight);
   inFlight.delete(checkpointId);
-  step.state = { ...step.state, inFlight };
+  // The final checkpoint failed: the next one is triggered at once again.
+  const finalCheckpoint = step.state.finalCheckpoint === checkpointId ? undefined : step.state.finalCheckpoint;
+  step.state = { ...step.state, inFlight, finalCheckpoint };
   flight.checkpoint.abort(reason);
   step.effects.push({ kind: "log", level: "warn", fields: { checkpointId, kind: flight.kind, reason }, message: `${flight.kind} aborted` });
   step.effects.push({ kind: "notify", checkpointId, outcome: "aborted" });

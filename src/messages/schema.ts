@@ -307,6 +307,10 @@ const CheckpointDeclineSchema = Type.Object({ ...header("checkpoint-decline"), j
 /** Subtask → job master: it could not take its part of checkpoint `checkpointId`. */
 export type CheckpointDecline = Static<typeof CheckpointDeclineSchema>;
 
+const EndOfDataSchema = Type.Object({ ...header("end-of-data"), jobId: token(), task: SubtaskIdSchema });
+/** Subtask → job master (sent again, up to every second, until it ends): it reached the end of its input and waits for a checkpoint of its state after it (the final checkpoint). */
+export type EndOfData = Static<typeof EndOfDataSchema>;
+
 const CheckpointNotifySchema = Type.Object({ ...header("checkpoint-notify"), jobId: token(), checkpointId: int(), outcome: oneOf("complete", "aborted"), epoch: optional(int()) });
 /** Job master → subtasks: checkpoint `checkpointId` completed or was aborted. */
 export type CheckpointNotify = Static<typeof CheckpointNotifySchema>;
@@ -450,6 +454,7 @@ export const MESSAGE_SCHEMAS = {
   "trigger-checkpoint": TriggerCheckpointSchema,
   "checkpoint-ack": CheckpointAckSchema,
   "checkpoint-decline": CheckpointDeclineSchema,
+  "end-of-data": EndOfDataSchema,
   "checkpoint-notify": CheckpointNotifySchema,
   "trigger-savepoint": TriggerSavepointSchema,
   "savepoint-reply": SavepointReplySchema,
@@ -492,6 +497,7 @@ export type ControlMessage =
   | TriggerCheckpoint
   | CheckpointAck
   | CheckpointDecline
+  | EndOfData
   | CheckpointNotify
   | TriggerSavepoint
   | SavepointReply

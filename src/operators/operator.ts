@@ -122,6 +122,12 @@ export interface StreamOperator {
   isBlocked?(): boolean;
   /** All input has ended: emit what is still held (a promise delays the end until it settles). */
   finish(): void | Promise<void>;
+  /**
+   * With checkpointing: the checkpoint of this operator's state after `finish()` (the final
+   * checkpoint) completed, and its `notifyCheckpointComplete` has run. The subtask ends once this
+   * settles; throwing fails it (a restore from that checkpoint follows).
+   */
+  finalCheckpointComplete?(): void | Promise<void>;
   close(): void | Promise<void>;
   /** The user function it wraps, if any: checkpointing calls its CheckpointedFunction and CheckpointListener hooks. */
   readonly userFunction?: unknown;

@@ -1,6 +1,7 @@
 // One running subtask's data flow: records go through its operator chain frame by frame (or, for
 // a source, batch by batch, see source-loop.ts), processing pauses while an output lacks credit,
-// and the subtask finishes when every input has ended and its output has left. Barriers in the
+// and the subtask finishes when every input has ended and its output has left (with checkpointing,
+// once its final checkpoint has completed too: its sinks commit on it). Barriers in the
 // input are handed to SubtaskBarriers, which decides with the pure barrier handler and snapshots
 // through the SubtaskCheckpointer. The subtask actor owns the lifecycle; this class sends no
 // per-record events anywhere.
@@ -433,11 +434,15 @@ export class StreamTask implements SourceLoopHost {
     if (this.finishing || this.stopped) return;
     this.finishing = true;
     for (const operator of this.opened.operators) await operator.finish();
+    // Nothing more may be emitted after the end of partition: no timer fires while the final checkpoint is awaited.
+    for (const slot of this.opened.slots) slot.timers?.stop();
+    // The end of partition goes first: downstream subtasks reach their end too, and one checkpoint covers them all.
     this.outputs.broadcast({ kind: "end-of-partition" });
     if (this.outputs.isBackpressured) await new Promise<void>((resolve) => (this.drainedWaiter = resolve));
     // Acknowledge every snapshot taken before the end: a stop-with-savepoint waits for them.
     await this.checkpointer?.settle();
     await this.options.bus.flush();
+    if (this.awaitsFinalCheckpoint()) await this.finalCheckpoint();
     // Canceled or failed while finishing: fail() has released the operators and settles the task.
     if (this.stopped) return;
     try {
@@ -448,6 +453,19 @@ export class StreamTask implements SourceLoopHost {
       return;
     }
     this.settle.resolve();
+  }
+
+  /** With checkpointing, a subtask that ran its operators ends only once a checkpoint of its state after the end has completed. */
+  private awaitsFinalCheckpoint(): boolean {
+    return this.barriers !== undefined && !this.finishedOnRestore && this.options.jobGraph.config.checkpointing !== undefined && !this.stopped;
+  }
+
+  /** Waits for the final checkpoint (Flink's FLIP-147), then lets each operator settle what it committed on it. */
+  private async finalCheckpoint(): Promise<void> {
+    await this.barriers!.awaitFinalCheckpoint();
+    if (this.stopped) return;
+    for (const operator of this.opened.operators) await operator.finalCheckpointComplete?.();
+    await this.checkpointer?.settle();
   }
 
   private async release(): Promise<void> {

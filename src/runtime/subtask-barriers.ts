@@ -2,13 +2,17 @@
 // what each barrier, end of partition, timeout and notice means; this class feeds it those events
 // and carries out its effects: the input gate blocks, releases, copies and records channels; the
 // SubtaskCheckpointer snapshots; barriers move on through the outputs. It also listens for the job
-// master's triggers (a source injects the barrier) and completion notices.
+// master's triggers (a source injects the barrier) and completion notices. A subtask that reached
+// the end of its input (with checkpointing) waits here for its final checkpoint: it reports the end
+// of data, snapshots on the trigger itself (no barrier can reach it in-band any more), and ends
+// once a checkpoint with that snapshot has completed.
 
 import type { Bus, BusSubscription } from "../bus/bus.ts";
 import { subjects } from "../bus/subjects.ts";
 import { decode } from "../messages/codec.ts";
 import type { Rejections } from "../messages/rejections.ts";
 import { staleEpochRejection, type LeaderFence } from "../messages/leader-fence.ts";
+import { encode } from "../messages/codec.ts";
 import type { CheckpointingConfig, DataElement, JobVertexSpec, SubtaskId, TriggerCheckpoint } from "../messages/schema.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
 import { initialBarrierState, transition, type BarrierEffect, type BarrierEvent, type BarrierHandlerState } from "./barriers/barrier-handler.ts";
@@ -42,6 +46,9 @@ export interface SubtaskBarriersOptions {
   onStop: (stop: NonNullable<TriggerCheckpoint["stop"]>) => void;
 }
 
+/** A subtask waiting for its final checkpoint says so again after 100 ms, then twice as long each time, up to every second (the coordinator may start after the subtask ended). */
+const END_OF_DATA_REPORT_MS = { first: 100, most: 1000 };
+
 export class SubtaskBarriers {
   private state: BarrierHandlerState;
   /** Fires when an aligned checkpoint has aligned for longer than the aligned-checkpoint timeout. */
@@ -53,6 +60,10 @@ export class SubtaskBarriers {
   private readonly subscription: BusSubscription;
   /** The newest checkpoint this source injected a barrier for (a non-source: the newest it snapshotted). */
   private lastTriggered = 0;
+  /** The newest trigger not taken (a subtask still processing, or finishing): taken if it reaches the end of data before its barrier. */
+  private untaken?: TriggerCheckpoint;
+  /** Waiting for the final checkpoint: the first checkpoint snapshotted after the end of data, and what ends the wait. */
+  private final?: { from?: number; ended: boolean; end: () => void; reportTimer?: unknown; reportEveryMs: number };
 
   constructor(private readonly options: SubtaskBarriersOptions) {
     const { gate, config, bus, task } = options;
@@ -101,10 +112,53 @@ export class SubtaskBarriers {
     return timeout !== undefined && timeout > 0 && !barrier.unaligned && barrier.savepointDir === undefined && this.options.clock.now() - barrier.timestamp >= timeout;
   }
 
+  /**
+   * The subtask reached the end of its input and its operators finished (end of partition is sent):
+   * resolves once a checkpoint of its state from now on has completed everywhere (its operators
+   * have been notified), or the subtask stops. Every trigger from now on is snapshotted at once.
+   */
+  awaitFinalCheckpoint(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.final = { ended: false, end: resolve, reportEveryMs: END_OF_DATA_REPORT_MS.first };
+      this.reportEndOfData();
+      // Triggered while input was still arriving, and no barrier for it came before the end of every input.
+      const untaken = this.untaken;
+      this.untaken = undefined;
+      if (untaken && untaken.checkpointId > this.lastTriggered) this.snapshotFinal(untaken);
+    });
+  }
+
   close(): void {
     this.subscription.unsubscribe();
     this.clearAlignmentTimer();
     this.capture = undefined;
+    this.endFinalWait();
+  }
+
+  /** Tells the coordinator (again and again: a report can be lost, a coordinator start later or be replaced) that this subtask waits for its final checkpoint. */
+  private reportEndOfData(): void {
+    const final = this.final;
+    if (!final || final.ended) return;
+    const { bus, task, clock } = this.options;
+    bus.publish(subjects.checkpointAcks(task.jobId), encode({ type: "end-of-data", jobId: task.jobId, task }));
+    final.reportTimer = clock.setTimeout(() => this.options.guard(() => this.reportEndOfData()), final.reportEveryMs);
+    final.reportEveryMs = Math.min(final.reportEveryMs * 2, END_OF_DATA_REPORT_MS.most);
+  }
+
+  /** Snapshots the state after the end of data for `trigger` (nothing goes downstream: every output has ended). */
+  private snapshotFinal(trigger: TriggerCheckpoint): void {
+    const { checkpointId, timestamp, mode, savepointDir } = trigger;
+    this.lastTriggered = checkpointId;
+    this.final!.from ??= checkpointId;
+    this.options.checkpointer.snapshot({ kind: "barrier", checkpointId, timestamp, mode, savepointDir }, 0);
+  }
+
+  private endFinalWait(): void {
+    const final = this.final;
+    if (!final || final.ended) return;
+    final.ended = true;
+    if (final.reportTimer !== undefined) this.options.clock.clearTimeout(final.reportTimer);
+    final.end();
   }
 
   /** A source subtask injects the barrier between two polls (this handler never runs inside one). */
@@ -115,7 +169,14 @@ export class SubtaskBarriers {
       this.options.checkpointer.answerAgain(checkpointId);
       return;
     }
-    if (!this.options.vertex.isSource || !this.options.acceptsTrigger()) return;
+    if (this.final) {
+      if (!this.final.ended) this.snapshotFinal(trigger);
+      return;
+    }
+    if (!this.options.vertex.isSource || !this.options.acceptsTrigger()) {
+      if (checkpointId > (this.untaken?.checkpointId ?? 0)) this.untaken = trigger;
+      return;
+    }
     this.lastTriggered = checkpointId;
     this.dispatch({ type: "inject", barrier: { kind: "barrier", checkpointId, timestamp, mode, savepointDir, unaligned } });
     if (trigger.stop) this.options.onStop(trigger.stop);
@@ -125,6 +186,9 @@ export class SubtaskBarriers {
   private notify(checkpointId: number, outcome: "complete" | "aborted"): void {
     if (outcome === "aborted") this.dispatch({ type: "abort", checkpointId });
     this.options.checkpointer.notify(checkpointId, outcome);
+    // The sinks have committed what the final checkpoint holds: the subtask may end.
+    const from = this.final?.from;
+    if (outcome === "complete" && from !== undefined && checkpointId >= from) this.endFinalWait();
   }
 
   private dispatch(event: BarrierEvent): void {

@@ -123,12 +123,12 @@ describe("the JetStream sinks", () => {
     expect(replay).toMatchObject({ duplicates: 300, published: 300 });
   });
 
-  it("a replay that cuts the records into other epochs gives them the same ids: published at the end of input, then replayed from the checkpoint before", async () => {
+  it("a replay that cuts the records into other epochs gives them the same ids: published at the final checkpoint, then replayed from the checkpoint before", async () => {
     await jsm.streams.add({ name: "RECUT", subjects: ["recut"] });
     const sink = jetStreamSink<number>({ servers: server.url, stream: "RECUT", subject: "recut" });
     const contextFor = (operatorState: HeapOperatorStateStore): OperatorContext => ({ ...operatorTestContext(sink.createOperator()).ctx, checkpointing: true, checkpointIntervalMs: 100, operatorState });
 
-    // The first attempt: checkpoint 1 after 100 records, then 50 more published at the end of input.
+    // The first attempt: checkpoint 1 after 100 records, then 50 more, published when the final checkpoint (2, after the end of input) completes.
     const first = sink.createOperator();
     const firstState = new HeapOperatorStateStore();
     await first.open(contextFor(firstState));
@@ -138,10 +138,13 @@ describe("the JetStream sinks", () => {
     first.notifyCheckpointComplete!(1);
     for (const n of range(50)) first.process(100 + n, 0);
     await first.finish();
+    first.snapshotState!({ checkpointId: 2, checkpointTimestamp: 0 });
+    first.notifyCheckpointComplete!(2);
+    await first.finalCheckpointComplete!();
     await first.close();
     expect(await readStream<number>(nc, jsm, "RECUT")).toEqual(range(150));
 
-    // The job fails over to checkpoint 1 (another subtask failed): the replay of the last 50 is cut at a checkpoint 2.
+    // The job is restored from checkpoint 1 (a retained older one): the replay of the last 50 is cut at a checkpoint 2, and ends with a final checkpoint 3.
     const second = sink.createOperator();
     await second.open(contextFor(new HeapOperatorStateStore(checkpoint)));
     for (const n of range(30)) second.process(100 + n, 0);
@@ -149,6 +152,9 @@ describe("the JetStream sinks", () => {
     second.notifyCheckpointComplete!(2);
     for (const n of range(20)) second.process(130 + n, 0);
     await second.finish();
+    second.snapshotState!({ checkpointId: 3, checkpointTimestamp: 0 });
+    second.notifyCheckpointComplete!(3);
+    await second.finalCheckpointComplete!();
     await second.close();
     expect(await readStream<number>(nc, jsm, "RECUT")).toEqual(range(150));
   });
@@ -178,13 +184,17 @@ describe("the JetStream sinks", () => {
     await first.close();
     expect([await history("a"), await history("b")]).toEqual([["1"], ["1"]]);
 
-    // The restore of checkpoint 1 puts its values again; the replay then counts a up to 3 and ends.
+    // The restore of checkpoint 1 puts its values again; the replay then counts a up to 3 and ends: its final checkpoint (3) puts a's last value.
     const second = sink.createOperator();
     await second.open(contextFor(new HeapOperatorStateStore(checkpoint)));
     expect([await history("a"), await history("b")]).toEqual([["1", "1"], ["1", "1"]]);
     second.process({ key: "a", count: 2 }, 0);
     second.process({ key: "a", count: 3 }, 0);
     await second.finish();
+    expect(await history("a")).toEqual(["1", "1"]);
+    second.snapshotState!({ checkpointId: 3, checkpointTimestamp: 0 });
+    second.notifyCheckpointComplete!(3);
+    await second.finalCheckpointComplete!();
     await second.close();
     expect([await history("a"), await history("b")]).toEqual([["1", "1", "3"], ["1", "1"]]);
   });
@@ -238,7 +248,7 @@ describe("the JetStream sinks", () => {
     await jsm.streams.add({ name: "NARROW", subjects: ["narrow.ok"] });
     const refused = await failureOf(jetStreamSink<number>({ servers: server.url, stream: "NARROW", subject: "narrow.elsewhere" }));
     expect(refused.message).toMatch(
-      /jetStreamSink NARROW \(stream "NARROW"\): could not write (checkpoint \d+ \(subtask 0\)|the records after checkpoint \d+ \(subtask 0, end of input\)): publishing to narrow\.elsewhere was refused: no stream stores that subject \(the sink's stream stores narrow\.ok\)/,
+      /jetStreamSink NARROW \(stream "NARROW"\): could not write checkpoint \d+ \(subtask 0\): publishing to narrow\.elsewhere was refused: no stream stores that subject \(the sink's stream stores narrow\.ok\)/,
     );
     // A subject of another stream: refused too, because the sink expects its own stream.
     await jsm.streams.add({ name: "OTHER", subjects: ["other"] });

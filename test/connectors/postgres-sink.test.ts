@@ -65,7 +65,7 @@ describe("the PostgreSQL sink", () => {
     // Each subtask committed each epoch of this job once; the rows after the last checkpoint under an end epoch.
     const commits = (await db.query<{ subtask: number; epoch: string }>("SELECT subtask, epoch FROM weir_sink_commits WHERE sink_id = 'counts'")).rows;
     expect(commits.length).toBeGreaterThanOrEqual(2);
-    expect(commits.every((c) => /^[0-9a-f]+\/(checkpoint|end-after)-\d+$/.test(c.epoch) && (c.subtask === 0 || c.subtask === 1))).toBe(true);
+    expect(commits.every((c) => /^[0-9a-f]+\/checkpoint-\d+$/.test(c.epoch) && (c.subtask === 0 || c.subtask === 1))).toBe(true);
     expect(new Set(commits.map((c) => c.epoch.split("/")[0])).size).toBe(1);
   });
 
@@ -263,10 +263,9 @@ class CountCompleted {
   }
 }
 
-/** Where an epoch falls among a subtask's: `checkpoint-<n>` at n, `end-after-<n>` just after it. */
+/** Where an epoch falls among a subtask's: `checkpoint-<n>` at n. */
 function epochOrder(epoch: string): number {
-  const [, kind, n] = /\/(checkpoint|end-after)-(\d+)$/.exec(epoch)!;
-  return Number(n) + (kind === "end-after" ? 0.5 : 0);
+  return Number(/\/checkpoint-(\d+)$/.exec(epoch)![1]);
 }
 
 async function adminQuery(sql: string, params: unknown[]): Promise<unknown> {

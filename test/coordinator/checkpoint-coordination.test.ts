@@ -1,5 +1,5 @@
 // The checkpoint coordinator's decisions as traces: ticks, acknowledgements, declines, finished
-// subtasks and commit outcomes in, the effects it asks for out (published triggers and notices,
+// subtasks, ends of data and commit outcomes in, the effects it asks for out (published triggers and notices,
 // commits, discards, savepoint replies, reports to the job master).
 
 import { describe, expect, it } from "vitest";
@@ -10,6 +10,7 @@ import {
   onCommitFailed,
   onCommitted,
   onDecline,
+  onEndOfData,
   onSavepoint,
   onTick,
   type CoordinationEffect,
@@ -182,5 +183,54 @@ describe("the checkpoint coordinator's decisions", () => {
 
   it("without periodic checkpointing a tick triggers nothing", () => {
     expect(summary(onTick(setupWith(undefined), start(), 10_000))).toEqual([]);
+  });
+
+  describe("the final checkpoint", () => {
+    const hourly = { ...checkpointing, intervalMs: 3_600_000 };
+
+    it("is triggered at once, without waiting for the interval, when the last source subtask reports the end of its input", () => {
+      const setup = setupWith(hourly);
+      const sinkFirst = onEndOfData(setup, start(), key(tasks[1]), 10);
+      expect(summary(sinkFirst)).toEqual([]);
+      const sourceEnded = onEndOfData(setup, sinkFirst.state, key(tasks[0]), 20);
+      expect(summary(sourceEnded)).toEqual(["report CHECKPOINT_TRIGGERED", "trigger 1"]);
+      expect(sourceEnded.state.finalCheckpoint).toBe(1);
+      // Reported again (every second until the subtask ends): nothing more is triggered.
+      expect(summary(onEndOfData(setup, sourceEnded.state, key(tasks[0]), 500))).toEqual([]);
+      expect(summary(onTick(setup, sourceEnded.state, 510))).toEqual([]);
+    });
+
+    it("a finished source counts as ended; a report from a subtask of another attempt is ignored", () => {
+      const setup = setupWith(hourly);
+      const stale = onEndOfData(setup, start(), "v1-0-old-attempt", 10);
+      expect(summary(stale)).toEqual([]);
+      expect(stale.state.endOfData.size).toBe(0);
+      expect(summary(onEndOfData(setup, start([key(tasks[0])]), key(tasks[1]), 10))).toEqual(["report CHECKPOINT_TRIGGERED", "trigger 1"]);
+    });
+
+    it("waits for a checkpoint in flight (at most one at a time), then is triggered at the next tick", () => {
+      const setup = setupWith(checkpointing);
+      const periodic = onTick(setup, start(), 100);
+      const ended = onEndOfData(setup, periodic.state, key(tasks[0]), 110);
+      expect(summary(ended)).toEqual([]);
+      let state = onAcknowledge(setup, ended.state, key(tasks[0]), ack(tasks[0]), 1).state;
+      const committing = onAcknowledge(setup, state, key(tasks[1]), ack(tasks[1]), 1);
+      state = onCommitted(setup, committing.state, { checkpointId: 1, location: "loc-1", metadata: metadataOf(committing) }, 120).state;
+      expect(summary(onTick(setup, state, 130))).toEqual(["report CHECKPOINT_TRIGGERED", "trigger 2"]);
+    });
+
+    it("a periodic checkpoint triggered after every source ended is the final one: no other is triggered at once", () => {
+      const setup = setupWith(checkpointing);
+      const ended = onEndOfData(setup, onTick(setup, start(), 50).state, key(tasks[0]), 60);
+      expect(summary(ended)).toEqual(["report CHECKPOINT_TRIGGERED", "trigger 1"]);
+      const aborted = onDecline(setup, ended.state, { type: "checkpoint-decline", v: PROTOCOL_VERSION, jobId: "j1", checkpointId: 1, task: tasks[1], reason: "disk full" } as never, 70);
+      // The final checkpoint failed: the next is triggered at once again, not after the interval.
+      expect(aborted.state.finalCheckpoint).toBeUndefined();
+      expect(summary(onTick(setup, aborted.state, 80))).toEqual(["report CHECKPOINT_TRIGGERED", "trigger 2"]);
+    });
+
+    it("without periodic checkpointing nothing is triggered", () => {
+      expect(summary(onEndOfData(setupWith(undefined), start(), key(tasks[0]), 10))).toEqual([]);
+    });
   });
 });

@@ -87,6 +87,7 @@ export const SAMPLES: { [T in MessageType]: Extract<Message, { type: T }> } = {
     unionState: false,
   },
   "checkpoint-decline": { type: "checkpoint-decline", v, jobId: FOREIGN_JOB, checkpointId: 4, task, reason: "forged" },
+  "end-of-data": { type: "end-of-data", v, jobId: FOREIGN_JOB, task },
   "checkpoint-notify": { type: "checkpoint-notify", v, jobId: FOREIGN_JOB, checkpointId: 4, outcome: "complete" },
   "trigger-savepoint": { type: "trigger-savepoint", v, jobId: FOREIGN_JOB, dir: "/nonexistent/sp", stop: "terminate" },
   "savepoint-reply": { type: "savepoint-reply", v, jobId: FOREIGN_JOB, location: "/nonexistent/sp/1", error: "forged" },

@@ -65,6 +65,7 @@ const examples: { [T in MessageType]: Unversioned<Extract<Message, { type: T }>>
     stats: { syncMs: 1, asyncMs: 2, alignmentMs: 0, bytes: 120 },
   },
   "checkpoint-decline": { type: "checkpoint-decline", jobId: "job-1", checkpointId: 4, task, reason: "snapshot failed" },
+  "end-of-data": { type: "end-of-data", jobId: "job-1", task },
   "checkpoint-notify": { type: "checkpoint-notify", jobId: "job-1", checkpointId: 4, outcome: "aborted" },
   "trigger-savepoint": { type: "trigger-savepoint", jobId: "job-1", dir: "/savepoints/a", stop: "terminate" },
   "savepoint-reply": { type: "savepoint-reply", jobId: "job-1", location: "/savepoints/a" },

@@ -2,7 +2,8 @@
 // SubtaskCheckpointer over the embedded bus: a channel that delivered a barrier is blocked (its
 // later frames are set aside), the checkpoint is acknowledged once every live channel delivered
 // it or ended, then every channel is read again (the held frames in arrival order); an abort
-// notice releases.
+// notice releases. At the end of its input it waits for its final checkpoint: it reports the end of
+// data, snapshots on a trigger itself, and ends once a checkpoint with that snapshot completes.
 
 import { afterEach, describe, expect, it } from "vitest";
 import { InProcessBus } from "../../src/bus/in-process-bus.ts";
@@ -38,9 +39,11 @@ function subtask() {
   const metrics = new MetricRegistry();
   const rejections = new Rejections(metrics, silentLogger(), "test");
   const acks: number[] = [];
+  const reports = { endOfData: 0 };
   bus.subscribe(subjects.checkpointAcks(JOB), (data) => {
-    const outcome = decode(data, ["checkpoint-ack", "checkpoint-decline"]);
+    const outcome = decode(data, ["checkpoint-ack", "checkpoint-decline", "end-of-data"]);
     if (outcome.ok && outcome.message.type === "checkpoint-ack") acks.push(outcome.message.checkpointId);
+    if (outcome.ok && outcome.message.type === "end-of-data") reports.endOfData += 1;
   });
   const processed: string[] = [];
   let barriers: SubtaskBarriers | undefined;
@@ -86,6 +89,18 @@ function subtask() {
     acks,
     processed,
     gate,
+    reports,
+    clock,
+    barriers: barriers!,
+    async settle() {
+      await bus.flush();
+      await checkpointer.settle();
+      await bus.flush();
+    },
+    async trigger(checkpointId: number) {
+      bus.publish(subjects.checkpointControl(JOB), encode({ type: "trigger-checkpoint", jobId: JOB, checkpointId, timestamp: 0, mode: "exactly-once" }));
+      await bus.flush();
+    },
     blocked: () => gate.channels.map((c) => c.blocked),
     async send(producer: number, ...elements: DataElement[]) {
       seq[producer] += 1;
@@ -166,5 +181,56 @@ describe("SubtaskBarriers on a real input gate", () => {
     expect(t.acks).toEqual([]);
     expect(t.blocked()).toEqual([false, false]);
     expect(t.processed).toEqual(["a1", "b1"]);
+  });
+
+  it("at the end of its input: reports it, takes the checkpoint triggered while it still processed, and ends only when that checkpoint completes", async () => {
+    const t = subtask();
+    await t.send(0, records("a1"));
+    await t.drain();
+    // Triggered upstream after its sources ended: no barrier for it comes in-band.
+    await t.trigger(5);
+    await t.send(0, records("a2"), { kind: "end-of-partition" });
+    await t.send(1, { kind: "end-of-partition" });
+    await t.drain();
+    expect(t.acks).toEqual([]);
+    let ended = false;
+    const waiting = t.barriers.awaitFinalCheckpoint().then(() => (ended = true));
+    await t.settle();
+    expect(t.reports.endOfData).toBe(1);
+    expect(t.acks).toEqual([5]);
+    // An earlier checkpoint's completion does not end the wait; a later trigger is taken too.
+    await t.notify(4, "complete");
+    await t.trigger(6);
+    await t.settle();
+    expect(t.acks).toEqual([5, 6]);
+    expect(ended).toBe(false);
+    // Said again while it waits (the coordinator may not have heard it).
+    t.clock.advanceBy(100);
+    await t.settle();
+    expect(t.reports.endOfData).toBe(2);
+    await t.notify(5, "complete");
+    await waiting;
+    expect(ended).toBe(true);
+    expect(t.processed).toEqual(["a1", "a2"]);
+  });
+
+  it("a checkpoint it took in-band before its end is not taken again; closing ends the wait", async () => {
+    const t = subtask();
+    await t.trigger(3);
+    await t.send(0, barrier(3), { kind: "end-of-partition" });
+    await t.send(1, barrier(3), { kind: "end-of-partition" });
+    await t.drain();
+    expect(t.acks).toEqual([3]);
+    let ended = false;
+    const waiting = t.barriers.awaitFinalCheckpoint().then(() => (ended = true));
+    await t.settle();
+    // Checkpoint 3 holds its state before the end: its completion is not the final one.
+    expect(t.acks).toEqual([3]);
+    await t.notify(3, "complete");
+    await t.settle();
+    expect(ended).toBe(false);
+    t.barriers.close();
+    await waiting;
+    expect(ended).toBe(true);
   });
 });
