@@ -57,6 +57,8 @@ export interface CoordinationState {
   readonly endOfData: ReadonlySet<string>;
   /** A checkpoint triggered after every source subtask reached the end of its input: it covers their final state. */
   readonly finalCheckpoint?: number;
+  /** The final checkpoint, once it has completed. */
+  readonly finalCompleted?: number;
   readonly kept: readonly KeptCheckpoint[];
 }
 
@@ -119,6 +121,9 @@ export function onEndOfData(setup: CoordinationSetup, state: CoordinationState, 
   const step: CoordinationStep = { state, effects: [] };
   if (!state.endOfData.has(key) && !state.finished.has(key) && setup.tasks.some((t) => t.key === key)) {
     step.state = { ...state, endOfData: new Set(state.endOfData).add(key) };
+  } else if (state.endOfData.has(key) && state.finalCompleted !== undefined) {
+    // Still waiting after the final checkpoint completed: its notice was lost, so it goes out again.
+    step.effects.push({ kind: "notify", checkpointId: state.finalCompleted, outcome: "complete" });
   }
   triggerFinal(setup, step, now);
   return step;
@@ -165,7 +170,7 @@ export function onCommitted(setup: CoordinationSetup, state: CoordinationState, 
   if (!flight) return step;
   const inFlight = new Map(state.inFlight);
   inFlight.delete(checkpointId);
-  step.state = { ...state, inFlight };
+  step.state = { ...state, inFlight, finalCompleted: checkpointId === state.finalCheckpoint ? checkpointId : state.finalCompleted };
   step.effects.push({ kind: "log", level: "info", fields: { checkpointId, kind: flight.kind, location }, message: `${flight.kind} completed` });
   step.effects.push({ kind: "notify", checkpointId, outcome: "complete" });
   if (flight.kind === "checkpoint") {

@@ -229,6 +229,18 @@ describe("the checkpoint coordinator's decisions", () => {
       expect(summary(onTick(setup, aborted.state, 80))).toEqual(["report CHECKPOINT_TRIGGERED", "trigger 2"]);
     });
 
+    it("a subtask still waiting after the final checkpoint completed is sent its notice again (the first was lost)", () => {
+      const setup = setupWith(hourly);
+      const sinkEnded = onEndOfData(setup, start(), key(tasks[1]), 10);
+      const sourceEnded = onEndOfData(setup, sinkEnded.state, key(tasks[0]), 20);
+      let state = onAcknowledge(setup, sourceEnded.state, key(tasks[0]), ack(tasks[0]), 1).state;
+      const committing = onAcknowledge(setup, state, key(tasks[1]), ack(tasks[1]), 1);
+      // Reported again before the final checkpoint completed: nothing to send yet.
+      expect(summary(onEndOfData(setup, committing.state, key(tasks[1]), 30))).toEqual([]);
+      state = onCommitted(setup, committing.state, { checkpointId: 1, location: "loc-1", metadata: metadataOf(committing) }, 40).state;
+      expect(summary(onEndOfData(setup, state, key(tasks[1]), 1_040))).toEqual(["notify 1 complete"]);
+    });
+
     it("without periodic checkpointing nothing is triggered", () => {
       expect(summary(onEndOfData(setupWith(undefined), start(), key(tasks[0]), 10))).toEqual([]);
     });
