@@ -13,7 +13,7 @@ import type { TrackedCheckpointStorage } from "../checkpoint/tracked-storage.ts"
 import type { KeptCheckpoint } from "../checkpoint/retention.ts";
 import { send, type ActorDeps } from "./actor-deps.ts";
 import { deployTasks, inbox, prepare, reconcileTicks, requestSlots, type JobMasterEvent } from "./job-master-effects.ts";
-import type { JobRecord, JobStore } from "../coordinator/job-record.ts";
+import { withException, withRestart, type JobFigures, type JobRecord, type JobStore } from "../coordinator/job-record.ts";
 import { cancelLeftovers, noteLeftover, takeoverDetail, type Leftovers } from "./job-master-takeover.ts";
 import { checkpointCoordinatorMachine, } from "./checkpoint-coordinator.ts";
 import { splitEnumeratorMachine, } from "./split-enumerator.ts";
@@ -75,6 +75,8 @@ export interface JobMasterContext {
   takeover?: JobRecord;
   /** The latest completed checkpoint's id and location, as the job's record keeps it. */
   latestCheckpoint?: { id: number; location: string };
+  /** Its start, restarts and exceptions, as the job's record keeps them for a job manager that takes over. */
+  figures: JobFigures;
   /** Taking over: subtasks of the old execution the workers announced, by task key. */
   leftovers: Leftovers;
   /** Taking over: the workers have had time to announce every subtask they run. */
@@ -195,15 +197,18 @@ export const jobMasterSetup = setup({
       if (outcome === "stale" && event.workerId && !isTerminal(event.state) && event.task.attempt < (context.tracker[trackerKey(event.task)]?.deployment.task.attempt ?? 0)) {
         send(context.deps, subjects.workerControl(event.workerId), { type: "cancel-task", task: event.task });
       }
-      const name = `task ${taskLabel(context.submission.jobGraph, event.task.vertexId, event.task.subtaskIndex)}`;
+      const label = taskLabel(context.submission.jobGraph, event.task.vertexId, event.task.subtaskIndex);
+      const failed = event.state === "failed" && outcome === "updated";
+      // The exception as the monitor shows it, kept in the job's record too.
+      const figures = failed ? withException(context.figures, { timestamp: context.deps.clock.now(), message: event.error ?? "unknown error", task: label, workerId: event.workerId }) : context.figures;
       let error = context.error;
-      if (!error && event.state === "failed" && outcome === "updated") error = `${name} failed: ${event.error ?? "unknown error"}`;
+      if (!error && failed) error = `task ${label} failed: ${event.error ?? "unknown error"}`;
       // No restart can cure it: the job fails at once, whatever its restart strategy.
-      if (event.state === "failed" && outcome === "updated" && event.unrecoverable && context.restart?.restart !== false) {
-        return { tracker, error: `${error} (not restarted: no restart can cure this failure)`, restart: { restart: false as const, reason: "the failure is unrecoverable" } };
+      if (failed && event.unrecoverable && context.restart?.restart !== false) {
+        return { tracker, figures, error: `${error} (not restarted: no restart can cure this failure)`, restart: { restart: false as const, reason: "the failure is unrecoverable" } };
       }
-      if (!error && event.state === "canceled" && outcome === "updated" && !params.expectCancel) error = `${name} was canceled by its worker (was the worker stopped?)`;
-      return { tracker, error };
+      if (!error && event.state === "canceled" && outcome === "updated" && !params.expectCancel) error = `task ${label} was canceled by its worker (was the worker stopped?)`;
+      return { tracker, figures, error };
     }),
     /** A finished subtask takes no part in later checkpoints (only on a first report that it finished: see newlyFinished). */
     forwardFinished: sendTo("coordinator", ({ event }) => ({ type: "TASK_FINISHED" as const, task: event.type === "TASK_STATE" ? event.task : ({} as SubtaskId) }), {}),
@@ -259,8 +264,10 @@ export const jobMasterSetup = setup({
           return {};
       }
     }),
-    /** Keeps the job's record current for a job manager that takes over: its attempt and latest checkpoint. */
-    recordJob: ({ context }) => void context.jobStore?.save({ submission: context.submission, attempt: context.attempt, checkpoint: context.latestCheckpoint }),
+    /** Keeps the job's record current for a job manager that takes over: its attempt, latest checkpoint and figures. */
+    recordJob: ({ context }) => void context.jobStore?.save({ submission: context.submission, attempt: context.attempt, checkpoint: context.latestCheckpoint, figures: context.figures }),
+    /** The job goes into `restarting` (the monitor counts it as a restart too). */
+    countRestart: assign(({ context }) => ({ figures: withRestart(context.figures) })),
     /** Says, to the client and the monitor, that this job manager took the job over and from where it goes on. */
     announceTakeover: ({ context }) => {
       const { deps, submission } = context;
