@@ -23,6 +23,7 @@ import type { Source } from "../operators/source.ts";
 import type { JobLoader } from "./subtask.ts";
 import { reactiveGrower, reactiveSlots, rescaler } from "./job-master-rescale.ts";
 import { maxParallelismOf, parallelismOf, reactiveTick, workerJoined, type ReactiveState } from "../coordinator/rescale-plan.ts";
+import { applyRescale, completeRescale, reactiveGrow, reactiveScheduled, refuseRescale, rescaleFailed, rescalePlanned, rescaleRefused, rescalerInput } from "./job-master-rescale-steps.ts";
 
 export interface JobMasterInput {
   deps: ActorDeps;
@@ -327,86 +328,24 @@ export const jobMasterSetup = setup({
     },
     /** In `running`: check the request and take the savepoint (one rescale at a time). */
     startRescale: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== "RESCALE_REQUEST") return;
-      const { jobId } = context.submission;
-      if (context.rescale) return replyRescale(context.deps, event.reply, jobId, { error: `job ${jobId} is being rescaled already; try again once it runs` });
-      if (context.recovering.length > 0) return replyRescale(context.deps, event.reply, jobId, { error: `job ${jobId} is recovering a failed region; try again once it runs` });
-      context.deps.log.info({ parallelism: event.parallelism }, "rescale requested");
-      enqueue.spawnChild("rescaler", { id: "rescaler", input: { deps: context.deps, submission: context.submission, parallelism: event.parallelism, savepointDir: event.savepointDir, reply: event.reply, loadJob: context.loadJob } });
+      const input = rescalerInput(context, event);
+      if (input) enqueue.spawnChild("rescaler", { id: "rescaler", input });
     }),
-    refuseRescale: ({ context, event }) => {
-      if (event.type !== "RESCALE_REQUEST") return;
-      const { jobId } = context.submission;
-      replyRescale(context.deps, event.reply, jobId, { error: `job ${jobId} is not running right now (it is being deployed, restarted, rescaled or stopped): it can be rescaled once it runs` });
-    },
+    refuseRescale: ({ context, event }) => refuseRescale(context, event),
     rescaleRefused: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== "RESCALE_REFUSED") return;
-      context.deps.log.info({ reason: event.error }, "rescale refused");
-      replyRescale(context.deps, event.reply, context.submission.jobId, { error: event.error });
-      enqueue.stopChild("rescaler");
+      if (rescaleRefused(context, event)) enqueue.stopChild("rescaler");
     }),
-    rescalePlanned: assign(({ context, event }) => {
-      if (event.type !== "RESCALE_PLANNED") return {};
-      context.deps.log.info({ parallelism: parallelismOf(event.next.jobGraph), fixed: event.fixed }, "rescaling: taking a savepoint and stopping the job");
-      return { rescale: { next: event.next, reply: event.reply, fromCheckpoint: false } };
-    }),
+    rescalePlanned: assign(({ context, event }) => rescalePlanned(context, event)),
     /** The savepoint failed: the job runs on as it was. */
     rescaleFailed: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== "RESCALE_FAILED") return;
-      context.deps.log.warn({ reason: event.error }, "rescale failed");
-      replyRescale(context.deps, context.rescale?.reply, context.submission.jobId, { error: event.error });
+      if (!rescaleFailed(context, event)) return;
       enqueue.assign({ rescale: undefined });
       enqueue.stopChild("rescaler");
     }),
-    reactiveGrow: assign(({ context, event }) => {
-      if (event.type !== "REACTIVE_GROW") return {};
-      context.deps.log.info({ parallelism: parallelismOf(event.next.jobGraph), granted: event.granted }, "reactive mode: more slots; growing from the latest checkpoint");
-      return { rescale: { next: event.next, fromCheckpoint: true } };
-    }),
-    /** Every subtask of the old execution has ended: the new graph becomes the job, a new attempt from the snapshot. */
-    applyRescale: assign(({ context }) => {
-      const { rescale } = context;
-      if (!rescale) return {};
-      const { savepoint } = rescale;
-      const parallelism = parallelismOf(rescale.next.jobGraph);
-      const detail = `rescaled to parallelism ${parallelism}${savepoint ? ` from savepoint ${savepoint.location}` : context.restoreFrom ? ` from checkpoint ${context.restoreFrom.checkpointId}` : ""}`;
-      context.deps.log.warn({ parallelism, attempt: context.attempt + 1 }, detail);
-      const { jobId } = rescale.next;
-      send(context.deps, subjects.jobStatus(jobId), { type: "job-status", jobId, status: "restarting", timestamp: context.deps.clock.now(), detail, jobGraph: rescale.next.jobGraph });
-      return {
-        submission: rescale.next,
-        restoreFrom: savepoint?.metadata ?? context.restoreFrom,
-        latestCheckpoint: savepoint ? { id: savepoint.metadata.checkpointId, location: savepoint.location } : context.latestCheckpoint,
-        nextCheckpointId: Math.max(context.nextCheckpointId, (savepoint?.metadata.checkpointId ?? 0) + 1),
-        attempt: context.attempt + 1,
-        tracker: {},
-        error: undefined,
-        restart: undefined,
-        recovering: [],
-        savepointsInFlight: 0,
-        rescale: { ...rescale, savepoint: undefined },
-      };
-    }),
-    /** The rescaled job runs: whoever asked hears so. */
-    completeRescale: assign(({ context }) => {
-      if (!context.rescale) return {};
-      const parallelism = parallelismOf(context.submission.jobGraph);
-      // A failover before the savepoint: the job runs on at its old parallelism.
-      const done = context.rescale.next.jobGraph.digest === context.submission.jobGraph.digest;
-      replyRescale(context.deps, context.rescale.reply, context.submission.jobId, done ? { parallelism } : { error: `job ${context.submission.jobId} failed over before its rescale's savepoint; it runs at parallelism ${parallelism}: try again` });
-      return { rescale: undefined };
-    }),
-    /** Reactive scheduling chose the parallelism of the slots it got: a change is published with the new graph. */
-    reactiveScheduled: assign(({ context, event }) => {
-      const output = (event as unknown as { output: { submission: SubmitJob } }).output;
-      if (output.submission.jobGraph.digest === context.submission.jobGraph.digest) return {};
-      const parallelism = parallelismOf(output.submission.jobGraph);
-      const detail = `reactive mode: running at parallelism ${parallelism}, the slots there are`;
-      context.deps.log.warn({ parallelism }, detail);
-      const { jobId } = output.submission;
-      send(context.deps, subjects.jobStatus(jobId), { type: "job-status", jobId, status: "scheduling", timestamp: context.deps.clock.now(), detail, jobGraph: output.submission.jobGraph });
-      return { submission: output.submission };
-    }),
+    reactiveGrow: assign(({ context, event }) => reactiveGrow(context, event)),
+    applyRescale: assign(({ context }) => applyRescale(context)),
+    completeRescale: assign(({ context }) => completeRescale(context)),
+    reactiveScheduled: assign(({ context, event }) => reactiveScheduled(context, (event as unknown as { output: { submission: SubmitJob } }).output.submission)),
     noteWorkerJoined: assign(({ context }) => ({ reactiveState: workerJoined(context.reactiveState, context.deps.clock.now()) })),
     /** Once workers that joined have settled, a job below its max parallelism looks for more slots. */
     reactiveLook: enqueueActions(({ context, enqueue }) => {
@@ -434,8 +373,3 @@ export const jobMasterSetup = setup({
     },
   },
 });
-
-/** Answers a `weir rescale` request, if it came with a reply subject. */
-function replyRescale(deps: ActorDeps, to: string | undefined, jobId: string, outcome: { parallelism?: number; error?: string }): void {
-  if (to) send(deps, to, { type: "rescale-job-reply", jobId, ...outcome });
-}
