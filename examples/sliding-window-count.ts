@@ -6,7 +6,12 @@
 //   npx weir run examples/sliding-window-count.ts --nats nats://localhost:4222 --parallelism 2
 //
 // Options: --seconds N (stop after N seconds of events), --rate R (events/s, default 10000),
-// --keys K (default 10).
+// --keys K (default 10), --checkpoints <dir or storage> (checkpoint every second there: a failure,
+// or a takeover by another job manager, restores the windows' counts and the source's position,
+// exactly once; the print sink may repeat lines printed after the latest checkpoint). Without it
+// the job does not checkpoint, and a failure ends it.
+//
+//   npx weir run examples/sliding-window-count.ts --nats nats://localhost:4222 -- --checkpoints file:///var/lib/weir/checkpoints
 
 import { parseArgs } from "node:util";
 import {
@@ -49,10 +54,15 @@ function positive(name: string, text: string | undefined, fallback: number | und
 }
 
 export default defineJob((env, args) => {
-  const { values } = parseArgs({ args, options: { seconds: { type: "string" }, rate: { type: "string" }, keys: { type: "string" } } });
+  const { values } = parseArgs({ args, options: { seconds: { type: "string" }, rate: { type: "string" }, keys: { type: "string" }, checkpoints: { type: "string" } } });
   const rate = positive("rate", values.rate, 10_000)!;
   const keys = Math.floor(positive("keys", values.keys, 10)!);
   const seconds = positive("seconds", values.seconds, undefined);
+  if (values.checkpoints !== undefined) {
+    // A plain path is a directory; a spec (file://, object-store://) is taken as it is.
+    const spec = values.checkpoints.includes("://") ? values.checkpoints : `file://${env.resolvePath(values.checkpoints)}`;
+    env.enableCheckpointing(1_000).getCheckpointConfig().setCheckpointStorage(spec);
+  }
 
   env
     .fromGenerator<SensorEvent>(

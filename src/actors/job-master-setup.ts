@@ -13,7 +13,7 @@ import type { TrackedCheckpointStorage } from "../checkpoint/tracked-storage.ts"
 import type { KeptCheckpoint } from "../checkpoint/retention.ts";
 import { send, type ActorDeps } from "./actor-deps.ts";
 import { deployTasks, inbox, prepare, reconcileTicks, requestSlots, type JobMasterEvent } from "./job-master-effects.ts";
-import type { JobRecord, JobStore } from "../coordinator/job-record.ts";
+import { withException, withRestart, type JobFigures, type JobRecord, type JobStore } from "../coordinator/job-record.ts";
 import { cancelLeftovers, noteLeftover, takeoverDetail, type Leftovers } from "./job-master-takeover.ts";
 import { checkpointCoordinatorMachine, } from "./checkpoint-coordinator.ts";
 import { splitEnumeratorMachine, } from "./split-enumerator.ts";
@@ -23,6 +23,7 @@ import type { Source } from "../operators/source.ts";
 import type { JobLoader } from "./subtask.ts";
 import { reactiveGrower, reactiveSlots, rescaler } from "./job-master-rescale.ts";
 import { maxParallelismOf, parallelismOf, reactiveTick, workerJoined, type ReactiveState } from "../coordinator/rescale-plan.ts";
+import { applyRescale, completeRescale, reactiveGrow, reactiveScheduled, refuseRescale, rescaleFailed, rescalePlanned, rescaleRefused, rescalerInput } from "./job-master-rescale-steps.ts";
 
 export interface JobMasterInput {
   deps: ActorDeps;
@@ -75,6 +76,8 @@ export interface JobMasterContext {
   takeover?: JobRecord;
   /** The latest completed checkpoint's id and location, as the job's record keeps it. */
   latestCheckpoint?: { id: number; location: string };
+  /** Its start, restarts and exceptions, as the job's record keeps them for a job manager that takes over. */
+  figures: JobFigures;
   /** Taking over: subtasks of the old execution the workers announced, by task key. */
   leftovers: Leftovers;
   /** Taking over: the workers have had time to announce every subtask they run. */
@@ -195,15 +198,18 @@ export const jobMasterSetup = setup({
       if (outcome === "stale" && event.workerId && !isTerminal(event.state) && event.task.attempt < (context.tracker[trackerKey(event.task)]?.deployment.task.attempt ?? 0)) {
         send(context.deps, subjects.workerControl(event.workerId), { type: "cancel-task", task: event.task });
       }
-      const name = `task ${taskLabel(context.submission.jobGraph, event.task.vertexId, event.task.subtaskIndex)}`;
+      const label = taskLabel(context.submission.jobGraph, event.task.vertexId, event.task.subtaskIndex);
+      const failed = event.state === "failed" && outcome === "updated";
+      // The exception as the monitor shows it, kept in the job's record too.
+      const figures = failed ? withException(context.figures, { timestamp: context.deps.clock.now(), message: event.error ?? "unknown error", task: label, workerId: event.workerId }) : context.figures;
       let error = context.error;
-      if (!error && event.state === "failed" && outcome === "updated") error = `${name} failed: ${event.error ?? "unknown error"}`;
+      if (!error && failed) error = `task ${label} failed: ${event.error ?? "unknown error"}`;
       // No restart can cure it: the job fails at once, whatever its restart strategy.
-      if (event.state === "failed" && outcome === "updated" && event.unrecoverable && context.restart?.restart !== false) {
-        return { tracker, error: `${error} (not restarted: no restart can cure this failure)`, restart: { restart: false as const, reason: "the failure is unrecoverable" } };
+      if (failed && event.unrecoverable && context.restart?.restart !== false) {
+        return { tracker, figures, error: `${error} (not restarted: no restart can cure this failure)`, restart: { restart: false as const, reason: "the failure is unrecoverable" } };
       }
-      if (!error && event.state === "canceled" && outcome === "updated" && !params.expectCancel) error = `${name} was canceled by its worker (was the worker stopped?)`;
-      return { tracker, error };
+      if (!error && event.state === "canceled" && outcome === "updated" && !params.expectCancel) error = `task ${label} was canceled by its worker (was the worker stopped?)`;
+      return { tracker, figures, error };
     }),
     /** A finished subtask takes no part in later checkpoints (only on a first report that it finished: see newlyFinished). */
     forwardFinished: sendTo("coordinator", ({ event }) => ({ type: "TASK_FINISHED" as const, task: event.type === "TASK_STATE" ? event.task : ({} as SubtaskId) }), {}),
@@ -259,8 +265,10 @@ export const jobMasterSetup = setup({
           return {};
       }
     }),
-    /** Keeps the job's record current for a job manager that takes over: its attempt and latest checkpoint. */
-    recordJob: ({ context }) => void context.jobStore?.save({ submission: context.submission, attempt: context.attempt, checkpoint: context.latestCheckpoint }),
+    /** Keeps the job's record current for a job manager that takes over: its attempt, latest checkpoint and figures. */
+    recordJob: ({ context }) => void context.jobStore?.save({ submission: context.submission, attempt: context.attempt, checkpoint: context.latestCheckpoint, figures: context.figures }),
+    /** The job goes into `restarting` (the monitor counts it as a restart too). */
+    countRestart: assign(({ context }) => ({ figures: withRestart(context.figures) })),
     /** Says, to the client and the monitor, that this job manager took the job over and from where it goes on. */
     announceTakeover: ({ context }) => {
       const { deps, submission } = context;
@@ -320,86 +328,24 @@ export const jobMasterSetup = setup({
     },
     /** In `running`: check the request and take the savepoint (one rescale at a time). */
     startRescale: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== "RESCALE_REQUEST") return;
-      const { jobId } = context.submission;
-      if (context.rescale) return replyRescale(context.deps, event.reply, jobId, { error: `job ${jobId} is being rescaled already; try again once it runs` });
-      if (context.recovering.length > 0) return replyRescale(context.deps, event.reply, jobId, { error: `job ${jobId} is recovering a failed region; try again once it runs` });
-      context.deps.log.info({ parallelism: event.parallelism }, "rescale requested");
-      enqueue.spawnChild("rescaler", { id: "rescaler", input: { deps: context.deps, submission: context.submission, parallelism: event.parallelism, savepointDir: event.savepointDir, reply: event.reply, loadJob: context.loadJob } });
+      const input = rescalerInput(context, event);
+      if (input) enqueue.spawnChild("rescaler", { id: "rescaler", input });
     }),
-    refuseRescale: ({ context, event }) => {
-      if (event.type !== "RESCALE_REQUEST") return;
-      const { jobId } = context.submission;
-      replyRescale(context.deps, event.reply, jobId, { error: `job ${jobId} is not running right now (it is being deployed, restarted, rescaled or stopped): it can be rescaled once it runs` });
-    },
+    refuseRescale: ({ context, event }) => refuseRescale(context, event),
     rescaleRefused: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== "RESCALE_REFUSED") return;
-      context.deps.log.info({ reason: event.error }, "rescale refused");
-      replyRescale(context.deps, event.reply, context.submission.jobId, { error: event.error });
-      enqueue.stopChild("rescaler");
+      if (rescaleRefused(context, event)) enqueue.stopChild("rescaler");
     }),
-    rescalePlanned: assign(({ context, event }) => {
-      if (event.type !== "RESCALE_PLANNED") return {};
-      context.deps.log.info({ parallelism: parallelismOf(event.next.jobGraph), fixed: event.fixed }, "rescaling: taking a savepoint and stopping the job");
-      return { rescale: { next: event.next, reply: event.reply, fromCheckpoint: false } };
-    }),
+    rescalePlanned: assign(({ context, event }) => rescalePlanned(context, event)),
     /** The savepoint failed: the job runs on as it was. */
     rescaleFailed: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== "RESCALE_FAILED") return;
-      context.deps.log.warn({ reason: event.error }, "rescale failed");
-      replyRescale(context.deps, context.rescale?.reply, context.submission.jobId, { error: event.error });
+      if (!rescaleFailed(context, event)) return;
       enqueue.assign({ rescale: undefined });
       enqueue.stopChild("rescaler");
     }),
-    reactiveGrow: assign(({ context, event }) => {
-      if (event.type !== "REACTIVE_GROW") return {};
-      context.deps.log.info({ parallelism: parallelismOf(event.next.jobGraph), granted: event.granted }, "reactive mode: more slots; growing from the latest checkpoint");
-      return { rescale: { next: event.next, fromCheckpoint: true } };
-    }),
-    /** Every subtask of the old execution has ended: the new graph becomes the job, a new attempt from the snapshot. */
-    applyRescale: assign(({ context }) => {
-      const { rescale } = context;
-      if (!rescale) return {};
-      const { savepoint } = rescale;
-      const parallelism = parallelismOf(rescale.next.jobGraph);
-      const detail = `rescaled to parallelism ${parallelism}${savepoint ? ` from savepoint ${savepoint.location}` : context.restoreFrom ? ` from checkpoint ${context.restoreFrom.checkpointId}` : ""}`;
-      context.deps.log.warn({ parallelism, attempt: context.attempt + 1 }, detail);
-      const { jobId } = rescale.next;
-      send(context.deps, subjects.jobStatus(jobId), { type: "job-status", jobId, status: "restarting", timestamp: context.deps.clock.now(), detail, jobGraph: rescale.next.jobGraph });
-      return {
-        submission: rescale.next,
-        restoreFrom: savepoint?.metadata ?? context.restoreFrom,
-        latestCheckpoint: savepoint ? { id: savepoint.metadata.checkpointId, location: savepoint.location } : context.latestCheckpoint,
-        nextCheckpointId: Math.max(context.nextCheckpointId, (savepoint?.metadata.checkpointId ?? 0) + 1),
-        attempt: context.attempt + 1,
-        tracker: {},
-        error: undefined,
-        restart: undefined,
-        recovering: [],
-        savepointsInFlight: 0,
-        rescale: { ...rescale, savepoint: undefined },
-      };
-    }),
-    /** The rescaled job runs: whoever asked hears so. */
-    completeRescale: assign(({ context }) => {
-      if (!context.rescale) return {};
-      const parallelism = parallelismOf(context.submission.jobGraph);
-      // A failover before the savepoint: the job runs on at its old parallelism.
-      const done = context.rescale.next.jobGraph.digest === context.submission.jobGraph.digest;
-      replyRescale(context.deps, context.rescale.reply, context.submission.jobId, done ? { parallelism } : { error: `job ${context.submission.jobId} failed over before its rescale's savepoint; it runs at parallelism ${parallelism}: try again` });
-      return { rescale: undefined };
-    }),
-    /** Reactive scheduling chose the parallelism of the slots it got: a change is published with the new graph. */
-    reactiveScheduled: assign(({ context, event }) => {
-      const output = (event as unknown as { output: { submission: SubmitJob } }).output;
-      if (output.submission.jobGraph.digest === context.submission.jobGraph.digest) return {};
-      const parallelism = parallelismOf(output.submission.jobGraph);
-      const detail = `reactive mode: running at parallelism ${parallelism}, the slots there are`;
-      context.deps.log.warn({ parallelism }, detail);
-      const { jobId } = output.submission;
-      send(context.deps, subjects.jobStatus(jobId), { type: "job-status", jobId, status: "scheduling", timestamp: context.deps.clock.now(), detail, jobGraph: output.submission.jobGraph });
-      return { submission: output.submission };
-    }),
+    reactiveGrow: assign(({ context, event }) => reactiveGrow(context, event)),
+    applyRescale: assign(({ context }) => applyRescale(context)),
+    completeRescale: assign(({ context }) => completeRescale(context)),
+    reactiveScheduled: assign(({ context, event }) => reactiveScheduled(context, (event as unknown as { output: { submission: SubmitJob } }).output.submission)),
     noteWorkerJoined: assign(({ context }) => ({ reactiveState: workerJoined(context.reactiveState, context.deps.clock.now()) })),
     /** Once workers that joined have settled, a job below its max parallelism looks for more slots. */
     reactiveLook: enqueueActions(({ context, enqueue }) => {
@@ -427,8 +373,3 @@ export const jobMasterSetup = setup({
     },
   },
 });
-
-/** Answers a `weir rescale` request, if it came with a reply subject. */
-function replyRescale(deps: ActorDeps, to: string | undefined, jobId: string, outcome: { parallelism?: number; error?: string }): void {
-  if (to) send(deps, to, { type: "rescale-job-reply", jobId, ...outcome });
-}

@@ -51,6 +51,7 @@ export const jobMasterMachine = jobMasterSetup.createMachine({
     jobStore: input.jobStore,
     takeover: input.takeover,
     latestCheckpoint: input.takeover?.checkpoint,
+    figures: input.takeover?.figures ?? { startTime: input.deps.clock.now(), restarts: 0, exceptions: [] },
     leftovers: {},
     reclaimWindowOver: false,
     loadJob: input.loadJob,
@@ -96,7 +97,7 @@ export const jobMasterMachine = jobMasterSetup.createMachine({
     // Taken over: the old execution's subtasks, as their workers announce them, are told to stop;
     // once they have ended (or after RECLAIM_LIMIT_MS) the job is deployed again from its checkpoint.
     reclaiming: {
-      entry: "announceTakeover",
+      entry: ["announceTakeover", "countRestart"],
       after: {
         [RECLAIM_QUIET_MS]: { actions: assign({ reclaimWindowOver: true }) },
         [RECLAIM_LIMIT_MS]: [
@@ -238,7 +239,7 @@ export const jobMasterMachine = jobMasterSetup.createMachine({
           on: { TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } }, RECONCILE: { actions: "cancelRegionTasks" } },
         },
         regionRestarting: {
-          after: { restartDelay: { target: "regionDeploying", actions: ["restartReaders", "nextRegionAttempt", "deployCreated"] } },
+          after: { restartDelay: { target: "regionDeploying", actions: ["restartReaders", "nextRegionAttempt", "deployCreated", "recordJob"] } },
         },
         regionDeploying: {
           always: [
@@ -262,14 +263,14 @@ export const jobMasterMachine = jobMasterSetup.createMachine({
       },
     },
     restarting: {
-      entry: [{ type: "publishStatus", params: "restarting" }, "releaseSlots"],
+      entry: [{ type: "publishStatus", params: "restarting" }, "countRestart", "releaseSlots"],
       after: { restartDelay: { target: "scheduling", actions: "nextAttempt" } },
       on: { CANCEL: "canceled" },
     },
     // Rescaling: the old execution's subtasks end; then the job is scheduled at its new parallelism,
     // restoring the rescale's savepoint (reactive growth: the latest completed checkpoint).
     rescaling: {
-      entry: [{ type: "publishStatus", params: "restarting" }, "stopEnumerators", "cancelLiveTasks"],
+      entry: [{ type: "publishStatus", params: "restarting" }, "countRestart", "stopEnumerators", "cancelLiveTasks"],
       always: { guard: "rescaleReady", target: "scheduling", actions: ["applyRescale", "releaseSlots"] },
       on: {
         TASK_STATE: { actions: { type: "applyReport", params: { expectCancel: true } } },

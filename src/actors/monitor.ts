@@ -9,7 +9,8 @@
 
 import { fromCallback, fromPromise, setup } from "xstate";
 import { subjects } from "../bus/subjects.ts";
-import type { ControlMessage, MessageType, MonitorQuery, SubmitJob } from "../messages/schema.ts";
+import type { JobRecord } from "../coordinator/job-record.ts";
+import type { ControlMessage, MessageType, MonitorQuery } from "../messages/schema.ts";
 import { ClusterView } from "../monitor/cluster-view.ts";
 import type { JobHistory } from "../monitor/job-history.ts";
 import type { JobDetails } from "../observability/views.ts";
@@ -21,8 +22,8 @@ export interface MonitorInput {
   version: string;
   /** Where ended jobs are kept beyond this monitor's life; none: in memory only. */
   history?: JobHistory;
-  /** Running jobs taken over from a leader that is gone: known from the start, as if just submitted. */
-  adopted?: readonly SubmitJob[];
+  /** Running jobs taken over from a leader that is gone: known from the start, with the figures their records keep. */
+  adopted?: readonly Pick<JobRecord, "submission" | "figures">[];
 }
 
 interface MonitorContext extends MonitorInput {
@@ -98,7 +99,7 @@ export const monitorMachine = setup({
   id: "monitor",
   context: ({ input }) => {
     const view = new ClusterView(input.version);
-    for (const submission of input.adopted ?? []) view.apply(submission, input.deps.clock.now());
+    for (const { submission, figures } of input.adopted ?? []) view.adopt(submission, figures, input.deps.clock.now());
     return { ...input, view };
   },
   invoke: { src: "inbox", input: ({ context }) => context.deps },

@@ -128,7 +128,7 @@ export async function jobManagerCommand(options: JobManagerCommandOptions): Prom
   });
   // The one line that says where the dashboard is, with the token its buttons send.
   log.info({ url: rest.url }, `dashboard and REST API at ${rest.url}/#token=${encodeURIComponent(token)}`);
-  log.info({ nats: options.nats }, "job manager ready");
+  log.info({ nats: options.nats, reactive: options.reactive === true }, "job manager ready");
   onShutdown(log, "job manager", async () => {
     await rest.close();
     await jobManager.stop();

@@ -34,6 +34,7 @@ const ConfigSchema = Type.Object(
     savepointDir: Type.String({ minLength: 1, description: "a directory" }),
     ha: Type.Boolean({ description: "true or false" }),
     leaseTtl: Type.Integer({ minimum: 1, description: "an integer >= 1 (ms)" }),
+    reactive: Type.Boolean({ description: "true or false" }),
     creds: Type.String({ minLength: 1, description: "the path of a NATS credentials file" }),
     user: Type.String({ minLength: 1, description: "a NATS user name" }),
     password: Type.String({ minLength: 1, description: "the NATS user's password" }),

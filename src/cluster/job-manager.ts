@@ -74,7 +74,7 @@ export function startJobManager(deps: ActorDeps, options: JobManagerOptions = {}
   const monitor =
     options.monitor === false
       ? undefined
-      : createActor(monitorMachine, { input: { deps: { ...deps, bus: busFor(deps.bus, "monitor"), log: deps.log.child({ actor: "monitor" }) }, version: WEIR_VERSION, history: options.jobHistory, adopted: options.takeovers?.map((record) => record.submission) }, clock: deps.clock }).start();
+      : createActor(monitorMachine, { input: { deps: { ...deps, bus: busFor(deps.bus, "monitor"), log: deps.log.child({ actor: "monitor" }) }, version: WEIR_VERSION, history: options.jobHistory, adopted: options.takeovers }, clock: deps.clock }).start();
   const onFailure = options.onFailure ?? ((actor: string, error: unknown) => deps.log.fatal({ actor, err: error }, `the ${actor} failed; this job manager can no longer serve`));
   // An error observer keeps xstate from rethrowing the failure as an uncaught exception.
   resourceManager.subscribe({ error: (error) => onFailure("resource manager", error) });

@@ -1,15 +1,18 @@
 // The job records of a highly available job manager in a JetStream key-value bucket: one key per
 // running job (its id), the value a line of JSON with the submission as an encoded submit-job
-// message. Writes go one after another, in the order asked for, so a job's removal is never
+// message and the figures the monitor shows (start, restarts, exceptions). Writes go one after another, in the order asked for, so a job's removal is never
 // overtaken by an earlier update. Records that do not decode are skipped, counted and logged.
 
 import { createBucket } from "../bus/bucket-replicas.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Kvm, type KV } from "@nats-io/kv";
-import type { JobRecord, JobStore } from "../coordinator/job-record.ts";
+import { Type } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import type { JobFigures, JobRecord, JobStore } from "../coordinator/job-record.ts";
 import { decode, encode } from "../messages/codec.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
+import { ExceptionViewSchema } from "../observability/views.ts";
 
 export const JOB_STORE_BUCKET = "weir-jobs";
 
@@ -17,7 +20,10 @@ interface StoredRecord {
   submission: string;
   attempt: number;
   checkpoint?: { id: number; location: string };
+  figures?: JobFigures;
 }
+
+const JobFiguresSchema = Type.Object({ startTime: Type.Number(), restarts: Type.Integer({ minimum: 0 }), exceptions: Type.Array(ExceptionViewSchema) });
 
 export async function openKvJobStore(nats: NatsConnection, log: Logger, metrics: MetricRegistry, bucket = JOB_STORE_BUCKET): Promise<JobStore> {
   const kvm = new Kvm(nats);
@@ -46,7 +52,7 @@ export async function openKvJobStore(nats: NatsConnection, log: Logger, metrics:
   };
   return {
     save: (record) => {
-      const stored: StoredRecord = { submission: Buffer.from(encode(record.submission)).toString("base64"), attempt: record.attempt, checkpoint: record.checkpoint };
+      const stored: StoredRecord = { submission: Buffer.from(encode(record.submission)).toString("base64"), attempt: record.attempt, checkpoint: record.checkpoint, figures: record.figures };
       return serially("save", record.submission.jobId, () => kv.put(record.submission.jobId, JSON.stringify(stored)));
     },
     remove: (jobId) => serially("delete", jobId, () => kv.delete(jobId)),
@@ -69,7 +75,9 @@ export async function openKvJobStore(nats: NatsConnection, log: Logger, metrics:
           continue;
         }
         const checkpoint = stored.checkpoint && Number.isSafeInteger(stored.checkpoint.id) && typeof stored.checkpoint.location === "string" ? stored.checkpoint : undefined;
-        records.push({ submission: submission.message, attempt: stored.attempt, checkpoint });
+        // Figures that do not fit are dropped, not the job: it is taken over, counting from then.
+        const figures = Value.Check(JobFiguresSchema, stored.figures) ? stored.figures : undefined;
+        records.push({ submission: submission.message, attempt: stored.attempt, checkpoint, figures });
       }
       return records;
     },

@@ -4,11 +4,11 @@
 // stopped with a savepoint whose answer was lost (its leader killed after the savepoint) ends
 // `finished` with the savepoint's location, which is the answer.
 
-import { NoRespondersError, type Bus } from "../bus/bus.ts";
+import type { Bus } from "../bus/bus.ts";
 import { subjects } from "../bus/subjects.ts";
-import { decode, encode } from "../messages/codec.ts";
+import { decode } from "../messages/codec.ts";
 import { hasEnded, type JobStatusChanged } from "../messages/schema.ts";
-import { savepointFolder } from "../actors/job-savepoint.ts";
+import { askForSavepoint, savepointFolder, type SavepointAnswer } from "../actors/job-savepoint.ts";
 
 /** How long an answer may come after the job's status changed (ms). */
 const ANSWER_GRACE_MS = 2000;
@@ -18,7 +18,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** How many times a savepoint is asked for when the job restarts while it is taken. */
 export const SAVEPOINT_ATTEMPTS = 3;
 
-type Outcome = { kind: "location"; location: string } | { kind: "status"; status: JobStatusChanged } | { kind: "no-responders" };
+type Outcome = SavepointAnswer | { kind: "status"; status: JobStatusChanged };
 
 /**
  * Asks for a savepoint under `dir` (optionally stopping the job) and resolves with its location;
@@ -29,18 +29,7 @@ export async function requestSavepoint(bus: Bus, jobId: string, dir: string, sto
   try {
     for (let attempt = 1; ; attempt++) {
       const target = savepointFolder(dir, jobId);
-      const request = bus.request(subjects.savepoint(jobId), encode({ type: "trigger-savepoint", jobId, dir: target, stop }), { timeoutMs }).then(
-        (bytes): Outcome => {
-          const reply = decode(bytes, ["savepoint-reply"]);
-          if (!reply.ok) throw new Error(`bad savepoint reply: ${reply.detail}`);
-          if (reply.message.error || !reply.message.location) throw new Error(reply.message.error ?? "the savepoint failed");
-          return { kind: "location", location: reply.message.location };
-        },
-        (error: unknown): Outcome => {
-          if (error instanceof NoRespondersError) return { kind: "no-responders" };
-          throw error;
-        },
-      );
+      const request = askForSavepoint(bus, jobId, target, stop, timeoutMs);
       let outcome = await Promise.race([request, statuses.next((s) => s.status !== "running").then((status): Outcome => ({ kind: "status", status }))]);
       // A stop's answer and the job's end come together: the answer, if it comes, wins.
       if (outcome.kind === "status") outcome = await Promise.race([request, sleep(ANSWER_GRACE_MS).then(() => outcome)]);

@@ -10,7 +10,7 @@
 // a stream electing its leader) is tried again while the lease is still valid.
 //
 // The lease's revision when acquired is the leader's epoch: revisions only grow, so a later leader
-// always has a higher epoch than any earlier one.
+// always has a higher epoch than any earlier one. Renewals take revisions too, so epochs skip numbers.
 
 export interface LeaseTimings {
   /** How long a lease lives without a renewal: a dead leader's lapses after this long (ms). */

@@ -178,6 +178,17 @@ export class ClusterView {
     }
   }
 
+  /**
+   * A running job taken over from a leader that is gone: as if just submitted, but with the start,
+   * restarts and exceptions its record keeps (none in a record of an older version: from `now`).
+   */
+  adopt(submission: SubmitJob, figures: Pick<JobRecord, "startTime" | "restarts" | "exceptions"> | undefined, now: number): void {
+    this.submitted(submission, now);
+    const job = this.jobRecords.get(submission.jobId);
+    if (!job || !figures) return;
+    Object.assign(job, { startTime: figures.startTime, restarts: figures.restarts, exceptions: figures.exceptions.slice(-MAX_EXCEPTIONS) });
+  }
+
   /** Ended jobs from the history; jobs this view follows itself win. */
   restore(history: readonly JobDetails[]): void {
     for (const job of history) if (!this.jobRecords.has(job.id)) this.archived.set(job.id, job);

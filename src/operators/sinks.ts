@@ -2,7 +2,8 @@
 // streams results back to the client. Writes are batched per event-loop turn, never per record.
 
 import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, statSync, truncateSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { UnrecoverableError } from "../core/errors.ts";
 import { callable, closeFunction, openFunction, type SinkFunction } from "../core/functions.ts";
 import { collectMac } from "../messages/deployment-binding.ts";
 import { subjects } from "../bus/subjects.ts";
@@ -129,8 +130,8 @@ export class FileSink extends BatchedTextSink {
     // A directory of part files stays one when a restore brings the sink down to one subtask.
     this.file = this.path;
     if (ctx.parallelism > 1 || restored.some((entry) => entry.file !== this.path)) {
-      mkdirSync(this.path, { recursive: true });
       this.file = join(this.path, `part-${ctx.subtaskIndex}`);
+      this.usingPath(() => mkdirSync(this.path, { recursive: true }), this.path, "directory");
     }
     let resumed = false;
     for (const entry of restored) {
@@ -139,7 +140,15 @@ export class FileSink extends BatchedTextSink {
       if (entry.file === this.file) resumed = true;
     }
     // A fresh start (or a file this job never checkpointed) begins empty; a restored one goes on where its checkpoint left it.
-    this.fd = openSync(this.file, resumed ? "a" : "w");
+    this.fd = this.usingPath(() => openSync(this.file, resumed ? "a" : "w"), this.file, "file");
+  }
+  /** Runs a file system call on the sink's path; a path no restart can make usable fails the job at once. */
+  private usingPath<R>(call: () => R, target: string, kind: "directory" | "file"): R {
+    try {
+      return call();
+    } catch (error) {
+      throw unusablePathError(error, this.format === "text" ? "writeAsText" : "writeAsNdjson", target, kind) ?? error;
+    }
   }
   process(record: unknown): void {
     this.append(formatLine(record, this.format));
@@ -159,6 +168,37 @@ export class FileSink extends BatchedTextSink {
     closeSync(this.fd);
     this.fd = -1;
   }
+}
+
+/**
+ * The UnrecoverableError for a file system failure that restarting cannot cure (the path is a
+ * directory, a file, not writable, or its directory is missing), saying what to change; undefined
+ * for others (a full disk or too many open files may pass).
+ */
+function unusablePathError(error: unknown, sink: string, target: string, kind: "directory" | "file"): UnrecoverableError | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const reason = (error as Error | undefined)?.message ?? String(error);
+  const fix = (() => {
+    switch (code) {
+      case "EISDIR":
+        return "it is a directory, and at parallelism 1 the sink writes one file at its path; give a file path or remove the directory (above parallelism 1 the path is a directory of part files)";
+      case "EEXIST":
+      case "ENOTDIR":
+        return kind === "directory"
+          ? "above parallelism 1 the path must be a directory of part files, and it (or a folder on the way) is a file; give another path or remove the file"
+          : "a folder on the way to it is a file; give another path or remove the file";
+      case "ENOENT":
+        return `its directory ${dirname(target)} does not exist; create it or give another path`;
+      case "EACCES":
+      case "EPERM":
+        return "the job's process may not write there; change the permissions or give another path";
+      case "EROFS":
+        return "it is on a read-only file system; give a writable path";
+      default:
+        return undefined;
+    }
+  })();
+  return fix === undefined ? undefined : new UnrecoverableError(`${sink} ${target}: ${fix} (${reason})`);
 }
 
 /** Takes a file back to its length in a checkpoint: what was written after the barrier is replayed. */

@@ -1,11 +1,11 @@
 // Sinks end to end: collect, files (one file at parallelism 1, a directory of part files above),
 // user sink functions, and print with Flink's "<subtask>> " prefix.
 
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { StreamExecutionEnvironment, type RuntimeContext } from "../../src/index.ts";
+import { JobExecutionError, StreamExecutionEnvironment, type RuntimeContext } from "../../src/index.ts";
 import { range, sorted } from "./comparisons.ts";
 
 let dir: string;
@@ -87,6 +87,35 @@ describe("file sinks", () => {
     await env.execute();
     expect(existsSync(join(dir, "relative.txt"))).toBe(true);
     expect(lines(join(dir, "relative.txt"))).toEqual(["a", "b"]);
+  });
+
+  describe("at a path no restart can make usable, fail a checkpointed job at once, naming the path and what to change", () => {
+    // Checkpointing on and no restart strategy: the default restarts without end.
+    async function failure(path: string, parallelism: number, write: "writeAsText" | "writeAsNdjson"): Promise<string> {
+      const env = new StreamExecutionEnvironment({ parallelism });
+      env.enableCheckpointing(50);
+      env.fromSequence(1, 10)[write](path);
+      const error = await env.execute(`unusable-${write}`).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(JobExecutionError);
+      const message = (error as Error).message;
+      expect(message).toMatch(/\(not restarted: no restart can cure this failure\)$/);
+      return message;
+    }
+    it("writeAsText at parallelism 1 on a directory", async () => {
+      const path = join(dir, "a-directory");
+      mkdirSync(path);
+      expect(await failure(path, 1, "writeAsText")).toContain(`UnrecoverableError: writeAsText ${path}: it is a directory, and at parallelism 1 the sink writes one file at its path; give a file path or remove the directory`);
+    });
+    it("writeAsNdjson at parallelism 2 on a file", async () => {
+      const path = join(dir, "a-file");
+      writeFileSync(path, "x\n");
+      expect(await failure(path, 2, "writeAsNdjson")).toContain(`UnrecoverableError: writeAsNdjson ${path}: above parallelism 1 the path must be a directory of part files, and it (or a folder on the way) is a file; give another path or remove the file`);
+      expect(readFileSync(path, "utf8")).toBe("x\n");
+    });
+    it("writeAsNdjson at parallelism 1 in a directory that does not exist", async () => {
+      const path = join(dir, "missing", "out.ndjson");
+      expect(await failure(path, 1, "writeAsNdjson")).toContain(`UnrecoverableError: writeAsNdjson ${path}: its directory ${join(dir, "missing")} does not exist; create it or give another path`);
+    });
   });
 
   it("a large output is written completely", async () => {

@@ -5,10 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkConfig, loadConfig } from "../../src/cli/config-file.ts";
-import { runWeir } from "../../src/testing/index.ts";
+import { runWeir, startJobManagerProcess, startNatsServer } from "../../src/testing/index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "weir-config-"));
-const KEYS = "nats, logLevel, logFormat, parallelism, progressInterval, slots, metricsPort, metricsHost, heartbeatTimeout, slotTimeout, probeInterval, restPort, restHost, savepointDir, ha, leaseTtl, creds, user, password, token, tlsCa, tlsCert, tlsKey";
+const KEYS = "nats, logLevel, logFormat, parallelism, progressInterval, slots, metricsPort, metricsHost, heartbeatTimeout, slotTimeout, probeInterval, restPort, restHost, savepointDir, ha, leaseTtl, reactive, creds, user, password, token, tlsCa, tlsCert, tlsKey";
 
 function configFile(name: string, content: unknown): string {
   const file = join(dir, name);
@@ -69,6 +69,22 @@ describe("the config file", () => {
     const flagWins = await runWeir(["run", "--config", file, "--log-level", "warn", ...job]);
     expect(flagWins.code).toBe(0);
     expect(flagWins.stderr).toMatch(/^job [0-9a-f]{16} finished in \d+ ms\n$/);
+  }, 60_000);
+
+  it("turns reactive mode on for weir jobmanager, as --reactive does", async () => {
+    expect(() => checkConfig({ reactive: "yes" }, "c.json")).toThrow('c.json: "reactive" must be true or false, not "yes"');
+    const server = await startNatsServer();
+    const file = configFile("reactive.json", { reactive: true });
+    try {
+      const reactive = await startJobManagerProcess(server.url, ["--config", file]);
+      await reactive.stop("SIGTERM");
+      expect(reactive.logs()).toMatch(/"reactive":true,"msg":"job manager ready"/);
+      const fixed = await startJobManagerProcess(server.url);
+      await fixed.stop("SIGTERM");
+      expect(fixed.logs()).toMatch(/"reactive":false,"msg":"job manager ready"/);
+    } finally {
+      await server.stop();
+    }
   }, 60_000);
 
   it("gives the NATS login too: a flag wins, then a WEIR_NATS_* variable, then the file; a problem names where the value came from", async () => {

@@ -16,6 +16,7 @@ import { startNatsServer, type NatsServerHandle } from "../../src/testing/index.
 import { waitFor } from "../fixtures/wait-for.ts";
 import { StreamExecutionEnvironment } from "../../src/cluster/environment.ts";
 import { buildJobGraph } from "../../src/graph/job-graph.ts";
+import { encode } from "../../src/messages/codec.ts";
 
 const timings = { ttlMs: 1500, renewEveryMs: 500, retryEveryMs: 250 };
 
@@ -95,5 +96,19 @@ describe("leader election in a JetStream KV bucket", () => {
     expect(record.submission.jobGraph).toEqual(jobGraph);
     await store.remove("abc123");
     expect(await store.loadAll()).toEqual([]);
+  }, 30_000);
+
+  it("a job record keeps the job's start, restarts and exceptions; figures that do not fit are dropped, not the job", async () => {
+    const store = await openKvJobStore(nc, silentLogger(), new MetricRegistry(), "jobs-figures");
+    const env = new StreamExecutionEnvironment({ parallelism: 1 });
+    env.fromSequence(1, 10).collect();
+    const jobGraph = buildJobGraph(env.graph, env.jobConfig("j"));
+    const submission = (jobId: string): SubmitJob => ({ type: "submit-job", v: PROTOCOL_VERSION, jobId, artifact: { kind: "in-process", key: jobId }, jobGraph, secret: "0123456789abcdef0123" });
+    const figures = { startTime: 1_700_000_000_000, restarts: 2, exceptions: [{ timestamp: 1_700_000_005_000, message: "Error: boom", task: "\"Source: numbers\"[0] (v1)", workerId: "w1" }] };
+    await store.save({ submission: submission("with-figures"), attempt: 3, figures });
+    await (await new Kvm(nc).open("jobs-figures")).put("bad-figures", JSON.stringify({ submission: Buffer.from(encode(submission("bad-figures"))).toString("base64"), attempt: 1, figures: { startTime: "yesterday", restarts: -1, exceptions: [] } }));
+    const records = new Map((await store.loadAll()).map((r) => [r.submission.jobId, r]));
+    expect(records.get("with-figures")?.figures).toEqual(figures);
+    expect([records.get("bad-figures")?.attempt, records.get("bad-figures")?.figures]).toEqual([1, undefined]);
   }, 30_000);
 });

@@ -179,6 +179,23 @@ describe("the monitor's view of a job", () => {
     expect(job.exceptions).toEqual([{ timestamp: 20, message: "Error: boom", task: "\"count -> Sink: out\"[0] (v2)", workerId: "w1" }]);
   });
 
+  it("a job taken over keeps the start, restarts and exceptions of its record; the takeover is one more restart", () => {
+    const carried = { startTime: 1_000, restarts: 2, exceptions: [{ timestamp: 1_500, message: "Error: boom", task: "\"count -> Sink: out\"[0] (v2)", workerId: "w1" }] };
+    const view = new ClusterView("9.9.9");
+    view.adopt(submit("j1") as Extract<ControlMessage, { type: "submit-job" }>, carried, 50_000);
+    view.apply(status("j1", "restarting"), 50_010);
+    view.apply(status("j1", "running"), 50_100);
+    view.apply(state("v1", 1, "failed", 4, "Error: again"), 50_200);
+    const job = view.job("j1", 60_000)!;
+    expect([job.startTime, job.durationMs, job.restarts]).toEqual([1_000, 59_000, 3]);
+    expect(job.exceptions.map((e) => [e.timestamp, e.message])).toEqual([[50_200, "Error: again"], [1_500, "Error: boom"]]);
+    expect(view.jobs(60_000)[0]).toMatchObject({ id: "j1", startTime: 1_000, durationMs: 59_000, restarts: 3 });
+    // A record of an older version has no figures: the job counts from its takeover.
+    const bare = new ClusterView("9.9.9");
+    bare.adopt(submit("j2") as Extract<ControlMessage, { type: "submit-job" }>, undefined, 50_000);
+    expect(bare.job("j2", 60_000)).toMatchObject({ startTime: 50_000, durationMs: 10_000, restarts: 0, exceptions: [] });
+  });
+
   it("a failure no task reported (no slots) is the job's own exception; unknown jobs and strangers' reports change nothing", () => {
     const view = fold([
       [0, submit("j1")],

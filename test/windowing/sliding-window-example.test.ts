@@ -1,6 +1,9 @@
 // The sliding-window-count example as a user runs it (`weir run … -- --seconds N`): bounded, it
 // ends, and every event is counted in exactly size/slide = 4 windows of 4 s starting on whole seconds.
 
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runWeir } from "../../src/testing/index.ts";
 
@@ -20,4 +23,18 @@ describe("the sliding window count example", () => {
     expect(new Set(parsed.map((w) => w.sensor)).size).toBe(4);
     expect(parsed.reduce((total, w) => total + w.n, 0)).toBe(4 * seconds * rate);
   });
+
+  it("with --checkpoints, checkpoints while it runs, and counts the same", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "weir-sliding-checkpoints-"));
+    try {
+      const result = await runWeir(["run", "--log-level", "debug", "--log-format", "json", "examples/sliding-window-count.ts", "--", "--seconds", "3", "--rate", "1000", "--keys", "2", "--checkpoints", dir]);
+      expect(result.code).toBe(0);
+      const completed = result.stderr.split("\n").filter((line) => line.includes('"msg":"checkpoint completed"'));
+      expect(completed.length).toBeGreaterThan(0);
+      const counts = result.stdout.split("\n").filter((line) => line.startsWith("[")).map((line) => Number(/: (\d+)$/.exec(line)?.[1]));
+      expect(counts.reduce((total, n) => total + n, 0)).toBe(4 * 3 * 1000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
