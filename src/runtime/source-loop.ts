@@ -12,7 +12,8 @@ const RECORDS_PER_TURN = 2048;
 
 /**
  * The bound of one pollBatch call: backpressure and watermark alignment are checked between two
- * calls, so an output may take this many records more than its credit allows (well under a frame).
+ * calls, so an output may take up to this many records more than its credit allows (they wait in
+ * its buffer; a frame of small records holds several times as many).
  */
 const RECORDS_PER_POLL = 128;
 
