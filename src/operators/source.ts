@@ -53,6 +53,13 @@ export interface SourceReader<T> {
   open?(): void | Promise<void>;
   /** Emits zero or more records (usually one) and says whether more are ready. */
   pollNext(output: SourceOutput<T>): InputStatus;
+  /**
+   * Optional, for readers that can emit many records cheaply: what `max` calls of pollNext would
+   * do, in one call (at most `max` records; stopping early at "nothing" or "end"). The source loop
+   * then calls it instead of pollNext, with `max` bounding how long a barrier, an alignment pause
+   * or a cancellation waits; snapshotState is still only asked between two calls.
+   */
+  pollBatch?(output: SourceOutput<T>, max: number): InputStatus;
   /** After "nothing": resolves when pollNext may have more. */
   available?(): Promise<void>;
   /**
@@ -147,6 +154,11 @@ export function collectionSource<T>(values: readonly T[]): Source<T> {
           output.collect(values[next++]);
           return next < values.length ? "more" : "end";
         },
+        pollBatch(output, max) {
+          const stop = Math.min(values.length, next + max);
+          while (next < stop) output.collect(values[next++]);
+          return next < values.length ? "more" : "end";
+        },
         snapshotState: () => (next < values.length ? [{ next }] : []),
       };
     },
@@ -173,6 +185,18 @@ export function sequenceSource(from: number, to: number): Source<number> {
           if (current >= splits.length) return "end";
           const split = splits[current];
           output.collect(split.next++);
+          return split.next < split.end || current + 1 < splits.length ? "more" : "end";
+        },
+        pollBatch(output, max) {
+          while (current < splits.length && splits[current].next >= splits[current].end) current += 1;
+          if (current >= splits.length) return "end";
+          // One split per call: the batch ends at the split's end (the next call moves on).
+          const split = splits[current];
+          const stop = Math.min(split.end, split.next + max);
+          let value = split.next;
+          while (value < stop) output.collect(value++);
+          // A throwing collect fails the task, so the position is only read after a whole batch.
+          split.next = value;
           return split.next < split.end || current + 1 < splits.length ? "more" : "end";
         },
         snapshotState: () => splits.filter((s) => s.next < s.end).map((s) => ({ ...s })),
@@ -248,6 +272,31 @@ class GeneratorReader<T> implements SourceReader<T> {
     split.next += split.step;
     this.emitted += 1;
     return split.next < count || (splits.length > 1 && splits.some((s) => s.next < count)) ? "more" : "end";
+  }
+
+  pollBatch(output: SourceOutput<T>, max: number): InputStatus {
+    const only = this.splits.length === 1 ? this.splits[0] : undefined;
+    // Several splits (read round robin) or a rate limit: record by record, as pollNext.
+    if (only === undefined || this.perSubtask !== Infinity) return this.pollEach(output, max);
+    const { generate, count } = this;
+    const step = only.step;
+    let next = only.next;
+    // Nothing per record but the bound: the records left in the split are known up front.
+    const n = Math.min(max, Math.ceil((count - next) / step));
+    for (let i = 0; i < n; i++) {
+      output.collect(generate(next));
+      next += step;
+    }
+    // A throwing collect fails the task, so the position is only read after a whole batch.
+    only.next = next;
+    if (n > 0) this.emitted += n;
+    return next < count ? "more" : "end";
+  }
+
+  private pollEach(output: SourceOutput<T>, max: number): InputStatus {
+    let status: InputStatus = "more";
+    for (let i = 0; i < max && status === "more"; i++) status = this.pollNext(output);
+    return status;
   }
 
   snapshotState(): unknown[] {

@@ -1,13 +1,21 @@
 // The loop of a source subtask: polls its reader in batches between event-loop turns, waits while
 // an output lacks credit or the reader has nothing, and stops at the end of input or when told to.
 // Barriers are injected between two turns (trigger messages are handled between them). A subtask
-// that stops (canceled, failed) ends any wait, so its reader is always closed.
+// that stops (canceled, failed) ends any wait, so its reader is always closed. A reader with
+// pollBatch emits up to RECORDS_PER_POLL records a call, so a turn is bounded by records either way.
 
 import type { InputStatus, SourceOutput, SourceReader } from "../operators/source.ts";
 import type { Clock } from "../core/clock.ts";
 
-/** Source polls per turn before yielding. */
-const POLLS_PER_TURN = 2048;
+/** Records (pollNext calls, or pollBatch's bounds added up) per turn before yielding. */
+const RECORDS_PER_TURN = 2048;
+
+/**
+ * The bound of one pollBatch call: backpressure and watermark alignment are checked between two
+ * calls, so an output may take up to this many records more than its credit allows (they wait in
+ * its buffer; a frame of small records holds several times as many).
+ */
+const RECORDS_PER_POLL = 128;
 
 /**
  * What the loop asks of its subtask, once per poll for backpressure: implemented by the subtask's
@@ -38,9 +46,8 @@ export async function runSourceLoop(reader: SourceReader<unknown>, output: Sourc
         await hooks.creditArrived();
         continue;
       }
-      let status: InputStatus = "more";
       hooks.beforeBatch();
-      for (let i = 0; i < POLLS_PER_TURN && status === "more" && !hooks.isBackpressured(); i++) status = reader.pollNext(output);
+      const status = pollTurn(reader, output, hooks);
       hooks.afterBatch();
       if (status === "end") return "end";
       // An idle reader may wait long (an unbounded source with nothing new): a stop ends the wait, and the reader is closed.
@@ -50,4 +57,15 @@ export async function runSourceLoop(reader: SourceReader<unknown>, output: Sourc
   } finally {
     await reader.close?.();
   }
+}
+
+/** One turn's polls: up to RECORDS_PER_TURN records, while the reader has more and no output is backpressured. */
+function pollTurn(reader: SourceReader<unknown>, output: SourceOutput<unknown>, hooks: SourceLoopHost): InputStatus {
+  let status: InputStatus = "more";
+  if (reader.pollBatch !== undefined) {
+    for (let n = 0; n < RECORDS_PER_TURN && status === "more" && !hooks.isBackpressured(); n += RECORDS_PER_POLL) status = reader.pollBatch(output, RECORDS_PER_POLL);
+  } else {
+    for (let n = 0; n < RECORDS_PER_TURN && status === "more" && !hooks.isBackpressured(); n++) status = reader.pollNext(output);
+  }
+  return status;
 }
