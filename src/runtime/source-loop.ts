@@ -26,6 +26,11 @@ export interface SourceLoopHost {
   /** True once the subtask stopped, or a stop-with-savepoint barrier was injected. */
   shouldStop: () => boolean;
   isBackpressured: () => boolean;
+  /**
+   * True when an operator chained to the source can block between two records (async I/O with a
+   * full queue): the reader is then polled one record at a time, so the block is seen at once.
+   */
+  pollsOneByOne: () => boolean;
   /** Resolves when credit arrives. */
   creditArrived: () => Promise<void>;
   /** `wait`, ended early (resolved) when the subtask stops (canceled or failed): an idle reader is not waited for any more. */
@@ -62,7 +67,7 @@ export async function runSourceLoop(reader: SourceReader<unknown>, output: Sourc
 /** One turn's polls: up to RECORDS_PER_TURN records, while the reader has more and no output is backpressured. */
 function pollTurn(reader: SourceReader<unknown>, output: SourceOutput<unknown>, hooks: SourceLoopHost): InputStatus {
   let status: InputStatus = "more";
-  if (reader.pollBatch !== undefined) {
+  if (reader.pollBatch !== undefined && !hooks.pollsOneByOne()) {
     for (let n = 0; n < RECORDS_PER_TURN && status === "more" && !hooks.isBackpressured(); n += RECORDS_PER_POLL) status = reader.pollBatch(output, RECORDS_PER_POLL);
   } else {
     for (let n = 0; n < RECORDS_PER_TURN && status === "more" && !hooks.isBackpressured(); n++) status = reader.pollNext(output);

@@ -275,6 +275,10 @@ export class StreamTask implements SourceLoopHost {
       wait.then(() => resolve(), reject);
     });
   }
+  pollsOneByOne(): boolean {
+    return this.blockable.length !== 0;
+  }
+
   isBackpressured(): boolean {
     return this.outputs.isBackpressured || (this.blockable.length !== 0 && this.chainBlocked()) || this.alignment?.holds() === true;
   }

@@ -21,6 +21,8 @@ class RecordingHost implements SourceLoopHost {
   private turnStart = 0;
   private pressureFrom = Infinity;
   stopAfterTurns = Infinity;
+  /** As a subtask with async I/O chained to its source. */
+  oneByOne = false;
 
   constructor(
     private readonly reader: SourceReader<number>,
@@ -45,6 +47,9 @@ class RecordingHost implements SourceLoopHost {
   }
   isBackpressured(): boolean {
     return this.pressureFrom !== Infinity;
+  }
+  pollsOneByOne(): boolean {
+    return this.oneByOne;
   }
   creditArrived(): Promise<void> {
     this.pressureFrom = Infinity;
@@ -99,6 +104,16 @@ describe("the source loop with a batch-emitting reader", () => {
     expect(host.records).toHaveLength(COUNT);
     expect(host.overshoots.length).toBeGreaterThanOrEqual(COUNT / 1_000 - 1);
     expect(Math.max(...host.overshoots)).toBeLessThan(128);
+  });
+
+  it("with an operator chained that can block between two records, it is polled one record at a time: no record past the block", async () => {
+    const reader = generator().createReader({ subtaskIndex: 0, parallelism: 1, clock: systemClock });
+    const host = new RecordingHost(reader, 1_000);
+    host.oneByOne = true;
+    await runSourceLoop(reader as SourceReader<unknown>, host.output() as SourceOutput<unknown>, host);
+    expect(host.records).toEqual(Array.from({ length: COUNT }, (_, i) => i));
+    expect(host.overshoots.length).toBeGreaterThanOrEqual(COUNT / 1_000 - 1);
+    expect(Math.max(...host.overshoots)).toBe(0);
   });
 
   it("a stop between two turns ends the loop there, and the reader is closed", async () => {
