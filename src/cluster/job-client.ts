@@ -56,11 +56,14 @@ export async function submitJob(job: PreparedJob, options: RunJobOptions): Promi
       if (m.detail !== undefined) progress(m.status, m.detail);
       if (hasEnded(m.status)) settle({ status: m.status, error: m.error, stoppedWithSavepoint: m.stoppedWithSavepoint });
     }),
-    listen(deps, "job-client", subjects.collect(jobId), ["collect"], (m, _reply, context) => {
+    listen(deps, "job-client", subjects.collect(jobId), ["collect"], (m, reply, context) => {
       try {
         collect.accept(m, context);
       } catch (error) {
         collectError ??= error as Error;
+      } finally {
+        // A lane's last batch asks for an answer: without one the sink sends it again (a repeat is dropped above).
+        if (reply !== undefined && m.last && collect.isSigned(m)) deps.bus.publish(reply, new Uint8Array(0));
       }
     }),
   ];
@@ -112,6 +115,7 @@ class CollectTracker {
   /** Lanes whose last batch came: later batches in them are repeats. */
   private readonly closed = new Set<string>();
   private waiter?: () => void;
+  private gapFound = false;
   /** Batches rejected for a wrong signature. */
   forged = 0;
 
@@ -130,7 +134,7 @@ class CollectTracker {
     const { sinkId, subtaskIndex: subtask, seq, records, last } = batch;
     const collected = this.job.collectors.get(sinkId);
     if (!collected) return;
-    if (batch.mac !== collectMac(this.key, { jobId: batch.jobId, sinkId, subtaskIndex: subtask, seq, last, count: records.length })) {
+    if (!this.isSigned(batch)) {
       this.forged += 1;
       this.rejections.reject({ reason: "wrong-deployment", detail: `collect batch ${seq} of sink ${sinkId}/${subtask} is not signed with the job's collect key` }, context);
       return;
@@ -141,7 +145,12 @@ class CollectTracker {
     if (seq < expected || this.closed.has(key)) return;
     // A lane a rescaled execution opened (see CollectSink): followed from its first batch.
     if (!this.open.has(key)) this.open.add(key);
-    if (seq !== expected) throw new Error(`collect sink ${key}: expected batch ${expected}, got ${seq}; results were lost`);
+    if (seq !== expected) {
+      // The lane can no longer end: the wait for final batches stops, and the caller reports this gap.
+      this.gapFound = true;
+      this.waiter?.();
+      throw new Error(`collect sink ${key}: expected batch ${expected}, got ${seq}; results were lost`);
+    }
     this.nextSeq.set(key, seq + 1);
     for (const record of records) collected.values.push(record);
     if (last) {
@@ -151,9 +160,15 @@ class CollectTracker {
     }
   }
 
+  /** Whether `batch` carries the job's collect key: only the sinks of this job have it. */
+  isSigned(batch: CollectBatch): boolean {
+    const { sinkId, subtaskIndex, seq, records, last } = batch;
+    return batch.mac === collectMac(this.key, { jobId: batch.jobId, sinkId, subtaskIndex, seq, last, count: records.length });
+  }
+
   /** Waits (briefly) for the last batch of every sink subtask: they travel apart from job status. */
   async complete(deps: ActorDeps): Promise<void> {
-    if (this.open.size === 0) return;
+    if (this.open.size === 0 || this.gapFound) return;
     await new Promise<void>((resolve, reject) => {
       const timer = deps.clock.setTimeout(() => reject(new Error(`collect results incomplete: no final batch from ${[...this.open].join(", ")}`)), 10_000);
       this.waiter = () => {

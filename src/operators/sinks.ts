@@ -9,6 +9,7 @@ import { collectMac } from "../messages/deployment-binding.ts";
 import { subjects } from "../bus/subjects.ts";
 import { encode } from "../messages/codec.ts";
 import { MAX_FRAME_BYTES, RecordTooLargeError } from "../messages/frame-limits.ts";
+import { deliverLastBatch } from "./collect-delivery.ts";
 import { BaseOperator, runtimeContextOf, type OperatorContext } from "./operator.ts";
 import type { FunctionSnapshotContext } from "../state/checkpointed-function.ts";
 import type { ListState } from "../core/keyed-state.ts";
@@ -238,7 +239,8 @@ const LANES_PER_ATTEMPT = 65_536;
  * Sends records to the client that submitted the job, in numbered batches, ending with `last`.
  * With checkpointing, records are staged at each barrier and sent only once that checkpoint has
  * completed (the staged batches are part of the checkpoint, and the client drops a batch number
- * it has seen): after a failover the client sees every record exactly once.
+ * it has seen): after a failover the client sees every record exactly once. The last batch is a
+ * request the client answers, sent again until it does (see deliverLastBatch).
  */
 export class CollectSink extends BaseOperator {
   private batch: unknown[] = [];
@@ -249,6 +251,7 @@ export class CollectSink extends BaseOperator {
   private transactional = false;
   private staged: CollectSinkState["staged"] = [];
   private state?: ListState<CollectSinkState>;
+  private released = false;
   constructor(private readonly sinkId: string) {
     super();
   }
@@ -298,10 +301,17 @@ export class CollectSink extends BaseOperator {
     while (this.staged.length > 0 && this.staged[0].checkpointId <= checkpointId) this.sendRecords(this.staged.shift()!.records, false);
   }
   override onWatermark(): void {}
-  override finish(): void {
+  override async finish(): Promise<void> {
     for (const { records } of this.staged) this.sendRecords(records, false);
     this.staged = [];
-    this.send(true);
+    const batches = this.encodeBatches(this.batch, true);
+    this.batch = [];
+    const last = batches.pop()!;
+    for (const bytes of batches) this.ctx.bus.publish(this.subject, bytes);
+    await deliverLastBatch(last, { bus: this.ctx.bus, clock: this.ctx.clock, log: this.ctx.log, subject: this.subject, lane: this.lane, seq: this.seq, stopped: () => this.released });
+  }
+  override close(): void {
+    this.released = true;
   }
   private send(last: boolean): void {
     const records = this.batch;
