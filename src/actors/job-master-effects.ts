@@ -154,7 +154,7 @@ export function deployTasks(deps: ActorDeps, submission: SubmitJob, restoreFrom:
     const restore = plan?.get(trackerKey(deployment.task));
     if (restore && inlineRestoreBytes(restore) > MAX_INLINE_STATE_BYTES) {
       const { vertexId, subtaskIndex } = deployment.task;
-      return { ok: false, reason: `the state to restore into ${vertexId}[${subtaskIndex}] is too large to travel inline: configure setCheckpointStorage('file:///…') or 'object-store://…'` };
+      return { ok: false, reason: `the state to restore into ${vertexId}[${subtaskIndex}] is too large to travel inline: configure env.getCheckpointConfig().setCheckpointStorage('file:///…') or 'object-store://…'` };
     }
   }
   for (const deployment of deployments) {

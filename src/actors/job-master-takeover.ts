@@ -61,7 +61,7 @@ export async function takeoverCheckpoint(deps: ActorDeps, storage: CheckpointSto
   if (storage.spec.kind === "jobmanager") {
     if (!record.checkpoint) return undefined;
     throw new Error(
-      `job ${jobId} cannot be taken over from its checkpoint ${record.checkpoint.id}: it lived in the memory of the job manager that is gone. With several job managers, configure setCheckpointStorage('file:///…') or 'object-store://…'`,
+      `job ${jobId} cannot be taken over from its checkpoint ${record.checkpoint.id}: it lived in the memory of the job manager that is gone. With several job managers, configure env.getCheckpointConfig().setCheckpointStorage('file:///…') or 'object-store://…'`,
     );
   }
   const stored = await storage.latest(jobId).catch((error: Error) => {

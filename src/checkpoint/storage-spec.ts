@@ -74,7 +74,7 @@ export function inlineStateFit(name: string, bytes: number): InlineStateFit {
     kind: "too-large",
     message:
       `the state of subtask ${name} is ${bytes} bytes, more than jobmanager checkpoint storage carries inline ` +
-      `(${MAX_INLINE_STATE_BYTES} bytes): configure setCheckpointStorage('file:///…') with a directory every ` +
+      `(${MAX_INLINE_STATE_BYTES} bytes): configure env.getCheckpointConfig().setCheckpointStorage('file:///…') with a directory every ` +
       `worker can reach, or 'object-store://…' for the NATS cluster's JetStream object store`,
   };
 }

@@ -2,6 +2,7 @@
 // source, the split and the position (the default), or send a dead letter to a side output and
 // count it. Never a silent drop. Receives the failed decode; sends a throw or a side record.
 
+import { UnrecoverableError } from "../core/errors.ts";
 import { OutputTag } from "../core/output-tag.ts";
 import type { Counter } from "../observability/metrics.ts";
 import type { SourceOutput, SourceReaderContext } from "../operators/source.ts";
@@ -61,12 +62,15 @@ export class BadRecords {
     if (policy === "dead-letter") this.counter = ctx.metrics?.counter(DEAD_LETTERS_METRIC, { job: ctx.jobId ?? "", source: ctx.sourceName ?? "" });
   }
 
-  /** Throws the named error, or emits the dead letter; the caller then goes on after the record. */
+  /**
+   * Throws the named error, or emits the dead letter; the caller then goes on after the record.
+   * Unrecoverable: a restart reads the same record again, so restarting would loop without end.
+   */
   reject(output: SourceOutput<unknown>, split: string, position: number, raw: string | Uint8Array, error: unknown, subject?: string): void {
     const reason = error instanceof Error ? error.message : String(error);
     if ((this.options.onBadRecord ?? "fail") === "fail") {
       const on = subject === undefined || subject === split ? "" : ` (subject ${subject})`;
-      throw new Error(`${this.source}: cannot decode the record at ${this.unit} ${position} of ${split}${on}: ${reason} (onBadRecord: "dead-letter" sends such records to a side output)`);
+      throw new UnrecoverableError(`${this.source}: cannot decode the record at ${this.unit} ${position} of ${split}${on}: ${reason} (onBadRecord: "dead-letter" sends such records to a side output)`);
     }
     const letter: DeadLetter = subject === undefined ? { source: this.source, split, position, raw, error: reason } : { source: this.source, split, subject, position, raw, error: reason };
     output.collectSide(this.tag, letter);

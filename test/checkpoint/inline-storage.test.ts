@@ -37,7 +37,7 @@ describe("jobmanager (inline) checkpoint storage", () => {
     expect((await storage.writeState("job-1", 1, "v1-0", new Uint8Array(MAX_INLINE_STATE_BYTES))).kind).toBe("inline");
     const error = await storage.writeState("job-1", 1, "v1-1", new Uint8Array(MAX_INLINE_STATE_BYTES + 1)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InlineStateTooLargeError);
-    expect((error as Error).message).toMatch(/subtask v1-1 is 786433 bytes.*configure setCheckpointStorage\('file:\/\/\/…'\).*'object-store:\/\/…'/);
+    expect((error as Error).message).toMatch(/subtask v1-1 is 786433 bytes.*configure env\.getCheckpointConfig\(\)\.setCheckpointStorage\('file:\/\/\/…'\).*'object-store:\/\/…'/);
   });
 
   it("keeps committed checkpoints per job in memory; latest is the highest id, discard forgets one", async () => {

@@ -40,7 +40,7 @@ describe("inline state (jobmanager storage)", () => {
     expect(tooLarge.kind).toBe("too-large");
     expect(tooLarge.kind === "too-large" && tooLarge.message).toBe(
       "the state of subtask v1-0 is 786433 bytes, more than jobmanager checkpoint storage carries inline (786432 bytes): " +
-        "configure setCheckpointStorage('file:///…') with a directory every worker can reach, or 'object-store://…' for the NATS cluster's JetStream object store",
+        "configure env.getCheckpointConfig().setCheckpointStorage('file:///…') with a directory every worker can reach, or 'object-store://…' for the NATS cluster's JetStream object store",
     );
   });
 });

@@ -198,6 +198,17 @@ describe("the file source", () => {
     expect((error as Error).message).toContain(`fileSource ${path}: cannot decode the record at byte 9 of ${join(path, "bad.ndjson")}: `);
   });
 
+  it("fails the job at once on a malformed line with checkpointing on, instead of restarting without end", async () => {
+    const path = await directoryOf("malformed-checkpointed", { "bad.ndjson": '{"id":1}\n{"id":\n' });
+    const env = new StreamExecutionEnvironment({ parallelism: 1 });
+    env.enableCheckpointing(50);
+    env.fromSource(fileSource({ path, format: "ndjson" }), "Bad").addSink(() => undefined);
+    const error = await env.execute("files-malformed-checkpointed").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobExecutionError);
+    expect((error as Error).message).toContain(`cannot decode the record at byte 9 of ${join(path, "bad.ndjson")}: `);
+    expect((error as Error).message).toContain("no restart can cure this failure");
+  });
+
   it("sends malformed lines to the dead-letter output and counts them when configured", async () => {
     const path = await directoryOf("dead-letters", { "orders.csv": 'id,item\n1,pen\n3,cap,extra\n2,"ink"x\n4,"cap"\n' });
     const metrics = new MetricRegistry();
