@@ -7,6 +7,7 @@
 
 import { open, type FileHandle } from "node:fs/promises";
 import type { Clock } from "../core/clock.ts";
+import { UnrecoverableError } from "../core/errors.ts";
 import type { InputStatus, Source, SourceOutput, SourceReader, SourceReaderContext } from "../operators/source.ts";
 import { BadRecords, type BadRecordOptions } from "./bad-records.ts";
 import { csvObject, decodeLine, parseCsvRecord, recordBounds, type FileFormat } from "./file-formats.ts";
@@ -226,7 +227,10 @@ class FileReader<T> implements SourceReader<T> {
         if (file.rest.length > 0) this.ready.push({ text: text.toString("utf8", rest), offset: base + rest, next: base + bytes.length });
       }
     } catch (error) {
-      throw new Error(`${this.name}: cannot read ${path} at byte ${file.readOffset}: ${(error as Error).message}`);
+      const message = `${this.name}: cannot read ${path} at byte ${file.readOffset}: ${(error as Error).message}`;
+      // A file that is gone stays gone: a restart would only fail on it again.
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new UnrecoverableError(`${message} (the file was removed after it was listed; a restart cannot read it)`);
+      throw new Error(message);
     }
   }
 

@@ -7,7 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtemp, mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { statSync } from "node:fs";
+import { rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEAD_LETTERS, DEAD_LETTERS_METRIC, JobExecutionError, StreamExecutionEnvironment, fileSource, type DeadLetter, type Source, type SourceOutput } from "../../src/index.ts";
@@ -206,6 +206,28 @@ describe("the file source", () => {
     const error = await env.execute("files-malformed-checkpointed").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobExecutionError);
     expect((error as Error).message).toContain(`cannot decode the record at byte 9 of ${join(path, "bad.ndjson")}: `);
+    expect((error as Error).message).toContain("no restart can cure this failure");
+  });
+
+  it("fails the job at once, with checkpointing on, when a listed file is removed before it is read", async () => {
+    const path = await directoryOf("vanishing", { "a.txt": "a1\na2\n", "b.txt": "b1\nb2\n" });
+    const env = new StreamExecutionEnvironment({ parallelism: 1 });
+    env.enableCheckpointing(50);
+    // The first line read removes the other file: it was listed, and is gone when its turn comes.
+    let removed = "";
+    env
+      .fromSource(fileSource<string>({ path, format: "text" }), "Vanishing")
+      .map((line: string) => {
+        if (removed === "") {
+          removed = join(path, line.startsWith("a") ? "b.txt" : "a.txt");
+          rmSync(removed);
+        }
+        return line;
+      })
+      .addSink(() => undefined);
+    const error = await env.execute("files-vanishing").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobExecutionError);
+    expect((error as Error).message).toContain(`cannot read ${removed} at byte 0: ENOENT`);
     expect((error as Error).message).toContain("no restart can cure this failure");
   });
 
