@@ -5,6 +5,7 @@
 
 import type { AnyActorRef } from "xstate";
 import type { Clock } from "../core/clock.ts";
+import { isUnrecoverable } from "../core/errors.ts";
 import { refusal, registeredReaders, type EnumeratorCommand, type SplitAssignmentState } from "../coordinator/split-assignment.ts";
 import type { Source, SplitEnumerator, SplitEnumeratorContext } from "../operators/source.ts";
 import { describeError } from "./actor-deps.ts";
@@ -21,6 +22,8 @@ export interface EnumeratorHostOptions {
 export class EnumeratorHost {
   /** Set once the user's enumerator threw: the actor reports it and stops calling it. */
   failure?: string;
+  /** The failure is one no restart can cure (an UnrecoverableError). */
+  unrecoverable = false;
   private view?: SplitAssignmentState;
   private commands: EnumeratorCommand[] = [];
   private readonly results = new Map<number, () => void>();
@@ -53,6 +56,7 @@ export class EnumeratorHost {
       this.enumerator = source.createEnumerator!(this.context, restoredState);
     } catch (error) {
       this.failure = describeError(error);
+      this.unrecoverable = isUnrecoverable(error);
     }
     return this.enumerator;
   }
@@ -67,6 +71,7 @@ export class EnumeratorHost {
       return this.commands;
     } catch (error) {
       this.failure = describeError(error);
+      this.unrecoverable = isUnrecoverable(error);
       return [];
     } finally {
       this.commands = [];
@@ -122,7 +127,7 @@ export class EnumeratorHost {
             this.options.self.send({ type: "ASYNC_DONE", id });
           },
           (error: unknown) => {
-            if (!this.closed) this.options.self.send({ type: "ASYNC_FAILED", error: describeError(error) });
+            if (!this.closed) this.options.self.send({ type: "ASYNC_FAILED", error: describeError(error), unrecoverable: isUnrecoverable(error) });
           },
         );
     };

@@ -315,6 +315,10 @@ export const jobMasterSetup = setup({
     enumeratorFailed: assign(({ context, event }) => {
       if (event.type !== "ENUMERATOR_FAILED") return {};
       context.deps.log.warn({ vertexId: event.vertexId, reason: event.reason }, "a split enumerator failed");
+      // A failure no restart can cure (a path that does not exist) fails the job for good, as a subtask's does.
+      if (event.unrecoverable && context.restart?.restart !== false) {
+        return { error: `${event.reason} (not restarted: no restart can cure this failure)`, restart: { restart: false as const, reason: "the failure is unrecoverable" } };
+      }
       return { error: context.error ?? event.reason };
     }),
     /** The job ended: unless its checkpoints are kept, delete everything it left, once a commit still running has ended. */

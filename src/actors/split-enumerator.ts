@@ -62,13 +62,13 @@ export interface SplitEnumeratorContext {
 export type SplitEnumeratorEvent =
   | { type: "READER_MESSAGE"; message: ReaderToEnumerator }
   | { type: "ASYNC_DONE"; id: number }
-  | { type: "ASYNC_FAILED"; error: string }
+  | { type: "ASYNC_FAILED"; error: string; unrecoverable: boolean }
   | { type: "SNAPSHOT"; checkpointId: number }
   | { type: "CHECKPOINT_COMPLETE"; checkpointId: number }
   | { type: "READERS_RESTARTED"; attempt: number };
 
 /** What the enumerator tells its job master. */
-export type SplitEnumeratorReport = { type: "ENUMERATOR_FAILED"; vertexId: string; reason: string };
+export type SplitEnumeratorReport = { type: "ENUMERATOR_FAILED"; vertexId: string; reason: string; unrecoverable: boolean };
 
 /** Reader messages of this source, checked against the job, the vertex and the sender's channel token. */
 const inbox = fromCallback<SplitEnumeratorEvent, { deps: ActorDeps; jobId: string; vertexId: string; secret: string }>(({ input, sendBack }) => {
@@ -123,7 +123,8 @@ export const splitEnumeratorMachine = setup({
     }),
     reportFailure: sendParent(({ context, event }): SplitEnumeratorReport => {
       const reason = event.type === "ASYNC_FAILED" ? event.error : (context.host.failure ?? "the split enumerator failed");
-      return { type: "ENUMERATOR_FAILED", vertexId: context.vertexId, reason: `the split enumerator of ${context.vertexId} failed: ${reason}` };
+      const unrecoverable = event.type === "ASYNC_FAILED" ? event.unrecoverable : context.host.unrecoverable;
+      return { type: "ENUMERATOR_FAILED", vertexId: context.vertexId, reason: `the split enumerator of ${context.vertexId} failed: ${reason}`, unrecoverable };
     }),
   },
   guards: {

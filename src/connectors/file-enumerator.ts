@@ -3,6 +3,7 @@
 // every file seen, and those not yet handed out — is in every checkpoint, so a watched directory
 // restored at any parallelism neither loses a file nor reads one twice.
 
+import { UnrecoverableError } from "../core/errors.ts";
 import type { SplitEnumerator, SplitEnumeratorContext } from "../operators/source.ts";
 import { listFiles, restoredFileSplit, type FileSplit } from "./file-splits.ts";
 
@@ -43,7 +44,7 @@ export class FileSplitEnumerator implements SplitEnumerator {
   start(): void {
     if (this.listed && !this.options.watch) return;
     this.ctx.callAsync(
-      () => listFiles(this.options.path).catch((error: Error) => Promise.reject(new Error(`fileSource ${this.options.path}: cannot list ${this.options.path}: ${error.message}`))),
+      () => listFiles(this.options.path).catch((error: NodeJS.ErrnoException) => Promise.reject(listingError(this.options.path, error))),
       (files) => this.discovered(files),
       this.options.watch ? this.options.pollIntervalMs : undefined,
     );
@@ -98,4 +99,10 @@ function restoredState(source: string, value: unknown): FileEnumeratorState {
   const valid = typeof state === "object" && state !== null && Array.isArray(state.known) && state.known.every((p) => typeof p === "string") && Array.isArray(state.pending) && typeof state.listed === "boolean";
   if (!valid) throw new Error(`${source}: a restored enumerator state must be {known, pending, listed}, got ${JSON.stringify(value)}`);
   return { known: [...state.known!], pending: state.pending!.map((s) => restoredFileSplit(source, s)), listed: state.listed! };
+}
+
+/** A path that does not exist stays missing on a restart: that failure is unrecoverable. */
+function listingError(path: string, error: NodeJS.ErrnoException): Error {
+  const message = `fileSource ${path}: cannot list ${path}: ${error.message}`;
+  return error.code === "ENOENT" ? new UnrecoverableError(`${message} (give a file or directory that exists)`) : new Error(message);
 }

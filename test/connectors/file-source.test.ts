@@ -209,6 +209,17 @@ describe("the file source", () => {
     expect((error as Error).message).toContain("no restart can cure this failure");
   });
 
+  it("fails the job at once, with checkpointing on, when the path does not exist", async () => {
+    const path = join(await directoryOf("missing-parent", {}), "nope");
+    const env = new StreamExecutionEnvironment({ parallelism: 1 });
+    env.enableCheckpointing(50);
+    env.fromSource(fileSource<string>({ path, format: "text" }), "Missing").addSink(() => undefined);
+    const error = await env.execute("files-missing").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobExecutionError);
+    expect((error as Error).message).toContain(`fileSource ${path}: cannot list ${path}: ENOENT`);
+    expect((error as Error).message).toContain("no restart can cure this failure");
+  });
+
   it("fails the job at once, with checkpointing on, when a listed file is removed before it is read", async () => {
     const path = await directoryOf("vanishing", { "a.txt": "a1\na2\n", "b.txt": "b1\nb2\n" });
     const env = new StreamExecutionEnvironment({ parallelism: 1 });
