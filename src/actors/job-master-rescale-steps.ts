@@ -8,7 +8,7 @@ import { parallelismOf } from "../coordinator/rescale-plan.ts";
 import type { SubmitJob } from "../messages/schema.ts";
 import { send, type ActorDeps } from "./actor-deps.ts";
 import type { JobMasterEvent } from "./job-master-effects.ts";
-import type { JobMasterContext } from "./job-master-setup.ts";
+import type { JobMasterContext } from "./job-master-context.ts";
 
 type ContextUpdate = Partial<JobMasterContext>;
 

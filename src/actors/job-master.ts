@@ -33,7 +33,7 @@ import { enumeratedVertices, takeEnumeratorStates } from "./job-master-enumerato
 import { RECONCILE_INTERVAL_MS, jobMasterSetup, onTaskEvents } from "./job-master-setup.ts";
 import { reactiveIdle } from "../coordinator/rescale-plan.ts";
 
-export type { JobMasterInput } from "./job-master-setup.ts";
+export type { JobMasterInput } from "./job-master-context.ts";
 
 export const jobMasterMachine = jobMasterSetup.createMachine({
   id: "job-master",
