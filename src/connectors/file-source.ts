@@ -168,21 +168,29 @@ class FileReader<T> implements SourceReader<T> {
     this.notify();
   }
 
-  /** Decodes one record into the output, or hands it to the bad-record policy. */
+  /**
+   * Decodes one record into the output, or hands it to the bad-record policy. Only the decoding is
+   * guarded: what the operators chained after the source throw is their failure, not a bad record.
+   */
   private emit(split: FileSplit, record: RawRecord, output: SourceOutput<T>): void {
     const { format } = this.options;
+    let value: T | undefined;
     try {
       if (format === "csv") {
         if (record.text === "") return;
-        if (split.header === undefined) split.header = parseCsvRecord(record.text);
-        else output.forSplit(split.path).collect(csvObject(split.header, record.text) as T);
-        return;
+        if (split.header === undefined) {
+          split.header = parseCsvRecord(record.text);
+          return;
+        }
+        value = csvObject(split.header, record.text) as T;
+      } else {
+        value = decodeLine(format, record.text);
       }
-      const value = decodeLine(format, record.text);
-      if (value !== undefined) output.forSplit(split.path).collect(value);
     } catch (error) {
       this.badRecords.reject(output, split.path, record.offset, record.text, error);
+      return;
     }
+    if (value !== undefined) output.forSplit(split.path).collect(value);
   }
 
   /** The current file was read and emitted to its end. */
