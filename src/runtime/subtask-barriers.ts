@@ -9,10 +9,9 @@
 
 import type { Bus, BusSubscription } from "../bus/bus.ts";
 import { subjects } from "../bus/subjects.ts";
-import { decode } from "../messages/codec.ts";
+import { decode, encode } from "../messages/codec.ts";
 import type { Rejections } from "../messages/rejections.ts";
 import { staleEpochRejection, type LeaderFence } from "../messages/leader-fence.ts";
-import { encode } from "../messages/codec.ts";
 import type { CheckpointingConfig, DataElement, JobVertexSpec, SubtaskId, TriggerCheckpoint } from "../messages/schema.ts";
 import type { MetricRegistry } from "../observability/metrics.ts";
 import { initialBarrierState, transition, type BarrierEffect, type BarrierEvent, type BarrierHandlerState } from "./barriers/barrier-handler.ts";
